@@ -1,0 +1,97 @@
+"""graphc: a static-graph compiler for numerical Python, with TF1's define-then-run API.
+
+Example:
+    >>> import numpy as np, graphc as gc
+    >>> g = gc.Graph()
+    >>> with g.as_default():
+    ...     x = gc.placeholder(gc.float32, shape=(None, 3), name="x")
+    ...     y = gc.reduce_sum(x * 2.0, axis=1)
+    >>> with gc.Session(graph=g) as sess:
+    ...     sess.run(y, feed_dict={x: np.ones((2, 3))})
+    array([6., 6.], dtype=float32)
+"""
+from graphc import errors, registry  # noqa: F401
+from graphc.convert import convert_to_tensor  # noqa: F401
+from graphc.dtypes import (DType, as_dtype, bool, double, float16, float32, float64,  # noqa
+                           half, int8, int16, int32, int64, uint8, uint16)
+from graphc.graph import Graph, Operation, Tensor, get_default_graph, reset_default_graph  # noqa
+from graphc.ops.array import (concat, gather, pad, slice, split, stack, strided_slice,  # noqa
+                              tile, unstack)
+from graphc.ops.control import (check_numerics, group, identity, no_op, placeholder,  # noqa
+                                placeholder_with_default, stop_gradient, tuple)
+from graphc.ops.creation import (constant, fill, one_hot, ones, ones_like, range,  # noqa
+                                 zeros, zeros_like)
+from graphc.ops.elementwise import *  # noqa: F401,F403
+from graphc.ops.elementwise import abs, pow, round  # noqa: F401
+from graphc.ops.linalg import einsum, matmul, tensordot  # noqa: F401
+from graphc.ops.random import (random_normal, random_uniform, set_random_seed,  # noqa
+                               truncated_normal)
+from graphc.ops.reduce import *  # noqa: F401,F403
+from graphc.ops.select import (cast, clip_by_value, saturate_cast, to_float, to_int32,  # noqa
+                               to_int64, where)
+from graphc.ops.shape_ops import (broadcast_to, expand_dims, rank, reshape, shape,  # noqa
+                                  size, squeeze, transpose)
+from graphc.shapes import TensorShape  # noqa: F401
+from graphc.static_values import constant_value as get_static_value  # noqa: F401
+from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_sub,  # noqa
+                              global_variables, global_variables_initializer,
+                              initialize_all_variables, trainable_variables,
+                              variables_initializer)
+from graphc import operators  # noqa: F401,E402 - installs Tensor operators
+from graphc import compat, math, nn, random  # noqa: F401,E402
+from graphc.runtime import InteractiveSession, Session, get_default_session  # noqa: E402
+
+newaxis = None
+
+
+def name_scope(name, default_name=None, values=None):
+    """Open a name scope in the default graph (or the graph of ``values``).
+
+    Example:
+        >>> with gc.name_scope("layer1"):
+        ...     h = gc.nn.relu(gc.matmul(x, W1))   # op "layer1/Relu"...
+    """
+    from graphc.convert import graph_of
+    graph = graph_of(*(values or []))
+    return _entered(graph, graph.name_scope(name if name is not None else default_name))
+
+
+def control_dependencies(control_inputs):
+    """Ops created inside run after ``control_inputs`` (default graph).
+
+    Example:
+        >>> with gc.control_dependencies([update]):
+        ...     y = gc.identity(x)
+    """
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+class _entered:
+    """Enter ``graph.as_default()`` together with one of its context managers."""
+
+    def __init__(self, graph, context):
+        self._graph_context = graph.as_default()
+        self._context = context
+
+    def __enter__(self):
+        self._graph_context.__enter__()
+        return self._context.__enter__()
+
+    def __exit__(self, *exc):
+        try:
+            return self._context.__exit__(*exc)
+        finally:
+            self._graph_context.__exit__(*exc)
+
+
+def get_collection(key, scope=None):
+    """Items of collection ``key`` in the default graph."""
+    return get_default_graph().get_collection(key, scope)
+
+
+def add_to_collection(name, value):
+    """Add ``value`` to collection ``name`` of the default graph."""
+    get_default_graph().add_to_collection(name, value)
+
+
+__version__ = "0.1.0"

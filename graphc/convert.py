@@ -1,0 +1,138 @@
+"""Turning Python values, NumPy arrays and Variables into graph tensors (``convert_to_tensor``).
+
+TF1 rules: Python floats become float32 and ints int32 unless a dtype is asked for; NumPy
+arrays keep their dtype; a list containing tensors is packed with ``stack``. Converting to an
+explicit dtype never loses information silently: 1.5 cannot become an int32.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from graphc import dtypes as gdt
+from graphc.graph import Graph, Operation, Tensor, get_default_graph
+
+__all__ = ["convert_to_tensor", "numpy_value", "graph_of", "as_tensor_or_op"]
+
+
+def _contains_tensor(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_contains_tensor(v) for v in value)
+    return isinstance(value, Tensor) or hasattr(value, "_as_graph_element")
+
+
+def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> np.ndarray:
+    """``value`` as an array of ``dtype`` (or TF1's default dtype), refusing lossy casts."""
+    array = np.asarray(value)
+    if array.dtype.kind in "OUSV":
+        raise TypeError(f"{context}Cannot convert {value!r} to a tensor: unsupported "
+                        f"element type {array.dtype}")
+    python_scalar = not isinstance(value, (np.ndarray, np.generic))
+    if dtype is None:
+        if python_scalar and array.dtype == np.float64:
+            dtype = gdt.float32
+        elif python_scalar and array.dtype.kind == "i":
+            fits = array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31)
+            dtype = gdt.int32 if fits else gdt.int64
+        else:
+            dtype = gdt.as_dtype(array.dtype)
+        return array.astype(dtype.np, copy=False)
+    target = dtype.np
+    if array.dtype != target:
+        ok = np.can_cast(array.dtype, target, casting="same_kind") or (
+            array.dtype.kind in "iub" and target.kind in "iuf") or (
+            python_scalar and array.dtype.kind == "f" and target.kind == "f")
+        if array.dtype.kind == "f" and target.kind in "iu":
+            ok = python_scalar and array.size > 0 and bool(np.all(np.mod(array, 1) == 0))
+        if target.kind == "b" and array.dtype.kind != "b":
+            ok = False
+        if ok and target.kind in "iu" and array.size:
+            info = np.iinfo(target)
+            ok = array.min() >= info.min and array.max() <= info.max
+        if not ok:
+            raise TypeError(f"{context}Cannot convert {_short(value)} (dtype "
+                            f"{array.dtype}) to a tensor of dtype {dtype.name} without "
+                            "losing information")
+    return array.astype(target, copy=False)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
+                      preferred_dtype=None, dtype_hint=None) -> Tensor:
+    """Convert ``value`` to a Tensor of the default graph (TF1's ``convert_to_tensor``).
+
+    Args:
+        value: a Tensor, Variable, NumPy array, Python scalar or (nested) list.
+        dtype: required dtype; a Tensor of another dtype raises TypeError.
+        name: name for a newly created constant.
+        preferred_dtype / dtype_hint: dtype to use for Python values when it fits.
+
+    Example:
+        >>> t = gc.convert_to_tensor([1.0, 2.0])
+        >>> t.dtype, t.shape.as_list()
+        (gc.float32, [2])
+    """
+    dtype = gdt.as_dtype(dtype) if dtype is not None else None
+    if hasattr(value, "_as_graph_element") and not isinstance(value, Tensor):
+        value = value._as_graph_element()
+        if isinstance(value, Operation):
+            raise TypeError(f"Cannot convert operation '{value.name}' to a tensor")
+    if isinstance(value, Tensor) and value.op.type == "variable":
+        value = value.graph._variable_reads[value.op]._snapshot  # a handle used as a value
+    if isinstance(value, Tensor):
+        if dtype is not None and value.dtype is not dtype:
+            raise TypeError(f"Tensor conversion requested dtype {dtype.name} for Tensor "
+                            f"{value.name!r} of dtype {value.dtype.name}")
+        return value
+    if isinstance(value, Operation):
+        raise TypeError(f"Cannot convert operation '{value.name}' to a tensor")
+    if isinstance(value, (list, tuple)) and _contains_tensor(value):
+        from graphc.ops.array import stack  # a late import: ops build on this module
+        return stack([convert_to_tensor(v, dtype=dtype, dtype_hint=dtype_hint or
+                                        preferred_dtype) for v in value], name=name or "stack")
+    hint = preferred_dtype or dtype_hint
+    if dtype is None and hint is not None:
+        try:
+            array = numpy_value(value, gdt.as_dtype(hint))
+        except TypeError:
+            array = numpy_value(value)
+    else:
+        array = numpy_value(value, dtype)
+    graph = get_default_graph()
+    return graph.create_op("const", [], {"value": array, "dtype": gdt.as_dtype(array.dtype)},
+                           name=name or "Const").outputs[0]
+
+
+def graph_of(*values) -> Graph:
+    """The graph the tensors among ``values`` live in (they must agree), else the default."""
+    found: Optional[Graph] = None
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            candidate = graph_of(*value) if value else None
+            candidate = candidate if any(_contains_tensor(v) for v in value) else None
+        elif isinstance(value, (Tensor, Operation)):
+            candidate = value.graph
+        elif hasattr(value, "_as_graph_element"):
+            candidate = value._as_graph_element().graph
+        else:
+            candidate = None
+        if candidate is not None:
+            if found is not None and candidate is not found:
+                raise ValueError(f"{value!r} must be from the same graph as the other inputs")
+            found = candidate
+    return found if found is not None else get_default_graph()
+
+
+def as_tensor_or_op(value):
+    """A Tensor/Operation as is; Variables to their value tensor; other values converted."""
+    if isinstance(value, (Tensor, Operation)):
+        return value
+    if hasattr(value, "_as_graph_element"):
+        return value._as_graph_element()
+    return convert_to_tensor(value)
+

@@ -1,0 +1,552 @@
+"""The graph IR: ``Graph`` of ``Operation`` nodes whose outputs are ``Tensor`` values (TF1's model).
+
+Ownership model: a Graph only grows. Ops are appended by ``Graph.create_op`` after their
+shapes and dtypes are inferred, so a failing build leaves the graph exactly as it was.
+Compiler passes never edit the user's graph: they build a new, optimized graph from it.
+
+Creation order is a topological order of the data edges (an input must exist before its
+consumer); only ``Operation._add_control_input`` can add an edge against it, and it refuses
+cycles. Every walk over the graph is iterative, so depth is never limited by recursion.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from typing import Iterable, Optional
+
+from graphc import registry
+from graphc.errors import describe_tensor, op_context
+from graphc.shapes import TensorShape, as_shape
+
+__all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph"]
+
+
+def _user_location() -> Optional[str]:
+    """``file:line`` of the innermost caller outside graphc, i.e. the user's line."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != "graphc" and not module.startswith("graphc."):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+class Tensor:
+    """A symbolic value: output ``value_index`` of ``op``, with a static shape and dtype.
+
+    Tensors hash and compare by identity (TF1 semantics), so they can key a feed_dict;
+    use ``gc.equal`` for elementwise equality.
+
+    Example:
+        >>> x = gc.placeholder(gc.float32, (None, 3), name="x")
+        >>> x.name, x.shape.as_list(), x.dtype
+        ('x:0', [None, 3], gc.float32)
+    """
+
+    __slots__ = ("op", "value_index", "_shape", "dtype", "_consumers", "__weakref__")
+    __array_priority__ = 100  # numpy_array + tensor builds a graph op, not an object array
+
+    def __init__(self, op: "Operation", value_index: int, shape: TensorShape, dtype):
+        self.op = op
+        self.value_index = value_index
+        self._shape = shape
+        self.dtype = dtype
+        self._consumers: list[Operation] = []
+
+    @property
+    def name(self) -> str:
+        return f"{self.op.name}:{self.value_index}"
+
+    @property
+    def graph(self) -> "Graph":
+        return self.op.graph
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    def set_shape(self, shape) -> None:
+        """Refine the static shape (TF1); raises ValueError when incompatible."""
+        try:
+            self._shape = self._shape.merge_with(as_shape(shape))
+        except ValueError:
+            raise ValueError(f"set_shape: {as_shape(shape)} is incompatible with "
+                             f"{describe_tensor(self)}") from None
+
+    def consumers(self) -> list["Operation"]:
+        """The ops that take this tensor as a data input."""
+        return list(self._consumers)
+
+    def eval(self, feed_dict=None, session=None):
+        """Run this tensor in ``session`` (default: the default session)."""
+        from graphc.runtime.session import _session_for
+        return _session_for(session, self).run(self, feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<gc.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError(f"Using a gc.Tensor ({self.name}) as a Python bool is not allowed: "
+                        "the value is only known when the graph runs. Use gc.where or "
+                        "compute it with session.run first.")
+
+    def __len__(self):
+        first = self._shape[0] if self._shape.rank else None
+        if first is None:
+            raise TypeError(f"len() of {describe_tensor(self)} is not known statically")
+        return first
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+class Operation:
+    """A node: an op type applied to input tensors with attributes, producing outputs.
+
+    Example:
+        >>> y = gc.matmul(a, b, name="mm")
+        >>> y.op.type, y.op.name, [t.name for t in y.op.inputs]
+        ('matmul', 'mm', ['a:0', 'b:0'])
+    """
+
+    __slots__ = ("graph", "type", "name", "_inputs", "outputs", "_control_inputs",
+                 "attrs", "location", "_id", "__weakref__")
+
+    def __init__(self, graph, op_type, name, inputs, attrs, location, control_inputs):
+        self.graph = graph
+        self.type = op_type
+        self.name = name
+        self._inputs = tuple(inputs)
+        self.attrs = attrs
+        self.location = location
+        self._control_inputs = list(control_inputs)
+        self.outputs: tuple[Tensor, ...] = ()
+        self._id = -1
+
+    @property
+    def inputs(self) -> tuple:
+        return self._inputs
+
+    @property
+    def control_inputs(self) -> tuple:
+        return tuple(self._control_inputs)
+
+    @property
+    def opdef(self) -> registry.OpDef:
+        return registry.get(self.type)
+
+    def values(self) -> tuple:
+        return self.outputs
+
+    def get_attr(self, name: str):
+        try:
+            return self.attrs[name]
+        except KeyError:
+            raise ValueError(f"Operation '{self.name}' ({self.type}) has no attr {name!r}; "
+                             f"it has {sorted(self.attrs)}") from None
+
+    def run(self, feed_dict=None, session=None) -> None:
+        """Run this op in ``session`` (default: the default session)."""
+        from graphc.runtime.session import _session_for
+        _session_for(session, self).run(self, feed_dict)
+
+    def _add_control_input(self, op: "Operation") -> None:
+        """Make ``op`` run before this op; refuses an edge that would close a cycle."""
+        op = _as_operation(op)
+        if op.graph is not self.graph:
+            raise ValueError(f"Cannot add control input '{op.name}' from another graph "
+                             f"to '{self.name}'")
+        if op is self or self in self.graph._ancestors([op]):
+            raise ValueError(
+                f"Adding control input '{op.name}' to '{self.name}' would create a cycle: "
+                f"'{op.name}' already depends on '{self.name}'")
+        if op not in self._control_inputs:
+            self._control_inputs.append(op)
+            if op._id > self._id:
+                self.graph._creation_order_is_topological = False
+
+    def _add_control_inputs(self, ops: Iterable["Operation"]) -> None:
+        for op in ops:
+            self._add_control_input(op)
+
+    def __repr__(self) -> str:
+        return f"<gc.Operation '{self.name}' type={self.type}>"
+
+
+def _as_operation(value) -> Operation:
+    if isinstance(value, Operation):
+        return value
+    if isinstance(value, Tensor):
+        return value.op
+    op = getattr(value, "op", None)  # Variables
+    if isinstance(op, Operation):
+        return op
+    raise TypeError(f"Expected an Operation or Tensor for a control dependency, got {value!r}")
+
+
+class Graph:
+    """A TF1-style graph: a growing list of operations plus naming, scopes and collections.
+
+    Example:
+        >>> g = gc.Graph()
+        >>> with g.as_default():
+        ...     x = gc.placeholder(gc.float32, (None, 3), name="x")
+        >>> g.get_tensor_by_name("x:0") is x
+        True
+    """
+
+    def __init__(self):
+        self._ops: list[Operation] = []
+        self._by_name: dict[str, Operation] = {}
+        self._used_names: dict[str, int] = {}
+        self._name_stack = ""
+        self._control_stack: list[list[Operation]] = []
+        self._collections: dict[str, list] = {}
+        self._creation_order_is_topological = True
+        self._finalized = False
+        self.seed: Optional[int] = None
+        self._variable_reads: dict = {}  # variable op -> its Variable (for conversions)
+        self._journal: Optional[list] = None  # name reservations to undo on a failed build
+        self._lock = threading.RLock()
+
+    # -- building -------------------------------------------------------------------------
+    def create_op(self, op_type: str, inputs: Iterable[Tensor] = (), attrs=None,
+                  name: Optional[str] = None) -> Operation:
+        """Append one op after validating inputs and inferring output shapes and dtypes.
+
+        Raises ValueError (shapes, attrs) or TypeError (dtypes) naming the op, its inputs with
+        their shapes and dtypes, and the user's line; the graph is left unchanged then.
+        """
+        opdef = registry.get(op_type)
+        inputs = list(inputs)
+        location = _user_location()
+        with self._lock:
+            if self._finalized:
+                raise RuntimeError("Graph is finalized and cannot be modified.")
+            # A name ending in "/" is absolute: a composite op takes its name_scope's name.
+            absolute = bool(name) and name.endswith("/")
+            scoped = name[:-1] if absolute else self._name_stack + (name or op_type)
+            if absolute and scoped in self._by_name:
+                raise ValueError(f"Duplicate op name {scoped!r} for a {op_type} op")
+            context_name = scoped if absolute else self._peek_unique_name(scoped)
+            for tensor in inputs:
+                if not isinstance(tensor, Tensor):
+                    raise TypeError(f"Input {tensor!r} to op '{context_name}' ({op_type}) "
+                                    "is not a Tensor")
+                if tensor.graph is not self:
+                    raise ValueError(f"Tensor {describe_tensor(tensor)} must be from the same "
+                                     f"graph as op '{context_name}' ({op_type})")
+            full_attrs = dict(opdef.attrs)
+            for key, value in (attrs or {}).items():
+                if key not in opdef.attrs:
+                    raise ValueError(f"Unknown attr {key!r} for op '{context_name}' ({op_type});"
+                                     f" known attrs: {sorted(opdef.attrs)}")
+                full_attrs[key] = value
+            specs = _infer(opdef, inputs, full_attrs, context_name, location)
+            final_name = scoped if absolute else self.unique_name(scoped)
+            if final_name.lower() not in self._used_names:
+                self._reserve(final_name.lower(), 1)
+            op = Operation(self, op_type, final_name, inputs, full_attrs,
+                           location, self._current_control_inputs(inputs))
+            op.outputs = tuple(Tensor(op, i, shape, dtype) for i, (shape, dtype) in
+                               enumerate(specs))
+            op._id = len(self._ops)
+            self._ops.append(op)
+            self._by_name[op.name] = op
+            for tensor in inputs:
+                tensor._consumers.append(op)
+            return op
+
+    def _current_control_inputs(self, inputs) -> list[Operation]:
+        if not self._control_stack:
+            return []
+        input_ops = {t.op for t in inputs}
+        seen: list[Operation] = []
+        for frame in self._control_stack:
+            for op in frame:
+                if op not in input_ops and op not in seen:
+                    seen.append(op)
+        return seen
+
+    # -- names ----------------------------------------------------------------------------
+    def _peek_unique_name(self, name: str) -> str:
+        key = name.lower()
+        if key not in self._used_names:
+            return name
+        return f"{name}_{self._used_names[key]}"
+
+    def unique_name(self, name: str, mark_used: bool = True) -> str:
+        """``name``, or ``name_1``, ``name_2``... if taken (TF1's rule, case-insensitive)."""
+        key = name.lower()
+        count = self._used_names.get(key, 0)
+        unique = name
+        if count:
+            while True:
+                unique = f"{name}_{count}"
+                if unique.lower() not in self._used_names:
+                    break
+                count += 1
+        if mark_used:
+            self._reserve(key, count + 1)
+            if unique.lower() not in self._used_names:
+                self._reserve(unique.lower(), 1)
+        return unique
+
+    def _reserve(self, key: str, count: int) -> None:
+        if self._journal is not None:
+            self._journal.append((key, self._used_names.get(key)))
+        self._used_names[key] = count
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """Undo every op (and name) added inside the block if the block raises.
+
+        Public functions that build several ops use this, so a build error changes nothing.
+        """
+        if self._journal is not None:  # nested: the outermost block owns the rollback
+            yield
+            return
+        self._journal = []
+        start = len(self._ops)
+        try:
+            yield
+        except BaseException:
+            self._rollback(start)
+            raise
+        finally:
+            self._journal = None
+
+    def _rollback(self, start: int) -> None:
+        for op in reversed(self._ops[start:]):
+            del self._by_name[op.name]
+            for tensor in op.inputs:
+                tensor._consumers.remove(op)
+            self._variable_reads.pop(op, None)
+        del self._ops[start:]
+        for key, previous in reversed(self._journal):
+            if previous is None:
+                self._used_names.pop(key, None)
+            else:
+                self._used_names[key] = previous
+
+    def get_name_scope(self) -> str:
+        return self._name_stack.rstrip("/")
+
+    @contextlib.contextmanager
+    def name_scope(self, name: Optional[str]):
+        """Push a name scope; yields the scope prefix ``"outer/inner/"`` (TF1 semantics).
+
+        A name ending in "/" re-enters that exact scope; None or "" resets to the root.
+        """
+        old = self._name_stack
+        if not name:
+            new = ""
+        elif name.endswith("/"):
+            new = name
+        else:
+            new = self.unique_name(old + name) + "/"
+        self._name_stack = new
+        try:
+            yield new
+        finally:
+            self._name_stack = old
+
+    # -- control dependencies ---------------------------------------------------------
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs):
+        """Ops created inside run after ``control_inputs``; ``None`` clears outer ones."""
+        saved = self._control_stack
+        if control_inputs is None:
+            self._control_stack = []
+        else:
+            ops = [_as_operation(c) for c in control_inputs]
+            for op in ops:
+                if op.graph is not self:
+                    raise ValueError(f"Control input '{op.name}' is not in this graph")
+            self._control_stack = saved + [ops]
+        try:
+            yield
+        finally:
+            self._control_stack = saved
+
+    # -- lookup ----------------------------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._ops)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"The name {name!r} refers to an Operation not in the graph.") from None
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        op_name, sep, index = name.rpartition(":")
+        if not sep or not index.isdigit():
+            raise ValueError(f"The name {name!r} looks like an Operation name, not a Tensor "
+                             "name; Tensor names have the form '<op_name>:<output_index>'.")
+        op = self._by_name.get(op_name)
+        if op is None:
+            raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. "
+                           f"The operation {op_name!r} does not exist in the graph.")
+        if int(index) >= len(op.outputs):
+            raise KeyError(f"The name {name!r} refers to a Tensor which does not exist: "
+                           f"'{op_name}' has {len(op.outputs)} outputs.")
+        return op.outputs[int(index)]
+
+    def as_graph_element(self, obj, allow_tensor: bool = True, allow_operation: bool = True):
+        """Resolve a Tensor, Operation, Variable or name to an element of this graph."""
+        if isinstance(obj, str):
+            if ":" in obj and allow_tensor:
+                return self.get_tensor_by_name(obj)
+            if allow_operation:
+                return self.get_operation_by_name(obj)
+        if hasattr(obj, "_as_graph_element"):
+            obj = obj._as_graph_element()
+        if isinstance(obj, (Tensor, Operation)):
+            if obj.graph is not self:
+                raise ValueError(f"{obj!r} is not an element of this graph.")
+            if isinstance(obj, Tensor) and allow_tensor:
+                return obj
+            if isinstance(obj, Operation) and allow_operation:
+                return obj
+        raise TypeError(f"Can not convert {obj!r} to a Tensor or Operation of this graph.")
+
+    # -- collections --------------------------------------------------------------------
+    def add_to_collection(self, name: str, value) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def get_collection(self, name: str, scope: Optional[str] = None) -> list:
+        items = list(self._collections.get(name, []))
+        if scope is None:
+            return items
+        return [v for v in items if getattr(v, "name", "").startswith(scope)]
+
+    def get_collection_ref(self, name: str) -> list:
+        return self._collections.setdefault(name, [])
+
+    # -- state ---------------------------------------------------------------------------
+    def finalize(self) -> None:
+        """Make the graph read-only (TF1): later create_op calls raise."""
+        self._finalized = True
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Make this graph the default graph inside the ``with`` block."""
+        _stack().append(self)
+        try:
+            yield self
+        finally:
+            _stack().pop()
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    # -- algorithms (iterative; networkx for the general ones) ---------------------------
+    def _ancestors(self, ops: Iterable[Operation]) -> set:
+        """Every op that ``ops`` depend on through data or control edges (inclusive)."""
+        seen: set = set()
+        stack = list(ops)
+        while stack:
+            op = stack.pop()
+            if op in seen:
+                continue
+            seen.add(op)
+            stack.extend(t.op for t in op._inputs)
+            stack.extend(op._control_inputs)
+        return seen
+
+    def to_networkx(self):
+        """A networkx DiGraph over operation names: data edges and ``control`` edges."""
+        import networkx as nx
+        view = nx.DiGraph()
+        for op in self._ops:
+            view.add_node(op.name, type=op.type)
+            for tensor in op._inputs:
+                view.add_edge(tensor.op.name, op.name, control=False)
+            for dep in op._control_inputs:
+                if not view.has_edge(dep.name, op.name):
+                    view.add_edge(dep.name, op.name, control=True)
+        return view
+
+    def topological_order(self, ops: Optional[Iterable[Operation]] = None) -> list[Operation]:
+        """``ops`` (default: all) in an order where every op follows its dependencies."""
+        chosen = self._ops if ops is None else ops
+        if self._creation_order_is_topological:
+            return sorted(chosen, key=lambda op: op._id)
+        import networkx as nx
+        chosen = set(chosen)
+        view = self.to_networkx().subgraph(op.name for op in chosen)
+        order = nx.lexicographical_topological_sort(view, key=lambda n: self._by_name[n]._id)
+        return [self._by_name[n] for n in order]
+
+    def as_text(self) -> str:
+        """The graph as a stable SSA-like listing, one op per line."""
+        from graphc.printing import graph_as_text
+        return graph_as_text(self)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def __repr__(self) -> str:
+        return f"<gc.Graph with {len(self._ops)} ops>"
+
+
+def _infer(opdef, inputs, attrs, name, location):
+    """Output (shape, dtype) specs of an op, with errors that carry the full context."""
+    try:
+        dtypes = list(opdef.dtypes([t.dtype for t in inputs], attrs))
+    except TypeError as err:
+        raise TypeError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}") from None
+    if not opdef.unknown_rank_ok and any(t.shape.rank is None for t in inputs):
+        return [(TensorShape(None), d) for d in dtypes]
+    try:
+        shapes = [as_shape(s) for s in opdef.shapes(inputs, attrs)]
+    except ValueError as err:
+        raise ValueError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}") from None
+    if len(shapes) != len(dtypes):
+        raise AssertionError(f"op {opdef.name}: shape and dtype rules disagree on outputs")
+    return list(zip(shapes, dtypes))
+
+
+class _DefaultGraphStack(threading.local):
+    def __init__(self):
+        self.stack: list[Graph] = []
+
+
+_GLOBAL_DEFAULT = [Graph()]
+_THREAD = _DefaultGraphStack()
+
+
+def _stack() -> list:
+    return _THREAD.stack
+
+
+def get_default_graph() -> Graph:
+    """The innermost ``as_default`` graph of this thread, else the global default graph."""
+    return _THREAD.stack[-1] if _THREAD.stack else _GLOBAL_DEFAULT[0]
+
+
+def reset_default_graph() -> None:
+    """Replace the global default graph with a new empty one (TF1)."""
+    if _THREAD.stack:
+        raise AssertionError("Do not use reset_default_graph() inside a graph.as_default() "
+                             "block.")
+    _GLOBAL_DEFAULT[0] = Graph()

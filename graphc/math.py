@@ -1,0 +1,6 @@
+"""``gc.math``: TF1's ``tf.math`` namespace (the same functions as the top level)."""
+from graphc.ops.elementwise import *  # noqa: F401,F403
+from graphc.ops.elementwise import abs, pow, round  # noqa: F401 - shadowed builtins, explicitly
+from graphc.ops.nn import log_softmax, softmax  # noqa: F401
+from graphc.ops.reduce import *  # noqa: F401,F403
+from graphc.ops.select import *  # noqa: F401,F403

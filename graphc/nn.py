@@ -1,0 +1,8 @@
+"""``gc.nn``: the neural-network namespace of TF1's ``tf.nn``."""
+from graphc.ops.conv import avg_pool, conv2d, max_pool  # noqa: F401
+from graphc.ops.elementwise import elu, relu, relu6, sigmoid, softplus, tanh  # noqa: F401
+from graphc.ops.nn import (bias_add, l2_loss, log_softmax, sigmoid_cross_entropy_with_logits,  # noqa
+                           softmax, softmax_cross_entropy_with_logits,
+                           softmax_cross_entropy_with_logits_v2,
+                           sparse_softmax_cross_entropy_with_logits)
+from graphc.ops.random import dropout  # noqa: F401

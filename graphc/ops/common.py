@@ -1,0 +1,144 @@
+"""Shared building blocks of op definitions: op application, dtype/shape rules, test data."""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from graphc import dtypes as gdt
+from graphc.convert import convert_to_tensor, graph_of
+from graphc.graph import Tensor
+from graphc.shapes import TensorShape, broadcast_shapes
+
+FLOAT, INTEGER, NUMERIC, BOOL, ANY = "floating", "integer", "numeric", "bool", "any"
+_KIND_CHECK = {
+    FLOAT: lambda d: d.is_floating,
+    INTEGER: lambda d: d.is_integer,
+    NUMERIC: lambda d: d.is_numeric,
+    BOOL: lambda d: d.is_bool,
+    ANY: lambda d: True,
+}
+
+
+def _is_tensor_like(value) -> bool:
+    return isinstance(value, Tensor) or hasattr(value, "_as_graph_element")
+
+
+def apply_op(op_type: str, inputs: Sequence, attrs: Optional[dict] = None,
+             name: Optional[str] = None, dtype_hint=None):
+    """Convert ``inputs`` to tensors of their common graph and append one op.
+
+    Returns the single output Tensor, or the tuple of outputs of a multi-output op.
+    """
+    graph = graph_of(*inputs)
+    with graph.as_default(), graph.atomic():
+        tensors = [convert_to_tensor(v, dtype_hint=dtype_hint) for v in inputs]
+        op = graph.create_op(op_type, tensors, attrs or {}, name=name)
+    return op.outputs[0] if len(op.outputs) == 1 else op.outputs
+
+
+def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = None,
+                      attrs: Optional[dict] = None):
+    """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand (TF1)."""
+    hint = next((v for v in operands if _is_tensor_like(v)), None)
+    graph = graph_of(*operands)
+    with graph.as_default(), graph.atomic():
+        hint_dtype = convert_to_tensor(hint).dtype if hint is not None else None
+        tensors = [convert_to_tensor(v, dtype_hint=hint_dtype) for v in operands]
+        op = graph.create_op(op_type, tensors, attrs or {}, name=name)
+    return op.outputs[0]
+
+
+# -- dtype rules ---------------------------------------------------------------------------
+def check_kind(op_name: str, dtype, kind: str, what: str = "input") -> None:
+    if not _KIND_CHECK[kind](dtype):
+        raise TypeError(f"{op_name} requires a {kind} {what}, got {dtype.name}")
+
+
+def same_dtype_rule(op_name: str, kind: str = ANY, out=None, count: Optional[int] = None):
+    """All inputs (or the first ``count``) share one dtype of ``kind``; output ``out`` or it."""
+    def rule(in_dtypes, attrs):
+        checked = in_dtypes if count is None else in_dtypes[:count]
+        first = checked[0]
+        for other in checked[1:]:
+            if other is not first:
+                listed = ", ".join(d.name for d in checked)
+                raise TypeError(f"{op_name} requires inputs of one dtype, got {listed}")
+        check_kind(op_name, first, kind)
+        return [out if out is not None else first]
+    return rule
+
+
+def attr_dtype_rule(attr: str = "dtype"):
+    """The output dtype is the op's ``dtype`` attribute."""
+    return lambda in_dtypes, attrs: [gdt.as_dtype(attrs[attr])]
+
+
+# -- shape rules ---------------------------------------------------------------------------
+def broadcast_rule(inputs, attrs):
+    return [broadcast_shapes(*(t.shape for t in inputs))]
+
+
+def same_shape_rule(inputs, attrs):
+    return [inputs[0].shape]
+
+
+def normalize_axis(axis: int, rank: int, op_name: str, what: str = "axis") -> int:
+    """``axis`` in ``[0, rank)``; negative values count from the end (NumPy/TF)."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"{op_name}: {what} must be an int, got {axis!r}")
+    if not -rank <= axis < rank:
+        raise ValueError(f"{op_name}: {what} {axis} is out of range for a tensor of rank {rank}")
+    return int(axis) % rank
+
+
+def normalize_axes(axis, rank: int, op_name: str) -> Optional[tuple]:
+    """Axis list for reductions: None means all; duplicates are an error."""
+    if axis is None:
+        return None
+    if isinstance(axis, (list, tuple, np.ndarray)):
+        axes = tuple(normalize_axis(a, rank, op_name) for a in np.asarray(axis).ravel().tolist())
+    else:
+        axes = (normalize_axis(axis, rank, op_name),)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op_name}: duplicate axis in {axis!r}")
+    return tuple(sorted(axes))
+
+
+def static_axis(value, op_name: str):
+    """An axis argument as Python ints: tensors must have a constant value."""
+    if _is_tensor_like(value):
+        from graphc.static_values import constant_value
+        found = constant_value(convert_to_tensor(value))
+        if found is None:
+            raise ValueError(f"{op_name}: axis must be known when the graph is built; "
+                             f"{value!r} has no constant value")
+        return found.tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def known(dims: Iterable) -> bool:
+    return all(d is not None for d in dims)
+
+
+def unknown_shape(rank: Optional[int]) -> TensorShape:
+    return TensorShape(None if rank is None else [None] * rank)
+
+
+# -- test data -----------------------------------------------------------------------------
+_SAMPLE_RNG = np.random.default_rng(20261124)
+
+
+def rand(*shape, low: float = -2.0, high: float = 2.0, dtype=np.float64) -> np.ndarray:
+    """Uniform random test data of ``shape`` and ``dtype`` (deterministic across runs)."""
+    return _SAMPLE_RNG.uniform(low, high, size=shape).astype(dtype)
+
+
+def randint(*shape, low: int = -5, high: int = 6, dtype=np.int32) -> np.ndarray:
+    return _SAMPLE_RNG.integers(low, high, size=shape).astype(dtype)
+
+
+def randbool(*shape) -> np.ndarray:
+    return _SAMPLE_RNG.random(size=shape) < 0.5

@@ -1,0 +1,219 @@
+"""Reductions with ``axis`` and ``keepdims`` (reduce_sum ...), and argmax / argmin.
+
+Empty reductions follow TF1: sum 0, prod 1, mean NaN, max -inf (or the dtype's minimum),
+min +inf (or the dtype's maximum), logsumexp -inf.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.special
+
+from graphc import dtypes as gdt
+from graphc import registry
+from graphc.ops.common import (BOOL, FLOAT, NUMERIC, apply_op, check_kind, normalize_axes,
+                               normalize_axis, rand, randbool, randint, static_axis)
+from graphc.registry import ErrorSample, OpDef, Sample
+from graphc.shapes import TensorShape
+
+__all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
+           "reduce_logsumexp", "reduce_any", "reduce_all", "argmax", "argmin"]
+
+
+def _reduced_shape(shape: TensorShape, axis, keepdims: bool, op_name: str) -> TensorShape:
+    if shape.rank is None:
+        return TensorShape([]) if axis is None and not keepdims else TensorShape(None)
+    axes = normalize_axes(axis, shape.rank, op_name)
+    axes = range(shape.rank) if axes is None else axes
+    if keepdims:
+        return TensorShape([1 if i in axes else d for i, d in enumerate(shape.dims)])
+    return TensorShape([d for i, d in enumerate(shape.dims) if i not in axes])
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+def _mean(x, axis, keepdims):
+    count = x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
+    total = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float64 if x.dtype.kind in "iu"
+                   else x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / x.dtype.type(count) if x.dtype.kind == "f" else np.trunc(total / count)
+    return np.asarray(mean).astype(x.dtype, copy=False)
+
+
+def _logsumexp(x, axis, keepdims):
+    if x.size == 0:
+        return np.full(_reduced_shape(TensorShape(x.shape), axis, keepdims, "").dims, -np.inf,
+                       dtype=x.dtype)
+    return np.asarray(scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)).astype(x.dtype)
+
+
+def _as_array(fn):
+    def kernel(x, axis, keepdims):
+        return np.asarray(fn(x, axis, keepdims))
+    return kernel
+
+
+KERNELS = {
+    "reduce_sum": _as_array(lambda x, a, k: np.sum(x, axis=a, keepdims=k, dtype=x.dtype)),
+    "reduce_prod": _as_array(lambda x, a, k: np.prod(x, axis=a, keepdims=k, dtype=x.dtype)),
+    "reduce_mean": _mean,
+    "reduce_max": _as_array(lambda x, a, k: np.max(x, axis=a, keepdims=k,
+                                                   initial=_lowest(x.dtype))),
+    "reduce_min": _as_array(lambda x, a, k: np.min(x, axis=a, keepdims=k,
+                                                   initial=_highest(x.dtype))),
+    "reduce_logsumexp": _logsumexp,
+    "reduce_any": _as_array(lambda x, a, k: np.any(x, axis=a, keepdims=k)),
+    "reduce_all": _as_array(lambda x, a, k: np.all(x, axis=a, keepdims=k)),
+}
+
+
+def _python_logsumexp(values):
+    if not values:
+        return -math.inf
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+SCALAR_REFERENCES = {
+    "reduce_sum": sum,
+    "reduce_prod": math.prod,
+    "reduce_mean": lambda v: sum(v) / len(v) if v else math.nan,
+    "reduce_max": lambda v: max(v) if v else -math.inf,
+    "reduce_min": lambda v: min(v) if v else math.inf,
+    "reduce_logsumexp": _python_logsumexp,
+    "reduce_any": any,
+    "reduce_all": all,
+}
+
+
+def _reduction_reference(fn):
+    """Reduce each output position's values with a Python function over a plain list."""
+    def reference(x, axis=None, keepdims=False):
+        x = np.asarray(x)
+        axes = normalize_axes(axis, x.ndim, "reference") or tuple(range(x.ndim))
+        kept = [a for a in range(x.ndim) if a not in axes]
+        count = int(np.prod([x.shape[a] for a in axes]))
+        rows = np.transpose(x, kept + list(axes)).reshape(-1, count) if x.size else \
+            np.zeros((int(np.prod([x.shape[a] for a in kept])), 0))
+        out = np.array([fn(row.tolist()) for row in rows]).reshape([x.shape[a] for a in kept])
+        if keepdims:
+            out = out.reshape([1 if a in axes else x.shape[a] for a in range(x.ndim)])
+        return out
+    return reference
+
+
+def _samples(kind):
+    def samples():
+        if kind == BOOL:
+            return [Sample((randbool(3, 4),)), Sample((randbool(3, 4), 1)),
+                    Sample((randbool(2, 3), [0], True))]
+        cases = [Sample((rand(3, 4),)), Sample((rand(3, 4), 1)), Sample((rand(2, 3, 4), [0, 2])),
+                 Sample((rand(3, 4, dtype=np.float32), -1, True), rtol=1e-5),
+                 Sample((rand(0, 3), 0)), Sample((rand(),))]
+        if kind == NUMERIC:
+            cases.append(Sample((randint(3, 4, low=-3, high=4), 0)))
+        return cases
+    return samples
+
+
+def _errors(kind):
+    def errors():
+        data = randbool(3, 4) if kind == BOOL else rand(3, 4)
+        wrong = rand(3, 4) if kind == BOOL else randbool(3, 4)
+        return [ErrorSample((data, 2), match="out of range"),
+                ErrorSample((data, [1, 1]), match="duplicate axis"),
+                ErrorSample((wrong,), error=TypeError, match="requires a")]
+    return errors
+
+
+def _define_reduction(name: str, kind: str):
+    def dtypes(in_dtypes, attrs):
+        check_kind(name, in_dtypes[0], kind)
+        return [in_dtypes[0]]
+
+    opdef = registry.register(OpDef(
+        name=name, dtypes=dtypes,
+        shapes=lambda ins, attrs: [_reduced_shape(ins[0].shape, attrs["axis"],
+                                                  attrs["keepdims"], name)],
+        kernel=KERNELS[name], attrs={"axis": None, "keepdims": False}, unknown_rank_ok=True,
+        reference=_reduction_reference(SCALAR_REFERENCES[name]), samples=_samples(kind),
+        error_samples=_errors(kind), doc=f"{name} over axis (all axes when None)."))
+
+    def api(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+            keep_dims=None):
+        axis = static_axis(axis if axis is not None else reduction_indices, opdef.name)
+        if isinstance(axis, (list, tuple)):
+            axis = tuple(int(a) for a in axis)
+        elif axis is not None:
+            axis = (int(axis),)
+        keep = bool(keepdims if keepdims is not None else keep_dims)
+        attrs = {"axis": axis, "keepdims": keep}
+        return apply_op(opdef.name, [input_tensor], attrs, name=name)
+    api.__name__ = api.__qualname__ = name
+    api.__doc__ = (f"{name} of ``input_tensor`` over ``axis`` (all when None); ``keepdims`` "
+                   f"keeps reduced dims as 1.\n\n    Example:\n        >>> s = gc.{name}(x, "
+                   "axis=1)\n")
+    registry.public(opdef)(api)
+    globals()[name] = api
+
+
+for _name, _kind in [("reduce_sum", NUMERIC), ("reduce_mean", NUMERIC), ("reduce_max", NUMERIC),
+                     ("reduce_min", NUMERIC), ("reduce_prod", NUMERIC),
+                     ("reduce_logsumexp", FLOAT), ("reduce_any", BOOL), ("reduce_all", BOOL)]:
+    _define_reduction(_name, _kind)
+
+
+def _define_arg(name: str, pick):
+    def dtypes(in_dtypes, attrs):
+        check_kind(name, in_dtypes[0], NUMERIC)
+        out = gdt.as_dtype(attrs["output_type"])
+        check_kind(name, out, "integer", "output_type")
+        return [out]
+
+    def shapes(inputs, attrs):
+        dims = list(inputs[0].shape.dims)
+        del dims[normalize_axis(attrs["axis"], len(dims), name)]
+        return [TensorShape(dims)]
+
+    def kernel(x, axis, output_type):
+        if x.shape[axis] == 0:
+            raise ValueError(f"{name}: cannot reduce over an empty axis {axis}")
+        return pick(x, axis=axis).astype(gdt.as_dtype(output_type).np)
+
+    def reference(x, axis=0, output_type=None):
+        moved = np.moveaxis(x, axis, -1)
+        flat = moved.reshape(-1, moved.shape[-1])
+        best = max if pick is np.argmax else min
+        return np.array([row.tolist().index(best(row.tolist())) for row in flat]).reshape(
+            moved.shape[:-1])
+
+    opdef = registry.register(OpDef(
+        name=name, dtypes=dtypes, shapes=shapes, kernel=kernel,
+        attrs={"axis": 0, "output_type": gdt.int64}, reference=reference,
+        samples=lambda: [Sample((rand(3, 4),)), Sample((rand(3, 4), 1)),
+                         Sample((randint(2, 5), -1))],
+        error_samples=lambda: [ErrorSample((rand(3, 4), 2), match="out of range")],
+        doc=f"Index of the {'largest' if pick is np.argmax else 'smallest'} value along axis "
+            "(first one on ties)."))
+
+    def api(input, axis=None, name=None, dimension=None, output_type=gdt.int64):  # noqa: A002
+        axis = static_axis(axis if axis is not None else dimension, opdef.name)
+        attrs = {"axis": 0 if axis is None else int(axis),
+                 "output_type": gdt.as_dtype(output_type)}
+        return apply_op(opdef.name, [input], attrs, name=name)
+    api.__name__ = api.__qualname__ = name
+    api.__doc__ = (f"{opdef.doc}\n\n    Example:\n        >>> i = gc.{name}(logits, axis=1)\n")
+    registry.public(opdef)(api)
+    globals()[name] = api
+
+
+_define_arg("argmax", np.argmax)
+_define_arg("argmin", np.argmin)

@@ -1,0 +1,120 @@
+"""The op registry: every op type is one declarative ``OpDef`` with all its parts side by side.
+
+Passes and the runtime ask the registry for what they need (kernels, flags such as
+``stateful`` or ``elementwise``); they never keep op-name lists of their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+__all__ = ["OpDef", "Sample", "ErrorSample", "register", "get", "all_ops", "api_for", "public"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Arguments for one call of an op's public function, used by the registry-driven tests.
+
+    NumPy arrays in ``args`` become placeholders (fed with the array); everything else is
+    passed as is. ``reference`` of the OpDef receives the same arguments with the arrays.
+    """
+
+    args: tuple
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    rtol: float = 1e-6
+
+
+@dataclass(frozen=True)
+class ErrorSample:
+    """A call that must fail at graph-build time with ``error`` whose text contains ``match``."""
+
+    args: tuple
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    error: type = ValueError
+    match: str = ""
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One op type: inference rules, NumPy kernel and the properties passes rely on.
+
+    Attributes:
+        name: the op type, equal to the public function name (``matmul``).
+        dtypes: ``(input_dtypes, attrs) -> output dtypes``; raises TypeError for bad dtypes.
+        shapes: ``(input_tensors, attrs) -> output TensorShapes``; raises ValueError for bad
+            shapes. Receives tensors (not shapes) so it can read static values of shape inputs.
+        kernel: ``kernel(*arrays, **attrs)`` (or ``kernel(ctx, *arrays, **attrs)`` when
+            ``needs_context``) returning one array or a tuple of arrays.
+        attrs: attribute names and their defaults; create_op rejects any other attribute.
+        elementwise / commutative / associative: algebraic properties for fusion and rewrites.
+        stateful: reads or writes session state; never folded, merged or pruned when needed.
+        random: draws random numbers; never folded or merged.
+        foldable: constant folding may evaluate it at compile time.
+        unknown_rank_ok: ``shapes`` handles inputs of unknown rank itself (otherwise an
+            unknown-rank input makes every output unknown-rank).
+        reference: an independent NumPy/Python implementation for the kernel tests.
+        samples / error_samples: zero-argument callables returning test cases.
+        tested_elsewhere: where an op without samples is tested (e.g. state ops).
+
+    Example:
+        >>> from graphc import registry
+        >>> registry.get("add").commutative
+        True
+    """
+
+    name: str
+    dtypes: Callable[[Sequence, Mapping], Sequence]
+    shapes: Callable[[Sequence, Mapping], Sequence]
+    kernel: Callable
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    elementwise: bool = False
+    commutative: bool = False
+    associative: bool = False
+    stateful: bool = False
+    random: bool = False
+    foldable: bool = True
+    needs_context: bool = False
+    unknown_rank_ok: bool = False
+    reference: Optional[Callable] = None
+    samples: Optional[Callable[[], Sequence[Sample]]] = None
+    error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None
+    tested_elsewhere: str = ""
+    doc: str = ""
+
+
+_REGISTRY: dict[str, OpDef] = {}
+_API: dict[str, Callable] = {}
+
+
+def register(opdef: OpDef) -> OpDef:
+    """Add an op type to the registry; its name must be new."""
+    if opdef.name in _REGISTRY:
+        raise ValueError(f"Op type {opdef.name!r} is already registered")
+    _REGISTRY[opdef.name] = opdef
+    return opdef
+
+
+def get(name: str) -> OpDef:
+    """The OpDef registered under ``name``; raises KeyError naming the known types."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"No op type {name!r} is registered ({len(_REGISTRY)} known)") from None
+
+
+def all_ops() -> list[OpDef]:
+    """Every registered OpDef, sorted by name."""
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def public(opdef: OpDef):
+    """Decorator marking ``fn`` as the public function that builds ``opdef`` (for tests)."""
+    def mark(fn):
+        _API[opdef.name] = fn
+        return fn
+    return mark
+
+
+def api_for(name: str) -> Optional[Callable]:
+    """The public function that builds op type ``name``, if one was marked."""
+    return _API.get(name)

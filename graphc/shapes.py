@@ -1,0 +1,182 @@
+"""Static shapes: ``TensorShape`` with unknown dims (None) and unknown rank, as in TF1."""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import numpy as np
+
+__all__ = ["TensorShape", "as_shape", "broadcast_shapes", "format_shape"]
+
+
+def _as_dim(value) -> Optional[int]:
+    if value is None:
+        return None
+    if hasattr(value, "value") and not isinstance(value, np.ndarray):  # TF1 Dimension objects
+        value = value.value
+        if value is None:
+            return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Shape dimensions must be integers or None, got {value!r}")
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"Shape dimensions must be >= 0 or None, got {value}")
+    return value
+
+
+class TensorShape:
+    """The static shape of a tensor: a tuple of dims (int or None), or an unknown rank.
+
+    Compares equal to tuples and lists, so ``x.shape == (None, 3)`` reads naturally.
+
+    Example:
+        >>> s = TensorShape([None, 784])
+        >>> s.rank, s[1], s.as_list(), str(s)
+        (2, 784, [None, 784], '(?, 784)')
+    """
+
+    __slots__ = ("_dims",)
+
+    def __init__(self, dims: Optional[Iterable] = None):
+        if isinstance(dims, TensorShape):
+            self._dims = dims._dims
+        elif dims is None:
+            self._dims = None
+        elif isinstance(dims, (int, np.integer)):
+            self._dims = (_as_dim(dims),)
+        else:
+            self._dims = tuple(_as_dim(d) for d in dims)
+
+    @property
+    def dims(self) -> Optional[tuple]:
+        """The dims as a tuple, or None when the rank is unknown."""
+        return self._dims
+
+    @property
+    def rank(self) -> Optional[int]:
+        return None if self._dims is None else len(self._dims)
+
+    ndims = rank
+
+    def as_list(self) -> list:
+        if self._dims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape.")
+        return list(self._dims)
+
+    def is_fully_defined(self) -> bool:
+        return self._dims is not None and None not in self._dims
+
+    def num_elements(self) -> Optional[int]:
+        return int(np.prod(self._dims, dtype=np.int64)) if self.is_fully_defined() else None
+
+    def is_compatible_with(self, other) -> bool:
+        other = as_shape(other)
+        if self._dims is None or other._dims is None:
+            return True
+        if len(self._dims) != len(other._dims):
+            return False
+        return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def merge_with(self, other) -> "TensorShape":
+        """The most specific shape compatible with both; raises ValueError if incompatible."""
+        other = as_shape(other)
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are not compatible")
+        if self._dims is None:
+            return other
+        if other._dims is None:
+            return self
+        return TensorShape(a if a is not None else b for a, b in zip(self._dims, other._dims))
+
+    def concatenate(self, other) -> "TensorShape":
+        other = as_shape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(self._dims + other._dims)
+
+    def __len__(self) -> int:
+        if self._dims is None:
+            raise ValueError("Cannot take the length of a shape with unknown rank.")
+        return len(self._dims)
+
+    def __iter__(self):
+        if self._dims is None:
+            raise ValueError("Cannot iterate over a shape with unknown rank.")
+        return iter(self._dims)
+
+    def __getitem__(self, key):
+        if self._dims is None:
+            return TensorShape(None) if isinstance(key, slice) else None
+        if isinstance(key, slice):
+            return TensorShape(self._dims[key])
+        return self._dims[key]
+
+    def __eq__(self, other) -> bool:
+        try:
+            other = as_shape(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+        return self._dims == other._dims
+
+    def __ne__(self, other) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return hash(self._dims)
+
+    def __repr__(self) -> str:
+        return "TensorShape(None)" if self._dims is None else f"TensorShape({list(self._dims)})"
+
+    def __str__(self) -> str:
+        return format_shape(self)
+
+
+def as_shape(value) -> TensorShape:
+    """Convert a TensorShape, tuple, list, int or None to a TensorShape."""
+    return value if isinstance(value, TensorShape) else TensorShape(value)
+
+
+def format_shape(shape) -> str:
+    """``(?, 784)`` style text for a shape; ``<unknown>`` for an unknown rank."""
+    shape = as_shape(shape)
+    if shape.dims is None:
+        return "<unknown>"
+    inner = ", ".join("?" if d is None else str(d) for d in shape.dims)
+    return f"({inner},)" if len(shape.dims) == 1 else f"({inner})"
+
+
+def _broadcast_dim(a: Optional[int], b: Optional[int]) -> Optional[int]:
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    if a is None:
+        return b  # b is None or known > 1: a run-time 1 would broadcast, a mismatch fails then
+    if b is None or a == b:
+        return a
+    raise ValueError
+
+
+def broadcast_shapes(*shapes) -> TensorShape:
+    """NumPy broadcasting of static shapes, with None dims and unknown ranks.
+
+    Raises:
+        ValueError: when two known dims differ and neither is 1.
+
+    Example:
+        >>> broadcast_shapes((None, 1, 3), (4, 1))
+        TensorShape([None, 4, 3])
+    """
+    shapes = [as_shape(s) for s in shapes]
+    if any(s.dims is None for s in shapes):
+        return TensorShape(None)
+    rank = max((len(s.dims) for s in shapes), default=0)
+    result = [1] * rank
+    for shape in shapes:
+        padded = (1,) * (rank - len(shape.dims)) + shape.dims
+        try:
+            result = [_broadcast_dim(r, d) for r, d in zip(result, padded)]
+        except ValueError:
+            listed = " and ".join(format_shape(s) for s in shapes)
+            raise ValueError(f"Incompatible shapes for broadcasting: {listed}") from None
+    return TensorShape(result)

@@ -1,0 +1,238 @@
+"""TF1-style ``Variable`` objects, collections and initializers.
+
+A Variable ``W`` is three ops, named as in TF1: ``W`` (the handle), ``W/Assign`` (its
+initializer) and ``W/read`` (the snapshot that ops use when given ``W``). Its value lives in
+each Session; reading it before initialization raises FailedPreconditionError.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from graphc import dtypes as gdt
+from graphc.convert import convert_to_tensor, graph_of
+from graphc.graph import Graph, Tensor, get_default_graph
+from graphc.ops.control import group, no_op
+
+__all__ = ["Variable", "GraphKeys", "global_variables", "trainable_variables",
+           "global_variables_initializer", "variables_initializer", "initialize_all_variables",
+           "assign", "assign_add", "assign_sub"]
+
+
+class GraphKeys:
+    """Standard collection names (TF1 ``tf.GraphKeys``)."""
+
+    GLOBAL_VARIABLES = "variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    LOCAL_VARIABLES = "local_variables"
+    GLOBAL_STEP = "global_step"
+    TRAIN_OP = "train_op"
+    UPDATE_OPS = "update_ops"
+    LOSSES = "losses"
+
+
+class Variable:
+    """A mutable tensor whose value persists across ``session.run`` calls.
+
+    Example:
+        >>> W = gc.Variable(np.zeros((784, 10), np.float32), name="W")
+        >>> y = gc.matmul(x, W)          # uses W/read
+        >>> with gc.Session() as sess:
+        ...     sess.run(W.initializer)
+        ...     sess.run(W.assign_add(np.ones((784, 10), np.float32)))
+    """
+
+    def __init__(self, initial_value=None, trainable=True, collections=None,
+                 validate_shape=True, caching_device=None, name=None, variable_def=None,
+                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
+                 use_resource=None, synchronization=None, aggregation=None, shape=None):
+        if initial_value is None:
+            raise ValueError("Variable: initial_value must be specified")
+        if callable(initial_value):
+            initial_value = initial_value()
+        graph = graph_of(initial_value)
+        with graph.as_default(), graph.atomic(), graph.control_dependencies(None), \
+                graph.name_scope(name or "Variable") as scope:
+            value = convert_to_tensor(initial_value, dtype=None, name="initial_value",
+                                      dtype_hint=dtype)
+            if dtype is not None and value.dtype is not gdt.as_dtype(dtype):
+                from graphc.ops.select import cast
+                value = cast(value, dtype)
+            var_shape = value.shape if shape is None else value.shape.merge_with(shape)
+            if validate_shape and not var_shape.is_fully_defined():
+                raise ValueError(f"Variable '{scope[:-1]}': initial value {value.name!r} has "
+                                 f"shape {var_shape}, which is not fully defined; pass "
+                                 "validate_shape=False or give a fully defined value")
+            self._handle = graph.create_op("variable", [], {"shape": var_shape,
+                                                            "dtype": value.dtype},
+                                           name=scope).outputs[0]
+            self._initial_value = value
+            self._initializer_op = graph.create_op(
+                "assign", [self._handle, value], {"validate_shape": bool(validate_shape)},
+                name="Assign")
+            self._snapshot = graph.create_op("read_variable", [self._handle], {},
+                                             name="read").outputs[0]
+        self._trainable = bool(trainable)
+        graph._variable_reads[self._handle.op] = self
+        keys = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in keys:
+            keys.append(GraphKeys.TRAINABLE_VARIABLES)
+        for key in keys:
+            graph.add_to_collection(key, self)
+
+    # -- TF1 accessors --------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._handle.name
+
+    @property
+    def op(self):
+        return self._handle.op
+
+    @property
+    def graph(self) -> Graph:
+        return self._handle.graph
+
+    @property
+    def dtype(self):
+        return self._handle.dtype
+
+    @property
+    def shape(self):
+        return self._handle.shape
+
+    def get_shape(self):
+        return self._handle.shape
+
+    @property
+    def initializer(self):
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    def value(self) -> Tensor:
+        """The snapshot tensor ``W/read`` that ops use."""
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        """A fresh read, ordered after the current control dependencies."""
+        return self.graph.create_op("read_variable", [self._handle], {},
+                                    name=self.op.name + "/read_value").outputs[0]
+
+    def initialized_value(self) -> Tensor:
+        """The value after running the initializer (for initializing other variables)."""
+        with self.graph.control_dependencies([self._initializer_op]):
+            return self.read_value()
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """An op storing ``value``; its output is the new value."""
+        return assign(self, value, name=name)
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        """An op adding ``delta``; its output is the new value."""
+        return assign_add(self, delta, name=name)
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        """An op subtracting ``delta``; its output is the new value."""
+        return assign_sub(self, delta, name=name)
+
+    def eval(self, session=None):
+        return self._snapshot.eval(session=session)
+
+    def load(self, value, session=None):
+        """Store ``value`` in the variable without adding ops (TF1 ``Variable.load``)."""
+        from graphc.runtime.session import _session_for
+        _session_for(session, self._snapshot).load_variable(self, value)
+
+    def _as_graph_element(self):
+        return self._snapshot
+
+    def __repr__(self) -> str:
+        return (f"<gc.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>")
+
+    __hash__ = object.__hash__
+
+
+def _handle_of(ref) -> Tensor:
+    if isinstance(ref, Variable):
+        return ref._handle
+    if isinstance(ref, Tensor) and ref.op.type == "variable":
+        return ref
+    raise TypeError(f"Expected a Variable or variable handle to assign to, got {ref!r}")
+
+
+def _update(op_type, ref, value, name, attrs=None):
+    handle = _handle_of(ref)
+    graph = handle.graph
+    with graph.as_default(), graph.atomic():
+        value = convert_to_tensor(value, dtype_hint=handle.dtype)
+        return graph.create_op(op_type, [handle, value], attrs or {},
+                               name=name or op_type.title().replace("_", "")).outputs[0]
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None) -> Tensor:
+    """Store ``value`` in variable ``ref`` when run (TF1 ``tf.assign``).
+
+    Example:
+        >>> reset = gc.assign(W, gc.zeros_like(W))
+    """
+    return _update("assign", ref, value, name,
+                   {"validate_shape": validate_shape is not False})
+
+
+def assign_add(ref, value, use_locking=None, name=None) -> Tensor:
+    """``ref += value`` when run (TF1 ``tf.assign_add``).
+
+    Example:
+        >>> step = gc.assign_add(counter, 1)
+    """
+    return _update("assign_add", ref, value, name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None) -> Tensor:
+    """``ref -= value`` when run (TF1 ``tf.assign_sub``).
+
+    Example:
+        >>> update = gc.assign_sub(W, 0.1 * grad)
+    """
+    return _update("assign_sub", ref, value, name)
+
+
+def global_variables(scope: Optional[str] = None) -> list:
+    """Every Variable of the default graph (TF1 ``tf.global_variables``)."""
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def trainable_variables(scope: Optional[str] = None) -> list:
+    """The trainable Variables of the default graph."""
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name: str = "init"):
+    """One op that runs the initializers of ``var_list``.
+
+    Example:
+        >>> sess.run(gc.variables_initializer([W, b]))
+    """
+    var_list = list(var_list)
+    if not var_list:
+        return no_op(name=name)
+    return group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer():
+    """One op that initializes every global variable (TF1's ``init`` op).
+
+    Example:
+        >>> sess.run(gc.global_variables_initializer())
+    """
+    return variables_initializer(global_variables(), name="init")
+
+
+initialize_all_variables = global_variables_initializer
+

@@ -1,0 +1,148 @@
+"""Execution plans: the pruned, ordered steps that compute some fetches from some feeds.
+
+A plan is built once per (fetches, feeds) signature and cached by the Session. Values live in
+a flat list of slots; each slot is cleared right after its last reader, so intermediates are
+freed as early as possible.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Iterable
+
+import networkx as nx
+
+from graphc import registry
+from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
+from graphc.graph import Graph, Operation, Tensor
+from graphc.shapes import format_shape
+
+__all__ = ["Plan", "required_ops"]
+
+
+def required_ops(fetch_tensors: Iterable[Tensor], targets: Iterable[Operation],
+                 fed: frozenset) -> set:
+    """The ops that must run: ancestors through data and control edges, stopping at feeds."""
+    needed: set = set()
+    stack = [t.op for t in fetch_tensors if t not in fed] + list(targets)
+    while stack:
+        op = stack.pop()
+        if op in needed:
+            continue
+        needed.add(op)
+        stack.extend(t.op for t in op.inputs if t not in fed)
+        stack.extend(op.control_inputs)
+    return needed
+
+
+class Step:
+    """One op's kernel bound to its attributes, with the slots it reads and writes."""
+
+    __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees")
+
+    def __init__(self, op: Operation, inputs: list, outputs: list):
+        opdef = registry.get(op.type)
+        self.op = op
+        self.fn = functools.partial(opdef.kernel, **op.attrs) if op.attrs else opdef.kernel
+        self.inputs = inputs
+        self.outputs = outputs
+        self.single = len(outputs) == 1
+        self.needs_context = opdef.needs_context
+        self.frees: list = []
+
+
+class Plan:
+    """Compiled steps for one signature. ``run(feed_values, ctx)`` returns the fetch values.
+
+    Example:
+        >>> plan = Plan(graph, [probs], [], [x])
+        >>> [p] = plan.run([batch], RunContext(state))
+    """
+
+    def __init__(self, graph: Graph, fetch_tensors: list, targets: list, feed_tensors: list):
+        fed = frozenset(feed_tensors)
+        needed = required_ops(fetch_tensors, targets, fed)
+        self._check_feeds(needed, fed, fetch_tensors, targets)
+        try:
+            order = graph.topological_order(needed)
+        except nx.NetworkXUnfeasible:
+            raise ValueError("The graph has a cycle through control dependencies; "
+                             "it cannot be run") from None
+        slot_of: dict = {t: i for i, t in enumerate(feed_tensors)}
+        self.steps: list[Step] = []
+        for op in order:
+            inputs = [slot_of[t] for t in op.inputs]
+            outputs = []
+            for tensor in op.outputs:
+                if tensor in fed:
+                    outputs.append(None)  # computed but superseded by the feed
+                else:
+                    slot_of[tensor] = len(slot_of)
+                    outputs.append(slot_of[tensor])
+            self.steps.append(Step(op, inputs, outputs))
+        self.num_slots = len(slot_of)
+        self.num_feeds = len(feed_tensors)
+        self.fetch_slots = [slot_of[t] for t in fetch_tensors]
+        self._plan_frees(set(self.fetch_slots))
+
+    def _plan_frees(self, keep: set) -> None:
+        last_reader: dict = {}
+        for index, step in enumerate(self.steps):
+            for slot in step.inputs:
+                last_reader[slot] = index
+        for slot, index in last_reader.items():
+            if slot not in keep:
+                self.steps[index].frees.append(slot)
+
+    @staticmethod
+    def _check_feeds(needed, fed, fetch_tensors, targets) -> None:
+        for op in sorted(needed, key=lambda o: o._id):
+            if op.type == "placeholder" and op.outputs[0] not in fed:
+                placeholder = op.outputs[0]
+                needers = [e.name for e in list(fetch_tensors) + list(targets)
+                           if op in required_ops([e] if isinstance(e, Tensor) else [],
+                                                 [e] if isinstance(e, Operation) else [], fed)]
+                raise InvalidArgumentError(
+                    None, op, f"You must feed a value for placeholder tensor "
+                    f"'{placeholder.name}' with dtype {placeholder.dtype.name} and shape "
+                    f"{format_shape(placeholder.shape)}: it is needed by fetch "
+                    f"{', '.join(repr(n) for n in needers)} ({describe_op(op)})")
+
+    def run(self, feed_values: list, ctx) -> list:
+        slots: list = [None] * self.num_slots
+        slots[:self.num_feeds] = feed_values
+        for step in self.steps:
+            args = [slots[i] for i in step.inputs]
+            try:
+                if step.needs_context:
+                    ctx.op = step.op
+                    result = step.fn(ctx, *args)
+                else:
+                    result = step.fn(*args)
+            except OpError:
+                raise
+            except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
+                raise _kernel_error(step.op, args, err) from err
+            if step.single:
+                if step.outputs[0] is not None:
+                    slots[step.outputs[0]] = result
+            else:
+                for slot, value in zip(step.outputs, result):
+                    if slot is not None:
+                        slots[slot] = value
+            for slot in step.frees:
+                slots[slot] = None
+        return [slots[i] for i in self.fetch_slots]
+
+
+def _kernel_error(op: Operation, args: list, err: Exception) -> InvalidArgumentError:
+    inputs = []
+    for tensor, value in zip(op.inputs, args):
+        shape = getattr(value, "shape", None)
+        dtype = getattr(value, "dtype", type(value).__name__)
+        inputs.append(f"{describe_tensor(tensor)} got value of shape {shape} dtype {dtype}")
+    listed = "; ".join(inputs) or "no inputs"
+    return InvalidArgumentError(None, op, f"{describe_op(op)} failed at run time: {err} "
+                                f"[inputs: {listed}]")
+
+
+

@@ -1,0 +1,162 @@
+"""``Session``: runs fetches of a graph with TF1 semantics.
+
+Each distinct (fetches, feeds) signature compiles once into a ``Plan`` that is cached. A run
+stages its variable writes and publishes them only after every step succeeded, so a failing
+run (bad feed, kernel error, uninitialized variable) leaves every variable as it was.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Optional
+
+import numpy as np
+
+from graphc.graph import Graph, get_default_graph
+from graphc.ops.state import VariableHandle
+from graphc.runtime.feeds import prepare_feeds
+from graphc.runtime.fetches import FetchStructure
+from graphc.runtime.plan import Plan
+from graphc.runtime.state import RunContext, SessionState
+
+__all__ = ["Session", "InteractiveSession", "get_default_session"]
+
+
+class _DefaultSessionStack(threading.local):
+    def __init__(self):
+        self.stack: list = []
+
+
+_SESSIONS = _DefaultSessionStack()
+
+
+def get_default_session() -> Optional["Session"]:
+    """The innermost session entered with ``with`` or ``as_default()`` in this thread."""
+    return _SESSIONS.stack[-1] if _SESSIONS.stack else None
+
+
+def _session_for(session, element) -> "Session":
+    session = session or get_default_session()
+    if session is None:
+        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                         "registered. Use `with sess.as_default()` or pass an explicit "
+                         "session to `eval(session=sess)`")
+    if element.graph is not session.graph:
+        raise ValueError(f"Cannot use the given session to evaluate '{element.name}': its "
+                         "graph is different from the session's graph.")
+    return session
+
+
+class Session:
+    """Runs parts of a graph and holds its variables' values.
+
+    Example:
+        >>> with gc.Session(graph=g) as sess:
+        ...     sess.run(gc.global_variables_initializer())
+        ...     p, l = sess.run([probs, logits], feed_dict={x: batch})
+        ...     d = sess.run({"p": probs, "l": [logits, (W,)]}, feed_dict={x: batch})
+    """
+
+    def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None):
+        self._graph = graph if graph is not None else get_default_graph()
+        self._state = SessionState()
+        self._plans: dict = {}
+        self._plans_lock = threading.Lock()
+        self._closed = False
+        self._default_contexts: list = []
+
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Compute ``fetches`` (any nesting of tensors, ops, variables or names).
+
+        Returns arrays in the structure of ``fetches``; operations give None.
+
+        Raises:
+            RuntimeError: the session is closed.
+            TypeError / ValueError: bad fetches or feeds (nothing is run).
+            graphc.errors.OpError: an op failed (no variable is changed).
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        structure = FetchStructure(self._graph, fetches)
+        feeds = prepare_feeds(self._graph, feed_dict)
+        plan = self._plan(structure, tuple(feeds))
+        ctx = RunContext(self._state)
+        with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1 semantics)
+            results = plan.run(list(feeds.values()), ctx)
+        ctx.commit()
+        values = {}
+        for tensor, value in zip(structure.tensors, results):
+            if isinstance(value, VariableHandle):
+                value = ctx.read_variable(value.op)
+            values[tensor] = value
+        return structure.rebuild(values)
+
+    def _plan(self, structure: FetchStructure, feed_tensors: tuple) -> Plan:
+        key = (tuple(structure.elements), feed_tensors)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = Plan(self._graph, structure.tensors, structure.operations,
+                        list(feed_tensors))
+            with self._plans_lock:
+                self._plans[key] = plan
+        return plan
+
+    def load_variable(self, variable, value) -> None:
+        """Set a variable's value directly (``Variable.load``), checking dtype and shape."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        feeds = prepare_feeds(self._graph, {variable.value(): value})
+        ctx = RunContext(self._state)
+        ctx.write_variable(variable.op, next(iter(feeds.values())))
+        ctx.commit()
+
+    def close(self) -> None:
+        """Release the session's state; later runs raise RuntimeError."""
+        self._closed = True
+        self._plans.clear()
+        self._state.variables.clear()
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Make this the default session (for ``Tensor.eval`` / ``Operation.run``)."""
+        _SESSIONS.stack.append(self)
+        try:
+            yield self
+        finally:
+            _SESSIONS.stack.remove(self)
+
+    def __enter__(self) -> "Session":
+        context = self.as_default()
+        context.__enter__()
+        self._default_contexts.append(context)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._default_contexts.pop().__exit__(*exc)
+        self.close()
+
+    def __del__(self):
+        self._closed = True
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself the default on creation (for notebooks and shells).
+
+    Example:
+        >>> sess = gc.InteractiveSession()
+        >>> x.eval()
+    """
+
+    def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None):
+        super().__init__(target, graph, config)
+        _SESSIONS.stack.append(self)
+
+    def close(self) -> None:
+        super().close()
+        if self in _SESSIONS.stack:
+            _SESSIONS.stack.remove(self)
+

@@ -1,0 +1,70 @@
+"""Session state (variable values, random generators) and the per-run context that stages
+variable writes so a failed run changes nothing."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from graphc.errors import FailedPreconditionError, describe_op
+
+__all__ = ["SessionState", "RunContext"]
+
+
+class SessionState:
+    """What persists across runs of one Session: variable values and random streams."""
+
+    def __init__(self):
+        self.variables: dict = {}  # variable op -> read-only ndarray
+        self.generators: dict = {}  # random op -> np.random.Generator
+        self.lock = threading.Lock()
+
+    def generator(self, op) -> np.random.Generator:
+        with self.lock:
+            rng = self.generators.get(op)
+            if rng is None:
+                seed, seed2 = op.attrs.get("seed"), op.attrs.get("seed2")
+                entropy = None if seed is None else [int(seed) & 0xFFFFFFFF,
+                                                     int(seed2 or 0) & 0xFFFFFFFF]
+                rng = self.generators[op] = np.random.default_rng(entropy)
+            return rng
+
+
+class RunContext:
+    """One run's view of the state: reads see this run's staged writes first.
+
+    ``op`` is set by the plan before each context-needing kernel runs.
+    """
+
+    __slots__ = ("state", "staged", "op")
+
+    def __init__(self, state: SessionState):
+        self.state = state
+        self.staged: dict = {}
+        self.op = None
+
+    def read_variable(self, variable_op) -> np.ndarray:
+        value = self.staged.get(variable_op)
+        if value is None:
+            value = self.state.variables.get(variable_op)
+        if value is None:
+            raise FailedPreconditionError(
+                None, self.op, f"Attempting to use uninitialized value {variable_op.name} "
+                f"(in {describe_op(self.op)}); run its initializer or "
+                "gc.global_variables_initializer() first")
+        return value
+
+    def write_variable(self, variable_op, value) -> np.ndarray:
+        value = np.array(value, copy=True)
+        value.flags.writeable = False
+        self.staged[variable_op] = value
+        return value
+
+    def rng(self) -> np.random.Generator:
+        return self.state.generator(self.op)
+
+    def commit(self) -> None:
+        """Publish this run's writes; called only after every step succeeded."""
+        if self.staged:
+            with self.state.lock:
+                self.state.variables.update(self.staged)

@@ -1,0 +1,71 @@
+"""Turning the registry's samples into graphs: arrays become placeholders, the rest passes."""
+from __future__ import annotations
+
+import numpy as np
+
+import graphc as gc
+from graphc import registry
+
+
+def sampled_ops():
+    return [op for op in registry.all_ops() if op.samples]
+
+
+def sample_cases():
+    """``(opdef, sample)`` pairs with readable ids, for pytest parametrization."""
+    cases, ids = [], []
+    for opdef in sampled_ops():
+        for index, sample in enumerate(opdef.samples()):
+            cases.append((opdef, sample))
+            ids.append(f"{opdef.name}-{index}")
+    return cases, ids
+
+
+def error_cases():
+    cases, ids = [], []
+    for opdef in registry.all_ops():
+        for index, sample in enumerate(opdef.error_samples() if opdef.error_samples else []):
+            cases.append((opdef, sample))
+            ids.append(f"{opdef.name}-{index}")
+    return cases, ids
+
+
+def is_array(value) -> bool:
+    return isinstance(value, (np.ndarray, np.generic))
+
+
+def symbolic_args(args, feeds: dict, unknown_dims: bool):
+    """Replace arrays (also inside lists) by placeholders; record the feeds."""
+    def convert(value):
+        if is_array(value):
+            array = np.asarray(value)
+            shape = [None] * array.ndim if unknown_dims else list(array.shape)
+            placeholder = gc.placeholder(gc.as_dtype(array.dtype), shape)
+            feeds[placeholder] = array
+            return placeholder
+        if isinstance(value, list) and any(is_array(v) for v in value):
+            return [convert(v) for v in value]
+        return value
+    return [convert(a) for a in args]
+
+
+def symbolic_kwargs(kwargs, feeds: dict, unknown_dims: bool) -> dict:
+    keys = list(kwargs)
+    return dict(zip(keys, symbolic_args([kwargs[k] for k in keys], feeds, unknown_dims)))
+
+
+def build(opdef, sample, unknown_dims=False):
+    """A fresh graph with the sample's op built from placeholders: (graph, outputs, feeds)."""
+    graph = gc.Graph()
+    feeds: dict = {}
+    with graph.as_default():
+        args = symbolic_args(sample.args, feeds, unknown_dims)
+        kwargs = symbolic_kwargs(sample.kwargs, feeds, unknown_dims)
+        out = registry.api_for(opdef.name)(*args, **kwargs)
+    outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+    return graph, outputs, feeds
+
+
+def run(graph, outputs, feeds):
+    with gc.Session(graph=graph) as sess:
+        return sess.run(outputs, feed_dict=feeds)
