@@ -40,6 +40,10 @@ from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_su
 from graphc import operators  # noqa: F401,E402 - installs Tensor operators
 from graphc import compat, math, nn, random  # noqa: F401,E402
 from graphc.runtime import InteractiveSession, Session, get_default_session  # noqa: E402
+from graphc.passes.gradients import gradients, hessians  # noqa: E402
+from graphc import train  # noqa: E402,F401
+from graphc.ops.elementwise import add_n  # noqa: E402,F401
+from graphc.ops.reduce import sum_to_shape  # noqa: E402,F401
 
 newaxis = None
 

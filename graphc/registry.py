@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-__all__ = ["OpDef", "Sample", "ErrorSample", "register", "get", "all_ops", "api_for", "public"]
+__all__ = ["OpDef", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "register", "get", "all_ops",
+           "api_for", "public"]
+
+
+class _NotDifferentiable:
+    """Marks an op whose inputs receive no gradient (argmax, comparisons, shape...)."""
+
+    def __repr__(self) -> str:
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = _NotDifferentiable()
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,9 @@ class OpDef:
             shapes. Receives tensors (not shapes) so it can read static values of shape inputs.
         kernel: ``kernel(*arrays, **attrs)`` (or ``kernel(ctx, *arrays, **attrs)`` when
             ``needs_context``) returning one array or a tuple of arrays.
+        grad: ``grad(op, *output_grads) -> input grads`` building graph nodes (None entries
+            for inputs that get no gradient); ``NOT_DIFFERENTIABLE`` when no input ever
+            does; None while not implemented (differentiating through it is an error).
         attrs: attribute names and their defaults; create_op rejects any other attribute.
         elementwise / commutative / associative: algebraic properties for fusion and rewrites.
         stateful: reads or writes session state; never folded, merged or pruned when needed.
@@ -66,6 +80,7 @@ class OpDef:
     dtypes: Callable[[Sequence, Mapping], Sequence]
     shapes: Callable[[Sequence, Mapping], Sequence]
     kernel: Callable
+    grad: Any = None
     attrs: Mapping[str, Any] = field(default_factory=dict)
     elementwise: bool = False
     commutative: bool = False

@@ -21,6 +21,12 @@ __all__ = ["concat", "stack", "unstack", "split", "slice", "strided_slice", "gat
            "tile"]
 
 
+def _fill_missing(op, dys) -> list:
+    """Output gradients with zeros for the outputs nothing depended on."""
+    from graphc.ops.creation import zeros_like
+    return [dy if dy is not None else zeros_like(out) for dy, out in zip(dys, op.outputs)]
+
+
 def _merge_dims(op_name: str, shapes, skip: Optional[int]) -> list:
     """Dims that all shapes share (except ``skip``); raises naming the disagreeing shapes."""
     rank = shapes[0].rank
@@ -47,8 +53,24 @@ def _concat_shapes(inputs, attrs):
     return [TensorShape(dims)]
 
 
+def _concat_grad(op, dy):
+    axis = normalize_axis(op.attrs["axis"], dy.shape.rank, "concat")
+    sizes = [t.shape[axis] for t in op.inputs]
+    if len(sizes) == 1:
+        return [dy]
+    if None not in sizes:
+        return split(dy, sizes, axis=axis)
+    from graphc.ops.creation import range as gc_range
+    grads, start = [], 0  # sizes known only at run time: pick each piece by index
+    for tensor in op.inputs:
+        stop = start + _shape_of(tensor)[axis]
+        grads.append(gather(dy, gc_range(start, stop), axis=axis))
+        start = stop
+    return grads
+
+
 CONCAT = registry.register(OpDef(
-    name="concat", dtypes=same_dtype_rule("concat"), shapes=_concat_shapes,
+    name="concat", dtypes=same_dtype_rule("concat"), shapes=_concat_shapes, grad=_concat_grad,
     kernel=lambda *xs, axis: np.concatenate(xs, axis=axis), attrs={"axis": 0},
     reference=lambda values, axis: np.moveaxis(
         np.array([v for x in values for v in np.moveaxis(x, axis, 0)]), 0, axis),
@@ -81,6 +103,7 @@ def _stack_shapes(inputs, attrs):
 
 STACK = registry.register(OpDef(
     name="stack", dtypes=same_dtype_rule("stack"), shapes=_stack_shapes,
+    grad=lambda op, dy: unstack(dy, num=len(op.inputs), axis=op.attrs["axis"]),
     kernel=lambda *xs, axis: np.stack(xs, axis=axis), attrs={"axis": 0},
     reference=lambda values, axis=0: np.moveaxis(np.array([np.asarray(v) for v in values]),
                                                  0, axis),
@@ -112,6 +135,7 @@ def _unstack_shapes(inputs, attrs):
 
 UNSTACK = registry.register(OpDef(
     name="unstack", dtypes=lambda d, attrs: [d[0]] * attrs["num"], shapes=_unstack_shapes,
+    grad=lambda op, *dys: [stack(_fill_missing(op, dys), axis=op.attrs["axis"])],
     kernel=lambda x, num, axis: tuple(np.moveaxis(x, axis, 0)), attrs={"num": None, "axis": 0},
     reference=lambda x, num=None, axis=0: [x.take(i, axis=axis) for i in range(x.shape[axis])],
     samples=lambda: [Sample((rand(3, 2), 3)), Sample((rand(2, 4), 4, 1))],
@@ -182,6 +206,7 @@ def _split_kernel(x, num, sizes, axis):
 
 SPLIT = registry.register(OpDef(
     name="split", dtypes=lambda d, attrs: [d[0]] * attrs["num"], shapes=_split_shapes,
+    grad=lambda op, *dys: [concat(_fill_missing(op, dys), axis=op.attrs["axis"])],
     kernel=_split_kernel, attrs={"num": None, "sizes": None, "axis": 0},
     reference=lambda x, parts, axis=0: [x.take(range(start, start + size), axis=axis)
                                         for start, size in _reference_split(x, parts, axis)],
@@ -277,6 +302,7 @@ def _strided_slice_kernel(x, spec):
 
 STRIDED_SLICE = registry.register(OpDef(
     name="strided_slice", dtypes=lambda d, a: [d[0]], shapes=_strided_slice_shapes,
+    grad=lambda op, dy: [strided_slice_grad(_shape_of(op.inputs[0]), dy, op.attrs["spec"])],
     kernel=_strided_slice_kernel, attrs={"spec": ()},
     reference=lambda x, key: np.array(x.tolist())[key],
     samples=lambda: [Sample((rand(4, 5), (1, _slice(None, None, 2)))),
@@ -378,6 +404,7 @@ def _gather_kernel(params, indices, axis):
 
 GATHER = registry.register(OpDef(
     name="gather", dtypes=_gather_dtypes, shapes=_gather_shapes, kernel=_gather_kernel,
+    grad=lambda op, dy: [_gather_grad(op, dy), None],
     attrs={"axis": 0},
     reference=lambda p, i, axis=0: np.stack([p.take(int(k), axis=axis) for k in i.ravel()],
                                             axis=axis).reshape(
@@ -431,6 +458,7 @@ def _pad_kernel(x, paddings, mode, constant_values):
 
 PAD = registry.register(OpDef(
     name="pad", dtypes=lambda d, a: [d[0]], shapes=_pad_shapes, kernel=_pad_kernel,
+    grad=lambda op, dy: [_pad_grad(op, dy)],
     attrs={"paddings": (), "mode": "CONSTANT", "constant_values": 0},
     reference=lambda x, paddings, mode="CONSTANT", constant_values=0: _pad_reference(
         x, paddings, mode, constant_values),
@@ -483,7 +511,8 @@ def _tile_shapes(inputs, attrs):
 
 
 TILE = registry.register(OpDef(
-    name="tile", dtypes=lambda d, a: [d[0]], shapes=_tile_shapes,
+    name="tile", dtypes=lambda d, a: [d[0]], shapes=_tile_shapes, grad=lambda op, dy: [
+        _tile_grad(op, dy)],
     kernel=lambda x, multiples: np.tile(x, multiples), attrs={"multiples": ()},
     reference=lambda x, multiples: _tile_reference(x, multiples),
     samples=lambda: [Sample((rand(2, 3), [2, 1])), Sample((rand(2), [3]))],
@@ -506,3 +535,204 @@ def tile(input, multiples, name=None) -> Tensor:  # noqa: A002
     """
     multiples = tuple(int(m) for m in static_axis(multiples, "tile"))
     return apply_op("tile", [input], {"multiples": multiples}, name=name or "Tile")
+
+
+# -- gradient helpers and the ops that exist for them ----------------------------------------
+def _slice_by_spec(tensor, spec):
+    return apply_op("strided_slice", [tensor], {"spec": spec}, name="strided_slice")
+
+
+def _shape_of(tensor):
+    from graphc.ops.shape_ops import shape
+    return shape(tensor)
+
+
+def _gather_grad(op, dy):
+    """Scatter-add dy back into params' shape: segment sums over the gathered axis."""
+    from graphc.ops.shape_ops import transpose
+    params, indices = op.inputs
+    axis = normalize_axis(op.attrs["axis"], params.shape.rank, "gather")
+    q = indices.shape.rank
+    rank = dy.shape.rank
+    # bring the index dims to the front: (indices..., params[:axis], params[axis+1:])
+    front = list(range(axis, axis + q)) + list(range(axis)) + list(range(axis + q, rank))
+    moved = transpose(dy, front) if front != list(range(rank)) else dy
+    summed = unsorted_segment_sum(moved, indices, _shape_of(params)[axis])
+    back = list(range(1, axis + 1)) + [0] + list(range(axis + 1, params.shape.rank))
+    return transpose(summed, back) if back != list(range(params.shape.rank)) else summed
+
+
+def _pad_grad(op, dy):
+    paddings = op.attrs["paddings"]
+    if op.attrs["mode"] == "CONSTANT":
+        key = tuple(_slice(before, -after if after else None) for before, after in paddings)
+        return _getitem(dy, key)
+    return mirror_pad_grad(dy, paddings, op.attrs["mode"])
+
+
+def _tile_grad(op, dy):
+    """View dy as (m0, d0, m1, d1, ...) and sum over the m axes."""
+    from graphc.ops.reduce import reduce_sum
+    from graphc.ops.shape_ops import reshape
+    multiples = op.attrs["multiples"]
+    dims = _shape_of(op.inputs[0])
+    split_shape = []
+    for i, multiple in enumerate(multiples):
+        split_shape += [multiple, dims[i]]
+    summed = reduce_sum(reshape(dy, split_shape), axis=list(range(0, 2 * len(multiples), 2)))
+    return summed
+
+
+def _segment_dtypes(in_dtypes, attrs):
+    if not in_dtypes[1].is_integer or not in_dtypes[2].is_integer:
+        raise TypeError(f"unsorted_segment_sum: segment_ids and num_segments must be integers, "
+                        f"got {in_dtypes[1].name} and {in_dtypes[2].name}")
+    return [in_dtypes[0]]
+
+
+def _segment_shapes(inputs, attrs):
+    from graphc.static_values import constant_value
+    data, ids, count = (t.shape for t in inputs)
+    if not ids.is_compatible_with(data[:ids.rank]):
+        raise ValueError(f"unsorted_segment_sum: segment_ids shape {ids} must be a prefix of "
+                         f"data shape {data}")
+    known = constant_value(inputs[2])
+    return [TensorShape([None if known is None else int(known)] + list(data.dims[ids.rank:]))]
+
+
+def _segment_kernel(data, ids, num_segments):
+    count = int(num_segments)
+    if ids.size and (ids.min() < 0 or ids.max() >= count):
+        raise IndexError(f"unsorted_segment_sum: segment id out of [0, {count})")
+    out = np.zeros((count,) + data.shape[ids.ndim:], dtype=data.dtype)
+    np.add.at(out, ids.reshape(-1), data.reshape((-1,) + data.shape[ids.ndim:]))
+    return out
+
+
+def _segment_reference(data, ids, num_segments):
+    out = np.zeros((num_segments,) + data.shape[ids.ndim:])
+    for position in np.ndindex(*ids.shape):
+        out[ids[position]] += data[position]
+    return out
+
+
+UNSORTED_SEGMENT_SUM = registry.register(OpDef(
+    name="unsorted_segment_sum", dtypes=_segment_dtypes, shapes=_segment_shapes,
+    kernel=_segment_kernel, grad=lambda op, dy: [gather(dy, op.inputs[1]), None, None],
+    reference=_segment_reference,
+    samples=lambda: [Sample((rand(5, 3), randint(5, low=0, high=4), np.int32(4))),
+                     Sample((rand(2, 3), randint(2, 3, low=0, high=2), np.int32(2)))],
+    error_samples=lambda: [ErrorSample((rand(5, 3), randint(4, low=0, high=2), np.int32(2)),
+                                       match="prefix")],
+    doc="out[k] = sum of data[i] with segment_ids[i] == k (gather's adjoint)."))
+
+
+@registry.public(UNSORTED_SEGMENT_SUM)
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
+    """Sums of ``data`` slices grouped by ``segment_ids`` into ``num_segments`` rows.
+
+    Example:
+        >>> totals = gc.math.unsorted_segment_sum(values, ids, num_segments=10)
+    """
+    return apply_op("unsorted_segment_sum", [data, segment_ids, num_segments],
+                    name=name or "UnsortedSegmentSum")
+
+
+def _slice_grad_shapes(inputs, attrs):
+    from graphc.static_values import constant_value_as_shape
+    return [constant_value_as_shape(inputs[0])]
+
+
+def _slice_grad_kernel(shape, dy, spec):
+    out = np.zeros(tuple(int(d) for d in shape), dtype=dy.dtype)
+    out[_spec_to_index(spec)] = dy
+    return out
+
+
+STRIDED_SLICE_GRAD = registry.register(OpDef(
+    name="strided_slice_grad",
+    dtypes=lambda d, a: [d[1]], shapes=_slice_grad_shapes, kernel=_slice_grad_kernel,
+    grad=lambda op, dy: [None, _slice_by_spec(dy, op.attrs["spec"])], attrs={"spec": ()},
+    reference=lambda shape, dy, key: _scatter_reference(shape, dy, key),
+    samples=lambda: [Sample((np.array([4, 5], np.int32), rand(3), (1, _slice(None, None, 2))))],
+    doc="Zeros of shape with dy written at tensor[spec] (strided_slice's adjoint)."))
+
+
+def _scatter_reference(shape, dy, key):
+    out = np.zeros(shape)
+    out[key] = dy
+    return out
+
+
+@registry.public(STRIDED_SLICE_GRAD)
+def strided_slice_grad(shape, dy, spec, name=None) -> Tensor:
+    """Zeros of ``shape`` with ``dy`` at ``[spec]``; spec as in ``tensor[...]``."""
+    from graphc.convert import convert_to_tensor, graph_of
+    from graphc import dtypes as gdt
+    spec = spec if all(not isinstance(s, _slice) for s in spec) else _index_spec(spec)
+    graph = graph_of(shape, dy)
+    with graph.as_default(), graph.atomic():
+        shape = convert_to_tensor(shape, dtype_hint=gdt.int32)
+        return apply_op("strided_slice_grad", [shape, dy], {"spec": spec},
+                        name=name or "StridedSliceGrad")
+
+
+def _mirror_index(n, before, after, mode):
+    """For each padded position, the source index along one dim."""
+    if mode == "REFLECT":
+        left = list(range(before, 0, -1))
+        right = [n - 2 - i for i in range(after)]
+    else:
+        left = list(range(before - 1, -1, -1))
+        right = [n - 1 - i for i in range(after)]
+    return np.array(left + list(range(n)) + right, dtype=np.intp)
+
+
+def _mirror_pad_grad_kernel(dy, paddings, mode):
+    out = dy
+    for axis, (before, after) in enumerate(paddings):
+        n = out.shape[axis] - before - after
+        folded = np.zeros(out.shape[:axis] + (n,) + out.shape[axis + 1:], dtype=dy.dtype)
+        index = _mirror_index(n, before, after, mode)
+        np.add.at(np.moveaxis(folded, axis, 0), index, np.moveaxis(out, axis, 0))
+        out = folded
+    return out
+
+
+def _mirror_pad_grad_shapes(inputs, attrs):
+    dims = [None if d is None else d - a - b for d, (a, b) in
+            zip(inputs[0].shape.dims, attrs["paddings"])]
+    limit = 1 if attrs["mode"] == "REFLECT" else 0
+    for dim, (before, after) in zip(dims, attrs["paddings"]):
+        if dim is not None and max(before, after) > dim - limit:
+            raise ValueError(f"mirror_pad_grad: {attrs['mode']} paddings {before, after} are "
+                             f"too large for an unpadded dimension of size {dim}")
+    return [TensorShape(dims)]
+
+
+MIRROR_PAD_GRAD = registry.register(OpDef(
+    name="mirror_pad_grad", dtypes=lambda d, a: [d[0]], shapes=_mirror_pad_grad_shapes,
+    kernel=_mirror_pad_grad_kernel, attrs={"paddings": (), "mode": "REFLECT"},
+    grad=lambda op, dy: [pad(dy, op.attrs["paddings"], mode=op.attrs["mode"])],
+    reference=lambda dy, paddings, mode: _mirror_reference(dy, paddings, mode),
+    samples=lambda: [Sample((rand(7, 8), [[1, 2], [2, 1]], "REFLECT")),
+                     Sample((rand(5, 5), [[1, 1], [0, 2]], "SYMMETRIC"))],
+    error_samples=lambda: [ErrorSample((rand(4, 4), [[1, 2], [0, 0]], "REFLECT"),
+                                       match="too large")],
+    doc="Folds a REFLECT/SYMMETRIC-padded gradient back onto the unpadded tensor."))
+
+
+def _mirror_reference(dy, paddings, mode):
+    sources = [_mirror_index(d - a - b, a, b, mode) for d, (a, b) in zip(dy.shape, paddings)]
+    out = np.zeros([d - a - b for d, (a, b) in zip(dy.shape, paddings)])
+    for position in np.ndindex(*dy.shape):
+        out[tuple(src[p] for src, p in zip(sources, position))] += dy[position]
+    return out
+
+
+@registry.public(MIRROR_PAD_GRAD)
+def mirror_pad_grad(dy, paddings, mode, name=None) -> Tensor:
+    """The adjoint of ``pad`` in REFLECT or SYMMETRIC mode."""
+    paddings = tuple(tuple(int(v) for v in p) for p in paddings)
+    return apply_op("mirror_pad_grad", [dy], {"paddings": paddings, "mode": mode},
+                    name=name or "MirrorPadGrad")

@@ -26,7 +26,7 @@ def _placeholder_kernel(dtype, shape):
 PLACEHOLDER = registry.register(OpDef(
     name="placeholder", dtypes=lambda d, attrs: [attrs["dtype"]],
     shapes=lambda ins, attrs: [attrs["shape"]], kernel=_placeholder_kernel,
-    attrs={"dtype": None, "shape": None}, stateful=True, foldable=False,
+    grad=registry.NOT_DIFFERENTIABLE, attrs={"dtype": None, "shape": None}, stateful=True, foldable=False,
     tested_elsewhere="tests/test_session_feeds.py",
     doc="A value supplied through feed_dict at run time. Stateful: two placeholders with the "
         "same attributes are different inputs and are never merged."))
@@ -57,7 +57,8 @@ def _with_default_shapes(inputs, attrs):
 
 PLACEHOLDER_WITH_DEFAULT = registry.register(OpDef(
     name="placeholder_with_default", dtypes=lambda d, a: [d[0]], shapes=_with_default_shapes,
-    kernel=lambda x, shape: x, attrs={"shape": None}, foldable=False, unknown_rank_ok=True,
+    kernel=lambda x, shape: x, grad=lambda op, dy: [dy], attrs={"shape": None},
+    foldable=False, unknown_rank_ok=True,
     reference=lambda x, shape: x,
     samples=lambda: [Sample((rand(2, 3), [None, 3]))],
     error_samples=lambda: [ErrorSample((rand(2, 3), [None, 4]), match="incompatible")],
@@ -75,15 +76,16 @@ def placeholder_with_default(input, shape, name=None) -> Tensor:  # noqa: A002 -
                     name=name or "PlaceholderWithDefault")
 
 
-def _pass_through(name: str, doc: str) -> OpDef:
+def _pass_through(name: str, doc: str, grad) -> OpDef:
     return registry.register(OpDef(
         name=name, dtypes=lambda d, a: [d[0]], shapes=same_shape_rule,
-        kernel=lambda x: x, elementwise=True, unknown_rank_ok=True, reference=lambda x: x,
+        kernel=lambda x: x, grad=grad, elementwise=True, unknown_rank_ok=True, reference=lambda x: x,
         samples=lambda: [Sample((rand(2, 3),)), Sample((np.int32(4),))], doc=doc))
 
 
-IDENTITY = _pass_through("identity", "Its input, unchanged.")
-STOP_GRADIENT = _pass_through("stop_gradient", "Its input; gradients do not flow through it.")
+IDENTITY = _pass_through("identity", "Its input, unchanged.", lambda op, dy: [dy])
+STOP_GRADIENT = _pass_through("stop_gradient", "Its input; gradients do not flow through it.",
+                              registry.NOT_DIFFERENTIABLE)
 
 
 @registry.public(IDENTITY)
@@ -121,7 +123,7 @@ def _float_only(in_dtypes, attrs):
 
 CHECK_NUMERICS = registry.register(OpDef(
     name="check_numerics", dtypes=_float_only, shapes=same_shape_rule,
-    kernel=_check_numerics_kernel, attrs={"message": ""}, foldable=False, unknown_rank_ok=True,
+    kernel=_check_numerics_kernel, grad=lambda op, dy: [dy], attrs={"message": ""}, foldable=False, unknown_rank_ok=True,
     reference=lambda x, message: x, samples=lambda: [Sample((rand(2, 3), "ok"))],
     error_samples=lambda: [ErrorSample((np.arange(3), "m"), error=TypeError,
                                        match="requires a floating")],
@@ -141,6 +143,7 @@ def check_numerics(tensor, message, name=None) -> Tensor:
 
 NO_OP = registry.register(OpDef(
     name="no_op", dtypes=lambda d, a: [], shapes=lambda ins, a: [], kernel=lambda: (),
+    grad=registry.NOT_DIFFERENTIABLE,
     stateful=True, foldable=False, tested_elsewhere="tests/test_session_run.py",
     doc="Does nothing; exists for its control inputs (group, initializers)."))
 

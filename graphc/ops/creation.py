@@ -26,6 +26,7 @@ def _const_kernel(value, dtype):
 CONST = registry.register(OpDef(
     name="const", dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"])],
     shapes=lambda ins, attrs: [TensorShape(attrs["value"].shape)], kernel=_const_kernel,
+    grad=registry.NOT_DIFFERENTIABLE,
     attrs={"value": None, "dtype": None}, reference=lambda value: np.asarray(value),
     samples=lambda: [Sample(([[1.0, 2.0], [3.0, 4.0]],)), Sample((7,))],
     doc="A constant array; its value is read-only so no kernel can modify it."))
@@ -63,9 +64,9 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
                            name=name).outputs[0]
 
 
-def _shape_input_check(op_name: str, tensor) -> None:
-    if not tensor.dtype.is_integer:
-        raise TypeError(f"{op_name}: the shape must be an integer tensor, got {tensor.dtype.name}")
+def _sum_all(tensor):
+    from graphc.ops.reduce import reduce_sum
+    return reduce_sum(tensor)
 
 
 def _fill_dtypes(in_dtypes, attrs):
@@ -94,6 +95,7 @@ def _fill_kernel(dims, value):
 
 FILL = registry.register(OpDef(
     name="fill", dtypes=_fill_dtypes, shapes=_fill_shapes, kernel=_fill_kernel,
+    grad=lambda op, dy: [None, _sum_all(dy)],  # every element is the one value
     reference=lambda dims, value: np.full(tuple(dims), value),
     samples=lambda: [Sample((np.array([2, 3], np.int32), np.float64(1.5))),
                      Sample((np.array([0, 2], np.int32), np.int32(3)))],
@@ -147,7 +149,8 @@ def _like_op(name: str, number: int) -> OpDef:
         return np.full(x.shape, number, dtype=target)
     return registry.register(OpDef(
         name=name, dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"] or d[0])],
-        shapes=same_shape_rule, kernel=kernel, attrs={"dtype": None}, unknown_rank_ok=True,
+        shapes=same_shape_rule, kernel=kernel, grad=registry.NOT_DIFFERENTIABLE,
+        attrs={"dtype": None}, unknown_rank_ok=True,
         reference=lambda x, dtype=None: np.full(np.shape(x), number),
         samples=lambda: [Sample((rand(2, 3),)), Sample((randint(4), gdt.float32))],
         doc=f"A tensor of {number}s with the shape of its input."))
@@ -209,6 +212,7 @@ def _one_hot_reference(indices, depth, on_value=1.0, off_value=0.0, axis=-1, dty
 
 ONE_HOT = registry.register(OpDef(
     name="one_hot", dtypes=_one_hot_dtypes, shapes=_one_hot_shapes, kernel=_one_hot_kernel,
+    grad=registry.NOT_DIFFERENTIABLE,
     attrs={"depth": None, "on_value": 1, "off_value": 0, "axis": -1, "dtype": gdt.float32},
     reference=_one_hot_reference,
     samples=lambda: [Sample((randint(5, low=-1, high=5), 4)),
@@ -262,6 +266,7 @@ def _range_kernel(start, limit, delta):
 
 RANGE = registry.register(OpDef(
     name="range", dtypes=_range_dtypes, shapes=_range_shapes, kernel=_range_kernel,
+    grad=registry.NOT_DIFFERENTIABLE,
     reference=lambda start, limit, delta: np.array(
         [start + i * delta for i in builtins.range(max(0, math.ceil((limit - start) / delta)))]),
     samples=lambda: [Sample((np.int32(2), np.int32(11), np.int32(3))),

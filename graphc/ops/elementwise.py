@@ -17,6 +17,8 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, apply_elementwise,
                                broadcast_rule, rand, randbool, randint, same_dtype_rule)
+from graphc.ops.creation import ones_like, zeros_like
+from graphc.ops.select import where
 from graphc.registry import ErrorSample, OpDef, Sample
 
 __all__: list[str] = []
@@ -54,10 +56,11 @@ def _unary_errors(kind: str):
     return errors
 
 
-def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None, doc=""):
+def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None, grad=None,
+                  doc=""):
     opdef = registry.register(OpDef(
         name=name, dtypes=same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
-        kernel=kernel, elementwise=True, unknown_rank_ok=True,
+        kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True,
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
         error_samples=_unary_errors(kind), doc=doc))
 
@@ -88,41 +91,69 @@ def _elu(x):
     return np.where(x > 0, x, np.expm1(np.minimum(x, x.dtype.type(0))))
 
 
+ND = registry.NOT_DIFFERENTIABLE
+
+
+def _mask(condition, dy):
+    """dy where condition holds, else 0 (the convention at kinks: the flat side wins)."""
+    return where(condition, dy, zeros_like(dy))
+
+
 UNARY_TABLE = [
-    # name, kernel, scalar reference, dtype kind, sample domain, output dtype
-    ("negative", np.negative, operator.neg, NUMERIC, (-2, 2), None),
-    ("abs", np.abs, abs, NUMERIC, (-2, 2), None),
-    ("exp", np.exp, math.exp, FLOAT, (-2, 2), None),
-    ("log", np.log, math.log, FLOAT, (0.1, 4), None),
-    ("log1p", np.log1p, math.log1p, FLOAT, (-0.9, 4), None),
-    ("expm1", np.expm1, math.expm1, FLOAT, (-2, 2), None),
-    ("sqrt", np.sqrt, math.sqrt, FLOAT, (0.1, 4), None),
-    ("rsqrt", _rsqrt, lambda v: 1.0 / math.sqrt(v), FLOAT, (0.1, 4), None),
-    ("square", np.square, lambda v: v * v, NUMERIC, (-2, 2), None),
-    ("reciprocal", np.reciprocal, lambda v: 1.0 / v, FLOAT, (0.2, 3), None),
-    ("sin", np.sin, math.sin, FLOAT, (-3, 3), None),
-    ("cos", np.cos, math.cos, FLOAT, (-3, 3), None),
-    ("tan", np.tan, math.tan, FLOAT, (-1.2, 1.2), None),
-    ("tanh", np.tanh, math.tanh, FLOAT, (-3, 3), None),
-    ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None),
-    ("relu", _relu, lambda v: max(v, 0), NUMERIC, (-2, 2), None),
+    # name, kernel, scalar reference, dtype kind, sample domain, output dtype, gradient
+    ("negative", np.negative, operator.neg, NUMERIC, (-2, 2), None,
+     lambda op, dy: [-dy]),  # d(-x) = -dx
+    ("abs", np.abs, abs, NUMERIC, (-2, 2), None,
+     lambda op, dy: [dy * sign(op.inputs[0])]),  # d|x| = sign(x) dx, 0 at x = 0
+    ("exp", np.exp, math.exp, FLOAT, (-2, 2), None,
+     lambda op, dy: [dy * op.outputs[0]]),  # d exp(x) = exp(x) dx
+    ("log", np.log, math.log, FLOAT, (0.1, 4), None,
+     lambda op, dy: [dy * reciprocal(op.inputs[0])]),  # d log(x) = dx / x
+    ("log1p", np.log1p, math.log1p, FLOAT, (-0.9, 4), None,
+     lambda op, dy: [dy * reciprocal(1.0 + op.inputs[0])]),  # dx / (1 + x)
+    ("expm1", np.expm1, math.expm1, FLOAT, (-2, 2), None,
+     lambda op, dy: [dy * exp(op.inputs[0])]),  # d expm1(x) = exp(x) dx
+    ("sqrt", np.sqrt, math.sqrt, FLOAT, (0.1, 4), None,
+     lambda op, dy: [dy * 0.5 * reciprocal(op.outputs[0])]),  # dx / (2 sqrt(x))
+    ("rsqrt", _rsqrt, lambda v: 1.0 / math.sqrt(v), FLOAT, (0.1, 4), None,
+     lambda op, dy: [dy * -0.5 * op.outputs[0] * op.outputs[0] * op.outputs[0]]),  # -y^3/2
+    ("square", np.square, lambda v: v * v, NUMERIC, (-2, 2), None,
+     lambda op, dy: [dy * 2.0 * op.inputs[0]]),  # d x^2 = 2x dx
+    ("reciprocal", np.reciprocal, lambda v: 1.0 / v, FLOAT, (0.2, 3), None,
+     lambda op, dy: [-dy * op.outputs[0] * op.outputs[0]]),  # d(1/x) = -dx / x^2
+    ("sin", np.sin, math.sin, FLOAT, (-3, 3), None,
+     lambda op, dy: [dy * cos(op.inputs[0])]),
+    ("cos", np.cos, math.cos, FLOAT, (-3, 3), None,
+     lambda op, dy: [-dy * sin(op.inputs[0])]),
+    ("tan", np.tan, math.tan, FLOAT, (-1.2, 1.2), None,
+     lambda op, dy: [dy * (1.0 + square(op.outputs[0]))]),  # sec^2 = 1 + tan^2
+    ("tanh", np.tanh, math.tanh, FLOAT, (-3, 3), None,
+     lambda op, dy: [dy * (1.0 - square(op.outputs[0]))]),  # 1 - tanh^2
+    ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
+     lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])]),  # s (1 - s)
+    ("relu", _relu, lambda v: max(v, 0), NUMERIC, (-2, 2), None,
+     lambda op, dy: [_mask(op.inputs[0] > 0, dy)]),  # 0 at x = 0 (TF1)
     ("relu6", lambda x: np.clip(x, x.dtype.type(0), x.dtype.type(6)),
-     lambda v: min(max(v, 0), 6), NUMERIC, (-3, 9), None),
-    ("elu", _elu, lambda v: v if v > 0 else math.expm1(v), FLOAT, (-3, 3), None),
-    ("softplus", _softplus, lambda v: math.log1p(math.exp(v)), FLOAT, (-5, 5), None),
-    ("erf", scipy.special.erf, math.erf, FLOAT, (-2, 2), None),
-    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None),
-    ("floor", np.floor, math.floor, FLOAT, (-4, 4), None),
-    ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None),
-    ("round", np.round, round, FLOAT, (-4, 4), None),  # half to even, as TF1
-    ("logical_not", np.logical_not, operator.not_, BOOL, (0, 1), None),
-    ("is_nan", np.isnan, math.isnan, FLOAT, (-2, 2), gdt.bool),
-    ("is_finite", np.isfinite, math.isfinite, FLOAT, (-2, 2), gdt.bool),
-    ("is_inf", np.isinf, math.isinf, FLOAT, (-2, 2), gdt.bool),
+     lambda v: min(max(v, 0), 6), NUMERIC, (-3, 9), None,
+     lambda op, dy: [_mask(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)]),
+    ("elu", _elu, lambda v: v if v > 0 else math.expm1(v), FLOAT, (-3, 3), None,
+     lambda op, dy: [where(op.inputs[0] > 0, dy, dy * (op.outputs[0] + 1.0))]),
+    ("softplus", _softplus, lambda v: math.log1p(math.exp(v)), FLOAT, (-5, 5), None,
+     lambda op, dy: [dy * sigmoid(op.inputs[0])]),  # d log(1 + e^x) = sigmoid(x) dx
+    ("erf", scipy.special.erf, math.erf, FLOAT, (-2, 2), None,
+     lambda op, dy: [dy * (2.0 / math.sqrt(math.pi)) * exp(-square(op.inputs[0]))]),
+    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None, ND),
+    ("floor", np.floor, math.floor, FLOAT, (-4, 4), None, ND),
+    ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None, ND),
+    ("round", np.round, round, FLOAT, (-4, 4), None, ND),  # half to even, as TF1
+    ("logical_not", np.logical_not, operator.not_, BOOL, (0, 1), None, ND),
+    ("is_nan", np.isnan, math.isnan, FLOAT, (-2, 2), gdt.bool, ND),
+    ("is_finite", np.isfinite, math.isfinite, FLOAT, (-2, 2), gdt.bool, ND),
+    ("is_inf", np.isinf, math.isinf, FLOAT, (-2, 2), gdt.bool, ND),
 ]
 
 for _row in UNARY_TABLE:
-    _define_unary(*_row[:5], out=_row[5])
+    _define_unary(*_row[:5], out=_row[5], grad=_row[6])
 
 
 # -- binary ----------------------------------------------------------------------------------
@@ -172,12 +203,12 @@ def _binary_errors(kind: str):
     return errors
 
 
-def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None,
+def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, grad=ND,
                    commutative=False, associative=False, positive=False, nonzero_rhs=False,
                    doc=""):
     opdef = registry.register(OpDef(
         name=name, dtypes=dtypes or same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
-        kernel=kernel, elementwise=True, commutative=commutative, associative=associative,
+        kernel=kernel, grad=grad, elementwise=True, commutative=commutative, associative=associative,
         unknown_rank_ok=True, reference=scalar_reference(scalar),
         samples=_binary_samples(kind, positive, nonzero_rhs), error_samples=_binary_errors(kind),
         doc=doc))
@@ -197,20 +228,42 @@ def _floordiv_scalar(a, b):
     return a // b if isinstance(a, int) else math.floor(a / b)
 
 
+def _pow_grad(op, dy):
+    x, y = op.inputs
+    safe_x = where(x > 0, x, ones_like(x))  # log(x) only where it exists; 0 elsewhere
+    return [dy * y * pow(x, y - 1.0),  # d x^y / dx = y x^(y-1)
+            _mask(x > 0, dy * op.outputs[0] * log(safe_x))]  # d x^y / dy = x^y log x
+
+
+def _squared_difference_grad(op, dy):
+    x, y = op.inputs
+    scaled = dy * 2.0 * (x - y)  # d (x-y)^2 = 2 (x-y) (dx - dy)
+    return [scaled, -scaled]
+
+
 BINARY_TABLE = [
-    dict(name="add", kernel=np.add, scalar=operator.add, commutative=True, associative=True),
-    dict(name="subtract", kernel=np.subtract, scalar=operator.sub),
+    dict(name="add", kernel=np.add, scalar=operator.add, commutative=True, associative=True,
+         grad=lambda op, dy: [dy, dy]),
+    dict(name="subtract", kernel=np.subtract, scalar=operator.sub,
+         grad=lambda op, dy: [dy, -dy]),
     dict(name="multiply", kernel=np.multiply, scalar=operator.mul, commutative=True,
-         associative=True),
+         associative=True, grad=lambda op, dy: [dy * op.inputs[1], dy * op.inputs[0]]),
     dict(name="divide", kernel=_divide, scalar=operator.truediv, dtypes=_divide_dtype,
-         nonzero_rhs=True, doc="true division"),
+         nonzero_rhs=True, doc="true division",  # d(x/y) = dx/y - x dy/y^2
+         grad=lambda op, dy: [dy / op.inputs[1],
+                              -dy * op.outputs[0] / op.inputs[1]]),
     dict(name="floordiv", kernel=np.floor_divide, scalar=_floordiv_scalar, nonzero_rhs=True),
-    dict(name="mod", kernel=np.mod, scalar=operator.mod, nonzero_rhs=True, doc="floor modulo"),
-    dict(name="pow", kernel=np.power, scalar=operator.pow, positive=True),
-    dict(name="maximum", kernel=np.maximum, scalar=max, commutative=True, associative=True),
-    dict(name="minimum", kernel=np.minimum, scalar=min, commutative=True, associative=True),
+    dict(name="mod", kernel=np.mod, scalar=operator.mod, nonzero_rhs=True, doc="floor modulo",
+         grad=lambda op, dy: [dy, -dy * floordiv(*op.inputs)]),  # x mod y = x - y floor(x/y)
+    dict(name="pow", kernel=np.power, scalar=operator.pow, positive=True, grad=_pow_grad),
+    dict(name="maximum", kernel=np.maximum, scalar=max, commutative=True, associative=True,
+         grad=lambda op, dy: [_mask(op.inputs[0] >= op.inputs[1], dy),  # ties: first input
+                              _mask(op.inputs[0] < op.inputs[1], dy)]),
+    dict(name="minimum", kernel=np.minimum, scalar=min, commutative=True, associative=True,
+         grad=lambda op, dy: [_mask(op.inputs[0] <= op.inputs[1], dy),  # ties: first input
+                              _mask(op.inputs[0] > op.inputs[1], dy)]),
     dict(name="squared_difference", kernel=lambda x, y: np.square(x - y),
-         scalar=lambda a, b: (a - b) * (a - b), commutative=True),
+         scalar=lambda a, b: (a - b) * (a - b), commutative=True, grad=_squared_difference_grad),
     dict(name="equal", kernel=np.equal, scalar=operator.eq, kind=ANY, out=gdt.bool,
          commutative=True),
     dict(name="not_equal", kernel=np.not_equal, scalar=operator.ne, kind=ANY, out=gdt.bool,
@@ -229,6 +282,54 @@ BINARY_TABLE = [
 
 for _row in BINARY_TABLE:
     _define_binary(**_row)
+
+def _add_n_dtypes(in_dtypes, attrs):
+    if not in_dtypes:
+        raise TypeError("add_n requires at least one input")
+    return same_dtype_rule("add_n", NUMERIC)(in_dtypes, attrs)
+
+
+def _add_n_shapes(inputs, attrs):
+    merged = inputs[0].shape
+    for tensor in inputs[1:]:
+        if not merged.is_compatible_with(tensor.shape):
+            listed = ", ".join(str(t.shape) for t in inputs)
+            raise ValueError(f"add_n requires inputs of one shape, got {listed}")
+        merged = merged.merge_with(tensor.shape)
+    return [merged]
+
+
+def _add_n_kernel(*xs):
+    total = xs[0] + xs[1] if len(xs) > 1 else np.array(xs[0], copy=True)
+    for x in xs[2:]:
+        total += x  # total is a fresh array owned by this kernel
+    return total
+
+
+ADD_N = registry.register(OpDef(
+    name="add_n", dtypes=_add_n_dtypes, shapes=_add_n_shapes, kernel=_add_n_kernel,
+    grad=lambda op, dy: [dy] * len(op.inputs), elementwise=True, commutative=True,
+    associative=True, reference=lambda values: sum(np.asarray(v, np.float64) for v in values),
+    samples=lambda: [Sample(([rand(3, 4), rand(3, 4), rand(3, 4)],)), Sample(([rand(2)],)),
+                     Sample(([randint(2, 2), randint(2, 2)],))],
+    error_samples=lambda: [ErrorSample(([rand(3), rand(4)],), match="one shape")],
+    doc="Sum of n tensors of one shape (how gradients from several paths are summed)."))
+
+
+@registry.public(ADD_N)
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of one shape and dtype.
+
+    Example:
+        >>> total = gc.add_n([a, b, c])
+    """
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("add_n: inputs must be a non-empty list")
+    return apply_elementwise("add_n", inputs, name=name or "AddN")
+
+
+__all__.append("add_n")
 
 # TF1 aliases
 truediv = realdiv = divide

@@ -53,8 +53,35 @@ def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
     return out
 
 
+def _reduce_batch(grad, x):
+    """Sum a gradient over batch dims that x was broadcast along (batched matmul)."""
+    if grad.shape.rank == x.shape.rank and x.shape.rank == 2:
+        return grad
+    if grad.shape == x.shape and x.shape.is_fully_defined():
+        return grad
+    from graphc.ops.reduce import sum_to_shape
+    from graphc.ops.shape_ops import shape
+    return sum_to_shape(grad, shape(x))
+
+
+def _matmul_grad(op, dy):
+    a, b = op.inputs
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    if not ta and not tb:  # C = A B:      dA = dC B^T,    dB = A^T dC
+        da, db = matmul(dy, b, transpose_b=True), matmul(a, dy, transpose_a=True)
+    elif ta and not tb:  # C = A^T B:      dA = B dC^T,    dB = A dC
+        da, db = matmul(b, dy, transpose_b=True), matmul(a, dy)
+    elif not ta and tb:  # C = A B^T:      dA = dC B,      dB = dC^T A
+        da, db = matmul(dy, b), matmul(dy, a, transpose_a=True)
+    else:  # C = A^T B^T:                  dA = B^T dC^T,  dB = dC^T A^T
+        da = matmul(b, dy, transpose_a=True, transpose_b=True)
+        db = matmul(dy, a, transpose_a=True, transpose_b=True)
+    return [_reduce_batch(da, a), _reduce_batch(db, b)]
+
+
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
+    grad=_matmul_grad,
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
@@ -127,8 +154,33 @@ def _tensordot_reference(a, b, axes):
     return _einsum_reference(f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(out)}", a, b)
 
 
+def _tensordot_grad(op, dy):
+    from graphc.ops.shape_ops import transpose
+    a, b = op.inputs
+    ra, rb = a.shape.rank, b.shape.rank
+    axes_a = [ax % ra for ax in op.attrs["axes_a"]]
+    axes_b = [ax % rb for ax in op.attrs["axes_b"]]
+    free_a = [i for i in range(ra) if i not in axes_a]
+    free_b = [i for i in range(rb) if i not in axes_b]
+    n_free_a = len(free_a)
+    # dA: contract dy's b-free dims with b's free dims; leftover dims are b's contracted ones
+    t_a = tensordot(dy, b, [list(range(n_free_a, n_free_a + len(free_b))), free_b])
+    a_positions = free_a + [axes_a[axes_b.index(pb)] for pb in sorted(axes_b)]
+    # dB: contract a's free dims with dy's a-free dims; leftover dims are a's contracted ones
+    t_b = tensordot(a, dy, [free_a, list(range(n_free_a))])
+    b_positions = [axes_b[axes_a.index(pa)] for pa in sorted(axes_a)] + free_b
+    return [_undo_perm(transpose, t_a, a_positions), _undo_perm(transpose, t_b, b_positions)]
+
+
+def _undo_perm(transpose, tensor, positions):
+    """``tensor``'s axis k belongs at ``positions[k]``; transpose it into that order."""
+    perm = [positions.index(i) for i in range(len(positions))]
+    return tensor if perm == list(range(len(perm))) else transpose(tensor, perm)
+
+
 TENSORDOT = registry.register(OpDef(
     name="tensordot", dtypes=same_dtype_rule("tensordot", NUMERIC), shapes=_tensordot_shapes,
+    grad=_tensordot_grad,
     kernel=lambda a, b, axes_a, axes_b: np.asarray(np.tensordot(a, b, axes=(axes_a, axes_b))),
     attrs={"axes_a": (), "axes_b": ()}, reference=_tensordot_reference,
     samples=lambda: [Sample((rand(2, 3, 4), rand(3, 4, 5), 2)),
@@ -208,8 +260,69 @@ def _einsum_reference(equation, *arrays):
     return result
 
 
+def _einsum_grad(op, dy):
+    """d input_k = einsum(other inputs, dy -> subscripts_k).
+
+    Letters that appear only in input k were summed away: the result is broadcast back
+    along them. A repeated letter (a diagonal, as in "ii") is rebuilt by multiplying with an
+    identity matrix.
+    """
+    subscripts, out = parse_einsum(op.attrs["equation"], len(op.inputs))
+    used = set(op.attrs["equation"])
+    fresh = iter(c for c in string.ascii_letters if c not in used)
+    grads = []
+    for k, target in enumerate(subscripts):
+        unique = "".join(dict.fromkeys(target))
+        others = [s for j, s in enumerate(subscripts) if j != k] + [out]
+        present = "".join(c for c in unique if any(c in s for s in others))
+        operands = [t for j, t in enumerate(op.inputs) if j != k] + [dy]
+        grad = einsum(",".join(others) + "->" + present, *operands)
+        dims = [_dim(op.inputs[k], target.index(c)) for c in unique]
+        if present != unique:
+            grad = _broadcast_missing(grad, present, unique, dims)
+        if unique != target:
+            grad = _restore_diagonals(grad, unique, target, dims, fresh)
+        grads.append(grad)
+    return grads
+
+
+def _dim(tensor, axis):
+    from graphc.ops.shape_ops import shape
+    known = tensor.shape[axis]
+    return known if known is not None else shape(tensor)[axis]
+
+
+def _broadcast_missing(grad, present, unique, dims):
+    from graphc.ops.shape_ops import broadcast_to, expand_dims
+    for axis, letter in enumerate(unique):
+        if letter not in present:
+            grad = expand_dims(grad, axis)
+    return broadcast_to(grad, dims)
+
+
+def _restore_diagonals(grad, unique, target, dims, fresh):
+    from graphc.ops.creation import range as gc_range
+    from graphc.ops.elementwise import equal
+    from graphc.ops.select import cast
+    renamed, eyes, seen = [], [], set()
+    for letter in target:
+        if letter in seen:
+            new = next(fresh)
+            size = dims[unique.index(letter)]
+            steps = gc_range(size)
+            eye = cast(equal(steps[:, None], steps[None, :]), grad.dtype)
+            eyes.append((letter + new, eye))
+            renamed.append(new)
+        else:
+            seen.add(letter)
+            renamed.append(letter)
+    equation = ",".join([unique] + [s for s, _ in eyes]) + "->" + "".join(renamed)
+    return einsum(equation, grad, *[e for _, e in eyes])
+
+
 EINSUM = registry.register(OpDef(
     name="einsum", dtypes=same_dtype_rule("einsum", NUMERIC), shapes=_einsum_shapes,
+    grad=_einsum_grad,
     kernel=lambda *xs, equation: np.asarray(np.einsum(equation, *xs, optimize=len(xs) > 2)),
     attrs={"equation": ""}, reference=_einsum_reference,
     samples=lambda: [Sample(("ij,jk->ik", rand(2, 3), rand(3, 4))),

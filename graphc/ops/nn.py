@@ -13,6 +13,9 @@ from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import (FLOAT, apply_op, broadcast_rule, check_kind, normalize_axis,
                                rand, randint, same_dtype_rule)
+from graphc.ops.elementwise import equal, exp, sigmoid
+from graphc.ops.reduce import reduce_sum
+from graphc.ops.shape_ops import expand_dims
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
@@ -63,15 +66,26 @@ def _softmax_samples():
             Sample((rand(2, 4, dtype=np.float32),), rtol=1e-5)]
 
 
+def _softmax_grad(op, dy):
+    y, axis = op.outputs[0], op.attrs["axis"]  # dx = y (dy - sum(dy y))
+    return [y * (dy - reduce_sum(dy * y, axis=axis, keepdims=True))]
+
+
+def _log_softmax_grad(op, dy):
+    y, axis = op.outputs[0], op.attrs["axis"]  # dx = dy - softmax(x) sum(dy)
+    return [dy - exp(y) * reduce_sum(dy, axis=axis, keepdims=True)]
+
+
 SOFTMAX = registry.register(OpDef(
     name="softmax", dtypes=same_dtype_rule("softmax", FLOAT), shapes=_axis_checked("softmax"),
-    kernel=_softmax_kernel, attrs={"axis": -1},
+    kernel=_softmax_kernel, grad=_softmax_grad, attrs={"axis": -1},
     reference=lambda x, axis=-1: _rows(_py_softmax, x, axis), samples=_softmax_samples,
     error_samples=lambda: [ErrorSample((rand(2, 3), 2), match="out of range")],
     doc="exp(x) / sum(exp(x)) along axis, computed stably."))
 LOG_SOFTMAX = registry.register(OpDef(
     name="log_softmax", dtypes=same_dtype_rule("log_softmax", FLOAT),
-    shapes=_axis_checked("log_softmax"), kernel=_log_softmax_kernel, attrs={"axis": -1},
+    shapes=_axis_checked("log_softmax"), kernel=_log_softmax_kernel, grad=_log_softmax_grad,
+    attrs={"axis": -1},
     reference=lambda x, axis=-1: _rows(_py_log_softmax, x, axis), samples=_softmax_samples,
     error_samples=lambda: [ErrorSample((randint(2, 3),), error=TypeError, match="floating")],
     doc="log(softmax(x)) along axis, computed stably."))
@@ -129,10 +143,18 @@ def _random_distribution(*shape):
     return raw / raw.sum(axis=-1, keepdims=True)
 
 
+def _xent_grad(op, dy):
+    labels, logits = op.inputs
+    axis = op.attrs["axis"]
+    dy = expand_dims(dy, axis)  # per-example gradient, broadcast along the classes
+    log_probs = log_softmax(logits, axis=axis)
+    return [dy * -log_probs, dy * (exp(log_probs) - labels)]
+
+
 XENT = registry.register(OpDef(
     name="softmax_cross_entropy_with_logits",
     dtypes=same_dtype_rule("softmax_cross_entropy_with_logits", FLOAT), shapes=_xent_shapes,
-    kernel=_xent_kernel, attrs={"axis": -1}, reference=_xent_reference,
+    kernel=_xent_kernel, grad=_xent_grad, attrs={"axis": -1}, reference=_xent_reference,
     samples=lambda: [_labeled(_random_distribution(4, 5), rand(4, 5, low=-3, high=3)),
                      _labeled(_random_distribution(2, 3), np.array([[1e4, 0, -1e4]] * 2))],
     error_samples=lambda: [_labeled(rand(4, 5), rand(4, 6), match="must be equal")],
@@ -200,9 +222,19 @@ def _sparse_kernel(labels, logits):
     return -np.take_along_axis(log_probs, labels[..., None].astype(np.intp), axis=-1)[..., 0]
 
 
+def _sparse_xent_grad(op, dy):
+    from graphc.ops.creation import range as gc_range
+    from graphc.ops.select import cast
+    from graphc.ops.shape_ops import shape
+    labels, logits = op.inputs
+    classes = gc_range(shape(logits)[-1], dtype=labels.dtype)  # works for unknown widths
+    targets = cast(equal(expand_dims(labels, -1), classes), logits.dtype)
+    return [None, expand_dims(dy, -1) * (softmax(logits) - targets)]
+
+
 SPARSE_XENT = registry.register(OpDef(
     name="sparse_softmax_cross_entropy_with_logits", dtypes=_sparse_dtypes,
-    shapes=_sparse_shapes, kernel=_sparse_kernel,
+    shapes=_sparse_shapes, kernel=_sparse_kernel, grad=_sparse_xent_grad,
     reference=lambda labels, logits: np.array(
         [-_py_log_softmax(row.tolist())[int(k)] for row, k in
          zip(logits.reshape(-1, logits.shape[-1]), labels.ravel())]).reshape(labels.shape),
@@ -256,6 +288,8 @@ SIGMOID_XENT = registry.register(OpDef(
     name="sigmoid_cross_entropy_with_logits",
     dtypes=same_dtype_rule("sigmoid_cross_entropy_with_logits", FLOAT),
     shapes=_sigmoid_xent_shapes, kernel=_sigmoid_xent_kernel, elementwise=True,
+    grad=lambda op, dy: [-dy * op.inputs[1],  # d/dz = -x, d/dx = sigmoid(x) - z
+                         dy * (sigmoid(op.inputs[1]) - op.inputs[0])],
     reference=lambda labels, logits: np.vectorize(_py_sigmoid_xent)(labels, logits),
     samples=lambda: [_labeled(rand(3, 4, low=0, high=1), rand(3, 4, low=-4, high=4)),
                      _labeled(np.array([0.0, 1.0]), np.array([800.0, -800.0]))],
@@ -283,6 +317,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 L2_LOSS = registry.register(OpDef(
     name="l2_loss", dtypes=same_dtype_rule("l2_loss", FLOAT), shapes=lambda i, a: [TensorShape([])],
     kernel=lambda t: np.asarray(np.sum(np.square(t)) / t.dtype.type(2), dtype=t.dtype),
+    grad=lambda op, dy: [dy * op.inputs[0]],
     unknown_rank_ok=True, reference=lambda t: sum(v * v for v in t.ravel().tolist()) / 2,
     samples=lambda: [Sample((rand(3, 4),)), Sample((rand(0),))],
     doc="sum(t ** 2) / 2."))
@@ -311,7 +346,7 @@ def _bias_add_shapes(inputs, attrs):
 
 BIAS_ADD = registry.register(OpDef(
     name="bias_add", dtypes=same_dtype_rule("bias_add", "numeric"), shapes=_bias_add_shapes,
-    kernel=np.add, elementwise=True,
+    kernel=np.add, grad=lambda op, dy: [dy, dy], elementwise=True,
     reference=lambda value, bias: np.array([[v + b for v, b in zip(row, bias.tolist())]
                                             for row in value.reshape(-1, value.shape[-1]).tolist()]
                                            ).reshape(value.shape),

@@ -87,7 +87,7 @@ def _draw_kernel(name):
 def _random_op(name, doc, kind=FLOAT, kernel=None):
     return registry.register(OpDef(
         name=name, dtypes=_shape_dtypes(kind), shapes=_shape_from_input,
-        kernel=kernel or _draw_kernel(name), attrs={"dtype": gdt.float32, "seed": None,
+        kernel=kernel or _draw_kernel(name), grad=registry.NOT_DIFFERENTIABLE, attrs={"dtype": gdt.float32, "seed": None,
                                                     "seed2": None},
         random=True, foldable=False, needs_context=True,
         tested_elsewhere="tests/ops/test_random.py", doc=doc))

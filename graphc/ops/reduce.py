@@ -134,6 +134,74 @@ def _errors(kind):
     return errors
 
 
+def _restore(op, value):
+    """A reduced ``value`` broadcast back to the shape of the op's input."""
+    from graphc.ops.shape_ops import broadcast_to, expand_dims, shape
+    x = op.inputs[0]
+    if op.attrs["axis"] is None:  # a scalar (or all-ones keepdims) broadcasts to any rank
+        return broadcast_to(value, shape(x))
+    if x.shape.rank is None:
+        raise ValueError(f"the gradient of {op.type} '{op.name}' over axis "
+                         f"{op.attrs['axis']} needs the rank of its input")
+    if not op.attrs["keepdims"]:
+        axes = normalize_axes(op.attrs["axis"], x.shape.rank, op.type)
+        for axis in sorted(range(x.shape.rank) if axes is None else axes):
+            value = expand_dims(value, axis)
+    return broadcast_to(value, shape(x))
+
+
+def _count_ratio(op, dtype):
+    """How many input elements each output element summarizes, as ``dtype``."""
+    from graphc.ops.select import cast
+    from graphc.ops.shape_ops import size
+    return cast(size(op.inputs[0]), dtype) / cast(size(op.outputs[0]), dtype)
+
+
+def _extremum_grad(op, dy):
+    """Ties share the gradient equally, as TF1 does."""
+    from graphc.ops.elementwise import equal
+    from graphc.ops.select import cast
+    x = op.inputs[0]
+    hits = cast(equal(x, _restore(op, op.outputs[0])), x.dtype)
+    counts = _restore(op, reduce_sum(hits, axis=op.attrs["axis"], keepdims=op.attrs["keepdims"]))
+    return [_restore(op, dy) * hits / counts]
+
+
+def _prod_grad(op, dy):
+    """d prod / d x_i = product of the others, computed without dividing by zero."""
+    from graphc.ops.elementwise import equal
+    from graphc.ops.select import cast, where
+    from graphc.ops.creation import ones_like, zeros_like
+    x = op.inputs[0]
+    axis, keep = op.attrs["axis"], op.attrs["keepdims"]
+    is_zero = equal(x, 0.0)
+    nonzero_product = _restore(op, reduce_prod(where(is_zero, ones_like(x), x), axis=axis,
+                                               keepdims=keep))
+    zero_count = _restore(op, reduce_sum(cast(is_zero, x.dtype), axis=axis, keepdims=keep))
+    zeros = zeros_like(x)
+    others = where(is_zero, where(equal(zero_count, 1.0), nonzero_product, zeros),
+                   where(equal(zero_count, 0.0), nonzero_product / where(is_zero, ones_like(x),
+                                                                           x), zeros))
+    return [_restore(op, dy) * others]
+
+
+def _logsumexp_grad(op, dy):
+    from graphc.ops.elementwise import exp
+    return [_restore(op, dy) * exp(op.inputs[0] - _restore(op, op.outputs[0]))]
+
+
+GRADS = {
+    "reduce_sum": lambda op, dy: [_restore(op, dy)],
+    "reduce_mean": lambda op, dy: [_restore(op, dy) / _count_ratio(op, dy.dtype)],
+    "reduce_max": _extremum_grad,
+    "reduce_min": _extremum_grad,
+    "reduce_prod": _prod_grad,
+    "reduce_logsumexp": _logsumexp_grad,
+    "reduce_any": registry.NOT_DIFFERENTIABLE,
+    "reduce_all": registry.NOT_DIFFERENTIABLE,
+}
+
+
 def _define_reduction(name: str, kind: str):
     def dtypes(in_dtypes, attrs):
         check_kind(name, in_dtypes[0], kind)
@@ -143,7 +211,8 @@ def _define_reduction(name: str, kind: str):
         name=name, dtypes=dtypes,
         shapes=lambda ins, attrs: [_reduced_shape(ins[0].shape, attrs["axis"],
                                                   attrs["keepdims"], name)],
-        kernel=KERNELS[name], attrs={"axis": None, "keepdims": False}, unknown_rank_ok=True,
+        kernel=KERNELS[name], grad=GRADS[name], attrs={"axis": None, "keepdims": False},
+        unknown_rank_ok=True,
         reference=_reduction_reference(SCALAR_REFERENCES[name]), samples=_samples(kind),
         error_samples=_errors(kind), doc=f"{name} over axis (all axes when None)."))
 
@@ -196,7 +265,7 @@ def _define_arg(name: str, pick):
             moved.shape[:-1])
 
     opdef = registry.register(OpDef(
-        name=name, dtypes=dtypes, shapes=shapes, kernel=kernel,
+        name=name, dtypes=dtypes, shapes=shapes, kernel=kernel, grad=registry.NOT_DIFFERENTIABLE,
         attrs={"axis": 0, "output_type": gdt.int64}, reference=reference,
         samples=lambda: [Sample((rand(3, 4),)), Sample((rand(3, 4), 1)),
                          Sample((randint(2, 5), -1))],
@@ -217,3 +286,71 @@ def _define_arg(name: str, pick):
 
 _define_arg("argmax", np.argmax)
 _define_arg("argmin", np.argmin)
+
+
+def _sum_to_shape_dtypes(in_dtypes, attrs):
+    check_kind("sum_to_shape", in_dtypes[1], "integer", "shape")
+    check_kind("sum_to_shape", in_dtypes[0], NUMERIC)
+    return [in_dtypes[0]]
+
+
+def _sum_to_shape_shapes(inputs, attrs):
+    from graphc.static_values import constant_value_as_shape
+    target = constant_value_as_shape(inputs[1])
+    if target.rank is not None and inputs[0].shape.rank is not None:
+        if target.rank > inputs[0].shape.rank:
+            raise ValueError(f"sum_to_shape: cannot sum shape {inputs[0].shape} to the larger "
+                             f"rank of {target}")
+    return [target]
+
+
+def _sum_to_shape_kernel(x, shape):
+    shape = tuple(int(d) for d in shape)
+    if x.shape == shape:
+        return x
+    leading = x.ndim - len(shape)
+    if leading < 0 or any(d not in (1, x.shape[leading + i]) for i, d in enumerate(shape)):
+        raise ValueError(f"sum_to_shape: shape {x.shape} does not broadcast from {shape}")
+    axes = tuple(range(leading)) + tuple(leading + i for i, d in enumerate(shape)
+                                         if d == 1 and x.shape[leading + i] != 1)
+    return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
+
+
+def _sum_to_shape_grad(op, dy):
+    from graphc.ops.shape_ops import broadcast_to, shape
+    return [broadcast_to(dy, shape(op.inputs[0])), None]
+
+
+def _sum_to_shape_reference(x, shape):
+    out = np.zeros(shape)
+    for index in np.ndindex(*x.shape):
+        target = tuple(0 if d == 1 else i for i, d in zip(index[x.ndim - len(shape):], shape))
+        out[target] += x[index]
+    return out
+
+
+SUM_TO_SHAPE = registry.register(OpDef(
+    name="sum_to_shape", dtypes=_sum_to_shape_dtypes, shapes=_sum_to_shape_shapes,
+    kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad, reference=_sum_to_shape_reference,
+    samples=lambda: [Sample((rand(2, 3, 4), [3, 1])), Sample((rand(3, 4), [3, 4])),
+                     Sample((rand(2, 5), [1, 1]))],
+    error_samples=lambda: [ErrorSample((rand(3), [2, 3]), match="larger rank")],
+    doc="Sum x down to a shape it was broadcast from (the inverse of broadcasting, for "
+        "gradients)."))
+
+
+@registry.public(SUM_TO_SHAPE)
+def sum_to_shape(x, shape, name=None):
+    """Sum ``x`` over the axes along which ``shape`` was broadcast to produce it.
+
+    Example:
+        >>> db = gc.sum_to_shape(dz, gc.shape(b))
+    """
+    from graphc.convert import convert_to_tensor, graph_of
+    graph = graph_of(x, shape)
+    with graph.as_default(), graph.atomic():
+        shape = convert_to_tensor(shape, dtype_hint=gdt.int32)
+        return apply_op("sum_to_shape", [x, shape], name=name or "SumToShape")
+
+
+__all__.append("sum_to_shape")

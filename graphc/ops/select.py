@@ -6,6 +6,7 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor
+from graphc.ops.creation import zeros_like
 from graphc.ops.common import apply_elementwise, apply_op, broadcast_rule, rand, randbool, randint
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
@@ -22,8 +23,14 @@ def _where_dtypes(in_dtypes, attrs):
     return [x]
 
 
+def _where_grad(op, dy):
+    condition = op.inputs[0]
+    zeros = zeros_like(dy)
+    return [None, where(condition, dy, zeros), where(condition, zeros, dy)]
+
+
 WHERE = registry.register(OpDef(
-    name="where", dtypes=_where_dtypes, shapes=broadcast_rule, kernel=np.where,
+    name="where", dtypes=_where_dtypes, shapes=broadcast_rule, kernel=np.where, grad=_where_grad,
     elementwise=True, unknown_rank_ok=True,
     reference=lambda c, x, y: np.array([b if a else d for a, b, d in zip(
         *(v.ravel() for v in np.broadcast_arrays(c, x, y)))]).reshape(np.broadcast(c, x, y).shape),
@@ -46,7 +53,7 @@ def _where_indices_dtypes(in_dtypes, attrs):
 
 
 WHERE_INDICES = registry.register(OpDef(
-    name="where_indices", dtypes=_where_indices_dtypes,
+    name="where_indices", dtypes=_where_indices_dtypes, grad=registry.NOT_DIFFERENTIABLE,
     shapes=lambda ins, a: [TensorShape([None, ins[0].shape.rank])],
     kernel=_where_indices_kernel,
     reference=lambda c: np.array(list(np.ndindex(*c.shape)), dtype=np.int64).reshape(
@@ -76,8 +83,14 @@ def _cast_kernel(x, dtype):
     return x.astype(gdt.as_dtype(dtype).np, copy=False)
 
 
+def _cast_grad(op, dy):
+    source = op.inputs[0]
+    return [cast(dy, source.dtype) if source.dtype.is_floating and dy.dtype.is_floating
+            else None]  # casts from or to integers end the gradient
+
+
 CAST = registry.register(OpDef(
-    name="cast", dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"])],
+    name="cast", dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"])], grad=_cast_grad,
     shapes=lambda ins, a: [ins[0].shape], kernel=_cast_kernel, attrs={"dtype": None},
     elementwise=True, unknown_rank_ok=True,
     reference=lambda x, dtype: np.array([gdt.as_dtype(dtype).as_numpy_dtype(v)
@@ -139,8 +152,17 @@ def _clip_shapes(inputs, attrs):
     return [out]
 
 
+def _clip_grad(op, dy):
+    from graphc.ops.elementwise import logical_not, logical_or
+    t, low, high = op.inputs
+    zeros = zeros_like(dy)
+    below, above = t < low, t > high
+    inside = logical_not(logical_or(below, above))
+    return [where(inside, dy, zeros), where(below, dy, zeros), where(above, dy, zeros)]
+
+
 CLIP = registry.register(OpDef(
-    name="clip_by_value", dtypes=_clip_dtypes, shapes=_clip_shapes,
+    name="clip_by_value", dtypes=_clip_dtypes, shapes=_clip_shapes, grad=_clip_grad,
     kernel=lambda t, lo, hi: np.minimum(np.maximum(t, lo), hi),
     elementwise=True, unknown_rank_ok=True,
     reference=lambda t, lo, hi: np.array([min(max(a, b), c) for a, b, c in zip(

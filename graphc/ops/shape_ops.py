@@ -18,6 +18,11 @@ __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sh
            "rank"]
 
 
+def _sum_to(tensor, target_shape):
+    from graphc.ops.reduce import sum_to_shape
+    return sum_to_shape(tensor, target_shape)
+
+
 def _first_dtype(in_dtypes, attrs):
     return [in_dtypes[0]]
 
@@ -63,6 +68,7 @@ def _reshape_kernel(x, shape):
 
 RESHAPE = registry.register(OpDef(
     name="reshape", dtypes=_shape_tensor_dtypes("reshape"), shapes=_reshape_shapes,
+    grad=lambda op, dy: [reshape(dy, shape(op.inputs[0])), None],
     kernel=_reshape_kernel, unknown_rank_ok=True,
     reference=lambda x, shape: np.array(x.ravel().tolist()).reshape(shape),
     samples=lambda: [Sample((rand(2, 6), [3, -1])), Sample((rand(2, 3, 2), [12])),
@@ -96,6 +102,13 @@ def _transpose_shapes(inputs, attrs):
     return [TensorShape([shape.dims[p] for p in perm])]
 
 
+def _transpose_grad(op, dy):
+    perm = op.attrs["perm"]
+    if perm is None:
+        return [transpose(dy)]
+    return [transpose(dy, [perm.index(i) for i in range(len(perm))])]  # the inverse perm
+
+
 def _transpose_reference(x, perm):
     perm = list(perm) if perm is not None else list(range(x.ndim))[::-1]
     out = np.empty([x.shape[p] for p in perm], x.dtype)
@@ -108,7 +121,7 @@ def _transpose_reference(x, perm):
 
 
 TRANSPOSE = registry.register(OpDef(
-    name="transpose", dtypes=_first_dtype, shapes=_transpose_shapes,
+    name="transpose", dtypes=_first_dtype, shapes=_transpose_shapes, grad=_transpose_grad,
     kernel=lambda x, perm: np.transpose(x, perm), attrs={"perm": None},
     reference=lambda x, perm=None: _transpose_reference(x, perm),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(2, 3, 4), [2, 0, 1]))],
@@ -141,6 +154,7 @@ def _expand_dims_kernel(x, axis):
 
 EXPAND_DIMS = registry.register(OpDef(
     name="expand_dims", dtypes=_first_dtype, shapes=_expand_dims_shapes,
+    grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
     kernel=_expand_dims_kernel, attrs={"axis": 0},
     reference=lambda x, axis: x.reshape(x.shape[:axis % (x.ndim + 1)] + (1,)
                                         + x.shape[axis % (x.ndim + 1):]),
@@ -182,6 +196,7 @@ def _squeeze_kernel(x, axis):
 
 SQUEEZE = registry.register(OpDef(
     name="squeeze", dtypes=_first_dtype, shapes=_squeeze_shapes, kernel=_squeeze_kernel,
+    grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
     attrs={"axis": None},
     reference=lambda x, axis=None: x.reshape([d for i, d in enumerate(x.shape)
                                               if d != 1 or (axis is not None and i not in
@@ -218,6 +233,7 @@ def _broadcast_to_shapes(inputs, attrs):
 
 BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
+    grad=lambda op, dy: [_sum_to(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
@@ -252,12 +268,14 @@ def _shape_of(inputs, attrs):
 
 SHAPE = registry.register(OpDef(
     name="shape", dtypes=_out_type_rule, shapes=_shape_of, unknown_rank_ok=True,
+    grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.shape, dtype=gdt.as_dtype(out_type).np),
     attrs={"out_type": gdt.int32}, reference=lambda x, out_type=None: np.array(x.shape),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(),)), Sample((rand(0, 4),))],
     doc="The dynamic shape of a tensor as a 1-D integer tensor."))
 SIZE = registry.register(OpDef(
     name="size", dtypes=_out_type_rule, shapes=lambda ins, a: [TensorShape([])],
+    grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.size, dtype=gdt.as_dtype(out_type).np),
     attrs={"out_type": gdt.int32}, unknown_rank_ok=True,
     reference=lambda x, out_type=None: np.prod(x.shape, dtype=np.int64),
@@ -265,6 +283,7 @@ SIZE = registry.register(OpDef(
     doc="The number of elements of a tensor."))
 RANK = registry.register(OpDef(
     name="rank", dtypes=lambda d, a: [gdt.int32], shapes=lambda ins, a: [TensorShape([])],
+    grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x: np.array(x.ndim, dtype=np.int32), unknown_rank_ok=True,
     reference=lambda x: len(x.shape), samples=lambda: [Sample((rand(2, 3),)), Sample((rand(),))],
     doc="The number of dimensions of a tensor."))

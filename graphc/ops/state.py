@@ -33,6 +33,7 @@ def _variable_kernel(ctx, shape, dtype):
 VARIABLE = registry.register(OpDef(
     name="variable", dtypes=lambda d, attrs: [attrs["dtype"]],
     shapes=lambda ins, attrs: [attrs["shape"]], kernel=_variable_kernel,
+    grad=registry.NOT_DIFFERENTIABLE,
     attrs={"shape": None, "dtype": None}, stateful=True, foldable=False, needs_context=True,
     tested_elsewhere="tests/test_variables.py",
     doc="A variable's handle; fetching it gives the variable's current value."))
@@ -44,7 +45,7 @@ def _read_kernel(ctx, handle):
 
 READ_VARIABLE = registry.register(OpDef(
     name="read_variable", dtypes=lambda d, a: [d[0]], shapes=lambda ins, a: [ins[0].shape],
-    kernel=_read_kernel, stateful=True, foldable=False, needs_context=True,
+    kernel=_read_kernel, grad=lambda op, dy: [dy], stateful=True, foldable=False, needs_context=True,
     unknown_rank_ok=True, tested_elsewhere="tests/test_variables.py",
     doc="The variable's current value; fails if it is not initialized."))
 
@@ -98,18 +99,21 @@ def _update_kernel(sign):
 
 ASSIGN = registry.register(OpDef(
     name="assign", dtypes=_assign_dtypes("assign"), shapes=_assign_shapes("assign"),
-    kernel=_assign_kernel, attrs={"validate_shape": True}, stateful=True, foldable=False,
+    kernel=_assign_kernel, grad=registry.NOT_DIFFERENTIABLE, attrs={"validate_shape": True},
+    stateful=True, foldable=False,
     needs_context=True, unknown_rank_ok=True, tested_elsewhere="tests/test_variables.py",
     doc="Store value in the variable; outputs the new value."))
 ASSIGN_ADD = registry.register(OpDef(
     name="assign_add", dtypes=_assign_dtypes("assign_add", True),
-    shapes=_assign_shapes("assign_add"), kernel=_update_kernel(+1), stateful=True,
+    shapes=_assign_shapes("assign_add"), kernel=_update_kernel(+1),
+    grad=registry.NOT_DIFFERENTIABLE, stateful=True,
     foldable=False, needs_context=True, unknown_rank_ok=True,
     tested_elsewhere="tests/test_variables.py",
     doc="variable += value; outputs the new value."))
 ASSIGN_SUB = registry.register(OpDef(
     name="assign_sub", dtypes=_assign_dtypes("assign_sub", True),
-    shapes=_assign_shapes("assign_sub"), kernel=_update_kernel(-1), stateful=True,
+    shapes=_assign_shapes("assign_sub"), kernel=_update_kernel(-1),
+    grad=registry.NOT_DIFFERENTIABLE, stateful=True,
     foldable=False, needs_context=True, unknown_rank_ok=True,
     tested_elsewhere="tests/test_variables.py",
     doc="variable -= value; outputs the new value."))
