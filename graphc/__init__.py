@@ -15,8 +15,9 @@ from graphc.convert import convert_to_tensor  # noqa: F401
 from graphc.dtypes import (DType, as_dtype, bool, double, float16, float32, float64,  # noqa
                            half, int8, int16, int32, int64, uint8, uint16)
 from graphc.graph import Graph, Operation, Tensor, get_default_graph, reset_default_graph  # noqa
-from graphc.ops.array import (concat, gather, pad, slice, split, stack, strided_slice,  # noqa
-                              tile, unstack)
+from graphc.ops.array import concat, split, stack, unstack  # noqa: F401
+from graphc.ops.indexing import gather, slice, strided_slice  # noqa: F401
+from graphc.ops.padding import pad, tile  # noqa: F401
 from graphc.ops.control import (check_numerics, group, identity, no_op, placeholder,  # noqa
                                 placeholder_with_default, stop_gradient, tuple)
 from graphc.ops.creation import (constant, fill, one_hot, ones, ones_like, range,  # noqa

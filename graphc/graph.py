@@ -11,191 +11,15 @@ cycles. Every walk over the graph is iterative, so depth is never limited by rec
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from typing import Iterable, Optional
 
 from graphc import registry
 from graphc.errors import describe_tensor, op_context
+from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.shapes import TensorShape, as_shape
 
 __all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph"]
-
-
-def _user_location() -> Optional[str]:
-    """``file:line`` of the innermost caller outside graphc, i.e. the user's line."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module != "graphc" and not module.startswith("graphc."):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return None
-
-
-class Tensor:
-    """A symbolic value: output ``value_index`` of ``op``, with a static shape and dtype.
-
-    Tensors hash and compare by identity (TF1 semantics), so they can key a feed_dict;
-    use ``gc.equal`` for elementwise equality.
-
-    Example:
-        >>> x = gc.placeholder(gc.float32, (None, 3), name="x")
-        >>> x.name, x.shape.as_list(), x.dtype
-        ('x:0', [None, 3], gc.float32)
-    """
-
-    __slots__ = ("op", "value_index", "_shape", "dtype", "_consumers", "__weakref__")
-    __array_priority__ = 100  # numpy_array + tensor builds a graph op, not an object array
-
-    def __init__(self, op: "Operation", value_index: int, shape: TensorShape, dtype):
-        self.op = op
-        self.value_index = value_index
-        self._shape = shape
-        self.dtype = dtype
-        self._consumers: list[Operation] = []
-
-    @property
-    def name(self) -> str:
-        return f"{self.op.name}:{self.value_index}"
-
-    @property
-    def graph(self) -> "Graph":
-        return self.op.graph
-
-    @property
-    def shape(self) -> TensorShape:
-        return self._shape
-
-    def get_shape(self) -> TensorShape:
-        return self._shape
-
-    def set_shape(self, shape) -> None:
-        """Refine the static shape (TF1); raises ValueError when incompatible."""
-        try:
-            self._shape = self._shape.merge_with(as_shape(shape))
-        except ValueError:
-            raise ValueError(f"set_shape: {as_shape(shape)} is incompatible with "
-                             f"{describe_tensor(self)}") from None
-
-    def consumers(self) -> list["Operation"]:
-        """The ops that take this tensor as a data input."""
-        return list(self._consumers)
-
-    def eval(self, feed_dict=None, session=None):
-        """Run this tensor in ``session`` (default: the default session)."""
-        from graphc.runtime.session import _session_for
-        return _session_for(session, self).run(self, feed_dict)
-
-    def __repr__(self) -> str:
-        return f"<gc.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
-
-    __hash__ = object.__hash__
-
-    def __eq__(self, other):
-        return self is other
-
-    def __ne__(self, other):
-        return self is not other
-
-    def __bool__(self):
-        raise TypeError(f"Using a gc.Tensor ({self.name}) as a Python bool is not allowed: "
-                        "the value is only known when the graph runs. Use gc.where or "
-                        "compute it with session.run first.")
-
-    def __len__(self):
-        first = self._shape[0] if self._shape.rank else None
-        if first is None:
-            raise TypeError(f"len() of {describe_tensor(self)} is not known statically")
-        return first
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
-
-
-class Operation:
-    """A node: an op type applied to input tensors with attributes, producing outputs.
-
-    Example:
-        >>> y = gc.matmul(a, b, name="mm")
-        >>> y.op.type, y.op.name, [t.name for t in y.op.inputs]
-        ('matmul', 'mm', ['a:0', 'b:0'])
-    """
-
-    __slots__ = ("graph", "type", "name", "_inputs", "outputs", "_control_inputs",
-                 "attrs", "location", "_id", "__weakref__")
-
-    def __init__(self, graph, op_type, name, inputs, attrs, location, control_inputs):
-        self.graph = graph
-        self.type = op_type
-        self.name = name
-        self._inputs = tuple(inputs)
-        self.attrs = attrs
-        self.location = location
-        self._control_inputs = list(control_inputs)
-        self.outputs: tuple[Tensor, ...] = ()
-        self._id = -1
-
-    @property
-    def inputs(self) -> tuple:
-        return self._inputs
-
-    @property
-    def control_inputs(self) -> tuple:
-        return tuple(self._control_inputs)
-
-    @property
-    def opdef(self) -> registry.OpDef:
-        return registry.get(self.type)
-
-    def values(self) -> tuple:
-        return self.outputs
-
-    def get_attr(self, name: str):
-        try:
-            return self.attrs[name]
-        except KeyError:
-            raise ValueError(f"Operation '{self.name}' ({self.type}) has no attr {name!r}; "
-                             f"it has {sorted(self.attrs)}") from None
-
-    def run(self, feed_dict=None, session=None) -> None:
-        """Run this op in ``session`` (default: the default session)."""
-        from graphc.runtime.session import _session_for
-        _session_for(session, self).run(self, feed_dict)
-
-    def _add_control_input(self, op: "Operation") -> None:
-        """Make ``op`` run before this op; refuses an edge that would close a cycle."""
-        op = _as_operation(op)
-        if op.graph is not self.graph:
-            raise ValueError(f"Cannot add control input '{op.name}' from another graph "
-                             f"to '{self.name}'")
-        if op is self or self in self.graph._ancestors([op]):
-            raise ValueError(
-                f"Adding control input '{op.name}' to '{self.name}' would create a cycle: "
-                f"'{op.name}' already depends on '{self.name}'")
-        if op not in self._control_inputs:
-            self._control_inputs.append(op)
-            if op._id > self._id:
-                self.graph._creation_order_is_topological = False
-
-    def _add_control_inputs(self, ops: Iterable["Operation"]) -> None:
-        for op in ops:
-            self._add_control_input(op)
-
-    def __repr__(self) -> str:
-        return f"<gc.Operation '{self.name}' type={self.type}>"
-
-
-def _as_operation(value) -> Operation:
-    if isinstance(value, Operation):
-        return value
-    if isinstance(value, Tensor):
-        return value.op
-    op = getattr(value, "op", None)  # Variables
-    if isinstance(op, Operation):
-        return op
-    raise TypeError(f"Expected an Operation or Tensor for a control dependency, got {value!r}")
 
 
 class Graph:
@@ -497,10 +321,10 @@ class Graph:
         order = nx.lexicographical_topological_sort(view, key=lambda n: self._by_name[n]._id)
         return [self._by_name[n] for n in order]
 
-    def as_text(self) -> str:
-        """The graph as a stable SSA-like listing, one op per line."""
+    def as_text(self, ops=None) -> str:
+        """The graph (or just ``ops``) as a stable SSA-like listing, one op per line."""
         from graphc.printing import graph_as_text
-        return graph_as_text(self)
+        return graph_as_text(self, ops)
 
     def __str__(self) -> str:
         return self.as_text()

@@ -4,4 +4,4 @@ from graphc.ops.elementwise import abs, pow, round  # noqa: F401 - shadowed buil
 from graphc.ops.nn import log_softmax, softmax  # noqa: F401
 from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.select import *  # noqa: F401,F403
-from graphc.ops.array import unsorted_segment_sum  # noqa: F401
+from graphc.ops.indexing import unsorted_segment_sum  # noqa: F401

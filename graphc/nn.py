@@ -1,6 +1,6 @@
 """``gc.nn``: the neural-network namespace of TF1's ``tf.nn``."""
-from graphc.ops.conv import (avg_pool, conv2d, conv2d_backprop_filter,  # noqa: F401
-                             conv2d_backprop_input, max_pool)
+from graphc.ops.conv import avg_pool, conv2d, max_pool  # noqa: F401
+from graphc.ops.conv_grads import conv2d_backprop_filter, conv2d_backprop_input  # noqa: F401
 from graphc.ops.elementwise import elu, relu, relu6, sigmoid, softplus, tanh  # noqa: F401
 from graphc.ops.nn import (bias_add, l2_loss, log_softmax, sigmoid_cross_entropy_with_logits,  # noqa
                            softmax, softmax_cross_entropy_with_logits,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from graphc.graph import Tensor
-from graphc.ops import array, elementwise, linalg
+from graphc.ops import elementwise, indexing, linalg
 from graphc.variables import Variable
 
 BINARY = {
@@ -37,7 +37,7 @@ def _install(cls) -> None:
     for name, fn in UNARY.items():
         setattr(cls, f"__{name}__", fn)
     cls.__div__ = cls.__truediv__
-    cls.__getitem__ = lambda self, key: array._getitem(self, key)
+    cls.__getitem__ = lambda self, key: indexing._getitem(self, key)
     cls.__array_priority__ = 100
 
 

@@ -125,7 +125,7 @@ class Optimizer:
         if key not in self._slots:
             make = zeros if initial == "zeros" else ones
             with var.graph.name_scope(None), var.graph.name_scope(var.op.name + "/"):
-                self._slots[key] = Variable(make(var.shape.dims, dtype=var.dtype),
+                self._slots[key] = Variable(lambda: make(var.shape.dims, dtype=var.dtype),
                                             trainable=False, name=f"{self._name}_{slot_name}")
         return self._slots[key]
 

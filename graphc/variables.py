@@ -47,11 +47,12 @@ class Variable:
                  use_resource=None, synchronization=None, aggregation=None, shape=None):
         if initial_value is None:
             raise ValueError("Variable: initial_value must be specified")
-        if callable(initial_value):
-            initial_value = initial_value()
-        graph = graph_of(initial_value)
+        graph = get_default_graph() if callable(initial_value) else graph_of(initial_value)
         with graph.as_default(), graph.atomic(), graph.control_dependencies(None), \
                 graph.name_scope(name or "Variable") as scope:
+            if callable(initial_value):  # built inside the variable's scope, as in TF1
+                with graph.name_scope("Initializer"):
+                    initial_value = initial_value()
             value = convert_to_tensor(initial_value, dtype=None, name="initial_value",
                                       dtype_hint=dtype)
             if dtype is not None and value.dtype is not gdt.as_dtype(dtype):

@@ -28,9 +28,12 @@ def build_model(graph: gc.Graph, seed: int = 0):
             labels=labels, logits=logits), name="loss")
         accuracy = gc.reduce_mean(gc.cast(gc.equal(gc.argmax(logits, axis=1, output_type=gc.int32),
                                                    labels), gc.float32), name="accuracy")
+        forward_ops = graph.get_operations()
+        grads = gc.gradients(loss, [W1, b1, W2, b2])
+        train_op = gc.train.AdamOptimizer(0.05).minimize(loss)
         init = gc.global_variables_initializer()
     return dict(x=x, labels=labels, probs=probs, loss=loss, accuracy=accuracy, init=init,
-                b2=b2)
+                b2=b2, grads=grads, train_op=train_op, forward_ops=forward_ops)
 
 
 def main() -> int:
@@ -38,20 +41,29 @@ def main() -> int:
     graph = gc.Graph()
     model = build_model(graph)
     rng = np.random.default_rng(1)
-    batch = rng.normal(size=(6, 4)).astype(np.float32)
-    targets = rng.integers(0, 3, size=6).astype(np.int32)
+    centers = rng.normal(scale=2.0, size=(3, 4))
+    targets = rng.integers(0, 3, size=96).astype(np.int32)
+    batch = (centers[targets] + rng.normal(size=(96, 4))).astype(np.float32)
 
     print(f"graphc {gc.__version__}: {len(gc.registry.all_ops())} op types registered")
-    print(f"\nThe graph ({len(graph.get_operations())} ops), as text:\n")
-    print(graph.as_text())
+    forward = model["forward_ops"]
+    print(f"\nThe forward graph ({len(forward)} of {len(graph.get_operations())} ops; the rest "
+          "are gradients and Adam updates), as text:\n")
+    print(graph.as_text(forward))
 
     with gc.Session(graph=graph) as sess:
         sess.run(model["init"])
         feed = {model["x"]: batch, model["labels"]: targets}
         result = sess.run({"probs": model["probs"], "metrics": (model["loss"], model["accuracy"])},
                           feed_dict=feed)
-        print("\nclass probabilities:\n", np.round(result["probs"], 3))
-        print("loss %.4f, accuracy %.2f" % result["metrics"])
+        print("\nclass probabilities of the first rows:\n", np.round(result["probs"][:4], 3))
+        print("before training: loss %.4f, accuracy %.2f" % result["metrics"])
+        norms = [float(np.linalg.norm(g)) for g in sess.run(model["grads"], feed_dict=feed)]
+        print("gradient norms of W1, b1, W2, b2:", np.round(norms, 4))
+        for _ in range(100):
+            sess.run(model["train_op"], feed_dict=feed)
+        print("after 100 Adam steps: loss %.4f, accuracy %.2f"
+              % tuple(sess.run([model["loss"], model["accuracy"]], feed_dict=feed)))
 
         print("\nA bad feed is refused with a clear error before anything runs:")
         try:
@@ -64,12 +76,14 @@ def main() -> int:
         bump = model["b2"].assign_add([1.0, 1.0, 1.0])
         with graph.as_default(), gc.control_dependencies([bump]):
             guarded = gc.check_numerics(gc.log(model["probs"] - 0.5), "probs below 0.5")
+        before = sess.run(model["b2"])
         try:
             sess.run(guarded, feed_dict=feed)
         except gc.errors.InvalidArgumentError as err:
             print("  InvalidArgumentError:", str(err).split(" [inputs")[0])
-        print("  output/b after the failed run (the assign_add ran, then was discarded):",
-              sess.run(model["b2"]))
+        after = sess.run(model["b2"])
+        print(f"  output/b before {np.round(before, 4)}, after {np.round(after, 4)}: the "
+              f"assign_add ran, then was discarded (unchanged: {np.array_equal(before, after)})")
     return 0
 
 
