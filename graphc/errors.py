@@ -48,9 +48,14 @@ def describe_tensor(tensor) -> str:
 
 
 def describe_op(op) -> str:
-    """``op 'dense/MatMul' (matmul, defined at model.py:12)``."""
+    """``op 'dense/MatMul' (matmul, defined at model.py:12)``, plus the optimizer's rule and
+    the user ops it stands for when the op was made by a compiler pass."""
     where = f", defined at {op.location}" if getattr(op, "location", None) else ""
-    return f"op '{op.name}' ({op.type}{where})"
+    made_by, sources = getattr(op, "provenance", (None, ()))
+    origin = ""
+    if made_by is not None:
+        origin = f", made by {made_by} from user op(s) {', '.join(repr(s) for s in sources)}"
+    return f"op '{op.name}' ({op.type}{where}{origin})"
 
 
 def op_context(op_type: str, name: str, inputs, location=None) -> str:

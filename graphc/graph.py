@@ -95,6 +95,27 @@ class Graph:
                 tensor._consumers.append(op)
             return op
 
+    def _clone_op(self, source: Operation, inputs, control_inputs) -> Operation:
+        """Append a copy of ``source`` (same name, attrs, specs and provenance) on ``inputs``.
+
+        Used by compiler passes: the specs are copied, not re-inferred, because the inputs
+        have the same specs as the source's inputs.
+        """
+        op = Operation(self, source.type, source.name, inputs, source.attrs, source.location,
+                       control_inputs)
+        op.provenance = source.provenance
+        op.outputs = tuple(Tensor(op, i, t.shape, t.dtype) for i, t in enumerate(source.outputs))
+        op._id = len(self._ops)
+        self._ops.append(op)
+        self._by_name[op.name] = op
+        self._used_names.setdefault(op.name.lower(), 1)
+        for tensor in inputs:
+            tensor._consumers.append(op)
+        for dep in control_inputs:
+            if dep._id > op._id:
+                self._creation_order_is_topological = False
+        return op
+
     def _current_control_inputs(self, inputs) -> list[Operation]:
         if not self._control_stack:
             return []

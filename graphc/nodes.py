@@ -118,7 +118,7 @@ class Operation:
     """
 
     __slots__ = ("graph", "type", "name", "_inputs", "outputs", "_control_inputs",
-                 "attrs", "location", "_id", "__weakref__")
+                 "attrs", "location", "_id", "provenance", "__weakref__")
 
     def __init__(self, graph, op_type, name, inputs, attrs, location, control_inputs):
         self.graph = graph
@@ -130,6 +130,8 @@ class Operation:
         self._control_inputs = list(control_inputs)
         self.outputs: tuple[Tensor, ...] = ()
         self._id = -1
+        # (pass/rule that made this op or None, names of the user ops it stands for)
+        self.provenance: tuple = (None, (name,))
 
     @property
     def inputs(self) -> tuple:

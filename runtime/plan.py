@@ -61,7 +61,9 @@ class Plan:
     def __init__(self, graph: Graph, fetch_tensors: list, targets: list, feed_tensors: list):
         fed = frozenset(feed_tensors)
         needed = required_ops(fetch_tensors, targets, fed)
-        self._check_feeds(needed, fed, fetch_tensors, targets)
+        self.check_feeds(needed, fed, fetch_tensors, targets)
+        self.graph = graph
+        self.records: list = []
         try:
             order = graph.topological_order(needed)
         except nx.NetworkXUnfeasible:
@@ -94,7 +96,8 @@ class Plan:
                 self.steps[index].frees.append(slot)
 
     @staticmethod
-    def _check_feeds(needed, fed, fetch_tensors, targets) -> None:
+    def check_feeds(needed, fed, fetch_tensors, targets) -> None:
+        """Raise InvalidArgumentError naming an unfed placeholder and the fetch needing it."""
         for op in sorted(needed, key=lambda o: o._id):
             if op.type == "placeholder" and op.outputs[0] not in fed:
                 placeholder = op.outputs[0]

@@ -1,6 +1,7 @@
 """``Session``: runs fetches of a graph with TF1 semantics.
 
-Each distinct (fetches, feeds) signature compiles once into a ``Plan`` that is cached. A run
+Each distinct (fetches, feeds) signature is optimized once (the compiler pipeline works on a
+copy: the user's graph is never modified) and compiled into a cached ``Plan``. A run
 stages its variable writes and publishes them only after every step succeeded, so a failing
 run (bad feed, kernel error, uninitialized variable) leaves every variable as it was.
 """
@@ -12,6 +13,7 @@ from typing import Optional
 
 import numpy as np
 
+from graphc.errors import OpError
 from graphc.graph import Graph, get_default_graph
 from graphc.ops.state import VariableHandle
 from graphc.runtime.feeds import prepare_feeds
@@ -57,8 +59,11 @@ class Session:
         ...     d = sess.run({"p": probs, "l": [logits, (W,)]}, feed_dict={x: batch})
     """
 
-    def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None):
+    def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None,
+                 optimize=True):
+        from graphc.passes import OptimizerConfig
         self._graph = graph if graph is not None else get_default_graph()
+        self._optimizer = OptimizerConfig.coerce(optimize)
         self._state = SessionState()
         self._plans: dict = {}
         self._plans_lock = threading.Lock()
@@ -85,8 +90,12 @@ class Session:
         feeds = prepare_feeds(self._graph, feed_dict)
         plan = self._plan(structure, tuple(feeds))
         ctx = RunContext(self._state)
-        with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1 semantics)
-            results = plan.run(list(feeds.values()), ctx)
+        try:
+            with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1 semantics)
+                results = plan.run(list(feeds.values()), ctx)
+        except OpError as err:
+            err.op = self._user_op(err.op)
+            raise
         ctx.commit()
         values = {}
         for tensor, value in zip(structure.tensors, results):
@@ -99,11 +108,44 @@ class Session:
         key = (tuple(structure.elements), feed_tensors)
         plan = self._plans.get(key)
         if plan is None:
-            plan = Plan(self._graph, structure.tensors, structure.operations,
-                        list(feed_tensors))
+            plan = self._compile(structure.tensors, structure.operations, list(feed_tensors))
             with self._plans_lock:
                 self._plans[key] = plan
         return plan
+
+    def _compile(self, fetches: list, targets: list, feeds: list) -> Plan:
+        from graphc.passes import Interface, optimize_interface
+        from graphc.passes.prune import required_ops
+        Plan.check_feeds(required_ops(fetches, targets, frozenset(feeds)), frozenset(feeds),
+                         fetches, targets)  # named in the user's terms, before any rewrite
+        if self._optimizer is None:
+            plan = Plan(self._graph, fetches, targets, feeds)
+            plan.records = []
+            return plan
+        graph, interface, records = optimize_interface(
+            self._graph, Interface(tuple(fetches), tuple(targets), tuple(feeds)),
+            self._optimizer)
+        plan = Plan(graph, list(interface.fetches), list(interface.targets),
+                    list(interface.feeds))
+        plan.records = records
+        return plan
+
+    def optimization_records(self, fetches, feed_dict=None) -> list:
+        """The optimizer's PassResults for the plan that runs ``fetches`` with these feeds.
+
+        Example:
+            >>> for record in sess.optimization_records(loss, {x: batch}):
+            ...     print(record.summary())
+        """
+        structure = FetchStructure(self._graph, fetches)
+        feeds = prepare_feeds(self._graph, feed_dict)
+        return list(self._plan(structure, tuple(feeds)).records)
+
+    def _user_op(self, op):
+        """The user's op an optimized-graph op is a copy of (errors point at user ops)."""
+        if op is None or op.graph is self._graph or op.provenance[0] is not None:
+            return op
+        return self._graph._by_name.get(op.name, op)
 
     def load_variable(self, variable, value) -> None:
         """Set a variable's value directly (``Variable.load``), checking dtype and shape."""

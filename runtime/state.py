@@ -12,21 +12,25 @@ __all__ = ["SessionState", "RunContext"]
 
 
 class SessionState:
-    """What persists across runs of one Session: variable values and random streams."""
+    """What persists across runs of one Session: variable values and random streams.
+
+    Both are keyed by op *name*: optimized copies of a graph keep the names of the user's
+    variable and random ops, so every plan of a Session shares one state.
+    """
 
     def __init__(self):
-        self.variables: dict = {}  # variable op -> read-only ndarray
-        self.generators: dict = {}  # random op -> np.random.Generator
+        self.variables: dict = {}  # variable op name -> read-only ndarray
+        self.generators: dict = {}  # random op name -> np.random.Generator
         self.lock = threading.Lock()
 
     def generator(self, op) -> np.random.Generator:
         with self.lock:
-            rng = self.generators.get(op)
+            rng = self.generators.get(op.name)
             if rng is None:
                 seed, seed2 = op.attrs.get("seed"), op.attrs.get("seed2")
                 entropy = None if seed is None else [int(seed) & 0xFFFFFFFF,
                                                      int(seed2 or 0) & 0xFFFFFFFF]
-                rng = self.generators[op] = np.random.default_rng(entropy)
+                rng = self.generators[op.name] = np.random.default_rng(entropy)
             return rng
 
 
@@ -44,9 +48,9 @@ class RunContext:
         self.op = None
 
     def read_variable(self, variable_op) -> np.ndarray:
-        value = self.staged.get(variable_op)
+        value = self.staged.get(variable_op.name)
         if value is None:
-            value = self.state.variables.get(variable_op)
+            value = self.state.variables.get(variable_op.name)
         if value is None:
             raise FailedPreconditionError(
                 None, self.op, f"Attempting to use uninitialized value {variable_op.name} "
@@ -57,7 +61,7 @@ class RunContext:
     def write_variable(self, variable_op, value) -> np.ndarray:
         value = np.array(value, copy=True)
         value.flags.writeable = False
-        self.staged[variable_op] = value
+        self.staged[variable_op.name] = value
         return value
 
     def rng(self) -> np.random.Generator:

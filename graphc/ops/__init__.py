@@ -1,4 +1,4 @@
 """Op families. Importing this package registers every op type in ``graphc.registry``."""
 from graphc.ops import (array, control, conv, creation, elementwise, indexing, linalg,  # noqa
                         nn, padding, random, reduce, select, shape_ops, state)
-from graphc.ops import conv_grads  # noqa: F401,E402 - builds on conv
+from graphc.ops import conv_grads, fused  # noqa: F401,E402 - build on the others

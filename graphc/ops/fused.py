@@ -1,0 +1,99 @@
+"""``fused_elementwise``: one node standing for a group of elementwise ops (made by fusion).
+
+Its ``program`` attribute lists the group's ops in order, each as ``(op type, argument refs,
+attrs)`` where a ref is ``("in", k)`` (the fused node's k-th input) or ``("step", j)``. The
+kernel replays the program with the registry's own kernels, so results equal the unfused
+graph's; only the last step's value leaves the node.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphc import registry
+from graphc.ops.common import apply_op, rand
+from graphc.registry import ErrorSample, OpDef, Sample
+from graphc.shapes import TensorShape
+
+__all__ = ["fused_elementwise", "program_from_ops"]
+
+
+class _Spec:
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+def _replay(inputs, program):
+    """Static specs of every step, from the input specs, with the registry's rules."""
+    values = []
+    for op_type, args, attrs in program:
+        opdef, attrs = registry.get(op_type), dict(attrs)
+        ins = [inputs[i] if kind == "in" else values[i] for kind, i in args]
+        dtype = opdef.dtypes([t.dtype for t in ins], attrs)[0]
+        if any(t.shape.rank is None for t in ins) and not opdef.unknown_rank_ok:
+            shape = TensorShape(None)
+        else:
+            shape = opdef.shapes(ins, attrs)[0]
+        values.append(_Spec(shape, dtype))
+    return values
+
+
+def _fused_kernel(*arrays, program, ops):
+    values = []
+    for op_type, args, attrs in program:
+        kernel = registry.get(op_type).kernel
+        values.append(kernel(*[arrays[i] if kind == "in" else values[i] for kind, i in args],
+                             **dict(attrs)))
+    return values[-1]
+
+
+def _fused_grad(op, dy):
+    """Differentiate the expanded program (fusion normally runs after differentiation)."""
+    from graphc.passes.gradients import gradients
+    graph = op.graph
+    values = []
+    for op_type, args, attrs in op.attrs["program"]:
+        ins = [op.inputs[i] if kind == "in" else values[i] for kind, i in args]
+        values.append(graph.create_op(op_type, ins, dict(attrs)).outputs[0])
+    return gradients(values[-1], list(op.inputs), grad_ys=dy, name="unfused")
+
+
+def _sample_program():
+    # tanh(a + b) * a - 0.5 * b, with b broadcast along a's rows
+    return (("add", (("in", 0), ("in", 1)), ()), ("tanh", (("step", 0),), ()),
+            ("multiply", (("step", 1), ("in", 0)), ()), ("multiply", (("in", 2), ("in", 1)), ()),
+            ("subtract", (("step", 2), ("step", 3)), ()))
+
+
+FUSED = registry.register(OpDef(
+    name="fused_elementwise",
+    dtypes=lambda d, attrs: [_replay([_Spec(TensorShape(None), t) for t in d],
+                                     attrs["program"])[-1].dtype],
+    shapes=lambda ins, attrs: [_replay(ins, attrs["program"])[-1].shape],
+    kernel=_fused_kernel, grad=_fused_grad, attrs={"program": (), "ops": ()},
+    unknown_rank_ok=True,
+    reference=lambda a, b, c, program, ops=(): np.tanh(a + b) * a - c * b,
+    samples=lambda: [Sample((rand(3, 4), rand(4), np.float64(0.5), _sample_program()))],
+    error_samples=lambda: [ErrorSample((rand(3, 4), rand(5), np.float64(0.5), _sample_program()),
+                                       match="Incompatible shapes")],
+    doc="A fused group of elementwise ops; attrs list the program and the user ops in it."))
+
+
+@registry.public(FUSED)
+def fused_elementwise(a, b, c, program, ops=(), name=None):
+    """Build a fused node over inputs ``a, b, c`` (for tests; fusion builds them itself)."""
+    return apply_op("fused_elementwise", [a, b, c], {"program": program, "ops": tuple(ops)},
+                    name=name or "Fused")
+
+
+def program_from_ops(members, external) -> tuple:
+    """The program of ``members`` (topologically ordered ops) reading ``external`` tensors."""
+    position = {op.outputs[0]: j for j, op in enumerate(members)}
+    slots = {t: k for k, t in enumerate(external)}
+    program = []
+    for op in members:
+        refs = tuple(("step", position[t]) if t in position else ("in", slots[t])
+                     for t in op.inputs)
+        program.append((op.type, refs, tuple(sorted(op.attrs.items()))))
+    return tuple(program)

@@ -1,0 +1,76 @@
+"""Constant folding: evaluate at compile time every op whose inputs are all constants.
+
+The runtime's own kernel computes the value (no second implementation). Ops that are not
+``foldable``, stateful or random are never folded; results larger than ``fold_limit``
+elements stay unfolded so folding cannot blow up memory or the graph; a kernel that fails
+is left for run time, where its error belongs. ``shape``, ``size`` and ``rank`` of tensors
+with a known static shape fold even when their input is not constant.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphc import registry
+from graphc.graph import Graph
+from graphc.passes.result import EXACT, Interface, PassResult
+from graphc.passes.rewriter import rewrite_graph
+from graphc.static_values import constant_value
+
+__all__ = ["run", "DEFAULT_FOLD_LIMIT"]
+
+DEFAULT_FOLD_LIMIT = 1 << 20  # elements per folded op
+
+
+def _evaluate(op, inputs):
+    opdef = registry.get(op.type)
+    arrays = [t.op.attrs["value"] for t in inputs]
+    try:
+        with np.errstate(all="ignore"):
+            result = opdef.kernel(*arrays, **op.attrs)
+    except Exception:  # noqa: BLE001 - a failing kernel is a run-time error, not a fold
+        return None
+    values = list(result) if len(op.outputs) > 1 else [result]
+    return [np.asarray(v).astype(t.dtype.np, copy=False) for v, t in zip(values, op.outputs)]
+
+
+def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
+        fold_limit: int = DEFAULT_FOLD_LIMIT, **options) -> PassResult:
+    """Fold constant subgraphs of ``graph``.
+
+    Example:
+        >>> constant_folding.run(g, interface).rewrites[0].rule
+        'fold_constants'
+    """
+    from graphc.ops.creation import constant
+
+    def candidate(op):
+        opdef = registry.get(op.type)
+        if op.type == "const" or not opdef.foldable or opdef.stateful or opdef.random:
+            return False
+        if op.type in ("shape", "size", "rank"):
+            return constant_value(op.outputs[0]) is not None
+        return bool(op.inputs) and all(t.op.type == "const" for t in op.inputs)
+
+    def visit(rw, op):
+        opdef = registry.get(op.type)
+        if op.type == "const" or not opdef.foldable or opdef.stateful or opdef.random:
+            return False
+        if not rw.may_rewrite(op, EXACT):
+            return False
+        if op.type in ("shape", "size", "rank"):
+            known = constant_value(op.outputs[0])
+            values = None if known is None else [known]
+            rule = "fold_static_shape"
+        else:
+            inputs = rw.inputs_of(op)
+            if not inputs or any(t.op.type != "const" for t in inputs):
+                return False
+            values = _evaluate(op, inputs)
+            rule = "fold_constants"
+        if values is None or sum(v.size for v in values) > fold_limit:
+            return False
+        return rw.replace(op, lambda: [constant(v, dtype=t.dtype, name=f"{op.name}_folded")
+                                       for v, t in zip(values, op.outputs)], rule, EXACT)
+
+    return rewrite_graph(graph, interface, "constant_folding", visit, budget, allowed_safety,
+                         probe=candidate)

@@ -1,0 +1,107 @@
+"""Numerical stabilization: replace formulas that overflow or cancel by their stable forms.
+
+The same table serves ``gradients()``, which differentiates the stable form of a forward
+subgraph when one exists (a gradient graph cannot recover what an unstable forward formula
+already lost).
+"""
+from __future__ import annotations
+
+from graphc.graph import Graph
+from graphc.passes.patterns import ONE, Pat, Rule, X, rules_by_root
+from graphc.passes.result import NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
+from graphc.passes.rewriter import apply_rules, rewrite_graph, rules_may_apply
+
+__all__ = ["STABILIZE_RULES", "INDEX", "run"]
+
+LABELS = Pat(name="labels")
+
+
+def _log_softmax(m):
+    from graphc.ops.nn import log_softmax
+    return log_softmax(m.x, axis=m.matched[0].attrs["axis"])
+
+
+def _one_fits(m):
+    return m.fits_output(m.x, m.one)
+
+
+def _log1p(m):
+    from graphc.ops.elementwise import log1p
+    return log1p(m.x)
+
+
+def _expm1(m):
+    from graphc.ops.elementwise import expm1
+    return expm1(m.x)
+
+
+def _logsumexp(m):
+    from graphc.ops.reduce import reduce_logsumexp
+    total = m.matched[-1]
+    return reduce_logsumexp(m.x, axis=total.attrs["axis"], keepdims=total.attrs["keepdims"])
+
+
+def _xent_axis(m):
+    """The class axis, if the sum runs over exactly the log_softmax axis; else None."""
+    total, log_probs = m.matched[-1], m.matched[0]
+    rank = m.x.shape.rank
+    if not rank or total.attrs["keepdims"] or total.attrs["axis"] is None:
+        return None
+    axis = log_probs.attrs["axis"] % rank
+    return axis if [a % rank for a in total.attrs["axis"]] == [axis] else None
+
+
+def _xent_applies(m):
+    return _xent_axis(m) is not None and m.labels.shape == m.x.shape and \
+        m.labels.shape.is_fully_defined() or (_xent_axis(m) is not None
+                                              and m.labels.shape.rank == m.x.shape.rank
+                                              and m.labels.shape.is_compatible_with(m.x.shape))
+
+
+def _cross_entropy(m):
+    from graphc.ops.nn import softmax_cross_entropy_with_logits_v2
+    return softmax_cross_entropy_with_logits_v2(labels=m.labels, logits=m.x, axis=_xent_axis(m))
+
+
+def _log_sigmoid(sign):
+    def rewrite(m):
+        from graphc.ops.elementwise import negative, softplus
+        if sign < 0:
+            return negative(softplus(negative(m.x)))  # log(sigmoid(x)) = -softplus(-x)
+        return negative(softplus(m.x))  # log(1 - sigmoid(x)) = -softplus(x)
+    return rewrite
+
+
+STABILIZE_RULES = [
+    Rule("log_softmax", Pat("log", Pat("softmax", X)), _log_softmax, NAN_INF_CHANGING,
+         "log(softmax(x)) -> log_softmax(x)"),
+    Rule("log1p", Pat("log", Pat("add", X, ONE)), _log1p, REASSOCIATING,
+         "log(1 + x) -> log1p(x)", _one_fits),
+    Rule("expm1", Pat("subtract", Pat("exp", X), ONE), _expm1, REASSOCIATING,
+         "exp(x) - 1 -> expm1(x)", _one_fits),
+    Rule("logsumexp", Pat("log", Pat("reduce_sum", Pat("exp", X))), _logsumexp,
+         NAN_INF_CHANGING, "log(sum(exp(x))) -> logsumexp(x)"),
+    Rule("softmax_cross_entropy",
+         Pat("negative", Pat("reduce_sum", Pat("multiply", LABELS, Pat("log_softmax", X)))),
+         _cross_entropy, NAN_INF_CHANGING,
+         "-sum(labels * log_softmax(x)) -> softmax_cross_entropy_with_logits(labels, x)",
+         _xent_applies),
+    Rule("log_sigmoid", Pat("log", Pat("sigmoid", X)), _log_sigmoid(-1), NAN_INF_CHANGING,
+         "log(sigmoid(x)) -> -softplus(-x)"),
+    Rule("log_one_minus_sigmoid", Pat("log", Pat("subtract", ONE, Pat("sigmoid", X))),
+         _log_sigmoid(+1), NAN_INF_CHANGING, "log(1 - sigmoid(x)) -> -softplus(x)"),
+]
+INDEX = rules_by_root(STABILIZE_RULES)
+
+
+def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
+        **options) -> PassResult:
+    """Apply ``STABILIZE_RULES`` wherever they match.
+
+    Example:
+        >>> [r.rule for r in stabilize.run(g, interface).rewrites]
+        ['log_softmax']
+    """
+    return rewrite_graph(graph, interface, "stabilize",
+                         lambda rw, op: apply_rules(rw, op, INDEX), budget, allowed_safety,
+                         probe=lambda op: rules_may_apply(op, INDEX))
