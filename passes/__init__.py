@@ -107,19 +107,30 @@ def optimize_interface(graph, interface: Interface, config=None):
 
 
 def _optimize(graph, interface, config):
+    records = [result for *_, result in _optimize_steps(graph, interface, config)]
+    return records[-1].graph, records[-1].interface, records
+
+
+def _optimize_steps(graph, interface, config):
+    """Yield ``(pass name, input graph, input interface, PassResult)`` as the pipeline runs."""
     records: list = []
-    graph, interface = _run_pass("prune", graph, interface, config, records)
+    for name in _schedule(config, records):
+        before_graph, before_interface = graph, interface
+        graph, interface = _run_pass(name, graph, interface, config, records)
+        yield name, before_graph, before_interface, records[-1]
+
+
+def _schedule(config, records):
+    """Pass names in pipeline order; a group repeats while any of its passes changed."""
+    yield "prune"
     for step in PIPELINE[1:]:
         group = step if isinstance(step, tuple) else (step,)
         group = tuple(name for name in group if config.enabled(name))
         for _ in range(config.max_iterations if isinstance(step, tuple) else 1):
-            changed = False
-            for name in group:
-                graph, interface = _run_pass(name, graph, interface, config, records)
-                changed = changed or records[-1].changed
-            if not changed:
+            start = len(records)
+            yield from group
+            if not any(r.changed for r in records[start:]):
                 break
-    return graph, interface, records
 
 
 def _as_interface(graph, fetches, feeds) -> Interface:

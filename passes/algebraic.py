@@ -1,9 +1,12 @@
 """Algebraic simplification: a table of rewrite rules, each with its math and safety class.
 
 Rules that would change the result's shape (``x * ones(3, 4)`` broadcasts ``x`` up) decline
-through ``Match.fits_output``. ``x * 0 -> 0`` and ``x - x -> 0`` are NaN/Inf-changing
-(``inf * 0`` is NaN); reassociating constants may change the last bits; the rest are exact
-(``x + 0 -> x`` keeps ``-0.0`` where IEEE addition would give ``+0.0``, which compares equal).
+through ``Match.fits_output``. ``x * 0 -> 0`` and ``x - x -> 0`` apply only where ``x`` is
+provably finite (an integer, or the output of a bounded op such as tanh or sigmoid), since
+``inf * 0`` and ``inf - inf`` are NaN; they stay classed NaN/Inf-changing so that a config
+allowing only "exact" rules excludes them. Reassociating constants may change the last bits;
+the rest are exact (``x + 0 -> x`` keeps ``-0.0`` where IEEE addition gives ``+0.0``; the
+two compare equal).
 """
 from __future__ import annotations
 
@@ -26,7 +29,26 @@ def _x_fits(operand):
     return lambda m: m.fits_output(m.x, m.captures[operand])
 
 
+BOUNDED_OPS = frozenset({"tanh", "sigmoid", "sin", "cos", "erf", "relu6", "softmax",
+                         "one_hot", "zeros_like", "ones_like", "sign"})
+
+
+def provably_finite(tensor) -> bool:
+    """True when ``tensor`` can hold no NaN or Inf: integers, bools, bounded ops, finite
+    constants (NaN inputs of bounded ops are not considered: they are NaN either way)."""
+    if not tensor.dtype.is_floating:
+        return True
+    op = tensor.op
+    if op.type == "const":
+        return bool(np.all(np.isfinite(op.attrs["value"])))
+    if op.type == "cast":
+        return not op.inputs[0].dtype.is_floating
+    return op.type in BOUNDED_OPS
+
+
 def _zeros_fit(m):
+    if not provably_finite(m.x):
+        return False
     return m.out.shape.is_fully_defined() or m.fits_output(m.x, m.captures.get("zero", m.x))
 
 

@@ -3,7 +3,10 @@
 This is a graph transformation, not a tape: it walks the ops between ``xs`` and ``ys`` in
 reverse topological order, asks each op's registry ``grad`` rule for its input gradients
 (ordinary graph ops), sums contributions from several paths with ``add_n``, and undoes
-forward broadcasting in one place (``reduce_to_input``). The results are ordinary tensors:
+forward broadcasting in one place (``reduce_to_input``). Where a stabilization rule matches
+(``log(softmax(x))`` ...), the stable form is differentiated instead, since rewriting the
+gradient graph afterwards cannot recover what the unstable formula lost. The results are
+ordinary tensors:
 fetchable, differentiable again (Hessians), optimizable and renderable. Every walk is
 iterative, so a chain of any depth differentiates.
 """
@@ -110,7 +113,7 @@ def _differentiable(tensor: Tensor) -> bool:
 
 def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None,
-              unconnected_gradients: str = "none") -> list:
+              unconnected_gradients: str = "none", _stabilize: bool = True) -> list:
     """Symbolic gradients of ``sum(ys)`` with respect to each of ``xs`` (TF1 semantics).
 
     Args:
@@ -143,10 +146,34 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
             raise ValueError(f"gradients: {len(grad_ys)} grad_ys for {len(ys)} ys")
         stop = {convert_to_tensor(t) for t in _as_list(stop_gradients or [])}
         with graph.name_scope(name):
-            return _differentiate(graph, ys, xs, grad_ys, stop, unconnected_gradients)
+            return _differentiate(graph, ys, xs, grad_ys, stop, unconnected_gradients,
+                                  _stabilize)
 
 
-def _differentiate(graph, ys, xs, grad_ys, stop, unconnected) -> list:
+def _stable_gradient(graph, op, dy, pending, stop, between, wanted) -> bool:
+    """If a stabilization rule matches at ``op`` (log(softmax(x)), log(1 + x), ...),
+    differentiate its stable replacement instead, straight into the captured leaves; the
+    unstable intermediate then gets no contribution along this path."""
+    from graphc.passes.stabilize import INDEX
+    for rule in INDEX.get(op.type, ()):
+        found = rule.find(op, list(op.inputs), op.outputs[0])
+        if found is None:
+            continue
+        leaves = [t for t in dict.fromkeys(found.captures.values())
+                  if t.op.type != "const" and _differentiable(t) and t not in stop
+                  and (t.op in between or t in wanted)]
+        with graph.name_scope(op.name + "_stable_grad"):
+            stable = rule.rewrite(found)
+            grads = gradients(stable, leaves, grad_ys=dy, name="stable",
+                              stop_gradients=list(stop), _stabilize=False) if leaves else []
+        for tensor, grad in zip(leaves, grads):
+            if grad is not None:
+                pending.setdefault(tensor, []).append(grad)
+        return True
+    return False
+
+
+def _differentiate(graph, ys, xs, grad_ys, stop, unconnected, stabilize=True) -> list:
     from graphc.ops.creation import ones_like, zeros, zeros_like
     for y in ys:
         if not _differentiable(y):
@@ -166,6 +193,9 @@ def _differentiate(graph, ys, xs, grad_ys, stop, unconnected) -> list:
             if tensor in wanted:
                 finished[tensor] = dy
         if all(dy is None for dy in dys):
+            continue
+        if stabilize and len(dys) == 1 and _stable_gradient(graph, op, dys[0], pending, stop,
+                                                             between, wanted):
             continue
         opdef = registry.get(op.type)
         if opdef.grad is registry.NOT_DIFFERENTIABLE:
