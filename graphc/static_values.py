@@ -38,6 +38,11 @@ def constant_value(tensor: Tensor) -> Optional[np.ndarray]:
             value = source.dims if op.type == "shape" else source.num_elements()
             return np.array(value, dtype=out_dtype)
         return None
+    if op.type in ("zeros_like", "ones_like") and op.inputs[0].shape.is_fully_defined():
+        return np.full(op.inputs[0].shape.dims, 0 if op.type == "zeros_like" else 1,
+                       dtype=tensor.dtype.np)
+    if op.type == "strided_slice" and op.inputs[0].op.type == "shape":
+        return _slice_of_shape(op, tensor)
     if op.type == "cast":
         inner = constant_value(op.inputs[0])
         return None if inner is None else inner.astype(tensor.dtype.np)
@@ -47,6 +52,18 @@ def constant_value(tensor: Tensor) -> Optional[np.ndarray]:
             return None
         return np.stack(parts, axis=op.attrs["axis"])
     return None
+
+
+def _slice_of_shape(op, tensor) -> Optional[np.ndarray]:
+    """``shape(x)[i]`` (or a slice of it) when the selected dims of x are known."""
+    from graphc.ops.indexing import _spec_to_index
+    dims = op.inputs[0].op.inputs[0].shape.dims
+    if dims is None:
+        return None
+    picked = np.asarray(np.array(dims, dtype=object)[_spec_to_index(op.attrs["spec"])])
+    if any(d is None for d in picked.ravel()):
+        return None
+    return picked.astype(tensor.dtype.np)
 
 
 def constant_value_as_shape(tensor: Tensor) -> TensorShape:

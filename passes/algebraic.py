@@ -90,6 +90,11 @@ def _same_dtype(m):
     return m.x.dtype is m.out.dtype
 
 
+def _where_scalar_zero(m):
+    from graphc.ops.select import where
+    return where(m.c, m.x, np.zeros((), dtype=m.x.dtype.np))
+
+
 def _double(m):
     from graphc.ops.elementwise import multiply
     return multiply(m.x, np.asarray(2, dtype=m.x.dtype.np))
@@ -123,6 +128,8 @@ ALGEBRAIC_RULES = [
     Rule("drop_same_shape_sum_to", Pat("sum_to_shape", X, Pat()), _x, EXACT,
          "sum_to_shape(x, shape(x)) -> x", _same_shape),
     Rule("remove_identity", Pat("identity", X), _x, EXACT, "identity(x) -> x"),
+    Rule("scalar_zero_in_where", Pat("where", Pat(name="c"), X, Pat("zeros_like", X)),
+         _where_scalar_zero, EXACT, "where(c, x, zeros_like(x)) -> where(c, x, 0)"),
     Rule("drop_same_dtype_cast", Pat("cast", X), _x, EXACT, "cast(x, dtype(x)) -> x",
          _same_dtype),
 ]

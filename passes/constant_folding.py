@@ -3,8 +3,9 @@
 The runtime's own kernel computes the value (no second implementation). Ops that are not
 ``foldable``, stateful or random are never folded; results larger than ``fold_limit``
 elements stay unfolded so folding cannot blow up memory or the graph; a kernel that fails
-is left for run time, where its error belongs. ``shape``, ``size`` and ``rank`` of tensors
-with a known static shape fold even when their input is not constant.
+is left for run time, where its error belongs. Values that follow from static shapes alone
+fold even when their input is not constant: ``shape``, ``size``, ``rank``, ``shape(x)[i]``,
+and ``zeros_like``/``ones_like`` of fully known shapes.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from graphc.static_values import constant_value
 __all__ = ["run", "DEFAULT_FOLD_LIMIT"]
 
 DEFAULT_FOLD_LIMIT = 1 << 20  # elements per folded op
+# ops whose value follows from static shapes alone, whatever their input's value
+STATIC_OPS = frozenset({"shape", "size", "rank", "zeros_like", "ones_like", "strided_slice"})
 
 
 def _evaluate(op, inputs):
@@ -47,8 +50,8 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         opdef = registry.get(op.type)
         if op.type == "const" or not opdef.foldable or opdef.stateful or opdef.random:
             return False
-        if op.type in ("shape", "size", "rank"):
-            return constant_value(op.outputs[0]) is not None
+        if op.type in STATIC_OPS and constant_value(op.outputs[0]) is not None:
+            return True
         return bool(op.inputs) and all(t.op.type == "const" for t in op.inputs)
 
     def visit(rw, op):
@@ -57,9 +60,9 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
             return False
         if not rw.may_rewrite(op, EXACT):
             return False
-        if op.type in ("shape", "size", "rank"):
-            known = constant_value(op.outputs[0])
-            values = None if known is None else [known]
+        known = constant_value(op.outputs[0]) if op.type in STATIC_OPS else None
+        if known is not None:
+            values = [known]
             rule = "fold_static_shape"
         else:
             inputs = rw.inputs_of(op)
