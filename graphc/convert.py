@@ -47,6 +47,8 @@ def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> 
             ok = python_scalar and array.size > 0 and bool(np.all(np.mod(array, 1) == 0))
         if target.kind == "b" and array.dtype.kind != "b":
             ok = False
+        if array.size == 0 and array.dtype.kind in "biuf":
+            ok = True  # an empty array loses nothing in any conversion (e.g. the shape [])
         if ok and target.kind in "iu" and array.size:
             info = np.iinfo(target)
             ok = array.min() >= info.min and array.max() <= info.max

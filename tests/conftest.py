@@ -2,3 +2,10 @@
 import os
 
 os.environ.setdefault("GRAPHC_VERIFY", "1")
+
+from hypothesis import settings  # noqa: E402
+
+# CI explores a fixed set of examples (reproducible); local runs explore new ones each time.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
