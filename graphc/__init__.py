@@ -45,6 +45,7 @@ from graphc.passes.gradients import gradients, hessians  # noqa: E402
 from graphc import train  # noqa: E402,F401
 from graphc.passes import OptimizerConfig, optimize  # noqa: E402,F401
 from graphc.passes.bisect import bisect  # noqa: E402,F401
+from graphc.viz import render  # noqa: E402,F401
 from graphc.ops.elementwise import add_n  # noqa: E402,F401
 from graphc.ops.reduce import sum_to_shape  # noqa: E402,F401
 

@@ -1,24 +1,160 @@
-"""The ``graphc`` command."""
+"""The ``graphc`` command: render a model's graph, inspect what the optimizer does, run the demo.
+
+How MODEL.py exposes its graph (checked in this order):
+
+1. a function ``build()`` returning ``(graph, fetches)`` (or just ``fetches``);
+2. module-level ``fetches`` (a tensor, an op, a name, or a list of them) and optionally
+   ``graph`` (default: the graph the model built into, a fresh one per run) and ``feeds``
+   (placeholders the optimizer should treat as fed).
+
+``--fetch NAME`` (repeatable) replaces the model's fetches by tensors or ops of that name.
+
+Exit codes: 0 success, 2 bad command line, 3 the graphviz ``dot`` program is missing,
+4 the model file is missing, fails, builds no graph or lacks a fetch.
+"""
 from __future__ import annotations
 
 import argparse
+import runpy
 import sys
+from pathlib import Path
+
+EXIT_USAGE, EXIT_NO_DOT, EXIT_MODEL = 2, 3, 4
+
+
+class ModelError(Exception):
+    """MODEL.py could not provide a graph and fetches."""
+
+
+def load_model(path: str, fetch_names=None):
+    """Run MODEL.py in a fresh default graph; return ``(graph, fetches, feeds)``.
+
+    Example:
+        >>> graph, fetches, feeds = load_model("tools/examples/network.py")
+    """
+    import graphc as gc
+    file = Path(path)
+    if not file.is_file():
+        raise ModelError(f"model file {path!r} does not exist")
+    fresh = gc.Graph()
+    try:
+        with fresh.as_default():
+            namespace = runpy.run_path(str(file), run_name="__graphc_model__")
+            built = namespace["build"]() if callable(namespace.get("build")) else None
+    except Exception as err:  # noqa: BLE001 - any failure of user code is reported as such
+        raise ModelError(f"running {path} failed: {type(err).__name__}: {err}") from err
+    graph = namespace.get("graph")
+    fetches = namespace.get("fetches")
+    if isinstance(built, tuple) and len(built) == 2 and isinstance(built[0], gc.Graph):
+        graph, fetches = built
+    elif built is not None:
+        fetches = built
+    if graph is None:
+        graph = fresh if fresh.get_operations() else None
+    if not isinstance(graph, gc.Graph) or not graph.get_operations():
+        raise ModelError(f"{path} builds no graph: define build() returning (graph, fetches), "
+                         "or module-level `fetches` (and `graph`)")
+    if fetch_names:
+        fetches = []
+        for name in fetch_names:
+            try:
+                fetches.append(graph.as_graph_element(name))
+            except (KeyError, ValueError, TypeError):
+                raise ModelError(f"unknown fetch {name!r}: no tensor or op of that name in the "
+                                 f"graph of {path}") from None
+    if fetches is None:
+        raise ModelError(f"{path} names no fetches: set `fetches` or pass --fetch NAME")
+    fetches = fetches if isinstance(fetches, (list, tuple)) else [fetches]
+    feeds = namespace.get("feeds") or [op.outputs[0] for op in graph.get_operations()
+                                       if op.type == "placeholder"]
+    return graph, [graph.as_graph_element(f) if isinstance(f, str) else f for f in fetches], \
+        list(feeds)
+
+
+def _render(args) -> int:
+    import graphc as gc
+    graph, fetches, _ = load_model(args.model, args.fetch)
+    target = fetches
+    if args.focus:
+        try:
+            target = graph.as_graph_element(args.focus)
+        except (KeyError, ValueError, TypeError):
+            raise ModelError(f"unknown focus node {args.focus!r}") from None
+    elif args.whole:
+        target = graph
+    path = gc.render(target, args.output, depth=args.depth if args.focus else None,
+                     collapse_depth=args.collapse_depth, hide_constants=args.hide_constants,
+                     fold_repeats=not args.no_fold, cost=args.cost, rankdir=args.rankdir,
+                     max_nodes=args.max_nodes, title=args.title)
+    print(f"wrote {path}")
+    return 0
+
+
+def _inspect(args) -> int:
+    import graphc as gc
+    from graphc.viz.report import html_report, pass_table
+    graph, fetches, feeds = load_model(args.model, args.fetch)
+    _, records = gc.optimize(graph, fetches, feeds=feeds)
+    print(pass_table(records))
+    if args.html:
+        print(f"wrote {html_report(records, args.html, original=graph)}")
+    return 0
+
+
+def _demo(args) -> int:
+    from graphc.tools.demo import main as demo_main
+    return demo_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphc", description="graphc command-line tools",
+                                     epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    render = sub.add_parser("render", help="draw a model's graph (png, svg, pdf or dot)")
+    render.add_argument("model", help="MODEL.py defining build() or `fetches`")
+    render.add_argument("-o", "--output", required=True, help="output file, e.g. graph.png")
+    render.add_argument("--fetch", action="append", help="draw this tensor/op (repeatable)")
+    render.add_argument("--whole", action="store_true", help="draw the whole graph")
+    render.add_argument("--focus", help="draw the neighbourhood of this node only")
+    render.add_argument("--depth", type=int, default=2, help="neighbourhood radius for --focus")
+    render.add_argument("--collapse-depth", type=int, help="collapse scopes nested deeper")
+    render.add_argument("--hide-constants", action="store_true", help="leave constants out")
+    render.add_argument("--no-fold", action="store_true", help="draw repeated blocks each")
+    render.add_argument("--cost", choices=["flops", "bytes"], help="colour ops by cost")
+    render.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="flow direction")
+    render.add_argument("--max-nodes", type=int, default=250, help="auto-collapse above this")
+    render.add_argument("--title", help="caption of the picture")
+    render.set_defaults(run=_render)
+    inspect = sub.add_parser("inspect", help="show what every optimizer pass does")
+    inspect.add_argument("model", help="MODEL.py defining build() or `fetches`")
+    inspect.add_argument("--fetch", action="append", help="optimize for this tensor/op")
+    inspect.add_argument("--html", help="also write a self-contained HTML report here")
+    inspect.set_defaults(run=_inspect)
+    demo = sub.add_parser("demo", help="build, train and print a small model")
+    demo.set_defaults(run=_demo)
+    return parser
 
 
 def main(argv=None) -> int:
     """Entry point of the ``graphc`` command.
 
     Example:
-        $ graphc demo
+        $ graphc render tools/examples/network.py -o network.png
     """
-    parser = argparse.ArgumentParser(prog="graphc", description="graphc command-line tools")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="build, run and print a small model")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from graphc.tools.demo import main as demo_main
-        return demo_main()
-    return 2
+    from graphc.viz import DotNotFoundError
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DotNotFoundError as err:
+        print(f"graphc: error: {err}", file=sys.stderr)
+        return EXIT_NO_DOT
+    except ModelError as err:
+        print(f"graphc: error: {err}", file=sys.stderr)
+        return EXIT_MODEL
+    except ValueError as err:
+        print(f"graphc: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,168 @@
+"""Turning a View into graphviz DOT: styles, nested scope clusters, edge labels."""
+from __future__ import annotations
+
+import hashlib
+import math
+
+import graphviz
+
+from graphc import registry
+from graphc.printing import format_attr, format_type
+from graphc.viz.cost import op_bytes, op_flops
+from graphc.viz.view import View, scope_of
+
+__all__ = ["to_digraph", "escape"]
+
+PALETTE = ["#dbe9f6", "#e3f1dc", "#fbe5d6", "#ece1f3", "#fdf3cf", "#dcefee", "#f6dde8",
+           "#e8e8e8", "#d9e5ff", "#f1e9d2"]
+SPECIAL = {
+    "placeholder": dict(shape="ellipse", style="filled", fillcolor="#b7e1a1"),
+    "variable": dict(shape="cylinder", style="filled", fillcolor="#f6b26b"),
+    "const": dict(shape="note", style="filled", fillcolor="#eeeeee", fontsize="9"),
+    "fused_elementwise": dict(shape="box3d", style="filled", fillcolor="#c9a0dc"),
+}
+
+
+def escape(text: str) -> str:
+    """Escape graphviz label metacharacters ({ } | < > and backslashes)."""
+    for char in "\\{}|<>":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def family_color(op_type: str) -> str:
+    """A stable colour per op family (the registry module defining the op)."""
+    opdef = registry.get(op_type)
+    family = getattr(opdef.kernel, "__module__", None) or op_type
+    digest = hashlib.md5(family.encode()).digest()[0]
+    return PALETTE[digest % len(PALETTE)]
+
+
+def _op_label(op) -> str:
+    if op.type == "placeholder":
+        return f"{op.name.split('/')[-1]}\\nplaceholder"
+    if op.type == "variable":
+        return f"{op.name.split('/')[-1]}\\nvariable"
+    if op.type == "const":
+        value = op.attrs["value"]
+        return escape(format_attr(value)) if value.size <= 4 else f"const {format_type(op.outputs[0])}"
+    if op.type == "fused_elementwise":
+        steps = [step[0] for step in op.attrs["program"]]
+        shown = ", ".join(dict.fromkeys(steps[:6])) + (", ..." if len(set(steps)) > 6 else "")
+        return f"fused ×{len(steps)}\\n{escape(shown)}"
+    return op.type
+
+
+def _heat(value: float, top: float) -> str:
+    """White (cheap) to red (most expensive), on a log scale."""
+    share = 0.0 if value <= 0 or top <= 1 else math.log1p(value) / math.log1p(top)
+    green_blue = int(255 * (1 - share))
+    return f"#ff{green_blue:02x}{green_blue:02x}" if share else "#ffffff"
+
+
+def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=None,
+               removed=None, title=None) -> graphviz.Digraph:
+    """The DOT graph of ``view``. ``cost`` is None, "flops" or "bytes"; ``highlight`` and
+    ``removed`` are op-name sets drawn with green and red borders (pass reports)."""
+    highlight, removed = set(highlight or ()), set(removed or ())
+    dot = graphviz.Digraph(graph_attr=dict(rankdir=rankdir, fontname="Helvetica",
+                                           fontsize="11", labelloc="t", compound="true"),
+                           node_attr=dict(fontname="Helvetica", fontsize="10"),
+                           edge_attr=dict(fontname="Helvetica", fontsize="8", color="#555555"))
+    costs = {}
+    if cost is not None:
+        measure = op_flops if cost == "flops" else op_bytes
+        costs = {op: measure(op, unknown_dim) for op in view.ops}
+    top = max(costs.values(), default=0)
+    ids = {}
+    tree: dict = {}  # scope tuple -> list of (id, attrs)
+
+    def place(scope, node_id, attrs):
+        tree.setdefault(scope, []).append((node_id, attrs))
+
+    for index, op in enumerate(view.ops):
+        shown = view.display[op]
+        if shown is not op:
+            continue
+        node_id = f"n{index}"
+        ids[op] = node_id
+        attrs = dict(SPECIAL.get(op.type, dict(shape="box", style="filled,rounded",
+                                               fillcolor=family_color(op.type))))
+        attrs["label"] = _op_label(op)
+        attrs["tooltip"] = f"{op.name} ({op.type})" + (f" at {op.location}" if op.location else "")
+        if cost is not None and op.type not in ("placeholder", "variable", "const"):
+            attrs["fillcolor"] = _heat(costs[op], top)
+            attrs["label"] += f"\\n{costs[op]:,} {'flop' if cost == 'flops' else 'B'}"
+        if op is view.focus:
+            attrs.update(color="#d62728", penwidth="3")
+        if op.name in highlight:
+            attrs.update(color="#2ca02c", penwidth="3")
+        if op.name in removed:
+            attrs.update(color="#d62728", penwidth="3", style="filled,dashed")
+        place(scope_of(op), node_id, attrs)
+    for number, (box, inside) in enumerate(view.boxes.items()):
+        node_id = f"box{number}"
+        for op in inside:
+            ids[op] = node_id
+        kinds = ", ".join(dict.fromkeys(op.type for op in inside[:40]))
+        kinds = kinds if len(kinds) <= 40 else kinds[:39] + "…"
+        label = f"{box.split('/')[-1]}\\n{len(inside)} ops\\n{escape(kinds)}"
+        attrs = dict(shape="folder", style="filled", fillcolor="#fff2cc", label=label,
+                     tooltip=box)
+        if cost is not None:
+            total = sum(costs[op] for op in inside)
+            attrs["fillcolor"] = _heat(total, top)
+            attrs["label"] += f"\\n{total:,} {'flop' if cost == 'flops' else 'B'}"
+        place(tuple(box.split("/")[:-1]), node_id, attrs)
+    _emit(dot, tree, view)
+    _edges(dot, view, ids)
+    notes = list(view.notes)
+    if cost is not None:
+        notes.append(f"colour: estimated {cost} per op (white low, red high; unknown dims "
+                     f"taken as {unknown_dim})")
+    if title or notes:
+        dot.attr(label=escape("\n".join(([title] if title else []) + notes)))
+    return dot
+
+
+def _emit(dot, tree, view) -> None:
+    """Nodes inside nested clusters, one per name scope."""
+    scopes = sorted(tree, key=len)
+    all_scopes = {s[:i] for s in scopes for i in range(1, len(s) + 1)}
+
+    def fill(graph, scope):
+        for node_id, attrs in tree.get(scope, []):
+            graph.node(node_id, **attrs)
+        children = sorted(s for s in all_scopes if len(s) == len(scope) + 1 and s[:-1] == scope)
+        for child in children:
+            with graph.subgraph(name="cluster_" + "/".join(child)) as cluster:
+                label = child[-1]
+                copies = view.repeats.get(child)
+                if copies:
+                    label += f"  (×{len(copies)}: {copies[0][-1]} … {copies[-1][-1]})"
+                gradient = child[0].startswith("gradients")
+                cluster.attr(label=escape(label), style="rounded,filled" if not gradient
+                             else "rounded,dashed,filled",
+                             fillcolor="#fbfbf4" if not gradient else "#fff8e0",
+                             color="#999999")
+                fill(cluster, child)
+
+    fill(dot, ())
+
+
+def _edges(dot, view, ids) -> None:
+    drawn = set()
+    for op in view.ops:
+        if op not in ids:
+            continue
+        for tensor in op.inputs:
+            source = ids.get(view.alias.get(tensor.op, tensor.op))
+            if source is None or source == ids[op] or (source, ids[op]) in drawn:
+                continue
+            drawn.add((source, ids[op]))
+            dot.edge(source, ids[op], label=escape(format_type(tensor)))
+        for dep in op.control_inputs:
+            source = ids.get(view.alias.get(dep, dep))
+            if source is not None and source != ids[op] and (source, ids[op], "c") not in drawn:
+                drawn.add((source, ids[op], "c"))
+                dot.edge(source, ids[op], style="dashed", arrowhead="odot")
