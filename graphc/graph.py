@@ -15,11 +15,13 @@ import threading
 from typing import Iterable, Optional
 
 from graphc import registry
+from graphc.algorithms import required_ops
 from graphc.errors import describe_tensor, op_context
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.shapes import TensorShape, as_shape
 
-__all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph"]
+__all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",
+           "required_ops"]
 
 
 class Graph:
@@ -304,43 +306,23 @@ class Graph:
     def __len__(self) -> int:
         return len(self._ops)
 
-    # -- algorithms (iterative; networkx for the general ones) ---------------------------
+    # -- algorithms (iterative; networkx for the general ones, see algorithms.py) ----------
     def _ancestors(self, ops: Iterable[Operation]) -> set:
         """Every op that ``ops`` depend on through data or control edges (inclusive)."""
-        seen: set = set()
-        stack = list(ops)
-        while stack:
-            op = stack.pop()
-            if op in seen:
-                continue
-            seen.add(op)
-            stack.extend(t.op for t in op._inputs)
-            stack.extend(op._control_inputs)
-        return seen
+        return required_ops([], targets=list(ops))
 
     def to_networkx(self):
         """A networkx DiGraph over operation names: data edges and ``control`` edges."""
-        import networkx as nx
-        view = nx.DiGraph()
-        for op in self._ops:
-            view.add_node(op.name, type=op.type)
-            for tensor in op._inputs:
-                view.add_edge(tensor.op.name, op.name, control=False)
-            for dep in op._control_inputs:
-                if not view.has_edge(dep.name, op.name):
-                    view.add_edge(dep.name, op.name, control=True)
-        return view
+        from graphc.algorithms import to_networkx
+        return to_networkx(self)
 
     def topological_order(self, ops: Optional[Iterable[Operation]] = None) -> list[Operation]:
         """``ops`` (default: all) in an order where every op follows its dependencies."""
         chosen = self._ops if ops is None else ops
         if self._creation_order_is_topological:
             return sorted(chosen, key=lambda op: op._id)
-        import networkx as nx
-        chosen = set(chosen)
-        view = self.to_networkx().subgraph(op.name for op in chosen)
-        order = nx.lexicographical_topological_sort(view, key=lambda n: self._by_name[n]._id)
-        return [self._by_name[n] for n in order]
+        from graphc.algorithms import topological_order
+        return topological_order(self, chosen)
 
     def as_text(self, ops=None) -> str:
         """The graph (or just ``ops``) as a stable SSA-like listing, one op per line."""

@@ -15,7 +15,7 @@ import numpy as np
 from graphc.graph import Graph
 from graphc.passes.patterns import ONE, ZERO, Pat, Rule, X, const, rules_by_root
 from graphc.passes.result import EXACT, NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
-from graphc.passes.rewriter import apply_rules, rewrite_graph, rules_may_apply
+from graphc.passes.rewriter import run_rule_table
 
 __all__ = ["ALGEBRAIC_RULES", "run"]
 
@@ -144,6 +144,4 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         >>> [r.rule for r in algebraic.run(g, interface).rewrites]
         ['fold_mul_one']
     """
-    return rewrite_graph(graph, interface, "algebraic",
-                         lambda rw, op: apply_rules(rw, op, INDEX), budget, allowed_safety,
-                         probe=lambda op: rules_may_apply(op, INDEX))
+    return run_rule_table(graph, interface, "algebraic", INDEX, budget, allowed_safety)

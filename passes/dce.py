@@ -5,8 +5,7 @@ the feed placeholders are kept whether used or not, so the interface stays valid
 """
 from __future__ import annotations
 
-from graphc.graph import Graph
-from graphc.passes.prune import required_ops
+from graphc.graph import Graph, required_ops
 from graphc.passes.result import Interface, PassResult
 from graphc.passes.rewriter import rewrite_graph
 

@@ -17,7 +17,7 @@ from typing import Optional
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.errors import describe_op
-from graphc.graph import Tensor
+from graphc.graph import Tensor, required_ops
 
 __all__ = ["gradients", "hessians", "reduce_to_input"]
 
@@ -30,17 +30,6 @@ def _as_x(value) -> Tensor:
     """A Variable is differentiated through its handle, so every read of it counts."""
     handle = getattr(value, "_handle", None)
     return handle if isinstance(handle, Tensor) else convert_to_tensor(value)
-
-
-def _data_ancestors(tensors, stop: set) -> set:
-    seen, stack = set(), [t.op for t in tensors if t not in stop]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        stack.extend(t.op for t in op.inputs if t not in stop)
-    return seen
 
 
 def _data_descendants(tensors) -> set:
@@ -179,7 +168,7 @@ def _differentiate(graph, ys, xs, grad_ys, stop, unconnected, stabilize=True) ->
         if not _differentiable(y):
             raise TypeError(f"gradients: ys must be floating, got {y.name!r} of dtype "
                             f"{y.dtype.name}")
-    between = _data_ancestors(ys, stop) & _data_descendants(xs)
+    between = required_ops(ys, fed=frozenset(stop), control=False) & _data_descendants(xs)
     wanted = set(xs)
     pending: dict = {}
     for y, grad_y in zip(ys, grad_ys):

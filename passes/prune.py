@@ -6,26 +6,11 @@ feed replaces.
 """
 from __future__ import annotations
 
-from graphc.graph import Graph
+from graphc.graph import Graph, required_ops
 from graphc.passes.result import Interface, PassResult
 from graphc.passes.rewriter import Rewriter
 
-__all__ = ["run", "required_ops"]
-
-
-def required_ops(fetches, targets, fed: frozenset) -> set:
-    """Ancestors of the fetches and targets through data and control edges, stopping at
-    fed tensors (iterative: no recursion on depth)."""
-    needed: set = set()
-    stack = [t.op for t in fetches if t not in fed] + list(targets)
-    while stack:
-        op = stack.pop()
-        if op in needed:
-            continue
-        needed.add(op)
-        stack.extend(t.op for t in op.inputs if t not in fed)
-        stack.extend(op.control_inputs)
-    return needed
+__all__ = ["run"]
 
 
 def run(graph: Graph, interface: Interface, **options) -> PassResult:

@@ -156,6 +156,14 @@ def rules_may_apply(op: Operation, index: dict) -> bool:
                for rule in index.get(op.type, ()))
 
 
+def run_rule_table(graph: Graph, interface: Interface, pass_name: str, index: dict,
+                   budget=None, allowed_safety=None) -> PassResult:
+    """A pass that applies a rule table (indexed by root op type) wherever it matches."""
+    return rewrite_graph(graph, interface, pass_name,
+                         lambda rw, op: apply_rules(rw, op, index), budget, allowed_safety,
+                         probe=lambda op: rules_may_apply(op, index))
+
+
 def apply_rules(rw: Rewriter, op: Operation, index: dict) -> bool:
     """Try the rules indexed under ``op.type``, in table order; True if one fired."""
     rules = index.get(op.type)

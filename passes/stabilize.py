@@ -9,7 +9,7 @@ from __future__ import annotations
 from graphc.graph import Graph
 from graphc.passes.patterns import ONE, Pat, Rule, X, rules_by_root
 from graphc.passes.result import NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
-from graphc.passes.rewriter import apply_rules, rewrite_graph, rules_may_apply
+from graphc.passes.rewriter import run_rule_table
 
 __all__ = ["STABILIZE_RULES", "INDEX", "run"]
 
@@ -102,6 +102,4 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         >>> [r.rule for r in stabilize.run(g, interface).rewrites]
         ['log_softmax']
     """
-    return rewrite_graph(graph, interface, "stabilize",
-                         lambda rw, op: apply_rules(rw, op, INDEX), budget, allowed_safety,
-                         probe=lambda op: rules_may_apply(op, INDEX))
+    return run_rule_table(graph, interface, "stabilize", INDEX, budget, allowed_safety)

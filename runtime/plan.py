@@ -13,25 +13,10 @@ import networkx as nx
 
 from graphc import registry
 from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
-from graphc.graph import Graph, Operation, Tensor
+from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.shapes import format_shape
 
-__all__ = ["Plan", "required_ops"]
-
-
-def required_ops(fetch_tensors: Iterable[Tensor], targets: Iterable[Operation],
-                 fed: frozenset) -> set:
-    """The ops that must run: ancestors through data and control edges, stopping at feeds."""
-    needed: set = set()
-    stack = [t.op for t in fetch_tensors if t not in fed] + list(targets)
-    while stack:
-        op = stack.pop()
-        if op in needed:
-            continue
-        needed.add(op)
-        stack.extend(t.op for t in op.inputs if t not in fed)
-        stack.extend(op.control_inputs)
-    return needed
+__all__ = ["Plan"]
 
 
 class Step:

@@ -115,7 +115,7 @@ class Session:
 
     def _compile(self, fetches: list, targets: list, feeds: list) -> Plan:
         from graphc.passes import Interface, optimize_interface
-        from graphc.passes.prune import required_ops
+        from graphc.graph import required_ops
         Plan.check_feeds(required_ops(fetches, targets, frozenset(feeds)), frozenset(feeds),
                          fetches, targets)  # named in the user's terms, before any rewrite
         if self._optimizer is None:

@@ -1,6 +1,10 @@
 """Test-wide settings: every optimized graph is verified after every pass."""
 import os
 
+import pytest
+
+import graphc as gc
+
 os.environ.setdefault("GRAPHC_VERIFY", "1")
 
 from hypothesis import settings  # noqa: E402
@@ -9,3 +13,11 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def graph():
+    """A fresh graph, installed as the default graph for the test."""
+    g = gc.Graph()
+    with g.as_default():
+        yield g

@@ -8,13 +8,6 @@ import graphc as gc
 from graphc import registry
 
 
-@pytest.fixture
-def graph():
-    g = gc.Graph()
-    with g.as_default():
-        yield g
-
-
 def test_gradients_are_ordinary_tensors_in_a_named_scope(graph):
     x = gc.placeholder(gc.float64, (3,), name="x")
     y = gc.reduce_sum(gc.sin(x) * x)

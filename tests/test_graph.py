@@ -7,13 +7,6 @@ import pytest
 import graphc as gc
 
 
-@pytest.fixture
-def graph():
-    g = gc.Graph()
-    with g.as_default():
-        yield g
-
-
 def test_names_are_unique_and_scoped(graph):
     """Repeated names get _1, _2 suffixes; scopes prefix names; a re-entered scope is new."""
     a = gc.constant(1.0, name="c")

@@ -5,13 +5,6 @@ import pytest
 import graphc as gc
 
 
-@pytest.fixture
-def graph():
-    g = gc.Graph()
-    with g.as_default():
-        yield g
-
-
 def test_variable_ops_have_tf1_names(graph):
     w = gc.Variable(np.zeros((2, 3), np.float32), name="W")
     assert w.name == "W:0" and w.op.name == "W"

@@ -66,12 +66,17 @@ def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None
 
     def api(x, name=None):
         return apply_elementwise(opdef.name, [x], name=name)
-    api.__name__ = api.__qualname__ = name
-    api.__doc__ = (f"Elementwise {doc or name}(x) (TF1 ``tf.{name}``).\n\n"
-                   f"    Example:\n        >>> y = gc.{name}(x)\n")
+    return _export(opdef, api, f"Elementwise {doc or name}(x) (TF1 ``tf.{name}``).",
+                   f"y = gc.{name}(x)")
+
+
+def _export(opdef, api, summary: str, example: str):
+    """Name, document and publish a table-generated function as ``gc.<op name>``."""
+    api.__name__ = api.__qualname__ = opdef.name
+    api.__doc__ = f"{summary}\n\n    Example:\n        >>> {example}\n"
     registry.public(opdef)(api)
-    globals()[name] = api
-    __all__.append(name)
+    globals()[opdef.name] = api
+    __all__.append(opdef.name)
     return api
 
 
@@ -215,13 +220,8 @@ def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, gr
 
     def api(x, y, name=None):
         return apply_elementwise(opdef.name, [x, y], name=name)
-    api.__name__ = api.__qualname__ = name
-    api.__doc__ = (f"Elementwise {doc or name}(x, y) with NumPy broadcasting (TF1 ``tf.{name}``)."
-                   f"\n\n    Example:\n        >>> z = gc.{name}(x, y)\n")
-    registry.public(opdef)(api)
-    globals()[name] = api
-    __all__.append(name)
-    return api
+    return _export(opdef, api, f"Elementwise {doc or name}(x, y) with NumPy broadcasting (TF1 "
+                   f"``tf.{name}``).", f"z = gc.{name}(x, y)")
 
 
 def _floordiv_scalar(a, b):
