@@ -98,7 +98,8 @@ CAST = registry.register(OpDef(
     samples=lambda: [Sample((rand(3, 4, low=-5, high=5), gdt.int32)),
                      Sample((randint(3, 4), gdt.float32)),
                      Sample((randbool(2, 2), gdt.float64)),
-                     Sample((rand(0, 2), gdt.float32))],
+                     Sample((rand(0, 2), gdt.float32)),
+                     Sample((rand(3, 2), gdt.float64))],
     doc="Convert to dtype; floats to ints truncate toward zero (TF1)."))
 
 
