@@ -66,6 +66,8 @@ class OpDef:
         foldable: constant folding may evaluate it at compile time.
         unknown_rank_ok: ``shapes`` handles inputs of unknown rank itself (otherwise an
             unknown-rank input makes every output unknown-rank).
+        bind: optional ``bind(attrs) -> kernel(*arrays)``: a kernel specialized once per op
+            when a plan is built (default: ``kernel`` with the attrs bound).
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
@@ -89,6 +91,7 @@ class OpDef:
     random: bool = False
     foldable: bool = True
     needs_context: bool = False
+    bind: Optional[Callable] = None
     unknown_rank_ok: bool = False
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None

@@ -14,6 +14,7 @@ import networkx as nx
 from graphc import registry
 from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
 from graphc.graph import Graph, Operation, Tensor, required_ops
+from graphc.runtime.codegen import compile_plan
 from graphc.shapes import format_shape
 
 __all__ = ["Plan"]
@@ -27,7 +28,10 @@ class Step:
     def __init__(self, op: Operation, inputs: list, outputs: list):
         opdef = registry.get(op.type)
         self.op = op
-        self.fn = functools.partial(opdef.kernel, **op.attrs) if op.attrs else opdef.kernel
+        if opdef.bind is not None:
+            self.fn = opdef.bind(op.attrs)
+        else:
+            self.fn = functools.partial(opdef.kernel, **op.attrs) if op.attrs else opdef.kernel
         self.inputs = inputs
         self.outputs = outputs
         self.single = len(outputs) == 1
@@ -70,6 +74,9 @@ class Plan:
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
         self._plan_frees(set(self.fetch_slots))
+        self._compiled = compile_plan(self.steps, self.num_feeds, self.fetch_slots,
+                                      lambda step, args, err: _kernel_error(step.op, args, err),
+                                      passthrough=(OpError,))
 
     def _plan_frees(self, keep: set) -> None:
         last_reader: dict = {}
@@ -95,7 +102,17 @@ class Plan:
                     f"{format_shape(placeholder.shape)}: it is needed by fetch "
                     f"{', '.join(repr(n) for n in needers)} ({describe_op(op)})")
 
+    @property
+    def source(self) -> str:
+        """The generated Python of this plan (one line per op)."""
+        return self._compiled.source
+
     def run(self, feed_values: list, ctx) -> list:
+        """Execute the plan: ``feed_values`` in feed order; returns the fetch values."""
+        return self._compiled(feed_values, ctx)
+
+    def run_interpreted(self, feed_values: list, ctx) -> list:
+        """The same as ``run`` through a plain loop over the steps (a reference for tests)."""
         slots: list = [None] * self.num_slots
         slots[:self.num_feeds] = feed_values
         for step in self.steps:

@@ -150,3 +150,20 @@ def test_fetch_errors_name_the_problem(model):
             sess.run(stranger)
         with pytest.raises(KeyError, match="does not exist"):
             sess.run("nothing:0")
+
+
+def test_compiled_plan_matches_the_interpreted_loop_and_reads_like_code():
+    from graphc.runtime.state import RunContext
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(gc.float64, (3,), name="x")
+        parts = gc.split(gc.exp(x) * 2.0, [1, 2])
+        out = gc.concat([parts[1], parts[0]], axis=0) + gc.reduce_sum(x)
+    with gc.Session(graph=g, optimize=False) as sess:
+        sess.run(out, {x: np.ones(3)})
+        plan = next(iter(sess._plans.values()))
+        ctx = RunContext(sess._state)
+        values = [np.array([0.1, 0.2, 0.3])]
+        np.testing.assert_array_equal(plan.run(values, ctx)[0],
+                                      plan.run_interpreted(values, ctx)[0])
+    assert plan.source.count("\n    s") >= len(plan.steps) and "del " in plan.source

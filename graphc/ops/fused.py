@@ -7,6 +7,8 @@ graph's; only the last step's value leaves the node.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from graphc import registry
@@ -39,13 +41,23 @@ def _replay(inputs, program):
     return values
 
 
-def _fused_kernel(*arrays, program, ops):
-    values = []
-    for op_type, args, attrs in program:
+@functools.lru_cache(maxsize=4096)
+def compile_program(program):
+    """The program as one straight-line Python function over the registry's kernels (each
+    bound to its attributes), so evaluating it costs no interpretation per step."""
+    namespace, lines = {}, []
+    for index, (op_type, args, attrs) in enumerate(program):
         kernel = registry.get(op_type).kernel
-        values.append(kernel(*[arrays[i] if kind == "in" else values[i] for kind, i in args],
-                             **dict(attrs)))
-    return values[-1]
+        namespace[f"k{index}"] = functools.partial(kernel, **dict(attrs)) if attrs else kernel
+        names = ", ".join(f"a[{i}]" if kind == "in" else f"v{i}" for kind, i in args)
+        lines.append(f"    v{index} = k{index}({names})")
+    source = "def fused(*a):\n" + "\n".join(lines) + f"\n    return v{len(program) - 1}\n"
+    exec(compile(source, "<graphc fused>", "exec"), namespace)  # noqa: S102 - generated here
+    return namespace["fused"]
+
+
+def _fused_kernel(*arrays, program, ops):
+    return compile_program(program)(*arrays)
 
 
 def _fused_grad(op, dy):
@@ -72,6 +84,7 @@ FUSED = registry.register(OpDef(
                                      attrs["program"])[-1].dtype],
     shapes=lambda ins, attrs: [_replay(ins, attrs["program"])[-1].shape],
     kernel=_fused_kernel, grad=_fused_grad, attrs={"program": (), "ops": ()},
+    bind=lambda attrs: compile_program(attrs["program"]),
     unknown_rank_ok=True,
     reference=lambda a, b, c, program, ops=(): np.tanh(a + b) * a - c * b,
     samples=lambda: [Sample((rand(3, 4), rand(4), np.float64(0.5), _sample_program()))],

@@ -1,0 +1,94 @@
+"""Plans compiled to straight-line Python: one line per op, no per-op dispatch.
+
+``compile_plan(steps, ...)`` writes a function such as::
+
+    def run(feeds, ctx):
+        s0, s1 = feeds
+        s2 = k0(s0, s1)          # matmul 'MatMul'
+        del s0
+        ctx.op = op1; s3 = k1(ctx, s2)
+        return [s3]
+
+with every kernel bound (attributes included) as a global of that function, and each value
+deleted right after its last reader. Errors cost nothing until they happen: the failing line
+number identifies the step, whose inputs are still in the frame's locals, so the error can
+name the op, its inputs' shapes and dtypes and the user's line.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+__all__ = ["compile_plan"]
+
+
+def _assign(outputs) -> str:
+    """The left-hand side of a step's line: ``s3 = ``, ``s3, _, = `` or nothing."""
+    if not outputs:
+        return ""
+    return _target(outputs) + " = "
+
+
+def _target(outputs) -> str:
+    if len(outputs) == 1:
+        return f"s{outputs[0]}" if outputs[0] is not None else "_"
+    return ", ".join(f"s{o}" if o is not None else "_" for o in outputs) + ","
+
+
+def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
+                 passthrough=()) -> Callable:
+    """A function ``run(feed_values, ctx) -> fetch values`` executing ``steps`` in order.
+
+    ``on_error(step, args, err)`` builds the exception raised when a kernel fails; errors of
+    the ``passthrough`` types are re-raised as they are.
+    """
+    namespace: dict = {}
+    lines = ["def run(feeds, ctx):"]
+    if num_feeds:
+        lines.append("    " + ", ".join(f"s{i}" for i in range(num_feeds))
+                     + (", = feeds" if num_feeds == 1 else " = feeds"))
+    line_to_step: dict = {}
+    for index, step in enumerate(steps):
+        namespace[f"k{index}"] = step.fn
+        args = ", ".join(f"s{i}" for i in step.inputs)
+        if step.needs_context:
+            namespace[f"op{index}"] = step.op
+            call = (f"ctx.op = op{index}; {_assign(step.outputs)}"
+                    f"k{index}(ctx{', ' if args else ''}{args})")
+        else:
+            call = f"{_assign(step.outputs)}k{index}({args})"
+        lines.append(f"    {call}")
+        line_to_step[len(lines)] = index
+        if step.frees:
+            lines.append("    del " + ", ".join(f"s{i}" for i in step.frees))
+    fetched = ", ".join(f"s{i}" for i in fetch_slots)
+    lines.append(f"    return [{fetched}]")
+    code = compile("\n".join(lines) + "\n", "<graphc plan>", "exec")
+    exec(code, namespace)  # noqa: S102 - source generated above from the plan's own steps
+    body = namespace["run"]
+
+    def run(feed_values, ctx):
+        try:
+            return body(feed_values, ctx)
+        except passthrough:
+            raise
+        except Exception as err:  # noqa: BLE001 - locate the step, then re-raise with context
+            step_index, frame_locals = _failing_step(err.__traceback__, line_to_step)
+            if step_index is None:
+                raise
+            step = steps[step_index]
+            args = [frame_locals.get(f"s{i}") for i in step.inputs]
+            raise on_error(step, args, err) from err
+
+    run.source = "\n".join(lines)
+    return run
+
+
+def _failing_step(traceback, line_to_step):
+    """The step whose line raised, and the generated frame's locals."""
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_code.co_filename == "<graphc plan>":
+            return line_to_step.get(traceback.tb_lineno), frame.f_locals
+        traceback = traceback.tb_next
+    return None, {}
+
