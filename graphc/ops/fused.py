@@ -2,12 +2,17 @@
 
 Its ``program`` attribute lists the group's ops in order, each as ``(op type, argument refs,
 attrs)`` where a ref is ``("in", k)`` (the fused node's k-th input) or ``("step", j)``. The
-kernel replays the program with the registry's own kernels, so results equal the unfused
-graph's; only the last step's value leaves the node.
+kernel runs the program with the registry's own kernels, so results equal the unfused
+graph's. Large outputs are computed in chunks of ``CHUNK_ELEMENTS`` along the first axis,
+spread over a thread pool (NumPy releases the GIL): intermediates never exist at full size,
+only chunk by chunk, and stay in cache.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import math
+import os
 
 import numpy as np
 
@@ -46,18 +51,74 @@ def compile_program(program):
     """The program as one straight-line Python function over the registry's kernels (each
     bound to its attributes), so evaluating it costs no interpretation per step."""
     namespace, lines = {}, []
+    dies_at = _last_uses(program)
     for index, (op_type, args, attrs) in enumerate(program):
         kernel = registry.get(op_type).kernel
         namespace[f"k{index}"] = functools.partial(kernel, **dict(attrs)) if attrs else kernel
         names = ", ".join(f"a[{i}]" if kind == "in" else f"v{i}" for kind, i in args)
         lines.append(f"    v{index} = k{index}({names})")
+        dead = dies_at.get(index)
+        if dead:
+            lines.append("    del " + ", ".join(f"v{j}" for j in dead))
     source = "def fused(*a):\n" + "\n".join(lines) + f"\n    return v{len(program) - 1}\n"
     exec(compile(source, "<graphc fused>", "exec"), namespace)  # noqa: S102 - generated here
     return namespace["fused"]
 
 
+CHUNK_ELEMENTS = 1 << 16
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                              thread_name_prefix="graphc-fused")
+
+
+def chunked(fused):
+    """``fused`` evaluated chunk by chunk (in parallel) when its output is large."""
+    def run(*arrays):
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+        total = math.prod(shape)
+        if not shape or total < 4 * CHUNK_ELEMENTS:
+            return fused(*arrays)
+        rows = shape[0]
+        step = max(1, CHUNK_ELEMENTS // max(1, total // rows))
+        bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
+
+        def piece(bound):
+            start, stop = bound
+            return fused(*(a[start:stop] if np.ndim(a) == len(shape) and np.shape(a)[0] == rows
+                           else a for a in arrays))
+
+        first = np.asarray(piece(bounds[0]))
+        out = np.empty(shape, dtype=first.dtype)
+        out[bounds[0][0]:bounds[0][1]] = first
+
+        def fill(bound):
+            out[bound[0]:bound[1]] = piece(bound)
+        list(_POOL.map(fill, bounds[1:]))
+        return out
+    return run
+
+
+def bind_program(attrs):
+    """The plan-time kernel of a fused node: compiled program, chunked when large."""
+    return chunked(compile_program(attrs["program"]))
+
+
+def _last_uses(program) -> dict:
+    """``{step: [values whose last reader it is]}``, so intermediates die early."""
+    last: dict = {}
+    for index, (_, args, _) in enumerate(program):
+        for kind, j in args:
+            if kind == "step":
+                last[j] = index
+    final = len(program) - 1
+    uses: dict = {}
+    for value, reader in last.items():
+        if value != final:
+            uses.setdefault(reader, []).append(value)
+    return uses
+
+
 def _fused_kernel(*arrays, program, ops):
-    return compile_program(program)(*arrays)
+    return bind_program({"program": program})(*arrays)
 
 
 def _fused_grad(op, dy):
@@ -84,7 +145,7 @@ FUSED = registry.register(OpDef(
                                      attrs["program"])[-1].dtype],
     shapes=lambda ins, attrs: [_replay(ins, attrs["program"])[-1].shape],
     kernel=_fused_kernel, grad=_fused_grad, attrs={"program": (), "ops": ()},
-    bind=lambda attrs: compile_program(attrs["program"]),
+    bind=bind_program,
     unknown_rank_ok=True,
     reference=lambda a, b, c, program, ops=(): np.tanh(a + b) * a - c * b,
     samples=lambda: [Sample((rand(3, 4), rand(4), np.float64(0.5), _sample_program()))],
