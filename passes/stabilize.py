@@ -52,10 +52,9 @@ def _xent_axis(m):
 
 
 def _xent_applies(m):
-    return _xent_axis(m) is not None and m.labels.shape == m.x.shape and \
-        m.labels.shape.is_fully_defined() or (_xent_axis(m) is not None
-                                              and m.labels.shape.rank == m.x.shape.rank
-                                              and m.labels.shape.is_compatible_with(m.x.shape))
+    """Labels must line up with the logits (same rank, compatible dims)."""
+    return (_xent_axis(m) is not None and m.labels.shape.rank == m.x.shape.rank
+            and m.labels.shape.is_compatible_with(m.x.shape))
 
 
 def _cross_entropy(m):
