@@ -4,9 +4,13 @@ Run it with ``bash tools/dev.sh demo`` (or ``python -m graphc.tools.demo``).
 """
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 
 import graphc as gc
+from graphc.viz import DotNotFoundError
+from graphc.viz.report import pass_table
 
 
 def build_model(graph: gc.Graph, seed: int = 0):
@@ -34,6 +38,17 @@ def build_model(graph: gc.Graph, seed: int = 0):
         init = gc.global_variables_initializer()
     return dict(x=x, labels=labels, probs=probs, loss=loss, accuracy=accuracy, init=init,
                 b2=b2, grads=grads, train_op=train_op, forward_ops=forward_ops)
+
+
+def _draw(tensor) -> None:
+    """Render the loss's expression tree to out/demo_model.png when graphviz is installed."""
+    path = pathlib.Path("out") / "demo_model.png"
+    try:
+        gc.render(tensor, path, hide_constants=True, title="demo model: the loss")
+    except DotNotFoundError as err:
+        print(f"\n(no picture: {err})")
+    else:
+        print(f"\nthe loss's expression tree: {path}")
 
 
 def main() -> int:
@@ -64,6 +79,9 @@ def main() -> int:
             sess.run(model["train_op"], feed_dict=feed)
         print("after 100 Adam steps: loss %.4f, accuracy %.2f"
               % tuple(sess.run([model["loss"], model["accuracy"]], feed_dict=feed)))
+        print("\nWhat the optimizer did to the training step (graphc.viz.report.pass_table):\n")
+        print(pass_table(sess.optimization_records(model["train_op"], feed_dict=feed)))
+        _draw(model["loss"])
 
         print("\nA bad feed is refused with a clear error before anything runs:")
         try:
