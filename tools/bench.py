@@ -1,0 +1,375 @@
+"""The benchmark suite: ``python -m graphc.tools.bench [--quick] [--only W1,W2] [--out DIR]``.
+
+Writes ``DIR/results.json`` and ``DIR/results.md``. Every figure is the median of repeated
+timing windows after a warm-up, and every implementation's result is checked against the
+NumPy reference before it is timed. Implementations run in one process, one after another,
+so their ratios hold on a noisy machine. Workloads (float32 unless stated):
+
+- W1 MLP training step (784-256-256-10, batch 128, ReLU, softmax cross-entropy, SGD 0.01),
+  under the default malloc and with ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``
+- W2 elementwise chain on 4,000,000 elements, and the np.copyto bandwidth floor
+- W3 dispatch: 100 small elementwise ops on a (4,) input
+- W4 compile: random elementwise DAGs of 1k, 5k, 20k nodes, build + optimize + first run
+- W5 gradient: 200-layer chain h = tanh(W_i h + b_i), 64x64 weights, loss sum(h)
+- W6 memory: 50 elementwise ops on an 8,000,000-element float64 array, peak RSS increase
+
+Peers are measured only where installed (never project dependencies); this version covers
+graphc, hand-written NumPy and numexpr.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import graphc as gc
+
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
+WINDOW_SECONDS = [0.1]  # shortened by --quick
+
+
+def measure(fn, windows: int = 7, window_seconds=None) -> float:
+    """Median seconds per call over ``windows`` timing windows, after a warm-up call."""
+    window_seconds = WINDOW_SECONDS[0] if window_seconds is None else window_seconds
+    fn()
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    calls = max(1, int(window_seconds / once))
+    results = []
+    for _ in range(windows):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        results.append((time.perf_counter() - start) / calls)
+    return statistics.median(results)
+
+
+def _row(workload, impl, metric, value, **extra):
+    return dict(workload=workload, impl=impl, metric=metric, value=value, **extra)
+
+
+# -- W1 -------------------------------------------------------------------------------------
+def _mlp_params(rng):
+    sizes = [784, 256, 256, 10]
+    return [(rng.normal(0, math.sqrt(2 / n_in), (n_in, n_out)).astype(np.float32),
+             np.zeros(n_out, np.float32)) for n_in, n_out in zip(sizes, sizes[1:])]
+
+
+def _numpy_mlp_step(params, x, labels, lr=np.float32(0.01)):
+    """One SGD step by hand: forward, backward, in-place updates; returns the loss."""
+    (w1, b1), (w2, b2), (w3, b3) = params
+    h1 = np.maximum(x @ w1 + b1, 0)
+    h2 = np.maximum(h1 @ w2 + b2, 0)
+    logits = h2 @ w3 + b3
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(len(labels)), labels].mean()
+    d = np.exp(log_probs)
+    d[np.arange(len(labels)), labels] -= 1
+    d /= len(labels)
+    grads3 = (h2.T @ d, d.sum(0))
+    d = (d @ w3.T) * (h2 > 0)
+    grads2 = (h1.T @ d, d.sum(0))
+    d = (d @ w2.T) * (h1 > 0)
+    grads1 = (x.T @ d, d.sum(0))
+    for (w, b), (gw, gb) in zip(params, (grads1, grads2, grads3)):
+        w -= lr * gw
+        b -= lr * gb
+    return loss
+
+
+def w1(quick: bool):
+    rng = np.random.default_rng(0)
+    batch = 16 if quick else 128
+    x = rng.normal(size=(batch, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, size=batch).astype(np.int32)
+    params = _mlp_params(rng)
+    g = gc.Graph()
+    with g.as_default():
+        xs = gc.placeholder(gc.float32, (None, 784))
+        ys = gc.placeholder(gc.int32, (None,))
+        h, variables = xs, []
+        for i, (w, b) in enumerate(params):
+            wv, bv = gc.Variable(w.copy()), gc.Variable(b.copy())
+            variables += [wv, bv]
+            h = gc.matmul(h, wv) + bv
+            h = gc.nn.relu(h) if i < 2 else h
+        loss = gc.reduce_mean(gc.nn.sparse_softmax_cross_entropy_with_logits(labels=ys, logits=h))
+        train = gc.train.GradientDescentOptimizer(0.01).minimize(loss)
+        init = gc.global_variables_initializer()
+    sess = gc.Session(graph=g)
+    sess.run(init)
+    reference = [(w.copy(), b.copy()) for w, b in params]
+    expected = _numpy_mlp_step(reference, x, labels)
+    got = sess.run([loss, train], {xs: x, ys: labels})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    np.testing.assert_allclose(sess.run(variables[0]), reference[0][0], rtol=1e-4, atol=1e-6)
+    malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
+    seconds = {"graphc": measure(lambda: sess.run(train, {xs: x, ys: labels})),
+               "numpy (hand-written)": measure(lambda: _numpy_mlp_step(reference, x, labels))}
+    sess.close()
+    return [_row("W1", impl, "steps/s", 1 / s, malloc=malloc) for impl, s in seconds.items()]
+
+
+# -- W2 -------------------------------------------------------------------------------------
+def _chain_numpy(x):
+    return np.tanh(0.5 * x + 1) * np.exp(-x * x) + np.sin(x) / (1 + x * x) - np.float32(0.1) * x
+
+
+def w2(quick: bool):
+    n = 40_000 if quick else 4_000_000
+    x = np.random.default_rng(1).standard_normal(n).astype(np.float32)
+    expected = _chain_numpy(x)
+    g = gc.Graph()
+    with g.as_default():
+        xs = gc.placeholder(gc.float32, (n,))
+        y = gc.tanh(0.5 * xs + 1.0) * gc.exp(-xs * xs) + gc.sin(xs) / (1.0 + xs * xs) - 0.1 * xs
+    sess = gc.Session(graph=g)
+    implementations = {"graphc": lambda: sess.run(y, {xs: x}),
+                       "numpy (unfused)": lambda: _chain_numpy(x)}
+    try:
+        import numexpr
+        implementations["numexpr"] = lambda: numexpr.evaluate(
+            "tanh(0.5 * x + 1) * exp(-x * x) + sin(x) / (1 + x * x) - 0.1 * x")
+    except ImportError:
+        pass
+    rows = []
+    floor_dst = np.empty_like(x)
+    floor = measure(lambda: np.copyto(floor_dst, x)) * 1000
+    for impl, fn in implementations.items():
+        np.testing.assert_allclose(fn(), expected, rtol=1e-4, atol=1e-5)
+        ms = measure(fn) * 1000
+        rows.append(_row("W2", impl, "ms", ms, x_bandwidth_floor=ms / floor))
+    rows.append(_row("W2", "np.copyto (bandwidth floor)", "ms", floor))
+    sess.close()
+    return rows
+
+
+# -- W3 -------------------------------------------------------------------------------------
+STEPS = [lambda v: v * 1.01, lambda v: v + 0.1, np.tanh, np.sin]
+
+
+def w3(quick: bool):
+    x = np.linspace(0.0, 1.0, 4).astype(np.float32)
+    g = gc.Graph()
+    with g.as_default():
+        xs = gc.placeholder(gc.float32, (4,))
+        h = xs
+        for i in range(100):
+            h = [lambda v: v * 1.01, lambda v: v + 0.1, gc.tanh, gc.sin][i % 4](h)
+
+    def plain():
+        v = x
+        for i in range(100):
+            v = STEPS[i % 4](v)
+        return v
+    sess = gc.Session(graph=g)
+    np.testing.assert_allclose(sess.run(h, {xs: x}), plain(), rtol=1e-5)
+    rows = [_row("W3", "graphc", "us/run", measure(lambda: sess.run(h, {xs: x})) * 1e6),
+            _row("W3", "python calling numpy", "us/run", measure(plain) * 1e6)]
+    sess.close()
+    return rows
+
+
+# -- W4 -------------------------------------------------------------------------------------
+def random_dag(n: int, seed: int = 0):
+    """A random elementwise DAG of ``n`` ops over one (8,) input; returns (graph, x, out)."""
+    rng = random.Random(seed)
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(gc.float64, (8,), name="x")
+        values = [x]
+        for i in range(n):
+            a = values[rng.randrange(max(0, len(values) - 50), len(values))]
+            kind = rng.random()
+            if kind < 0.4:
+                values.append(gc.tanh(a) if i % 2 else gc.sin(a))
+            else:
+                b = values[rng.randrange(max(0, len(values) - 50), len(values))]
+                values.append(a * b if kind < 0.7 else a + b)
+        out = gc.add_n(values[-10:])
+    return g, x, out
+
+
+def w4(quick: bool):
+    sizes = [200, 1000] if quick else [1000, 5000, 20000]
+    rows, times = [], []
+    for n in sizes:
+        start = time.perf_counter()
+        g, x, out = random_dag(n)
+        with gc.Session(graph=g) as sess:
+            sess.run(out, {x: np.ones(8)})
+        times.append(time.perf_counter() - start)
+        rows.append(_row("W4", "graphc", "s (build+optimize+first run)", times[-1], nodes=n))
+    exponent = math.log(times[-1] / times[0]) / math.log(sizes[-1] / sizes[0])
+    rows.append(_row("W4", "graphc", "growth exponent", exponent))
+    return rows
+
+
+# -- W5 -------------------------------------------------------------------------------------
+def w5(quick: bool):
+    layers = 20 if quick else 200
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(0, 0.1, (64, 64)).astype(np.float32) for _ in range(layers)]
+    biases = [rng.normal(0, 0.1, (64, 1)).astype(np.float32) for _ in range(layers)]
+    x = rng.normal(size=(64, 1)).astype(np.float32)
+    g = gc.Graph()
+    with g.as_default():
+        h = xs = gc.placeholder(gc.float32, (64, 1))
+        params = [gc.constant(w) for w in weights] + [gc.constant(b) for b in biases]
+        for w, b in zip(params[:layers], params[layers:]):
+            h = gc.tanh(gc.matmul(w, h) + b)
+        loss = gc.reduce_sum(h)
+        build = time.perf_counter()
+        grads = gc.gradients(loss, params)
+    gradient_build = time.perf_counter() - build
+    sess = gc.Session(graph=g)
+    first = time.perf_counter()
+    values = sess.run([loss] + grads, {xs: x})
+    compile_seconds = time.perf_counter() - first
+
+    def by_hand():
+        hs = [x]
+        for w, b in zip(weights, biases):
+            hs.append(np.tanh(w @ hs[-1] + b))
+        d = np.ones_like(hs[-1])
+        gw, gb = [], []
+        for w, h_in, h_out in zip(weights[::-1], hs[-2::-1], hs[:0:-1]):
+            d = d * (1 - h_out * h_out)
+            gw.append(d @ h_in.T)
+            gb.append(d)
+            d = w.T @ d
+        return [hs[-1].sum()] + gw[::-1] + gb[::-1]
+    for got, want in zip(values, by_hand()):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
+    rows = [_row("W5", "graphc", "gradient build s", gradient_build),
+            _row("W5", "graphc", "compile + first run s", compile_seconds),
+            _row("W5", "graphc", "ms per loss+grads run",
+                 measure(lambda: sess.run([loss] + grads, {xs: x})) * 1000),
+            _row("W5", "numpy (hand-written)", "ms per loss+grads run", measure(by_hand) * 1000)]
+    sess.close()
+    return rows
+
+
+# -- W6 -------------------------------------------------------------------------------------
+W6_PROGRAM = """
+import sys, numpy as np
+
+
+def peak_mb():
+    # VmHWM: this process's peak resident set; reset below so the parent's peak (which
+    # Linux carries into a forked child's ru_maxrss) does not count
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+n = int(sys.argv[1]); impl = sys.argv[2]
+x = np.empty(n)
+np.random.default_rng(3).standard_normal(out=x)
+if impl == "graphc":
+    import graphc as gc
+    g = gc.Graph()
+    with g.as_default():
+        h = xs = gc.placeholder(gc.float64, (n,))
+        for i in range(50):
+            h = gc.tanh(h) if i % 2 else h * 1.001
+    session = gc.Session(graph=g)
+    reset_peak()
+    base = peak_mb()
+    session.run(h, {xs: x})
+else:
+    reset_peak()
+    base = peak_mb()
+    h = x
+    for i in range(50):
+        h = np.tanh(h) if i % 2 else h * 1.001
+print(peak_mb() - base)
+"""
+
+
+def w6(quick: bool):
+    n = 80_000 if quick else 8_000_000
+    rows = []
+    for impl in ("graphc", "numpy (rebinding one name)"):
+        result = subprocess.run([sys.executable, "-c", W6_PROGRAM, str(n), impl],
+                                capture_output=True, text=True, check=True)
+        rows.append(_row("W6", impl, "MB peak RSS increase", float(result.stdout.split()[-1]),
+                         input_mb=n * 8 / 2 ** 20))
+    return rows
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
+
+
+def markdown(rows, header: str) -> str:
+    """The rows as a markdown table under ``header``."""
+    lines = [header, "", "| workload | implementation | metric | value | notes |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        notes = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in row.items() if k not in ("workload", "impl", "metric",
+                                                                "value"))
+        lines.append(f"| {row['workload']} | {row['impl']} | {row['metric']} | "
+                     f"{row['value']:.4g} | {notes} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    """Run the chosen workloads and write results.json and results.md."""
+    parser = argparse.ArgumentParser(prog="python -m graphc.tools.bench",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    parser.add_argument("--only", help="comma-separated workloads, e.g. W2,W3")
+    parser.add_argument("--out", default="bench", help="output folder")
+    parser.add_argument("--no-tuned-malloc", action="store_true",
+                        help="skip the second W1 run with tuned malloc settings")
+    args = parser.parse_args(argv)
+    if args.quick:
+        WINDOW_SECONDS[0] = 0.005
+    chosen = args.only.split(",") if args.only else list(WORKLOADS)
+    rows = []
+    for name in chosen:
+        rows += WORKLOADS[name](args.quick)
+        print(markdown([r for r in rows if r["workload"] == name], f"### {name}"), flush=True)
+    if "W1" in chosen and not args.no_tuned_malloc and not os.environ.get(
+            "MALLOC_MMAP_THRESHOLD_"):
+        env = dict(os.environ, **TUNED_MALLOC)  # malloc reads these at process start
+        with tempfile.TemporaryDirectory() as folder:
+            subprocess.run([sys.executable, "-m", "graphc.tools.bench", "--only", "W1",
+                            "--out", folder] + (["--quick"] if args.quick else []), env=env,
+                           check=True, capture_output=True, text=True)
+            rows += json.loads((Path(folder) / "results.json").read_text())["rows"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    stamp = datetime.date.today().isoformat()
+    (out / "results.json").write_text(json.dumps({"date": stamp, "machine": machine,
+                                                  "quick": args.quick, "rows": rows}, indent=1))
+    (out / "results.md").write_text(markdown(rows, f"Benchmarks, {stamp}, {machine}"))
+    print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
