@@ -231,23 +231,25 @@ def _pool_windows(x_shape, ksize, strides, padding):
                      if 0 <= rr < x_shape[1] and 0 <= cc < x_shape[2]]
 
 
-def _max_pool_grad_reference(x, y, dy, ksize, strides, padding):
-    dx = np.zeros(x.shape)
+def _argmax_cells(x, ksize, strides, padding):
+    """For the references: ``(b, r, c, ch, rr, cc)``, each window's first maximum."""
     for r, c, cells in _pool_windows(x.shape, ksize, strides, padding):
         for b, ch in itertools.product(range(x.shape[0]), range(x.shape[3])):
             values = [x[b, rr, cc, ch] for rr, cc in cells]
-            rr, cc = cells[values.index(max(values))]
-            dx[b, rr, cc, ch] += dy[b, r, c, ch]
+            yield (b, r, c, ch) + cells[values.index(max(values))]
+
+
+def _max_pool_grad_reference(x, y, dy, ksize, strides, padding):
+    dx = np.zeros(x.shape)
+    for b, r, c, ch, rr, cc in _argmax_cells(x, ksize, strides, padding):
+        dx[b, rr, cc, ch] += dy[b, r, c, ch]
     return dx
 
 
 def _max_pool_grad_grad_reference(x, y, ddx, ksize, strides, padding):
     out = np.zeros(y.shape)
-    for r, c, cells in _pool_windows(x.shape, ksize, strides, padding):
-        for b, ch in itertools.product(range(x.shape[0]), range(x.shape[3])):
-            values = [x[b, rr, cc, ch] for rr, cc in cells]
-            rr, cc = cells[values.index(max(values))]
-            out[b, r, c, ch] = ddx[b, rr, cc, ch]
+    for b, r, c, ch, rr, cc in _argmax_cells(x, ksize, strides, padding):
+        out[b, r, c, ch] = ddx[b, rr, cc, ch]
     return out
 
 
