@@ -58,8 +58,10 @@ class RunContext:
                 "gc.global_variables_initializer() first")
         return value
 
-    def write_variable(self, variable_op, value) -> np.ndarray:
-        value = np.array(value, copy=True)
+    def write_variable(self, variable_op, value, owned: bool = False) -> np.ndarray:
+        """Stage ``value`` as the variable's new value; ``owned`` says the caller made it
+        for this write (so no copy is needed to keep it away from anyone else)."""
+        value = np.asarray(value) if owned else np.array(value, copy=True)
         value.flags.writeable = False
         self.staged[variable_op.name] = value
         return value

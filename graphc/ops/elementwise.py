@@ -99,6 +99,14 @@ def _elu(x):
 ND = registry.NOT_DIFFERENTIABLE
 
 
+def _indicator(condition, like):
+    """1 where condition holds, else 0, in ``like``'s dtype. Multiplying by it is how TF1's
+    ReluGrad masks (an Inf/NaN upstream gradient stays NaN where masked), and it is several
+    times faster than ``where`` on NumPy."""
+    from graphc.ops.select import cast
+    return cast(condition, like.dtype)
+
+
 def _mask(condition, dy):
     """dy where condition holds, else 0 (the convention at kinks: the flat side wins)."""
     return where(condition, dy, zeros_like(dy))
@@ -137,10 +145,10 @@ UNARY_TABLE = [
     ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
      lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])]),  # s (1 - s)
     ("relu", _relu, lambda v: max(v, 0), NUMERIC, (-2, 2), None,
-     lambda op, dy: [_mask(op.inputs[0] > 0, dy)]),  # 0 at x = 0 (TF1)
+     lambda op, dy: [dy * _indicator(op.inputs[0] > 0, dy)]),  # 0 at x = 0, as TF1's ReluGrad
     ("relu6", lambda x: np.clip(x, x.dtype.type(0), x.dtype.type(6)),
      lambda v: min(max(v, 0), 6), NUMERIC, (-3, 9), None,
-     lambda op, dy: [_mask(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)]),
+     lambda op, dy: [dy * _indicator(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)]),
     ("elu", _elu, lambda v: v if v > 0 else math.expm1(v), FLOAT, (-3, 3), None,
      lambda op, dy: [where(op.inputs[0] > 0, dy, dy * (op.outputs[0] + 1.0))]),
     ("softplus", _softplus, lambda v: math.log1p(math.exp(v)), FLOAT, (-5, 5), None,

@@ -93,7 +93,8 @@ def _update_kernel(sign):
         if updated.shape != current.shape:
             raise ValueError(f"{ctx.op.type}: update of shape {np.shape(value)} would change the "
                              f"variable's shape {current.shape}")
-        return ctx.write_variable(handle.op, updated.astype(current.dtype, copy=False))
+        return ctx.write_variable(handle.op, updated.astype(current.dtype, copy=False),
+                                  owned=True)
     return kernel
 
 
