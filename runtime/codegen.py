@@ -50,7 +50,10 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
     for index, step in enumerate(steps):
         namespace[f"k{index}"] = step.fn
         args = ", ".join(f"s{i}" for i in step.inputs)
-        if step.needs_context:
+        if step.constant and len(step.outputs) == 1:
+            namespace[f"k{index}"] = step.fn()
+            call = f"{_assign(step.outputs)}k{index}"
+        elif step.needs_context:
             namespace[f"op{index}"] = step.op
             call = (f"ctx.op = op{index}; {_assign(step.outputs)}"
                     f"k{index}(ctx{', ' if args else ''}{args})")

@@ -23,7 +23,8 @@ __all__ = ["Plan"]
 class Step:
     """One op's kernel bound to its attributes, with the slots it reads and writes."""
 
-    __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees")
+    __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees",
+                 "constant")
 
     def __init__(self, op: Operation, inputs: list, outputs: list):
         opdef = registry.get(op.type)
@@ -37,6 +38,9 @@ class Step:
         self.single = len(outputs) == 1
         self.needs_context = opdef.needs_context
         self.frees: list = []
+        # a pure op without inputs (a constant) is evaluated once, when the plan is built
+        self.constant = (not inputs and opdef.foldable and not opdef.stateful
+                         and not opdef.random and not opdef.needs_context)
 
 
 class Plan:

@@ -73,10 +73,10 @@ _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
 def chunked(fused):
     """``fused`` evaluated chunk by chunk (in parallel) when its output is large."""
     def run(*arrays):
+        if max(np.size(a) for a in arrays) < 4 * CHUNK_ELEMENTS:
+            return fused(*arrays)  # small inputs: no chunking (and no shape arithmetic)
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         total = math.prod(shape)
-        if not shape or total < 4 * CHUNK_ELEMENTS:
-            return fused(*arrays)
         rows = shape[0]
         step = max(1, CHUNK_ELEMENTS // max(1, total // rows))
         bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]

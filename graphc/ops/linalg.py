@@ -1,6 +1,7 @@
 """Contractions: matmul (batched, transposed, broadcasting batch dims), tensordot, einsum."""
 from __future__ import annotations
 
+import functools
 import itertools
 import string
 
@@ -82,6 +83,8 @@ def _matmul_grad(op, dy):
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
     grad=_matmul_grad,
+    bind=lambda attrs: np.matmul if not (attrs["transpose_a"] or attrs["transpose_b"])
+    else functools.partial(_matmul_kernel, **attrs),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
