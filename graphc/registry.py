@@ -68,6 +68,8 @@ class OpDef:
             unknown-rank input makes every output unknown-rank).
         bind: optional ``bind(attrs) -> kernel(*arrays)``: a kernel specialized once per op
             when a plan is built (default: ``kernel`` with the attrs bound).
+        fresh_output: the kernel always returns newly allocated arrays (never an input or a
+            view of one), so memory planning may recycle them; ufunc kernels are known to.
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
@@ -92,6 +94,7 @@ class OpDef:
     foldable: bool = True
     needs_context: bool = False
     bind: Optional[Callable] = None
+    fresh_output: bool = False
     unknown_rank_ok: bool = False
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None

@@ -57,6 +57,9 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
             namespace[f"op{index}"] = step.op
             call = (f"ctx.op = op{index}; {_assign(step.outputs)}"
                     f"k{index}(ctx{', ' if args else ''}{args})")
+        elif step.in_place is not None:
+            reused = f"s{step.inputs[step.in_place]}"
+            call = f"{_assign(step.outputs)}k{index}({args}, out={reused})"
         else:
             call = f"{_assign(step.outputs)}k{index}({args})"
         lines.append(f"    {call}")

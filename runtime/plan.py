@@ -15,6 +15,7 @@ from graphc import registry
 from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
 from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.runtime.codegen import compile_plan
+from graphc.runtime.memory import estimate_peak_bytes, plan_in_place
 from graphc.shapes import format_shape
 
 __all__ = ["Plan"]
@@ -24,7 +25,7 @@ class Step:
     """One op's kernel bound to its attributes, with the slots it reads and writes."""
 
     __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees",
-                 "constant")
+                 "constant", "in_place")
 
     def __init__(self, op: Operation, inputs: list, outputs: list):
         opdef = registry.get(op.type)
@@ -41,6 +42,7 @@ class Step:
         # a pure op without inputs (a constant) is evaluated once, when the plan is built
         self.constant = (not inputs and opdef.foldable and not opdef.stateful
                          and not opdef.random and not opdef.needs_context)
+        self.in_place = None  # input position whose buffer receives the result
 
 
 class Plan:
@@ -78,6 +80,8 @@ class Plan:
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
         self._plan_frees(set(self.fetch_slots))
+        plan_in_place(self.steps, self.num_feeds, self.fetch_slots)
+        self.estimated_peak_bytes = estimate_peak_bytes(self.steps)
         self._compiled = compile_plan(self.steps, self.num_feeds, self.fetch_slots,
                                       lambda step, args, err: _kernel_error(step.op, args, err),
                                       passthrough=(OpError,))

@@ -82,7 +82,7 @@ def _matmul_grad(op, dy):
 
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
-    grad=_matmul_grad,
+    grad=_matmul_grad, fresh_output=True,
     bind=lambda attrs: np.matmul if not (attrs["transpose_a"] or attrs["transpose_b"])
     else functools.partial(_matmul_kernel, **attrs),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},

@@ -1,0 +1,78 @@
+"""Memory planning for a plan's steps: which elementwise results may overwrite a dead
+input's buffer, and an estimate of the plan's peak bytes.
+
+An input buffer is reused (``ufunc(a, b, out=a)``) only when nothing else can still see it:
+it was freshly allocated by this run (a ufunc or matmul result: never a feed the caller
+holds, a variable's stored value or a constant, which are read-only anyway), it dies at this
+step, it is not fetched, every reader of it allocates its own result (so no view of it lives
+on elsewhere), and its static shape and dtype are exactly the result's.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from graphc import registry
+
+__all__ = ["plan_in_place", "estimate_peak_bytes"]
+
+
+def _allocates(step) -> bool:
+    """The step's outputs are new arrays that only its slots refer to."""
+    opdef = registry.get(step.op.type)
+    return (isinstance(opdef.kernel, np.ufunc) and opdef.bind is None) or opdef.fresh_output
+
+
+def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
+    """Set ``step.in_place`` to the input position whose buffer the result may take."""
+    producer, readers = {}, {}
+    for step in steps:
+        for slot in step.outputs:
+            if slot is not None:
+                producer[slot] = step
+        for slot in step.inputs:
+            readers.setdefault(slot, []).append(step)
+    fetched = set(fetch_slots)
+    for step in steps:
+        step.in_place = None
+        opdef = registry.get(step.op.type)
+        if not isinstance(opdef.kernel, np.ufunc) or step.op.attrs or len(step.outputs) != 1:
+            continue
+        result = step.op.outputs[0]
+        if not result.shape.is_fully_defined() or not result.shape.rank:
+            continue  # 0-d results are NumPy scalars, which cannot receive out=
+        for position, (slot, tensor) in enumerate(zip(step.inputs, step.op.inputs)):
+            source = producer.get(slot)
+            if (slot < num_feeds or slot in fetched or slot not in step.frees or source is None
+                    or not _allocates(source) or tensor.dtype is not result.dtype
+                    or tensor.shape != result.shape
+                    or not all(_allocates(reader) for reader in readers[slot])):
+                continue
+            step.in_place = position
+            break
+
+
+def _bytes(tensor) -> int:
+    dims = tensor.shape.dims
+    if dims is None:
+        return tensor.dtype.size
+    return math.prod(1 if d is None else d for d in dims) * tensor.dtype.size
+
+
+def estimate_peak_bytes(steps) -> int:
+    """Peak bytes the plan's own results occupy at once, from static shapes (unknown dims
+    count as 1: multiply by the batch size for batched inputs); in-place results and
+    constants allocate nothing."""
+    live, peak, size = 0, 0, {}
+    for step in steps:
+        for slot, tensor in zip(step.outputs, step.op.outputs):
+            if slot is None:
+                continue
+            size[slot] = 0 if (getattr(step, "in_place", None) is not None or step.constant) \
+                else _bytes(tensor)
+            live += size[slot]
+        peak = max(peak, live)
+        for slot in step.frees:
+            live -= size.get(slot, 0)
+    return peak
