@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import graphc as gc
+from graphc.tools import bench_peers as peers
 
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
 
@@ -122,6 +123,9 @@ def w1(quick: bool):
     malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
     seconds = {"graphc": measure(lambda: sess.run(train, {xs: x, ys: labels})),
                "numpy (hand-written)": measure(lambda: _numpy_mlp_step(reference, x, labels))}
+    for name, run in peers.w1_peers(params, x, labels):
+        np.testing.assert_allclose(run(), expected, rtol=1e-4, err_msg=name)
+        seconds[name] = measure(run)
     sess.close()
     return [_row("W1", impl, "steps/s", 1 / s, malloc=malloc) for impl, s in seconds.items()]
 
@@ -142,12 +146,7 @@ def w2(quick: bool):
     sess = gc.Session(graph=g)
     implementations = {"graphc": lambda: sess.run(y, {xs: x}),
                        "numpy (unfused)": lambda: _chain_numpy(x)}
-    try:
-        import numexpr
-        implementations["numexpr"] = lambda: numexpr.evaluate(
-            "tanh(0.5 * x + 1) * exp(-x * x) + sin(x) / (1 + x * x) - 0.1 * x")
-    except ImportError:
-        pass
+    implementations.update(peers.w2_peers(x))
     rows = []
     floor_dst = np.empty_like(x)
     floor = measure(lambda: np.copyto(floor_dst, x)) * 1000
@@ -182,6 +181,9 @@ def w3(quick: bool):
     np.testing.assert_allclose(sess.run(h, {xs: x}), plain(), rtol=1e-5)
     rows = [_row("W3", "graphc", "us/run", measure(lambda: sess.run(h, {xs: x})) * 1e6),
             _row("W3", "python calling numpy", "us/run", measure(plain) * 1e6)]
+    for name, run in peers.w3_peers(x):
+        np.testing.assert_allclose(run(), plain(), rtol=1e-5, err_msg=name)
+        rows.append(_row("W3", name, "us/run", measure(run) * 1e6))
     sess.close()
     return rows
 
@@ -255,13 +257,18 @@ def w5(quick: bool):
             gb.append(d)
             d = w.T @ d
         return [hs[-1].sum()] + gw[::-1] + gb[::-1]
-    for got, want in zip(values, by_hand()):
+    expected = by_hand()
+    for got, want in zip(values, expected):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
     rows = [_row("W5", "graphc", "gradient build s", gradient_build),
             _row("W5", "graphc", "compile + first run s", compile_seconds),
             _row("W5", "graphc", "ms per loss+grads run",
                  measure(lambda: sess.run([loss] + grads, {xs: x})) * 1000),
             _row("W5", "numpy (hand-written)", "ms per loss+grads run", measure(by_hand) * 1000)]
+    for name, run in peers.w5_peers(weights, biases, x):
+        for got, want in zip(run(), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5, err_msg=name)
+        rows.append(_row("W5", name, "ms per loss+grads run", measure(run) * 1000))
     sess.close()
     return rows
 

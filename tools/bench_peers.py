@@ -1,0 +1,235 @@
+"""Peer frameworks for the benchmark suite, each measured only where it is installed.
+
+Every builder takes the workload's NumPy inputs and returns ``(name, run)`` pairs; ``run()``
+returns a NumPy-comparable result, which the suite checks against the NumPy reference before
+timing. Install the peers in a separate environment (never as graphc dependencies):
+``bash tools/bench.sh``.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+__all__ = ["w1_peers", "w2_peers", "w3_peers", "w5_peers"]
+
+
+def _have(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+        return True
+    except Exception:  # noqa: BLE001 - a broken install counts as absent
+        return False
+
+
+def _tf1():
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
+    return tf1
+
+
+# -- W2: y = tanh(0.5x+1) exp(-x^2) + sin(x)/(1+x^2) - 0.1x ------------------------------------
+def w2_peers(x):
+    peers = []
+    if _have("numexpr"):
+        import numexpr
+        peers.append(("numexpr", lambda: numexpr.evaluate(
+            "tanh(0.5 * x + 1) * exp(-x * x) + sin(x) / (1 + x * x) - 0.1 * x", {"x": x})))
+    if _have("jax"):
+        import jax
+        import jax.numpy as jnp
+        chain = jax.jit(lambda v: jnp.tanh(0.5 * v + 1) * jnp.exp(-v * v)
+                        + jnp.sin(v) / (1 + v * v) - 0.1 * v)
+        xj = jnp.asarray(x)
+        peers.append(("jax jit", lambda: np.asarray(chain(xj).block_until_ready())))
+    if _have("torch"):
+        import torch
+        xt = torch.from_numpy(x)
+
+        def eager(v):
+            return torch.tanh(0.5 * v + 1) * torch.exp(-v * v) + torch.sin(v) / (1 + v * v) - 0.1 * v
+        compiled = torch.compile(eager)
+        peers.append(("torch eager", lambda: eager(xt).numpy()))
+        peers.append(("torch.compile", lambda: compiled(xt).numpy()))
+    if _have("tensorflow"):
+        tf1 = _tf1()
+        graph = tf1.Graph()
+        with graph.as_default():
+            tf_x = tf1.placeholder(tf1.float32, x.shape)
+            tf_y = (tf1.tanh(0.5 * tf_x + 1) * tf1.exp(-tf_x * tf_x)
+                    + tf1.sin(tf_x) / (1 + tf_x * tf_x) - 0.1 * tf_x)
+        tf_session = tf1.Session(graph=graph)
+        peers.append(("tensorflow tf.compat.v1", lambda: tf_session.run(tf_y, {tf_x: x})))
+    if _have("pytensor"):
+        import pytensor
+        import pytensor.tensor as pt
+        pt_x = pt.vector("x", dtype="float32")
+        pt_fn = pytensor.function([pt_x], pt.tanh(0.5 * pt_x + 1) * pt.exp(-pt_x * pt_x)
+                                  + pt.sin(pt_x) / (1 + pt_x * pt_x) - np.float32(0.1) * pt_x)
+        peers.append(("pytensor", lambda: pt_fn(x)))
+    return peers
+
+
+# -- W3: 100 small elementwise ops -------------------------------------------------------------
+def _cycle(ops, v):
+    for i in range(100):
+        v = ops[i % 4](v)
+    return v
+
+
+def w3_peers(x):
+    peers = []
+    if _have("jax"):
+        import jax
+        import jax.numpy as jnp
+        chain = jax.jit(lambda v: _cycle([lambda a: a * 1.01, lambda a: a + 0.1, jnp.tanh,
+                                          jnp.sin], v))
+        xj = jnp.asarray(x)
+        peers.append(("jax jit", lambda: np.asarray(chain(xj).block_until_ready())))
+    if _have("torch"):
+        import torch
+        xt = torch.from_numpy(x)
+        steps = [lambda a: a * 1.01, lambda a: a + 0.1, torch.tanh, torch.sin]
+        peers.append(("torch eager", lambda: _cycle(steps, xt).numpy()))
+    if _have("tensorflow"):
+        tf1 = _tf1()
+        graph = tf1.Graph()
+        with graph.as_default():
+            tf_x = tf1.placeholder(tf1.float32, x.shape)
+            tf_y = _cycle([lambda a: a * 1.01, lambda a: a + 0.1, tf1.tanh, tf1.sin], tf_x)
+        tf_session = tf1.Session(graph=graph)
+        peers.append(("tensorflow tf.compat.v1", lambda: tf_session.run(tf_y, {tf_x: x})))
+    if _have("pytensor"):
+        import pytensor
+        import pytensor.tensor as pt
+        pt_x = pt.vector("x", dtype="float32")
+        pt_fn = pytensor.function([pt_x], _cycle([lambda a: a * np.float32(1.01),
+                                                  lambda a: a + np.float32(0.1), pt.tanh,
+                                                  pt.sin], pt_x))
+        peers.append(("pytensor", lambda: pt_fn(x)))
+    return peers
+
+
+# -- W1: one SGD step of the 784-256-256-10 MLP ------------------------------------------------
+def w1_peers(params, x, labels, lr=0.01):
+    """Each peer keeps its own copy of the parameters; ``run()`` returns the step's loss."""
+    peers = []
+    if _have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        def loss_fn(ps, xb, yb):
+            h = xb
+            for i, (w, b) in enumerate(ps):
+                h = h @ w + b
+                h = jax.nn.relu(h) if i < 2 else h
+            log_probs = jax.nn.log_softmax(h)
+            return -jnp.mean(jnp.take_along_axis(log_probs, yb[:, None], axis=1))
+
+        @jax.jit
+        def step(ps, xb, yb):
+            loss, grads = jax.value_and_grad(loss_fn)(ps, xb, yb)
+            return [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(ps, grads)], loss
+        state = {"ps": [(jnp.asarray(w), jnp.asarray(b)) for w, b in params]}
+        xj, yj = jnp.asarray(x), jnp.asarray(labels)
+
+        def run():
+            state["ps"], loss = step(state["ps"], xj, yj)
+            return float(loss)
+        peers.append(("jax jit", run))
+    if _have("torch"):
+        import torch
+        tensors = [(torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True))
+                   for w, b in params]
+        xt, yt = torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64))
+
+        def torch_loss(xb):
+            h = xb
+            for i, (w, b) in enumerate(tensors):
+                h = h @ w + b
+                h = torch.relu(h) if i < 2 else h
+            return torch.nn.functional.cross_entropy(h, yt)
+
+        def eager():
+            loss = torch_loss(xt)
+            loss.backward()
+            with torch.no_grad():
+                for w, b in tensors:
+                    w -= lr * w.grad
+                    b -= lr * b.grad
+                    w.grad = None
+                    b.grad = None
+            return float(loss)
+        peers.append(("torch eager", eager))
+    if _have("tensorflow"):
+        tf1 = _tf1()
+        graph = tf1.Graph()
+        with graph.as_default():
+            xs = tf1.placeholder(tf1.float32, x.shape)
+            ys = tf1.placeholder(tf1.int32, labels.shape)
+            h = xs
+            for i, (w, b) in enumerate(params):
+                h = tf1.matmul(h, tf1.Variable(w)) + tf1.Variable(b)
+                h = tf1.nn.relu(h) if i < 2 else h
+            loss = tf1.reduce_mean(tf1.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=ys, logits=h))
+            train = tf1.train.GradientDescentOptimizer(lr).minimize(loss)
+            init = tf1.global_variables_initializer()
+        sess = tf1.Session(graph=graph)
+        sess.run(init)
+        peers.append(("tensorflow tf.compat.v1",
+                      lambda: float(sess.run([loss, train], {xs: x, ys: labels})[0])))
+    return peers
+
+
+# -- W5: loss and all gradients of the 200-layer tanh chain -------------------------------------
+def w5_peers(weights, biases, x):
+    """``run()`` returns ``[loss] + weight gradients + bias gradients``."""
+    peers = []
+    if _have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        def chain(ws, bs):
+            h = jnp.asarray(x)
+            for w, b in zip(ws, bs):
+                h = jnp.tanh(w @ h + b)
+            return jnp.sum(h)
+        both = jax.jit(jax.value_and_grad(chain, argnums=(0, 1)))
+        jax_ws, jax_bs = [jnp.asarray(w) for w in weights], [jnp.asarray(b) for b in biases]
+
+        def run():
+            loss, (gw, gb) = both(jax_ws, jax_bs)
+            return [np.asarray(loss)] + [np.asarray(g) for g in gw] + [np.asarray(g) for g in gb]
+        peers.append(("jax jit", run))
+    if _have("torch"):
+        import torch
+        torch_ws = [torch.tensor(w, requires_grad=True) for w in weights]
+        torch_bs = [torch.tensor(b, requires_grad=True) for b in biases]
+        xt = torch.from_numpy(x)
+
+        def eager():
+            h = xt
+            for w, b in zip(torch_ws, torch_bs):
+                h = torch.tanh(w @ h + b)
+            loss = h.sum()
+            grads = torch.autograd.grad(loss, torch_ws + torch_bs)
+            return [loss.detach().numpy()] + [g.numpy() for g in grads]
+        peers.append(("torch eager", eager))
+    if _have("tensorflow"):
+        tf1 = _tf1()
+        graph = tf1.Graph()
+        with graph.as_default():
+            tf_x = tf1.placeholder(tf1.float32, x.shape)
+            tf_ws = [tf1.constant(w) for w in weights]
+            tf_bs = [tf1.constant(b) for b in biases]
+            h = tf_x
+            for w, b in zip(tf_ws, tf_bs):
+                h = tf1.tanh(tf1.matmul(w, h) + b)
+            tf_loss = tf1.reduce_sum(h)
+            tf_grads = tf1.gradients(tf_loss, tf_ws + tf_bs)
+        tf_session = tf1.Session(graph=graph)
+        peers.append(("tensorflow tf.compat.v1",
+                      lambda: tf_session.run([tf_loss] + tf_grads, {tf_x: x})))
+    return peers
