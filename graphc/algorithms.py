@@ -3,7 +3,7 @@ networkx view for everything networkx already does well. All iterative: depth is
 """
 from __future__ import annotations
 
-__all__ = ["required_ops", "to_networkx", "topological_order"]
+__all__ = ["required_ops", "control_sources", "to_networkx", "topological_order"]
 
 
 def required_ops(fetches, targets=(), fed: frozenset = frozenset(), control: bool = True) -> set:
@@ -25,6 +25,11 @@ def required_ops(fetches, targets=(), fed: frozenset = frozenset(), control: boo
         if control:
             stack.extend(op._control_inputs)
     return needed
+
+
+def control_sources(graph) -> set:
+    """The ops that some op of ``graph`` must run after (control dependencies' sources)."""
+    return {dep for op in graph.get_operations() for dep in op.control_inputs}
 
 
 def to_networkx(graph):

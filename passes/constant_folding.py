@@ -36,6 +36,20 @@ def _evaluate(op, inputs):
     return [np.asarray(v).astype(t.dtype.np, copy=False) for v, t in zip(values, op.outputs)]
 
 
+def _foldable(op) -> bool:
+    opdef = registry.get(op.type)
+    return op.type != "const" and opdef.foldable and not opdef.stateful and not opdef.random
+
+
+def _static_value(op):
+    """The value of an op that follows from static shapes alone, else None."""
+    return constant_value(op.outputs[0]) if op.type in STATIC_OPS else None
+
+
+def _all_constant(inputs) -> bool:
+    return bool(inputs) and all(t.op.type == "const" for t in inputs)
+
+
 def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         fold_limit: int = DEFAULT_FOLD_LIMIT, **options) -> PassResult:
     """Fold constant subgraphs of ``graph``.
@@ -47,26 +61,18 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
     from graphc.ops.creation import constant
 
     def candidate(op):
-        opdef = registry.get(op.type)
-        if op.type == "const" or not opdef.foldable or opdef.stateful or opdef.random:
-            return False
-        if op.type in STATIC_OPS and constant_value(op.outputs[0]) is not None:
-            return True
-        return bool(op.inputs) and all(t.op.type == "const" for t in op.inputs)
+        return _foldable(op) and (_static_value(op) is not None or _all_constant(op.inputs))
 
     def visit(rw, op):
-        opdef = registry.get(op.type)
-        if op.type == "const" or not opdef.foldable or opdef.stateful or opdef.random:
+        if not _foldable(op) or not rw.may_rewrite(op, EXACT):
             return False
-        if not rw.may_rewrite(op, EXACT):
-            return False
-        known = constant_value(op.outputs[0]) if op.type in STATIC_OPS else None
+        known = _static_value(op)
         if known is not None:
             values = [known]
             rule = "fold_static_shape"
         else:
-            inputs = rw.inputs_of(op)
-            if not inputs or any(t.op.type != "const" for t in inputs):
+            inputs = rw.inputs_of(op)  # earlier folds in this pass count as constants
+            if not _all_constant(inputs):
                 return False
             values = _evaluate(op, inputs)
             rule = "fold_constants"

@@ -39,6 +39,17 @@ def attrs_key(attrs: dict) -> tuple:
     return _canonical(attrs)
 
 
+def _merge_key(op, inputs):
+    """What makes two ops the same computation, or None for ops that never merge."""
+    opdef = registry.get(op.type)
+    if opdef.stateful or opdef.random or op.control_inputs:
+        return None
+    ids = [id(t) for t in inputs]
+    if opdef.commutative:
+        ids.sort()
+    return (op.type, tuple(ids), attrs_key(op.attrs))
+
+
 def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         **options) -> PassResult:
     """Merge duplicate pure ops of ``graph``.
@@ -51,24 +62,18 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
     probe_seen: set = set()
 
     def duplicate(op):
-        opdef = registry.get(op.type)
-        if opdef.stateful or opdef.random or op.control_inputs:
+        key = _merge_key(op, op.inputs)
+        if key is None:
             return False
-        inputs = sorted(map(id, op.inputs)) if opdef.commutative else list(map(id, op.inputs))
-        key = (op.type, tuple(inputs), attrs_key(op.attrs))
         if key in probe_seen:
             return True
         probe_seen.add(key)
         return False
 
     def visit(rw, op):
-        opdef = registry.get(op.type)
-        if opdef.stateful or opdef.random or op.control_inputs:
+        key = _merge_key(op, rw.inputs_of(op))
+        if key is None:
             return False
-        inputs = [id(t) for t in rw.inputs_of(op)]
-        if opdef.commutative:
-            inputs.sort()
-        key = (op.type, tuple(inputs), attrs_key(op.attrs))
         existing = seen.get(key)
         if existing is not None and rw.may_rewrite(op, EXACT):
             outputs = list(existing.outputs)

@@ -10,6 +10,7 @@ the expanded program's).
 from __future__ import annotations
 
 from graphc import registry
+from graphc.algorithms import control_sources
 from graphc.graph import Graph
 from graphc.passes.result import EXACT, Interface, PassResult
 from graphc.passes.rewriter import Rewriter, unchanged
@@ -25,7 +26,7 @@ def _fusible(op, blocked: set) -> bool:
 
 def find_groups(graph: Graph, interface: Interface) -> list:
     """Maximal convex groups (lists of ops in topological order, root last), size >= 2."""
-    blocked = {c for op in graph.get_operations() for c in op.control_inputs}
+    blocked = control_sources(graph)
     fetched = set(interface.fetches)
     assigned: set = set()
     groups = []
@@ -48,8 +49,7 @@ def find_groups(graph: Graph, interface: Interface) -> list:
                 queue.extend(producer.inputs)
         if len(members) >= 2:
             assigned |= members
-            groups.append(sorted(members, key=lambda o: o._id) if graph._creation_order_is_topological
-                          else [op for op in order if op in members])
+            groups.append(graph.topological_order(members))
     return groups
 
 

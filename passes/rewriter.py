@@ -10,9 +10,11 @@ the first rule application that changes results.
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Callable, Optional
 
+from graphc.algorithms import control_sources
 from graphc.graph import Graph, Operation
 from graphc.passes.result import EXACT, Interface, PassResult, Rewrite, histogram
 
@@ -67,13 +69,11 @@ class Rewriter:
             return False
         if self.allowed_safety is not None and safety not in self.allowed_safety:
             return False
-        return not op.control_inputs and op not in self._control_sources()
+        return not op.control_inputs and op not in self._control_sources
 
+    @functools.cached_property
     def _control_sources(self) -> set:
-        if not hasattr(self, "_control_cache"):
-            self._control_cache = {c for op in self.source.get_operations()
-                                   for c in op.control_inputs}
-        return self._control_cache
+        return control_sources(self.source)
 
     def replace(self, op: Operation, build: Callable[[], object], rule: str,
                 safety: str = EXACT, matched=()) -> bool:

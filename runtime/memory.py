@@ -69,8 +69,7 @@ def estimate_peak_bytes(steps) -> int:
         for slot, tensor in zip(step.outputs, step.op.outputs):
             if slot is None:
                 continue
-            size[slot] = 0 if (getattr(step, "in_place", None) is not None or step.constant) \
-                else _bytes(tensor)
+            size[slot] = 0 if step.in_place is not None or step.constant else _bytes(tensor)
             live += size[slot]
         peak = max(peak, live)
         for slot in step.frees:

@@ -116,12 +116,10 @@ class Session:
     def _compile(self, fetches: list, targets: list, feeds: list) -> Plan:
         from graphc.passes import Interface, optimize_interface
         from graphc.graph import required_ops
+        if self._optimizer is None:
+            return Plan(self._graph, fetches, targets, feeds)
         Plan.check_feeds(required_ops(fetches, targets, frozenset(feeds)), frozenset(feeds),
                          fetches, targets)  # named in the user's terms, before any rewrite
-        if self._optimizer is None:
-            plan = Plan(self._graph, fetches, targets, feeds)
-            plan.records = []
-            return plan
         graph, interface, records = optimize_interface(
             self._graph, Interface(tuple(fetches), tuple(targets), tuple(feeds)),
             self._optimizer)
