@@ -70,6 +70,9 @@ class OpDef:
             when a plan is built (default: ``kernel`` with the attrs bound).
         fresh_output: the kernel always returns newly allocated arrays (never an input or a
             view of one), so memory planning may recycle them; ufunc kernels are known to.
+        loop: the op on single elements, for compiled loop engines: a format string over
+            argument names (``"{0} + {1}"``; NumPy functions as ``np.``) or a callable from
+            the list of names to one; empty when the op has none (its groups run on NumPy).
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
@@ -96,6 +99,7 @@ class OpDef:
     bind: Optional[Callable] = None
     fresh_output: bool = False
     unknown_rank_ok: bool = False
+    loop: Any = ""
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None
     error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None

@@ -67,6 +67,7 @@ class Session:
         self._state = SessionState()
         self._plans: dict = {}
         self._plans_lock = threading.Lock()
+        self._fast: dict = {}  # (fetches, feed keys) -> _FastRun, for repeated simple runs
         self._closed = False
         self._default_contexts: list = []
 
@@ -86,23 +87,36 @@ class Session:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        structure = FetchStructure(self._graph, fetches)
-        feeds = prepare_feeds(self._graph, feed_dict)
-        plan = self._plan(structure, tuple(feeds))
+        key = _fast_key(fetches, feed_dict)
+        fast = self._fast.get(key) if key is not None else None
+        feed_values = fast.feed_values(feed_dict) if fast is not None else None
+        if feed_values is None:  # first run of this signature, or a feed needing conversion
+            structure = FetchStructure(self._graph, fetches)
+            feeds = prepare_feeds(self._graph, feed_dict)
+            plan = self._plan(structure, tuple(feeds))
+            feed_values = list(feeds.values())
+            if key is not None and len(feeds) == len(feed_dict or ()):
+                fast = self._fast[key] = _FastRun(plan, structure, feeds)
+        else:
+            plan, structure = fast.plan, fast.structure
+        results = self._execute(plan, feed_values)
+        if fast is not None and fast.single:
+            return results[0]
+        return structure.rebuild(dict(zip(structure.tensors, results)))
+
+    def _execute(self, plan: Plan, feed_values: list) -> list:
         ctx = RunContext(self._state)
         try:
             with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1 semantics)
-                results = plan.run(list(feeds.values()), ctx)
+                results = plan.run(feed_values, ctx)
         except OpError as err:
             err.op = self._user_op(err.op)
             raise
         ctx.commit()
-        values = {}
-        for tensor, value in zip(structure.tensors, results):
+        for index, value in enumerate(results):
             if isinstance(value, VariableHandle):
-                value = ctx.read_variable(value.op)
-            values[tensor] = value
-        return structure.rebuild(values)
+                results[index] = ctx.read_variable(value.op)
+        return results
 
     def _plan(self, structure: FetchStructure, feed_tensors: tuple) -> Plan:
         key = (tuple(structure.elements), feed_tensors)
@@ -158,6 +172,7 @@ class Session:
         """Release the session's state; later runs raise RuntimeError."""
         self._closed = True
         self._plans.clear()
+        self._fast.clear()
         self._state.variables.clear()
 
     @contextlib.contextmanager
@@ -181,6 +196,65 @@ class Session:
 
     def __del__(self):
         self._closed = True
+
+
+def _fast_key(fetches, feed_dict):
+    """A hashable key for a run whose fetches are one element or a flat list/tuple of
+    elements, or None (nested or dict fetches take the general path every time)."""
+    try:
+        kind = type(fetches)
+        flat = tuple(fetches) if kind is list or kind is tuple else fetches
+        key = (kind, flat, tuple(feed_dict) if feed_dict else ())
+        hash(key)
+    except TypeError:
+        return None
+    if kind is list or kind is tuple:
+        if any(isinstance(f, (list, tuple, dict)) for f in flat):
+            return None
+    elif isinstance(fetches, dict):
+        return None
+    return key
+
+
+class _FastRun:
+    """What a repeated run with the same fetches and feed keys can skip: resolving fetches
+    and feed keys, and converting feeds that already are arrays of the right dtype and shape."""
+
+    __slots__ = ("plan", "structure", "single", "specs")
+
+    def __init__(self, plan: Plan, structure: FetchStructure, feeds: dict):
+        self.plan, self.structure = plan, structure
+        marker = object()
+        self.single = len(structure.elements) == 1 and bool(structure.tensors) and \
+            structure.rebuild({structure.tensors[0]: marker}) is marker
+        self.specs = []
+        for tensor in feeds:
+            dims = tensor.shape.dims
+            known = None if dims is None else tuple(
+                (axis, d) for axis, d in enumerate(dims) if d is not None)
+            exact = tuple(dims) if dims is not None and len(known) == len(dims) else None
+            self.specs.append((tensor.dtype.np, exact, None if dims is None else len(dims),
+                               known))
+
+    def feed_values(self, feed_dict) -> Optional[list]:
+        """Read-only views of the fed arrays, or None when one needs the full checks."""
+        if not feed_dict:
+            return [] if not self.specs else None
+        values = []
+        for value, (dtype, exact, rank, known) in zip(feed_dict.values(), self.specs):
+            if type(value) is not np.ndarray or value.dtype != dtype:
+                return None
+            shape = value.shape
+            if exact is not None:
+                if shape != exact:
+                    return None
+            elif rank is not None and (len(shape) != rank or any(
+                    shape[axis] != d for axis, d in known)):
+                return None
+            view = value.view()
+            view.flags.writeable = False
+            values.append(view)
+        return values
 
 
 class InteractiveSession(Session):

@@ -25,7 +25,7 @@ ensure_venv() {
         python3 -m venv .venv
     fi
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast]"
 }
 
 command="${1:-test}"

@@ -61,6 +61,7 @@ def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None
     opdef = registry.register(OpDef(
         name=name, dtypes=same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
         kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True,
+        loop=LOOP_EXPRESSIONS.get(name, ""),
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
         error_samples=_unary_errors(kind), doc=doc))
 
@@ -111,6 +112,29 @@ def _mask(condition, dy):
     """dy where condition holds, else 0 (the convention at kinks: the flat side wins)."""
     return where(condition, dy, zeros_like(dy))
 
+
+# Each op on one element, for compiled loops (numba). NaN handling follows NumPy: maximum,
+# minimum and relu propagate NaN, which Python's max/min would not.
+LOOP_EXPRESSIONS = {
+    "negative": "-{0}", "abs": "abs({0})", "exp": "np.exp({0})", "log": "np.log({0})",
+    "log1p": "np.log1p({0})", "expm1": "np.expm1({0})", "sqrt": "np.sqrt({0})",
+    "rsqrt": "1 / np.sqrt({0})", "square": "{0} * {0}", "reciprocal": "1 / {0}",
+    "sin": "np.sin({0})", "cos": "np.cos({0})", "tan": "np.tan({0})", "tanh": "np.tanh({0})",
+    "sigmoid": "1 / (1 + np.exp(-{0}))", "relu": "(0 if {0} < 0 else {0})",
+    "relu6": "(0 if {0} < 0 else (6 if {0} > 6 else {0}))",
+    "elu": "({0} if {0} > 0 else np.expm1({0}))",
+    "softplus": "(np.log1p(np.exp(-abs({0}))) + (0 if {0} < 0 else {0}))",
+    "erf": "math.erf({0})", "sign": "np.sign({0})", "floor": "np.floor({0})",
+    "ceil": "np.ceil({0})", "logical_not": "not {0}", "is_nan": "np.isnan({0})",
+    "is_finite": "np.isfinite({0})", "is_inf": "np.isinf({0})",
+    "add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}", "divide": "{0} / {1}",
+    "pow": "{0} ** {1}", "squared_difference": "({0} - {1}) * ({0} - {1})",
+    "maximum": "({0} if {0} >= {1} or {0} != {0} else {1})",
+    "minimum": "({0} if {0} <= {1} or {0} != {0} else {1})",
+    "equal": "{0} == {1}", "not_equal": "{0} != {1}", "less": "{0} < {1}",
+    "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
+    "logical_and": "{0} and {1}", "logical_or": "{0} or {1}", "logical_xor": "{0} != {1}",
+}
 
 UNARY_TABLE = [
     # name, kernel, scalar reference, dtype kind, sample domain, output dtype, gradient
@@ -222,7 +246,8 @@ def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, gr
     opdef = registry.register(OpDef(
         name=name, dtypes=dtypes or same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
         kernel=kernel, grad=grad, elementwise=True, commutative=commutative, associative=associative,
-        unknown_rank_ok=True, reference=scalar_reference(scalar),
+        unknown_rank_ok=True, loop=LOOP_EXPRESSIONS.get(name, ""),
+        reference=scalar_reference(scalar),
         samples=_binary_samples(kind, positive, nonzero_rhs), error_samples=_binary_errors(kind),
         doc=doc))
 
@@ -317,7 +342,8 @@ def _add_n_kernel(*xs):
 ADD_N = registry.register(OpDef(
     name="add_n", dtypes=_add_n_dtypes, shapes=_add_n_shapes, kernel=_add_n_kernel,
     grad=lambda op, dy: [dy] * len(op.inputs), elementwise=True, commutative=True,
-    associative=True, reference=lambda values: sum(np.asarray(v, np.float64) for v in values),
+    associative=True, loop=" + ".join,
+    reference=lambda values: sum(np.asarray(v, np.float64) for v in values),
     samples=lambda: [Sample(([rand(3, 4), rand(3, 4), rand(3, 4)],)), Sample(([rand(2)],)),
                      Sample(([randint(2, 2), randint(2, 2)],))],
     error_samples=lambda: [ErrorSample(([rand(3), rand(4)],), match="one shape")],

@@ -1,18 +1,10 @@
 """``fused_elementwise``: one node standing for a group of elementwise ops (made by fusion).
 
 Its ``program`` attribute lists the group's ops in order, each as ``(op type, argument refs,
-attrs)`` where a ref is ``("in", k)`` (the fused node's k-th input) or ``("step", j)``. The
-kernel runs the program with the registry's own kernels, so results equal the unfused
-graph's. Large outputs are computed in chunks of ``CHUNK_ELEMENTS`` along the first axis,
-spread over a thread pool (NumPy releases the GIL): intermediates never exist at full size,
-only chunk by chunk, and stay in cache.
+attrs)`` where a ref is ``("in", k)`` (the fused node's k-th input) or ``("step", j)``. How it
+runs (NumPy over cache-sized chunks, or one compiled loop) is ``graphc.runtime.fused_kernel``.
 """
 from __future__ import annotations
-
-import concurrent.futures
-import functools
-import math
-import os
 
 import numpy as np
 
@@ -21,18 +13,24 @@ from graphc.ops.common import apply_op, rand
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
-__all__ = ["fused_elementwise", "program_from_ops"]
+__all__ = ["fused_elementwise", "program_from_ops", "Spec", "replay_specs"]
 
 
-class _Spec:
+class Spec:
+    """The static shape and dtype of one value of a program."""
+
     __slots__ = ("shape", "dtype")
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = shape, dtype
 
 
-def _replay(inputs, program):
-    """Static specs of every step, from the input specs, with the registry's rules."""
+def replay_specs(inputs, program) -> list:
+    """Specs of every step from the input specs, with the registry's own rules.
+
+    Example:
+        >>> replay_specs([Spec(TensorShape([3]), gc.float32)], (("tanh", (("in", 0),), ()),))
+    """
     values = []
     for op_type, args, attrs in program:
         opdef, attrs = registry.get(op_type), dict(attrs)
@@ -42,79 +40,14 @@ def _replay(inputs, program):
             shape = TensorShape(None)
         else:
             shape = opdef.shapes(ins, attrs)[0]
-        values.append(_Spec(shape, dtype))
+        values.append(Spec(shape, dtype))
     return values
 
 
-@functools.lru_cache(maxsize=4096)
-def compile_program(program):
-    """The program as one straight-line Python function over the registry's kernels (each
-    bound to its attributes), so evaluating it costs no interpretation per step."""
-    namespace, lines = {}, []
-    dies_at = _last_uses(program)
-    for index, (op_type, args, attrs) in enumerate(program):
-        kernel = registry.get(op_type).kernel
-        namespace[f"k{index}"] = functools.partial(kernel, **dict(attrs)) if attrs else kernel
-        names = ", ".join(f"a[{i}]" if kind == "in" else f"v{i}" for kind, i in args)
-        lines.append(f"    v{index} = k{index}({names})")
-        dead = dies_at.get(index)
-        if dead:
-            lines.append("    del " + ", ".join(f"v{j}" for j in dead))
-    source = "def fused(*a):\n" + "\n".join(lines) + f"\n    return v{len(program) - 1}\n"
-    exec(compile(source, "<graphc fused>", "exec"), namespace)  # noqa: S102 - generated here
-    return namespace["fused"]
-
-
-CHUNK_ELEMENTS = 1 << 16
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                              thread_name_prefix="graphc-fused")
-
-
-def chunked(fused):
-    """``fused`` evaluated chunk by chunk (in parallel) when its output is large."""
-    def run(*arrays):
-        if max(np.size(a) for a in arrays) < 4 * CHUNK_ELEMENTS:
-            return fused(*arrays)  # small inputs: no chunking (and no shape arithmetic)
-        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-        total = math.prod(shape)
-        rows = shape[0]
-        step = max(1, CHUNK_ELEMENTS // max(1, total // rows))
-        bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
-
-        def piece(bound):
-            start, stop = bound
-            return fused(*(a[start:stop] if np.ndim(a) == len(shape) and np.shape(a)[0] == rows
-                           else a for a in arrays))
-
-        first = np.asarray(piece(bounds[0]))
-        out = np.empty(shape, dtype=first.dtype)
-        out[bounds[0][0]:bounds[0][1]] = first
-
-        def fill(bound):
-            out[bound[0]:bound[1]] = piece(bound)
-        list(_POOL.map(fill, bounds[1:]))
-        return out
-    return run
-
-
 def bind_program(attrs):
-    """The plan-time kernel of a fused node: compiled program, chunked when large."""
-    return chunked(compile_program(attrs["program"]))
-
-
-def _last_uses(program) -> dict:
-    """``{step: [values whose last reader it is]}``, so intermediates die early."""
-    last: dict = {}
-    for index, (_, args, _) in enumerate(program):
-        for kind, j in args:
-            if kind == "step":
-                last[j] = index
-    final = len(program) - 1
-    uses: dict = {}
-    for value, reader in last.items():
-        if value != final:
-            uses.setdefault(reader, []).append(value)
-    return uses
+    """The plan-time kernel of a fused node (see ``graphc.runtime.fused_kernel``)."""
+    from graphc.runtime.fused_kernel import FusedKernel
+    return FusedKernel(attrs["program"])
 
 
 def _fused_kernel(*arrays, program, ops):
@@ -141,9 +74,9 @@ def _sample_program():
 
 FUSED = registry.register(OpDef(
     name="fused_elementwise",
-    dtypes=lambda d, attrs: [_replay([_Spec(TensorShape(None), t) for t in d],
+    dtypes=lambda d, attrs: [replay_specs([Spec(TensorShape(None), t) for t in d],
                                      attrs["program"])[-1].dtype],
-    shapes=lambda ins, attrs: [_replay(ins, attrs["program"])[-1].shape],
+    shapes=lambda ins, attrs: [replay_specs(ins, attrs["program"])[-1].shape],
     kernel=_fused_kernel, grad=_fused_grad, attrs={"program": (), "ops": ()},
     bind=bind_program,
     unknown_rank_ok=True,

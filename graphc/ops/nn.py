@@ -346,7 +346,7 @@ def _bias_add_shapes(inputs, attrs):
 
 BIAS_ADD = registry.register(OpDef(
     name="bias_add", dtypes=same_dtype_rule("bias_add", "numeric"), shapes=_bias_add_shapes,
-    kernel=np.add, grad=lambda op, dy: [dy, dy], elementwise=True,
+    kernel=np.add, grad=lambda op, dy: [dy, dy], elementwise=True, loop="{0} + {1}",
     reference=lambda value, bias: np.array([[v + b for v, b in zip(row, bias.tolist())]
                                             for row in value.reshape(-1, value.shape[-1]).tolist()]
                                            ).reshape(value.shape),

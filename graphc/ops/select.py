@@ -31,7 +31,7 @@ def _where_grad(op, dy):
 
 WHERE = registry.register(OpDef(
     name="where", dtypes=_where_dtypes, shapes=broadcast_rule, kernel=np.where, grad=_where_grad,
-    elementwise=True, unknown_rank_ok=True,
+    elementwise=True, unknown_rank_ok=True, loop="({1} if {0} else {2})",
     reference=lambda c, x, y: np.array([b if a else d for a, b, d in zip(
         *(v.ravel() for v in np.broadcast_arrays(c, x, y)))]).reshape(np.broadcast(c, x, y).shape),
     samples=lambda: [Sample((randbool(3, 4), rand(3, 4), rand(3, 4))),
@@ -92,7 +92,7 @@ def _cast_grad(op, dy):
 CAST = registry.register(OpDef(
     name="cast", dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"])], grad=_cast_grad,
     shapes=lambda ins, a: [ins[0].shape], kernel=_cast_kernel, attrs={"dtype": None},
-    elementwise=True, unknown_rank_ok=True,
+    elementwise=True, unknown_rank_ok=True, loop="{0}",  # loops round to the step's dtype
     reference=lambda x, dtype: np.array([gdt.as_dtype(dtype).as_numpy_dtype(v)
                                          for v in x.ravel()]).reshape(x.shape),
     samples=lambda: [Sample((rand(3, 4, low=-5, high=5), gdt.int32)),

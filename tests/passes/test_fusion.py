@@ -65,27 +65,3 @@ def test_stateful_and_random_ops_are_not_fused():
         if op.type == "fused_elementwise":
             assert all(step[0] not in ("read_variable", "random_uniform")
                        for step in op.attrs["program"])
-
-
-def test_large_fused_nodes_run_in_chunks_with_equal_results(monkeypatch):
-    """Chunked, threaded evaluation (intermediates only chunk-sized) with broadcasting."""
-    from graphc.ops import fused
-    monkeypatch.setattr(fused, "CHUNK_ELEMENTS", 64)
-    calls = []
-    original = fused.compile_program
-
-    def counting(program):
-        inner = original(program)
-
-        def run(*arrays):
-            calls.append(np.broadcast_shapes(*(np.shape(a) for a in arrays)))
-            return inner(*arrays)
-        return run
-    monkeypatch.setattr(fused, "compile_program", counting)
-    graph, interface = build(lambda x, row, col: gc.tanh(x * row + col) * 2.0 - x,
-                             {"x": ((50, 30), F), "row": ((30,), F), "col": ((50, 1), F)})
-    result = fusion.run(graph, interface)
-    values = random_feeds(interface)
-    np.testing.assert_allclose(evaluate(result.graph, result.interface, values)[0],
-                               evaluate(graph, interface, values)[0], rtol=1e-12)
-    assert len(calls) > 10 and max(np.prod(shape) for shape in calls) <= 64

@@ -1,0 +1,168 @@
+"""The NumPy engine for fused elementwise groups (always available).
+
+A program (see ``graphc.ops.fused``) becomes one straight-line Python function over the
+registry's kernels. Small outputs run it directly. Large outputs run it in chunks of
+``CHUNK_ELEMENTS`` along the first axis, spread over a thread pool (NumPy releases the GIL):
+intermediates exist only chunk by chunk, in scratch buffers each thread keeps, so they stay in
+cache and cost no allocation (and no page faults) after the first chunk; the group's last
+step writes straight into the output.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import math
+import os
+import threading
+
+import numpy as np
+
+from graphc import registry
+from graphc.ops.fused import Spec, replay_specs
+from graphc.shapes import TensorShape
+
+__all__ = ["compile_program", "ChunkedProgram", "CHUNK_ELEMENTS"]
+
+CHUNK_ELEMENTS = 1 << 16
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                              thread_name_prefix="graphc-fused")
+
+
+def _takes_out(op_type: str, attrs) -> bool:
+    """The step's kernel is a ufunc called without attributes, so it accepts ``out=``."""
+    return isinstance(registry.get(op_type).kernel, np.ufunc) and not attrs
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_program(program, with_out: bool = False):
+    """The program as one straight-line function over the registry's kernels (each bound to
+    its attributes). With ``with_out`` the function takes a first argument ``o`` and every
+    ufunc step ``j`` writes into ``o[j]`` (None allocates).
+
+    Example:
+        >>> compile_program((("tanh", (("in", 0),), ()),))(np.ones(3))
+    """
+    namespace, lines = {}, []
+    dies_at = last_uses(program)
+    for index, (op_type, args, attrs) in enumerate(program):
+        kernel = registry.get(op_type).kernel
+        namespace[f"k{index}"] = functools.partial(kernel, **dict(attrs)) if attrs else kernel
+        names = ", ".join(f"a[{i}]" if kind == "in" else f"v{i}" for kind, i in args)
+        out = f", out=o[{index}]" if with_out and _takes_out(op_type, attrs) else ""
+        lines.append(f"    v{index} = k{index}({names}{out})")
+        dead = dies_at.get(index)
+        if dead:
+            lines.append("    del " + ", ".join(f"v{j}" for j in dead))
+    head = "def fused(o, *a):" if with_out else "def fused(*a):"
+    source = head + "\n" + "\n".join(lines) + f"\n    return v{len(program) - 1}\n"
+    exec(compile(source, "<graphc fused>", "exec"), namespace)  # noqa: S102 - generated here
+    return namespace["fused"]
+
+
+def last_uses(program) -> dict:
+    """``{step: [values whose last reader it is]}``, so intermediates die early."""
+    last: dict = {}
+    for index, (_, args, _) in enumerate(program):
+        for kind, j in args:
+            if kind == "step":
+                last[j] = index
+    final = len(program) - 1
+    uses: dict = {}
+    for value, reader in last.items():
+        if value != final:
+            uses.setdefault(reader, []).append(value)
+    return uses
+
+
+class ChunkedProgram:
+    """A program's NumPy kernel: direct on small outputs, chunked and threaded on large ones.
+
+    Example:
+        >>> run = ChunkedProgram(program)
+        >>> y = run(x, bias)
+    """
+
+    def __init__(self, program):
+        self.program = program
+        self.direct = compile_program(program)
+        self.into = compile_program(program, with_out=True)
+        self._layouts: dict = {}  # piece (shapes, dtypes) -> (scratch layout, out dtype)
+        self._scratch = threading.local()
+
+    def __call__(self, *arrays):
+        if max(np.size(a) for a in arrays) < 4 * CHUNK_ELEMENTS:
+            return self.direct(*arrays)  # small inputs: no chunking (and no shape arithmetic)
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+        rows = shape[0]
+        step = max(1, CHUNK_ELEMENTS // max(1, math.prod(shape) // rows))
+        bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
+        sliced = [np.ndim(a) == len(shape) and np.shape(a)[0] == rows for a in arrays]
+
+        def pieces(start, stop):
+            return [a[start:stop] if cut else a for a, cut in zip(arrays, sliced)]
+
+        _, out_dtype = self._layout(pieces(*bounds[0]))
+        out = np.empty(shape, dtype=out_dtype)
+
+        def fill(bound):
+            start, stop = bound
+            args = pieces(start, stop)
+            layout, _ = self._layout(args)
+            scratch = self._buffers(args, layout)
+            target = out[start:stop]
+            last = len(self.program) - 1
+            if layout[last] is not None and layout[last][0] == target.shape:
+                scratch[last] = target
+                try:
+                    self.into(scratch, *args)
+                finally:
+                    scratch[last] = None  # the output belongs to the caller
+            else:
+                target[...] = self.into(scratch, *args)
+        list(_POOL.map(fill, bounds))
+        return out
+
+    def _layout(self, args):
+        """Per step: (shape, dtype, buffer id) of its scratch buffer, or None; and the output
+        dtype. Buffers are shared by steps whose values are never alive together."""
+        key = tuple((np.shape(a), np.result_type(a)) for a in args)
+        found = self._layouts.get(key)
+        if found is not None:
+            return found
+        from graphc import dtypes as gdt
+        specs = replay_specs([Spec(TensorShape(s), gdt.as_dtype(d)) for s, d in key],
+                             self.program)
+        dies_at, free, layout, owner, count = last_uses(self.program), {}, [], {}, 0
+        for index, (op_type, _, attrs) in enumerate(self.program):
+            spec = specs[index]
+            if _takes_out(op_type, attrs) and spec.shape.is_fully_defined():
+                kind = (tuple(spec.shape.dims), spec.dtype.np)
+                pool = free.setdefault(kind, [])
+                buffer = pool.pop() if pool else count
+                count += buffer == count
+                layout.append(kind + (buffer,))
+                owner[index] = (kind, buffer)
+            else:
+                layout.append(None)
+            if not _takes_out(op_type, attrs):
+                continue  # its result may be a view of an input: keep those buffers reserved
+            for dead in dies_at.get(index, ()):
+                if dead in owner:
+                    kind, buffer = owner.pop(dead)
+                    free[kind].append(buffer)
+        found = self._layouts[key] = (layout, specs[-1].dtype.np)
+        return found
+
+    def _buffers(self, args, layout) -> list:
+        """This thread's scratch list for ``layout`` (buffers made on first use)."""
+        cache = getattr(self._scratch, "lists", None)
+        if cache is None:
+            cache = self._scratch.lists = {}
+        key = id(layout)
+        scratch = cache.get(key)
+        if scratch is None:
+            made: dict = {}
+            scratch = [None if entry is None else made.setdefault(
+                entry[2], np.empty(entry[0], entry[1])) for entry in layout]
+            cache[key] = scratch
+        return scratch

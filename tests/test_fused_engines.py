@@ -1,0 +1,147 @@
+"""The engines behind fused nodes: NumPy over cache-sized chunks with scratch buffers, and
+compiled loops (numba) checked op by op against the NumPy kernels, from the registry."""
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc import registry
+from graphc.passes import fusion
+from graphc.runtime import fused_kernel, fused_loops, fused_numpy
+from tests.passes.tools import build, evaluate, random_feeds
+from tests.registry_cases import build as build_sample, sample_cases
+
+F = gc.float64
+
+
+def _loop_cases():
+    cases, ids = [], []
+    for (opdef, sample), name in zip(*sample_cases()):
+        if opdef.loop:
+            cases.append((opdef, sample))
+            ids.append(name)
+    return cases, ids
+
+
+LOOP_CASES, LOOP_IDS = _loop_cases()
+
+
+def _one_step(opdef, sample):
+    """The sample's op as a one-step program, and its input values."""
+    graph, outputs, feeds = build_sample(opdef, sample)
+    op = outputs[0].op
+    values = [feeds[t] for t in op.inputs]
+    program = ((op.type, tuple(("in", k) for k in range(len(values))),
+                tuple(sorted(op.attrs.items()))),)
+    return program, values
+
+
+needs_numba = pytest.mark.skipif(not fused_loops.available(), reason="numba not installed")
+
+
+@needs_numba
+@pytest.mark.parametrize("opdef,sample", LOOP_CASES, ids=LOOP_IDS)
+def test_compiled_loop_matches_the_numpy_kernel(opdef, sample):
+    """Every op with a loop expression, on its registry samples (loops cover float/bool)."""
+    program, values = _one_step(opdef, sample)
+    expected = fused_numpy.compile_program(program)(*values)
+    loop = fused_loops.compile_loop(program, values)
+    if any(np.result_type(v).kind in "iu" for v in values) or np.asarray(expected).dtype.kind \
+            in "iu":
+        assert loop is None, "integer programs must stay on NumPy"
+        return
+    if loop is None:
+        assert fused_loops._modes([np.shape(v) for v in values],
+                                  np.shape(expected)) is None, opdef.name
+        return
+    got = loop(*values)
+    assert np.shape(got) == np.shape(expected) and np.result_type(got) == np.result_type(
+        expected), opdef.name
+    np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(expected, np.float64),
+                               rtol=2e-6, atol=1e-6, err_msg=opdef.name)
+
+
+@needs_numba
+def test_loops_follow_numpy_on_nan_inf_and_signed_zero():
+    x = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, -2.5, 3.0, 7.0], np.float32)
+    program = (("relu", (("in", 0),), ()), ("maximum", (("step", 0), ("in", 1)), ()),
+               ("minimum", (("in", 0), ("step", 1)), ()), ("relu6", (("in", 0),), ()),
+               ("add", (("step", 2), ("step", 3)), ()))
+    nan = np.float32(np.nan)
+    expected = fused_numpy.compile_program(program)(x, nan)
+    got = fused_loops.compile_loop(program, [x, nan])(x, nan)
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_numba
+def test_broadcast_inputs_rows_and_single_elements():
+    program = (("multiply", (("in", 0), ("in", 1)), ()), ("add", (("step", 0), ("in", 2)), ()),
+               ("tanh", (("step", 1),), ()))
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    row, scale = np.float32([1, 2, 3]), np.float32(0.5)
+    loop = fused_loops.compile_loop(program, [x, scale, row])
+    np.testing.assert_allclose(loop(x, scale, row), np.tanh(x * scale + row), rtol=1e-6)
+    column = np.ones((5, 1), np.float32)
+    assert fused_loops.compile_loop(program, [x, scale, column]) is None  # stays on NumPy
+
+
+@needs_numba
+def test_hot_kernels_switch_to_the_loop_engine_and_agree(monkeypatch):
+    monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "auto")
+    graph, interface = build(lambda x: gc.tanh(x * 1.5 + 0.5) * gc.sin(x) - x,
+                             {"x": ((4, 3), F)})
+    result = fusion.run(graph, interface)
+    [node] = [op for op in result.graph.get_operations() if op.type == "fused_elementwise"]
+    kernel = fused_kernel.FusedKernel(node.attrs["program"])
+    x = np.linspace(-2, 2, 12).reshape(4, 3)
+    inputs = [x if t.op.type == "placeholder" else
+              np.asarray(t.op.attrs["value"]) for t in node.inputs]
+    first = kernel(*inputs)
+    for _ in range(fused_kernel.HOT_CALLS + 1):
+        last = kernel(*inputs)
+    assert list(kernel.loops.values()) and all(kernel.loops.values())
+    np.testing.assert_allclose(last, first, rtol=1e-14)
+
+
+def test_numpy_engine_alone_when_turned_off(monkeypatch):
+    monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "numpy")
+    program = (("tanh", (("in", 0),), ()), ("negative", (("step", 0),), ()))
+    kernel = fused_kernel.FusedKernel(program)
+    for _ in range(fused_kernel.HOT_CALLS + 2):
+        kernel(np.ones(3))
+    assert not kernel.loops
+    monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "fastest")
+    with pytest.raises(ValueError, match="GRAPHC_FUSED_ENGINE"):
+        fused_kernel.FusedKernel(program)
+
+
+def test_large_fused_nodes_run_in_chunks_with_scratch_buffers(monkeypatch):
+    """Chunked, threaded evaluation with broadcasting: every chunk's intermediates live in
+    the thread's scratch buffers, and the last step writes into the output itself."""
+    monkeypatch.setattr(fused_numpy, "CHUNK_ELEMENTS", 64)
+    monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "numpy")
+    graph, interface = build(lambda x, row, col: gc.tanh(x * row + col) * 2.0 - x,
+                             {"x": ((50, 30), F), "row": ((30,), F), "col": ((50, 1), F)})
+    result = fusion.run(graph, interface)
+    [node] = [op for op in result.graph.get_operations() if op.type == "fused_elementwise"]
+    chunked = fused_numpy.ChunkedProgram(node.attrs["program"])
+    calls, buffers = [], set()
+    original = chunked.into
+
+    def counting(scratch, *arrays):
+        calls.append(np.broadcast_shapes(*(np.shape(a) for a in arrays)))
+        buffers.update(id(b) for b in scratch[:-1] if b is not None)
+        assert scratch[-1] is not None  # the output slice
+        return original(scratch, *arrays)
+    chunked.into = counting
+    values = random_feeds(interface)
+    by_name = {t.op.name: v for t, v in zip(interface.feeds, values)}
+    inputs = [by_name[t.op.name] if t.op.type == "placeholder" else
+              np.asarray(t.op.attrs["value"]) for t in node.inputs]
+    expected = evaluate(graph, interface, values)[0]
+    np.testing.assert_allclose(chunked(*inputs), expected, rtol=1e-12)
+    np.testing.assert_allclose(chunked(*inputs), expected, rtol=1e-12)
+    assert len(calls) > 20 and max(np.prod(shape) for shape in calls) <= 64
+    # a few buffers per thread and chunk shape, not one per chunk and step
+    assert len(buffers) <= 4 * (fused_numpy._POOL._max_workers + 1) * 2
+    np.testing.assert_allclose(evaluate(result.graph, result.interface, values)[0], expected,
+                               rtol=1e-12)
