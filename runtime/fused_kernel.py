@@ -19,7 +19,7 @@ from graphc.runtime.fused_numpy import ChunkedProgram
 __all__ = ["FusedKernel", "settings"]
 
 HOT_CALLS = 16
-LOOP_MAX_ELEMENTS = 1 << 14
+LOOP_MAX_ELEMENTS = 1 << 11
 _MISSING = object()
 
 

@@ -1,8 +1,8 @@
 """The NumPy engine for fused elementwise groups (always available).
 
 A program (see ``graphc.ops.fused``) becomes one straight-line Python function over the
-registry's kernels. Small outputs run it directly. Large outputs run it in chunks of
-``CHUNK_ELEMENTS`` along the first axis, spread over a thread pool (NumPy releases the GIL):
+registry's kernels. Small outputs run it directly. Large outputs run it in chunks of at
+most ``CHUNK_ELEMENTS`` along the first axis, spread over a thread pool (NumPy releases the GIL):
 intermediates exist only chunk by chunk, in scratch buffers each thread keeps, so they stay in
 cache and cost no allocation (and no page faults) after the first chunk; the group's last
 step writes straight into the output.
@@ -23,7 +23,11 @@ from graphc.shapes import TensorShape
 
 __all__ = ["compile_program", "ChunkedProgram", "CHUNK_ELEMENTS"]
 
-CHUNK_ELEMENTS = 1 << 16
+# Measured on W2 (2 cores): chunks of 64K elements lose ~40% to GIL hand-offs between the
+# threads (one per ufunc call); 256K-element chunks (1 MB in float32) keep them rare while
+# the scratch buffers still fit in L2/L3. Below PARALLEL_MIN elements one thread is faster.
+CHUNK_ELEMENTS = 1 << 18
+PARALLEL_MIN = 1 << 17
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
                                               thread_name_prefix="graphc-fused")
 
@@ -90,11 +94,12 @@ class ChunkedProgram:
         self._scratch = threading.local()
 
     def __call__(self, *arrays):
-        if max(np.size(a) for a in arrays) < 4 * CHUNK_ELEMENTS:
+        if max(np.size(a) for a in arrays) < PARALLEL_MIN:
             return self.direct(*arrays)  # small inputs: no chunking (and no shape arithmetic)
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-        rows = shape[0]
-        step = max(1, CHUNK_ELEMENTS // max(1, math.prod(shape) // rows))
+        rows, total = shape[0], math.prod(shape)
+        per_thread = -(-total // _POOL._max_workers)
+        step = max(1, min(CHUNK_ELEMENTS, per_thread) // max(1, total // rows))
         bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
         sliced = [np.ndim(a) == len(shape) and np.shape(a)[0] == rows for a in arrays]
 
@@ -103,23 +108,27 @@ class ChunkedProgram:
 
         _, out_dtype = self._layout(pieces(*bounds[0]))
         out = np.empty(shape, dtype=out_dtype)
+        last = len(self.program) - 1
 
-        def fill(bound):
-            start, stop = bound
-            args = pieces(start, stop)
-            layout, _ = self._layout(args)
-            scratch = self._buffers(args, layout)
-            target = out[start:stop]
-            last = len(self.program) - 1
-            if layout[last] is not None and layout[last][0] == target.shape:
-                scratch[last] = target
-                try:
-                    self.into(scratch, *args)
-                finally:
-                    scratch[last] = None  # the output belongs to the caller
-            else:
-                target[...] = self.into(scratch, *args)
-        list(_POOL.map(fill, bounds))
+        def fill(share):
+            """One thread's contiguous share of the chunks, run one after another."""
+            for start, stop in share:
+                args = pieces(start, stop)
+                layout, _ = self._layout(args)
+                scratch = self._buffers(layout)
+                target = out[start:stop]
+                if layout[last] is not None and layout[last][0] == target.shape:
+                    scratch[last] = target
+                    try:
+                        self.into(scratch, *args)
+                    finally:
+                        scratch[last] = None  # the output belongs to the caller
+                else:
+                    target[...] = self.into(scratch, *args)
+        workers = min(len(bounds), _POOL._max_workers)
+        shares = [bounds[w * len(bounds) // workers:(w + 1) * len(bounds) // workers]
+                  for w in range(workers)]
+        list(_POOL.map(fill, shares))
         return out
 
     def _layout(self, args):
@@ -153,7 +162,7 @@ class ChunkedProgram:
         found = self._layouts[key] = (layout, specs[-1].dtype.np)
         return found
 
-    def _buffers(self, args, layout) -> list:
+    def _buffers(self, layout) -> list:
         """This thread's scratch list for ``layout`` (buffers made on first use)."""
         cache = getattr(self._scratch, "lists", None)
         if cache is None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import graphc as gc
 from graphc.passes import PASSES
+from graphc.runtime import fused_loops
 
 F = gc.float64
 SCALE = 10 if os.environ.get("GRAPHC_LONG_TESTS") == "1" else 1
@@ -145,3 +146,19 @@ def test_compiled_plans_match_the_interpreted_loop(recipe):
             reference = plan.run_interpreted(values, RunContext(sess._state))
     for got, want in zip(compiled, reference):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.skipif(not fused_loops.available(), reason="numba not installed")
+@settings(max_examples=25 * SCALE, **COMMON)
+@given(recipes())
+def test_compiled_loop_engine_matches_unoptimized(recipe):
+    """Every fused node compiled to a loop on its first call (GRAPHC_FUSED_ENGINE=loops)."""
+    previous = os.environ.get("GRAPHC_FUSED_ENGINE")
+    os.environ["GRAPHC_FUSED_ENGINE"] = "loops"
+    try:
+        _check(recipe, True)
+    finally:
+        if previous is None:
+            del os.environ["GRAPHC_FUSED_ENGINE"]
+        else:
+            os.environ["GRAPHC_FUSED_ENGINE"] = previous
