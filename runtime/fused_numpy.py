@@ -2,7 +2,7 @@
 
 A program (see ``graphc.ops.fused``) becomes one straight-line Python function over the
 registry's kernels. Small outputs run it directly. Large outputs run it in chunks of at
-most ``CHUNK_ELEMENTS`` along the first axis, spread over a thread pool (NumPy releases the GIL):
+most ``CHUNK_BYTES`` along the first axis, spread over a thread pool (NumPy releases the GIL):
 intermediates exist only chunk by chunk, in scratch buffers each thread keeps, so they stay in
 cache and cost no allocation (and no page faults) after the first chunk; the group's last
 step writes straight into the output.
@@ -21,12 +21,12 @@ from graphc import registry
 from graphc.ops.fused import Spec, replay_specs
 from graphc.shapes import TensorShape
 
-__all__ = ["compile_program", "ChunkedProgram", "CHUNK_ELEMENTS"]
+__all__ = ["compile_program", "ChunkedProgram", "CHUNK_BYTES"]
 
 # Measured on W2 (2 cores): chunks of 64K elements lose ~40% to GIL hand-offs between the
-# threads (one per ufunc call); 256K-element chunks (1 MB in float32) keep them rare while
+# threads (one per ufunc call); 1 MB chunks (256K float32 elements) keep them rare while
 # the scratch buffers still fit in L2/L3. Below PARALLEL_MIN elements one thread is faster.
-CHUNK_ELEMENTS = 1 << 18
+CHUNK_BYTES = 1 << 20
 PARALLEL_MIN = 1 << 17
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
                                               thread_name_prefix="graphc-fused")
@@ -99,7 +99,8 @@ class ChunkedProgram:
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         rows, total = shape[0], math.prod(shape)
         per_thread = -(-total // _POOL._max_workers)
-        step = max(1, min(CHUNK_ELEMENTS, per_thread) // max(1, total // rows))
+        itemsize = max(np.result_type(a).itemsize for a in arrays)
+        step = max(1, min(CHUNK_BYTES // itemsize, per_thread) // max(1, total // rows))
         bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
         sliced = [np.ndim(a) == len(shape) and np.shape(a)[0] == rows for a in arrays]
 
@@ -142,23 +143,26 @@ class ChunkedProgram:
         specs = replay_specs([Spec(TensorShape(s), gdt.as_dtype(d)) for s, d in key],
                              self.program)
         dies_at, free, layout, owner, count = last_uses(self.program), {}, [], {}, 0
+        last = len(self.program) - 1
         for index, (op_type, _, attrs) in enumerate(self.program):
             spec = specs[index]
-            if _takes_out(op_type, attrs) and spec.shape.is_fully_defined():
-                kind = (tuple(spec.shape.dims), spec.dtype.np)
-                pool = free.setdefault(kind, [])
-                buffer = pool.pop() if pool else count
-                count += buffer == count
-                layout.append(kind + (buffer,))
-                owner[index] = (kind, buffer)
-            else:
-                layout.append(None)
-            if not _takes_out(op_type, attrs):
-                continue  # its result may be a view of an input: keep those buffers reserved
+            if not _takes_out(op_type, attrs) or not spec.shape.is_fully_defined():
+                layout.append(None)  # allocates; its result may even be a view of an input,
+                continue             # so the buffers it reads stay reserved
+            # a ufunc may write over an input that dies here (elementwise, same shape)
             for dead in dies_at.get(index, ()):
                 if dead in owner:
                     kind, buffer = owner.pop(dead)
                     free[kind].append(buffer)
+            kind = (tuple(spec.shape.dims), spec.dtype.np)
+            if index == last:
+                layout.append(kind + (None,))  # written straight into the output
+                continue
+            pool = free.setdefault(kind, [])
+            buffer = pool.pop() if pool else count
+            count += buffer == count
+            layout.append(kind + (buffer,))
+            owner[index] = (kind, buffer)
         found = self._layouts[key] = (layout, specs[-1].dtype.np)
         return found
 
@@ -171,7 +175,14 @@ class ChunkedProgram:
         scratch = cache.get(key)
         if scratch is None:
             made: dict = {}
-            scratch = [None if entry is None else made.setdefault(
-                entry[2], np.empty(entry[0], entry[1])) for entry in layout]
+            scratch = []
+            for entry in layout:
+                if entry is None or entry[2] is None:
+                    scratch.append(None)  # allocating step, or the output (set per chunk)
+                    continue
+                shape, dtype, buffer = entry
+                if buffer not in made:
+                    made[buffer] = np.empty(shape, dtype)
+                scratch.append(made[buffer])
             cache[key] = scratch
         return scratch

@@ -117,7 +117,7 @@ def test_numpy_engine_alone_when_turned_off(monkeypatch):
 def test_large_fused_nodes_run_in_chunks_with_scratch_buffers(monkeypatch):
     """Chunked, threaded evaluation with broadcasting: every chunk's intermediates live in
     the thread's scratch buffers, and the last step writes into the output itself."""
-    monkeypatch.setattr(fused_numpy, "CHUNK_ELEMENTS", 64)
+    monkeypatch.setattr(fused_numpy, "CHUNK_BYTES", 64 * 8)
     monkeypatch.setattr(fused_numpy, "PARALLEL_MIN", 1)
     monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "numpy")
     graph, interface = build(lambda x, row, col: gc.tanh(x * row + col) * 2.0 - x,
