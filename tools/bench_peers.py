@@ -11,7 +11,7 @@ import importlib
 
 import numpy as np
 
-__all__ = ["w1_peers", "w2_peers", "w3_peers", "w5_peers"]
+__all__ = ["w1_peers", "w2_peers", "w3_peers", "w4_peers", "w5_peers"]
 
 
 def _have(module: str) -> bool:
@@ -29,9 +29,87 @@ def _tf1():
     return tf1
 
 
+class OnnxBuilder:
+    """A small ONNX graph built node by node (float tensors, one input named "x")."""
+
+    def __init__(self, dtype=np.float32):
+        import onnx
+        self.onnx, self.nodes, self.inits, self.count = onnx, [], [], 0
+        self.dtype = dtype
+        self.elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+    def const(self, value) -> str:
+        name = self._name()
+        self.inits.append(self.onnx.numpy_helper.from_array(np.asarray(value, self.dtype), name))
+        return name
+
+    def op(self, op_type: str, *inputs: str) -> str:
+        name = self._name()
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [name]))
+        return name
+
+    def _name(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def session(self, shape, output: str):
+        """An onnxruntime session computing ``output`` from input "x" of ``shape``."""
+        import onnxruntime
+        helper = self.onnx.helper
+        graph = helper.make_graph(self.nodes, "bench",
+                                  [helper.make_tensor_value_info("x", self.elem, list(shape))],
+                                  [helper.make_tensor_value_info(output, self.elem, None)],
+                                  initializer=self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        return onnxruntime.InferenceSession(model.SerializeToString(),
+                                            providers=["CPUExecutionProvider"])
+
+
+def _numpy_chain_reusing_buffers(x, a, b):
+    """W2 by hand with two scratch buffers and out= everywhere (no allocation but the result)."""
+    out = np.empty_like(x)
+    np.multiply(x, np.float32(0.5), out=a)
+    a += 1
+    np.tanh(a, out=a)
+    np.multiply(x, x, out=b)
+    np.negative(b, out=out)
+    np.exp(out, out=out)
+    a *= out
+    b += 1
+    np.sin(x, out=out)
+    out /= b
+    out += a
+    np.multiply(x, np.float32(0.1), out=b)
+    out -= b
+    return out
+
+
 # -- W2: y = tanh(0.5x+1) exp(-x^2) + sin(x)/(1+x^2) - 0.1x ------------------------------------
 def w2_peers(x):
     peers = []
+    scratch = (np.empty_like(x), np.empty_like(x))
+    peers.append(("numpy (out= buffers)", lambda: _numpy_chain_reusing_buffers(x, *scratch)))
+    if _have("numba"):
+        import numba
+
+        @numba.njit(parallel=True, fastmath=False)
+        def loops(v):
+            out = np.empty_like(v)
+            for i in numba.prange(v.size):
+                e = v[i]
+                out[i] = (np.tanh(np.float32(0.5) * e + np.float32(1)) * np.exp(-e * e)
+                          + np.sin(e) / (np.float32(1) + e * e) - np.float32(0.1) * e)
+            return out
+        peers.append(("numba loops (parallel)", lambda: loops(x)))
+    if _have("onnx") and _have("onnxruntime"):
+        g = OnnxBuilder()
+        square = g.op("Mul", "x", "x")
+        left = g.op("Mul", g.op("Tanh", g.op("Add", g.op("Mul", "x", g.const(0.5)),
+                                              g.const(1.0))), g.op("Exp", g.op("Neg", square)))
+        right = g.op("Div", g.op("Sin", "x"), g.op("Add", g.const(1.0), square))
+        y = g.op("Sub", g.op("Add", left, right), g.op("Mul", g.const(0.1), "x"))
+        ort = g.session(x.shape, y)
+        peers.append(("onnxruntime", lambda: ort.run(None, {"x": x})[0]))
     if _have("numexpr"):
         import numexpr
         peers.append(("numexpr", lambda: numexpr.evaluate(
@@ -108,6 +186,44 @@ def w3_peers(x):
                                                   lambda a: a + np.float32(0.1), pt.tanh,
                                                   pt.sin], pt_x))
         peers.append(("pytensor", lambda: pt_fn(x)))
+    return peers
+
+
+# -- W4: random elementwise DAGs, build + compile + first result ------------------------------
+def w4_peers(recipe, x):
+    """``(name, build_and_run)`` for the DAG ``recipe`` (see bench.random_dag): each call
+    builds the peer's graph from scratch, compiles it and returns the first result. Only the
+    peers that handle 20k nodes in reasonable time are included (JAX needs ~30 s, PyTensor
+    minutes)."""
+    peers = []
+    if _have("onnx") and _have("onnxruntime"):
+        def onnx_run():
+            g = OnnxBuilder(np.float64)
+            names = ["x"]
+            for kind, a, b in recipe:
+                op = {"tanh": "Tanh", "sin": "Sin", "mul": "Mul", "add": "Add"}[kind]
+                names.append(g.op(op, names[a]) if b is None else g.op(op, names[a], names[b]))
+            total = names[-10]
+            for name in names[-9:]:
+                total = g.op("Add", total, name)
+            return g.session(x.shape, total).run(None, {"x": x})[0]
+        peers.append(("onnxruntime", onnx_run))
+    if _have("tensorflow"):
+        def tf_run():
+            tf1 = _tf1()
+            graph = tf1.Graph()
+            with graph.as_default():
+                values = [tf1.placeholder(tf1.float64, x.shape)]
+                for kind, a, b in recipe:
+                    if kind in ("tanh", "sin"):
+                        values.append(getattr(tf1, kind)(values[a]))
+                    else:
+                        values.append(values[a] * values[b] if kind == "mul"
+                                      else values[a] + values[b])
+                out = tf1.add_n(values[-10:])
+            with tf1.Session(graph=graph) as session:
+                return session.run(out, {values[0]: x})
+        peers.append(("tensorflow tf.compat.v1", tf_run))
     return peers
 
 
