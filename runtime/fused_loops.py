@@ -68,7 +68,7 @@ def loop_source(program, in_dtypes, modes) -> str | None:
                                        for op_type, _, _ in program):
         return None
     params = ", ".join(f"a{k}" for k in range(len(in_dtypes)))
-    lines = [f"def loop(out, {params}):", f"    n = out.size",
+    lines = [f"def loop(out, {params}):", "    n = out.size",
              f"    for i in range(0, n - n % {LANES}, {LANES}):"]
     lines += _body(program, specs, modes, LANES)
     lines.append(f"    for i in range(n - n % {LANES}, n):")

@@ -89,7 +89,7 @@ class ChunkedProgram:
     def __init__(self, program):
         self.program = program
         self.direct = compile_program(program)
-        self.into = compile_program(program, with_out=True)
+        self._into = None  # compiled when an output first needs chunks
         self._layouts: dict = {}  # piece (shapes, dtypes) -> (scratch layout, out dtype)
         self._scratch = threading.local()
 
@@ -131,6 +131,17 @@ class ChunkedProgram:
                   for w in range(workers)]
         list(_POOL.map(fill, shares))
         return out
+
+    @property
+    def into(self):
+        """The program writing ufunc results into scratch buffers (``compile_program``)."""
+        if self._into is None:
+            self._into = compile_program(self.program, with_out=True)
+        return self._into
+
+    @into.setter
+    def into(self, function):
+        self._into = function
 
     def _layout(self, args):
         """Per step: (shape, dtype, buffer id) of its scratch buffer, or None; and the output

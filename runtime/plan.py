@@ -7,7 +7,6 @@ freed as early as possible.
 from __future__ import annotations
 
 import functools
-from typing import Iterable
 
 import networkx as nx
 

@@ -128,6 +128,11 @@ class Session:
         return plan
 
     def _compile(self, fetches: list, targets: list, feeds: list) -> Plan:
+        from graphc.passes import collection_paused
+        with collection_paused():
+            return self._compile_plan(fetches, targets, feeds)
+
+    def _compile_plan(self, fetches: list, targets: list, feeds: list) -> Plan:
         from graphc.passes import Interface, optimize_interface
         from graphc.graph import required_ops
         if self._optimizer is None:

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc import registry
 from graphc.passes import fusion
 from graphc.runtime import fused_kernel, fused_loops, fused_numpy
 from tests.passes.tools import build, evaluate, random_feeds

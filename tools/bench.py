@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
 import json
 import math
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -37,6 +35,9 @@ import numpy as np
 
 import graphc as gc
 from graphc.tools import bench_peers as peers
+from graphc.tools.bench_compile import w4, w4_child
+from graphc.tools.bench_table import markdown, row
+from graphc.tools.bench_memory import w6
 
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
 
@@ -59,10 +60,6 @@ def measure(fn, windows: int = 7, window_seconds=None) -> float:
             fn()
         results.append((time.perf_counter() - start) / calls)
     return statistics.median(results)
-
-
-def _row(workload, impl, metric, value, **extra):
-    return dict(workload=workload, impl=impl, metric=metric, value=value, **extra)
 
 
 # -- W1 -------------------------------------------------------------------------------------
@@ -128,7 +125,7 @@ def w1(quick: bool):
         np.testing.assert_allclose(run(), expected, rtol=1e-4, err_msg=name)
         seconds[name] = measure(run)
     sess.close()
-    return [_row("W1", impl, "steps/s", 1 / s, malloc=malloc) for impl, s in seconds.items()]
+    return [row("W1", impl, "steps/s", 1 / s, malloc=malloc) for impl, s in seconds.items()]
 
 
 # -- W2 -------------------------------------------------------------------------------------
@@ -154,8 +151,8 @@ def w2(quick: bool):
     for impl, fn in implementations.items():
         np.testing.assert_allclose(fn(), expected, rtol=1e-4, atol=1e-5)
         ms = measure(fn) * 1000
-        rows.append(_row("W2", impl, "ms", ms, x_bandwidth_floor=ms / floor))
-    rows.append(_row("W2", "np.copyto (bandwidth floor)", "ms", floor))
+        rows.append(row("W2", impl, "ms", ms, x_bandwidth_floor=ms / floor))
+    rows.append(row("W2", "np.copyto (bandwidth floor)", "ms", floor))
     sess.close()
     return rows
 
@@ -180,76 +177,12 @@ def w3(quick: bool):
         return v
     sess = gc.Session(graph=g)
     np.testing.assert_allclose(sess.run(h, {xs: x}), plain(), rtol=1e-5)
-    rows = [_row("W3", "graphc", "us/run", measure(lambda: sess.run(h, {xs: x})) * 1e6),
-            _row("W3", "python calling numpy", "us/run", measure(plain) * 1e6)]
+    rows = [row("W3", "graphc", "us/run", measure(lambda: sess.run(h, {xs: x})) * 1e6),
+            row("W3", "python calling numpy", "us/run", measure(plain) * 1e6)]
     for name, run in peers.w3_peers(x):
         np.testing.assert_allclose(run(), plain(), rtol=1e-5, err_msg=name)
-        rows.append(_row("W3", name, "us/run", measure(run) * 1e6))
+        rows.append(row("W3", name, "us/run", measure(run) * 1e6))
     sess.close()
-    return rows
-
-
-# -- W4 -------------------------------------------------------------------------------------
-def dag_recipe(n: int, seed: int = 0) -> list:
-    """A random elementwise DAG of ``n`` ops as data: ``(kind, a, b)`` rows reading earlier
-    values by index (0 is the input; ``b`` is None for unary ops)."""
-    rng = random.Random(seed)
-    recipe = []
-    for i in range(n):
-        available = i + 1
-        a = rng.randrange(max(0, available - 50), available)
-        kind = rng.random()
-        if kind < 0.4:
-            recipe.append(("tanh" if i % 2 else "sin", a, None))
-        else:
-            b = rng.randrange(max(0, available - 50), available)
-            recipe.append(("mul" if kind < 0.7 else "add", a, b))
-    return recipe
-
-
-def random_dag(n: int, seed: int = 0, recipe=None):
-    """The DAG of ``dag_recipe(n, seed)`` over one (8,) float64 input: (graph, x, out)."""
-    recipe = dag_recipe(n, seed) if recipe is None else recipe
-    g = gc.Graph()
-    with g.as_default():
-        x = gc.placeholder(gc.float64, (8,), name="x")
-        values = [x]
-        for kind, a, b in recipe:
-            if b is None:
-                values.append(getattr(gc, kind)(values[a]))
-            else:
-                values.append(values[a] * values[b] if kind == "mul" else values[a] + values[b])
-        out = gc.add_n(values[-10:])
-    return g, x, out
-
-
-def w4(quick: bool):
-    sizes = [200, 1000] if quick else [1000, 5000, 20000]
-    # small inputs keep the long product chains well conditioned, so that implementations
-    # rounding differently still agree to 1e-6
-    x = np.linspace(-0.5, 0.5, 8)
-    rows, times = [], {}
-    for n in sizes:
-        recipe = dag_recipe(n)
-
-        def graphc_run():
-            g, xs, out = random_dag(n, recipe=recipe)
-            with gc.Session(graph=g) as sess:
-                return sess.run(out, {xs: x})
-        implementations = [("graphc", graphc_run)] + peers.w4_peers(recipe, x)
-        expected = None
-        for impl, build_and_run in implementations:
-            start = time.perf_counter()
-            value = build_and_run()
-            seconds = time.perf_counter() - start
-            if expected is None:
-                expected = value
-            np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-12, err_msg=impl)
-            times.setdefault(impl, []).append(seconds)
-            rows.append(_row("W4", impl, "s (build+optimize+first run)", seconds, nodes=n))
-    for impl, seconds in times.items():
-        exponent = math.log(seconds[-1] / seconds[0]) / math.log(sizes[-1] / sizes[0])
-        rows.append(_row("W4", impl, "growth exponent", exponent))
     return rows
 
 
@@ -290,154 +223,20 @@ def w5(quick: bool):
     expected = by_hand()
     for got, want in zip(values, expected):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
-    rows = [_row("W5", "graphc", "gradient build s", gradient_build),
-            _row("W5", "graphc", "compile + first run s", compile_seconds),
-            _row("W5", "graphc", "ms per loss+grads run",
+    rows = [row("W5", "graphc", "gradient build s", gradient_build),
+            row("W5", "graphc", "compile + first run s", compile_seconds),
+            row("W5", "graphc", "ms per loss+grads run",
                  measure(lambda: sess.run([loss] + grads, {xs: x})) * 1000),
-            _row("W5", "numpy (hand-written)", "ms per loss+grads run", measure(by_hand) * 1000)]
+            row("W5", "numpy (hand-written)", "ms per loss+grads run", measure(by_hand) * 1000)]
     for name, run in peers.w5_peers(weights, biases, x):
         for got, want in zip(run(), expected):
             np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5, err_msg=name)
-        rows.append(_row("W5", name, "ms per loss+grads run", measure(run) * 1000))
+        rows.append(row("W5", name, "ms per loss+grads run", measure(run) * 1000))
     sess.close()
     return rows
 
 
-# -- W6 -------------------------------------------------------------------------------------
-W6_PROGRAM = """
-import sys, numpy as np
-
-
-def peak_mb():
-    # VmHWM: this process's peak resident set; reset below so the parent's peak (which
-    # Linux carries into a forked child's ru_maxrss) does not count
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")
-
-
-n = int(sys.argv[1]); impl = sys.argv[2]
-x = np.empty(n)
-np.random.default_rng(3).standard_normal(out=x)
-# imports and graph building are not counted, only the run
-SETUP
-reset_peak()
-base = peak_mb()
-result = run()
-assert result.shape == x.shape
-print(peak_mb() - base)
-"""
-
-# Each W6 implementation as (setup, run) source for the child process; 50 ops alternate
-# h * 1.001 and tanh(h).
-W6_IMPLEMENTATIONS = {
-    "graphc": ("graphc", """
-import graphc as gc
-g = gc.Graph()
-with g.as_default():
-    h = xs = gc.placeholder(gc.float64, (n,))
-    for i in range(50):
-        h = gc.tanh(h) if i % 2 else h * 1.001
-session = gc.Session(graph=g)
-run = lambda: session.run(h, {xs: x})"""),
-    "numpy (keeping every intermediate)": (None, """
-def run():
-    values = [x]
-    for i in range(50):
-        values.append(np.tanh(values[-1]) if i % 2 else values[-1] * 1.001)
-    return values[-1]"""),
-    "numpy (rebinding one name)": (None, """
-def run():
-    h = x
-    for i in range(50):
-        h = np.tanh(h) if i % 2 else h * 1.001
-    return h"""),
-    "numpy (fully in place)": (None, """
-def run():
-    h = x * 1.001
-    for i in range(1, 50):
-        np.tanh(h, out=h) if i % 2 else np.multiply(h, 1.001, out=h)
-    return h"""),
-    "pytensor": ("pytensor", """
-import pytensor, pytensor.tensor as pt
-v = pt.dvector()
-h = v
-for i in range(50):
-    h = pt.tanh(h) if i % 2 else h * 1.001
-compiled = pytensor.function([v], h)
-run = lambda: compiled(x)"""),
-    "tensorflow tf.compat.v1": ("tensorflow", """
-import tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_eager_execution()
-g = tf1.Graph()
-with g.as_default():
-    v = tf1.placeholder(tf1.float64, (n,))
-    h = v
-    for i in range(50):
-        h = tf1.tanh(h) if i % 2 else h * 1.001
-session = tf1.Session(graph=g)
-run = lambda: session.run(h, {v: x})"""),
-    "jax jit": ("jax", """
-import jax
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp
-def chain(h):
-    for i in range(50):
-        h = jnp.tanh(h) if i % 2 else h * 1.001
-    return h
-compiled = jax.jit(chain)  # not warmed up: a warm-up's freed buffers would hide the output
-run = lambda: np.asarray(compiled(jnp.asarray(x)).block_until_ready())"""),
-    "torch eager": ("torch", """
-import torch
-def run():
-    h = torch.from_numpy(x)
-    for i in range(50):
-        h = torch.tanh(h) if i % 2 else h * 1.001
-    return h.numpy()"""),
-}
-
-
-def _w6_child(impl: str) -> str:
-    """The child program for ``impl``: its setup (not counted) where SETUP stands."""
-    return W6_PROGRAM.replace("SETUP\n", W6_IMPLEMENTATIONS[impl][1].strip("\n") + "\n")
-
-
-def w6(quick: bool):
-    n = 80_000 if quick else 8_000_000
-    rows = []
-    for impl, (module, _) in W6_IMPLEMENTATIONS.items():
-        if module and importlib.util.find_spec(module) is None:
-            continue
-        result = subprocess.run([sys.executable, "-c", _w6_child(impl), str(n), impl],
-                                capture_output=True, text=True)
-        if result.returncode:
-            print(f"W6 {impl} failed: {result.stderr[-500:]}", file=sys.stderr)
-            continue
-        rows.append(_row("W6", impl, "MB peak RSS increase", float(result.stdout.split()[-1]),
-                         input_mb=n * 8 / 2 ** 20))
-    return rows
-
-
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
-
-
-def markdown(rows, header: str) -> str:
-    """The rows as a markdown table under ``header``."""
-    lines = [header, "", "| workload | implementation | metric | value | notes |",
-             "|---|---|---|---|---|"]
-    for row in rows:
-        notes = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in row.items() if k not in ("workload", "impl", "metric",
-                                                                "value"))
-        lines.append(f"| {row['workload']} | {row['impl']} | {row['metric']} | "
-                     f"{row['value']:.4g} | {notes} |")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
@@ -449,7 +248,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench", help="output folder")
     parser.add_argument("--no-tuned-malloc", action="store_true",
                         help="skip the second W1 run with tuned malloc settings")
+    parser.add_argument("--w4-child", nargs=2, metavar=("IMPL", "SIZES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.w4_child:
+        impl, sizes = args.w4_child
+        print(json.dumps(w4_child(impl, [int(n) for n in sizes.split(",")])))
+        return 0
     if args.quick:
         WINDOW_SECONDS[0] = 0.005
     chosen = args.only.split(",") if args.only else list(WORKLOADS)

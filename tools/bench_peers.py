@@ -190,13 +190,18 @@ def w3_peers(x):
 
 
 # -- W4: random elementwise DAGs, build + compile + first result ------------------------------
-def w4_peers(recipe, x):
+W4_PEERS = ("onnxruntime", "tensorflow tf.compat.v1")
+
+
+def w4_peers(recipe, x, only=None, sessions=None):
     """``(name, build_and_run)`` for the DAG ``recipe`` (see bench.random_dag): each call
     builds the peer's graph from scratch, compiles it and returns the first result. Only the
     peers that handle 20k nodes in reasonable time are included (JAX needs ~30 s, PyTensor
-    minutes)."""
+    minutes). ``only`` names the one peer to import and build; sessions that need closing
+    are added to ``sessions`` (closed after the timing)."""
     peers = []
-    if _have("onnx") and _have("onnxruntime"):
+    sessions = [] if sessions is None else sessions
+    if only in (None, "onnxruntime") and _have("onnx") and _have("onnxruntime"):
         def onnx_run():
             g = OnnxBuilder(np.float64)
             names = ["x"]
@@ -208,7 +213,7 @@ def w4_peers(recipe, x):
                 total = g.op("Add", total, name)
             return g.session(x.shape, total).run(None, {"x": x})[0]
         peers.append(("onnxruntime", onnx_run))
-    if _have("tensorflow"):
+    if only in (None, "tensorflow tf.compat.v1") and _have("tensorflow"):
         def tf_run():
             tf1 = _tf1()
             graph = tf1.Graph()
@@ -221,8 +226,8 @@ def w4_peers(recipe, x):
                         values.append(values[a] * values[b] if kind == "mul"
                                       else values[a] + values[b])
                 out = tf1.add_n(values[-10:])
-            with tf1.Session(graph=graph) as session:
-                return session.run(out, {values[0]: x})
+            sessions.append(tf1.Session(graph=graph))
+            return sessions[-1].run(out, {values[0]: x})
         peers.append(("tensorflow tf.compat.v1", tf_run))
     return peers
 

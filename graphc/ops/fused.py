@@ -44,6 +44,15 @@ def replay_specs(inputs, program) -> list:
     return values
 
 
+def replay_dtypes(in_dtypes, program) -> list:
+    """The dtype of every step from the input dtypes (the registry's dtype rules only)."""
+    values: list = []
+    for op_type, args, attrs in program:
+        ins = [in_dtypes[i] if kind == "in" else values[i] for kind, i in args]
+        values.append(registry.get(op_type).dtypes(ins, dict(attrs))[0])
+    return values
+
+
 def bind_program(attrs):
     """The plan-time kernel of a fused node (see ``graphc.runtime.fused_kernel``)."""
     from graphc.runtime.fused_kernel import FusedKernel
@@ -74,8 +83,7 @@ def _sample_program():
 
 FUSED = registry.register(OpDef(
     name="fused_elementwise",
-    dtypes=lambda d, attrs: [replay_specs([Spec(TensorShape(None), t) for t in d],
-                                     attrs["program"])[-1].dtype],
+    dtypes=lambda d, attrs: [replay_dtypes(d, attrs["program"])[-1]],
     shapes=lambda ins, attrs: [replay_specs(ins, attrs["program"])[-1].shape],
     kernel=_fused_kernel, grad=_fused_grad, attrs={"program": (), "ops": ()},
     bind=bind_program,
