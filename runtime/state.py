@@ -2,6 +2,7 @@
 variable writes so a failed run changes nothing."""
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -20,6 +21,7 @@ class SessionState:
 
     def __init__(self):
         self.variables: dict = {}  # variable op name -> read-only ndarray
+        self.retired: dict = {}  # variable op name -> its previous value, for reuse
         self.generators: dict = {}  # random op name -> np.random.Generator
         self.lock = threading.Lock()
 
@@ -66,6 +68,20 @@ class RunContext:
         self.staged[variable_op.name] = value
         return value
 
+    def recycled(self, variable_op, shape, dtype):
+        """A writable buffer for the variable's next value: its previous value, when nothing
+        outside the session holds that array any more (no fetched result, no view of it, no
+        other run reading it); otherwise None. Updates then cost no allocation, as
+        hand-written in-place NumPy, while staged writes keep failed runs harmless."""
+        with self.state.lock:
+            buffer = self.state.retired.pop(variable_op.name, None)
+        # references: this frame's ``buffer`` and getrefcount's argument, nothing else
+        if (buffer is None or sys.getrefcount(buffer) != 2 or buffer.base is not None
+                or buffer.shape != shape or buffer.dtype != dtype):
+            return None
+        buffer.flags.writeable = True
+        return buffer
+
     def rng(self) -> np.random.Generator:
         return self.state.generator(self.op)
 
@@ -73,4 +89,9 @@ class RunContext:
         """Publish this run's writes; called only after every step succeeded."""
         if self.staged:
             with self.state.lock:
-                self.state.variables.update(self.staged)
+                variables, retired = self.state.variables, self.state.retired
+                for name, value in self.staged.items():
+                    previous = variables.get(name)
+                    variables[name] = value
+                    if previous is not None and previous is not value:
+                        retired[name] = previous

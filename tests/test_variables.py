@@ -132,3 +132,30 @@ def test_variable_operators(graph):
         sess.run(v.initializer)
         out = sess.run(exprs)
     assert out[2][0, 0] == 5.0 and out[4] == 2.0
+
+
+def test_updates_reuse_the_previous_value_buffer_when_nobody_holds_it(graph):
+    """assign/assign_sub write into the variable's retired buffer (no allocation per step),
+    but never into an array the caller still holds, or a view of one."""
+    v = gc.Variable(np.zeros(1000), name="v")
+    step = v.assign_sub(np.ones(1000))
+    reset = v.assign(np.full(1000, 5.0))
+    with gc.Session() as sess:
+        sess.run(v.initializer)
+        state = sess._state
+        sess.run(step.op)
+        sess.run(step.op)
+        buffers = {id(state.variables["v"])}
+        for _ in range(4):
+            sess.run(step.op)
+            buffers.add(id(state.variables["v"]))
+        assert len(buffers) == 2  # two buffers take turns
+        held = sess.run(v)
+        view = held[::2]
+        kept = held.copy()
+        for _ in range(3):
+            sess.run(step.op)
+            sess.run(reset.op)
+        np.testing.assert_array_equal(held, kept)
+        np.testing.assert_array_equal(view, kept[::2])
+        np.testing.assert_array_equal(sess.run(v), np.full(1000, 5.0))

@@ -72,29 +72,40 @@ def _assign_shapes(op_name):
     return rule
 
 
-def _checked(op, value, declared):
-    if not declared.is_compatible_with(value.shape):
-        raise ValueError(f"{op.type}: value of shape {value.shape} does not match the "
+def _checked(op, shape, declared):
+    if not declared.is_compatible_with(shape):
+        raise ValueError(f"{op.type}: value of shape {shape} does not match the "
                          f"variable's shape {declared}")
 
 
 def _assign_kernel(ctx, handle, value, validate_shape):
     variable = handle.op.outputs[0]
     if validate_shape:
-        _checked(ctx.op, value, variable.shape)
-    return ctx.write_variable(handle.op, np.asarray(value, dtype=variable.dtype.np))
+        _checked(ctx.op, np.shape(value), variable.shape)
+    value = np.asarray(value, dtype=variable.dtype.np)
+    buffer = ctx.recycled(handle.op, value.shape, value.dtype)
+    if buffer is None:
+        return ctx.write_variable(handle.op, value)
+    np.copyto(buffer, value)
+    return ctx.write_variable(handle.op, buffer, owned=True)
 
 
 def _update_kernel(sign):
+    combine = np.add if sign > 0 else np.subtract
+
     def kernel(ctx, handle, value):
         current = ctx.read_variable(handle.op)
-        updated = current + value if sign > 0 else current - value
-        _checked(ctx.op, updated, handle.op.outputs[0].shape)
-        if updated.shape != current.shape:
+        shape = np.broadcast_shapes(current.shape, np.shape(value))
+        _checked(ctx.op, shape, handle.op.outputs[0].shape)
+        if shape != current.shape:
             raise ValueError(f"{ctx.op.type}: update of shape {np.shape(value)} would change the "
                              f"variable's shape {current.shape}")
-        return ctx.write_variable(handle.op, updated.astype(current.dtype, copy=False),
-                                  owned=True)
+        buffer = ctx.recycled(handle.op, current.shape, current.dtype)
+        if buffer is None:
+            updated = combine(current, value).astype(current.dtype, copy=False)
+        else:
+            updated = combine(current, value, out=buffer)
+        return ctx.write_variable(handle.op, updated, owned=True)
     return kernel
 
 
