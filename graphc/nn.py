@@ -4,6 +4,7 @@ from graphc.ops.conv_grads import conv2d_backprop_filter, conv2d_backprop_input 
 from graphc.ops.elementwise import elu, relu, relu6, sigmoid, softplus, tanh  # noqa: F401
 from graphc.ops.nn import (bias_add, l2_loss, log_softmax, sigmoid_cross_entropy_with_logits,  # noqa
                            softmax, softmax_cross_entropy_with_logits,
-                           softmax_cross_entropy_with_logits_v2,
-                           sparse_softmax_cross_entropy_with_logits)
+                           softmax_cross_entropy_with_logits_v2)
+from graphc.ops.sparse_xent import (sparse_softmax_cross_entropy_backprop,  # noqa: F401
+                                    sparse_softmax_cross_entropy_with_logits)
 from graphc.ops.random import dropout  # noqa: F401

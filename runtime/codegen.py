@@ -2,15 +2,17 @@
 
 ``compile_plan(steps, ...)`` writes a function such as::
 
-    def run(feeds, ctx):
+    def run(feeds, ctx, B, K):
         s0, s1 = feeds
-        s2 = k0(s0, s1)          # matmul 'MatMul'
+        if K[0] == (s0.shape, s1.shape): s2 = k0(s0, s1, out=B[0])
+        else: s2 = B[0] = k0(s0, s1); K[0] = (s0.shape, s1.shape)
         del s0
         ctx.op = op1; s3 = k1(ctx, s2)
         return [s3]
 
 with every kernel bound (attributes included) as a global of that function, and each value
-deleted right after its last reader. Errors cost nothing until they happen: the failing line
+deleted right after its last reader. Steps planned into the arena write into the buffer
+``B[i]`` they made on an earlier run with inputs of the same shapes (``K[i]``). Errors cost nothing until they happen: the failing line
 number identifies the step, whose inputs are still in the frame's locals, so the error can
 name the op, its inputs' shapes and dtypes and the user's line.
 """
@@ -36,13 +38,14 @@ def _target(outputs) -> str:
 
 def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
                  passthrough=()) -> Callable:
-    """A function ``run(feed_values, ctx) -> fetch values`` executing ``steps`` in order.
+    """A function ``run(feed_values, ctx, buffers, keys) -> fetch values`` executing
+    ``steps`` in order (``buffers``/``keys``: the arena, lists indexed by step).
 
     ``on_error(step, args, err)`` builds the exception raised when a kernel fails; errors of
     the ``passthrough`` types are re-raised as they are.
     """
     namespace: dict = {}
-    lines = ["def run(feeds, ctx):"]
+    lines = ["def run(feeds, ctx, B, K):"]
     if num_feeds:
         lines.append("    " + ", ".join(f"s{i}" for i in range(num_feeds))
                      + (", = feeds" if num_feeds == 1 else " = feeds"))
@@ -60,6 +63,13 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
         elif step.in_place is not None:
             reused = f"s{step.inputs[step.in_place]}"
             call = f"{_assign(step.outputs)}k{index}({args}, out={reused})"
+        elif step.arena:
+            shapes = "(" + "".join(f"s{i}.shape, " for i in step.inputs) + ")"
+            target = _target(step.outputs)
+            lines.append(f"    if K[{index}] == {shapes}: {target} = k{index}({args}, "
+                         f"out=B[{index}])")
+            line_to_step[len(lines)] = index
+            call = f"else: {target} = B[{index}] = k{index}({args}); K[{index}] = {shapes}"
         else:
             call = f"{_assign(step.outputs)}k{index}({args})"
         lines.append(f"    {call}")
@@ -72,9 +82,9 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
     exec(code, namespace)  # noqa: S102 - source generated above from the plan's own steps
     body = namespace["run"]
 
-    def run(feed_values, ctx):
+    def run(feed_values, ctx, buffers, keys):
         try:
-            return body(feed_values, ctx)
+            return body(feed_values, ctx, buffers, keys)
         except passthrough:
             raise
         except Exception as err:  # noqa: BLE001 - locate the step, then re-raise with context

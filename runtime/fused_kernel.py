@@ -50,18 +50,21 @@ class FusedKernel:
         self.loops: dict = {}  # input shapes -> compiled loop, or None (stay on NumPy)
         self._lock = threading.Lock()
 
-    def __call__(self, *arrays):
+    def __call__(self, *arrays, out=None):
+        """The program's result; ``out``, a C-contiguous array of the result's shape and
+        dtype (a plan's buffer kept across runs), receives it where the engine can write in
+        place (a compiled loop, or chunks); the result is returned either way."""
         if self.compiling:
             key = tuple([a.shape for a in arrays])
             loop = self.loops.get(key, _MISSING)
             if loop is not _MISSING:
-                return loop(*arrays) if loop is not None else self.numpy(*arrays)
+                return loop(*arrays, out=out) if loop is not None else self.numpy(*arrays, out=out)
             self.calls += 1
             if self.calls >= self.hot_calls:
                 loop = self._compile(key, arrays)
                 if loop is not None:
-                    return loop(*arrays)
-        return self.numpy(*arrays)
+                    return loop(*arrays, out=out)
+        return self.numpy(*arrays, out=out)
 
     def _compile(self, key, arrays):
         with self._lock:

@@ -135,7 +135,10 @@ def compile_loop(program, arrays):
     params = ", ".join(f"a{k}" for k in range(len(arrays)))
     result = ("out[0]" if out_shape == () else
               "out" if len(out_shape) == 1 else "out.reshape(shape)")
-    source = (f"def run({params}):\n"
+    source = (f"def run({params}, out=None):\n"
+              f"    if out is not None:\n"
+              f"        loop(out.reshape(-1), {', '.join(flat)})\n"
+              f"        return out\n"
               f"    out = empty(size, dtype)\n"
               f"    loop(out, {', '.join(flat)})\n"
               f"    return {result}\n")

@@ -93,7 +93,9 @@ class ChunkedProgram:
         self._layouts: dict = {}  # piece (shapes, dtypes) -> (scratch layout, out dtype)
         self._scratch = threading.local()
 
-    def __call__(self, *arrays):
+    def __call__(self, *arrays, out=None):
+        """The program's result, written into ``out`` (of the result's shape and dtype)
+        when it is given and the output is large enough to run in chunks."""
         if max(np.size(a) for a in arrays) < PARALLEL_MIN:
             return self.direct(*arrays)  # small inputs: no chunking (and no shape arithmetic)
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
@@ -108,7 +110,8 @@ class ChunkedProgram:
             return [a[start:stop] if cut else a for a, cut in zip(arrays, sliced)]
 
         _, out_dtype = self._layout(pieces(*bounds[0]))
-        out = np.empty(shape, dtype=out_dtype)
+        if out is None or out.shape != shape or out.dtype != out_dtype:
+            out = np.empty(shape, dtype=out_dtype)
         last = len(self.program) - 1
 
         def fill(share):

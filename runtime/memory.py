@@ -1,5 +1,6 @@
 """Memory planning for a plan's steps: which elementwise results may overwrite a dead
-input's buffer, and an estimate of the plan's peak bytes.
+input's buffer, which results get a buffer the plan keeps across runs, and an estimate of
+the plan's peak bytes.
 
 An input buffer is reused (``ufunc(a, b, out=a)``) only when nothing else can still see it:
 it was freshly allocated by this run (a ufunc or matmul result: never a feed the caller
@@ -15,7 +16,11 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["plan_in_place", "estimate_peak_bytes"]
+__all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES"]
+
+# Smaller results come from malloc's free lists at no cost; from about here up, fresh
+# allocations may be mapped from the OS and page-faulted in on every run.
+ARENA_MIN_BYTES = 64 << 10
 
 
 def _allocates(step) -> bool:
@@ -51,6 +56,53 @@ def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
                 continue
             step.in_place = position
             break
+
+
+def _takes_out(step) -> bool:
+    opdef = registry.get(step.op.type)
+    return isinstance(step.fn, np.ufunc) or opdef.takes_out
+
+
+def plan_arena(steps, num_feeds: int, fetch_slots) -> None:
+    """Set ``step.arena`` on steps whose result may live in a buffer the plan keeps from run
+    to run (``kernel(..., out=buffer)``): the result is not fetched, and every reader only
+    reads it into a fresh result of its own, or overwrites it in place into a result that
+    qualifies the same way, so nothing refers to the buffer once the run is over. Results
+    known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc."""
+    readers: dict = {}
+    for step in steps:
+        for slot in step.inputs:
+            readers.setdefault(slot, []).append(step)
+    fetched = set(fetch_slots)
+    memo: dict = {}
+
+    def released(slot) -> bool:
+        """Nothing outlives the run holding this slot's buffer."""
+        if slot in memo:
+            return memo[slot]
+        memo[slot] = False  # a slot cannot vouch for itself
+        ok = slot not in fetched and slot >= num_feeds
+        for reader in readers.get(slot, ()):
+            if not ok:
+                break
+            if not (_allocates(reader) or registry.get(reader.op.type).copies_inputs):
+                ok = False
+            elif reader.in_place is not None and reader.inputs[reader.in_place] == slot:
+                ok = released(reader.outputs[0])
+        memo[slot] = ok
+        return ok
+
+    for step in steps:
+        step.arena = False
+        if (step.constant or step.needs_context or step.in_place is not None
+                or len(step.outputs) != 1 or step.outputs[0] is None or not _takes_out(step)):
+            continue
+        result = step.op.outputs[0]
+        if not result.shape.rank:
+            continue  # 0-d or unknown rank: results are NumPy scalars or of unknown size
+        if result.shape.is_fully_defined() and _bytes(result) < ARENA_MIN_BYTES:
+            continue
+        step.arena = released(step.outputs[0])
 
 
 def _bytes(tensor) -> int:

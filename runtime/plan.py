@@ -14,7 +14,7 @@ from graphc import registry
 from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
 from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.runtime.codegen import compile_plan
-from graphc.runtime.memory import estimate_peak_bytes, plan_in_place
+from graphc.runtime.memory import estimate_peak_bytes, plan_arena, plan_in_place
 from graphc.shapes import format_shape
 
 __all__ = ["Plan"]
@@ -24,7 +24,7 @@ class Step:
     """One op's kernel bound to its attributes, with the slots it reads and writes."""
 
     __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees",
-                 "constant", "in_place")
+                 "constant", "in_place", "arena")
 
     def __init__(self, op: Operation, inputs: list, outputs: list):
         opdef = registry.get(op.type)
@@ -42,6 +42,7 @@ class Step:
         self.constant = (not inputs and opdef.foldable and not opdef.stateful
                          and not opdef.random and not opdef.needs_context)
         self.in_place = None  # input position whose buffer receives the result
+        self.arena = False  # the result goes into a buffer kept across runs
 
 
 class Plan:
@@ -80,6 +81,9 @@ class Plan:
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
         self._plan_frees(set(self.fetch_slots))
         plan_in_place(self.steps, self.num_feeds, self.fetch_slots)
+        plan_arena(self.steps, self.num_feeds, self.fetch_slots)
+        self.arena_steps = sum(step.arena for step in self.steps)
+        self._arenas: list = []  # idle (buffers, keys) pairs; each run takes one of its own
         self.estimated_peak_bytes = estimate_peak_bytes(self.steps)
         self._compiled = compile_plan(self.steps, self.num_feeds, self.fetch_slots,
                                       lambda step, args, err: _kernel_error(step.op, args, err),
@@ -115,8 +119,21 @@ class Plan:
         return self._compiled.source
 
     def run(self, feed_values: list, ctx) -> list:
-        """Execute the plan: ``feed_values`` in feed order; returns the fetch values."""
-        return self._compiled(feed_values, ctx)
+        """Execute the plan: ``feed_values`` in feed order; returns the fetch values.
+
+        Runs in several threads at once each take an arena (the buffers kept across runs)
+        of their own from the plan's idle list, and give it back when done."""
+        if not self.arena_steps:
+            return self._compiled(feed_values, ctx, None, None)
+        arenas = self._arenas
+        try:
+            buffers, keys = arenas.pop()
+        except IndexError:
+            buffers, keys = [None] * len(self.steps), [None] * len(self.steps)
+        try:
+            return self._compiled(feed_values, ctx, buffers, keys)
+        finally:
+            arenas.append((buffers, keys))
 
     def run_interpreted(self, feed_values: list, ctx) -> list:
         """The same as ``run`` through a plain loop over the steps (a reference for tests)."""

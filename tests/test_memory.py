@@ -47,3 +47,81 @@ def test_feeds_variables_constants_and_fetches_are_never_overwritten():
         np.testing.assert_allclose(mid, np.exp(data) * 2.0)
         expected = np.tanh(np.exp(data) * 2.0) + np.arange(4.0) * 3.0 + np.sqrt(3.0)
         np.testing.assert_allclose(result, expected)
+
+
+def _arena_graph():
+    """Large matmul and elementwise intermediates (batch dim unknown), a fetched value and a
+    variable update reading a kept buffer."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (None, 64), name="x")
+        w = gc.Variable(np.linspace(-1, 1, 64 * 64).reshape(64, 64), name="w")
+        hidden = gc.matmul(x, w)  # into the arena: read only by fresh-result ops
+        act = gc.tanh(hidden) * 2.0
+        fetched = gc.matmul(act, w, transpose_b=True)
+        grad = gc.matmul(x, act, transpose_a=True)
+        update = w.assign_sub(0.001 * grad)
+        init = gc.global_variables_initializer()
+    return g, x, w, fetched, update, init
+
+
+def test_large_intermediates_keep_their_buffers_across_runs():
+    g, x, w, fetched, update, init = _arena_graph()
+    rng = np.random.default_rng(0)
+    batch = rng.normal(size=(300, 64))
+    with gc.Session(graph=g, optimize=False) as sess:
+        sess.run(init)
+        sess.run([fetched, update], {x: batch})
+        plan = next(p for key, p in sess._plans.items() if len(key[0]) == 2)
+        assert plan.arena_steps >= 2 and "out=B[" in plan.source
+        results = [sess.run([fetched, update], {x: batch})[0] for _ in range(3)]
+        buffers = [id(b) for b in plan._arenas[0][0] if b is not None]
+        firsts = [r.copy() for r in results]
+        sess.run([fetched, update], {x: batch})
+        assert [id(b) for b in plan._arenas[0][0] if b is not None] == buffers  # kept
+        for result, copy in zip(results, firsts):
+            np.testing.assert_array_equal(result, copy)  # fetched values are never reused
+        smaller = batch[:7]  # new input shapes: fresh buffers, still correct
+        values = [smaller]
+        np.testing.assert_allclose(plan.run(values, RunContext(sess._state))[0],
+                                   plan.run_interpreted(values, RunContext(sess._state))[0],
+                                   rtol=1e-12)
+
+
+def test_fetched_and_small_results_stay_out_of_the_arena():
+    g, x, w, fetched, update, init = _arena_graph()
+    with gc.Session(graph=g, optimize=False) as sess:
+        sess.run(init)
+        sess.run([fetched, update], {x: np.ones((5, 64))})
+        plan = next(iter(sess._plans.values()))
+        arena_ops = {step.op.name for step in plan.steps if step.arena}
+        assert fetched.op.name not in arena_ops and update.op.name not in arena_ops
+    g2 = gc.Graph()
+    with g2.as_default():
+        small = gc.placeholder(F, (10, 10))
+        out = gc.matmul(gc.matmul(small, small), small)
+    with gc.Session(graph=g2, optimize=False) as sess:
+        sess.run(out, {small: np.eye(10)})
+        assert next(iter(sess._plans.values())).arena_steps == 0  # 800 bytes: left to malloc
+
+
+def test_concurrent_runs_use_arenas_of_their_own():
+    import threading
+    g, x, w, fetched, update, init = _arena_graph()
+    batches = [np.random.default_rng(k).normal(size=(200, 64)) for k in range(4)]
+    with gc.Session(graph=g, optimize=False) as sess:
+        sess.run(init)
+        expected = [sess.run(fetched, {x: b}) for b in batches]
+        failures = []
+
+        def worker(k):
+            for _ in range(20):
+                got = sess.run(fetched, {x: batches[k]})
+                if not np.allclose(got, expected[k], rtol=1e-12):
+                    failures.append(k)
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not failures

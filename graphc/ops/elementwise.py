@@ -169,7 +169,9 @@ UNARY_TABLE = [
     ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
      lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])]),  # s (1 - s)
     ("relu", _relu, lambda v: max(v, 0), NUMERIC, (-2, 2), None,
-     lambda op, dy: [dy * _indicator(op.inputs[0] > 0, dy)]),  # 0 at x = 0, as TF1's ReluGrad
+     # TF1's ReluGrad: masked by the output (y > 0 exactly where x > 0; 0 at x = 0), so the
+     # forward bias-add and relu fuse: nothing else reads the pre-activation
+     lambda op, dy: [dy * _indicator(op.outputs[0] > 0, dy)]),
     ("relu6", lambda x: np.clip(x, x.dtype.type(0), x.dtype.type(6)),
      lambda v: min(max(v, 0), 6), NUMERIC, (-3, 9), None,
      lambda op, dy: [dy * _indicator(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)]),

@@ -33,12 +33,12 @@ def _matmul_shapes(inputs, attrs):
     return [batch.concatenate([m, n])]
 
 
-def _matmul_kernel(a, b, transpose_a, transpose_b):
+def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
     if transpose_a:
         a = np.swapaxes(a, -1, -2)
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
-    return np.matmul(a, b)
+    return np.matmul(a, b, out=out)
 
 
 def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
@@ -82,7 +82,7 @@ def _matmul_grad(op, dy):
 
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
-    grad=_matmul_grad, fresh_output=True,
+    grad=_matmul_grad, fresh_output=True, takes_out=True,
     bind=lambda attrs: np.matmul if not (attrs["transpose_a"] or attrs["transpose_b"])
     else functools.partial(_matmul_kernel, **attrs),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},

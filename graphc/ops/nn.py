@@ -11,17 +11,17 @@ import numpy as np
 
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
-from graphc.ops.common import (FLOAT, apply_op, broadcast_rule, check_kind, normalize_axis,
+from graphc.ops.common import (FLOAT, apply_op, broadcast_rule, normalize_axis,
                                rand, randint, same_dtype_rule)
-from graphc.ops.elementwise import equal, exp, sigmoid
+from graphc.ops.elementwise import exp, sigmoid
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape_ops import expand_dims
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
 __all__ = ["softmax", "log_softmax", "softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
-           "sigmoid_cross_entropy_with_logits", "l2_loss", "bias_add"]
+           "softmax_cross_entropy_with_logits_v2", "sigmoid_cross_entropy_with_logits",
+           "l2_loss", "bias_add"]
 
 
 def _rows(fn, x, axis):
@@ -196,72 +196,6 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
                                                                             None)))
         return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits,
                                                     axis=dim if axis is None else axis, name=name)
-
-
-def _sparse_dtypes(in_dtypes, attrs):
-    check_kind("sparse_softmax_cross_entropy_with_logits", in_dtypes[0], "integer", "labels")
-    check_kind("sparse_softmax_cross_entropy_with_logits", in_dtypes[1], FLOAT, "logits")
-    return [in_dtypes[1]]
-
-
-def _sparse_shapes(inputs, attrs):
-    labels, logits = inputs[0].shape, inputs[1].shape
-    if logits.rank < 1 or not labels.is_compatible_with(logits[:-1]):
-        raise ValueError(f"sparse_softmax_cross_entropy_with_logits: labels shape {labels} must "
-                         f"equal logits shape {logits} without its last dimension")
-    return [labels.merge_with(logits[:-1])]
-
-
-def _sparse_kernel(labels, logits):
-    classes = logits.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        bad = labels[(labels < 0) | (labels >= classes)].ravel()[0]
-        raise ValueError(f"Received a label value of {bad} which is outside the valid range "
-                         f"of [0, {classes})")
-    log_probs = _log_softmax_kernel(logits, -1)
-    return -np.take_along_axis(log_probs, labels[..., None].astype(np.intp), axis=-1)[..., 0]
-
-
-def _sparse_xent_grad(op, dy):
-    from graphc.ops.creation import range as gc_range
-    from graphc.ops.select import cast
-    from graphc.ops.shape_ops import shape
-    labels, logits = op.inputs
-    classes = gc_range(shape(logits)[-1], dtype=labels.dtype)  # works for unknown widths
-    targets = cast(equal(expand_dims(labels, -1), classes), logits.dtype)
-    return [None, expand_dims(dy, -1) * (softmax(logits) - targets)]
-
-
-SPARSE_XENT = registry.register(OpDef(
-    name="sparse_softmax_cross_entropy_with_logits", dtypes=_sparse_dtypes,
-    shapes=_sparse_shapes, kernel=_sparse_kernel, grad=_sparse_xent_grad,
-    reference=lambda labels, logits: np.array(
-        [-_py_log_softmax(row.tolist())[int(k)] for row, k in
-         zip(logits.reshape(-1, logits.shape[-1]), labels.ravel())]).reshape(labels.shape),
-    samples=lambda: [_labeled(randint(4, low=0, high=5), rand(4, 5, low=-3, high=3)),
-                     _labeled(randint(2, 3, low=0, high=4), rand(2, 3, 4))],
-    error_samples=lambda: [_labeled(randint(4, low=0, high=3), rand(3, 5),
-                                    match="without its last dimension"),
-                           _labeled(rand(4), rand(4, 5), error=TypeError,
-                                    match="integer labels")],
-    doc="Cross-entropy of softmax(logits) against integer class labels; labels outside "
-        "[0, classes) are a run-time error."))
-
-
-@registry.public(SPARSE_XENT)
-def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
-                                             name=None):
-    """Per-example ``-log_softmax(logits)[label]`` for integer ``labels``.
-
-    Example:
-        >>> loss = gc.reduce_mean(gc.nn.sparse_softmax_cross_entropy_with_logits(
-        ...     labels=y, logits=logits))
-    """
-    if _sentinel is not None or labels is None or logits is None:
-        raise ValueError("sparse_softmax_cross_entropy_with_logits: pass labels= and logits= "
-                         "by name")
-    return apply_op("sparse_softmax_cross_entropy_with_logits", [labels, logits],
-                    name=name or "SparseSoftmaxCrossEntropyWithLogits")
 
 
 def _sigmoid_xent_kernel(labels, logits):

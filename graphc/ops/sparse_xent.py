@@ -1,0 +1,133 @@
+"""Sparse softmax cross-entropy (integer class labels) and its one-kernel backprop, as TF1's
+SparseSoftmaxCrossEntropyWithLogits computes loss and gradient together."""
+from __future__ import annotations
+
+import numpy as np
+
+from graphc import registry
+from graphc.ops.common import FLOAT, apply_op, check_kind, rand, randint
+from graphc.ops.nn import _labeled, _py_log_softmax, _py_softmax, softmax
+from graphc.ops.reduce import reduce_sum
+from graphc.ops.shape_ops import expand_dims
+from graphc.registry import OpDef
+
+__all__ = ["sparse_softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_backprop"]
+
+
+def _sparse_dtypes(in_dtypes, attrs):
+    check_kind("sparse_softmax_cross_entropy_with_logits", in_dtypes[0], "integer", "labels")
+    check_kind("sparse_softmax_cross_entropy_with_logits", in_dtypes[1], FLOAT, "logits")
+    return [in_dtypes[1]]
+
+
+def _sparse_shapes(inputs, attrs):
+    labels, logits = inputs[0].shape, inputs[1].shape
+    if logits.rank < 1 or not labels.is_compatible_with(logits[:-1]):
+        raise ValueError(f"sparse_softmax_cross_entropy_with_logits: labels shape {labels} must "
+                         f"equal logits shape {logits} without its last dimension")
+    return [labels.merge_with(logits[:-1])]
+
+
+def _check_labels(labels, classes: int) -> None:
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)].ravel()[0]
+        raise ValueError(f"Received a label value of {bad} which is outside the valid range "
+                         f"of [0, {classes})")
+
+
+def _sparse_kernel(labels, logits):
+    _check_labels(labels, logits.shape[-1])
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    log_total = np.log(np.sum(np.exp(shifted), axis=-1))
+    picked = np.take_along_axis(shifted, labels[..., None].astype(np.intp), axis=-1)[..., 0]
+    return log_total - picked
+
+
+def _sparse_backprop_kernel(labels, logits):
+    """softmax(logits) - one_hot(labels): TF1's backprop output of the fused op."""
+    classes = logits.shape[-1]
+    _check_labels(labels, classes)
+    probs = np.exp(logits - np.max(logits, axis=-1, keepdims=True))
+    probs /= np.sum(probs, axis=-1, keepdims=True)
+    rows = probs.reshape(-1, classes)
+    rows[np.arange(len(rows)), labels.reshape(-1)] -= 1
+    return probs
+
+
+def _sparse_xent_grad(op, dy):
+    labels, logits = op.inputs
+    return [None, expand_dims(dy, -1) * sparse_softmax_cross_entropy_backprop(labels, logits)]
+
+
+def _sparse_backprop_grad(op, dy):
+    """The softmax's vector-Jacobian product (the one-hot part is constant)."""
+    probs = softmax(op.inputs[1])
+    return [None, probs * (dy - reduce_sum(dy * probs, axis=-1, keepdims=True))]
+
+
+def _sparse_backprop_shapes(inputs, attrs):
+    _sparse_shapes(inputs, attrs)  # the labels must match the logits' leading dims
+    return [inputs[1].shape]
+
+
+def _py_sparse_backprop(labels, logits):
+    rows = [[p - (j == int(k)) for j, p in enumerate(_py_softmax(row.tolist()))]
+            for row, k in zip(logits.reshape(-1, logits.shape[-1]), labels.ravel())]
+    return np.array(rows).reshape(logits.shape)
+
+
+SPARSE_BACKPROP = registry.register(OpDef(
+    name="sparse_softmax_cross_entropy_backprop", dtypes=lambda d, a: [_sparse_dtypes(d, a)[0]],
+    shapes=_sparse_backprop_shapes,
+    kernel=_sparse_backprop_kernel, grad=_sparse_backprop_grad, fresh_output=True,
+    reference=_py_sparse_backprop,
+    samples=lambda: [_labeled(randint(4, low=0, high=5), rand(4, 5, low=-3, high=3)),
+                     _labeled(randint(2, 3, low=0, high=4), rand(2, 3, 4))],
+    error_samples=lambda: [_labeled(randint(4, low=0, high=3), rand(3, 5),
+                                    match="without its last dimension")],
+    doc="softmax(logits) - one_hot(labels): the gradient of the sparse cross-entropy, in "
+        "one kernel (TF1's backprop output of SparseSoftmaxCrossEntropyWithLogits)."))
+
+
+@registry.public(SPARSE_BACKPROP)
+def sparse_softmax_cross_entropy_backprop(labels=None, logits=None, name=None):
+    """``softmax(logits) - one_hot(labels)``, the per-class gradient of
+    ``sparse_softmax_cross_entropy_with_logits`` (what its gradient builds on).
+
+    Example:
+        >>> d_logits = gc.nn.sparse_softmax_cross_entropy_backprop(labels=y, logits=logits)
+    """
+    return apply_op("sparse_softmax_cross_entropy_backprop", [labels, logits],
+                    name=name or "SparseSoftmaxCrossEntropyBackprop")
+
+
+SPARSE_XENT = registry.register(OpDef(
+    name="sparse_softmax_cross_entropy_with_logits", dtypes=_sparse_dtypes,
+    shapes=_sparse_shapes, kernel=_sparse_kernel, grad=_sparse_xent_grad,
+    reference=lambda labels, logits: np.array(
+        [-_py_log_softmax(row.tolist())[int(k)] for row, k in
+         zip(logits.reshape(-1, logits.shape[-1]), labels.ravel())]).reshape(labels.shape),
+    samples=lambda: [_labeled(randint(4, low=0, high=5), rand(4, 5, low=-3, high=3)),
+                     _labeled(randint(2, 3, low=0, high=4), rand(2, 3, 4))],
+    error_samples=lambda: [_labeled(randint(4, low=0, high=3), rand(3, 5),
+                                    match="without its last dimension"),
+                           _labeled(rand(4), rand(4, 5), error=TypeError,
+                                    match="integer labels")],
+    doc="Cross-entropy of softmax(logits) against integer class labels; labels outside "
+        "[0, classes) are a run-time error."))
+
+
+@registry.public(SPARSE_XENT)
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
+                                             name=None):
+    """Per-example ``-log_softmax(logits)[label]`` for integer ``labels``.
+
+    Example:
+        >>> loss = gc.reduce_mean(gc.nn.sparse_softmax_cross_entropy_with_logits(
+        ...     labels=y, logits=logits))
+    """
+    if _sentinel is not None or labels is None or logits is None:
+        raise ValueError("sparse_softmax_cross_entropy_with_logits: pass labels= and logits= "
+                         "by name")
+    return apply_op("sparse_softmax_cross_entropy_with_logits", [labels, logits],
+                    name=name or "SparseSoftmaxCrossEntropyWithLogits")
