@@ -4,7 +4,8 @@
 
     def run(feeds, ctx, B, K):
         s0, s1 = feeds
-        if K[0] == (s0.shape, s1.shape): s2 = k0(s0, s1, out=B[0])
+        b = B[0]
+        if K[0] == (s0.shape, s1.shape) and refs(b) == 3: s2 = k0(s0, s1, out=b)
         else: s2 = B[0] = k0(s0, s1); K[0] = (s0.shape, s1.shape)
         del s0
         ctx.op = op1; s3 = k1(ctx, s2)
@@ -12,12 +13,14 @@
 
 with every kernel bound (attributes included) as a global of that function, and each value
 deleted right after its last reader. Steps planned into the arena write into the buffer
-``B[i]`` they made on an earlier run with inputs of the same shapes (``K[i]``). Errors cost nothing until they happen: the failing line
+``B[i]`` they made on an earlier run with inputs of the same shapes (``K[i]``), when no one
+but the arena refers to it any more. Errors cost nothing until they happen: the failing line
 number identifies the step, whose inputs are still in the frame's locals, so the error can
 name the op, its inputs' shapes and dtypes and the user's line.
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 __all__ = ["compile_plan"]
@@ -44,7 +47,7 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
     ``on_error(step, args, err)`` builds the exception raised when a kernel fails; errors of
     the ``passthrough`` types are re-raised as they are.
     """
-    namespace: dict = {}
+    namespace: dict = {"refs": sys.getrefcount}
     lines = ["def run(feeds, ctx, B, K):"]
     if num_feeds:
         lines.append("    " + ", ".join(f"s{i}" for i in range(num_feeds))
@@ -64,10 +67,12 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
             reused = f"s{step.inputs[step.in_place]}"
             call = f"{_assign(step.outputs)}k{index}({args}, out={reused})"
         elif step.arena:
+            # b: the buffer; 3 references = B's, b's and getrefcount's own: nobody else's
             shapes = "(" + "".join(f"s{i}.shape, " for i in step.inputs) + ")"
             target = _target(step.outputs)
-            lines.append(f"    if K[{index}] == {shapes}: {target} = k{index}({args}, "
-                         f"out=B[{index}])")
+            lines.append(f"    b = B[{index}]")
+            lines.append(f"    if K[{index}] == {shapes} and refs(b) == 3: {target} = "
+                         f"k{index}({args}, out=b)")
             line_to_step[len(lines)] = index
             call = f"else: {target} = B[{index}] = k{index}({args}); K[{index}] = {shapes}"
         else:

@@ -3,7 +3,9 @@
 Every fused node starts on the NumPy engine (``fused_numpy``), which needs no compilation.
 After ``HOT_CALLS`` calls, a node whose output has at most ``LOOP_MAX_ELEMENTS`` elements is
 compiled into one numba loop (``fused_loops``) for the input shapes it sees, when numba is
-installed and the program is covered; larger outputs stay on NumPy, whose SIMD transcendental
+installed, the program is covered and has at least ``LOOP_MIN_STEPS`` ops, and kept if it
+beats NumPy on those inputs (timed there and then: a hundred ops on 4 elements gain 5x); larger
+outputs stay on NumPy, whose SIMD transcendental
 functions over cache-sized chunks on every core beat scalar compiled loops (measured in
 ``tools/bench.py``, W2, and README "Fused kernels"). ``GRAPHC_FUSED_ENGINE=numpy`` turns the
 loops off; ``=loops`` compiles on the first call, whatever the size (for tests).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from graphc.runtime.fused_loops import available, compile_loop
 from graphc.runtime.fused_numpy import ChunkedProgram
@@ -20,6 +23,9 @@ __all__ = ["FusedKernel", "settings"]
 
 HOT_CALLS = 16
 LOOP_MAX_ELEMENTS = 1 << 11
+# Groups of a few ops stay on NumPy: timed alone their loops win, but inside W5's gradient
+# (2-3 op groups between matrix products) the plan ran 1.5x slower with them (measured)
+LOOP_MIN_STEPS = 6
 _MISSING = object()
 
 
@@ -46,6 +52,7 @@ class FusedKernel:
         self.numpy = ChunkedProgram(program)
         engine, self.hot_calls, self.max_elements = settings()
         self.compiling = engine != "numpy" and available()
+        self.forced = engine == "loops"
         self.calls = 0
         self.loops: dict = {}  # input shapes -> compiled loop, or None (stay on NumPy)
         self._lock = threading.Lock()
@@ -70,6 +77,23 @@ class FusedKernel:
         with self._lock:
             if key not in self.loops:
                 size = max(a.size for a in arrays)
-                self.loops[key] = (compile_loop(self.program, arrays)
-                                   if size <= self.max_elements else None)
+                wanted = size <= self.max_elements and (
+                    self.forced or len(self.program) >= LOOP_MIN_STEPS)
+                loop = compile_loop(self.program, arrays) if wanted else None
+                if loop is not None and not self.forced and not _faster(loop, self.numpy, arrays):
+                    loop = None  # e.g. two ops on 64 elements: NumPy's SIMD tanh wins
+                self.loops[key] = loop
             return self.loops[key]
+
+
+def _faster(loop, numpy, arrays, repeats: int = 5) -> bool:
+    """Whether the compiled loop beats the NumPy engine on these very inputs (best of
+    ``repeats`` calls each; they are small, so this costs microseconds)."""
+    def best(kernel):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            kernel(*arrays)
+            times.append(time.perf_counter() - start)
+        return min(times)
+    return best(loop) < best(numpy)

@@ -96,7 +96,7 @@ class ChunkedProgram:
     def __call__(self, *arrays, out=None):
         """The program's result, written into ``out`` (of the result's shape and dtype)
         when it is given and the output is large enough to run in chunks."""
-        if max(np.size(a) for a in arrays) < PARALLEL_MIN:
+        if max([a.size for a in arrays]) < PARALLEL_MIN:
             return self.direct(*arrays)  # small inputs: no chunking (and no shape arithmetic)
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         rows, total = shape[0], math.prod(shape)

@@ -1,6 +1,6 @@
 """Memory planning for a plan's steps: which elementwise results may overwrite a dead
-input's buffer, which results get a buffer the plan keeps across runs, and an estimate of
-the plan's peak bytes.
+input's buffer, which results may reuse a buffer the plan keeps across runs, and an
+estimate of the plan's peak bytes.
 
 An input buffer is reused (``ufunc(a, b, out=a)``) only when nothing else can still see it:
 it was freshly allocated by this run (a ufunc or matmul result: never a feed the caller
@@ -18,9 +18,10 @@ from graphc import registry
 
 __all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES"]
 
-# Smaller results come from malloc's free lists at no cost; from about here up, fresh
-# allocations may be mapped from the OS and page-faulted in on every run.
-ARENA_MIN_BYTES = 64 << 10
+# Smaller results come from malloc's free lists at no cost. Larger ones, allocated and freed
+# by the thousand per run, make glibc grow and trim its heap every run: W5's gradients
+# (16 KB each, 3 MB per run) cost 780 page faults and 1.6x the time without the arena.
+ARENA_MIN_BYTES = 4 << 10
 
 
 def _allocates(step) -> bool:
@@ -63,35 +64,13 @@ def _takes_out(step) -> bool:
     return isinstance(step.fn, np.ufunc) or opdef.takes_out
 
 
-def plan_arena(steps, num_feeds: int, fetch_slots) -> None:
-    """Set ``step.arena`` on steps whose result may live in a buffer the plan keeps from run
-    to run (``kernel(..., out=buffer)``): the result is not fetched, and every reader only
-    reads it into a fresh result of its own, or overwrites it in place into a result that
-    qualifies the same way, so nothing refers to the buffer once the run is over. Results
-    known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc."""
-    readers: dict = {}
-    for step in steps:
-        for slot in step.inputs:
-            readers.setdefault(slot, []).append(step)
-    fetched = set(fetch_slots)
-    memo: dict = {}
-
-    def released(slot) -> bool:
-        """Nothing outlives the run holding this slot's buffer."""
-        if slot in memo:
-            return memo[slot]
-        memo[slot] = False  # a slot cannot vouch for itself
-        ok = slot not in fetched and slot >= num_feeds
-        for reader in readers.get(slot, ()):
-            if not ok:
-                break
-            if not (_allocates(reader) or registry.get(reader.op.type).copies_inputs):
-                ok = False
-            elif reader.in_place is not None and reader.inputs[reader.in_place] == slot:
-                ok = released(reader.outputs[0])
-        memo[slot] = ok
-        return ok
-
+def plan_arena(steps) -> None:
+    """Set ``step.arena`` on steps whose result may be written into a buffer the plan keeps
+    from run to run (``kernel(..., out=buffer)``), fetched results included. Whether the
+    buffer is free is decided at run time by its reference count: only when the arena holds
+    the sole reference (the caller dropped last run's result, no view of it is alive, no
+    variable stores it) is it written again; otherwise the step allocates, as without an
+    arena. Results known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc."""
     for step in steps:
         step.arena = False
         if (step.constant or step.needs_context or step.in_place is not None
@@ -100,9 +79,7 @@ def plan_arena(steps, num_feeds: int, fetch_slots) -> None:
         result = step.op.outputs[0]
         if not result.shape.rank:
             continue  # 0-d or unknown rank: results are NumPy scalars or of unknown size
-        if result.shape.is_fully_defined() and _bytes(result) < ARENA_MIN_BYTES:
-            continue
-        step.arena = released(step.outputs[0])
+        step.arena = not (result.shape.is_fully_defined() and _bytes(result) < ARENA_MIN_BYTES)
 
 
 def _bytes(tensor) -> int:

@@ -81,7 +81,7 @@ class Plan:
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
         self._plan_frees(set(self.fetch_slots))
         plan_in_place(self.steps, self.num_feeds, self.fetch_slots)
-        plan_arena(self.steps, self.num_feeds, self.fetch_slots)
+        plan_arena(self.steps)
         self.arena_steps = sum(step.arena for step in self.steps)
         self._arenas: list = []  # idle (buffers, keys) pairs; each run takes one of its own
         self.estimated_peak_bytes = estimate_peak_bytes(self.steps)
