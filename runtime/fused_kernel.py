@@ -19,7 +19,7 @@ import time
 from graphc.runtime.fused_loops import available, compile_loop
 from graphc.runtime.fused_numpy import ChunkedProgram
 
-__all__ = ["FusedKernel", "settings"]
+__all__ = ["FusedKernel", "fused_kernel", "settings"]
 
 HOT_CALLS = 16
 LOOP_MAX_ELEMENTS = 1 << 11
@@ -37,6 +37,21 @@ def settings() -> tuple:
     if engine == "loops":
         return engine, 1, float("inf")
     return engine, HOT_CALLS, LOOP_MAX_ELEMENTS
+
+
+def fused_kernel(program):
+    """The kernel for a fused node: a ``FusedKernel`` when a compiled loop may serve it,
+    else the NumPy engine itself (no per-call engine check).
+
+    Example:
+        >>> kernel = fused_kernel(program)
+        >>> y = kernel(x, bias)
+    """
+    engine, _, _ = settings()
+    if engine == "numpy" or not available() or (
+            engine == "auto" and len(program) < LOOP_MIN_STEPS):
+        return ChunkedProgram(program)
+    return FusedKernel(program)
 
 
 class FusedKernel:

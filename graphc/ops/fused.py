@@ -55,8 +55,8 @@ def replay_dtypes(in_dtypes, program) -> list:
 
 def bind_program(attrs):
     """The plan-time kernel of a fused node (see ``graphc.runtime.fused_kernel``)."""
-    from graphc.runtime.fused_kernel import FusedKernel
-    return FusedKernel(attrs["program"])
+    from graphc.runtime.fused_kernel import fused_kernel
+    return fused_kernel(attrs["program"])
 
 
 def _fused_kernel(*arrays, program, ops):

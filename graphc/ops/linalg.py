@@ -35,9 +35,9 @@ def _matmul_shapes(inputs, attrs):
 
 def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
     if transpose_a:
-        a = np.swapaxes(a, -1, -2)
+        a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
     if transpose_b:
-        b = np.swapaxes(b, -1, -2)
+        b = b.swapaxes(-1, -2)
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
         # an outer product (gradients of matrix-vector products): nothing to sum, and
         # broadcasting multiply is several times faster than a BLAS call with k = 1
