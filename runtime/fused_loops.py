@@ -130,19 +130,18 @@ def compile_loop(program, arrays):
     loop = _compiled_loop(source)
     specs = replay_specs([Spec(TensorShape(s), gdt.as_dtype(d))
                           for s, d in zip(in_shapes, in_dtypes)], program)
-    out_dtype, size = specs[-1].dtype.np, math.prod(out_shape)
+    out_dtype = specs[-1].dtype.np
     flat = [f"a{k}.reshape(-1)" for k in range(len(arrays))]  # a view when contiguous
     params = ", ".join(f"a{k}" for k in range(len(arrays)))
-    result = ("out[0]" if out_shape == () else
-              "out" if len(out_shape) == 1 else "out.reshape(shape)")
+    result = "out[()]" if out_shape == () else "out"
     source = (f"def run({params}, out=None):\n"
               f"    if out is not None:\n"
               f"        loop(out.reshape(-1), {', '.join(flat)})\n"
               f"        return out\n"
-              f"    out = empty(size, dtype)\n"
-              f"    loop(out, {', '.join(flat)})\n"
+              f"    out = empty(shape, dtype)\n"
+              f"    loop(out.reshape(-1), {', '.join(flat)})\n"
               f"    return {result}\n")
-    namespace = {"np": np, "empty": np.empty, "size": size, "dtype": out_dtype,
+    namespace = {"np": np, "empty": np.empty, "dtype": out_dtype,
                  "loop": loop, "shape": out_shape}
     exec(compile(source, "<graphc loop call>", "exec"), namespace)  # noqa: S102
     run = namespace["run"]

@@ -9,9 +9,9 @@ if [ ! -x .bench-venv/bin/python ]; then
     python3 -m venv .bench-venv
 fi
 .bench-venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-.bench-venv/bin/python -m pip install -q --disable-pip-version-check -e .
+.bench-venv/bin/python -m pip install -q --disable-pip-version-check -e ".[fast]"
 # torch==2.13.0 takes the CPU build from local disk; a plain "torch" would pull CUDA
-for peer in numexpr "jax jaxlib" pytensor tensorflow-cpu torch==2.13.0; do
+for peer in numexpr "jax jaxlib" pytensor tensorflow-cpu torch==2.13.0 "onnx onnxruntime"; do
     .bench-venv/bin/python -m pip install -q --disable-pip-version-check $peer \
         || echo "bench: could not install $peer; it is left out of the tables" >&2
 done
