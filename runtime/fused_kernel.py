@@ -4,11 +4,11 @@ Every fused node starts on the NumPy engine (``fused_numpy``), which needs no co
 After ``HOT_CALLS`` calls, a node whose output has at most ``LOOP_MAX_ELEMENTS`` elements is
 compiled into one numba loop (``fused_loops``) for the input shapes it sees, when numba is
 installed, the program is covered and has at least ``LOOP_MIN_STEPS`` ops, and kept if it
-beats NumPy on those inputs (timed there and then: a hundred ops on 4 elements gain 5x); larger
-outputs stay on NumPy, whose SIMD transcendental
-functions over cache-sized chunks on every core beat scalar compiled loops (measured in
-``tools/bench.py``, W2, and README "Fused kernels"). ``GRAPHC_FUSED_ENGINE=numpy`` turns the
-loops off; ``=loops`` compiles on the first call, whatever the size (for tests).
+beats NumPy on those inputs (timed there and then: a hundred ops on 4 elements gain 5x).
+Larger outputs stay on NumPy, whose SIMD transcendental functions over cache-sized chunks on
+every core beat numba's scalar libm calls 8x (W2 in ``tools/bench.py``; README "Fused
+kernels"). ``GRAPHC_FUSED_ENGINE=numpy`` turns the loops off; ``=loops`` compiles every
+node on its first call, whatever its size (for tests).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ __all__ = ["FusedKernel", "fused_kernel", "settings"]
 HOT_CALLS = 16
 LOOP_MAX_ELEMENTS = 1 << 11
 # Groups of a few ops stay on NumPy: timed alone their loops win, but inside W5's gradient
-# (2-3 op groups between matrix products) the plan ran 1.5x slower with them (measured)
+# (2-3 op groups between matrix products) the plan ran slower with them (1.62 vs 1.49 ms)
 LOOP_MIN_STEPS = 6
 _MISSING = object()
 
