@@ -114,8 +114,14 @@ class ChunkedProgram:
             out = np.empty(shape, dtype=out_dtype)
         last = len(self.program) - 1
 
+        errors = np.geterr()  # the caller's (a Session ignores NaN/Inf), in every thread
+
         def fill(share):
             """One thread's contiguous share of the chunks, run one after another."""
+            with np.errstate(**errors):
+                fill_share(share)
+
+        def fill_share(share):
             for start, stop in share:
                 args = pieces(start, stop)
                 layout, _ = self._layout(args)

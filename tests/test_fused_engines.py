@@ -5,7 +5,7 @@ import pytest
 
 import graphc as gc
 from graphc.passes import fusion
-from graphc.runtime import fused_kernel, fused_loops, fused_numpy
+from graphc.runtime import fused_kernel, fused_loops, fused_numpy, fused_vector
 from tests.passes.tools import build, evaluate, random_feeds
 from tests.registry_cases import build as build_sample, sample_cases
 
@@ -145,3 +145,64 @@ def test_large_fused_nodes_run_in_chunks_with_scratch_buffers(monkeypatch):
     assert len(buffers) <= 4 * (fused_numpy._POOL._max_workers + 1) * 2
     np.testing.assert_allclose(evaluate(result.graph, result.interface, values)[0], expected,
                                rtol=1e-12)
+
+
+VECTOR_OPS = sorted(fused_vector.VECTOR_EXPRESSIONS)
+
+
+@needs_numba
+@pytest.mark.parametrize("op_type", VECTOR_OPS)
+def test_simd_functions_match_numpy_over_their_range_and_fall_back_outside(op_type):
+    """Each SIMD polynomial against NumPy's float32 function: dense small arguments, wide
+    ones, and values outside the polynomial's range (NaN, +-Inf, huge), which must come
+    out exactly as NumPy's because those chunks are recomputed by it."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-3, 3, 5000), rng.uniform(-80, 80, 5000),
+                        rng.uniform(-2e4, 2e4, 5000), np.linspace(-1e-3, 1e-3, 101)])
+    program = ((op_type, (("in", 0),), ()),)
+    numpy_engine = fused_numpy.ChunkedProgram(program)
+    for values in (x, np.concatenate([x, [np.nan, np.inf, -np.inf, 1e30, -200.0, 0.0]])):
+        values = values.astype(np.float32)
+        with np.errstate(all="ignore"):  # as in a Session: NaN/Inf are values
+            run = fused_vector.compile_vector_loop(program, [values], fused_numpy._POOL, 2,
+                                                   numpy_engine)
+            expected = numpy_engine(values)
+            got = run(values)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=2e-7, equal_nan=True,
+                                   err_msg=op_type)
+
+
+@needs_numba
+def test_simd_engine_takes_float32_arithmetic_only():
+    x = np.linspace(-1, 1, 10000).astype(np.float32)
+    chain = (("exp", (("in", 0),), ()), ("multiply", (("step", 0), ("in", 1)), ()),
+             ("maximum", (("step", 1), ("in", 0)), ()), ("relu", (("step", 2),), ()))
+    scale = np.float32(0.5)
+    run = fused_vector.compile_vector_loop(chain, [x, scale], fused_numpy._POOL, 2,
+                                           fused_numpy.ChunkedProgram(chain))
+    np.testing.assert_allclose(run(x, scale), np.maximum(np.maximum(np.exp(x) * scale, x), 0),
+                               rtol=2e-6)
+    out = np.empty_like(x)
+    assert run(x, scale, out=out) is out
+    assert fused_vector.compile_vector_loop(chain, [x.astype(np.float64), np.float64(0.5)],
+                                            fused_numpy._POOL, 2, None) is None
+    logs = (("log", (("in", 0),), ()),)  # scalar libm: not vectorizable, stays on NumPy
+    assert fused_vector.compile_vector_loop(logs, [x], fused_numpy._POOL, 2, None) is None
+
+
+@needs_numba
+def test_large_float32_groups_use_the_simd_engine_when_hot(monkeypatch):
+    monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "auto")
+    monkeypatch.setattr(fused_kernel, "_faster", lambda *args: True)  # not left to timing
+    program = (("multiply", (("in", 0), ("in", 1)), ()), ("tanh", (("step", 0),), ()),
+               ("sin", (("in", 0),), ()), ("multiply", (("step", 1), ("step", 2)), ()),
+               ("exp", (("step", 3),), ()), ("subtract", (("step", 4), ("in", 0)), ()))
+    kernel = fused_kernel.FusedKernel(program)
+    x = np.random.default_rng(1).normal(size=(300, 1000)).astype(np.float32)
+    scale = np.float32(0.7)
+    expected = kernel(x, scale)
+    for _ in range(fused_kernel.HOT_CALLS + 1):
+        got = kernel(x, scale)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)  # float32, 6 ops deep
+    assert list(kernel.loops) == [((300, 1000), ())] and kernel.loops[(300, 1000), ()]
