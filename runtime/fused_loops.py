@@ -20,7 +20,7 @@ from graphc import registry
 from graphc.ops.fused import Spec, replay_specs
 from graphc.shapes import TensorShape
 
-__all__ = ["available", "compile_loop", "loop_source"]
+__all__ = ["available", "compile_loop", "loop_source", "input_modes"]
 
 MAX_STEPS = 512  # compile time grows with the program; longer groups stay on NumPy
 _LOOP_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.bool_)}
@@ -38,7 +38,7 @@ def _expression(op_type: str, names: list) -> str:
     return template(names) if callable(template) else template.format(*names)
 
 
-def _modes(in_shapes, out_shape):
+def input_modes(in_shapes, out_shape):
     """Per input: "full" (the output's shape), "one" (a single element) or "tail" (the
     output's trailing dims, indexed modulo its size); None when some input is none of them."""
     modes = []
@@ -121,7 +121,7 @@ def compile_loop(program, arrays):
     in_shapes = [np.shape(a) for a in arrays]
     in_dtypes = [np.result_type(a) for a in arrays]
     out_shape = np.broadcast_shapes(*in_shapes)
-    modes = _modes(in_shapes, out_shape)
+    modes = input_modes(in_shapes, out_shape)
     if modes is None:
         return None
     source = loop_source(program, in_dtypes, modes)

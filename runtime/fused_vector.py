@@ -22,6 +22,7 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.fused import Spec, replay_specs
+from graphc.runtime.fused_loops import input_modes
 from graphc.shapes import TensorShape
 
 __all__ = ["compile_vector_loop", "VECTOR_EXPRESSIONS"]
@@ -148,14 +149,9 @@ def compile_vector_loop(program, arrays, pool, workers: int, fallback):
     out_shape = np.broadcast_shapes(*shapes)
     if any(np.result_type(a) != np.float32 for a in arrays):
         return None
-    modes = []
-    for shape in shapes:
-        if shape == out_shape:
-            modes.append("full")
-        elif math.prod(shape) == 1:
-            modes.append("one")
-        else:
-            return None
+    modes = input_modes(shapes, out_shape)
+    if modes is None or "tail" in modes:
+        return None  # a modulo per element would keep the loop from vectorizing
     source = vector_source(program, modes)
     if source is None:
         return None

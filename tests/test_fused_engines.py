@@ -49,7 +49,7 @@ def test_compiled_loop_matches_the_numpy_kernel(opdef, sample):
         assert loop is None, "integer programs must stay on NumPy"
         return
     if loop is None:
-        assert fused_loops._modes([np.shape(v) for v in values],
+        assert fused_loops.input_modes([np.shape(v) for v in values],
                                   np.shape(expected)) is None, opdef.name
         return
     got = loop(*values)
