@@ -66,8 +66,9 @@ class OpDef:
         foldable: constant folding may evaluate it at compile time.
         unknown_rank_ok: ``shapes`` handles inputs of unknown rank itself (otherwise an
             unknown-rank input makes every output unknown-rank).
-        bind: optional ``bind(attrs) -> kernel(*arrays)``: a kernel specialized once per op
-            when a plan is built (default: ``kernel`` with the attrs bound).
+        bind: optional ``bind(op) -> kernel(*arrays)``: a kernel specialized once per op, for
+            its attributes and static shapes, when a plan is built (default: ``kernel``
+            with the attrs bound).
         fresh_output: the kernel always returns newly allocated arrays (never an input or a
             view of one), so memory planning may recycle them; ufunc kernels are known to.
         copies_inputs: the kernel keeps no reference to its inputs: its outputs are new

@@ -14,12 +14,13 @@ first call, whatever its length (for tests).
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 
 from graphc.runtime.fused_loops import available, compile_loop
-from graphc.runtime.fused_numpy import _POOL, ChunkedProgram
+from graphc.runtime.fused_numpy import _POOL, PARALLEL_MIN, ChunkedProgram, compile_program
 from graphc.runtime.fused_vector import compile_vector_loop
 
 __all__ = ["FusedKernel", "fused_kernel", "settings"]
@@ -42,17 +43,22 @@ def settings() -> tuple:
     return engine, HOT_CALLS, LOOP_MAX_ELEMENTS
 
 
-def fused_kernel(program):
-    """The kernel for a fused node: a ``FusedKernel`` when a compiled loop may serve it,
-    else the NumPy engine itself (no per-call engine check).
+def fused_kernel(program, shape=None):
+    """The kernel for a fused node whose output has static ``shape`` (a TensorShape, if
+    known): a ``FusedKernel`` when a compiled loop may serve it, else the NumPy engine; for
+    a short program with a small static output, its straight-line function itself (no
+    wrapper at all: W5 runs 400 such nodes per step).
 
     Example:
         >>> kernel = fused_kernel(program)
         >>> y = kernel(x, bias)
     """
     engine, _, _ = settings()
-    if engine == "numpy" or not available() or (
-            engine == "auto" and len(program) < LOOP_MIN_STEPS):
+    short = engine == "auto" and len(program) < LOOP_MIN_STEPS
+    if engine == "numpy" or not available() or short:
+        if (shape is not None and shape.is_fully_defined()
+                and math.prod(shape.dims) < PARALLEL_MIN):
+            return compile_program(program)
         return ChunkedProgram(program)
     return FusedKernel(program)
 

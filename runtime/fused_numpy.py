@@ -57,7 +57,8 @@ def compile_program(program, with_out: bool = False):
         dead = dies_at.get(index)
         if dead:
             lines.append("    del " + ", ".join(f"v{j}" for j in dead))
-    head = "def fused(o, *a):" if with_out else "def fused(*a):"
+    # ``out`` is accepted and left alone: the small-output path returns fresh results
+    head = "def fused(o, *a):" if with_out else "def fused(*a, out=None):"
     source = head + "\n" + "\n".join(lines) + f"\n    return v{len(program) - 1}\n"
     exec(compile(source, "<graphc fused>", "exec"), namespace)  # noqa: S102 - generated here
     return namespace["fused"]

@@ -30,7 +30,7 @@ class Step:
         opdef = registry.get(op.type)
         self.op = op
         if opdef.bind is not None:
-            self.fn = opdef.bind(op.attrs)
+            self.fn = opdef.bind(op)
         else:
             self.fn = functools.partial(opdef.kernel, **op.attrs) if op.attrs else opdef.kernel
         self.inputs = inputs

@@ -53,14 +53,15 @@ def replay_dtypes(in_dtypes, program) -> list:
     return values
 
 
-def bind_program(attrs):
+def bind_program(op):
     """The plan-time kernel of a fused node (see ``graphc.runtime.fused_kernel``)."""
     from graphc.runtime.fused_kernel import fused_kernel
-    return fused_kernel(attrs["program"])
+    return fused_kernel(op.attrs["program"], op.outputs[0].shape)
 
 
 def _fused_kernel(*arrays, program, ops):
-    return bind_program({"program": program})(*arrays)
+    from graphc.runtime.fused_kernel import fused_kernel
+    return fused_kernel(program)(*arrays)
 
 
 def _fused_grad(op, dy):

@@ -45,6 +45,27 @@ def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
     return np.matmul(a, b, out=out)
 
 
+def _bind_matmul(op):
+    """np.matmul itself, or for 2-D operands a closure with the transposes as ``.T`` (the
+    gradient's products) and outer products (inner dimension 1) as a broadcast multiply."""
+    transpose_a, transpose_b = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    a, b = op.inputs
+    if a.shape.rank != 2 or b.shape.rank != 2:
+        if not (transpose_a or transpose_b):
+            return np.matmul
+        return functools.partial(_matmul_kernel, transpose_a=transpose_a,
+                                 transpose_b=transpose_b)
+    inner = a.shape.dims[0 if transpose_a else 1]
+    combine = np.multiply if inner == 1 else np.matmul
+    if not (transpose_a or transpose_b):
+        return combine
+    if transpose_a and transpose_b:
+        return lambda x, y, out=None: combine(x.T, y.T, out=out)
+    if transpose_a:
+        return lambda x, y, out=None: combine(x.T, y, out=out)
+    return lambda x, y, out=None: combine(x, y.T, out=out)
+
+
 def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
     a = np.swapaxes(a, -1, -2) if transpose_a else a
     b = np.swapaxes(b, -1, -2) if transpose_b else b
@@ -87,12 +108,14 @@ def _matmul_grad(op, dy):
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
     grad=_matmul_grad, fresh_output=True, takes_out=True,
-    bind=lambda attrs: np.matmul if not (attrs["transpose_a"] or attrs["transpose_b"])
-    else functools.partial(_matmul_kernel, **attrs),
+    bind=lambda op: _bind_matmul(op),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
                      Sample((rand(4, 3), rand(2, 4)), {"transpose_a": True, "transpose_b": True}),
+                     Sample((rand(3, 1), rand(1, 4))),  # outer products: a broadcast multiply
+                     Sample((rand(1, 3), rand(4, 1)), {"transpose_a": True, "transpose_b": True}),
+                     Sample((rand(3, 1), rand(4, 1)), {"transpose_b": True}),
                      Sample((rand(2, 3, 4), rand(4, 5))),  # batched with broadcasting
                      Sample((rand(2, 1, 3, 4, dtype=np.float32), rand(3, 4, 2, dtype=np.float32)),
                             rtol=1e-5),
