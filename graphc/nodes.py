@@ -127,7 +127,8 @@ class Operation:
         self._inputs = tuple(inputs)
         self.attrs = attrs
         self.location = location
-        self._control_inputs = list(control_inputs)
+        # a tuple: the empty one is shared and not tracked by the GC (one object less per op)
+        self._control_inputs = tuple(control_inputs)
         self.outputs: tuple[Tensor, ...] = ()
         self._id = -1
         # (pass/rule that made this op or None, names of the user ops it stands for)
@@ -139,7 +140,7 @@ class Operation:
 
     @property
     def control_inputs(self) -> tuple:
-        return tuple(self._control_inputs)
+        return self._control_inputs
 
     @property
     def opdef(self) -> registry.OpDef:
@@ -171,7 +172,7 @@ class Operation:
                 f"Adding control input '{op.name}' to '{self.name}' would create a cycle: "
                 f"'{op.name}' already depends on '{self.name}'")
         if op not in self._control_inputs:
-            self._control_inputs.append(op)
+            self._control_inputs += (op,)
             if op._id > self._id:
                 self.graph._creation_order_is_topological = False
 
