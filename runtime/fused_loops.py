@@ -17,11 +17,11 @@ import numpy as np
 
 from graphc import dtypes as gdt
 from graphc import registry
-from graphc.ops.fused import Spec, replay_specs
-from graphc.shapes import TensorShape
+from graphc.ops.fused import replay_dtypes
 
 __all__ = ["available", "compile_loop", "loop_source", "input_modes"]
 
+LANES = 4  # elements evaluated side by side: independent chains the CPU overlaps
 MAX_STEPS = 512  # compile time grows with the program; longer groups stay on NumPy
 _LOOP_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.bool_)}
 
@@ -60,9 +60,8 @@ def input_modes(in_shapes, out_shape):
 
 def loop_source(program, in_dtypes, modes) -> str | None:
     """The Python source of the element loop, or None when some step cannot be compiled."""
-    specs = replay_specs([Spec(TensorShape(None), gdt.as_dtype(d)) for d in in_dtypes], program)
-    if any(np.dtype(d) not in _LOOP_DTYPES for d in in_dtypes) or any(
-            s.dtype.np not in _LOOP_DTYPES for s in specs):
+    steps = [d.np for d in replay_dtypes([gdt.as_dtype(d) for d in in_dtypes], program)]
+    if any(np.dtype(d) not in _LOOP_DTYPES for d in list(in_dtypes) + steps):
         return None
     if len(program) > MAX_STEPS or any(not registry.get(op_type).loop
                                        for op_type, _, _ in program):
@@ -70,16 +69,13 @@ def loop_source(program, in_dtypes, modes) -> str | None:
     params = ", ".join(f"a{k}" for k in range(len(in_dtypes)))
     lines = [f"def loop(out, {params}):", "    n = out.size",
              f"    for i in range(0, n - n % {LANES}, {LANES}):"]
-    lines += _body(program, specs, modes, LANES)
+    lines += _body(program, steps, modes, LANES)
     lines.append(f"    for i in range(n - n % {LANES}, n):")
-    lines += _body(program, specs, modes, 1)
+    lines += _body(program, steps, modes, 1)
     return "\n".join(lines) + "\n"
 
 
-LANES = 4  # elements evaluated side by side: independent chains the CPU overlaps
-
-
-def _body(program, specs, modes, lanes: int) -> list:
+def _body(program, step_dtypes, modes, lanes: int) -> list:
     """Loop body computing elements ``i .. i + lanes - 1``, interleaved step by step."""
     lines = []
     for lane in range(lanes):
@@ -88,7 +84,7 @@ def _body(program, specs, modes, lanes: int) -> list:
             index = {"full": at, "one": "0", "tail": f"({at}) % a{k}.size"}[mode]
             lines.append(f"        x{k}_{lane} = a{k}[{index}]")
     for index, (op_type, args, _) in enumerate(program):
-        dtype = specs[index].dtype.np
+        dtype = step_dtypes[index]
         cast = "bool" if dtype == np.bool_ else "np." + dtype.name
         for lane in range(lanes):
             names = [f"x{i}_{lane}" if kind == "in" else f"v{i}_{lane}" for kind, i in args]
@@ -128,9 +124,7 @@ def compile_loop(program, arrays):
     if source is None:
         return None
     loop = _compiled_loop(source)
-    specs = replay_specs([Spec(TensorShape(s), gdt.as_dtype(d))
-                          for s, d in zip(in_shapes, in_dtypes)], program)
-    out_dtype = specs[-1].dtype.np
+    out_dtype = replay_dtypes([gdt.as_dtype(d) for d in in_dtypes], program)[-1].np
     flat = [f"a{k}.reshape(-1)" for k in range(len(arrays))]  # a view when contiguous
     params = ", ".join(f"a{k}" for k in range(len(arrays)))
     result = "out[()]" if out_shape == () else "out"

@@ -21,9 +21,8 @@ import numpy as np
 
 from graphc import dtypes as gdt
 from graphc import registry
-from graphc.ops.fused import Spec, replay_specs
+from graphc.ops.fused import replay_dtypes
 from graphc.runtime.fused_loops import input_modes
-from graphc.shapes import TensorShape
 
 __all__ = ["compile_vector_loop", "VECTOR_EXPRESSIONS"]
 
@@ -104,8 +103,8 @@ def _helpers() -> dict:
 
 def vector_source(program, modes) -> str | None:
     """The loop's source, or None when the program is not covered."""
-    specs = replay_specs([Spec(TensorShape(None), gdt.float32) for _ in modes], program)
-    if any(spec.dtype.np != np.float32 for spec in specs):
+    if any(dtype.np != np.float32
+           for dtype in replay_dtypes([gdt.float32] * len(modes), program)):
         return None
     params = ", ".join(f"a{k}" for k in range(len(modes)))
     lines = [f"def loop(out, {params}):", "    bad = 0", "    for i in range(out.size):"]
