@@ -11,7 +11,7 @@ Example:
     array([6., 6.], dtype=float32)
 """
 from graphc import errors, registry  # noqa: F401
-from graphc.convert import convert_to_tensor  # noqa: F401
+from graphc.convert import convert_to_tensor, graph_of  # noqa: F401
 from graphc.dtypes import (DType, as_dtype, bool, double, float16, float32, float64,  # noqa
                            half, int8, int16, int32, int64, uint8, uint16)
 from graphc.graph import Graph, Operation, Tensor, get_default_graph, reset_default_graph  # noqa
@@ -31,7 +31,7 @@ from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.select import (cast, clip_by_value, saturate_cast, to_float, to_int32,  # noqa
                                to_int64, where)
 from graphc.ops.shape_ops import (broadcast_to, expand_dims, rank, reshape, shape,  # noqa
-                                  size, squeeze, transpose)
+                                  size, squeeze, sum_to_shape, transpose)
 from graphc.shapes import TensorShape  # noqa: F401
 from graphc.static_values import constant_value as get_static_value  # noqa: F401
 from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_sub,  # noqa
@@ -44,10 +44,9 @@ from graphc.runtime import InteractiveSession, Session, get_default_session  # n
 from graphc.passes.gradients import gradients, hessians  # noqa: E402
 from graphc import train  # noqa: E402,F401
 from graphc.passes import OptimizerConfig, optimize  # noqa: E402,F401
-from graphc.passes.bisect import bisect  # noqa: E402,F401
+from graphc.runtime.bisect import bisect  # noqa: E402,F401
 from graphc.viz import render  # noqa: E402,F401
 from graphc.ops.elementwise import add_n  # noqa: E402,F401
-from graphc.ops.reduce import sum_to_shape  # noqa: E402,F401
 
 newaxis = None
 
@@ -59,7 +58,6 @@ def name_scope(name, default_name=None, values=None):
         >>> with gc.name_scope("layer1"):
         ...     h = gc.nn.relu(gc.matmul(x, W1))   # op "layer1/Relu"...
     """
-    from graphc.convert import graph_of
     graph = graph_of(*(values or []))
     return _entered(graph, graph.name_scope(name if name is not None else default_name))
 

@@ -94,9 +94,7 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
     if isinstance(value, Operation):
         raise TypeError(f"Cannot convert operation '{value.name}' to a tensor")
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        from graphc.ops.array import stack  # a late import: ops build on this module
-        return stack([convert_to_tensor(v, dtype=dtype, dtype_hint=dtype_hint or
-                                        preferred_dtype) for v in value], name=name or "stack")
+        return _pack(value, dtype, dtype_hint or preferred_dtype, name)
     hint = preferred_dtype or dtype_hint
     if dtype is None and hint is not None:
         try:
@@ -108,6 +106,15 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
     graph = get_default_graph()
     return graph.create_op("const", [], {"value": array, "dtype": gdt.as_dtype(array.dtype)},
                            name=name or "Const").outputs[0]
+
+
+def _pack(values, dtype, dtype_hint, name) -> Tensor:
+    """A ``stack`` op of the converted values. It is created by its registered name, as
+    ``const`` is above: the op families (graphc/ops/) build on this module, not under it."""
+    graph = graph_of(*values)
+    with graph.as_default(), graph.atomic():
+        parts = [convert_to_tensor(v, dtype=dtype, dtype_hint=dtype_hint) for v in values]
+        return graph.create_op("stack", parts, {"axis": 0}, name=name or "stack").outputs[0]
 
 
 def graph_of(*values) -> Graph:

@@ -15,9 +15,10 @@ import threading
 from typing import Iterable, Optional
 
 from graphc import registry
-from graphc.algorithms import required_ops
+from graphc.algorithms import required_ops, to_networkx, topological_order
 from graphc.errors import describe_tensor, op_context
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
+from graphc.printing import graph_as_text
 from graphc.shapes import TensorShape, as_shape
 
 __all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",
@@ -313,7 +314,6 @@ class Graph:
 
     def to_networkx(self):
         """A networkx DiGraph over operation names: data edges and ``control`` edges."""
-        from graphc.algorithms import to_networkx
         return to_networkx(self)
 
     def topological_order(self, ops: Optional[Iterable[Operation]] = None) -> list[Operation]:
@@ -321,12 +321,10 @@ class Graph:
         chosen = self._ops if ops is None else ops
         if self._creation_order_is_topological:
             return sorted(chosen, key=lambda op: op._id)
-        from graphc.algorithms import topological_order
         return topological_order(self, chosen)
 
     def as_text(self, ops=None) -> str:
         """The graph (or just ``ops``) as a stable SSA-like listing, one op per line."""
-        from graphc.printing import graph_as_text
         return graph_as_text(self, ops)
 
     def __str__(self) -> str:

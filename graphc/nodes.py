@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from graphc.graph import Graph
 
 from graphc import registry
+from graphc.default_session import session_for
 from graphc.errors import describe_tensor
 from graphc.shapes import TensorShape, as_shape
 
@@ -78,8 +79,7 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """Run this tensor in ``session`` (default: the default session)."""
-        from graphc.runtime.session import _session_for
-        return _session_for(session, self).run(self, feed_dict)
+        return session_for(session, self).run(self, feed_dict)
 
     def __repr__(self) -> str:
         return f"<gc.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
@@ -158,8 +158,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Run this op in ``session`` (default: the default session)."""
-        from graphc.runtime.session import _session_for
-        _session_for(session, self).run(self, feed_dict)
+        session_for(session, self).run(self, feed_dict)
 
     def _add_control_input(self, op: "Operation") -> None:
         """Make ``op`` run before this op; refuses an edge that would close a cycle."""

@@ -10,6 +10,7 @@ from typing import Optional
 import numpy as np
 
 from graphc.graph import Tensor
+from graphc.index_spec import spec_to_index
 from graphc.shapes import TensorShape
 
 __all__ = ["constant_value", "constant_value_as_shape"]
@@ -56,11 +57,10 @@ def constant_value(tensor: Tensor) -> Optional[np.ndarray]:
 
 def _slice_of_shape(op, tensor) -> Optional[np.ndarray]:
     """``shape(x)[i]`` (or a slice of it) when the selected dims of x are known."""
-    from graphc.ops.indexing import _spec_to_index
     dims = op.inputs[0].op.inputs[0].shape.dims
     if dims is None:
         return None
-    picked = np.asarray(np.array(dims, dtype=object)[_spec_to_index(op.attrs["spec"])])
+    picked = np.asarray(np.array(dims, dtype=object)[spec_to_index(op.attrs["spec"])])
     if any(d is None for d in picked.ravel()):
         return None
     return picked.astype(tensor.dtype.np)

@@ -10,8 +10,10 @@ from typing import Optional
 
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
+from graphc.default_session import session_for
 from graphc.graph import Graph, Tensor, get_default_graph
 from graphc.ops.control import group, no_op
+from graphc.ops.select import cast
 
 __all__ = ["Variable", "GraphKeys", "global_variables", "trainable_variables",
            "global_variables_initializer", "variables_initializer", "initialize_all_variables",
@@ -56,7 +58,6 @@ class Variable:
             value = convert_to_tensor(initial_value, dtype=None, name="initial_value",
                                       dtype_hint=dtype)
             if dtype is not None and value.dtype is not gdt.as_dtype(dtype):
-                from graphc.ops.select import cast
                 value = cast(value, dtype)
             var_shape = value.shape if shape is None else value.shape.merge_with(shape)
             if validate_shape and not var_shape.is_fully_defined():
@@ -147,8 +148,7 @@ class Variable:
 
     def load(self, value, session=None):
         """Store ``value`` in the variable without adding ops (TF1 ``Variable.load``)."""
-        from graphc.runtime.session import _session_for
-        _session_for(session, self._snapshot).load_variable(self, value)
+        session_for(session, self._snapshot).load_variable(self, value)
 
     def _as_graph_element(self):
         return self._snapshot

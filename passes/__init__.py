@@ -12,9 +12,11 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from graphc.passes import algebraic, constant_folding, cse, dce, fusion, prune, stabilize
-from graphc.passes.result import SAFETY_CLASSES, Interface, PassResult
-from graphc.passes.verify import VerificationError, verify
+from graphc.fetches import FetchStructure
+
+from . import algebraic, constant_folding, cse, dce, fusion, prune, stabilize
+from .result import SAFETY_CLASSES, Interface, PassResult
+from .verify import VerificationError, verify
 
 __all__ = ["PASSES", "PIPELINE", "OptimizerConfig", "optimize", "optimize_interface",
            "Interface", "PassResult", "VerificationError"]
@@ -149,7 +151,6 @@ def _schedule(config, records):
 
 
 def _as_interface(graph, fetches, feeds) -> Interface:
-    from graphc.runtime.fetches import FetchStructure
     structure = FetchStructure(graph, fetches)
     feed_tensors = [graph.as_graph_element(f, allow_operation=False) for f in (feeds or [])]
     return Interface(tuple(structure.tensors), tuple(structure.operations), tuple(feed_tensors))

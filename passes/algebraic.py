@@ -13,9 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from graphc.graph import Graph
-from graphc.passes.patterns import ONE, ZERO, Pat, Rule, X, const, rules_by_root
-from graphc.passes.result import EXACT, NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
-from graphc.passes.rewriter import run_rule_table
+from graphc.ops import elementwise
+from graphc.ops.creation import zeros, zeros_like
+from graphc.ops.select import where
+from graphc.ops.shape_ops import reshape, transpose
+
+from .patterns import ONE, ZERO, Pat, Rule, X, const, rules_by_root
+from .result import EXACT, NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
+from .rewriter import run_rule_table
 
 __all__ = ["ALGEBRAIC_RULES", "run"]
 
@@ -53,7 +58,6 @@ def _zeros_fit(m):
 
 
 def _zeros(m):
-    from graphc.ops.creation import zeros, zeros_like
     if m.out.shape.is_fully_defined():
         return zeros(m.out.shape.dims, dtype=m.out.dtype)
     return zeros_like(m.x)
@@ -61,7 +65,6 @@ def _zeros(m):
 
 def _combine(op_name):
     def rewrite(m):
-        from graphc.ops import elementwise
         combined = (np.multiply if op_name == "multiply" else np.add)(m.value("c1"), m.value("c2"))
         combined = combined.astype(m.out.dtype.np)
         return getattr(elementwise, op_name)(m.x, combined)
@@ -69,7 +72,6 @@ def _combine(op_name):
 
 
 def _compose_transposes(m):
-    from graphc.ops.shape_ops import transpose
     rank = m.x.shape.rank
     inner = m.matched[0].attrs["perm"] or tuple(reversed(range(rank)))
     outer = m.attr("perm") or tuple(reversed(range(rank)))
@@ -78,7 +80,6 @@ def _compose_transposes(m):
 
 
 def _merge_reshapes(m):
-    from graphc.ops.shape_ops import reshape
     return reshape(m.x, m.shape)
 
 
@@ -91,13 +92,11 @@ def _same_dtype(m):
 
 
 def _where_scalar_zero(m):
-    from graphc.ops.select import where
     return where(m.c, m.x, np.zeros((), dtype=m.x.dtype.np))
 
 
 def _double(m):
-    from graphc.ops.elementwise import multiply
-    return multiply(m.x, np.asarray(2, dtype=m.x.dtype.np))
+    return elementwise.multiply(m.x, np.asarray(2, dtype=m.x.dtype.np))
 
 
 C1, C2, SHAPE = const("c1"), const("c2"), Pat(name="shape")

@@ -13,9 +13,11 @@ import numpy as np
 
 from graphc import registry
 from graphc.graph import Graph
-from graphc.passes.result import EXACT, Interface, PassResult
-from graphc.passes.rewriter import rewrite_graph
+from graphc.ops.creation import constant
 from graphc.static_values import constant_value
+
+from .result import EXACT, Interface, PassResult
+from .rewriter import rewrite_graph
 
 __all__ = ["run", "DEFAULT_FOLD_LIMIT"]
 
@@ -58,7 +60,6 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         >>> constant_folding.run(g, interface).rewrites[0].rule
         'fold_constants'
     """
-    from graphc.ops.creation import constant
 
     def candidate(op):
         return _foldable(op) and (_static_value(op) is not None or _all_constant(op.inputs))

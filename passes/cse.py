@@ -10,8 +10,9 @@ import numpy as np
 
 from graphc import registry
 from graphc.graph import Graph
-from graphc.passes.result import EXACT, Interface, PassResult
-from graphc.passes.rewriter import rewrite_graph
+
+from .result import EXACT, Interface, PassResult
+from .rewriter import rewrite_graph
 
 __all__ = ["run", "attrs_key"]
 

@@ -6,8 +6,9 @@ the feed placeholders are kept whether used or not, so the interface stays valid
 from __future__ import annotations
 
 from graphc.graph import Graph, required_ops
-from graphc.passes.result import Interface, PassResult
-from graphc.passes.rewriter import rewrite_graph
+
+from .result import Interface, PassResult
+from .rewriter import rewrite_graph
 
 __all__ = ["run"]
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 from graphc import registry
 from graphc.algorithms import control_sources
 from graphc.graph import Graph
-from graphc.passes.result import EXACT, Interface, PassResult
-from graphc.passes.rewriter import Rewriter, unchanged
+from graphc.ops.fused import program_from_ops
+
+from .result import EXACT, Interface, PassResult
+from .rewriter import Rewriter, unchanged
 
 __all__ = ["run", "find_groups"]
 
@@ -61,7 +63,6 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
         >>> fusion.run(g, interface).histogram_after["fused_elementwise"]
         1
     """
-    from graphc.ops.fused import program_from_ops
     groups = find_groups(graph, interface)
     if not groups:
         return unchanged(graph, interface, "fusion")

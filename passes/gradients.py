@@ -18,6 +18,13 @@ from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.errors import describe_op
 from graphc.graph import Tensor, required_ops
+from graphc.ops.array import stack
+from graphc.ops.creation import ones_like, zeros, zeros_like
+from graphc.ops.elementwise import add_n
+from graphc.ops.reduce import reduce_sum
+from graphc.ops.shape_ops import reshape, shape, sum_to_shape
+
+from .stabilize import INDEX
 
 __all__ = ["gradients", "hessians", "reduce_to_input"]
 
@@ -74,8 +81,6 @@ def reduce_to_input(grad: Optional[Tensor], op, index: int) -> Optional[Tensor]:
     Example:
         >>> # z = x + b with x: (None, 10), b: (10,) -> reduce_sum(dz, axis=[0]) for b
     """
-    from graphc.ops.reduce import reduce_sum, sum_to_shape
-    from graphc.ops.shape_ops import shape
     if grad is None:
         return None
     x = op.inputs[index]
@@ -90,7 +95,6 @@ def reduce_to_input(grad: Optional[Tensor], op, index: int) -> Optional[Tensor]:
 
 
 def _aggregate(contributions: list) -> Optional[Tensor]:
-    from graphc.ops.elementwise import add_n
     if not contributions:
         return None
     return contributions[0] if len(contributions) == 1 else add_n(contributions)
@@ -143,7 +147,6 @@ def _stable_gradient(graph, op, dy, pending, stop, between, wanted) -> bool:
     """If a stabilization rule matches at ``op`` (log(softmax(x)), log(1 + x), ...),
     differentiate its stable replacement instead, straight into the captured leaves; the
     unstable intermediate then gets no contribution along this path."""
-    from graphc.passes.stabilize import INDEX
     for rule in INDEX.get(op.type, ()):
         found = rule.find(op, list(op.inputs), op.outputs[0])
         if found is None:
@@ -163,7 +166,6 @@ def _stable_gradient(graph, op, dy, pending, stop, between, wanted) -> bool:
 
 
 def _differentiate(graph, ys, xs, grad_ys, stop, unconnected, stabilize=True) -> list:
-    from graphc.ops.creation import ones_like, zeros, zeros_like
     for y in ys:
         if not _differentiable(y):
             raise TypeError(f"gradients: ys must be floating, got {y.name!r} of dtype "
@@ -225,8 +227,6 @@ def hessians(ys, xs, name: str = "hessians", gate_gradients=False,
     Example:
         >>> [H] = gc.hessians(f, [x])
     """
-    from graphc.ops.array import stack
-    from graphc.ops.shape_ops import reshape
     xs = _as_list(xs)
     graph = graph_of(ys, xs)
     results = []

@@ -7,8 +7,10 @@ feed replaces.
 from __future__ import annotations
 
 from graphc.graph import Graph, required_ops
-from graphc.passes.result import Interface, PassResult
-from graphc.passes.rewriter import Rewriter
+from graphc.ops.control import placeholder
+
+from .result import Interface, PassResult
+from .rewriter import Rewriter
 
 __all__ = ["run"]
 
@@ -19,7 +21,6 @@ def run(graph: Graph, interface: Interface, **options) -> PassResult:
     Example:
         >>> result = prune.run(g, Interface(fetches=(loss,), feeds=(x,)))
     """
-    from graphc.ops.control import placeholder
     fed = frozenset(interface.feeds)
     rw = Rewriter(graph, interface, "prune")
     for tensor in interface.feeds:

@@ -16,7 +16,8 @@ from typing import Callable, Optional
 
 from graphc.algorithms import control_sources
 from graphc.graph import Graph, Operation
-from graphc.passes.result import EXACT, Interface, PassResult, Rewrite, histogram
+
+from .result import EXACT, Interface, PassResult, Rewrite, histogram
 
 __all__ = ["Rewriter", "rewrite_graph", "apply_rules"]
 

@@ -7,9 +7,13 @@ already lost).
 from __future__ import annotations
 
 from graphc.graph import Graph
-from graphc.passes.patterns import ONE, Pat, Rule, X, rules_by_root
-from graphc.passes.result import NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
-from graphc.passes.rewriter import run_rule_table
+from graphc.ops.elementwise import expm1, log1p, negative, softplus
+from graphc.ops.nn import log_softmax, softmax_cross_entropy_with_logits_v2
+from graphc.ops.reduce import reduce_logsumexp
+
+from .patterns import ONE, Pat, Rule, X, rules_by_root
+from .result import NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
+from .rewriter import run_rule_table
 
 __all__ = ["STABILIZE_RULES", "INDEX", "run"]
 
@@ -17,7 +21,6 @@ LABELS = Pat(name="labels")
 
 
 def _log_softmax(m):
-    from graphc.ops.nn import log_softmax
     return log_softmax(m.x, axis=m.matched[0].attrs["axis"])
 
 
@@ -26,17 +29,14 @@ def _one_fits(m):
 
 
 def _log1p(m):
-    from graphc.ops.elementwise import log1p
     return log1p(m.x)
 
 
 def _expm1(m):
-    from graphc.ops.elementwise import expm1
     return expm1(m.x)
 
 
 def _logsumexp(m):
-    from graphc.ops.reduce import reduce_logsumexp
     total = m.matched[-1]
     return reduce_logsumexp(m.x, axis=total.attrs["axis"], keepdims=total.attrs["keepdims"])
 
@@ -58,13 +58,11 @@ def _xent_applies(m):
 
 
 def _cross_entropy(m):
-    from graphc.ops.nn import softmax_cross_entropy_with_logits_v2
     return softmax_cross_entropy_with_logits_v2(labels=m.labels, logits=m.x, axis=_xent_axis(m))
 
 
 def _log_sigmoid(sign):
     def rewrite(m):
-        from graphc.ops.elementwise import negative, softplus
         if sign < 0:
             return negative(softplus(negative(m.x)))  # log(sigmoid(x)) = -softplus(-x)
         return negative(softplus(m.x))  # log(1 - sigmoid(x)) = -softplus(x)

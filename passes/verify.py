@@ -5,7 +5,8 @@ import networkx as nx
 
 from graphc import registry
 from graphc.graph import Graph, _infer
-from graphc.passes.result import Interface
+
+from .result import Interface
 
 __all__ = ["verify", "VerificationError"]
 

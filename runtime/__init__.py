@@ -1,4 +1,4 @@
 """The Session runtime: execution plans over NumPy kernels (installed as ``graphc.runtime``)."""
-from graphc.runtime.session import InteractiveSession, Session, get_default_session
+from .session import InteractiveSession, Session, get_default_session
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]

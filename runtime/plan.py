@@ -13,9 +13,10 @@ import networkx as nx
 from graphc import registry
 from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
 from graphc.graph import Graph, Operation, Tensor, required_ops
-from graphc.runtime.codegen import compile_plan
-from graphc.runtime.memory import estimate_peak_bytes, plan_arena, plan_in_place
 from graphc.shapes import format_shape
+
+from .codegen import compile_plan
+from .memory import estimate_peak_bytes, plan_arena, plan_in_place
 
 __all__ = ["Plan"]
 

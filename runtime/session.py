@@ -7,46 +7,24 @@ run (bad feed, kernel error, uninitialized variable) leaves every variable as it
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Optional
 
 import numpy as np
 
+from graphc import default_session
+from graphc.default_session import get_default_session
 from graphc.errors import OpError
-from graphc.graph import Graph, get_default_graph
+from graphc.fetches import FetchStructure
+from graphc.graph import Graph, get_default_graph, required_ops
 from graphc.ops.state import VariableHandle
-from graphc.runtime.feeds import prepare_feeds
-from graphc.runtime.fetches import FetchStructure
-from graphc.runtime.plan import Plan
-from graphc.runtime.state import RunContext, SessionState
+from graphc.passes import Interface, OptimizerConfig, collection_paused, optimize_interface
+
+from .feeds import prepare_feeds
+from .plan import Plan
+from .state import RunContext, SessionState
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
-
-
-class _DefaultSessionStack(threading.local):
-    def __init__(self):
-        self.stack: list = []
-
-
-_SESSIONS = _DefaultSessionStack()
-
-
-def get_default_session() -> Optional["Session"]:
-    """The innermost session entered with ``with`` or ``as_default()`` in this thread."""
-    return _SESSIONS.stack[-1] if _SESSIONS.stack else None
-
-
-def _session_for(session, element) -> "Session":
-    session = session or get_default_session()
-    if session is None:
-        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
-                         "registered. Use `with sess.as_default()` or pass an explicit "
-                         "session to `eval(session=sess)`")
-    if element.graph is not session.graph:
-        raise ValueError(f"Cannot use the given session to evaluate '{element.name}': its "
-                         "graph is different from the session's graph.")
-    return session
 
 
 class Session:
@@ -61,7 +39,6 @@ class Session:
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None,
                  optimize=True):
-        from graphc.passes import OptimizerConfig
         self._graph = graph if graph is not None else get_default_graph()
         self._optimizer = OptimizerConfig.coerce(optimize)
         self._state = SessionState()
@@ -128,13 +105,10 @@ class Session:
         return plan
 
     def _compile(self, fetches: list, targets: list, feeds: list) -> Plan:
-        from graphc.passes import collection_paused
         with collection_paused():
             return self._compile_plan(fetches, targets, feeds)
 
     def _compile_plan(self, fetches: list, targets: list, feeds: list) -> Plan:
-        from graphc.passes import Interface, optimize_interface
-        from graphc.graph import required_ops
         if self._optimizer is None:
             return Plan(self._graph, fetches, targets, feeds)
         Plan.check_feeds(required_ops(fetches, targets, frozenset(feeds)), frozenset(feeds),
@@ -180,14 +154,9 @@ class Session:
         self._fast.clear()
         self._state.variables.clear()
 
-    @contextlib.contextmanager
     def as_default(self):
         """Make this the default session (for ``Tensor.eval`` / ``Operation.run``)."""
-        _SESSIONS.stack.append(self)
-        try:
-            yield self
-        finally:
-            _SESSIONS.stack.remove(self)
+        return default_session.entered(self)
 
     def __enter__(self) -> "Session":
         context = self.as_default()
@@ -272,10 +241,9 @@ class InteractiveSession(Session):
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None):
         super().__init__(target, graph, config)
-        _SESSIONS.stack.append(self)
+        default_session.push(self)
 
     def close(self) -> None:
         super().close()
-        if self in _SESSIONS.stack:
-            _SESSIONS.stack.remove(self)
+        default_session.remove(self)
 

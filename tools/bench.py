@@ -34,10 +34,11 @@ from pathlib import Path
 import numpy as np
 
 import graphc as gc
-from graphc.tools import bench_peers as peers
-from graphc.tools.bench_compile import w4, w4_child
-from graphc.tools.bench_table import markdown, row
-from graphc.tools.bench_memory import w6
+
+from . import bench_peers as peers
+from .bench_compile import w4, w4_child
+from .bench_memory import w6
+from .bench_table import markdown, row
 
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
 

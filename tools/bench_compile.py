@@ -12,8 +12,9 @@ import time
 import numpy as np
 
 import graphc as gc
-from graphc.tools import bench_peers as peers
-from graphc.tools.bench_table import row
+
+from . import bench_peers as peers
+from .bench_table import row
 
 __all__ = ["dag_recipe", "random_dag", "w4", "w4_child"]
 

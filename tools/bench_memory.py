@@ -6,7 +6,7 @@ import importlib.util
 import subprocess
 import sys
 
-from graphc.tools.bench_table import row
+from .bench_table import row
 
 __all__ = ["w6"]
 

@@ -19,6 +19,12 @@ import runpy
 import sys
 from pathlib import Path
 
+import graphc as gc
+from graphc.viz import DotNotFoundError
+from graphc.viz.report import html_report, pass_table
+
+from .demo import main as demo_main
+
 EXIT_USAGE, EXIT_NO_DOT, EXIT_MODEL = 2, 3, 4
 
 
@@ -32,7 +38,6 @@ def load_model(path: str, fetch_names=None):
     Example:
         >>> graph, fetches, feeds = load_model("tools/examples/network.py")
     """
-    import graphc as gc
     file = Path(path)
     if not file.is_file():
         raise ModelError(f"model file {path!r} does not exist")
@@ -72,7 +77,6 @@ def load_model(path: str, fetch_names=None):
 
 
 def _render(args) -> int:
-    import graphc as gc
     graph, fetches, _ = load_model(args.model, args.fetch)
     target = fetches
     if args.focus:
@@ -91,8 +95,6 @@ def _render(args) -> int:
 
 
 def _inspect(args) -> int:
-    import graphc as gc
-    from graphc.viz.report import html_report, pass_table
     graph, fetches, feeds = load_model(args.model, args.fetch)
     _, records = gc.optimize(graph, fetches, feeds=feeds)
     print(pass_table(records))
@@ -102,7 +104,6 @@ def _inspect(args) -> int:
 
 
 def _demo(args) -> int:
-    from graphc.tools.demo import main as demo_main
     return demo_main()
 
 
@@ -142,7 +143,6 @@ def main(argv=None) -> int:
     Example:
         $ graphc render tools/examples/network.py -o network.png
     """
-    from graphc.viz import DotNotFoundError
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -8,6 +8,7 @@ import numpy as np
 from graphc import registry
 from graphc.convert import convert_to_tensor
 from graphc.graph import Tensor
+from graphc.ops import creation, shape_ops
 from graphc.ops.common import apply_op, normalize_axis, rand, same_dtype_rule, static_axis
 from graphc.ops.indexing import gather
 from graphc.registry import ErrorSample, OpDef, Sample
@@ -16,15 +17,9 @@ from graphc.shapes import TensorShape
 __all__ = ["concat", "stack", "unstack", "split"]
 
 
-def _shape_of(tensor):
-    from graphc.ops.shape_ops import shape
-    return shape(tensor)
-
-
 def _fill_missing(op, dys) -> list:
     """Output gradients with zeros for the outputs nothing depended on."""
-    from graphc.ops.creation import zeros_like
-    return [dy if dy is not None else zeros_like(out) for dy, out in zip(dys, op.outputs)]
+    return [dy if dy is not None else creation.zeros_like(out) for dy, out in zip(dys, op.outputs)]
 
 
 def _merge_dims(op_name: str, shapes, skip: Optional[int]) -> list:
@@ -60,11 +55,10 @@ def _concat_grad(op, dy):
         return [dy]
     if None not in sizes:
         return split(dy, sizes, axis=axis)
-    from graphc.ops.creation import range as gc_range
     grads, start = [], 0  # sizes known only at run time: pick each piece by index
     for tensor in op.inputs:
-        stop = start + _shape_of(tensor)[axis]
-        grads.append(gather(dy, gc_range(start, stop), axis=axis))
+        stop = start + shape_ops.shape(tensor)[axis]
+        grads.append(gather(dy, creation.range(start, stop), axis=axis))
         start = stop
     return grads
 

@@ -9,6 +9,7 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
 from graphc.shapes import TensorShape, broadcast_shapes
+from graphc.static_values import constant_value
 
 FLOAT, INTEGER, NUMERIC, BOOL, ANY = "floating", "integer", "numeric", "bool", "any"
 _KIND_CHECK = {
@@ -108,7 +109,6 @@ def normalize_axes(axis, rank: int, op_name: str) -> Optional[tuple]:
 def static_axis(value, op_name: str):
     """An axis argument as Python ints: tensors must have a constant value."""
     if _is_tensor_like(value):
-        from graphc.static_values import constant_value
         found = constant_value(convert_to_tensor(value))
         if found is None:
             raise ValueError(f"{op_name}: axis must be known when the graph is built; "

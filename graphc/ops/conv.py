@@ -9,16 +9,36 @@ import numpy as np
 
 from graphc import registry
 from graphc.ops.common import FLOAT, NUMERIC, apply_op, rand, same_dtype_rule
+from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
 __all__ = ["conv2d", "max_pool", "avg_pool", "window_geometry"]
 
 
-def _grads():
-    """The gradient ops live in conv_grads, which builds on this module."""
-    from graphc.ops import conv_grads
-    return conv_grads
+# The gradient ops live in conv_grads, which builds on this module (the gradients of those
+# adjoint ops are the ops here). The rules below create them by their registered names, from
+# the already normalized attributes of the op being differentiated.
+def _geometry(op) -> dict:
+    return {k: op.attrs[k] for k in ("strides", "padding", "dilations")}
+
+
+def _pool_attrs(op) -> dict:
+    return {k: op.attrs[k] for k in ("ksize", "strides", "padding")}
+
+
+def _conv2d_grad(op, dy):
+    x, w = op.inputs
+    return [apply_op("conv2d_backprop_input", [shape(x), w, dy], _geometry(op)),
+            apply_op("conv2d_backprop_filter", [x, shape(w), dy], _geometry(op))]
+
+
+def _max_pool_grad(op, dy):
+    return [apply_op("max_pool_grad", [op.inputs[0], op.outputs[0], dy], _pool_attrs(op))]
+
+
+def _avg_pool_grad(op, dy):
+    return [apply_op("avg_pool_grad", [shape(op.inputs[0]), dy], _pool_attrs(op))]
 
 
 def _spatial(value, name: str, op_name: str) -> tuple:
@@ -110,7 +130,7 @@ def _conv_reference(x, w, strides, padding, dilations=1):
 CONV2D = registry.register(OpDef(
     name="conv2d", dtypes=same_dtype_rule("conv2d", FLOAT), shapes=_conv_shapes,
     kernel=_conv_kernel, attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
-    grad=lambda op, dy: _grads().conv2d_grad(op, dy),
+    grad=_conv2d_grad,
     reference=_conv_reference,
     samples=lambda: [Sample((rand(2, 5, 5, 3), rand(3, 3, 3, 4), 1, "VALID")),
                      Sample((rand(1, 6, 7, 2), rand(3, 2, 2, 3), [1, 2, 2, 1], "SAME")),
@@ -208,13 +228,13 @@ def _pool_errors():
 MAX_POOL = registry.register(OpDef(
     name="max_pool", dtypes=same_dtype_rule("max_pool", NUMERIC), shapes=_pool_shapes("max_pool"),
     kernel=_max_pool_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
-    grad=lambda op, dy: _grads().max_pool_grad_rule(op, dy),
+    grad=_max_pool_grad,
     reference=_pool_reference(max), samples=_pool_samples, error_samples=_pool_errors,
     doc="Maximum over each window; SAME padding never wins the max."))
 AVG_POOL = registry.register(OpDef(
     name="avg_pool", dtypes=same_dtype_rule("avg_pool", FLOAT), shapes=_pool_shapes("avg_pool"),
     kernel=_avg_pool_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
-    grad=lambda op, dy: _grads().avg_pool_grad_rule(op, dy),
+    grad=_avg_pool_grad,
     reference=_pool_reference(lambda v: sum(v) / len(v)), samples=_pool_samples,
     error_samples=_pool_errors,
     doc="Mean over each window; with SAME padding, only real elements are counted (TF1)."))

@@ -8,47 +8,21 @@ import itertools
 
 import numpy as np
 
+from graphc import dtypes as gdt
 from graphc import registry
+from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import apply_op, rand
-from graphc.ops.conv import (_check_padding, _max_pool_kernel, _padded, _spatial, _window,
-                             avg_pool, conv2d, window_geometry)
+from graphc.ops.conv import (_check_padding, _geometry, _max_pool_kernel, _padded, _pool_attrs,
+                             _spatial, _window, avg_pool, conv2d, window_geometry)
+from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
+from graphc.static_values import constant_value_as_shape
 
 __all__ = ["conv2d_backprop_input", "conv2d_backprop_filter", "max_pool_grad",
            "max_pool_grad_grad", "avg_pool_grad"]
 
 
-def conv2d_grad(op, dy):
-    """The registry gradient rule of conv2d."""
-    return [conv2d_backprop_input(_shape(op.inputs[0]), op.inputs[1], dy, **_geometry(op)),
-            conv2d_backprop_filter(op.inputs[0], _shape(op.inputs[1]), dy, **_geometry(op))]
-
-
-def max_pool_grad_rule(op, dy):
-    """The registry gradient rule of max_pool."""
-    return [max_pool_grad(op.inputs[0], op.outputs[0], dy, **_pool_attrs(op))]
-
-
-def avg_pool_grad_rule(op, dy):
-    """The registry gradient rule of avg_pool."""
-    return [avg_pool_grad(_shape(op.inputs[0]), dy, **_pool_attrs(op))]
-
-
-def _shape(tensor):
-    from graphc.ops.shape_ops import shape
-    return shape(tensor)
-
-
-def _geometry(op) -> dict:
-    return {k: op.attrs[k] for k in ("strides", "padding", "dilations")}
-
-
-def _pool_attrs(op) -> dict:
-    return {k: op.attrs[k] for k in ("ksize", "strides", "padding")}
-
-
 def _sizes(op_name, tensor, rank=4):
-    from graphc.static_values import constant_value_as_shape
     if tensor.shape.rank not in (None, 1) or tensor.shape.dims not in (None, (rank,), (None,)):
         raise ValueError(f"{op_name}: sizes must be a 1-D tensor of {rank} ints, got {tensor.shape}")
     return constant_value_as_shape(tensor)
@@ -133,7 +107,7 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     name="conv2d_backprop_input", dtypes=lambda d, a: [d[2]], shapes=_backprop_input_shapes,
     kernel=_backprop_input_kernel,
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
-    grad=lambda op, ddx: [None, conv2d_backprop_filter(ddx, _shape(op.inputs[1]), op.inputs[2],
+    grad=lambda op, ddx: [None, conv2d_backprop_filter(ddx, shape(op.inputs[1]), op.inputs[2],
                                                        **_geometry(op)),
                           conv2d(ddx, op.inputs[1], **_geometry(op))],
     reference=_conv_input_reference,
@@ -149,7 +123,7 @@ CONV2D_BACKPROP_FILTER = registry.register(OpDef(
     name="conv2d_backprop_filter", dtypes=lambda d, a: [d[2]],
     shapes=_backprop_filter_shapes, kernel=_backprop_filter_kernel,
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
-    grad=lambda op, ddw: [conv2d_backprop_input(_shape(op.inputs[0]), ddw, op.inputs[2],
+    grad=lambda op, ddw: [conv2d_backprop_input(shape(op.inputs[0]), ddw, op.inputs[2],
                                                 **_geometry(op)), None,
                           conv2d(op.inputs[0], ddw, **_geometry(op))],
     reference=_conv_filter_reference,
@@ -165,8 +139,6 @@ CONV2D_BACKPROP_FILTER = registry.register(OpDef(
 def _backprop_api(op_type, first, second):
     def api(a, sizes_or_filter, out_backprop, strides, padding, dilations=(1, 1, 1, 1),
             data_format="NHWC", name=None, use_cudnn_on_gpu=True):
-        from graphc.convert import convert_to_tensor, graph_of
-        from graphc import dtypes as gdt
         attrs = {"strides": _spatial(strides, "strides", op_type),
                  "padding": str(padding).upper(),
                  "dilations": _spatial(dilations, "dilations", op_type)}
@@ -343,8 +315,6 @@ AVG_POOL_GRAD = registry.register(OpDef(
 
 def _pool_grad_api(op_type, size_first):
     def api(a, b, c, ksize, strides, padding, data_format="NHWC", name=None):
-        from graphc.convert import convert_to_tensor, graph_of
-        from graphc import dtypes as gdt
         attrs = {"ksize": _spatial(ksize, "ksize", op_type),
                  "strides": _spatial(strides, "strides", op_type),
                  "padding": str(padding).upper()}

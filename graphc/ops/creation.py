@@ -12,6 +12,7 @@ from graphc.convert import convert_to_tensor, graph_of, numpy_value
 from graphc.graph import Tensor
 from graphc.ops.common import (NUMERIC, apply_op, check_kind, normalize_axis, rand, randint,
                                same_shape_rule)
+from graphc.ops import shape_ops
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape, as_shape
 from graphc.static_values import constant_value, constant_value_as_shape
@@ -64,11 +65,6 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
                            name=name).outputs[0]
 
 
-def _sum_all(tensor):
-    from graphc.ops.reduce import reduce_sum
-    return reduce_sum(tensor)
-
-
 def _fill_dtypes(in_dtypes, attrs):
     if not in_dtypes[0].is_integer:
         raise TypeError(f"fill: dims must be an integer tensor, got {in_dtypes[0].name}")
@@ -95,7 +91,8 @@ def _fill_kernel(dims, value):
 
 FILL = registry.register(OpDef(
     name="fill", dtypes=_fill_dtypes, shapes=_fill_shapes, kernel=_fill_kernel,
-    grad=lambda op, dy: [None, _sum_all(dy)],  # every element is the one value
+    # the value is broadcast to dims, so its gradient sums dy back to the value's shape
+    grad=lambda op, dy: [None, shape_ops.sum_to_shape(dy, shape_ops.shape(op.inputs[1]))],
     reference=lambda dims, value: np.full(tuple(dims), value),
     samples=lambda: [Sample((np.array([2, 3], np.int32), np.float64(1.5))),
                      Sample((np.array([0, 2], np.int32), np.int32(3)))],
@@ -296,8 +293,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
         converted = []
         for value in values:
             tensor = convert_to_tensor(value, dtype_hint=dtype)
-            if tensor.dtype is not dtype:
-                from graphc.ops.select import cast
-                tensor = cast(tensor, dtype)
+            if tensor.dtype is not dtype:  # the cast op by its name: select builds on creation
+                tensor = apply_op("cast", [tensor], {"dtype": dtype})
             converted.append(tensor)
         return apply_op("range", converted, name=name)

@@ -18,7 +18,7 @@ from graphc import registry
 from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, apply_elementwise,
                                broadcast_rule, rand, randbool, randint, same_dtype_rule)
 from graphc.ops.creation import ones_like, zeros_like
-from graphc.ops.select import where
+from graphc.ops.select import cast, where
 from graphc.registry import ErrorSample, OpDef, Sample
 
 __all__: list[str] = []
@@ -104,7 +104,6 @@ def _indicator(condition, like):
     """1 where condition holds, else 0, in ``like``'s dtype. Multiplying by it is how TF1's
     ReluGrad masks (an Inf/NaN upstream gradient stays NaN where masked), and it is several
     times faster than ``where`` on NumPy."""
-    from graphc.ops.select import cast
     return cast(condition, like.dtype)
 
 

@@ -10,23 +10,16 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
+from graphc.index_spec import spec_to_index
+from graphc.ops import shape_ops
 from graphc.ops.common import apply_op, normalize_axis, rand, randint, static_axis
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
+from graphc.static_values import constant_value, constant_value_as_shape
 
 __all__ = ["strided_slice", "slice", "gather", "unsorted_segment_sum", "strided_slice_grad"]
 
 _slice = builtins.slice  # this module defines TF1's ``slice`` op below
-
-
-def _spec_to_index(spec) -> tuple:
-    index = []
-    for item in spec:
-        if isinstance(item, tuple):
-            index.append(_slice(item[1], item[2], item[3]))
-        else:
-            index.append(item)
-    return tuple(index)
 
 
 def _strided_slice_shapes(inputs, attrs):
@@ -73,12 +66,12 @@ def _format_spec(spec) -> str:
 
 
 def _strided_slice_kernel(x, spec):
-    return np.asarray(x[_spec_to_index(spec)])
+    return np.asarray(x[spec_to_index(spec)])
 
 
 STRIDED_SLICE = registry.register(OpDef(
     name="strided_slice", dtypes=lambda d, a: [d[0]], shapes=_strided_slice_shapes,
-    grad=lambda op, dy: [strided_slice_grad(_shape_of(op.inputs[0]), dy, op.attrs["spec"])],
+    grad=lambda op, dy: [strided_slice_grad(shape_ops.shape(op.inputs[0]), dy, op.attrs["spec"])],
     kernel=_strided_slice_kernel, attrs={"spec": ()},
     reference=lambda x, key: np.array(x.tolist())[key],
     samples=lambda: [Sample((rand(4, 5), (1, _slice(None, None, 2)))),
@@ -208,28 +201,22 @@ def gather(params, indices, axis=None, name=None, validate_indices=None, batch_d
         return apply_op("gather", [params, indices], {"axis": axis}, name=name or "GatherV2")
 
 
-def _shape_of(tensor):
-    from graphc.ops.shape_ops import shape
-    return shape(tensor)
-
-
 def _slice_by_spec(tensor, spec):
     return apply_op("strided_slice", [tensor], {"spec": spec}, name="strided_slice")
 
 
 def _gather_grad(op, dy):
     """Scatter-add dy back into params' shape: segment sums over the gathered axis."""
-    from graphc.ops.shape_ops import transpose
     params, indices = op.inputs
     axis = normalize_axis(op.attrs["axis"], params.shape.rank, "gather")
     q = indices.shape.rank
     rank = dy.shape.rank
     # bring the index dims to the front: (indices..., params[:axis], params[axis+1:])
     front = list(range(axis, axis + q)) + list(range(axis)) + list(range(axis + q, rank))
-    moved = transpose(dy, front) if front != list(range(rank)) else dy
-    summed = unsorted_segment_sum(moved, indices, _shape_of(params)[axis])
+    moved = shape_ops.transpose(dy, front) if front != list(range(rank)) else dy
+    summed = unsorted_segment_sum(moved, indices, shape_ops.shape(params)[axis])
     back = list(range(1, axis + 1)) + [0] + list(range(axis + 1, params.shape.rank))
-    return transpose(summed, back) if back != list(range(params.shape.rank)) else summed
+    return shape_ops.transpose(summed, back) if back != list(range(params.shape.rank)) else summed
 
 
 def _segment_dtypes(in_dtypes, attrs):
@@ -240,7 +227,6 @@ def _segment_dtypes(in_dtypes, attrs):
 
 
 def _segment_shapes(inputs, attrs):
-    from graphc.static_values import constant_value
     data, ids, count = (t.shape for t in inputs)
     if not ids.is_compatible_with(data[:ids.rank]):
         raise ValueError(f"unsorted_segment_sum: segment_ids shape {ids} must be a prefix of "
@@ -288,13 +274,12 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
 
 
 def _slice_grad_shapes(inputs, attrs):
-    from graphc.static_values import constant_value_as_shape
     return [constant_value_as_shape(inputs[0])]
 
 
 def _slice_grad_kernel(shape, dy, spec):
     out = np.zeros(tuple(int(d) for d in shape), dtype=dy.dtype)
-    out[_spec_to_index(spec)] = dy
+    out[spec_to_index(spec)] = dy
     return out
 
 
@@ -316,7 +301,6 @@ def _scatter_reference(shape, dy, key):
 @registry.public(STRIDED_SLICE_GRAD)
 def strided_slice_grad(shape, dy, spec, name=None) -> Tensor:
     """Zeros of ``shape`` with ``dy`` at ``[spec]``; spec as in ``tensor[...]``."""
-    from graphc.convert import convert_to_tensor, graph_of
     spec = spec if all(not isinstance(s, _slice) for s in spec) else _index_spec(spec)
     graph = graph_of(shape, dy)
     with graph.as_default(), graph.atomic():

@@ -9,7 +9,11 @@ import numpy as np
 
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
+from graphc.ops import creation
 from graphc.ops.common import NUMERIC, apply_op, rand, randint, same_dtype_rule, static_axis
+from graphc.ops.elementwise import equal
+from graphc.ops.select import cast
+from graphc.ops.shape_ops import broadcast_to, expand_dims, shape, sum_to_shape, transpose
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape, broadcast_shapes
 
@@ -85,8 +89,6 @@ def _reduce_batch(grad, x):
         return grad
     if grad.shape == x.shape and x.shape.is_fully_defined():
         return grad
-    from graphc.ops.reduce import sum_to_shape
-    from graphc.ops.shape_ops import shape
     return sum_to_shape(grad, shape(x))
 
 
@@ -185,7 +187,6 @@ def _tensordot_reference(a, b, axes):
 
 
 def _tensordot_grad(op, dy):
-    from graphc.ops.shape_ops import transpose
     a, b = op.inputs
     ra, rb = a.shape.rank, b.shape.rank
     axes_a = [ax % ra for ax in op.attrs["axes_a"]]
@@ -199,10 +200,10 @@ def _tensordot_grad(op, dy):
     # dB: contract a's free dims with dy's a-free dims; leftover dims are a's contracted ones
     t_b = tensordot(a, dy, [free_a, list(range(n_free_a))])
     b_positions = [axes_b[axes_a.index(pa)] for pa in sorted(axes_a)] + free_b
-    return [_undo_perm(transpose, t_a, a_positions), _undo_perm(transpose, t_b, b_positions)]
+    return [_undo_perm(t_a, a_positions), _undo_perm(t_b, b_positions)]
 
 
-def _undo_perm(transpose, tensor, positions):
+def _undo_perm(tensor, positions):
     """``tensor``'s axis k belongs at ``positions[k]``; transpose it into that order."""
     perm = [positions.index(i) for i in range(len(positions))]
     return tensor if perm == list(range(len(perm))) else transpose(tensor, perm)
@@ -317,13 +318,11 @@ def _einsum_grad(op, dy):
 
 
 def _dim(tensor, axis):
-    from graphc.ops.shape_ops import shape
     known = tensor.shape[axis]
     return known if known is not None else shape(tensor)[axis]
 
 
 def _broadcast_missing(grad, present, unique, dims):
-    from graphc.ops.shape_ops import broadcast_to, expand_dims
     for axis, letter in enumerate(unique):
         if letter not in present:
             grad = expand_dims(grad, axis)
@@ -331,15 +330,12 @@ def _broadcast_missing(grad, present, unique, dims):
 
 
 def _restore_diagonals(grad, unique, target, dims, fresh):
-    from graphc.ops.creation import range as gc_range
-    from graphc.ops.elementwise import equal
-    from graphc.ops.select import cast
     renamed, eyes, seen = [], [], set()
     for letter in target:
         if letter in seen:
             new = next(fresh)
             size = dims[unique.index(letter)]
-            steps = gc_range(size)
+            steps = creation.range(size)
             eye = cast(equal(steps[:, None], steps[None, :]), grad.dtype)
             eyes.append((letter + new, eye))
             renamed.append(new)

@@ -13,6 +13,7 @@ from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import (FLOAT, apply_op, broadcast_rule, normalize_axis,
                                rand, randint, same_dtype_rule)
+from graphc.ops.control import stop_gradient
 from graphc.ops.elementwise import exp, sigmoid
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape_ops import expand_dims
@@ -189,7 +190,6 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     """
     if _sentinel is not None:
         raise ValueError("softmax_cross_entropy_with_logits: pass labels= and logits= by name")
-    from graphc.ops.control import stop_gradient
     graph = graph_of(labels, logits)
     with graph.as_default(), graph.atomic():
         labels = stop_gradient(convert_to_tensor(labels, dtype_hint=getattr(logits, "dtype",

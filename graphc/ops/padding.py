@@ -8,19 +8,16 @@ import numpy as np
 
 from graphc import registry
 from graphc.graph import Tensor
+from graphc.ops import shape_ops
 from graphc.ops.common import apply_op, rand, static_axis
 from graphc.ops.indexing import _getitem
+from graphc.ops.reduce import reduce_sum
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
 __all__ = ["pad", "tile", "mirror_pad_grad"]
 
 _slice = builtins.slice
-
-
-def _shape_of(tensor):
-    from graphc.ops.shape_ops import shape
-    return shape(tensor)
 
 
 def _pad_shapes(inputs, attrs):
@@ -138,15 +135,13 @@ def tile(input, multiples, name=None) -> Tensor:  # noqa: A002
 
 def _tile_grad(op, dy):
     """View dy as (m0, d0, m1, d1, ...) and sum over the m axes."""
-    from graphc.ops.reduce import reduce_sum
-    from graphc.ops.shape_ops import reshape
     multiples = op.attrs["multiples"]
-    dims = _shape_of(op.inputs[0])
+    dims = shape_ops.shape(op.inputs[0])
     split_shape = []
     for i, multiple in enumerate(multiples):
         split_shape += [multiple, dims[i]]
-    summed = reduce_sum(reshape(dy, split_shape), axis=list(range(0, 2 * len(multiples), 2)))
-    return summed
+    return reduce_sum(shape_ops.reshape(dy, split_shape),
+                      axis=list(range(0, 2 * len(multiples), 2)))
 
 
 def _mirror_index(n, before, after, mode):

@@ -14,6 +14,10 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.common import (BOOL, FLOAT, NUMERIC, apply_op, check_kind, normalize_axes,
                                normalize_axis, rand, randbool, randint, static_axis)
+from graphc.ops.creation import ones_like, zeros_like
+from graphc.ops.elementwise import equal, exp
+from graphc.ops.select import cast, where
+from graphc.ops.shape_ops import broadcast_to, expand_dims, shape, size
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
@@ -136,7 +140,6 @@ def _errors(kind):
 
 def _restore(op, value):
     """A reduced ``value`` broadcast back to the shape of the op's input."""
-    from graphc.ops.shape_ops import broadcast_to, expand_dims, shape
     x = op.inputs[0]
     if op.attrs["axis"] is None:  # a scalar (or all-ones keepdims) broadcasts to any rank
         return broadcast_to(value, shape(x))
@@ -152,15 +155,11 @@ def _restore(op, value):
 
 def _count_ratio(op, dtype):
     """How many input elements each output element summarizes, as ``dtype``."""
-    from graphc.ops.select import cast
-    from graphc.ops.shape_ops import size
     return cast(size(op.inputs[0]), dtype) / cast(size(op.outputs[0]), dtype)
 
 
 def _extremum_grad(op, dy):
     """Ties share the gradient equally, as TF1 does."""
-    from graphc.ops.elementwise import equal
-    from graphc.ops.select import cast
     x = op.inputs[0]
     hits = cast(equal(x, _restore(op, op.outputs[0])), x.dtype)
     counts = _restore(op, reduce_sum(hits, axis=op.attrs["axis"], keepdims=op.attrs["keepdims"]))
@@ -169,9 +168,6 @@ def _extremum_grad(op, dy):
 
 def _prod_grad(op, dy):
     """d prod / d x_i = product of the others, computed without dividing by zero."""
-    from graphc.ops.elementwise import equal
-    from graphc.ops.select import cast, where
-    from graphc.ops.creation import ones_like, zeros_like
     x = op.inputs[0]
     axis, keep = op.attrs["axis"], op.attrs["keepdims"]
     is_zero = equal(x, 0.0)
@@ -186,7 +182,6 @@ def _prod_grad(op, dy):
 
 
 def _logsumexp_grad(op, dy):
-    from graphc.ops.elementwise import exp
     return [_restore(op, dy) * exp(op.inputs[0] - _restore(op, op.outputs[0]))]
 
 
@@ -286,71 +281,3 @@ def _define_arg(name: str, pick):
 
 _define_arg("argmax", np.argmax)
 _define_arg("argmin", np.argmin)
-
-
-def _sum_to_shape_dtypes(in_dtypes, attrs):
-    check_kind("sum_to_shape", in_dtypes[1], "integer", "shape")
-    check_kind("sum_to_shape", in_dtypes[0], NUMERIC)
-    return [in_dtypes[0]]
-
-
-def _sum_to_shape_shapes(inputs, attrs):
-    from graphc.static_values import constant_value_as_shape
-    target = constant_value_as_shape(inputs[1])
-    if target.rank is not None and inputs[0].shape.rank is not None:
-        if target.rank > inputs[0].shape.rank:
-            raise ValueError(f"sum_to_shape: cannot sum shape {inputs[0].shape} to the larger "
-                             f"rank of {target}")
-    return [target]
-
-
-def _sum_to_shape_kernel(x, shape):
-    shape = tuple(int(d) for d in shape)
-    if x.shape == shape:
-        return x
-    leading = x.ndim - len(shape)
-    if leading < 0 or any(d not in (1, x.shape[leading + i]) for i, d in enumerate(shape)):
-        raise ValueError(f"sum_to_shape: shape {x.shape} does not broadcast from {shape}")
-    axes = tuple(range(leading)) + tuple(leading + i for i, d in enumerate(shape)
-                                         if d == 1 and x.shape[leading + i] != 1)
-    return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
-
-
-def _sum_to_shape_grad(op, dy):
-    from graphc.ops.shape_ops import broadcast_to, shape
-    return [broadcast_to(dy, shape(op.inputs[0])), None]
-
-
-def _sum_to_shape_reference(x, shape):
-    out = np.zeros(shape)
-    for index in np.ndindex(*x.shape):
-        target = tuple(0 if d == 1 else i for i, d in zip(index[x.ndim - len(shape):], shape))
-        out[target] += x[index]
-    return out
-
-
-SUM_TO_SHAPE = registry.register(OpDef(
-    name="sum_to_shape", dtypes=_sum_to_shape_dtypes, shapes=_sum_to_shape_shapes,
-    kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad, reference=_sum_to_shape_reference,
-    samples=lambda: [Sample((rand(2, 3, 4), [3, 1])), Sample((rand(3, 4), [3, 4])),
-                     Sample((rand(2, 5), [1, 1]))],
-    error_samples=lambda: [ErrorSample((rand(3), [2, 3]), match="larger rank")],
-    doc="Sum x down to a shape it was broadcast from (the inverse of broadcasting, for "
-        "gradients)."))
-
-
-@registry.public(SUM_TO_SHAPE)
-def sum_to_shape(x, shape, name=None):
-    """Sum ``x`` over the axes along which ``shape`` was broadcast to produce it.
-
-    Example:
-        >>> db = gc.sum_to_shape(dz, gc.shape(b))
-    """
-    from graphc.convert import convert_to_tensor, graph_of
-    graph = graph_of(x, shape)
-    with graph.as_default(), graph.atomic():
-        shape = convert_to_tensor(shape, dtype_hint=gdt.int32)
-        return apply_op("sum_to_shape", [x, shape], name=name or "SumToShape")
-
-
-__all__.append("sum_to_shape")

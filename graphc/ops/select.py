@@ -154,11 +154,10 @@ def _clip_shapes(inputs, attrs):
 
 
 def _clip_grad(op, dy):
-    from graphc.ops.elementwise import logical_not, logical_or
     t, low, high = op.inputs
     zeros = zeros_like(dy)
     below, above = t < low, t > high
-    inside = logical_not(logical_or(below, above))
+    inside = ~(below | above)
     return [where(inside, dy, zeros), where(below, dy, zeros), where(above, dy, zeros)]
 
 

@@ -1,5 +1,5 @@
-"""Ops that change or report shapes: reshape, transpose, expand_dims, squeeze, broadcast_to,
-shape, size, rank."""
+"""Ops that change or report shapes: reshape, transpose, expand_dims, squeeze, broadcast_to
+and its adjoint sum_to_shape, shape, size, rank."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,19 +8,14 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
-from graphc.ops.common import (apply_op, normalize_axes, normalize_axis, rand, randint,
-                               static_axis)
+from graphc.ops.common import (NUMERIC, apply_op, check_kind, normalize_axes, normalize_axis,
+                               rand, randint, static_axis)
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape, broadcast_shapes
 from graphc.static_values import constant_value, constant_value_as_shape
 
-__all__ = ["reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "shape", "size",
-           "rank"]
-
-
-def _sum_to(tensor, target_shape):
-    from graphc.ops.reduce import sum_to_shape
-    return sum_to_shape(tensor, target_shape)
+__all__ = ["reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to_shape",
+           "shape", "size", "rank"]
 
 
 def _first_dtype(in_dtypes, attrs):
@@ -233,7 +228,7 @@ def _broadcast_to_shapes(inputs, attrs):
 
 BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
-    grad=lambda op, dy: [_sum_to(dy, shape(op.inputs[0])), None],
+    grad=lambda op, dy: [sum_to_shape(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
@@ -252,6 +247,69 @@ def broadcast_to(input, shape, name=None) -> Tensor:  # noqa: A002
     with graph.as_default(), graph.atomic():
         shape = convert_to_tensor(shape, dtype_hint=gdt.int32)
         return apply_op("broadcast_to", [input, shape], name=name or "BroadcastTo")
+
+
+# sum_to_shape is broadcast_to's adjoint (and broadcast_to its), so the two live together.
+def _sum_to_shape_dtypes(in_dtypes, attrs):
+    check_kind("sum_to_shape", in_dtypes[1], "integer", "shape")
+    check_kind("sum_to_shape", in_dtypes[0], NUMERIC)
+    return [in_dtypes[0]]
+
+
+def _sum_to_shape_shapes(inputs, attrs):
+    target = constant_value_as_shape(inputs[1])
+    if target.rank is not None and inputs[0].shape.rank is not None:
+        if target.rank > inputs[0].shape.rank:
+            raise ValueError(f"sum_to_shape: cannot sum shape {inputs[0].shape} to the larger "
+                             f"rank of {target}")
+    return [target]
+
+
+def _sum_to_shape_kernel(x, shape):
+    shape = tuple(int(d) for d in shape)
+    if x.shape == shape:
+        return x
+    leading = x.ndim - len(shape)
+    if leading < 0 or any(d not in (1, x.shape[leading + i]) for i, d in enumerate(shape)):
+        raise ValueError(f"sum_to_shape: shape {x.shape} does not broadcast from {shape}")
+    axes = tuple(range(leading)) + tuple(leading + i for i, d in enumerate(shape)
+                                         if d == 1 and x.shape[leading + i] != 1)
+    return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
+
+
+def _sum_to_shape_grad(op, dy):
+    return [broadcast_to(dy, shape(op.inputs[0])), None]
+
+
+def _sum_to_shape_reference(x, shape):
+    out = np.zeros(shape)
+    for index in np.ndindex(*x.shape):
+        target = tuple(0 if d == 1 else i for i, d in zip(index[x.ndim - len(shape):], shape))
+        out[target] += x[index]
+    return out
+
+
+SUM_TO_SHAPE = registry.register(OpDef(
+    name="sum_to_shape", dtypes=_sum_to_shape_dtypes, shapes=_sum_to_shape_shapes,
+    kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad, reference=_sum_to_shape_reference,
+    samples=lambda: [Sample((rand(2, 3, 4), [3, 1])), Sample((rand(3, 4), [3, 4])),
+                     Sample((rand(2, 5), [1, 1]))],
+    error_samples=lambda: [ErrorSample((rand(3), [2, 3]), match="larger rank")],
+    doc="Sum x down to a shape it was broadcast from (the inverse of broadcasting, for "
+        "gradients)."))
+
+
+@registry.public(SUM_TO_SHAPE)
+def sum_to_shape(x, shape, name=None):
+    """Sum ``x`` over the axes along which ``shape`` was broadcast to produce it.
+
+    Example:
+        >>> db = gc.sum_to_shape(dz, gc.shape(b))
+    """
+    graph = graph_of(x, shape)
+    with graph.as_default(), graph.atomic():
+        shape = convert_to_tensor(shape, dtype_hint=gdt.int32)
+        return apply_op("sum_to_shape", [x, shape], name=name or "SumToShape")
 
 
 def _out_type_rule(in_dtypes, attrs):

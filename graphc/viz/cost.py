@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from graphc import registry
+
 __all__ = ["op_flops", "op_bytes"]
 
 
@@ -28,7 +30,6 @@ def _dim(shape, index, unknown_dim):
 
 def op_flops(op, unknown_dim: int = 1) -> int:
     """Floating-point operations of one run of ``op`` (rough, by op family)."""
-    from graphc import registry
     out = sum(_elements(t.shape, unknown_dim) for t in op.outputs)
     if op.type == "matmul":
         a = op.inputs[0].shape

@@ -8,6 +8,7 @@ import pathlib
 
 import graphviz
 
+from graphc.printing import graph_as_text
 from graphc.viz.dot import to_digraph
 from graphc.viz.view import build_view
 
@@ -63,7 +64,6 @@ def html_report(records, path, title="graphc optimization report", original=None
         >>> optimized, records = gc.optimize(g, [loss], feeds=[x])
         >>> html_report(records, "report.html")
     """
-    from graphc.printing import graph_as_text
     path = pathlib.Path(path)
     parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>",
              "<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em;"

@@ -1,5 +1,7 @@
 """``bisect``: find the first pass, and in it the first rule application, after which the
-optimized graph's results differ from the unoptimized graph's beyond tolerance."""
+optimized graph's results differ from the unoptimized graph's beyond tolerance.
+
+It lives in the runtime, not in passes/, because it runs every intermediate graph."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +9,12 @@ from typing import Optional
 
 import numpy as np
 
+from graphc.passes import PASSES, OptimizerConfig, _as_interface, _optimize_steps
 from graphc.passes.result import Interface, Rewrite
 from graphc.printing import graph_as_text
+
+from .feeds import prepare_feeds
+from .session import Session
 
 __all__ = ["bisect", "BisectReport"]
 
@@ -37,7 +43,6 @@ class BisectReport:
 
 
 def _evaluate(graph, interface: Interface, feed_values: list, state):
-    from graphc.runtime.session import Session
     with Session(graph=graph, optimize=False) as sess:
         if state is not None:
             sess._state.variables.update(state.variables)
@@ -77,8 +82,6 @@ def bisect(graph, fetches, feeds: dict, config=None, rtol: float = 1e-5, atol: f
         >>> report = gc.bisect(g, [loss], {x: batch})
         >>> print(report)
     """
-    from graphc.passes import OptimizerConfig, _as_interface, _optimize_steps
-    from graphc.runtime.feeds import prepare_feeds
     prepared = prepare_feeds(graph, feeds)
     interface = _as_interface(graph, fetches, list(prepared))
     values = list(prepared.values())
@@ -99,7 +102,6 @@ def bisect(graph, fetches, feeds: dict, config=None, rtol: float = 1e-5, atol: f
 def _locate(name, index, before_graph, before_iface, result, config, reference, values, state,
             rtol, atol, bad) -> BisectReport:
     """Binary search over the pass's rewrite budget for the first diverging application."""
-    from graphc.passes import PASSES
     low, high = 1, max(1, len(result.rewrites))
     capped = result
     while low < high:
