@@ -71,9 +71,6 @@ class OpDef:
             with the attrs bound).
         fresh_output: the kernel always returns newly allocated arrays (never an input or a
             view of one), so memory planning may recycle them; ufunc kernels are known to.
-        copies_inputs: the kernel keeps no reference to its inputs: its outputs are new
-            arrays or session state, never an input or a view of one (the assign family),
-            so memory planning may reuse an input's buffer after it.
         takes_out: the bound kernel accepts ``out=``, an array of the result's shape and
             dtype it may write the result into (it returns the result either way), so plans
             can keep such buffers across runs; ufunc kernels are known to.
@@ -106,7 +103,6 @@ class OpDef:
     bind: Optional[Callable] = None
     fresh_output: bool = False
     takes_out: bool = False
-    copies_inputs: bool = False
     unknown_rank_ok: bool = False
     loop: Any = ""
     reference: Optional[Callable] = None
