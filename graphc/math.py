@@ -5,3 +5,4 @@ from graphc.ops.nn import log_softmax, softmax  # noqa: F401
 from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.select import *  # noqa: F401,F403
 from graphc.ops.indexing import unsorted_segment_sum  # noqa: F401
+from graphc.ops.shape_ops import sum_to_shape  # noqa: F401

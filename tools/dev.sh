@@ -39,7 +39,7 @@ check_wheel() {
     local root scratch
     root="$(pwd)"
     scratch="$(mktemp -d)"
-    SCRATCH_DIRS+=("$scratch")
+    SCRATCH="$scratch"
     # built from a copy: setuptools would add stale files from an old build/ in the tree
     mkdir "$scratch/src"
     cp -r pyproject.toml setup.py README.md graphc passes runtime tools "$scratch/src"
@@ -62,8 +62,8 @@ check_wheel() {
     echo "wheel checked: $GRAPHC_WHEEL installs and runs outside the source tree" >&2
 }
 
-SCRATCH_DIRS=()
-trap 'rm -rf "${SCRATCH_DIRS[@]}"' EXIT
+SCRATCH=""
+trap '[ -z "$SCRATCH" ] || rm -rf "$SCRATCH"' EXIT
 
 command="${1:-test}"
 shift || true
