@@ -24,7 +24,11 @@ def _contains_tensor(value) -> bool:
 
 def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> np.ndarray:
     """``value`` as an array of ``dtype`` (or TF1's default dtype), refusing lossy casts."""
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # NumPy's "setting an array element with a sequence" names nothing
+        raise ValueError(f"{context}Cannot convert {_short(value)} to a tensor: it is a ragged "
+                         "nested sequence (its rows have different lengths)") from None
     if array.dtype.kind in "OUSV":
         raise TypeError(f"{context}Cannot convert {value!r} to a tensor: unsupported "
                         f"element type {array.dtype}")

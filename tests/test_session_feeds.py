@@ -84,3 +84,13 @@ def test_placeholder_with_default_and_unknown_rank():
     with gc.Session(graph=g) as sess:
         assert sess.run(rate) == 0.5 and sess.run(rate, {rate: 0.1}) == pytest.approx(0.1)
         assert sess.run(doubled, {anything: np.ones((2, 2, 2))}).shape == (2, 2, 2)
+
+
+@pytest.mark.parametrize("value", [[[1, 2], [3]], [[1.0, 2.0, 3.0], [4.0, [5.0], 6.0]]])
+def test_ragged_list_feed_names_the_placeholder_dtype_and_shape(setup, value):
+    """A ragged nested list is refused naming the tensor, its dtype and shape (not NumPy's raw
+    "setting an array element with a sequence"); nothing runs."""
+    g, x, n, flag, y = setup
+    with gc.Session(graph=g) as sess:
+        with pytest.raises(ValueError, match=r"'x:0' \(float32, shape \(\?, 3\)\).*ragged"):
+            sess.run(y, {x: value})
