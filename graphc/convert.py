@@ -84,12 +84,14 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
         (gc.float32, [2])
     """
     dtype = gdt.as_dtype(dtype) if dtype is not None else None
-    if hasattr(value, "_as_graph_element") and not isinstance(value, Tensor):
+    if hasattr(value, "_as_tensor"):  # a Variable: its read as ops see it here
+        value = value._as_tensor()
+    elif hasattr(value, "_as_graph_element") and not isinstance(value, Tensor):
         value = value._as_graph_element()
         if isinstance(value, Operation):
             raise TypeError(f"Cannot convert operation '{value.name}' to a tensor")
     if isinstance(value, Tensor) and value.op.type == "variable":
-        value = value.graph._variable_reads[value.op]._snapshot  # a handle used as a value
+        value = value.graph._variable_reads[value.op]._as_tensor()  # a handle used as a value
     if isinstance(value, Tensor):
         if dtype is not None and value.dtype is not dtype:
             raise TypeError(f"Tensor conversion requested dtype {dtype.name} for Tensor "

@@ -231,6 +231,11 @@ class Graph:
         finally:
             self._control_stack = saved
 
+    @property
+    def in_control_dependencies(self) -> bool:
+        """Whether ops created now get control inputs (inside ``control_dependencies``)."""
+        return bool(self._control_stack)
+
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:
         return list(self._ops)

@@ -118,13 +118,31 @@ class Variable:
         return self._trainable
 
     def value(self) -> Tensor:
-        """The snapshot tensor ``W/read`` that ops use."""
+        """The snapshot tensor ``W/read``, made with the variable (no control inputs).
+
+        Example:
+            >>> y = gc.matmul(x, W.value())
+        """
         return self._snapshot
 
     def read_value(self) -> Tensor:
-        """A fresh read, ordered after the current control dependencies."""
+        """A new read of the variable, ordered after the current control dependencies.
+
+        Example:
+            >>> with gc.control_dependencies([counter.assign_add(1)]):
+            ...     after = counter.read_value()    # 1, 2, 3 over three runs of ``after``
+        """
         return self.graph.create_op("read_variable", [self._handle], {},
                                     name=self.op.name + "/read_value").outputs[0]
+
+    def _as_tensor(self) -> Tensor:
+        """What an op given this Variable reads: the snapshot, or inside
+        ``control_dependencies`` a new read carrying those control inputs, so that
+        ``identity(counter)`` after ``assign_add(counter, 1)`` sees the update (as TF1's
+        resource variables do; the snapshot was made before the block and ignores it)."""
+        if self.graph.in_control_dependencies:
+            return self.read_value()
+        return self._snapshot
 
     def initialized_value(self) -> Tensor:
         """The value after running the initializer (for initializing other variables)."""
