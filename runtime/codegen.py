@@ -23,6 +23,8 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+from .memory import owned_copy, unshared
+
 __all__ = ["compile_plan"]
 
 
@@ -39,15 +41,26 @@ def _target(outputs) -> str:
     return ", ".join(f"s{o}" if o is not None else "_" for o in outputs) + ","
 
 
+def _fetched(slot: int, aliases: tuple) -> str:
+    """A fetch in the return line: as is, copied, or copied if it shares memory with one of
+    ``aliases`` (the feeds, variable values and constants it may view)."""
+    if not aliases:
+        return f"s{slot}"
+    if aliases == (slot,):
+        return f"copy(s{slot})"
+    return f"unshared(s{slot}, " + ", ".join(f"s{alias}" for alias in aliases) + ")"
+
+
 def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
-                 passthrough=()) -> Callable:
+                 passthrough=(), fetch_aliases=None) -> Callable:
     """A function ``run(feed_values, ctx, buffers, keys) -> fetch values`` executing
     ``steps`` in order (``buffers``/``keys``: the arena, lists indexed by step).
 
     ``on_error(step, args, err)`` builds the exception raised when a kernel fails; errors of
-    the ``passthrough`` types are re-raised as they are.
+    the ``passthrough`` types are re-raised as they are. ``fetch_aliases`` (from
+    ``memory.fetch_aliases``) says which fetches must be copied so the caller owns them.
     """
-    namespace: dict = {"refs": sys.getrefcount}
+    namespace: dict = {"refs": sys.getrefcount, "copy": owned_copy, "unshared": unshared}
     lines = ["def run(feeds, ctx, B, K):"]
     if num_feeds:
         lines.append("    " + ", ".join(f"s{i}" for i in range(num_feeds))
@@ -81,7 +94,9 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
         line_to_step[len(lines)] = index
         if step.frees:
             lines.append("    del " + ", ".join(f"s{i}" for i in step.frees))
-    fetched = ", ".join(f"s{i}" for i in fetch_slots)
+    fetch_aliases = fetch_aliases or [()] * len(fetch_slots)
+    fetched = ", ".join(_fetched(slot, aliases)
+                        for slot, aliases in zip(fetch_slots, fetch_aliases))
     lines.append(f"    return [{fetched}]")
     code = compile("\n".join(lines) + "\n", "<graphc plan>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated above from the plan's own steps

@@ -16,7 +16,8 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES"]
+__all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES",
+           "fetch_aliases", "owned_copy", "unshared"]
 
 # Smaller results come from malloc's free lists at no cost. Larger ones, allocated and freed
 # by the thousand per run, make glibc grow and trim its heap every run: W5's gradients
@@ -57,6 +58,48 @@ def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
                 continue
             step.in_place = position
             break
+
+
+def fetch_aliases(steps, num_feeds: int, fetch_slots) -> list:
+    """For each fetch, the slots of arrays the caller must not receive that its value may be
+    or view: feeds (the caller's own arrays), variable values (the session's storage, which
+    later updates recycle) and constants (shared by every run). ``()`` when the value is
+    certainly this run's own array; ``(slot,)`` of the fetch itself when it is one of them.
+
+    Decided once per plan from the registry: results of kernels that allocate
+    (``fresh_output``, ufuncs) are new; stateful ops return session state; any other op's
+    result may be (a view of) one of its inputs (``identity``, ``reshape``, slices,
+    ``transpose``...), so it inherits their aliases. The plan copies a fetch that is a source
+    itself and checks the others with ``np.may_share_memory`` at run time (``unshared``).
+
+    Example:
+        >>> fetch_aliases(plan.steps, 1, plan.fetch_slots)   # fetches reshape(x), x*2
+        [(0,), ()]
+    """
+    aliases: dict = {slot: (slot,) for slot in range(num_feeds)}
+    for step in steps:
+        opdef = registry.get(step.op.type)
+        source = step.constant or opdef.stateful
+        inherited = () if source or _allocates(step) else tuple(sorted(
+            {alias for slot in step.inputs for alias in aliases[slot]}))
+        for slot in step.outputs:
+            if slot is not None:
+                aliases[slot] = (slot,) if source else inherited
+    return [aliases[slot] for slot in fetch_slots]
+
+
+def owned_copy(value):
+    """A copy the caller owns of an array (NumPy scalars and other values are immutable)."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def unshared(value, *sources):
+    """``value``, or a copy of it when it may share memory with one of ``sources``
+    (a bounds check: O(1), and exact for the usual case of a view or a new array)."""
+    for source in sources:
+        if np.may_share_memory(value, source):
+            return owned_copy(value)
+    return value
 
 
 def _takes_out(step) -> bool:

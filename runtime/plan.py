@@ -16,7 +16,8 @@ from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.shapes import format_shape
 
 from .codegen import compile_plan
-from .memory import estimate_peak_bytes, plan_arena, plan_in_place
+from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_arena, plan_in_place,
+                     unshared)
 
 __all__ = ["Plan"]
 
@@ -80,7 +81,9 @@ class Plan:
         self.num_slots = len(slot_of)
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
-        self._plan_frees(set(self.fetch_slots))
+        # fetched arrays are the caller's own: never a feed, variable value or constant
+        self.fetch_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots)
+        self._plan_frees(set(self.fetch_slots).union(*self.fetch_aliases))
         plan_in_place(self.steps, self.num_feeds, self.fetch_slots)
         plan_arena(self.steps)
         self.arena_steps = sum(step.arena for step in self.steps)
@@ -88,7 +91,7 @@ class Plan:
         self.estimated_peak_bytes = estimate_peak_bytes(self.steps)
         self._compiled = compile_plan(self.steps, self.num_feeds, self.fetch_slots,
                                       lambda step, args, err: _kernel_error(step.op, args, err),
-                                      passthrough=(OpError,))
+                                      passthrough=(OpError,), fetch_aliases=self.fetch_aliases)
 
     def _plan_frees(self, keep: set) -> None:
         last_reader: dict = {}
@@ -161,7 +164,15 @@ class Plan:
                         slots[slot] = value
             for slot in step.frees:
                 slots[slot] = None
-        return [slots[i] for i in self.fetch_slots]
+        return [_owned(slots, slot, aliases)
+                for slot, aliases in zip(self.fetch_slots, self.fetch_aliases)]
+
+
+def _owned(slots: list, slot: int, aliases: tuple):
+    """The fetched value of ``slot`` as the caller may keep it (see ``fetch_aliases``)."""
+    if aliases == (slot,):
+        return owned_copy(slots[slot])
+    return unshared(slots[slot], *(slots[alias] for alias in aliases))
 
 
 def _kernel_error(op: Operation, args: list, err: Exception) -> InvalidArgumentError:

@@ -92,7 +92,7 @@ class Session:
         ctx.commit()
         for index, value in enumerate(results):
             if isinstance(value, VariableHandle):
-                results[index] = ctx.read_variable(value.op)
+                results[index] = ctx.read_variable(value.op).copy()  # the caller's own
         return results
 
     def _plan(self, structure: FetchStructure, feed_tensors: tuple) -> Plan:
