@@ -71,6 +71,9 @@ class OpDef:
             with the attrs bound).
         fresh_output: the kernel always returns newly allocated arrays (never an input or a
             view of one), so memory planning may recycle them; ufunc kernels are known to.
+        updates_variable: the kernel stores a new value into the variable whose handle is its
+            first input (the assign family); runs of plans with such ops lock those
+            variables, so read-modify-write updates of concurrent runs never interleave.
         takes_out: the bound kernel accepts ``out=``, an array of the result's shape and
             dtype it may write the result into (it returns the result either way), so plans
             can keep such buffers across runs; ufunc kernels are known to.
@@ -103,6 +106,7 @@ class OpDef:
     bind: Optional[Callable] = None
     fresh_output: bool = False
     takes_out: bool = False
+    updates_variable: bool = False
     unknown_rank_ok: bool = False
     loop: Any = ""
     reference: Optional[Callable] = None

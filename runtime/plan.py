@@ -78,6 +78,10 @@ class Plan:
                     slot_of[tensor] = len(slot_of)
                     outputs.append(slot_of[tensor])
             self.steps.append(Step(op, inputs, outputs))
+        # the variables this plan's runs update, in the order their locks are taken
+        self.updated_variables = tuple(sorted({
+            step.op.inputs[0].op.name for step in self.steps
+            if registry.get(step.op.type).updates_variable}))
         self.num_slots = len(slot_of)
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]

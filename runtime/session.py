@@ -3,7 +3,8 @@
 Each distinct (fetches, feeds) signature is optimized once (the compiler pipeline works on a
 copy: the user's graph is never modified) and compiled into a cached ``Plan``. A run
 stages its variable writes and publishes them only after every step succeeded, so a failing
-run (bad feed, kernel error, uninitialized variable) leaves every variable as it was.
+run (bad feed, kernel error, uninitialized variable) leaves every variable as it was; a run
+that updates variables holds their locks until then (``graphc.runtime.state``).
 """
 from __future__ import annotations
 
@@ -55,7 +56,10 @@ class Session:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Compute ``fetches`` (any nesting of tensors, ops, variables or names).
 
-        Returns arrays in the structure of ``fetches``; operations give None.
+        Returns arrays in the structure of ``fetches``; operations give None. Every array
+        is the caller's own (never a view of a feed, a variable or a constant). Runs may
+        come from several threads at once: a run's variable updates are atomic with respect
+        to other runs (see ``graphc.runtime.state`` for the concurrency model).
 
         Raises:
             RuntimeError: the session is closed.
@@ -82,14 +86,24 @@ class Session:
         return structure.rebuild(dict(zip(structure.tensors, results)))
 
     def _execute(self, plan: Plan, feed_values: list) -> list:
-        ctx = RunContext(self._state)
+        """Run ``plan``, holding the locks of the variables it updates from its first read
+        to its commit (the concurrency model: ``graphc.runtime.state``)."""
+        locks = self._state.update_locks(plan.updated_variables) \
+            if plan.updated_variables else ()
+        for lock in locks:
+            lock.acquire()
         try:
-            with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1 semantics)
-                results = plan.run(feed_values, ctx)
-        except OpError as err:
-            err.op = self._user_op(err.op)
-            raise
-        ctx.commit()
+            ctx = RunContext(self._state)
+            try:
+                with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1)
+                    results = plan.run(feed_values, ctx)
+            except OpError as err:
+                err.op = self._user_op(err.op)
+                raise
+            ctx.commit()
+        finally:
+            for lock in locks:
+                lock.release()
         for index, value in enumerate(results):
             if isinstance(value, VariableHandle):
                 results[index] = ctx.read_variable(value.op).copy()  # the caller's own
@@ -143,9 +157,10 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         feeds = prepare_feeds(self._graph, {variable.value(): value})
-        ctx = RunContext(self._state)
-        ctx.write_variable(variable.op, next(iter(feeds.values())))
-        ctx.commit()
+        with self._state.update_locks((variable.op.name,))[0]:
+            ctx = RunContext(self._state)
+            ctx.write_variable(variable.op, next(iter(feeds.values())))
+            ctx.commit()
 
     def close(self) -> None:
         """Release the session's state; later runs raise RuntimeError."""

@@ -113,19 +113,19 @@ ASSIGN = registry.register(OpDef(
     name="assign", dtypes=_assign_dtypes("assign"), shapes=_assign_shapes("assign"),
     kernel=_assign_kernel, grad=registry.NOT_DIFFERENTIABLE, attrs={"validate_shape": True},
     stateful=True, foldable=False, needs_context=True, unknown_rank_ok=True,
-    tested_elsewhere="tests/test_variables.py",
+    updates_variable=True, tested_elsewhere="tests/test_variables.py",
     doc="Store value in the variable; outputs the new value."))
 ASSIGN_ADD = registry.register(OpDef(
     name="assign_add", dtypes=_assign_dtypes("assign_add", True),
     shapes=_assign_shapes("assign_add"), kernel=_update_kernel(+1),
     grad=registry.NOT_DIFFERENTIABLE, stateful=True,
     foldable=False, needs_context=True, unknown_rank_ok=True,
-    tested_elsewhere="tests/test_variables.py",
+    updates_variable=True, tested_elsewhere="tests/test_variables.py",
     doc="variable += value; outputs the new value."))
 ASSIGN_SUB = registry.register(OpDef(
     name="assign_sub", dtypes=_assign_dtypes("assign_sub", True),
     shapes=_assign_shapes("assign_sub"), kernel=_update_kernel(-1),
     grad=registry.NOT_DIFFERENTIABLE, stateful=True,
     foldable=False, needs_context=True, unknown_rank_ok=True,
-    tested_elsewhere="tests/test_variables.py",
+    updates_variable=True, tested_elsewhere="tests/test_variables.py",
     doc="variable -= value; outputs the new value."))
