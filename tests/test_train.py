@@ -189,32 +189,41 @@ def test_rmsprop_update_rule():
     sess.close()
 
 
-def test_failed_step_leaves_variables_slots_and_step_unchanged():
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+def test_failed_step_leaves_variables_slots_and_step_unchanged(optimize):
+    """A step failing before any update (a bad label) and one failing after every update was
+    staged (a NaN check that runs after the train op) both change nothing."""
     g = gc.Graph()
     with g.as_default():
         x = gc.placeholder(gc.float32, (None, 2), name="x")
         labels = gc.placeholder(gc.int32, (None,), name="labels")
+        scale = gc.placeholder_with_default(1.0, (), name="scale")
         w = gc.Variable(np.ones((2, 3), np.float32), name="w")
         loss = gc.reduce_mean(gc.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=gc.matmul(x, w)))
         step = gc.train.get_or_create_global_step()
         opt = gc.train.AdamOptimizer(0.1)
         train_op = opt.minimize(loss, global_step=step)
+        with gc.control_dependencies([train_op]):
+            checked = gc.check_numerics(scale * gc.reduce_sum(w), "after the update")
         init = gc.global_variables_initializer()
     state = g.get_collection(gc.GraphKeys.GLOBAL_VARIABLES)
     assert {v.op.name for v in state} >= {"w", "global_step", "w/Adam_m", "w/Adam_v",
                                           "beta1_power", "beta2_power"}
-    with gc.Session(graph=g) as sess:
+    with gc.Session(graph=g, optimize=optimize) as sess:
         sess.run(init)
         good = {x: np.ones((2, 2)), labels: [0, 1]}
         sess.run(train_op, good)
         before = sess.run(state)
         with pytest.raises(gc.errors.InvalidArgumentError, match="label value of 7"):
             sess.run(train_op, {x: np.ones((2, 2)), labels: [0, 7]})
+        with pytest.raises(gc.errors.InvalidArgumentError, match="after the update"):
+            sess.run(checked, {**good, scale: np.nan})
         for saved, now in zip(before, sess.run(state)):
             np.testing.assert_array_equal(saved, now)
-        sess.run(train_op, good)
+        sess.run(checked, good)
         assert sess.run(step) == 2
+        assert not np.array_equal(sess.run(w), before[[v.op.name for v in state].index("w")])
 
 
 def test_compute_and_apply_gradients_with_clipping():
