@@ -74,6 +74,21 @@ def test_failed_run_leaves_every_variable_unchanged(graph):
         assert sess.run(b) == 15.0
 
 
+def test_run_failing_on_an_uninitialized_read_after_writes_commits_nothing(graph):
+    a = gc.Variable(1.0, name="a")
+    late = gc.Variable(0.0, name="late")
+    bump = a.assign_add(1.0)
+    with gc.control_dependencies([bump]):
+        total = a.read_value() + late
+    with gc.Session() as sess:
+        sess.run(a.initializer)
+        with pytest.raises(gc.errors.FailedPreconditionError, match="uninitialized value late"):
+            sess.run(total)
+        assert sess.run(a) == 1.0
+        sess.run(late.initializer)
+        assert sess.run(total) == 2.0 and sess.run(a) == 2.0
+
+
 def test_read_value_sees_writes_ordered_before_it(graph):
     v = gc.Variable(1.0, name="v")
     with gc.control_dependencies([v.assign(4.0)]):
