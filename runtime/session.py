@@ -86,13 +86,15 @@ class Session:
         return structure.rebuild(dict(zip(structure.tensors, results)))
 
     def _execute(self, plan: Plan, feed_values: list) -> list:
-        """Run ``plan``, holding the locks of the variables it updates from its first read
-        to its commit (the concurrency model: ``graphc.runtime.state``)."""
+        """Run ``plan``, holding the locks of the variables it updates from before its
+        first step to its commit (the concurrency model: ``graphc.runtime.state``)."""
         locks = self._state.update_locks(plan.updated_variables) \
             if plan.updated_variables else ()
-        for lock in locks:
-            lock.acquire()
+        held = 0
         try:
+            for lock in locks:
+                lock.acquire()
+                held += 1
             ctx = RunContext(self._state)
             try:
                 with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1)
@@ -102,7 +104,7 @@ class Session:
                 raise
             ctx.commit()
         finally:
-            for lock in locks:
+            for lock in locks[:held]:
                 lock.release()
         for index, value in enumerate(results):
             if isinstance(value, VariableHandle):
