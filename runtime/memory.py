@@ -96,6 +96,8 @@ def owned_copy(value):
 def unshared(value, *sources):
     """``value``, or a copy of it when it may share memory with one of ``sources``
     (a bounds check: O(1), and exact for the usual case of a view or a new array)."""
+    if not isinstance(value, np.ndarray):
+        return value  # NumPy scalars and Python values own their data
     for source in sources:
         if np.may_share_memory(value, source):
             return owned_copy(value)
