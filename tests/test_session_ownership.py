@@ -44,6 +44,7 @@ def test_refilling_the_feed_buffer_never_changes_returned_results(name, optimize
             single, twice = sess.run([out, doubled], {x: buffer})
             assert not np.shares_memory(single, buffer) and single.flags.writeable
             assert not np.shares_memory(twice, buffer)
+        assert len(sess._fast) == 2  # both signatures ran on the fast path after their first
         buffer[:] = -1.0  # the next batch goes into the same buffer
         for result, expected in held:
             np.testing.assert_array_equal(result, expected)
