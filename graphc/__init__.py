@@ -47,6 +47,21 @@ from graphc.passes import OptimizerConfig, optimize  # noqa: E402,F401
 from graphc.runtime.bisect import bisect  # noqa: E402,F401
 from graphc.viz import render  # noqa: E402,F401
 from graphc.ops.elementwise import add_n  # noqa: E402,F401
+# Variable sharing, initializers, regularizers and collections (issue 11, section 3)
+from graphc.variables import (add_to_collection, add_to_collections, all_variables,  # noqa
+                              get_collection, get_collection_ref, initialize_local_variables,
+                              local_variables, local_variables_initializer, model_variables,
+                              moving_average_variables)
+from graphc.variable_scope import (AUTO_REUSE, VariableScope, get_local_variable,  # noqa
+                                   get_variable, get_variable_scope, no_regularizer,
+                                   variable_scope)
+from graphc.initializers import (constant_initializer, glorot_normal_initializer,  # noqa
+                                 glorot_uniform_initializer, ones_initializer,
+                                 orthogonal_initializer, random_normal_initializer,
+                                 random_uniform_initializer, truncated_normal_initializer,
+                                 uniform_unit_scaling_initializer,
+                                 variance_scaling_initializer, zeros_initializer)
+from graphc import contrib, initializers, keras, losses  # noqa: E402,F401
 
 newaxis = None
 
@@ -88,16 +103,6 @@ class _entered:
             return self._context.__exit__(*exc)
         finally:
             self._graph_context.__exit__(*exc)
-
-
-def get_collection(key, scope=None):
-    """Items of collection ``key`` in the default graph."""
-    return get_default_graph().get_collection(key, scope)
-
-
-def add_to_collection(name, value):
-    """Add ``value`` to collection ``name`` of the default graph."""
-    get_default_graph().add_to_collection(name, value)
 
 
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ cycles. Every walk over the graph is iterative, so depth is never limited by rec
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from typing import Iterable, Optional
 
@@ -282,14 +283,28 @@ class Graph:
     def add_to_collection(self, name: str, value) -> None:
         self._collections.setdefault(name, []).append(value)
 
+    def add_to_collections(self, names, value) -> None:
+        for name in ((names,) if isinstance(names, str) else dict.fromkeys(names)):
+            self.add_to_collection(name, value)
+
     def get_collection(self, name: str, scope: Optional[str] = None) -> list:
+        """A copy of collection ``name``; with ``scope``, only items whose ``name`` the regex
+        ``scope`` matches at its start (``re.match``, TF1), so nameless items drop out."""
         items = list(self._collections.get(name, []))
         if scope is None:
             return items
-        return [v for v in items if getattr(v, "name", "").startswith(scope)]
+        pattern = re.compile(scope)
+        return [v for v in items if isinstance(getattr(v, "name", None), str) and
+                pattern.match(v.name)]
 
     def get_collection_ref(self, name: str) -> list:
         return self._collections.setdefault(name, [])
+
+    def get_all_collection_keys(self) -> list:
+        return list(self._collections)
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
 
     # -- state ---------------------------------------------------------------------------
     def finalize(self) -> None:

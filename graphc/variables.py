@@ -17,19 +17,51 @@ from graphc.ops.select import cast
 
 __all__ = ["Variable", "GraphKeys", "global_variables", "trainable_variables",
            "global_variables_initializer", "variables_initializer", "initialize_all_variables",
-           "assign", "assign_add", "assign_sub"]
+           "assign", "assign_add", "assign_sub", "local_variables", "model_variables",
+           "moving_average_variables", "local_variables_initializer", "get_collection",
+           "get_collection_ref", "add_to_collection", "add_to_collections"]
 
 
 class GraphKeys:
-    """Standard collection names (TF1 ``tf.GraphKeys``)."""
+    """Standard collection names, with TF1's values (``tf.GraphKeys``).
+
+    Example:
+        >>> gc.get_collection(gc.GraphKeys.REGULARIZATION_LOSSES)
+    """
 
     GLOBAL_VARIABLES = "variables"
-    TRAINABLE_VARIABLES = "trainable_variables"
+    VARIABLES = GLOBAL_VARIABLES  # TF1's deprecated spelling
     LOCAL_VARIABLES = "local_variables"
-    GLOBAL_STEP = "global_step"
-    TRAIN_OP = "train_op"
-    UPDATE_OPS = "update_ops"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    REGULARIZATION_LOSSES = "regularization_losses"
     LOSSES = "losses"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    ACTIVATIONS = "activations"
+    UPDATE_OPS = "update_ops"
+    SUMMARIES = "summaries"
+    SUMMARY_OP = "summary_op"
+    QUEUE_RUNNERS = "queue_runners"
+    TABLE_INITIALIZERS = "table_initializer"
+    ASSET_FILEPATHS = "asset_filepaths"
+    SAVERS = "savers"
+    SAVEABLE_OBJECTS = "saveable_objects"
+    RESOURCES = "resources"
+    LOCAL_RESOURCES = "local_resources"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    GLOBAL_STEP = "global_step"
+    EVAL_STEP = "eval_step"
+    TRAIN_OP = "train_op"
+    COND_CONTEXT = "cond_context"
+    WHILE_CONTEXT = "while_context"
 
 
 class Variable:
@@ -255,3 +287,76 @@ def global_variables_initializer():
 
 initialize_all_variables = global_variables_initializer
 
+
+
+# -- local and model variables, collections (TF1) -----------------------------------------
+def local_variables(scope: Optional[str] = None) -> list:
+    """Variables of the ``LOCAL_VARIABLES`` collection (per-session state such as metric
+    counters, which ``global_variables`` and savers leave out).
+
+    Example:
+        >>> count = gc.Variable(0, collections=[gc.GraphKeys.LOCAL_VARIABLES], name="count")
+        >>> gc.local_variables() == [count] and count not in gc.global_variables()
+        True
+    """
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def model_variables(scope: Optional[str] = None) -> list:
+    """Variables of the ``MODEL_VARIABLES`` collection."""
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def moving_average_variables(scope: Optional[str] = None) -> list:
+    """Variables of the ``MOVING_AVERAGE_VARIABLES`` collection."""
+    return get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def local_variables_initializer():
+    """One op that initializes every local variable (named ``init`` or ``init_1``, as TF1).
+
+    Example:
+        >>> sess.run([gc.global_variables_initializer(), gc.local_variables_initializer()])
+    """
+    return variables_initializer(local_variables())
+
+
+initialize_local_variables = local_variables_initializer
+all_variables = global_variables
+
+
+def get_collection(key, scope: Optional[str] = None) -> list:
+    """A copy of collection ``key`` of the default graph; ``scope`` keeps the items whose
+    name the regular expression matches from the start (TF1 ``tf.get_collection``).
+
+    Example:
+        >>> gc.get_collection(gc.GraphKeys.TRAINABLE_VARIABLES, scope="layer1/")
+    """
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key) -> list:
+    """The list of collection ``key`` itself (created empty), to edit in place.
+
+    Example:
+        >>> gc.get_collection_ref(gc.GraphKeys.UPDATE_OPS).clear()
+    """
+    return get_default_graph().get_collection_ref(key)
+
+
+def add_to_collection(name, value) -> None:
+    """Append ``value`` to collection ``name`` of the default graph.
+
+    Example:
+        >>> gc.add_to_collection(gc.GraphKeys.LOSSES, loss)
+    """
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names, value) -> None:
+    """Append ``value`` to each collection of ``names`` (a string names one collection).
+
+    Example:
+        >>> gc.add_to_collections([gc.GraphKeys.WEIGHTS, "my_weights"], W)
+    """
+    get_default_graph().add_to_collections(names, value)

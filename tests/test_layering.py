@@ -29,6 +29,8 @@ CORE_LEVELS = (
             "graphc.default_session")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators")),
+    ("sharing", ("graphc.initializers", "graphc.regularizers", "graphc.variable_store",
+                 "graphc.variable_scope")),
 )
 
 # Bottom to top: a module may import modules of its own layer and of the layers before it.
@@ -37,7 +39,8 @@ LAYERS = (
     ("passes", ("graphc.passes", "graphc.passes.*")),
     ("runtime", ("graphc.runtime", "graphc.runtime.*")),
     ("facade", ("graphc", "graphc.train", "graphc.nn", "graphc.math", "graphc.random",
-                "graphc.compat", "graphc.viz", "graphc.viz.*")),
+                "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.losses", "graphc.contrib",
+                "graphc.contrib.*", "graphc.keras", "graphc.keras.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")

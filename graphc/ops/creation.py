@@ -119,7 +119,8 @@ def _filled(shape, dtype, number, name):
     dtype = gdt.as_dtype(dtype)
     graph = graph_of(shape)
     with graph.as_default(), graph.atomic(), graph.name_scope(name) as scope:
-        return fill(shape, constant(number, dtype=dtype), name=scope)
+        # an array of the dtype: a Python 0 or 1 would not convert to bool (lossy)
+        return fill(shape, constant(np.array(number, dtype.np)), name=scope)
 
 
 def zeros(shape, dtype=gdt.float32, name="zeros") -> Tensor:

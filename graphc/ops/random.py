@@ -22,7 +22,7 @@ from graphc.registry import OpDef
 from graphc.static_values import constant_value_as_shape
 
 __all__ = ["set_random_seed", "get_seed", "random_normal", "random_uniform", "truncated_normal",
-           "dropout"]
+           "random_orthogonal", "dropout"]
 
 DEFAULT_GRAPH_SEED = 87654321
 
@@ -70,10 +70,23 @@ def _truncated(rng, size):
     return values
 
 
+def _orthogonal(rng, size):
+    """TF1's orthogonal initializer: the 2-D flattening of ``size`` (all dims but the last by
+    the last) has orthonormal rows or columns, whichever are fewer. It is the Q of the QR of
+    a normal matrix, times the signs of R's diagonal, which makes it uniform (Haar)."""
+    if len(size) < 2:
+        raise ValueError(f"random_orthogonal: shape {list(size)} must have at least 2 dims")
+    rows, cols = int(np.prod(size[:-1])), size[-1]
+    q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+    q = q * np.sign(np.diag(r))
+    return (q.T if rows < cols else q).reshape(size)
+
+
 _DRAWS = {
     "random_standard_normal": lambda rng, size: rng.standard_normal(size),
     "random_uniform": lambda rng, size: rng.random(size),
     "truncated_normal": _truncated,
+    "random_orthogonal": _orthogonal,
 }
 
 
@@ -84,19 +97,32 @@ def _draw_kernel(name):
     return kernel
 
 
-def _random_op(name, doc, kind=FLOAT, kernel=None):
+def _random_op(name, doc, kind=FLOAT, kernel=None, shapes=_shape_from_input,
+               tested_elsewhere="tests/ops/test_random.py"):
     return registry.register(OpDef(
-        name=name, dtypes=_shape_dtypes(kind), shapes=_shape_from_input,
+        name=name, dtypes=_shape_dtypes(kind), shapes=shapes,
         kernel=kernel or _draw_kernel(name), grad=registry.NOT_DIFFERENTIABLE, attrs={"dtype": gdt.float32, "seed": None,
                                                     "seed2": None},
         random=True, foldable=False, needs_context=True,
-        tested_elsewhere="tests/ops/test_random.py", doc=doc))
+        tested_elsewhere=tested_elsewhere, doc=doc))
 
 
 RANDOM_STANDARD_NORMAL = _random_op("random_standard_normal", "Standard normal samples.")
 RANDOM_UNIFORM = _random_op("random_uniform", "Uniform samples in [0, 1).")
 TRUNCATED_NORMAL = _random_op("truncated_normal",
                               "Standard normal samples, redrawn when beyond 2 stddev.")
+
+
+def _matrix_shape(inputs, attrs):
+    (shape,) = _shape_from_input(inputs, attrs)
+    if shape.rank is not None and shape.rank < 2:
+        raise ValueError(f"random_orthogonal: shape {shape} must have at least 2 dims")
+    return [shape]
+
+
+RANDOM_ORTHOGONAL = _random_op(
+    "random_orthogonal", "A random orthogonal matrix (flattened to 2-D), uniform over them.",
+    shapes=_matrix_shape, tested_elsewhere="tests/test_initializers.py")
 
 
 def _uniform_int_kernel(ctx, shape, minval, maxval, dtype, seed, seed2):
@@ -173,6 +199,16 @@ def random_uniform(shape, minval=0, maxval=None, dtype=gdt.float32, seed=None, n
         low = convert_to_tensor(minval, dtype=dtype)
         span = subtract(convert_to_tensor(maxval, dtype=dtype), low, name="sub")
         return add(multiply(draws, span, name="mul"), low, name=scope)
+
+
+def random_orthogonal(shape, dtype=gdt.float32, seed=None, name=None):
+    """A random matrix with orthonormal rows or columns (TF1's ``orthogonal_initializer``
+    before its gain); ``shape`` has at least 2 dims, all but the last flattened.
+
+    Example:
+        >>> q = gc.ops.random.random_orthogonal([64, 32], seed=1)   # q^T q = I
+    """
+    return _draw("random_orthogonal", shape, dtype, seed, name)
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
