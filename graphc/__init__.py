@@ -50,7 +50,8 @@ from graphc.ops.elementwise import add_n  # noqa: E402,F401
 # Variable sharing, initializers, regularizers and collections (issue 11, section 3)
 from graphc.variables import (add_to_collection, add_to_collections, all_variables,  # noqa
                               get_collection, get_collection_ref, initialize_local_variables,
-                              local_variables, local_variables_initializer, model_variables,
+                              is_variable_initialized, local_variables,
+                              local_variables_initializer, model_variables,
                               moving_average_variables)
 from graphc.variable_scope import (AUTO_REUSE, VariableScope, get_local_variable,  # noqa
                                    get_variable, get_variable_scope, no_regularizer,

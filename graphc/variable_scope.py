@@ -263,6 +263,7 @@ def _defaults(scope: VariableScope) -> dict:
         "initializer", "regularizer", "caching_device", "partitioner", "custom_getter",
         "dtype", "use_resource", "constraint")}
 
+
 class variable_scope:  # noqa: N801 - TF1's name
     """A context manager that opens a variable scope and its name scope (TF1).
 

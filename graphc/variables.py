@@ -19,7 +19,8 @@ __all__ = ["Variable", "GraphKeys", "global_variables", "trainable_variables",
            "global_variables_initializer", "variables_initializer", "initialize_all_variables",
            "assign", "assign_add", "assign_sub", "local_variables", "model_variables",
            "moving_average_variables", "local_variables_initializer", "get_collection",
-           "get_collection_ref", "add_to_collection", "add_to_collections"]
+           "get_collection_ref", "add_to_collection", "add_to_collections",
+           "is_variable_initialized"]
 
 
 class GraphKeys:
@@ -360,3 +361,15 @@ def add_to_collections(names, value) -> None:
         >>> gc.add_to_collections([gc.GraphKeys.WEIGHTS, "my_weights"], W)
     """
     get_default_graph().add_to_collections(names, value)
+
+
+def is_variable_initialized(variable) -> Tensor:
+    """A bool scalar: whether ``variable`` has a value in the running session.
+
+    Example:
+        >>> sess.run(gc.is_variable_initialized(W))    # False before its initializer ran
+    """
+    handle = _handle_of(variable)
+    with handle.graph.as_default():
+        return handle.graph.create_op("is_variable_initialized", [handle], {},
+                                      name="IsVariableInitialized").outputs[0]

@@ -68,11 +68,16 @@ def test_local_variables_are_not_global_and_have_their_initializer(graph):
     init_local = gc.local_variables_initializer()
     assert (init_global.name, init_local.name) == ("init", "init_1")
     bump = gc.assign_add(count, 1)
+    ready = [gc.is_variable_initialized(v) for v in (count, weight)]
+    assert ready[0].dtype == gc.bool and ready[0].shape == ()
     with gc.Session() as sess:
+        assert sess.run(ready) == [False, False]
         sess.run(init_global)
+        assert sess.run(ready) == [False, True]
         with pytest.raises(gc.errors.FailedPreconditionError):
             sess.run(bump)
         sess.run(init_local)
+        assert sess.run(ready) == [True, True]
         assert sess.run(bump) == 1 and sess.run(bump) == 2
         sess.run(gc.initialize_local_variables())
         assert sess.run(count) == 0

@@ -143,7 +143,8 @@ def test_seeds_reproduce_values_as_tf1_random_ops_do():
 
 def test_spellings_name_the_same_classes():
     assert gc.initializers.glorot_uniform is gc.glorot_uniform_initializer is init.GlorotUniform
-    assert gc.initializers.zeros is gc.zeros_initializer and init.Zeros is gc.keras.initializers.Zeros
+    assert gc.initializers.zeros is gc.zeros_initializer
+    assert init.Zeros is gc.keras.initializers.Zeros
     assert gc.initializers.variance_scaling is gc.variance_scaling_initializer
     assert gc.initializers.global_variables is gc.global_variables_initializer
     assert gc.initializers.local_variables is gc.local_variables_initializer

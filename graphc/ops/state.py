@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphc import dtypes as gdt
 from graphc import registry
+from graphc.errors import FailedPreconditionError
 from graphc.ops.common import NUMERIC, check_kind
 from graphc.registry import OpDef
 
@@ -129,3 +131,19 @@ ASSIGN_SUB = registry.register(OpDef(
     foldable=False, needs_context=True, unknown_rank_ok=True,
     updates_variable=True, tested_elsewhere="tests/test_variables.py",
     doc="variable -= value; outputs the new value."))
+
+
+def _is_initialized_kernel(ctx, handle):
+    try:
+        ctx.read_variable(handle.op)
+    except FailedPreconditionError:
+        return np.array(False)
+    return np.array(True)
+
+
+IS_VARIABLE_INITIALIZED = registry.register(OpDef(
+    name="is_variable_initialized", dtypes=lambda d, a: [gdt.bool], shapes=lambda ins, a: [()],
+    kernel=_is_initialized_kernel, grad=registry.NOT_DIFFERENTIABLE, stateful=True,
+    foldable=False, needs_context=True, unknown_rank_ok=True,
+    tested_elsewhere="tests/test_collections.py",
+    doc="Whether the variable has a value in this session (TF1 IsVariableInitialized)."))
