@@ -104,28 +104,25 @@ class Initializer:
         return f"{type(self).__name__}({args})"
 
 
-class Zeros(Initializer):
+class _Filled(Initializer):
+    _config = ("dtype",)
+    _fill = staticmethod(creation.zeros)
+
+    def __init__(self, dtype=gdt.float32):
+        self.dtype = gdt.as_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        return self._fill(_shape_arg(shape), self._dtype(dtype))
+
+
+class Zeros(_Filled):
     """All zeros (``gc.zeros_initializer()``; TF1's default for integer and bool variables)."""
 
-    _config = ("dtype",)
 
-    def __init__(self, dtype=gdt.float32):
-        self.dtype = gdt.as_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return creation.zeros(_shape_arg(shape), self._dtype(dtype))
-
-
-class Ones(Initializer):
+class Ones(_Filled):
     """All ones (``gc.ones_initializer()``)."""
 
-    _config = ("dtype",)
-
-    def __init__(self, dtype=gdt.float32):
-        self.dtype = gdt.as_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return creation.ones(_shape_arg(shape), self._dtype(dtype))
+    _fill = staticmethod(creation.ones)
 
 
 class Constant(Initializer):
