@@ -126,7 +126,8 @@ class VariableScope:
     def get_variable(self, var_store, name, shape=None, dtype=None, initializer=None,
                      regularizer=None, reuse=None, trainable=None, collections=None,
                      caching_device=None, partitioner=None, validate_shape=True,
-                     use_resource=None, custom_getter=None, constraint=None, **unused):
+                     use_resource=None, custom_getter=None, constraint=None,
+                     synchronization=None, aggregation=None):
         """``var_store``'s variable ``<scope name>/<name>``, with this scope's defaults for
         the arguments left None (TF1's signature; users call ``gc.get_variable``)."""
         regularizer = self._regularizer if regularizer is None else regularizer
@@ -135,14 +136,11 @@ class VariableScope:
         reuse = self._reuse if reuse is None else reuse
         initializer = self._initializer if initializer is None else initializer
         constraint = self._constraint if constraint is None else constraint
-        if partitioner is not None:
-            raise NotImplementedError(f"get_variable '{name}': partitioned variables "
-                                      "(partitioner=...) are not supported")
         full_name = f"{self._name}/{name}" if self._name else name
         arguments = dict(shape=shape, dtype=dtype, initializer=initializer,
                          regularizer=regularizer, reuse=reuse, trainable=trainable,
                          collections=collections, caching_device=caching_device,
-                         validate_shape=validate_shape, use_resource=use_resource,
+                         partitioner=partitioner, validate_shape=validate_shape, use_resource=use_resource,
                          constraint=constraint, default_dtype=self._dtype)
         # Variable names follow the variable scope only, so the name scope is reset.
         with get_default_graph().name_scope(None):

@@ -289,7 +289,6 @@ def global_variables_initializer():
 initialize_all_variables = global_variables_initializer
 
 
-
 # -- local and model variables, collections (TF1) -----------------------------------------
 def local_variables(scope: Optional[str] = None) -> list:
     """Variables of the ``LOCAL_VARIABLES`` collection (per-session state such as metric
@@ -370,6 +369,5 @@ def is_variable_initialized(variable) -> Tensor:
         >>> sess.run(gc.is_variable_initialized(W))    # False before its initializer ran
     """
     handle = _handle_of(variable)
-    with handle.graph.as_default():
-        return handle.graph.create_op("is_variable_initialized", [handle], {},
-                                      name="IsVariableInitialized").outputs[0]
+    return handle.graph.create_op("is_variable_initialized", [handle], {},
+                                  name="IsVariableInitialized").outputs[0]

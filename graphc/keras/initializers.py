@@ -75,12 +75,12 @@ def get(identifier):
     """
     if identifier is None or callable(identifier):
         return identifier
-    if isinstance(identifier, str):
-        if identifier not in _CLASSES:
-            raise ValueError(f"keras.initializers.get: unknown initializer {identifier!r}; "
+    if isinstance(identifier, (str, dict)):
+        name = identifier if isinstance(identifier, str) else identifier.get("class_name")
+        if name not in _CLASSES:
+            raise ValueError(f"keras.initializers.get: unknown initializer {name!r}; "
                              f"known: {', '.join(sorted(_CLASSES))}")
-        return _CLASSES[identifier]()
-    if isinstance(identifier, dict):
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        config = {} if isinstance(identifier, str) else identifier.get("config", {})
+        return _CLASSES[name].from_config(config)
     raise ValueError(f"keras.initializers.get: cannot interpret {identifier!r} as an "
                      "initializer")
