@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 
 from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
+from graphc.dtypes import string_notes
 from graphc.errors import describe_tensor, op_context
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.printing import graph_as_text
@@ -344,7 +345,8 @@ def _infer(opdef, inputs, attrs, name, location):
     try:
         dtypes = list(opdef.dtypes([t.dtype for t in inputs], attrs))
     except TypeError as err:
-        raise TypeError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}") from None
+        raise TypeError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}"
+                        f"{string_notes(inputs)}") from None
     if not opdef.unknown_rank_ok and any(t.shape.rank is None for t in inputs):
         return [(TensorShape(None), d) for d in dtypes]
     try:
