@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 
 from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
+from graphc.devices import canonical_device, device_for_op
 from graphc.dtypes import string_notes
 from graphc.errors import describe_tensor, op_context
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
@@ -43,6 +44,7 @@ class Graph:
         self._used_names: dict[str, int] = {}
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
+        self._device_stack: list = []  # gc.device scopes: device names, functions or None
         self._collections: dict[str, list] = {}
         self._creation_order_is_topological = True
         self._finalized = False
@@ -92,6 +94,8 @@ class Graph:
                            location, self._current_control_inputs(inputs))
             op.outputs = tuple(Tensor(op, i, shape, dtype) for i, (shape, dtype) in
                                enumerate(specs))
+            if self._device_stack:
+                op.device = device_for_op(self._device_stack, op)
             op._id = len(self._ops)
             self._ops.append(op)
             self._by_name[op.name] = op
@@ -107,7 +111,7 @@ class Graph:
         """
         op = Operation(self, source.type, source.name, inputs, source.attrs, source.location,
                        control_inputs)
-        op.provenance = source.provenance
+        op.provenance, op.device = source.provenance, source.device
         op.outputs = tuple(Tensor(op, i, t.shape, t.dtype) for i, t in enumerate(source.outputs))
         op._id = len(self._ops)
         self._ops.append(op)
@@ -236,6 +240,26 @@ class Graph:
     def in_control_dependencies(self) -> bool:
         """Whether ops created now get control inputs (inside ``control_dependencies``)."""
         return bool(self._control_stack)
+
+    @contextlib.contextmanager
+    def device(self, device_name_or_function):
+        """Ops created inside ask for this device (TF1 ``Graph.device``): a name such as
+        ``"/gpu:0"`` (merged into outer scopes' names), a function from the new op to a
+        name (multi-tower code), or None (clears outer scopes). graphc records the request
+        as ``op.device`` and runs every op on the host.
+
+        Example:
+            >>> with g.device("/gpu:1"):
+            ...     y = gc.matmul(x, W)        # y.op.device == "/device:GPU:1"
+        """
+        scope = device_name_or_function
+        if scope is not None and not callable(scope):
+            scope = canonical_device(scope)  # a bad name fails here, not at the first op
+        self._device_stack.append(scope)
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
 
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:

@@ -26,7 +26,7 @@ CORE_LEVELS = (
     ("IR", ("graphc.errors", "graphc.dtypes", "graphc.shapes", "graphc.registry",
             "graphc.nodes", "graphc.graph", "graphc.algorithms", "graphc.printing",
             "graphc.convert", "graphc.static_values", "graphc.index_spec", "graphc.fetches",
-            "graphc.default_session")),
+            "graphc.default_session", "graphc.devices")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators")),
 )
@@ -37,7 +37,8 @@ LAYERS = (
     ("passes", ("graphc.passes", "graphc.passes.*")),
     ("runtime", ("graphc.runtime", "graphc.runtime.*")),
     ("facade", ("graphc", "graphc.train", "graphc.nn", "graphc.math", "graphc.random",
-                "graphc.compat", "graphc.viz", "graphc.viz.*")),
+                "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.app", "graphc.flags",
+                "graphc.tf_logging", "graphc.config", "graphc.deprecated")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
