@@ -10,9 +10,10 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Optional
 
-__all__ = ["DeviceSpec", "canonical_device", "device_for_op"]
+__all__ = ["DeviceSpec", "canonical_device", "device_for_op", "device_scope"]
 
 _TASK_FIELDS = ("job", "replica", "task")
 
@@ -110,3 +111,23 @@ def device_for_op(scopes, op) -> str:
             merged.merge_from(current)
             current = merged
     return current.to_string()
+
+
+@contextlib.contextmanager
+def device_scope(scopes: list, device_name_or_function):
+    """Push a ``gc.device`` scope onto a graph's ``scopes`` for the ``with`` block: a device
+    name (merged into outer scopes' names), a function from each new op to a name (as
+    multi-tower code writes), or None (clears the outer scopes).
+
+    Example:
+        >>> with g.device("/gpu:1"):
+        ...     y = gc.matmul(x, W)        # y.op.device == "/device:GPU:1"
+    """
+    scope = device_name_or_function
+    if scope is not None and not callable(scope):
+        scope = canonical_device(scope)  # a bad name fails here, not at the first op
+    scopes.append(scope)
+    try:
+        yield
+    finally:
+        scopes.pop()

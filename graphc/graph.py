@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 
 from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
-from graphc.devices import canonical_device, device_for_op
+from graphc.devices import device_for_op, device_scope
 from graphc.dtypes import string_notes
 from graphc.errors import describe_tensor, op_context
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
@@ -241,25 +241,10 @@ class Graph:
         """Whether ops created now get control inputs (inside ``control_dependencies``)."""
         return bool(self._control_stack)
 
-    @contextlib.contextmanager
     def device(self, device_name_or_function):
-        """Ops created inside ask for this device (TF1 ``Graph.device``): a name such as
-        ``"/gpu:0"`` (merged into outer scopes' names), a function from the new op to a
-        name (multi-tower code), or None (clears outer scopes). graphc records the request
-        as ``op.device`` and runs every op on the host.
-
-        Example:
-            >>> with g.device("/gpu:1"):
-            ...     y = gc.matmul(x, W)        # y.op.device == "/device:GPU:1"
-        """
-        scope = device_name_or_function
-        if scope is not None and not callable(scope):
-            scope = canonical_device(scope)  # a bad name fails here, not at the first op
-        self._device_stack.append(scope)
-        try:
-            yield
-        finally:
-            self._device_stack.pop()
+        """Ops created inside ask for a device (TF1 ``Graph.device``): a name ("/gpu:0"), a
+        function from each new op to a name, or None; see ``graphc/devices.py``."""
+        return device_scope(self._device_stack, device_name_or_function)
 
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:
