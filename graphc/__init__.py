@@ -59,6 +59,12 @@ from graphc.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptio
 from graphc.deprecated import (all_variables, arg_max, arg_min, div, initialize_variables,  # noqa
                                to_double)
 from graphc.devices import DeviceSpec  # noqa: E402,F401
+from graphc import debugging  # noqa: E402,F401
+from graphc.gradient_overrides import RegisterGradient  # noqa: E402,F401
+from graphc.ops.check_ops import *  # noqa: E402,F401,F403 - TF1's tf.assert_* live at the top
+from graphc.ops.debug import Assert, Print  # noqa: E402,F401
+from graphc.ops.debug import print_v2 as print  # noqa: E402,F401,A001 - TF's tf.print
+from graphc.ops.py_func import numpy_function, py_func  # noqa: E402,F401
 
 newaxis = None
 

@@ -18,6 +18,7 @@ from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
 from graphc.devices import device_for_op, device_scope
 from graphc.dtypes import string_notes
+from graphc.gradient_overrides import override_scope
 from graphc.errors import describe_tensor, op_context
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.printing import graph_as_text
@@ -45,6 +46,7 @@ class Graph:
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
         self._device_stack: list = []  # gc.device scopes: device names, functions or None
+        self._gradient_overrides: dict = {}  # TF1 op type -> RegisterGradient name
         self._collections: dict[str, list] = {}
         self._creation_order_is_topological = True
         self._finalized = False
@@ -245,6 +247,11 @@ class Graph:
         """Ops created inside ask for a device (TF1 ``Graph.device``): a name ("/gpu:0"), a
         function from each new op to a name, or None; see ``graphc/devices.py``."""
         return device_scope(self._device_stack, device_name_or_function)
+
+    def gradient_override_map(self, op_type_map):
+        """Ops of the mapped TF1 types created inside take the gradient registered under
+        the mapped name (TF1); see ``graphc/gradient_overrides.py``."""
+        return override_scope(self, op_type_map)
 
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:

@@ -33,6 +33,8 @@ def format_attr(value) -> str:
         return "true" if value else "false"
     if hasattr(value, "short"):  # a DType
         return value.name
+    if callable(value):  # py_func's function: its name, not an address that changes
+        return getattr(value, "__qualname__", type(value).__name__)
     return repr(value) if isinstance(value, str) else str(value)
 
 
