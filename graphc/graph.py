@@ -244,13 +244,11 @@ class Graph:
         return bool(self._control_stack)
 
     def device(self, device_name_or_function):
-        """Ops created inside ask for a device (TF1 ``Graph.device``): a name ("/gpu:0"), a
-        function from each new op to a name, or None; see ``graphc/devices.py``."""
+        """TF1's device scope: a name, a function of each new op, or None (devices.py)."""
         return device_scope(self._device_stack, device_name_or_function)
 
     def gradient_override_map(self, op_type_map):
-        """Ops of the mapped TF1 types created inside take the gradient registered under
-        the mapped name (TF1); see ``graphc/gradient_overrides.py``."""
+        """TF1's gradient overrides for ops created inside (gradient_overrides.py)."""
         return override_scope(self, op_type_map)
 
     # -- lookup ----------------------------------------------------------------------------
