@@ -201,25 +201,30 @@ def assert_rank_in(x, ranks, data=None, summarize=None, message=None, name=None)
                         summarize, message, name, "assert_rank_in")
 
 
+def _static_dtype_check(tensor, holds: bool, problem: str, message, name):
+    """TF1's dtype checks are decided when the graph is built: TypeError, or a no_op."""
+    if not holds:
+        raise TypeError(f"{message + ' ' if message else ''}{problem}")
+    with graph_of(tensor).as_default():
+        return no_op(name=name)
+
+
 def assert_type(tensor, tf_type, message=None, name=None):
     """Raises TypeError now unless ``tensor`` has dtype ``tf_type``; returns a no_op."""
     tensor = convert_to_tensor(tensor)
     wanted = gdt.as_dtype(tf_type)
-    if tensor.dtype is not wanted:
-        raise TypeError(f"{message + ' ' if message else ''}{tensor.name} must be of type "
-                        f"{wanted.name}, not {tensor.dtype.name}{gdt.string_note(tf_type, wanted)}")
-    with graph_of(tensor).as_default():
-        return no_op(name=name or "statically_determined_correct_type")
+    return _static_dtype_check(
+        tensor, tensor.dtype is wanted, f"{tensor.name} must be of type {wanted.name}, not "
+        f"{tensor.dtype.name}{gdt.string_note(tf_type, wanted)}", message,
+        name or "statically_determined_correct_type")
 
 
 def assert_integer(x, message=None, name=None):
     """Raises TypeError now unless ``x`` has an integer dtype; returns a no_op."""
     x = convert_to_tensor(x)
-    if not x.dtype.is_integer:
-        raise TypeError(f"{message + ' ' if message else ''}Expected \"x\" to be integer "
-                        f"type.  Found: {x.name} of dtype {x.dtype.name}")
-    with graph_of(x).as_default():
-        return no_op(name=name or "statically_determined_was_integer")
+    return _static_dtype_check(
+        x, x.dtype.is_integer, f'Expected "x" to be integer type.  Found: {x.name} of dtype '
+        f"{x.dtype.name}", message, name or "statically_determined_was_integer")
 
 
 def assert_scalar(tensor, name=None, message=None):
