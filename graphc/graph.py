@@ -18,8 +18,8 @@ from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
 from graphc.devices import device_for_op, device_scope
 from graphc.dtypes import string_notes
-from graphc.gradient_overrides import override_scope
 from graphc.errors import describe_tensor, op_context
+from graphc.gradient_overrides import override_scope
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.printing import graph_as_text
 from graphc.shapes import TensorShape, as_shape

@@ -136,7 +136,8 @@ def test_reading_a_flag_first_parses_sys_argv(flags, monkeypatch):
 
 
 def test_app_run_parses_flags_and_exits_with_mains_result(monkeypatch, capsys):
-    tf.flags.DEFINE_integer("tf1basics_app_steps", 3, "steps")  # the process-wide FLAGS
+    if "tf1basics_app_steps" not in tf.flags.FLAGS:  # the process-wide FLAGS, defined once
+        tf.flags.DEFINE_integer("tf1basics_app_steps", 3, "steps")
     seen = []
 
     def main(argv):
