@@ -107,8 +107,8 @@ def _template(data, op_name: str):
 
 def _check_count(op_name: str, attrs, key: str) -> None:
     value = attrs[key]
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int,
-                                                                                np.integer))):
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if value is not None and not is_int:
         raise ValueError(f"{op_name}: {key} must be an int or None, got {value!r}")
 
 
@@ -212,8 +212,8 @@ def _stream_name(stream) -> object:
 def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """An op printing ``inputs`` (tensors and Python values) when it runs (TF2 ``tf.print``),
     to ``output_stream`` (default: sys.stderr as it is when the op runs); run it or use it
-    in ``control_dependencies``. Tensors print as NumPy arrays with the
-    first and last ``summarize`` items of each axis (3 when None, all when -1).
+    in ``control_dependencies``. Tensors print as NumPy arrays with the first and last
+    ``summarize`` items of each axis (3 when None, all when -1).
 
     Example:
         >>> op = gc.print("loss:", loss, output_stream=sys.stdout)
