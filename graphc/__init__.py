@@ -63,6 +63,24 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  uniform_unit_scaling_initializer,
                                  variance_scaling_initializer, zeros_initializer)
 from graphc import contrib, initializers, keras, losses  # noqa: E402,F401
+# What TF1 and TF2-era v1 scripts reach for besides ops: the v1 switches, flags and app.run,
+# logging, session configs, device scopes and the deprecated names.
+from graphc import app, flags  # noqa: E402,F401
+from graphc import tf_logging as logging  # noqa: E402,F401
+from graphc.compat import (disable_eager_execution, disable_resource_variables,  # noqa: E402
+                           disable_v2_behavior, disable_v2_tensorshape,
+                           enable_resource_variables, executing_eagerly)
+from graphc.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,  # noqa
+                           RunMetadata, RunOptions)
+from graphc.deprecated import (arg_max, arg_min, div, initialize_variables,  # noqa
+                               to_double)
+from graphc.devices import DeviceSpec  # noqa: E402,F401
+from graphc import debugging  # noqa: E402,F401
+from graphc.gradient_overrides import RegisterGradient  # noqa: E402,F401
+from graphc.ops.check_ops import *  # noqa: E402,F401,F403 - TF1's tf.assert_* live at the top
+from graphc.ops.debug import Assert, Print  # noqa: E402,F401
+from graphc.ops.debug import print_v2 as print  # noqa: E402,F401,A001 - TF's tf.print
+from graphc.ops.py_func import numpy_function, py_func  # noqa: E402,F401
 
 newaxis = None
 
@@ -76,6 +94,16 @@ def name_scope(name, default_name=None, values=None):
     """
     graph = graph_of(*(values or []))
     return _entered(graph, graph.name_scope(name if name is not None else default_name))
+
+
+def device(device_name_or_function):
+    """Ops created inside ask for a device (TF1 ``tf.device``); see ``Graph.device``.
+
+    Example:
+        >>> with gc.device("/gpu:0"):
+        ...     logits = gc.matmul(x, W)       # logits.device == "/device:GPU:0"
+    """
+    return get_default_graph().device(device_name_or_function)
 
 
 def control_dependencies(control_inputs):

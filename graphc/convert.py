@@ -83,7 +83,7 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
         >>> t.dtype, t.shape.as_list()
         (gc.float32, [2])
     """
-    dtype = gdt.as_dtype(dtype) if dtype is not None else None
+    given, dtype = dtype, gdt.as_dtype(dtype) if dtype is not None else None
     if hasattr(value, "_as_tensor"):  # a Variable: its read as ops see it here
         value = value._as_tensor()
     elif hasattr(value, "_as_graph_element") and not isinstance(value, Tensor):
@@ -94,8 +94,9 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
         value = value.graph._variable_reads[value.op]._as_tensor()  # a handle used as a value
     if isinstance(value, Tensor):
         if dtype is not None and value.dtype is not dtype:
-            raise TypeError(f"Tensor conversion requested dtype {dtype.name} for Tensor "
-                            f"{value.name!r} of dtype {value.dtype.name}")
+            raise TypeError(f"Tensor conversion requested dtype {dtype.name}"
+                            f"{gdt.string_note(given, dtype)} for Tensor {value.name!r} of "
+                            f"dtype {value.dtype.name}{gdt.string_notes([value])}")
         return value
     if isinstance(value, Operation):
         raise TypeError(f"Cannot convert operation '{value.name}' to a tensor")

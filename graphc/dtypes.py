@@ -5,6 +5,9 @@ Each DType is a singleton wrapping a NumPy dtype, so ``x.dtype is gc.float32`` a
 """
 from __future__ import annotations
 
+import builtins
+import weakref
+
 import numpy as np
 
 __all__ = [
@@ -110,34 +113,113 @@ half = float16
 double = float64
 
 ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool)
-_BY_NAME = {d.name: d for d in ALL_DTYPES}
-_BY_NAME.update(half=float16, double=float64)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
+# TF's dtype strings (tensorflow/python/framework/dtypes.py, _STRING_TO_TF): the canonical
+# names, their ``_ref`` forms (graphc has no reference dtypes: a ref reads as its value) and
+# the three C-style aliases. "float" is float32, not NumPy's float64; "int" and "long" are no
+# TF names at all (NumPy would read them as int64).
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update(half=float16, float=float32, double=float64)
+_BY_NAME.update({f"{name}_ref": d for name, d in list(_BY_NAME.items())})
+# TF names graphc has no element type for: named in the error instead of "unknown".
+_UNSUPPORTED_TF_NAMES = ("string", "complex64", "complex128", "uint32", "uint64", "bfloat16",
+                         "qint8", "quint8", "qint16", "quint16", "qint32", "resource", "variant")
 
 
 def as_dtype(value) -> DType:
-    """Convert a DType, name, NumPy dtype or Python type to a graphc DType.
+    """Convert a DType, TF dtype name, NumPy dtype or Python type to a graphc DType.
+
+    Strings follow TF's table: the canonical names (``"float32"``, ``"int64"``, ``"bool"``)
+    and ``"half"``, ``"float"``, ``"double"`` (float16, float32, float64).
 
     Raises:
         TypeError: when the value names no supported element type.
 
     Example:
-        >>> as_dtype(np.int32) is int32
+        >>> as_dtype("float") is float32 and as_dtype(np.int32) is int32
         True
     """
     if isinstance(value, DType):
         return value
-    if isinstance(value, str) and value in _BY_NAME:
-        return _BY_NAME[value]
+    if isinstance(value, str):
+        return _from_name(value)
     if value is float:
         return float32  # TF1 converts Python floats to float32
     if value is int:
         return int32
-    try:
-        found = _BY_NP.get(np.dtype(value))
-    except TypeError:
-        found = None
+    if value is builtins.bool:
+        return bool
+    found = _numpy_dtype(value)
+    if found is None and not isinstance(getattr(value, "dtype", None), (DType, type(None))):
+        found = _numpy_dtype(value.dtype)  # an array or NumPy scalar
     if found is None:
-        supported = ", ".join(d.name for d in ALL_DTYPES)
-        raise TypeError(f"Cannot convert {value!r} to a graphc dtype; supported: {supported}")
+        raise TypeError(f"Cannot convert {value!r} to a graphc dtype; supported: "
+                        f"{', '.join(d.name for d in ALL_DTYPES)}")
     return found
+
+
+def _numpy_dtype(value):
+    try:
+        return _BY_NP.get(np.dtype(value))
+    except TypeError:
+        return None
+
+
+def _from_name(name: str) -> DType:
+    found = _BY_NAME.get(name)
+    if found is not None:
+        return found
+    supported = ", ".join(d.name for d in ALL_DTYPES)
+    if name.removesuffix("_ref") in _UNSUPPORTED_TF_NAMES:
+        raise TypeError(f"dtype {name!r} is a TensorFlow dtype graphc does not support; "
+                        f"supported: {supported}")
+    hint = ""
+    try:
+        numpy_meaning = np.dtype(name)
+    except TypeError:
+        numpy_meaning = None
+    if numpy_meaning is not None and numpy_meaning in _BY_NP:
+        hint = (f" (NumPy would read it as {numpy_meaning.name}; TF does not: write "
+                f"{_BY_NP[numpy_meaning].name!r})")
+    raise TypeError(f"Cannot convert the string {name!r} to a graphc dtype{hint}; dtype "
+                    f"strings are TF's names: {supported}, and 'half', 'float' (float32), "
+                    "'double' (float64)")
+
+
+def string_note(given, dtype: DType) -> str:
+    """What a dtype given as a string means, for messages: `` (dtype 'float' given as a
+    string means float32)``; empty when ``given`` is no string."""
+    if not isinstance(given, str):
+        return ""
+    return f" (dtype {given!r} given as a string means {dtype.name})"
+
+
+# The ops whose dtype was given as a string (placeholder("float"), cast(x, "double")...),
+# so that a dtype mismatch further down can say where a dtype came from. Weak: the table
+# never keeps an op alive.
+_GIVEN_AS_STRING: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def remember_string(op, given) -> None:
+    """Record that ``op`` was built with the dtype string ``given`` (no-op for non-strings)."""
+    if isinstance(given, str):
+        _GIVEN_AS_STRING[op] = given
+
+
+def string_notes(tensors, max_steps: int = 8) -> str:
+    """For each tensor whose dtype comes from a dtype string, through at most ``max_steps``
+    ops that pass a same-dtype first input on (reads, identities): ``; 'x:0' is float32
+    because its dtype was given as the string 'float' (to placeholder 'x')``."""
+    notes = []
+    for tensor in tensors:
+        op = tensor.op
+        for _ in range(max_steps):
+            given = _GIVEN_AS_STRING.get(op)
+            if given is not None:
+                notes.append(f"'{tensor.name}' is {tensor.dtype.name} because its dtype was "
+                             f"given as the string {given!r} (to {op.type} '{op.name}')")
+                break
+            if not op.inputs or op.inputs[0].dtype is not tensor.dtype:
+                break
+            op = op.inputs[0].op
+    return "".join(f"; {note}" for note in notes)

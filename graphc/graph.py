@@ -11,13 +11,16 @@ cycles. Every walk over the graph is iterative, so depth is never limited by rec
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from typing import Iterable, Optional
 
 from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
+from graphc.devices import device_for_op, device_scope
+from graphc.dtypes import string_notes
 from graphc.errors import describe_tensor, op_context
+from graphc.graph_collections import GraphCollections
+from graphc.gradient_overrides import override_scope
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.printing import graph_as_text
 from graphc.shapes import TensorShape, as_shape
@@ -26,7 +29,7 @@ __all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_g
            "required_ops"]
 
 
-class Graph:
+class Graph(GraphCollections):
     """A TF1-style graph: a growing list of operations plus naming, scopes and collections.
 
     Example:
@@ -43,6 +46,8 @@ class Graph:
         self._used_names: dict[str, int] = {}
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
+        self._device_stack: list = []  # gc.device scopes: device names, functions or None
+        self._gradient_overrides: dict = {}  # TF1 op type -> RegisterGradient name
         self._collections: dict[str, list] = {}
         self._creation_order_is_topological = True
         self._finalized = False
@@ -92,6 +97,8 @@ class Graph:
                            location, self._current_control_inputs(inputs))
             op.outputs = tuple(Tensor(op, i, shape, dtype) for i, (shape, dtype) in
                                enumerate(specs))
+            if self._device_stack:
+                op.device = device_for_op(self._device_stack, op)
             op._id = len(self._ops)
             self._ops.append(op)
             self._by_name[op.name] = op
@@ -107,7 +114,7 @@ class Graph:
         """
         op = Operation(self, source.type, source.name, inputs, source.attrs, source.location,
                        control_inputs)
-        op.provenance = source.provenance
+        op.provenance, op.device = source.provenance, source.device
         op.outputs = tuple(Tensor(op, i, t.shape, t.dtype) for i, t in enumerate(source.outputs))
         op._id = len(self._ops)
         self._ops.append(op)
@@ -237,6 +244,14 @@ class Graph:
         """Whether ops created now get control inputs (inside ``control_dependencies``)."""
         return bool(self._control_stack)
 
+    def device(self, device_name_or_function):
+        """TF1's device scope: a name, a function of each new op, or None (devices.py)."""
+        return device_scope(self._device_stack, device_name_or_function)
+
+    def gradient_override_map(self, op_type_map):
+        """TF1's gradient overrides for ops created inside (gradient_overrides.py)."""
+        return override_scope(self, op_type_map)
+
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:
         return list(self._ops)
@@ -278,33 +293,6 @@ class Graph:
             if isinstance(obj, Operation) and allow_operation:
                 return obj
         raise TypeError(f"Can not convert {obj!r} to a Tensor or Operation of this graph.")
-
-    # -- collections --------------------------------------------------------------------
-    def add_to_collection(self, name: str, value) -> None:
-        self._collections.setdefault(name, []).append(value)
-
-    def add_to_collections(self, names, value) -> None:
-        for name in ((names,) if isinstance(names, str) else dict.fromkeys(names)):
-            self.add_to_collection(name, value)
-
-    def get_collection(self, name: str, scope: Optional[str] = None) -> list:
-        """A copy of collection ``name``; with ``scope``, only items whose ``name`` the regex
-        ``scope`` matches at its start (``re.match``, TF1), so nameless items drop out."""
-        items = list(self._collections.get(name, []))
-        if scope is None:
-            return items
-        pattern = re.compile(scope)
-        return [v for v in items if isinstance(getattr(v, "name", None), str) and
-                pattern.match(v.name)]
-
-    def get_collection_ref(self, name: str) -> list:
-        return self._collections.setdefault(name, [])
-
-    def get_all_collection_keys(self) -> list:
-        return list(self._collections)
-
-    def clear_collection(self, name: str) -> None:
-        self._collections.pop(name, None)
 
     # -- state ---------------------------------------------------------------------------
     def finalize(self) -> None:
@@ -359,7 +347,8 @@ def _infer(opdef, inputs, attrs, name, location):
     try:
         dtypes = list(opdef.dtypes([t.dtype for t in inputs], attrs))
     except TypeError as err:
-        raise TypeError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}") from None
+        raise TypeError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}"
+                        f"{string_notes(inputs)}") from None
     if not opdef.unknown_rank_ok and any(t.shape.rank is None for t in inputs):
         return [(TensorShape(None), d) for d in dtypes]
     try:

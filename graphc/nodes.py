@@ -59,6 +59,10 @@ class Tensor:
         return self.op.graph
 
     @property
+    def device(self) -> str:
+        return self.op.device
+
+    @property
     def shape(self) -> TensorShape:
         return self._shape
 
@@ -118,7 +122,7 @@ class Operation:
     """
 
     __slots__ = ("graph", "type", "name", "_inputs", "outputs", "_control_inputs",
-                 "attrs", "location", "_id", "provenance", "__weakref__")
+                 "attrs", "location", "_id", "provenance", "device", "__weakref__")
 
     def __init__(self, graph, op_type, name, inputs, attrs, location, control_inputs):
         self.graph = graph
@@ -133,6 +137,7 @@ class Operation:
         self._id = -1
         # (pass/rule that made this op or None, names of the user ops it stands for)
         self.provenance: tuple = (None, (name,))
+        self.device = ""  # the device asked for by gc.device scopes (ops run on the host)
 
     @property
     def inputs(self) -> tuple:

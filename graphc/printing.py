@@ -2,6 +2,8 @@
 
     %3 = matmul(%0, %1) {transpose_b=true} : f32[?,10]    # dense/MatMul
 
+followed by `` @ /device:GPU:0`` when a ``gc.device`` scope asked for a device.
+
 Tensors are numbered in creation order, so two listings of the same build diff cleanly.
 """
 from __future__ import annotations
@@ -31,6 +33,8 @@ def format_attr(value) -> str:
         return "true" if value else "false"
     if hasattr(value, "short"):  # a DType
         return value.name
+    if callable(value):  # py_func's function: its name, not an address that changes
+        return getattr(value, "__qualname__", type(value).__name__)
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -59,7 +63,8 @@ def graph_as_text(graph, ops=None) -> str:
         types = ", ".join(format_type(t) for t in op.outputs)
         head = f"{results} = " if results else ""
         tail = f" : {types}" if types else ""
-        lines.append(f"{head}{op.type}({', '.join(args)}){attrs}{tail}    # {op.name}")
+        device = f" @ {op.device}" if op.device else ""
+        lines.append(f"{head}{op.type}({', '.join(args)}){attrs}{tail}    # {op.name}{device}")
     return "\n".join(lines)
 
 

@@ -100,6 +100,7 @@ class Variable:
             self._handle = graph.create_op("variable", [], {"shape": var_shape,
                                                             "dtype": value.dtype},
                                            name=scope).outputs[0]
+            gdt.remember_string(self._handle.op, dtype)
             self._initial_value = value
             self._initializer_op = graph.create_op(
                 "assign", [self._handle, value], {"validate_shape": bool(validate_shape)},

@@ -26,7 +26,8 @@ CORE_LEVELS = (
     ("IR", ("graphc.errors", "graphc.dtypes", "graphc.shapes", "graphc.registry",
             "graphc.nodes", "graphc.graph", "graphc.algorithms", "graphc.printing",
             "graphc.convert", "graphc.static_values", "graphc.index_spec", "graphc.fetches",
-            "graphc.default_session")),
+            "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
+            "graphc.graph_collections")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators")),
     ("sharing", ("graphc.initializers", "graphc.regularizers", "graphc.variable_store",
@@ -40,7 +41,9 @@ LAYERS = (
     ("runtime", ("graphc.runtime", "graphc.runtime.*")),
     ("facade", ("graphc", "graphc.train", "graphc.nn", "graphc.math", "graphc.random",
                 "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.losses", "graphc.contrib",
-                "graphc.contrib.*", "graphc.keras", "graphc.keras.*")),
+                "graphc.contrib.*", "graphc.keras", "graphc.keras.*", "graphc.app", "graphc.flags",
+                "graphc.tf_logging", "graphc.config", "graphc.deprecated",
+                "graphc.debugging")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -50,7 +53,8 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 # (conv2d and conv2d_backprop_*) create the later op by its registered name instead.
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
                "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
-               "conv", "conv_grads", "random", "state", "fused")
+               "conv", "conv_grads", "random", "state", "debug", "check_ops", "py_func",
+               "fused")
 
 # TODO(lead): empty this after merging branch `engines`, which turns runtime/fused_*.py into
 # the package runtime/fused/ and replaces graphc/ops/fused.py's imports of the runtime and of

@@ -40,12 +40,16 @@ def apply_op(op_type: str, inputs: Sequence, attrs: Optional[dict] = None,
 
 def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = None,
                       attrs: Optional[dict] = None):
-    """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand (TF1)."""
+    """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand, or
+    of the first operand when none is a tensor (TF1: ``tf.div(7.0, 2)`` divides floats)."""
     hint = next((v for v in operands if _is_tensor_like(v)), None)
     graph = graph_of(*operands)
     with graph.as_default(), graph.atomic():
         hint_dtype = convert_to_tensor(hint).dtype if hint is not None else None
-        tensors = [convert_to_tensor(v, dtype_hint=hint_dtype) for v in operands]
+        tensors = []
+        for value in operands:
+            tensors.append(convert_to_tensor(value, dtype_hint=hint_dtype))
+            hint_dtype = hint_dtype or tensors[-1].dtype
         op = graph.create_op(op_type, tensors, attrs or {}, name=name)
     return op.outputs[0]
 

@@ -44,7 +44,9 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
         >>> x = gc.placeholder(gc.float32, shape=(None, 784), name="x")
     """
     attrs = {"dtype": gdt.as_dtype(dtype), "shape": as_shape(shape)}
-    return apply_op("placeholder", [], attrs, name=name or "Placeholder")
+    tensor = apply_op("placeholder", [], attrs, name=name or "Placeholder")
+    gdt.remember_string(tensor.op, dtype)
+    return tensor
 
 
 def _with_default_shapes(inputs, attrs):

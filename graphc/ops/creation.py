@@ -45,7 +45,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
     Example:
         >>> c = gc.constant([[1, 2], [3, 4]], dtype=gc.float32)
     """
-    dtype = gdt.as_dtype(dtype) if dtype is not None else None
+    given, dtype = dtype, gdt.as_dtype(dtype) if dtype is not None else None
     array = numpy_value(value, dtype, context=f"constant '{name}': ")
     if shape is not None:
         shape = as_shape(shape)
@@ -61,8 +61,10 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
     array = np.array(array, copy=True)
     array.flags.writeable = False
     graph = graph_of()
-    return graph.create_op("const", [], {"value": array, "dtype": gdt.as_dtype(array.dtype)},
-                           name=name).outputs[0]
+    op = graph.create_op("const", [], {"value": array, "dtype": gdt.as_dtype(array.dtype)},
+                         name=name)
+    gdt.remember_string(op, given)
+    return op.outputs[0]
 
 
 def _fill_dtypes(in_dtypes, attrs):

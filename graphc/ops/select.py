@@ -110,7 +110,9 @@ def cast(x, dtype, name=None):
     Example:
         >>> i = gc.cast(x, gc.int32)
     """
-    return apply_op("cast", [x], {"dtype": gdt.as_dtype(dtype)}, name=name or "Cast")
+    result = apply_op("cast", [x], {"dtype": gdt.as_dtype(dtype)}, name=name or "Cast")
+    gdt.remember_string(result.op, dtype)
+    return result
 
 
 def saturate_cast(value, dtype, name=None):
