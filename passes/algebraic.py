@@ -12,17 +12,21 @@ included:
   integer ``x`` (for floats ``inf * 0`` is NaN and ``-3 * 0`` is ``-0.0``);
 - dropping an inner transpose or reshape needs it provably valid (it would raise at run time).
 
-Combining constants reassociates (``reassociating``: the last bits may differ); it is exact
-for integers (wrap-around arithmetic is associative) and declines for floats where the
-folded constant overflows, underflows or is inexact, or where the steps could overflow or
-absorb ``x`` when the folded form does not (``(x + 1e8) - 1e8`` is 0 in float32, not ``x``).
+Combining constants, one rule per op the registry marks ``associative``, reassociates
+(``reassociating``: the last bits may differ); it is exact for integers and bools
+(wrap-around arithmetic is associative) and declines for floats where the folded constant
+overflows, underflows or is inexact, or where the steps could overflow or absorb ``x``
+when the folded form does not (``(x + 1e8) - 1e8`` is 0 in float32, not ``x``).
 """
 from __future__ import annotations
 
 import numpy as np
 
+import graphc.ops  # noqa: F401 - every op type registered: combination rules come from it
+from graphc import registry
 from graphc.graph import Graph
 from graphc.ops import elementwise
+from graphc.ops.common import apply_elementwise
 from graphc.ops.creation import zeros, zeros_like
 from graphc.ops.select import where
 from graphc.ops.shape_ops import reshape, transpose
@@ -80,21 +84,18 @@ def _zeros(m):
     return zeros_like(m.x)
 
 
-def _folded(m, ufunc):
-    """``ufunc(c1, c2)`` in the output dtype, without warnings (None when it grows)."""
+def _folded(m, kernel):
+    """``kernel(c1, c2)`` in the output dtype, without warnings (None when it grows)."""
     c1, c2 = m.value("c1"), m.value("c2")
     with np.errstate(all="ignore"):
-        combined = ufunc(c1, c2).astype(m.out.dtype.np)
+        combined = np.asarray(kernel(c1, c2)).astype(m.out.dtype.np)
     return combined if combined.size <= max(c1.size, c2.size) else None
 
 
-def _product_combines(m) -> bool:
-    """``(x * c1) * c2`` has the value of ``x * (c1 * c2)`` up to rounding: the folded
-    constant is finite and normal, and c1, c2 both grow or both shrink magnitudes (else
-    ``x * c1`` may overflow or underflow where ``x * (c1 * c2)`` does not)."""
-    combined = _folded(m, np.multiply)
-    if combined is None or _integer(m):
-        return combined is not None
+def _product_combines(m, combined) -> bool:
+    """Floats: ``(x * c1) * c2`` has the value of ``x * (c1 * c2)`` up to rounding when the
+    folded constant is finite and normal and c1, c2 both grow or both shrink magnitudes
+    (else ``x * c1`` may overflow or underflow where ``x * (c1 * c2)`` does not)."""
     c1, c2 = np.abs(m.value("c1")), np.abs(m.value("c2"))
     tiny = np.finfo(m.out.dtype.np).tiny
     normal = np.all(np.isfinite(combined)) and np.all(np.abs(combined) >= tiny)
@@ -102,14 +103,11 @@ def _product_combines(m) -> bool:
     return bool(normal and same_direction)
 
 
-def _sum_combines(m) -> bool:
-    """``(x + c1) + c2`` has the value of ``x + (c1 + c2)`` up to rounding: c1 + c2 is exact
-    and finite and does not cancel (``(x + 1e8) - 1e8`` loses x in float32), and ``x + c1``
-    cannot overflow unless ``x + (c1 + c2)`` does (c1 and c2 of one sign, or c1 too small to
-    carry any finite x past the largest float)."""
-    combined = _folded(m, np.add)
-    if combined is None or _integer(m):
-        return combined is not None
+def _sum_combines(m, combined) -> bool:
+    """Floats: ``(x + c1) + c2`` has the value of ``x + (c1 + c2)`` up to rounding when
+    c1 + c2 is exact and finite and does not cancel (``(x + 1e8) - 1e8`` loses x in
+    float32), and ``x + c1`` cannot overflow unless ``x + (c1 + c2)`` does (c1 and c2 of one
+    sign, or c1 too small to carry any finite x past the largest float)."""
     c1, c2 = (np.broadcast_to(m.value(n), combined.shape) for n in ("c1", "c2"))
     with np.errstate(all="ignore"):  # TwoSum: the rounding error of c1 + c2, exactly
         back = combined - c1
@@ -124,11 +122,38 @@ def _sum_combines(m) -> bool:
     return bool(np.all(one_sign | (c1 == 0) | (c2 == 0) | (np.abs(c1) < carry_limit)))
 
 
-def _combine(op_name):
+# Integer and bool arithmetic wraps around and stays associative, so every associative op
+# combines their constants exactly; for floats only these ops, under these preconditions
+# (maximum and minimum would need the sign of tied zeros).
+_SUM_CONDITION = ("c1 + c2 is exact, finite, at least max(|c1|, |c2|) / 2, and c1, c2 of one "
+                  "sign or |c1| < ulp(max) / 2")
+FLOAT_COMBINATIONS = {
+    "add": (_sum_combines, _SUM_CONDITION),
+    "add_n": (_sum_combines, _SUM_CONDITION),
+    "multiply": (_product_combines, "c1 * c2 is finite and normal and |c1|, |c2| are both "
+                                    ">= 1 or both <= 1"),
+}
+
+
+def _combination_rule(opdef) -> Rule:
+    """``(x op c1) op c2 -> x op (c1 op c2)`` for an op the registry marks associative,
+    folding the constants with the op's own kernel."""
+    float_check, float_condition = FLOAT_COMBINATIONS.get(opdef.name, (None, None))
+
+    def applies(m) -> bool:
+        combined = _folded(m, opdef.kernel)
+        if combined is None or not m.x.dtype.is_floating:
+            return combined is not None
+        return float_check is not None and float_check(m, combined)
+
     def rewrite(m):
-        combined = _folded(m, np.multiply if op_name == "multiply" else np.add)
-        return getattr(elementwise, op_name)(m.x, combined)
-    return rewrite
+        return apply_elementwise(opdef.name, [m.x, _folded(m, opdef.kernel)])
+
+    op = opdef.name
+    floats = f", or floats where {float_condition}" if float_condition else " (not floats)"
+    return Rule(f"combine_{op}_consts", Pat(op, Pat(op, X, C1), C2), rewrite, REASSOCIATING,
+                f"{op}({op}(x, c1), c2) -> {op}(x, {op}(c1, c2)) if integers or bools{floats}",
+                applies)
 
 
 def _transpose_perm(perm, rank):
@@ -207,14 +232,6 @@ ALGEBRAIC_RULES = [
     Rule("fold_mul_zero", Pat("multiply", X, ZERO), _zeros, EXACT,
          "x * 0 -> 0 if x is an integer and 0 does not broadcast x", _mul_zero_applies),
     Rule("double_repeated_sum", Pat("add", X, X), _double, EXACT, "f(x) + f(x) -> 2 * f(x)"),
-    Rule("combine_mul_consts", Pat("multiply", Pat("multiply", X, C1), C2),
-         _combine("multiply"), REASSOCIATING,
-         "(x * c1) * c2 -> x * (c1 * c2) if integers, or c1 * c2 is finite and normal and "
-         "|c1|, |c2| are both >= 1 or both <= 1", _product_combines),
-    Rule("combine_add_consts", Pat("add", Pat("add", X, C1), C2), _combine("add"),
-         REASSOCIATING,
-         "(x + c1) + c2 -> x + (c1 + c2) if integers, or c1 + c2 is exact, finite, at least "
-         "max(|c1|, |c2|) / 2, and c1, c2 of one sign or |c1| < ulp(max) / 2", _sum_combines),
     Rule("compose_transposes", Pat("transpose", Pat("transpose", X)), _compose_transposes,
          EXACT, "transpose(transpose(x, p), q) -> transpose(x, p[q]) if the rank is known "
          "or p, q are explicit (dropped only at a known rank)"),
@@ -232,7 +249,8 @@ ALGEBRAIC_RULES = [
          _where_scalar_zero, EXACT, "where(c, x, zeros_like(x)) -> where(c, x, 0)"),
     Rule("drop_same_dtype_cast", Pat("cast", X), _x, EXACT, "cast(x, dtype(x)) -> x",
          _same_dtype),
-]
+] + [_combination_rule(opdef) for opdef in registry.all_ops()
+     if opdef.associative and opdef.elementwise]
 INDEX = rules_by_root(ALGEBRAIC_RULES)
 
 

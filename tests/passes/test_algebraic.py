@@ -15,6 +15,11 @@ F = gc.float64
 VEC = {"x": ((3,), F)}
 MAT = {"x": ((2, 3), F)}
 INTS = {"x": ((3,), gc.int32)}
+BOOLS = {"x": ((3,), gc.bool)}
+
+
+def _vec(value):
+    return gc.constant([value] * 3, F)
 
 CASES = {
     # rule: (inputs, graph builder, expected builder)
@@ -28,8 +33,17 @@ CASES = {
     "fold_mul_zero": (INTS, lambda x: x * 0, lambda x: gc.zeros([3], dtype=gc.int32)),
     "double_repeated_sum": (VEC, lambda x: (lambda e: e + e)(gc.exp(x)),
                             lambda x: gc.exp(x) * 2.0),
-    "combine_mul_consts": (VEC, lambda x: (x * 2.0) * 3.0, lambda x: x * 6.0),
+    "combine_multiply_consts": (VEC, lambda x: (x * 2.0) * 3.0, lambda x: x * 6.0),
     "combine_add_consts": (VEC, lambda x: (x + 1.0) + 2.0, lambda x: x + 3.0),
+    "combine_add_n_consts": (VEC, lambda x: gc.add_n([gc.add_n([x, _vec(1.0)]), _vec(2.0)]),
+                             lambda x: gc.add_n([x, _vec(3.0)])),
+    "combine_maximum_consts": (INTS, lambda x: gc.maximum(gc.maximum(x, 3), -2),
+                               lambda x: gc.maximum(x, 3)),
+    "combine_minimum_consts": (INTS, lambda x: gc.minimum(gc.minimum(x, 3), -2),
+                               lambda x: gc.minimum(x, -2)),
+    "combine_logical_and_consts": (BOOLS, lambda x: (x & True) & False, lambda x: x & False),
+    "combine_logical_or_consts": (BOOLS, lambda x: (x | True) | False, lambda x: x | True),
+    "combine_logical_xor_consts": (BOOLS, lambda x: (x ^ True) ^ True, lambda x: x ^ False),
     "compose_transposes": (MAT, lambda x: gc.transpose(gc.transpose(x)), lambda x: x),
     "merge_reshapes": (MAT, lambda x: gc.reshape(gc.reshape(x, [6]), [3, 2]),
                        lambda x: gc.reshape(x, [3, 2])),
@@ -194,7 +208,7 @@ def test_integer_constants_combine_with_wrap_around():
     """Integer arithmetic wraps, and wrapping is associative: combining is exact."""
     graph, interface = build(lambda x: (x * 65536) * 65536 + ((x + 2 ** 30) + 2 ** 30), INTS)
     result = algebraic.run(graph, interface)
-    assert {"combine_mul_consts", "combine_add_consts"} <= {r.rule for r in result.rewrites}
+    assert {"combine_multiply_consts", "combine_add_consts"} <= {r.rule for r in result.rewrites}
     feed = [np.array([1, -3, 2 ** 31 - 1], np.int32)]
     np.testing.assert_array_equal(evaluate(result.graph, result.interface, feed)[0],
                                   evaluate(graph, interface, feed)[0])
