@@ -36,6 +36,9 @@ def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> 
     if dtype is None:
         if python_scalar and array.dtype == np.float64:
             dtype = gdt.float32
+        elif python_scalar and array.dtype.kind == "u":  # NumPy's type for ints >= 2**63
+            raise TypeError(f"{context}Cannot convert {_short(value)} to a tensor: it does "
+                            "not fit int64")
         elif python_scalar and array.dtype.kind == "i":
             fits = array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31)
             dtype = gdt.int32 if fits else gdt.int64

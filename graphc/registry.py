@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-__all__ = ["OpDef", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "register", "get", "all_ops",
-           "api_for", "public"]
+__all__ = ["OpDef", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "finite_if_inputs_finite",
+           "always_finite", "register", "get", "all_ops", "api_for", "public"]
 
 
 class _NotDifferentiable:
@@ -20,6 +20,18 @@ class _NotDifferentiable:
 
 
 NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+
+def finite_if_inputs_finite(op, finite_inputs) -> bool:
+    """``finite_outputs`` of ops that cannot overflow or make NaN from finite values
+    (sin, tanh, maximum, reshape...): finite outputs exactly when every input is finite."""
+    return all(finite_inputs)
+
+
+def always_finite(op, finite_inputs) -> bool:
+    """``finite_outputs`` of ops whose outputs are finite whatever the inputs hold
+    (zeros_like, random draws, check_numerics, which raises on NaN and Inf)."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,13 @@ class OpDef:
         takes_out: the bound kernel accepts ``out=``, an array of the result's shape and
             dtype it may write the result into (it returns the result either way), so plans
             can keep such buffers across runs; ufunc kernels are known to.
+        finite_outputs: ``finite_outputs(op, finite_inputs) -> bool``: whether the op's
+            outputs are free of NaN and Inf given which inputs provably are (a list of
+            bools, True for integer and bool inputs); usually ``finite_if_inputs_finite`` or
+            ``always_finite``. None: never assumed. Rules such as ``x - x -> 0`` ask it.
+        value_from_shapes: the value can follow from static shapes alone, whatever the
+            inputs' values (``shape``, ``zeros_like`` of a known shape): constant folding
+            asks ``static_values.constant_value`` for it.
         loop: the op on single elements, for compiled loop engines: a format string over
             argument names (``"{0} + {1}"``; NumPy functions as ``np.``) or a callable from
             the list of names to one; empty when the op has none (its groups run on NumPy).
@@ -108,6 +127,9 @@ class OpDef:
     takes_out: bool = False
     updates_variable: bool = False
     unknown_rank_ok: bool = False
+    # facts for the value analyses of passes/ (rule side conditions, constant folding)
+    finite_outputs: Optional[Callable[[Any, Sequence[bool]], bool]] = None
+    value_from_shapes: bool = False
     loop: Any = ""
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None

@@ -3,9 +3,10 @@
 The runtime's own kernel computes the value (no second implementation). Ops that are not
 ``foldable``, stateful or random are never folded; results larger than ``fold_limit``
 elements stay unfolded so folding cannot blow up memory or the graph; a kernel that fails
-is left for run time, where its error belongs. Values that follow from static shapes alone
-fold even when their input is not constant: ``shape``, ``size``, ``rank``, ``shape(x)[i]``,
-and ``zeros_like``/``ones_like`` of fully known shapes.
+is left for run time, where its error belongs (integer division by zero raises there). Ops
+flagged ``value_from_shapes`` fold from static shapes alone, even when their input is not
+constant: ``shape``, ``size``, ``rank``, ``shape(x)[i]``, and ``zeros_like``/``ones_like``
+of fully known shapes.
 """
 from __future__ import annotations
 
@@ -22,20 +23,21 @@ from .rewriter import rewrite_graph
 __all__ = ["run", "DEFAULT_FOLD_LIMIT"]
 
 DEFAULT_FOLD_LIMIT = 1 << 20  # elements per folded op
-# ops whose value follows from static shapes alone, whatever their input's value
-STATIC_OPS = frozenset({"shape", "size", "rank", "zeros_like", "ones_like", "strided_slice"})
 
 
 def _evaluate(op, inputs):
     opdef = registry.get(op.type)
     arrays = [t.op.attrs["value"] for t in inputs]
+    # a kernel that raises (integer division by zero, an index out of range) is left for
+    # run time, where its error names the op and the user's line; no warning leaks either
     try:
         with np.errstate(all="ignore"):
             result = opdef.kernel(*arrays, **op.attrs)
+            values = list(result) if len(op.outputs) > 1 else [result]
+            return [np.asarray(v).astype(t.dtype.np, copy=False)
+                    for v, t in zip(values, op.outputs)]
     except Exception:  # noqa: BLE001 - a failing kernel is a run-time error, not a fold
         return None
-    values = list(result) if len(op.outputs) > 1 else [result]
-    return [np.asarray(v).astype(t.dtype.np, copy=False) for v, t in zip(values, op.outputs)]
 
 
 def _foldable(op) -> bool:
@@ -45,7 +47,10 @@ def _foldable(op) -> bool:
 
 def _static_value(op):
     """The value of an op that follows from static shapes alone, else None."""
-    return constant_value(op.outputs[0]) if op.type in STATIC_OPS else None
+    if not registry.get(op.type).value_from_shapes:
+        return None
+    with np.errstate(all="ignore"):
+        return constant_value(op.outputs[0])
 
 
 def _all_constant(inputs) -> bool:

@@ -99,6 +99,9 @@ class Match:
             return False
         if tensor.shape.is_fully_defined() and tensor.shape == self.out.shape:
             return True
+        others = [o for o in others if o is not tensor and o.shape.rank != 0]
+        if not others:  # scalars (and the tensor itself) never grow a shape, even unknown
+            return True
         if tensor.shape.rank is None:
             return False
         for other in others:

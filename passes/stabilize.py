@@ -1,5 +1,12 @@
 """Numerical stabilization: replace formulas that overflow or cancel by their stable forms.
 
+These rules change results on purpose, beyond rounding, so all are ``nan-inf-changing``:
+where the written formula overflows or cancels (``log(softmax(x))`` is -inf for large
+logits, ``log(1 + 1e-20)`` is 0) the stable form gives the finite, more accurate value, and
+zeros may change sign (``log1p(-0.0)`` is -0.0 where ``log(1 + -0.0)`` is +0.0). A config
+allowing only ``exact`` and ``reassociating`` rules leaves them out. Each keeps the output's
+shape (its precondition says how).
+
 The same table serves ``gradients()``, which differentiates the stable form of a forward
 subgraph when one exists (a gradient graph cannot recover what an unstable forward formula
 already lost).
@@ -12,7 +19,7 @@ from graphc.ops.nn import log_softmax, softmax_cross_entropy_with_logits_v2
 from graphc.ops.reduce import reduce_logsumexp
 
 from .patterns import ONE, Pat, Rule, X, rules_by_root
-from .result import NAN_INF_CHANGING, REASSOCIATING, Interface, PassResult
+from .result import NAN_INF_CHANGING, Interface, PassResult
 from .rewriter import run_rule_table
 
 __all__ = ["STABILIZE_RULES", "INDEX", "run"]
@@ -72,21 +79,22 @@ def _log_sigmoid(sign):
 STABILIZE_RULES = [
     Rule("log_softmax", Pat("log", Pat("softmax", X)), _log_softmax, NAN_INF_CHANGING,
          "log(softmax(x)) -> log_softmax(x)"),
-    Rule("log1p", Pat("log", Pat("add", X, ONE)), _log1p, REASSOCIATING,
-         "log(1 + x) -> log1p(x)", _one_fits),
-    Rule("expm1", Pat("subtract", Pat("exp", X), ONE), _expm1, REASSOCIATING,
-         "exp(x) - 1 -> expm1(x)", _one_fits),
+    Rule("log1p", Pat("log", Pat("add", X, ONE)), _log1p, NAN_INF_CHANGING,
+         "log(1 + x) -> log1p(x) if 1 does not broadcast x", _one_fits),
+    Rule("expm1", Pat("subtract", Pat("exp", X), ONE), _expm1, NAN_INF_CHANGING,
+         "exp(x) - 1 -> expm1(x) if 1 does not broadcast x", _one_fits),
     Rule("logsumexp", Pat("log", Pat("reduce_sum", Pat("exp", X))), _logsumexp,
          NAN_INF_CHANGING, "log(sum(exp(x))) -> logsumexp(x)"),
     Rule("softmax_cross_entropy",
          Pat("negative", Pat("reduce_sum", Pat("multiply", LABELS, Pat("log_softmax", X)))),
          _cross_entropy, NAN_INF_CHANGING,
-         "-sum(labels * log_softmax(x)) -> softmax_cross_entropy_with_logits(labels, x)",
-         _xent_applies),
+         "-sum(labels * log_softmax(x)) -> softmax_cross_entropy_with_logits(labels, x) if the "
+         "sum runs over the class axis only and labels line up with x", _xent_applies),
     Rule("log_sigmoid", Pat("log", Pat("sigmoid", X)), _log_sigmoid(-1), NAN_INF_CHANGING,
          "log(sigmoid(x)) -> -softplus(-x)"),
     Rule("log_one_minus_sigmoid", Pat("log", Pat("subtract", ONE, Pat("sigmoid", X))),
-         _log_sigmoid(+1), NAN_INF_CHANGING, "log(1 - sigmoid(x)) -> -softplus(x)"),
+         _log_sigmoid(+1), NAN_INF_CHANGING,
+         "log(1 - sigmoid(x)) -> -softplus(x) if 1 does not broadcast x", _one_fits),
 ]
 INDEX = rules_by_root(STABILIZE_RULES)
 

@@ -66,6 +66,7 @@ def _concat_grad(op, dy):
 CONCAT = registry.register(OpDef(
     name="concat", dtypes=same_dtype_rule("concat"), shapes=_concat_shapes, grad=_concat_grad,
     kernel=lambda *xs, axis: np.concatenate(xs, axis=axis), attrs={"axis": 0},
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda values, axis: np.moveaxis(
         np.array([v for x in values for v in np.moveaxis(x, axis, 0)]), 0, axis),
     samples=lambda: [Sample(([rand(2, 3), rand(4, 3)], 0)), Sample(([rand(2, 3), rand(2, 1)], 1)),
@@ -99,6 +100,7 @@ STACK = registry.register(OpDef(
     name="stack", dtypes=same_dtype_rule("stack"), shapes=_stack_shapes,
     grad=lambda op, dy: unstack(dy, num=len(op.inputs), axis=op.attrs["axis"]),
     kernel=lambda *xs, axis: np.stack(xs, axis=axis), attrs={"axis": 0},
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda values, axis=0: np.moveaxis(np.array([np.asarray(v) for v in values]),
                                                  0, axis),
     samples=lambda: [Sample(([rand(2, 3), rand(2, 3)],)), Sample(([rand(3), rand(3)], 1)),
@@ -131,6 +133,7 @@ UNSTACK = registry.register(OpDef(
     name="unstack", dtypes=lambda d, attrs: [d[0]] * attrs["num"], shapes=_unstack_shapes,
     grad=lambda op, *dys: [stack(_fill_missing(op, dys), axis=op.attrs["axis"])],
     kernel=lambda x, num, axis: tuple(np.moveaxis(x, axis, 0)), attrs={"num": None, "axis": 0},
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, num=None, axis=0: [x.take(i, axis=axis) for i in range(x.shape[axis])],
     samples=lambda: [Sample((rand(3, 2), 3)), Sample((rand(2, 4), 4, 1))],
     doc="Split a tensor into its slices along axis (num outputs)."))
@@ -202,6 +205,7 @@ SPLIT = registry.register(OpDef(
     name="split", dtypes=lambda d, attrs: [d[0]] * attrs["num"], shapes=_split_shapes,
     grad=lambda op, *dys: [concat(_fill_missing(op, dys), axis=op.attrs["axis"])],
     kernel=_split_kernel, attrs={"num": None, "sizes": None, "axis": 0},
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, parts, axis=0: [x.take(range(start, start + size), axis=axis)
                                         for start, size in _reference_split(x, parts, axis)],
     samples=lambda: [Sample((rand(6, 2), 3)), Sample((rand(2, 5), [1, -1, 2], 1))],

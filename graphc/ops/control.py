@@ -82,6 +82,7 @@ def _pass_through(name: str, doc: str, grad) -> OpDef:
     return registry.register(OpDef(
         name=name, dtypes=lambda d, a: [d[0]], shapes=same_shape_rule,
         kernel=lambda x: x, grad=grad, elementwise=True, unknown_rank_ok=True, reference=lambda x: x,
+        finite_outputs=registry.finite_if_inputs_finite,
         samples=lambda: [Sample((rand(2, 3),)), Sample((np.int32(4),))], doc=doc))
 
 
@@ -126,6 +127,7 @@ def _float_only(in_dtypes, attrs):
 CHECK_NUMERICS = registry.register(OpDef(
     name="check_numerics", dtypes=_float_only, shapes=same_shape_rule,
     kernel=_check_numerics_kernel, grad=lambda op, dy: [dy], attrs={"message": ""}, foldable=False, unknown_rank_ok=True,
+    finite_outputs=registry.always_finite,  # it raises on NaN and Inf
     reference=lambda x, message: x, samples=lambda: [Sample((rand(2, 3), "ok"))],
     error_samples=lambda: [ErrorSample((np.arange(3), "m"), error=TypeError,
                                        match="requires a floating")],

@@ -95,6 +95,7 @@ FILL = registry.register(OpDef(
     name="fill", dtypes=_fill_dtypes, shapes=_fill_shapes, kernel=_fill_kernel,
     # the value is broadcast to dims, so its gradient sums dy back to the value's shape
     grad=lambda op, dy: [None, shape_ops.sum_to_shape(dy, shape_ops.shape(op.inputs[1]))],
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda dims, value: np.full(tuple(dims), value),
     samples=lambda: [Sample((np.array([2, 3], np.int32), np.float64(1.5))),
                      Sample((np.array([0, 2], np.int32), np.int32(3)))],
@@ -150,7 +151,8 @@ def _like_op(name: str, number: int) -> OpDef:
     return registry.register(OpDef(
         name=name, dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"] or d[0])],
         shapes=same_shape_rule, kernel=kernel, grad=registry.NOT_DIFFERENTIABLE,
-        attrs={"dtype": None}, unknown_rank_ok=True,
+        attrs={"dtype": None}, unknown_rank_ok=True, value_from_shapes=True,
+        finite_outputs=registry.always_finite,
         reference=lambda x, dtype=None: np.full(np.shape(x), number),
         samples=lambda: [Sample((rand(2, 3),)), Sample((randint(4), gdt.float32))],
         doc=f"A tensor of {number}s with the shape of its input."))
@@ -214,6 +216,8 @@ ONE_HOT = registry.register(OpDef(
     name="one_hot", dtypes=_one_hot_dtypes, shapes=_one_hot_shapes, kernel=_one_hot_kernel,
     grad=registry.NOT_DIFFERENTIABLE,
     attrs={"depth": None, "on_value": 1, "off_value": 0, "axis": -1, "dtype": gdt.float32},
+    finite_outputs=lambda op, _: bool(np.isfinite([op.attrs["on_value"],
+                                                   op.attrs["off_value"]]).all()),
     reference=_one_hot_reference,
     samples=lambda: [Sample((randint(5, low=-1, high=5), 4)),
                      Sample((randint(2, 3, low=0, high=3), 3), {"on_value": 5.0,
@@ -255,6 +259,8 @@ def _range_shapes(inputs, attrs):
     start, limit, delta = (v.item() for v in values)
     if delta == 0:
         raise ValueError("range: delta must not be 0")
+    if all(isinstance(v, int) for v in (start, limit, delta)):
+        return [TensorShape([max(0, -((start - limit) // delta))])]  # exact for int64
     return [TensorShape([max(0, math.ceil((limit - start) / delta))])]
 
 
@@ -275,6 +281,15 @@ RANGE = registry.register(OpDef(
     doc="Evenly spaced values in [start, limit)."))
 
 
+_RANGE_DTYPES = (gdt.int32, gdt.int64, gdt.float32, gdt.float64)  # TF1's dtype_hierarchy
+
+
+def _range_dtype_rank(dtype) -> int:
+    """TF1's order for the dtype of a range of mixed arguments: int32 < int64 < float32 <
+    float64 (the widest wins)."""
+    return _RANGE_DTYPES.index(dtype) if dtype in _RANGE_DTYPES else -1
+
+
 @registry.public(RANGE)
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001
     """``[start, start+delta, ...)`` below ``limit`` (TF1 ``tf.range``).
@@ -286,17 +301,21 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
         start, limit = 0, start
     graph = graph_of(start, limit, delta)
     with graph.as_default(), graph.atomic():
-        values = [start, limit, delta]
-        if dtype is None:
-            tensors = [v for v in values if isinstance(v, Tensor)]
-            is_float = any(isinstance(v, float) for v in values) or any(
-                t.dtype.is_floating for t in tensors)
-            dtype = tensors[0].dtype if tensors else (gdt.float32 if is_float else gdt.int32)
-        dtype = gdt.as_dtype(dtype)
+        wanted = gdt.as_dtype(dtype) if dtype is not None else None
+        hint = next((v.dtype for v in (start, limit, delta) if isinstance(v, Tensor)), None)
+        # Python values take TF1's default dtypes (an int beyond int32 is int64), or the
+        # requested dtype, which must hold them
+        try:
+            tensors = [convert_to_tensor(v, dtype=wanted, dtype_hint=hint, name=part)
+                       if not isinstance(v, Tensor) else v
+                       for v, part in zip((start, limit, delta), ("start", "limit", "delta"))]
+        except TypeError as err:
+            raise TypeError(f"range: {err}") from None
+        if wanted is None:
+            wanted = max([t.dtype for t in tensors], key=_range_dtype_rank)
         converted = []
-        for value in values:
-            tensor = convert_to_tensor(value, dtype_hint=dtype)
-            if tensor.dtype is not dtype:  # the cast op by its name: select builds on creation
-                tensor = apply_op("cast", [tensor], {"dtype": dtype})
+        for tensor in tensors:
+            if tensor.dtype is not wanted:  # the cast op by its name: select builds on creation
+                tensor = apply_op("cast", [tensor], {"dtype": wanted})
             converted.append(tensor)
         return apply_op("range", converted, name=name)

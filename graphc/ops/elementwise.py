@@ -57,10 +57,10 @@ def _unary_errors(kind: str):
 
 
 def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None, grad=None,
-                  doc=""):
+                  finite=None, doc=""):
     opdef = registry.register(OpDef(
         name=name, dtypes=same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
-        kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True,
+        kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True, finite_outputs=finite,
         loop=LOOP_EXPRESSIONS.get(name, ""),
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
         error_samples=_unary_errors(kind), doc=doc))
@@ -98,6 +98,7 @@ def _elu(x):
 
 
 ND = registry.NOT_DIFFERENTIABLE
+KEEPS_FINITE = registry.finite_if_inputs_finite
 
 
 def _indicator(condition, like):
@@ -137,10 +138,11 @@ LOOP_EXPRESSIONS = {
 
 UNARY_TABLE = [
     # name, kernel, scalar reference, dtype kind, sample domain, output dtype, gradient
+    # [, finite_outputs: the op cannot overflow or make NaN from finite values]
     ("negative", np.negative, operator.neg, NUMERIC, (-2, 2), None,
-     lambda op, dy: [-dy]),  # d(-x) = -dx
+     lambda op, dy: [-dy], KEEPS_FINITE),  # d(-x) = -dx
     ("abs", np.abs, abs, NUMERIC, (-2, 2), None,
-     lambda op, dy: [dy * sign(op.inputs[0])]),  # d|x| = sign(x) dx, 0 at x = 0
+     lambda op, dy: [dy * sign(op.inputs[0])], KEEPS_FINITE),  # d|x| = sign(x) dx, 0 at x = 0
     ("exp", np.exp, math.exp, FLOAT, (-2, 2), None,
      lambda op, dy: [dy * op.outputs[0]]),  # d exp(x) = exp(x) dx
     ("log", np.log, math.log, FLOAT, (0.1, 4), None,
@@ -158,32 +160,35 @@ UNARY_TABLE = [
     ("reciprocal", np.reciprocal, lambda v: 1.0 / v, FLOAT, (0.2, 3), None,
      lambda op, dy: [-dy * op.outputs[0] * op.outputs[0]]),  # d(1/x) = -dx / x^2
     ("sin", np.sin, math.sin, FLOAT, (-3, 3), None,
-     lambda op, dy: [dy * cos(op.inputs[0])]),
+     lambda op, dy: [dy * cos(op.inputs[0])], KEEPS_FINITE),
     ("cos", np.cos, math.cos, FLOAT, (-3, 3), None,
-     lambda op, dy: [-dy * sin(op.inputs[0])]),
+     lambda op, dy: [-dy * sin(op.inputs[0])], KEEPS_FINITE),
     ("tan", np.tan, math.tan, FLOAT, (-1.2, 1.2), None,
      lambda op, dy: [dy * (1.0 + square(op.outputs[0]))]),  # sec^2 = 1 + tan^2
     ("tanh", np.tanh, math.tanh, FLOAT, (-3, 3), None,
-     lambda op, dy: [dy * (1.0 - square(op.outputs[0]))]),  # 1 - tanh^2
+     lambda op, dy: [dy * (1.0 - square(op.outputs[0]))], KEEPS_FINITE),  # 1 - tanh^2
     ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
-     lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])]),  # s (1 - s)
+     lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])], KEEPS_FINITE),  # s (1 - s)
     ("relu", _relu, lambda v: max(v, 0), NUMERIC, (-2, 2), None,
      # TF1's ReluGrad: masked by the output (y > 0 exactly where x > 0; 0 at x = 0), so the
      # forward bias-add and relu fuse: nothing else reads the pre-activation
-     lambda op, dy: [dy * _indicator(op.outputs[0] > 0, dy)]),
+     lambda op, dy: [dy * _indicator(op.outputs[0] > 0, dy)], KEEPS_FINITE),
     ("relu6", lambda x: np.clip(x, x.dtype.type(0), x.dtype.type(6)),
      lambda v: min(max(v, 0), 6), NUMERIC, (-3, 9), None,
-     lambda op, dy: [dy * _indicator(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)]),
+     lambda op, dy: [dy * _indicator(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)],
+     KEEPS_FINITE),
     ("elu", _elu, lambda v: v if v > 0 else math.expm1(v), FLOAT, (-3, 3), None,
-     lambda op, dy: [where(op.inputs[0] > 0, dy, dy * (op.outputs[0] + 1.0))]),
+     lambda op, dy: [where(op.inputs[0] > 0, dy, dy * (op.outputs[0] + 1.0))], KEEPS_FINITE),
     ("softplus", _softplus, lambda v: math.log1p(math.exp(v)), FLOAT, (-5, 5), None,
-     lambda op, dy: [dy * sigmoid(op.inputs[0])]),  # d log(1 + e^x) = sigmoid(x) dx
+     lambda op, dy: [dy * sigmoid(op.inputs[0])],  # d log(1 + e^x) = sigmoid(x) dx
+     KEEPS_FINITE),
     ("erf", scipy.special.erf, math.erf, FLOAT, (-2, 2), None,
-     lambda op, dy: [dy * (2.0 / math.sqrt(math.pi)) * exp(-square(op.inputs[0]))]),
-    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None, ND),
-    ("floor", np.floor, math.floor, FLOAT, (-4, 4), None, ND),
-    ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None, ND),
-    ("round", np.round, round, FLOAT, (-4, 4), None, ND),  # half to even, as TF1
+     lambda op, dy: [dy * (2.0 / math.sqrt(math.pi)) * exp(-square(op.inputs[0]))],
+     KEEPS_FINITE),
+    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None, ND, KEEPS_FINITE),
+    ("floor", np.floor, math.floor, FLOAT, (-4, 4), None, ND, KEEPS_FINITE),
+    ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None, ND, KEEPS_FINITE),
+    ("round", np.round, round, FLOAT, (-4, 4), None, ND, KEEPS_FINITE),  # half to even, as TF1
     ("logical_not", np.logical_not, operator.not_, BOOL, (0, 1), None, ND),
     ("is_nan", np.isnan, math.isnan, FLOAT, (-2, 2), gdt.bool, ND),
     ("is_finite", np.isfinite, math.isfinite, FLOAT, (-2, 2), gdt.bool, ND),
@@ -191,7 +196,7 @@ UNARY_TABLE = [
 ]
 
 for _row in UNARY_TABLE:
-    _define_unary(*_row[:5], out=_row[5], grad=_row[6])
+    _define_unary(*_row[:5], out=_row[5], grad=_row[6], finite=(_row[7:] or [None])[0])
 
 
 # -- binary ----------------------------------------------------------------------------------
@@ -243,11 +248,12 @@ def _binary_errors(kind: str):
 
 def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, grad=ND,
                    commutative=False, associative=False, positive=False, nonzero_rhs=False,
-                   doc=""):
+                   finite=None, fresh_output=False, takes_out=False, doc=""):
     opdef = registry.register(OpDef(
         name=name, dtypes=dtypes or same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
         kernel=kernel, grad=grad, elementwise=True, commutative=commutative, associative=associative,
-        unknown_rank_ok=True, loop=LOOP_EXPRESSIONS.get(name, ""),
+        unknown_rank_ok=True, finite_outputs=finite, fresh_output=fresh_output,
+        takes_out=takes_out, loop=LOOP_EXPRESSIONS.get(name, ""),
         reference=scalar_reference(scalar),
         samples=_binary_samples(kind, positive, nonzero_rhs), error_samples=_binary_errors(kind),
         doc=doc))
@@ -256,6 +262,16 @@ def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, gr
         return apply_elementwise(opdef.name, [x, y], name=name)
     return _export(opdef, api, f"Elementwise {doc or name}(x, y) with NumPy broadcasting (TF1 "
                    f"``tf.{name}``).", f"z = gc.{name}(x, y)")
+
+
+def _raising_integer_division(ufunc):
+    """``ufunc`` raising "Integer division by zero" as TF1 does (NumPy returns 0); float
+    division by zero stays IEEE (inf or NaN)."""
+    def kernel(x, y, out=None):
+        if x.dtype.kind in "iu" and not np.all(y) and np.broadcast(x, y).size:
+            raise ZeroDivisionError("Integer division by zero")
+        return ufunc(x, y, out=out)
+    return kernel
 
 
 def _floordiv_scalar(a, b):
@@ -286,14 +302,18 @@ BINARY_TABLE = [
          nonzero_rhs=True, doc="true division",  # d(x/y) = dx/y - x dy/y^2
          grad=lambda op, dy: [dy / op.inputs[1],
                               -dy * op.outputs[0] / op.inputs[1]]),
-    dict(name="floordiv", kernel=np.floor_divide, scalar=_floordiv_scalar, nonzero_rhs=True),
-    dict(name="mod", kernel=np.mod, scalar=operator.mod, nonzero_rhs=True, doc="floor modulo",
+    dict(name="floordiv", kernel=_raising_integer_division(np.floor_divide),
+         scalar=_floordiv_scalar, nonzero_rhs=True, fresh_output=True, takes_out=True),
+    dict(name="mod", kernel=_raising_integer_division(np.mod), scalar=operator.mod,
+         nonzero_rhs=True, fresh_output=True, takes_out=True, doc="floor modulo",
          grad=lambda op, dy: [dy, -dy * floordiv(*op.inputs)]),  # x mod y = x - y floor(x/y)
     dict(name="pow", kernel=np.power, scalar=operator.pow, positive=True, grad=_pow_grad),
     dict(name="maximum", kernel=np.maximum, scalar=max, commutative=True, associative=True,
+         finite=KEEPS_FINITE,
          grad=lambda op, dy: [_mask(op.inputs[0] >= op.inputs[1], dy),  # ties: first input
                               _mask(op.inputs[0] < op.inputs[1], dy)]),
     dict(name="minimum", kernel=np.minimum, scalar=min, commutative=True, associative=True,
+         finite=KEEPS_FINITE,
          grad=lambda op, dy: [_mask(op.inputs[0] <= op.inputs[1], dy),  # ties: first input
                               _mask(op.inputs[0] > op.inputs[1], dy)]),
     dict(name="squared_difference", kernel=lambda x, y: np.square(x - y),

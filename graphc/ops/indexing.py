@@ -72,7 +72,8 @@ def _strided_slice_kernel(x, spec):
 STRIDED_SLICE = registry.register(OpDef(
     name="strided_slice", dtypes=lambda d, a: [d[0]], shapes=_strided_slice_shapes,
     grad=lambda op, dy: [strided_slice_grad(shape_ops.shape(op.inputs[0]), dy, op.attrs["spec"])],
-    kernel=_strided_slice_kernel, attrs={"spec": ()},
+    kernel=_strided_slice_kernel, attrs={"spec": ()}, value_from_shapes=True,
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, key: np.array(x.tolist())[key],
     samples=lambda: [Sample((rand(4, 5), (1, _slice(None, None, 2)))),
                      Sample((rand(4, 5, 3), (Ellipsis, None, _slice(3, 0, -1)))),
@@ -174,7 +175,7 @@ def _gather_kernel(params, indices, axis):
 GATHER = registry.register(OpDef(
     name="gather", dtypes=_gather_dtypes, shapes=_gather_shapes, kernel=_gather_kernel,
     grad=lambda op, dy: [_gather_grad(op, dy), None],
-    attrs={"axis": 0},
+    attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda p, i, axis=0: np.stack([p.take(int(k), axis=axis) for k in i.ravel()],
                                             axis=axis).reshape(
         p.shape[:axis] + i.shape + p.shape[axis + 1:]),

@@ -37,21 +37,34 @@ def _matmul_shapes(inputs, attrs):
     return [batch.concatenate([m, n])]
 
 
+# ``a @ b`` for an inner dimension of 1 (the gradients of matrix-vector products), by
+# (transpose_a, transpose_b). Not a broadcast multiply: np.matmul's sum starts at +0.0, so
+# where a product is -0.0 (``-1 * 0``, an underflow) it gives +0.0, as ``1 / matmul`` relies
+# on; einsum accumulates the same way, bit for bit in every dtype (float16 included), as
+# fast as the multiply and two to three times faster than a BLAS call with k = 1.
+OUTER_PRODUCT_SUBSCRIPTS = {(False, False): "ik,kj->ij", (True, False): "ki,kj->ij",
+                            (False, True): "ik,jk->ij", (True, True): "ki,jk->ij"}
+
+
+def _inner_dims(a_shape, b_shape, transpose_a, transpose_b):
+    return a_shape[0 if transpose_a else 1], b_shape[1 if transpose_b else 0]
+
+
 def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
+    # both inner dims must be 1: einsum would broadcast a 1 against b's k and sum silently
+    if a.ndim == 2 and b.ndim == 2 and _inner_dims(a.shape, b.shape, transpose_a,
+                                                    transpose_b) == (1, 1):
+        return np.einsum(OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b], a, b, out=out)
     if transpose_a:
         a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
     if transpose_b:
         b = b.swapaxes(-1, -2)
-    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
-        # an outer product (gradients of matrix-vector products): nothing to sum, and
-        # broadcasting multiply is several times faster than a BLAS call with k = 1
-        return np.multiply(a, b, out=out)
     return np.matmul(a, b, out=out)
 
 
 def _bind_matmul(op):
     """np.matmul itself, or for 2-D operands a closure with the transposes as ``.T`` (the
-    gradient's products) and outer products (inner dimension 1) as a broadcast multiply."""
+    gradient's products) and outer products (inner dimension 1) as one einsum."""
     transpose_a, transpose_b = op.attrs["transpose_a"], op.attrs["transpose_b"]
     a, b = op.inputs
     if a.shape.rank != 2 or b.shape.rank != 2:
@@ -59,15 +72,15 @@ def _bind_matmul(op):
             return np.matmul
         return functools.partial(_matmul_kernel, transpose_a=transpose_a,
                                  transpose_b=transpose_b)
-    inner = a.shape.dims[0 if transpose_a else 1]
-    combine = np.multiply if inner == 1 else np.matmul
+    if _inner_dims(a.shape.dims, b.shape.dims, transpose_a, transpose_b) == (1, 1):
+        return functools.partial(np.einsum, OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b])
     if not (transpose_a or transpose_b):
-        return combine
+        return np.matmul
     if transpose_a and transpose_b:
-        return lambda x, y, out=None: combine(x.T, y.T, out=out)
+        return lambda x, y, out=None: np.matmul(x.T, y.T, out=out)
     if transpose_a:
-        return lambda x, y, out=None: combine(x.T, y, out=out)
-    return lambda x, y, out=None: combine(x, y.T, out=out)
+        return lambda x, y, out=None: np.matmul(x.T, y, out=out)
+    return lambda x, y, out=None: np.matmul(x, y.T, out=out)
 
 
 def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
@@ -115,7 +128,7 @@ MATMUL = registry.register(OpDef(
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
                      Sample((rand(4, 3), rand(2, 4)), {"transpose_a": True, "transpose_b": True}),
-                     Sample((rand(3, 1), rand(1, 4))),  # outer products: a broadcast multiply
+                     Sample((rand(3, 1), rand(1, 4))),  # outer products: through einsum
                      Sample((rand(1, 3), rand(4, 1)), {"transpose_a": True, "transpose_b": True}),
                      Sample((rand(3, 1), rand(4, 1)), {"transpose_b": True}),
                      Sample((rand(2, 3, 4), rand(4, 5))),  # batched with broadcasting

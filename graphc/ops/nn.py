@@ -80,6 +80,7 @@ def _log_softmax_grad(op, dy):
 SOFTMAX = registry.register(OpDef(
     name="softmax", dtypes=same_dtype_rule("softmax", FLOAT), shapes=_axis_checked("softmax"),
     kernel=_softmax_kernel, grad=_softmax_grad, attrs={"axis": -1},
+    finite_outputs=registry.finite_if_inputs_finite,  # exp(x - max) <= 1, sum >= 1
     reference=lambda x, axis=-1: _rows(_py_softmax, x, axis), samples=_softmax_samples,
     error_samples=lambda: [ErrorSample((rand(2, 3), 2), match="out of range")],
     doc="exp(x) / sum(exp(x)) along axis, computed stably."))

@@ -110,6 +110,7 @@ TILE = registry.register(OpDef(
     name="tile", dtypes=lambda d, a: [d[0]], shapes=_tile_shapes, grad=lambda op, dy: [
         _tile_grad(op, dy)],
     kernel=lambda x, multiples: np.tile(x, multiples), attrs={"multiples": ()},
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, multiples: _tile_reference(x, multiples),
     samples=lambda: [Sample((rand(2, 3), [2, 1])), Sample((rand(2), [3]))],
     error_samples=lambda: [ErrorSample((rand(2, 3), [2]), match="multiples")],

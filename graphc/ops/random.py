@@ -103,7 +103,7 @@ def _random_op(name, doc, kind=FLOAT, kernel=None, shapes=_shape_from_input,
         name=name, dtypes=_shape_dtypes(kind), shapes=shapes,
         kernel=kernel or _draw_kernel(name), grad=registry.NOT_DIFFERENTIABLE, attrs={"dtype": gdt.float32, "seed": None,
                                                     "seed2": None},
-        random=True, foldable=False, needs_context=True,
+        random=True, foldable=False, needs_context=True, finite_outputs=registry.always_finite,
         tested_elsewhere=tested_elsewhere, doc=doc))
 
 

@@ -32,6 +32,7 @@ def _where_grad(op, dy):
 WHERE = registry.register(OpDef(
     name="where", dtypes=_where_dtypes, shapes=broadcast_rule, kernel=np.where, grad=_where_grad,
     elementwise=True, unknown_rank_ok=True, loop="({1} if {0} else {2})",
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda c, x, y: np.array([b if a else d for a, b, d in zip(
         *(v.ravel() for v in np.broadcast_arrays(c, x, y)))]).reshape(np.broadcast(c, x, y).shape),
     samples=lambda: [Sample((randbool(3, 4), rand(3, 4), rand(3, 4))),
@@ -89,10 +90,22 @@ def _cast_grad(op, dy):
             else None]  # casts from or to integers end the gradient
 
 
+def _cast_finite(op, finite_inputs) -> bool:
+    """A float stays finite in a float at least as wide; every integer fits a float whose
+    largest value exceeds the integer dtype's (not uint16 in float16: 65535 > 65504)."""
+    source, target = op.inputs[0].dtype, op.outputs[0].dtype
+    if not target.is_floating:
+        return True  # integers and bools hold no NaN or Inf
+    if source.is_floating:
+        return finite_inputs[0] and target.size >= source.size
+    return source.is_bool or float(np.finfo(target.np).max) >= float(source.max)
+
+
 CAST = registry.register(OpDef(
     name="cast", dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"])], grad=_cast_grad,
     shapes=lambda ins, a: [ins[0].shape], kernel=_cast_kernel, attrs={"dtype": None},
     elementwise=True, unknown_rank_ok=True, loop="{0}",  # loops round to the step's dtype
+    finite_outputs=_cast_finite,
     reference=lambda x, dtype: np.array([gdt.as_dtype(dtype).as_numpy_dtype(v)
                                          for v in x.ravel()]).reshape(x.shape),
     samples=lambda: [Sample((rand(3, 4, low=-5, high=5), gdt.int32)),
@@ -166,7 +179,7 @@ def _clip_grad(op, dy):
 CLIP = registry.register(OpDef(
     name="clip_by_value", dtypes=_clip_dtypes, shapes=_clip_shapes, grad=_clip_grad,
     kernel=lambda t, lo, hi: np.minimum(np.maximum(t, lo), hi),
-    elementwise=True, unknown_rank_ok=True,
+    elementwise=True, unknown_rank_ok=True, finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda t, lo, hi: np.array([min(max(a, b), c) for a, b, c in zip(
         *(v.ravel() for v in np.broadcast_arrays(t, lo, hi)))]).reshape(t.shape),
     samples=lambda: [Sample((rand(3, 4), np.float64(-0.5), np.float64(0.7))),

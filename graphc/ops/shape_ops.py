@@ -64,7 +64,7 @@ def _reshape_kernel(x, shape):
 RESHAPE = registry.register(OpDef(
     name="reshape", dtypes=_shape_tensor_dtypes("reshape"), shapes=_reshape_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0])), None],
-    kernel=_reshape_kernel, unknown_rank_ok=True,
+    kernel=_reshape_kernel, unknown_rank_ok=True, finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, shape: np.array(x.ravel().tolist()).reshape(shape),
     samples=lambda: [Sample((rand(2, 6), [3, -1])), Sample((rand(2, 3, 2), [12])),
                      Sample((randint(4), [2, 1, 2])), Sample((rand(0, 3), [3, 0]))],
@@ -118,6 +118,7 @@ def _transpose_reference(x, perm):
 TRANSPOSE = registry.register(OpDef(
     name="transpose", dtypes=_first_dtype, shapes=_transpose_shapes, grad=_transpose_grad,
     kernel=lambda x, perm: np.transpose(x, perm), attrs={"perm": None},
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, perm=None: _transpose_reference(x, perm),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(2, 3, 4), [2, 0, 1]))],
     error_samples=lambda: [ErrorSample((rand(2, 3), [0, 0]), match="not a permutation")],
@@ -150,7 +151,7 @@ def _expand_dims_kernel(x, axis):
 EXPAND_DIMS = registry.register(OpDef(
     name="expand_dims", dtypes=_first_dtype, shapes=_expand_dims_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
-    kernel=_expand_dims_kernel, attrs={"axis": 0},
+    kernel=_expand_dims_kernel, attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, axis: x.reshape(x.shape[:axis % (x.ndim + 1)] + (1,)
                                         + x.shape[axis % (x.ndim + 1):]),
     samples=lambda: [Sample((rand(2, 3), 1)), Sample((rand(2, 3), -1)), Sample((rand(), 0))],
@@ -192,7 +193,7 @@ def _squeeze_kernel(x, axis):
 SQUEEZE = registry.register(OpDef(
     name="squeeze", dtypes=_first_dtype, shapes=_squeeze_shapes, kernel=_squeeze_kernel,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
-    attrs={"axis": None},
+    attrs={"axis": None}, finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, axis=None: x.reshape([d for i, d in enumerate(x.shape)
                                               if d != 1 or (axis is not None and i not in
                                                             [a % x.ndim for a in axis])]),
@@ -230,6 +231,7 @@ BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
     grad=lambda op, dy: [sum_to_shape(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
+    finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
     error_samples=lambda: [ErrorSample((rand(3), [2, 4]), match="cannot broadcast|Incompatible")],
@@ -326,6 +328,7 @@ def _shape_of(inputs, attrs):
 
 SHAPE = registry.register(OpDef(
     name="shape", dtypes=_out_type_rule, shapes=_shape_of, unknown_rank_ok=True,
+    value_from_shapes=True,
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.shape, dtype=gdt.as_dtype(out_type).np),
     attrs={"out_type": gdt.int32}, reference=lambda x, out_type=None: np.array(x.shape),
@@ -335,7 +338,7 @@ SIZE = registry.register(OpDef(
     name="size", dtypes=_out_type_rule, shapes=lambda ins, a: [TensorShape([])],
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.size, dtype=gdt.as_dtype(out_type).np),
-    attrs={"out_type": gdt.int32}, unknown_rank_ok=True,
+    attrs={"out_type": gdt.int32}, unknown_rank_ok=True, value_from_shapes=True,
     reference=lambda x, out_type=None: np.prod(x.shape, dtype=np.int64),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(0, 4),))],
     doc="The number of elements of a tensor."))
@@ -343,6 +346,7 @@ RANK = registry.register(OpDef(
     name="rank", dtypes=lambda d, a: [gdt.int32], shapes=lambda ins, a: [TensorShape([])],
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x: np.array(x.ndim, dtype=np.int32), unknown_rank_ok=True,
+    value_from_shapes=True,
     reference=lambda x: len(x.shape), samples=lambda: [Sample((rand(2, 3),)), Sample((rand(),))],
     doc="The number of dimensions of a tensor."))
 

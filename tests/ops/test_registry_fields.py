@@ -7,9 +7,7 @@ import pathlib
 from graphc.registry import OpDef
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# TODO(lead): nothing reads ``associative`` yet; the constant-combination rules of
-# passes/algebraic.py should ask it (issue 10, section 3: op facts live in the op record).
-NOT_READ_YET = {"associative"}
+NOT_READ_YET: set = set()  # fields declared ahead of their first reader
 
 
 def attributes_read() -> set:

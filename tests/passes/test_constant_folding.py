@@ -1,6 +1,9 @@
 """Constant folding: constant subgraphs and static shapes fold; state, randomness and huge
-results do not."""
+results do not; kernels that raise stay for run time."""
+import warnings
+
 import numpy as np
+import pytest
 
 import graphc as gc
 from graphc.passes import constant_folding
@@ -63,3 +66,34 @@ def test_failing_kernel_is_left_for_run_time():
                                                     gc.constant([5])), {"x": ((1,), F)})
     result = constant_folding.run(graph, interface)
     assert "gather" in {op.type for op in result.graph.get_operations()}
+
+
+def test_integer_division_by_zero_is_left_for_run_time():
+    """7 // 0 and 7 % 0 of constants raise when run (TF1), not fold into a silent 0."""
+    graph, interface = build(lambda x: x + gc.constant([7, 8], gc.int32) // gc.constant(
+        [0, 2], gc.int32) + gc.constant(7, gc.int32) % gc.constant(0, gc.int32),
+        {"x": ((2,), gc.int32)})
+    result = constant_folding.run(graph, interface)
+    assert {"floordiv", "mod"} <= {op.type for op in result.graph.get_operations()}
+    with pytest.raises(gc.errors.InvalidArgumentError, match="Integer division by zero"):
+        evaluate(result.graph, result.interface, [np.zeros(2, np.int32)])
+    floats, iface = build(lambda x: x + gc.constant(1.0, F) // gc.constant(0.0, F),
+                          {"x": ((1,), F)})
+    assert "floordiv" not in {op.type for op in constant_folding.run(
+        floats, iface).graph.get_operations()}  # IEEE: inf, folded
+
+
+def test_no_runtime_warning_leaks_from_the_pipeline():
+    """Overflow, NaN casts and division by zero among constants fold (or stay) silently."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(gc.float32, (3,), name="x")
+        big = gc.constant(1e30, gc.float32)
+        nan_as_int = gc.cast(gc.cast(gc.constant(np.nan, gc.float32), gc.int32), gc.float32)
+        fetches = [x + big * big, x + nan_as_int, x + gc.exp(gc.constant(1e3, gc.float32)),
+                   x + gc.constant(1.0, gc.float32) / gc.constant(0.0, gc.float32),
+                   x + gc.cast(gc.constant(2 ** 30, gc.int32) * 4, gc.float32),
+                   (x * 1e30) * 1e30, (x + 1e38) + 3e38]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gc.optimize(g, fetches, feeds=[x])

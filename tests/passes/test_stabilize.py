@@ -5,7 +5,8 @@ import pytest
 import graphc as gc
 from graphc.passes import stabilize
 from graphc.passes.stabilize import STABILIZE_RULES
-from tests.passes.tools import assert_same_structure, build, evaluate, random_feeds
+from tests.passes.tools import (SHAPE_VARIANTS, assert_same_structure, build,
+                                check_pass_on_vague_shapes, evaluate, random_feeds)
 
 F = gc.float64
 ROWS = {"x": ((2, 4), F), "labels": ((2, 4), F)}
@@ -45,6 +46,30 @@ def test_rule(rule):
     np.testing.assert_allclose(evaluate(result.graph, result.interface, values)[0],
                                evaluate(graph, interface, values)[0], rtol=1e-9)
     assert not stabilize.run(result.graph, result.interface).changed
+
+
+@pytest.mark.parametrize("variant", sorted(SHAPE_VARIANTS))
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_on_vague_shapes(rule, variant):
+    """Unknown ranks and dims prove nothing: each rule declines or stays right (no crash)."""
+    check_pass_on_vague_shapes(stabilize.run, CASES[rule][0], ROWS, variant, rtol=1e-9,
+                               positive=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x, one: gc.log(one - gc.sigmoid(x)), lambda x, one: gc.log(one + x),
+    lambda x, one: gc.exp(x) - one,
+], ids=["log-one-minus-sigmoid", "log1p", "expm1"])
+def test_rules_keep_a_shape_that_one_broadcasts(make):
+    """With a 1 of shape (3, 1, 4) the result of x of shape (2, 4) has shape (3, 2, 4), the
+    stable form of x alone (2, 4): the rule must decline when x's rank is unknown."""
+    def build_with_ones(x):
+        return make(x, gc.constant(np.ones((3, 1, 4)), dtype=F))
+    graph, interface = build(build_with_ones, {"x": (None, F)})
+    result = stabilize.run(graph, interface)
+    assert not result.changed
+    value = [np.full((2, 4), 0.5)]
+    assert evaluate(result.graph, result.interface, value)[0].shape == (3, 2, 4)
 
 
 def test_unstable_graph_becomes_finite_and_correct():

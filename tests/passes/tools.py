@@ -27,17 +27,18 @@ def build(fn, inputs: dict):
 
 
 def random_feeds(interface: Interface, positive=False) -> list:
-    values = []
-    for tensor in interface.feeds:
-        shape = [d if d is not None else 3 for d in tensor.shape.dims]
-        if tensor.dtype.is_floating:
-            data = RNG.uniform(0.1 if positive else -2, 2, size=shape)
-        elif tensor.dtype.is_bool:
-            data = RNG.random(size=shape) < 0.5
-        else:
-            data = RNG.integers(-4, 5, size=shape)
-        values.append(np.asarray(data).astype(tensor.dtype.np))
-    return values
+    return [random_value([d if d is not None else 3 for d in tensor.shape.dims], tensor.dtype,
+                         positive) for tensor in interface.feeds]
+
+
+def random_value(shape, dtype, positive=False) -> np.ndarray:
+    if dtype.is_floating:
+        data = RNG.uniform(0.1 if positive else -2, 2, size=shape)
+    elif dtype.is_bool:
+        data = RNG.random(size=shape) < 0.5
+    else:
+        data = RNG.integers(-4, 5, size=shape)
+    return np.asarray(data).astype(dtype.np)
 
 
 def evaluate(graph, interface, values):
@@ -81,3 +82,28 @@ def structure(tensor) -> str:
 def assert_same_structure(got_tensor, want_tensor, context=""):
     got, want = structure(got_tensor), structure(want_tensor)
     assert got == want, f"{context}\n--- rewritten:\n{got}\n--- expected:\n{want}"
+
+
+# Less known shapes for the same fed values: every rule must decline or stay right on them.
+SHAPE_VARIANTS = {
+    "unknown-rank": lambda shape: None,
+    "unknown-first-dim": lambda shape: (None,) + tuple(shape[1:]) if shape else shape,
+    "unknown-dims": lambda shape: tuple(None for _ in shape),
+}
+
+
+def check_pass_on_vague_shapes(run_pass, make, inputs: dict, variant: str, rtol: float,
+                               positive=False):
+    """Run one pass alone on ``make`` built with placeholders of the ``variant``'s less known
+    shapes, fed values of the original ones: it must not fail, and the rewritten graph must
+    compute what the graph as built does."""
+    vague = {name: (SHAPE_VARIANTS[variant](shape), dtype)
+             for name, (shape, dtype) in inputs.items()}
+    graph, interface = build(make, vague)
+    result = run_pass(graph, interface)
+    values = [random_value(shape, dtype, positive) for shape, dtype in inputs.values()]
+    for got, want in zip(evaluate(result.graph, result.interface, values),
+                         evaluate(graph, interface, values)):
+        assert np.shape(got) == np.shape(want), variant
+        np.testing.assert_allclose(got, want, rtol=rtol, err_msg=variant)
+    return result
