@@ -81,6 +81,9 @@ from graphc.ops.check_ops import *  # noqa: E402,F401,F403 - TF1's tf.assert_* l
 from graphc.ops.debug import Assert, Print  # noqa: E402,F401
 from graphc.ops.debug import print_v2 as print  # noqa: E402,F401,A001 - TF's tf.print
 from graphc.ops.py_func import numpy_function, py_func  # noqa: E402,F401
+# Norm clipping (issue 11, section 4)
+from graphc.clip_ops import (clip_by_average_norm, clip_by_global_norm,  # noqa: E402,F401
+                             clip_by_norm, global_norm)
 
 newaxis = None
 

@@ -8,3 +8,4 @@ from graphc.ops.nn import (bias_add, l2_loss, log_softmax, sigmoid_cross_entropy
 from graphc.ops.sparse_xent import (sparse_softmax_cross_entropy_backprop,  # noqa: F401
                                     sparse_softmax_cross_entropy_with_logits)
 from graphc.ops.random import dropout  # noqa: F401
+from graphc.nn_losses import log_poisson_loss, weighted_cross_entropy_with_logits  # noqa: F401

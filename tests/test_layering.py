@@ -43,7 +43,9 @@ LAYERS = (
                 "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.losses", "graphc.contrib",
                 "graphc.contrib.*", "graphc.keras", "graphc.keras.*", "graphc.app", "graphc.flags",
                 "graphc.tf_logging", "graphc.config", "graphc.deprecated",
-                "graphc.debugging")),
+                "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
+                "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
+                "graphc.nn_losses", "graphc.weighted_loss")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
