@@ -18,7 +18,7 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor, get_default_graph
 from graphc.ops.control import group
-from graphc.ops.creation import constant
+from graphc.ops.creation import constant, fill
 from graphc.ops.select import cast
 from graphc.passes.gradients import gradients
 from graphc.variables import GraphKeys, Variable, assign_add
@@ -95,7 +95,9 @@ def create_filled_slot(primary, name: str, value=0.0, dtype=None) -> Variable:
         raise ValueError(f"slot {name!r} of {primary.op.name!r}: its shape {shape} must be "
                          "fully defined")
     dtype = gdt.as_dtype(dtype or primary.dtype)
-    return create_slot(primary, lambda: constant(np.full(shape.dims, value, dtype.np)), name)
+    # a fill op, not a constant of the variable's size stored in the graph
+    return create_slot(primary, lambda: fill(list(shape.dims),
+                                             constant(np.array(value, dtype.np))), name)
 
 
 class Optimizer:

@@ -140,13 +140,17 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         reduction: a ``Reduction`` value.
 
     Raises:
-        ValueError: an unknown reduction, or weights that cannot broadcast to the losses.
+        ValueError: an unknown reduction, weights of None or weights that cannot broadcast
+            to the losses.
 
     Example:
         >>> loss = gc.losses.compute_weighted_loss(per_pixel, weights=mask,
         ...                                        reduction=gc.losses.Reduction.MEAN)
     """
     Reduction.validate(reduction)
+    if weights is None:
+        raise ValueError("compute_weighted_loss: weights must not be None (1.0 weighs every "
+                         "loss equally)")
     graph = graph_of(losses, weights)
     with graph.as_default(), graph.atomic(), graph.name_scope(scope or "weighted_loss"):
         losses = convert_to_tensor(losses)

@@ -251,6 +251,8 @@ def test_dtypes_follow_tf1(graph):
     (lambda: gc.losses.compute_weighted_loss([1.0], reduction="mean"), ValueError,
      "Invalid Reduction Key mean"),
     (lambda: gc.losses.log_loss(None, [0.5]), ValueError, "labels must not be None"),
+    (lambda: gc.losses.huber_loss([0.5], [0.5], weights=None), ValueError,
+     "weights must not be None"),
     (lambda: gc.losses.cosine_distance([1.0], [1.0]), ValueError, "You must specify 'axis'"),
     (lambda: gc.losses.get_total_loss(), ValueError, "no losses"),
 ])
