@@ -27,7 +27,7 @@ from graphc.ops.select import cast, where
 from graphc.ops.shape_ops import shape, squeeze
 from graphc.ops.sparse_xent import sparse_softmax_cross_entropy_with_logits
 from graphc.variables import GraphKeys, get_collection
-from graphc.weighted_loss import (Reduction, add_loss, check_broadcastable,  # noqa: F401
+from graphc.weighted_loss import (Reduction, add_loss, after, check_broadcastable,  # noqa
                                   compute_weighted_loss, div_no_nan, num_present, static_rank,
                                   to_float32)
 
@@ -238,21 +238,27 @@ def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,
     with _loss_scope(scope, "mean_pairwise_squared_error", predictions, labels,
                      weights) as scope:
         weights, labels = to_float32(weights), to_float32(labels)
-        check_broadcastable(weights, labels)
-        predictions = to_float32(predictions)
-        _compatible("mean_pairwise_squared_error", predictions, labels)
-        diffs = subtract(predictions, labels)
-        axes = list(range(1, static_rank(diffs, "mean_pairwise_squared_error")))
-        present = num_present(diffs, weights, per_batch=True)
-        squares_per_batch = reduce_sum(square(diffs), axis=axes, keepdims=True)
-        term1 = 2.0 * div_no_nan(squares_per_batch, maximum(present - 1.0, 0.0))
-        sum_diff = reduce_sum(diffs, axis=axes, keepdims=True)
-        term2 = 2.0 * div_no_nan(square(sum_diff),
-                                 maximum(multiply(present, present - 1.0), 0.0))
-        loss = reduce_sum(multiply(term1 - term2, weights))
-        mean_loss = where(reduce_sum(present) > 0.0, loss, zeros_like(loss), name=scope)
+        with after(check_broadcastable(weights, labels)):
+            mean_loss = _mean_pairwise(labels, predictions, weights, scope)
         add_loss(mean_loss, loss_collection)
         return mean_loss
+
+
+def _mean_pairwise(labels, predictions, weights, scope):
+    """TF1.15's per-row pair means from the sums of the differences and of their squares:
+    sum_(i<j) (d_i - d_j)^2 = n sum d^2 - (sum d)^2 over the n present elements."""
+    predictions = to_float32(predictions)
+    _compatible("mean_pairwise_squared_error", predictions, labels)
+    diffs = subtract(predictions, labels)
+    axes = list(range(1, static_rank(diffs, "mean_pairwise_squared_error")))
+    present = num_present(diffs, weights, per_batch=True)
+    squares_per_batch = reduce_sum(square(diffs), axis=axes, keepdims=True)
+    term1 = 2.0 * div_no_nan(squares_per_batch, maximum(present - 1.0, 0.0))
+    sum_diff = reduce_sum(diffs, axis=axes, keepdims=True)
+    term2 = 2.0 * div_no_nan(square(sum_diff),
+                             maximum(multiply(present, present - 1.0), 0.0))
+    loss = reduce_sum(multiply(term1 - term2, weights))
+    return where(reduce_sum(present) > 0.0, loss, zeros_like(loss), name=scope)
 
 
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0,

@@ -13,13 +13,16 @@ Example:
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.creation import ones_like, zeros_like
-from graphc.ops.elementwise import divide, equal, multiply
-from graphc.ops.reduce import reduce_sum
+from graphc.ops.debug import Assert
+from graphc.ops.elementwise import divide, equal, logical_or, multiply
+from graphc.ops.reduce import reduce_all, reduce_sum
 from graphc.ops.select import cast, where
-from graphc.ops.shape_ops import size
+from graphc.ops.shape_ops import shape, size
 from graphc.variables import GraphKeys
 
 __all__ = ["Reduction", "compute_weighted_loss", "add_loss"]
@@ -74,12 +77,14 @@ def to_float32(x):
     return x if x.dtype == gdt.float32 else cast(x, gdt.float32)
 
 
-def check_broadcastable(weights, values) -> None:
-    """TF1's static ``assert_broadcastable``: ``weights`` is a scalar, or has the rank of
-    ``values`` with every dimension 1 or equal to that of ``values``."""
+def check_broadcastable(weights, values):
+    """TF1's ``assert_broadcastable``: ``weights`` is a scalar, or has the rank of ``values``
+    with every dimension 1 or equal to that of ``values``. Checked when the graph is built
+    (a ValueError) where the shapes decide it, otherwise by the returned ``Assert`` op (None
+    when nothing is left to check at run time), which the loss then depends on."""
     w, v = weights.shape, values.shape
     if w.rank is None or v.rank is None or w.rank == 0:
-        return
+        return None
     if w.rank != v.rank:
         raise ValueError(f"weights can not be broadcast to values. values.rank={v.rank}. "
                          f"weights.rank={w.rank}. values.shape={v}. weights.shape={w}.")
@@ -87,6 +92,18 @@ def check_broadcastable(weights, values) -> None:
         if dw is not None and dv is not None and dw not in (1, dv):
             raise ValueError(f"weights can not be broadcast to values. Mismatch at dim {i}. "
                              f"values.shape={v} weights.shape={w}.")
+    if all(dw == 1 or (dw is not None and dv is not None) for dw, dv in zip(w.dims, v.dims)):
+        return None
+    weights_shape, values_shape = shape(weights), shape(values)
+    fits = reduce_all(logical_or(equal(weights_shape, 1), equal(weights_shape, values_shape)))
+    return Assert(fits, ["weights can not be broadcast to values.", "weights.shape=",
+                         weights_shape, "values.shape=", values_shape],
+                  name="assert_broadcastable")
+
+
+def after(check):
+    """Ops created inside run after ``check`` (an op, or None: no dependency)."""
+    return check.graph.control_dependencies([check]) if check is not None else nullcontext()
 
 
 def div_no_nan(numerator, denominator, name="value"):
@@ -126,6 +143,22 @@ def _num_elements(losses):
         return cast(size(losses, name=scope), losses.dtype)
 
 
+def _reduced(losses, weights, reduction: str):
+    """The weighted losses in float32, reduced, in the losses' dtype again."""
+    input_dtype = losses.dtype
+    losses, weights = to_float32(losses), to_float32(weights)
+    loss = multiply(losses, weights)
+    if reduction != Reduction.NONE:
+        loss = reduce_sum(loss)
+        if reduction == Reduction.MEAN:
+            loss = div_no_nan(loss, reduce_sum(ones_like(losses) * weights))
+        elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
+            loss = div_no_nan(loss, num_present(losses, weights))
+        elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
+            loss = div_no_nan(loss, _num_elements(losses))
+    return loss if loss.dtype == input_dtype else cast(loss, input_dtype)
+
+
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     """Weight ``losses`` and reduce them as ``reduction`` says; the result (in the dtype of
@@ -155,20 +188,8 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
     with graph.as_default(), graph.atomic(), graph.name_scope(scope or "weighted_loss"):
         losses = convert_to_tensor(losses)
         weights = convert_to_tensor(weights, dtype_hint=gdt.float32)
-        check_broadcastable(weights, losses)
-        input_dtype = losses.dtype
-        losses, weights = to_float32(losses), to_float32(weights)
-        loss = multiply(losses, weights)
-        if reduction != Reduction.NONE:
-            loss = reduce_sum(loss)
-            if reduction == Reduction.MEAN:
-                loss = div_no_nan(loss, reduce_sum(ones_like(losses) * weights))
-            elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
-                loss = div_no_nan(loss, num_present(losses, weights))
-            elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
-                loss = div_no_nan(loss, _num_elements(losses))
-        if loss.dtype != input_dtype:
-            loss = cast(loss, input_dtype)
+        with after(check_broadcastable(weights, losses)):
+            loss = _reduced(losses, weights, reduction)
     add_loss(loss, loss_collection)
     return loss
 

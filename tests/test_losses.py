@@ -263,6 +263,22 @@ def test_bad_arguments_raise_tf1s_errors_and_change_nothing(build, error, match,
     assert len(graph.get_operations()) == before and not gc.losses.get_losses()
 
 
+def test_weights_are_checked_at_run_time_where_shapes_are_unknown(graph):
+    """TF1's dynamic assert_broadcastable: NumPy would broadcast a [2, 1] loss against [2, 3]
+    weights; TF1 refuses, naming both shapes."""
+    losses = gc.placeholder(gc.float32, [None, None], name="losses")
+    weights = gc.placeholder(gc.float32, [None, 3], name="weights")
+    loss = gc.losses.compute_weighted_loss(losses, weights)
+    static = gc.losses.compute_weighted_loss(np.ones((2, 3), np.float32), np.ones((1, 3)))
+    assert [op.type for op in graph.get_operations()].count("Assert") == 1
+    good = {losses: np.ones((2, 3)), weights: [[1.0, 0.0, 2.0]]}
+    with gc.Session() as sess:
+        assert sess.run([loss, static], good) == [pytest.approx(1.5), 1.0]
+        with pytest.raises(gc.errors.InvalidArgumentError,
+                           match=r"weights can not be broadcast to values.*\[2 3\].*\[2 1\]"):
+            sess.run(loss, {losses: np.ones((2, 1)), weights: np.ones((2, 3))})
+
+
 def np_weighted_xent(labels, logits, pos_weight):
     return (-pos_weight * labels * np.log(scipy.special.expit(logits))
             - (1 - labels) * np.log(1 - scipy.special.expit(logits)))
