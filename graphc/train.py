@@ -14,20 +14,20 @@ Example:
 """
 from __future__ import annotations
 
-from graphc.ops.control import group
-from graphc.ops.elementwise import sqrt, square
-from graphc.ops.select import cast
-from graphc.optimizer import (Optimizer, create_global_step, get_global_step,  # noqa: F401
-                              get_or_create_global_step, global_step)
-from graphc.variables import assign, assign_sub
 from graphc.learning_rate import (cosine_decay, cosine_decay_restarts,  # noqa: F401
                                   exponential_decay, inverse_time_decay, linear_cosine_decay,
                                   natural_exp_decay, noisy_linear_cosine_decay,
                                   piecewise_constant, polynomial_decay)
 from graphc.moving_averages import ExponentialMovingAverage, assign_moving_average  # noqa
+from graphc.ops.control import group
+from graphc.ops.elementwise import sqrt, square
+from graphc.ops.select import cast
+from graphc.optimizer import (Optimizer, create_global_step, get_global_step,  # noqa: F401
+                              get_or_create_global_step, global_step)
 from graphc.optimizers_more import (AdadeltaOptimizer, AdagradOptimizer,  # noqa: F401
                                     FtrlOptimizer, ProximalAdagradOptimizer,
                                     ProximalGradientDescentOptimizer)
+from graphc.variables import assign, assign_sub
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdamOptimizer",
            "RMSPropOptimizer", "get_or_create_global_step", "get_global_step",
