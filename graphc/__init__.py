@@ -84,6 +84,8 @@ from graphc.ops.py_func import numpy_function, py_func  # noqa: E402,F401
 # Norm clipping (issue 11, section 4)
 from graphc.clip_ops import (clip_by_average_norm, clip_by_global_norm,  # noqa: E402,F401
                              clip_by_norm, global_norm)
+# Input pipelines (issue 11, section 2)
+from graphc import data  # noqa: E402,F401
 
 newaxis = None
 

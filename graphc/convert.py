@@ -128,7 +128,11 @@ def _pack(values, dtype, dtype_hint, name) -> Tensor:
 
 
 def graph_of(*values) -> Graph:
-    """The graph the tensors among ``values`` live in (they must agree), else the default."""
+    """The graph the tensors among ``values`` live in (they must agree), else the default.
+
+    A graph nested in another (``outer_graph``: a dataset function being traced) agrees with
+    the graphs around it and wins: its ops may use their tensors, which it captures.
+    """
     found: Optional[Graph] = None
     for value in values:
         if isinstance(value, (list, tuple)):
@@ -141,10 +145,25 @@ def graph_of(*values) -> Graph:
         else:
             candidate = None
         if candidate is not None:
-            if found is not None and candidate is not found:
-                raise ValueError(f"{value!r} must be from the same graph as the other inputs")
-            found = candidate
-    return found if found is not None else get_default_graph()
+            if found is not None and candidate is not found and not _encloses(candidate, found):
+                if not _encloses(found, candidate):
+                    raise ValueError(f"{value!r} must be from the same graph as the other "
+                                     "inputs")
+                found = candidate
+            elif found is None:
+                found = candidate
+    default = get_default_graph()
+    return default if found is None or _encloses(found, default) else found
+
+
+def _encloses(outer: Graph, inner: Graph) -> bool:
+    """Whether ``inner`` is traced inside ``outer`` (through its ``outer_graph`` chain)."""
+    inner = getattr(inner, "outer_graph", None)
+    while inner is not None:
+        if inner is outer:
+            return True
+        inner = getattr(inner, "outer_graph", None)
+    return False
 
 
 def as_tensor_or_op(value):

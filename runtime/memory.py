@@ -79,7 +79,8 @@ def fetch_aliases(steps, num_feeds: int, fetch_slots) -> list:
     aliases: dict = {slot: (slot,) for slot in range(num_feeds)}
     for step in steps:
         opdef = registry.get(step.op.type)
-        source = step.constant or opdef.stateful
+        # a stateful op returns session state, unless its results are new (iterator_get_next)
+        source = step.constant or (opdef.stateful and not opdef.fresh_output)
         inherited = () if source or _allocates(step) else tuple(sorted(
             {alias for slot in step.inputs for alias in aliases[slot]}))
         for slot in step.outputs:

@@ -42,7 +42,7 @@ class Session:
                  optimize=True):
         self._graph = graph if graph is not None else get_default_graph()
         self._optimizer = OptimizerConfig.coerce(optimize)
-        self._state = SessionState()
+        self._state = SessionState(self._optimizer)
         self._plans: dict = {}
         self._plans_lock = threading.Lock()
         self._fast: dict = {}  # (fetches, feed keys) -> _FastRun, for repeated simple runs

@@ -26,18 +26,26 @@ import threading
 import numpy as np
 
 from graphc.errors import FailedPreconditionError, describe_op
+from graphc.passes import OptimizerConfig
+
+from . import iterators
 
 __all__ = ["SessionState", "RunContext"]
 
 
 class SessionState:
-    """What persists across runs of one Session: variable values and random streams.
+    """What persists across runs of one Session: variable values, random streams, iterators.
 
-    Both are keyed by op *name*: optimized copies of a graph keep the names of the user's
-    variable and random ops, so every plan of a Session shares one state.
+    They are keyed by *name* (op names, iterator names): optimized copies of a graph keep the
+    names of the user's ops, so every plan of a Session shares one state. ``optimizer`` is
+    the Session's, for the functions of its datasets (``graphc.runtime.iterators``).
     """
 
-    def __init__(self):
+    def __init__(self, optimizer=OptimizerConfig()):
+        self.optimizer = optimizer
+        self.iterators: dict = {}  # iterator name -> iterators.IteratorResource
+        self.functions: dict = {}  # traced dataset function -> (its Plan, its SessionState)
+        self.dataset_epochs: dict = {}  # dataset -> streams of it started (shuffle seeds)
         self.variables: dict = {}  # variable op name -> read-only ndarray
         self.retired: dict = {}  # variable op name -> its previous value, for reuse
         self.generators: dict = {}  # random op name -> np.random.Generator
@@ -118,6 +126,14 @@ class RunContext:
 
     def rng(self) -> np.random.Generator:
         return self.state.generator(self.op)
+
+    def initialize_iterator(self, iterator: str, dataset, captured_values) -> None:
+        """(Re)start a ``tf.data`` iterator of this Session (``make_iterator``'s kernel)."""
+        iterators.initialize_iterator(self, iterator, dataset, captured_values)
+
+    def next_element(self, iterator: str, one_shot) -> list:
+        """The iterator's next element, a list of arrays (``iterator_get_next``'s kernel)."""
+        return iterators.next_element(self, iterator, one_shot)
 
     def commit(self) -> None:
         """Publish this run's writes; called only after every step succeeded."""

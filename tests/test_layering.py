@@ -45,7 +45,8 @@ LAYERS = (
                 "graphc.tf_logging", "graphc.config", "graphc.deprecated",
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
-                "graphc.nn_losses", "graphc.weighted_loss")),
+                "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
+                "graphc.data.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -56,7 +57,7 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
                "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
                "conv", "conv_grads", "random", "state", "debug", "check_ops", "py_func",
-               "fused")
+               "data", "fused")
 
 # TODO(lead): empty this after merging branch `engines`, which turns runtime/fused_*.py into
 # the package runtime/fused/ and replaces graphc/ops/fused.py's imports of the runtime and of
