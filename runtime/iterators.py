@@ -55,7 +55,7 @@ class DatasetEnv:
     """What one initialization of an iterator gives its dataset's element streams.
 
     Example:
-        >>> env = DatasetEnv(state, dict(zip(dataset._captures(), values)))
+        >>> env = DatasetEnv(state, dict(zip(dataset._captures(), values)), RunContext)
         >>> first = next(iter(dataset._elements(env)))
     """
 

@@ -171,6 +171,19 @@ def test_fetched_elements_are_the_callers_own(graph):
             value += 1.0  # changing what was fetched changes nothing in the pipeline
 
 
+def test_plans_hand_out_get_next_results_without_another_copy(graph):
+    """get_next's results are new arrays (fresh_output): unlike other stateful ops' results,
+    which are session state, the plan neither copies them for the caller nor keeps them from
+    being overwritten in place by an op they die at."""
+    from graphc.runtime.plan import Plan  # noqa: E402 - the plan's memory decisions
+    x = Dataset.from_tensor_slices(np.zeros((8, 1024), np.float32)).batch(4, True) \
+        .make_one_shot_iterator().get_next()
+    y = (x + 1.0) * 2.0
+    assert Plan(graph, [x], [], []).fetch_aliases == [()]
+    plan = Plan(graph, [y], [], [])
+    assert [step.in_place for step in plan.steps if step.op.type == "add"] == [0]
+
+
 def test_iterator_ops_in_the_text_ir_and_names(graph):
     iterator = Dataset.range(3).batch(2).make_initializable_iterator()
     x = iterator.get_next(name="next_batch")
