@@ -169,7 +169,7 @@ class Session:
         self._closed = True
         self._plans.clear()
         self._fast.clear()
-        self._state.variables.clear()
+        self._state.clear()
 
     def as_default(self):
         """Make this the default session (for ``Tensor.eval`` / ``Operation.run``)."""

@@ -53,6 +53,14 @@ class SessionState:
         self._variable_locks: dict = {}  # variable op name -> the lock updating runs hold
         self._lock_sets: dict = {}  # sorted names -> their locks, in that order
 
+    def clear(self) -> None:
+        """Drop every value and stream (``Session.close``): iterators' generators close."""
+        with self.lock:
+            self.variables.clear()
+            self.retired.clear()
+            self.iterators.clear()
+            self.functions.clear()
+
     def update_locks(self, names: tuple) -> tuple:
         """The locks of the variables ``names`` (sorted: the global order they are taken in).
 

@@ -132,6 +132,24 @@ def test_sessions_iterate_independently(graph):
     second.close()
 
 
+def test_closing_the_session_releases_its_iterators(graph):
+    """A generator's ``finally`` runs when the Session holding its stream closes (TF1 frees
+    iterator resources with the Session)."""
+    events = []
+
+    def gen():
+        try:
+            yield from range(100)
+        finally:
+            events.append("closed")
+
+    x = Dataset.from_generator(gen, gc.int64, []).make_one_shot_iterator().get_next()
+    sess = gc.Session()
+    assert int(sess.run(x)) == 0 and events == []
+    sess.close()
+    assert events == ["closed"]
+
+
 def test_threads_sharing_an_iterator_take_distinct_elements(graph):
     x = Dataset.range(400).make_one_shot_iterator().get_next()
     seen, lock = [], threading.Lock()

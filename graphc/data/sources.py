@@ -69,6 +69,7 @@ class TensorSlices(Stage):
     """The slices of the given tensors along their first dim (``from_tensor_slices``)."""
 
     kind = "TensorSliceDataset"
+    chunked = indexable = True
 
     def __init__(self, tensors):
         components = _components(tensors)
@@ -87,8 +88,6 @@ class TensorSlices(Stage):
                 first = first.merge_with(shape[:1]) if first.rank else shape[:1]
         super().__init__(map_structure(lambda leaf: _sliced(_spec(leaf)), components),
                          tensors=tensor_args(*self.leaves))
-
-    chunked = indexable = True
 
     def _resolved(self, env):
         """The components' values and their common length (dim 0)."""
@@ -137,7 +136,7 @@ class Generator(Stage):
         if not callable(generator):
             raise TypeError("Dataset.from_generator: `generator` must be callable")
         self.generator = generator
-        self.args = [scalar_arg_or_tensor(a) for a in (args or ())]
+        self.args = [_generator_arg(a) for a in (args or ())]
         super().__init__(specs_of(output_types, output_shapes), tensors=tensor_args(*self.args))
 
     def _elements(self, env):
@@ -158,7 +157,7 @@ class Generator(Stage):
             yield element
 
 
-def scalar_arg_or_tensor(value):
+def _generator_arg(value):
     """A generator argument: a tensor (read at initialization) or a NumPy value."""
     return convert_to_tensor(value) if _is_tensor_like(value) else np.asarray(value)
 
