@@ -93,6 +93,19 @@ def test_epoch_boundaries(graph, chain, expected):
     assert elements(chain(slices)) == expected
 
 
+def test_experimental_transformations_and_enumerate(graph):
+    experimental = gc.data.experimental
+    assert elements(Dataset.range(3).apply(experimental.enumerate_dataset(5))) == \
+        [(5, 0), (6, 1), (7, 2)]
+    assert elements(Dataset.range(4).apply(experimental.map_and_batch(
+        lambda x: x * 10, 3))) == [[0, 10, 20], [30]]
+    shuffled = elements(Dataset.range(4).apply(experimental.shuffle_and_repeat(4, 2, seed=1)))
+    assert sorted(shuffled[:4]) == sorted(shuffled[4:]) == [0, 1, 2, 3]
+    assert elements(Dataset.range(4).batch(3).apply(experimental.unbatch())) == [0, 1, 2, 3]
+    with pytest.raises(TypeError, match="must return a Dataset"):
+        Dataset.range(2).apply(lambda ds: 3)
+
+
 def test_repeat_forever_of_an_empty_dataset_ends(graph):
     assert elements(Dataset.range(0).repeat()) == []
 

@@ -95,6 +95,8 @@ def test_from_structure_switches_between_datasets(graph):
         assert plain(sess.run(batch)) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="does not have an initializer"):
         iterator.initializer
+    with pytest.raises(NotImplementedError, match="no string tensors"):
+        iterator.string_handle()
 
 
 def test_make_initializer_checks_types_shapes_and_structure(graph):

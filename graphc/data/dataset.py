@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from graphc import dtypes as gdt
 from graphc.graph import Tensor
 
@@ -151,6 +153,10 @@ class Dataset:
     def unbatch(self) -> "Dataset":
         """The rows of each element (the inverse of ``batch``)."""
         return Dataset(transforms.Unbatch(self._stage))
+
+    def enumerate(self, start=0) -> "Dataset":
+        """``(index, element)`` pairs, the index an int64 counting from ``start``."""
+        return Dataset.zip((Dataset.range(start, np.iinfo(np.int64).max), self))
 
     def apply(self, transformation_func) -> "Dataset":
         """``transformation_func(self)``, which must return a Dataset."""

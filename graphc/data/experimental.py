@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .dataset import AUTOTUNE
 
-__all__ = ["AUTOTUNE", "shuffle_and_repeat", "map_and_batch", "unbatch"]
+__all__ = ["AUTOTUNE", "shuffle_and_repeat", "map_and_batch", "unbatch", "enumerate_dataset"]
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):
@@ -25,3 +25,8 @@ def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainde
 def unbatch():
     """A transformation for ``Dataset.apply``: ``dataset.unbatch()``."""
     return lambda dataset: dataset.unbatch()
+
+
+def enumerate_dataset(start=0):
+    """A transformation for ``Dataset.apply``: ``dataset.enumerate(start)``."""
+    return lambda dataset: dataset.enumerate(start)

@@ -18,6 +18,11 @@ __all__ = ["Iterator", "make_one_shot_iterator", "make_initializable_iterator",
            "get_output_types", "get_output_shapes", "get_output_classes"]
 
 
+_NO_STRING_HANDLES = ("{}: graphc has no string tensors, so iterators have no string handles; "
+                      "use Iterator.from_structure and make_initializer(dataset) to switch "
+                      "between datasets")
+
+
 class OneShot:
     """The dataset a one-shot iterator starts on its first ``get_next`` (the values of its
     captured constants included); an attribute of its ``get_next`` ops."""
@@ -57,7 +62,8 @@ class Iterator:
     def from_structure(output_types, output_shapes=None, shared_name=None,
                        output_classes=None) -> "Iterator":
         """An iterator for any dataset of this structure, initialized with
-        ``make_initializer(dataset)`` (switching datasets re-initializes it)."""
+        ``make_initializer(dataset)`` (switching datasets re-initializes it).
+        ``shared_name`` names the iterator; its state stays per Session."""
         graph = get_default_graph()
         return Iterator(graph, graph.unique_name(shared_name or "Iterator"),
                         specs_of(output_types, output_shapes))
@@ -65,10 +71,10 @@ class Iterator:
     @staticmethod
     def from_string_handle(string_handle, output_types, output_shapes=None,
                            output_classes=None):
-        raise NotImplementedError(
-            "Iterator.from_string_handle: graphc has no string tensors, so iterators have no "
-            "string handles; use Iterator.from_structure and make_initializer(dataset) to "
-            "switch between datasets")
+        raise NotImplementedError(_NO_STRING_HANDLES.format("Iterator.from_string_handle"))
+
+    def string_handle(self, name=None):
+        raise NotImplementedError(_NO_STRING_HANDLES.format("Iterator.string_handle"))
 
     @staticmethod
     def _initializable(dataset, shared_name=None) -> "Iterator":
