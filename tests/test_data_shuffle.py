@@ -25,6 +25,19 @@ def test_graph_seed_alone_makes_orders_reproducible():
     assert order() == order()
 
 
+def test_seedless_shuffles_under_a_graph_seed_differ_from_each_other():
+    """TF1 gives each op its own seed from the graph seed; two datasets' shuffles too."""
+    def orders():
+        with gc.Graph().as_default():
+            gc.set_random_seed(5)
+            return elements(Dataset.range(30).shuffle(30)), elements(Dataset.range(30).shuffle(30))
+    first, second = orders()
+    assert first != second and orders() == (first, second)
+    with gc.Graph().as_default():  # the same op seed gives the same order (as TF1)
+        assert elements(Dataset.range(30).shuffle(30, seed=1)) == \
+            elements(Dataset.range(30).shuffle(30, seed=1))
+
+
 def test_without_any_seed_orders_differ(graph):
     ds = Dataset.range(50).shuffle(50)
     assert elements(ds) != elements(ds)  # equal by chance with probability 1/50!

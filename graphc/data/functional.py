@@ -7,8 +7,6 @@ stage after them takes chunks (``batch``): one plan run per chunk instead of per
 """
 from __future__ import annotations
 
-import itertools
-
 from graphc.errors import InvalidArgumentError
 
 from .functions import TracedFunction

@@ -42,7 +42,7 @@ class Stage:
     """One node of a pipeline description (subclasses implement ``_elements``).
 
     Example:
-        >>> stage = TensorSlices(((x_array, y_array)))
+        >>> stage = TensorSlices((x_array, y_array))
         >>> stage.structure, stage._captures()
         ((Spec(float32, (784,)), Spec(int64, ())), ())
     """

@@ -3,7 +3,8 @@ cache, shard and unbatch.
 
 Shuffling follows TF's algorithm
 (a buffer of ``buffer_size`` elements; each output is a uniformly chosen buffer entry,
-replaced by the next input element) with a generator seeded by ``(seed, seed2, epoch)``:
+replaced by the next input element) with a generator seeded by ``(seed, seed2, epoch)``
+(and the shuffle's ordinal in its graph when only the graph seed is set):
 the same seeds give the same orders in every Session; each new pass over the shuffle (an
 epoch under ``repeat``, a re-initialized iterator) gets the next epoch's order unless
 ``reshuffle_each_iteration=False``; without any seed every pass draws fresh entropy.
@@ -15,6 +16,7 @@ import itertools
 import numpy as np
 
 from graphc.errors import InvalidArgumentError
+from graphc.graph import get_default_graph
 from graphc.ops.random import get_seed
 from graphc.shapes import TensorShape
 
@@ -124,6 +126,12 @@ class Repeat(_Passing):
         return self._epochs(env, lambda: self.inputs[0]._chunks(env, rows))
 
 
+def _ordinal(graph, kind: str) -> int:
+    """0, 1, 2... for the datasets of ``kind`` made in ``graph`` (``kind``, ``kind_1``...)."""
+    name = graph.unique_name(kind)
+    return 0 if name == kind else int(name[len(kind) + 1:])
+
+
 _DRAW_BLOCK = 1024
 
 
@@ -162,6 +170,9 @@ class Shuffle(_Passing):
         if static_value(self.buffer_size) is not None and self.buffer_size <= 0:
             raise ValueError(f"Dataset.shuffle: buffer_size must be > 0, got {buffer_size}")
         self.seeds = get_seed(None if seed is None else int(seed))
+        # TF1 derives an op seed from the graph's op count, and datasets add no op: the
+        # ordinal of this shuffle in its graph tells two seedless shuffles apart
+        self.ordinal = 0 if seed is not None else _ordinal(get_default_graph(), "ShuffleDataset")
         self.reshuffle = True if reshuffle_each_iteration is None else \
             bool(reshuffle_each_iteration)
         super().__init__(stage, (self.buffer_size,))
@@ -178,7 +189,7 @@ class Shuffle(_Passing):
         if seed is None:
             return size, np.random.default_rng()
         return size, np.random.default_rng([seed & 0xFFFFFFFF, seed2 & 0xFFFFFFFF,
-                                            epoch if self.reshuffle else 0])
+                                            self.ordinal, epoch if self.reshuffle else 0])
 
     def _elements(self, env):
         size, rng = self._start(env)
