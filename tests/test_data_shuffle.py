@@ -30,7 +30,8 @@ def test_seedless_shuffles_under_a_graph_seed_differ_from_each_other():
     def orders():
         with gc.Graph().as_default():
             gc.set_random_seed(5)
-            return elements(Dataset.range(30).shuffle(30)), elements(Dataset.range(30).shuffle(30))
+            first, second = Dataset.range(30).shuffle(30), Dataset.range(30).shuffle(30)
+            return elements(first), elements(second)
     first, second = orders()
     assert first != second and orders() == (first, second)
     with gc.Graph().as_default():  # the same op seed gives the same order (as TF1)
