@@ -90,6 +90,21 @@ def test_hot_kernels_switch_engines_by_output_size():
 
 
 @needs_numba
+def test_layouts_a_kernel_was_not_compiled_for_run_on_numpy_without_compiling():
+    """Compiled for writeable arrays, a read-only feed (another numba type) gets NumPy's
+    result on the calling thread rather than a compile there (seconds, in the pool's threads
+    for the SIMD engine, blocking every fused node)."""
+    x = np.linspace(-3, 3, 2000, dtype=np.float32)
+    arrays = [x, np.float32(0.7), np.float32(0.1)]
+    kernel, results = _hot_kernel(CHAIN, arrays)
+    assert kernel.engine(*[a.shape for a in arrays]) == "loops"
+    assert (results[-1] != results[0]).any()  # the loops' tanh/sin differ in the last bit
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    np.testing.assert_array_equal(kernel(frozen, *arrays[1:]), results[0])
+
+
+@needs_numba
 def test_hot_calls_run_on_numpy_while_the_kernel_compiles(monkeypatch):
     """The call that turns a node hot, and every call until its kernel is ready, run on
     NumPy: none waits for the compiler (held here until the test lets it go)."""

@@ -21,7 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["POOL", "WORKERS", "numba_available", "input_modes", "cache_dir", "jit_source"]
+__all__ = ["POOL", "WORKERS", "numba_available", "input_modes", "cache_dir", "jit_source",
+           "warm_up"]
 
 # The worker count is ours: the executor's own is private (ThreadPoolExecutor._max_workers)
 WORKERS = os.cpu_count() or 1
@@ -121,3 +122,13 @@ def jit_source(source: str, names: tuple):
         except RuntimeError:  # numba found no writable place for its cache after all
             namespace[name] = numba.njit(**JIT_OPTIONS)(function)
     return namespace[names[-1]]
+
+
+def warm_up(dispatcher, *args) -> None:
+    """Compile ``dispatcher`` for these arguments' types here, then forbid it to compile
+    anywhere else: a later call with other types (a read-only or strided array) raises
+    TypeError, and that call runs on NumPy, instead of compiling for seconds on a thread
+    that runs sessions (W2 stalled 4 s when the pool's threads compiled)."""
+    dispatcher.disable_compile(False)
+    dispatcher(*args)
+    dispatcher.disable_compile(True)

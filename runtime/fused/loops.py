@@ -10,13 +10,15 @@ element, or a trailing block of it (a bias row); anything else stays on NumPy.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.fused import replay_dtypes
 
-from .common import input_modes, jit_source, numba_available
+from .common import input_modes, jit_source, numba_available, warm_up
 
 __all__ = ["compile_loop", "loop_source", "scalar_expression"]
 
@@ -104,7 +106,7 @@ def compile_loop(program, arrays, lanes: int = LANES):
               f"    return {result}\n")
     namespace = {"empty": np.empty, "dtype": out_dtype, "loop": loop, "shape": out_shape}
     exec(compile(source, "<graphc loop call>", "exec"), namespace)  # noqa: S102 - generated
+    warm_up(loop, np.empty(math.prod(out_shape), out_dtype), *[np.reshape(a, -1) for a in arrays])
     run = namespace["run"]
-    run(*arrays)  # compile now, not in the middle of a later run
     run.engine = "loops"
     return run

@@ -25,6 +25,8 @@ import os
 import threading
 import time
 
+import numpy as np
+
 from .common import numba_available
 from .loops import compile_loop
 from .numpy_engine import PARALLEL_MIN, ChunkedProgram, compile_program
@@ -129,7 +131,12 @@ class FusedKernel:
             kernel = self.numpy
             if self.calls >= self.policy.hot_calls and self.policy.compiles:
                 kernel = self._turn_hot(arrays)
-        return kernel(*arrays, out=out)
+        if kernel is self.numpy:
+            return kernel(*arrays, out=out)
+        try:
+            return kernel(*arrays, out=out)
+        except TypeError:  # arrays of a layout it was not compiled for (common.warm_up)
+            return self.numpy(*arrays, out=out)
 
     def engine(self, *shapes) -> str:
         """The engine serving inputs of these shapes now: "numpy", "loops" or "simd"."""
@@ -144,7 +151,7 @@ class FusedKernel:
                 self.kernels[key] = self._compile(arrays)
                 return self.kernels[key]
             self.kernels[key] = self.numpy  # until the compiled kernel is ready
-        copies = [a.copy() for a in arrays]  # the caller may refill its arrays meanwhile
+        copies = [_copy_like(a) for a in arrays]  # the caller may refill its arrays meanwhile
         future = _COMPILER.submit(self._compile_in_background, key, copies)
         with _LOCK:
             _PENDING.add(future)
@@ -198,6 +205,15 @@ def wait_for_compiles(timeout: float | None = None) -> None:
     if failures:
         raise RuntimeError("fused kernels failed to compile (they run on NumPy): "
                            + "; ".join(failures))
+
+
+def _copy_like(array):
+    """A copy as read-only as the original: numba compiles per flag, and the kernel must be
+    compiled for the arrays that runs pass (feeds and constants are read-only)."""
+    copy = array.copy()
+    if isinstance(copy, np.ndarray):
+        copy.flags.writeable = array.flags.writeable
+    return copy
 
 
 def _faster(loop, numpy, arrays, repeats: int = 5) -> bool:

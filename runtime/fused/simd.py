@@ -23,7 +23,7 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.fused import replay_dtypes
 
-from .common import POOL, WORKERS, input_modes, jit_source
+from .common import POOL, WORKERS, input_modes, jit_source, warm_up
 from .loops import scalar_expression
 
 __all__ = ["compile_simd_loop", "simd_source"]
@@ -121,6 +121,9 @@ def compile_simd_loop(program, arrays):
         return None
     loop = jit_source(source, ("exact", "loop"))
     size = math.prod(out_shape)
+    few = min(size, 8)  # compiled here, on a few elements, never in the pool's threads
+    warm_up(loop, np.empty(few, np.float32), *[np.reshape(a, -1)[:few] if mode == "full" else
+                                               np.reshape(a, -1) for a, mode in zip(arrays, modes)])
     bounds = [(w * size // WORKERS, (w + 1) * size // WORKERS) for w in range(WORKERS)]
 
     def run(*inputs, out=None):
@@ -134,6 +137,5 @@ def compile_simd_loop(program, arrays):
                  *[f[start:stop] if mode == "full" else f for f, mode in zip(flat, modes)])
         list(POOL.map(share, bounds))
         return result
-    run(*arrays)  # compile now, not in the middle of a later run
     run.engine = "simd"
     return run
