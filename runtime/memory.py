@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from graphc import registry
 
 __all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES",
