@@ -4,10 +4,10 @@ source with numba, cached on disk across processes.
 Compiled kernels are cached in ``GRAPHC_CACHE_DIR`` (default ``$XDG_CACHE_HOME/graphc``, else
 ``~/.cache/graphc``), in its ``fused-kernels`` folder: each generated module is written there
 under a name hashed from its source (which names a digest of any helper code it imports),
-the compile options and the numba version, and
-numba's own cache (``cache=True``) keeps the machine code beside it, so a later process loads
-a kernel in milliseconds instead of compiling it for seconds. An empty ``GRAPHC_CACHE_DIR``
-turns the disk cache off; a folder that cannot be written is the same as none.
+the compile options and the numba version, and numba's own cache (``cache=True``) keeps the
+machine code beside it, so a later process loads a kernel in milliseconds instead of
+compiling it for seconds. An empty ``GRAPHC_CACHE_DIR`` turns the disk cache off; a folder
+that cannot be written is the same as none.
 """
 from __future__ import annotations
 

@@ -33,22 +33,27 @@ def _as_float32(typingctx, bits):
 
 @intrinsic
 def _mul_add(typingctx, a, b, c):
-    """a * b + c as one FMA where the CPU has one (``llvm.fmuladd``): the polynomials are
-    approximations within their ulp bound either way, and this keeps W2 25% faster."""
+    """a * b + c as one FMA where the CPU has one (``llvm.fmuladd``), in ``a``'s float type:
+    the functions are approximations within their ulp bound either way, and FMAs keep W2's
+    loop ~20% faster."""
+    if a == types.float64:
+        kind, name, llvm_type = types.float64, "llvm.fmuladd.f64", ir.DoubleType()
+    else:
+        kind, name, llvm_type = types.float32, "llvm.fmuladd.f32", ir.FloatType()
+
     def codegen(context, builder, signature, args):
-        single = ir.FloatType()
         function = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(single, [single] * 3), "llvm.fmuladd.f32")
+            builder.module, ir.FunctionType(llvm_type, [llvm_type] * 3), name)
         return builder.call(function, args)
-    return types.float32(types.float32, types.float32, types.float32), codegen
+    return kind(kind, kind, kind), codegen
 
 
 @_inline
 def vexp(x):
     x = min(max(x, f32(-87.0)), f32(87.0))  # outside: computed with libm instead
-    n = np.floor(x * f32(1.442695040888963) + f32(0.5))
-    r = x - n * f32(0.693359375)
-    r = r - n * f32(-2.12194440e-4)
+    n = np.floor(_mul_add(x, f32(1.442695040888963), f32(0.5)))
+    r = _mul_add(n, f32(-0.693359375), x)  # exact: n * 0.693359375 has few bits
+    r = _mul_add(n, f32(2.12194440e-4), r)
     p = _mul_add(f32(1.9875691500e-4), r, f32(1.3981999507e-3))
     p = _mul_add(p, r, f32(8.3334519073e-3))
     p = _mul_add(p, r, f32(4.1665795894e-2))
@@ -61,8 +66,8 @@ def vexp(x):
 @_inline
 def vsincos(x, shift):
     xd = np.float64(x)  # the quadrant reduction in float64: exact for |x| < 2**20
-    n = np.floor(xd * 0.6366197723675814 + 0.5)
-    r = np.float32((xd - n * 1.5707963267341256) - n * 6.077100506506192e-11)
+    n = np.floor(_mul_add(xd, 0.6366197723675814, 0.5))
+    r = np.float32(_mul_add(n, -6.077100506506192e-11, _mul_add(n, -1.5707963267341256, xd)))
     q = (np.int64(n) + shift) & 3
     z = r * r
     # odd in r: the sign of r also for r = -0.0, where r + (+0.0) would give +0.0
