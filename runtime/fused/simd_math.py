@@ -3,12 +3,12 @@
 numba compiles ``np.exp``/``np.sin``/``np.tanh`` in a loop into calls to scalar libm, which
 keeps LLVM from vectorizing the loop. These polynomials (Cephes' coefficients; sin and cos
 reduced by quadrant in float64, exact for ``|x| < 2**20``; 2**n made from the float's exponent
-bits) vectorize. They are compiled without fast-math, so nothing is contracted behind the
-program's back: only the polynomials' Horner steps are fused multiply-adds, spelled out
-(``_mul_add``, the same in vector and scalar code), and zeros keep their sign as NumPy's
-functions do (``tanh(-0.0)`` and ``sin(-0.0)`` are -0.0). Each holds for
-the argument range its op's ``LoopExpr.vector_range`` states; the SIMD engine computes other
-arguments with libm. Importing this module imports numba.
+bits) vectorize. They are compiled without fast-math, so nothing of the program is
+contracted behind its back: only these functions' own steps (Horner, range reduction) are
+fused multiply-adds, spelled out (``_mul_add``, the same in vector and scalar code). Zeros
+keep their sign as in NumPy's functions (``tanh(-0.0)`` and ``sin(-0.0)`` are -0.0). Each
+holds for the argument range its op's ``LoopExpr.vector_range`` states; the SIMD engine
+computes other arguments with libm. Importing this module imports numba.
 """
 from __future__ import annotations
 
