@@ -226,7 +226,8 @@ def test_casts_in_loops_round_as_numpy(op_type):
                           f"{op_type} {np.dtype(source).name} -> {np.dtype(target).name}")
 
 
-SIMD_OPS = [o.name for o in LOOP_OPS if o.loop.vector or o.loop.plain
+# ops the SIMD engine takes: float32 to float32, with a vector form or plain arithmetic
+SIMD_OPS = [o.name for o in LOOP_OPS if (o.loop.vector or o.loop.plain)
             and _signature(o, np.float32) == (["f"] * arity(o), np.float32)]
 
 
@@ -261,7 +262,10 @@ def random_chain(rng, ops, n_inputs: int, length: int, selects: bool):
             add("where", [("step", len(program) - 1), pick(), pick()])
             continue
         opdef = ops[rng.integers(len(ops))]
-        add(opdef.name, [pick(True)] + [pick() for _ in range(arity(opdef) - 1)])
+        if opdef.name == "add_n":  # inputs of one shape
+            add(opdef.name, [pick(True)] * arity(opdef))
+        else:
+            add(opdef.name, [pick(True)] + [pick() for _ in range(arity(opdef) - 1)])
     binary = [o for o in ops if arity(o) == 2]
     while len(unused) > 1 or refs[-1] not in unused:
         last = pick(True)
@@ -305,8 +309,7 @@ def test_every_call_of_a_hot_chain_gives_numpy_results(engine, dtype, seed):
             got = kernel(*inputs)
         expected = before if call <= HOT_CALLS else after
         assert_within(got, expected, 0, f"call {call} of {program}")
-        if call == HOT_CALLS:
-            assert kernel.engine(*shapes) == "numpy"  # still compiling, or just compiled
+        if call == HOT_CALLS:  # this call started the compile
             wait_for_compiles()
             assert kernel.engine(*shapes) == engine
 
