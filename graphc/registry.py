@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-__all__ = ["OpDef", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "finite_if_inputs_finite",
-           "always_finite", "register", "get", "all_ops", "api_for", "public"]
+import numpy as np
+
+__all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE",
+           "finite_if_inputs_finite", "always_finite", "register", "get", "all_ops", "api_for",
+           "public"]
 
 
 class _NotDifferentiable:
@@ -58,6 +61,40 @@ class ErrorSample:
 
 
 @dataclass(frozen=True)
+class LoopExpr:
+    """How an elementwise op runs on single elements inside a compiled fused loop
+    (``graphc.runtime.fused``). An engine may only run the op this way because the result is
+    the kernel's: bitwise for exact arithmetic, within ``ulp`` for transcendental functions,
+    and always with the kernel's NaN, +-Inf and signed zeros (tests/test_fused_differential.py
+    checks every op and chains of them on such values).
+
+    Attributes:
+        scalar: the op on scalars for the compiled-loop engine: a format string over argument
+            names (``"{0} + {1}"``; NumPy functions as ``np.``, ``math`` as ``math.``) or a
+            callable from the list of names to one.
+        plain: ``scalar`` is exact arithmetic made of operators and selects that LLVM
+            vectorizes as it is, so the SIMD engine takes it unchanged.
+        vector: the op on one float32 element for the SIMD engine, written with its
+            branch-free helpers (``vexp({0})``, ``vsincos({0}, 0)``, ``vtanh({0})``); empty when
+            the SIMD engine takes ``scalar`` (``plain``) or does not cover the op.
+        vector_range: ``vector`` holds for ``|argument| < vector_range``; other arguments
+            (NaN, +-Inf, huge) are computed with ``scalar``, element by element.
+        ulp: the most an engine's value of this op alone may differ from the kernel's, in
+            units in the last place (0: bitwise); the engines' libm calls and polynomials
+            differ from NumPy's own SIMD functions by a few ulp.
+
+    Example:
+        >>> LoopExpr("np.tanh({0})", vector="vtanh({0})", vector_range=3.0e38, ulp=4)
+    """
+
+    scalar: Any
+    plain: bool = False
+    vector: str = ""
+    vector_range: float = float("inf")
+    ulp: int = 0
+
+
+@dataclass(frozen=True)
 class OpDef:
     """One op type: inference rules, NumPy kernel and the properties passes rely on.
 
@@ -96,9 +133,8 @@ class OpDef:
         value_from_shapes: the value can follow from static shapes alone, whatever the
             inputs' values (``shape``, ``zeros_like`` of a known shape): constant folding
             asks ``static_values.constant_value`` for it.
-        loop: the op on single elements, for compiled loop engines: a format string over
-            argument names (``"{0} + {1}"``; NumPy functions as ``np.``) or a callable from
-            the list of names to one; empty when the op has none (its groups run on NumPy).
+        loop: a ``LoopExpr``: how the op runs inside compiled fused loops (scalar and SIMD
+            expressions, their accuracy); None when it has none (its groups run on NumPy).
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
@@ -130,12 +166,19 @@ class OpDef:
     # facts for the value analyses of passes/ (rule side conditions, constant folding)
     finite_outputs: Optional[Callable[[Any, Sequence[bool]], bool]] = None
     value_from_shapes: bool = False
-    loop: Any = ""
+    # how the op runs in compiled fused loops (graphc.runtime.fused)
+    loop: Optional[LoopExpr] = None
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None
     error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None
     tested_elsewhere: str = ""
     doc: str = ""
+
+    @property
+    def ufunc(self) -> bool:
+        """The kernel is a NumPy ufunc: its results are new arrays, it takes ``out=`` and
+        may write over an input of the result's shape and dtype (``ufunc(a, b, out=a)``)."""
+        return isinstance(self.kernel, np.ufunc)
 
 
 _REGISTRY: dict[str, OpDef] = {}

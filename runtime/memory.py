@@ -28,7 +28,7 @@ ARENA_MIN_BYTES = 4 << 10
 def _allocates(step) -> bool:
     """The step's outputs are new arrays that only its slots refer to."""
     opdef = registry.get(step.op.type)
-    return (isinstance(opdef.kernel, np.ufunc) and opdef.bind is None) or opdef.fresh_output
+    return (opdef.ufunc and opdef.bind is None) or opdef.fresh_output
 
 
 def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
@@ -44,7 +44,7 @@ def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
     for step in steps:
         step.in_place = None
         opdef = registry.get(step.op.type)
-        if not isinstance(opdef.kernel, np.ufunc) or step.op.attrs or len(step.outputs) != 1:
+        if not opdef.ufunc or step.op.attrs or len(step.outputs) != 1:
             continue
         result = step.op.outputs[0]
         if not result.shape.is_fully_defined() or not result.shape.rank:
@@ -107,7 +107,7 @@ def unshared(value, *sources):
 
 def _takes_out(step) -> bool:
     opdef = registry.get(step.op.type)
-    return isinstance(step.fn, np.ufunc) or opdef.takes_out
+    return (opdef.ufunc and step.fn is opdef.kernel) or opdef.takes_out
 
 
 def plan_arena(steps) -> None:

@@ -59,11 +59,6 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "conv", "conv_grads", "random", "state", "debug", "check_ops", "py_func",
                "data", "fused")
 
-# TODO(lead): empty this after merging branch `engines`, which turns runtime/fused_*.py into
-# the package runtime/fused/ and replaces graphc/ops/fused.py's imports of the runtime and of
-# passes/gradients by a binder table the runtime fills. Until then these files are exempt.
-PENDING_ENGINES = ("graphc/ops/fused.py", "runtime/fused_*.py")
-
 
 @dataclass(frozen=True)
 class Import:
@@ -113,11 +108,9 @@ def _is_type_checking(node) -> bool:
 
 def import_edges(modules: dict) -> list:
     """Every import of a graphc module by a module of the tree (one per statement and
-    imported module), except in PENDING_ENGINES."""
+    imported module)."""
     edges = []
     for importer, (path, is_package, source) in modules.items():
-        if any(fnmatch.fnmatchcase(path, pattern) for pattern in PENDING_ENGINES):
-            continue
         def visit(node, in_function, type_checking):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, (ast.Import, ast.ImportFrom)):
@@ -217,8 +210,6 @@ def relative_import_problems(modules: dict) -> list:
     wrong = []
     for name, (path, is_package, source) in modules.items():
         package = ".".join(name.split(".")[:2])
-        if any(fnmatch.fnmatchcase(path, pattern) for pattern in PENDING_ENGINES):
-            continue
         if package not in ("graphc.passes", "graphc.runtime", "graphc.tools"):
             continue
         for node in ast.walk(ast.parse(source)):

@@ -6,6 +6,7 @@ checks the NumPy kernel against an independent implementation.
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from typing import Callable, Optional
@@ -19,7 +20,7 @@ from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, apply_elementwise,
                                broadcast_rule, rand, randbool, randint, same_dtype_rule)
 from graphc.ops.creation import ones_like, zeros_like
 from graphc.ops.select import cast, where
-from graphc.registry import ErrorSample, OpDef, Sample
+from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
 
 __all__: list[str] = []
 
@@ -57,11 +58,11 @@ def _unary_errors(kind: str):
 
 
 def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None, grad=None,
-                  finite=None, doc=""):
+                  finite=None, loop=None, doc=""):
     opdef = registry.register(OpDef(
         name=name, dtypes=same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
         kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True, finite_outputs=finite,
-        loop=LOOP_EXPRESSIONS.get(name, ""),
+        loop=loop,
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
         error_samples=_unary_errors(kind), doc=doc))
 
@@ -113,90 +114,86 @@ def _mask(condition, dy):
     return where(condition, dy, zeros_like(dy))
 
 
-# Each op on one element, for compiled loops (numba). NaN handling follows NumPy: maximum,
-# minimum and relu propagate NaN, which Python's max/min would not.
-LOOP_EXPRESSIONS = {
-    "negative": "-{0}", "abs": "abs({0})", "exp": "np.exp({0})", "log": "np.log({0})",
-    "log1p": "np.log1p({0})", "expm1": "np.expm1({0})", "sqrt": "np.sqrt({0})",
-    "rsqrt": "1 / np.sqrt({0})", "square": "{0} * {0}", "reciprocal": "1 / {0}",
-    "sin": "np.sin({0})", "cos": "np.cos({0})", "tan": "np.tan({0})", "tanh": "np.tanh({0})",
-    "sigmoid": "1 / (1 + np.exp(-{0}))", "relu": "(0 if {0} < 0 else {0})",
-    "relu6": "(0 if {0} < 0 else (6 if {0} > 6 else {0}))",
-    "elu": "({0} if {0} > 0 else np.expm1({0}))",
-    "softplus": "(np.log1p(np.exp(-abs({0}))) + (0 if {0} < 0 else {0}))",
-    "erf": "math.erf({0})", "sign": "np.sign({0})", "floor": "np.floor({0})",
-    "ceil": "np.ceil({0})", "logical_not": "not {0}", "is_nan": "np.isnan({0})",
-    "is_finite": "np.isfinite({0})", "is_inf": "np.isinf({0})",
-    "add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}", "divide": "{0} / {1}",
-    "pow": "{0} ** {1}", "squared_difference": "({0} - {1}) * ({0} - {1})",
-    "maximum": "({0} if {0} >= {1} or {0} != {0} else {1})",
-    "minimum": "({0} if {0} <= {1} or {0} != {0} else {1})",
-    "equal": "{0} == {1}", "not_equal": "{0} != {1}", "less": "{0} < {1}",
-    "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
-    "logical_and": "{0} and {1}", "logical_or": "{0} or {1}", "logical_xor": "{0} != {1}",
-}
+# The tables' last column: how each op runs in compiled fused loops (graphc.runtime.fused),
+# to the bit as the kernel, NaN and signed zeros included (NumPy's maximum and minimum give
+# the second argument on ties: maximum(-0.0, 0.0) is +0.0), or as libm and SIMD polynomials
+# within 4 ulp of NumPy's own functions (measured: 3 at most, tan and tanh in float32).
+PLAIN = functools.partial(LoopExpr, plain=True)
+APPROX = functools.partial(LoopExpr, ulp=4)
 
 UNARY_TABLE = [
-    # name, kernel, scalar reference, dtype kind, sample domain, output dtype, gradient
-    # [, finite_outputs: the op cannot overflow or make NaN from finite values]
+    # name, kernel, scalar reference, dtype kind, sample domain, output dtype, gradient,
+    # finite_outputs (the op cannot overflow or make NaN from finite values), loop forms
     ("negative", np.negative, operator.neg, NUMERIC, (-2, 2), None,
-     lambda op, dy: [-dy], KEEPS_FINITE),  # d(-x) = -dx
-    ("abs", np.abs, abs, NUMERIC, (-2, 2), None,
-     lambda op, dy: [dy * sign(op.inputs[0])], KEEPS_FINITE),  # d|x| = sign(x) dx, 0 at x = 0
+     lambda op, dy: [-dy], KEEPS_FINITE, PLAIN("-{0}")),  # d(-x) = -dx
+    ("abs", np.abs, abs, NUMERIC, (-2, 2), None,  # d|x| = sign(x) dx, 0 at x = 0
+     lambda op, dy: [dy * sign(op.inputs[0])], KEEPS_FINITE, PLAIN("abs({0})")),
     ("exp", np.exp, math.exp, FLOAT, (-2, 2), None,
-     lambda op, dy: [dy * op.outputs[0]]),  # d exp(x) = exp(x) dx
-    ("log", np.log, math.log, FLOAT, (0.1, 4), None,
-     lambda op, dy: [dy * reciprocal(op.inputs[0])]),  # d log(x) = dx / x
-    ("log1p", np.log1p, math.log1p, FLOAT, (-0.9, 4), None,
-     lambda op, dy: [dy * reciprocal(1.0 + op.inputs[0])]),  # dx / (1 + x)
-    ("expm1", np.expm1, math.expm1, FLOAT, (-2, 2), None,
-     lambda op, dy: [dy * exp(op.inputs[0])]),  # d expm1(x) = exp(x) dx
-    ("sqrt", np.sqrt, math.sqrt, FLOAT, (0.1, 4), None,
-     lambda op, dy: [dy * 0.5 * reciprocal(op.outputs[0])]),  # dx / (2 sqrt(x))
+     lambda op, dy: [dy * op.outputs[0]], None,  # d exp(x) = exp(x) dx
+     APPROX("np.exp({0})", vector="vexp({0})", vector_range=87.0)),
+    ("log", np.log, math.log, FLOAT, (0.1, 4), None,  # d log(x) = dx / x
+     lambda op, dy: [dy * reciprocal(op.inputs[0])], None, APPROX("np.log({0})")),
+    ("log1p", np.log1p, math.log1p, FLOAT, (-0.9, 4), None,  # dx / (1 + x)
+     lambda op, dy: [dy * reciprocal(1.0 + op.inputs[0])], None, APPROX("np.log1p({0})")),
+    ("expm1", np.expm1, math.expm1, FLOAT, (-2, 2), None,  # d expm1(x) = exp(x) dx
+     lambda op, dy: [dy * exp(op.inputs[0])], None, APPROX("np.expm1({0})")),
+    ("sqrt", np.sqrt, math.sqrt, FLOAT, (0.1, 4), None,  # dx / (2 sqrt(x))
+     lambda op, dy: [dy * 0.5 * reciprocal(op.outputs[0])], None, PLAIN("np.sqrt({0})")),
     ("rsqrt", _rsqrt, lambda v: 1.0 / math.sqrt(v), FLOAT, (0.1, 4), None,
-     lambda op, dy: [dy * -0.5 * op.outputs[0] * op.outputs[0] * op.outputs[0]]),  # -y^3/2
+     lambda op, dy: [dy * -0.5 * op.outputs[0] * op.outputs[0] * op.outputs[0]],  # -y^3/2
+     None, PLAIN("1 / np.sqrt({0})")),
     ("square", np.square, lambda v: v * v, NUMERIC, (-2, 2), None,
-     lambda op, dy: [dy * 2.0 * op.inputs[0]]),  # d x^2 = 2x dx
-    ("reciprocal", np.reciprocal, lambda v: 1.0 / v, FLOAT, (0.2, 3), None,
-     lambda op, dy: [-dy * op.outputs[0] * op.outputs[0]]),  # d(1/x) = -dx / x^2
+     lambda op, dy: [dy * 2.0 * op.inputs[0]], None, PLAIN("{0} * {0}")),  # d x^2 = 2x dx
+    ("reciprocal", np.reciprocal, lambda v: 1.0 / v, FLOAT, (0.2, 3), None,  # -dx / x^2
+     lambda op, dy: [-dy * op.outputs[0] * op.outputs[0]], None, PLAIN("1 / {0}")),
     ("sin", np.sin, math.sin, FLOAT, (-3, 3), None,
-     lambda op, dy: [dy * cos(op.inputs[0])], KEEPS_FINITE),
+     lambda op, dy: [dy * cos(op.inputs[0])], KEEPS_FINITE,
+     APPROX("np.sin({0})", vector="vsincos({0}, 0)", vector_range=2.0 ** 20)),
     ("cos", np.cos, math.cos, FLOAT, (-3, 3), None,
-     lambda op, dy: [-dy * sin(op.inputs[0])], KEEPS_FINITE),
-    ("tan", np.tan, math.tan, FLOAT, (-1.2, 1.2), None,
-     lambda op, dy: [dy * (1.0 + square(op.outputs[0]))]),  # sec^2 = 1 + tan^2
+     lambda op, dy: [-dy * sin(op.inputs[0])], KEEPS_FINITE,
+     APPROX("np.cos({0})", vector="vsincos({0}, 1)", vector_range=2.0 ** 20)),
+    ("tan", np.tan, math.tan, FLOAT, (-1.2, 1.2), None,  # sec^2 = 1 + tan^2
+     lambda op, dy: [dy * (1.0 + square(op.outputs[0]))], None, APPROX("np.tan({0})")),
     ("tanh", np.tanh, math.tanh, FLOAT, (-3, 3), None,
-     lambda op, dy: [dy * (1.0 - square(op.outputs[0]))], KEEPS_FINITE),  # 1 - tanh^2
+     lambda op, dy: [dy * (1.0 - square(op.outputs[0]))], KEEPS_FINITE,  # 1 - tanh^2
+     APPROX("np.tanh({0})", vector="vtanh({0})", vector_range=3.0e38)),
     ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
-     lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])], KEEPS_FINITE),  # s (1 - s)
+     lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])], KEEPS_FINITE,  # s (1 - s)
+     APPROX("1 / (1 + np.exp(-{0}))", vector="f32(1) / (f32(1) + vexp(-{0}))",
+            vector_range=87.0)),
     ("relu", _relu, lambda v: max(v, 0), NUMERIC, (-2, 2), None,
      # TF1's ReluGrad: masked by the output (y > 0 exactly where x > 0; 0 at x = 0), so the
      # forward bias-add and relu fuse: nothing else reads the pre-activation
-     lambda op, dy: [dy * _indicator(op.outputs[0] > 0, dy)], KEEPS_FINITE),
+     lambda op, dy: [dy * _indicator(op.outputs[0] > 0, dy)], KEEPS_FINITE,
+     PLAIN("({0} if {0} > 0 or {0} != {0} else 0)")),  # maximum(x, 0): relu(-0.0) = +0.0
     ("relu6", lambda x: np.clip(x, x.dtype.type(0), x.dtype.type(6)),
      lambda v: min(max(v, 0), 6), NUMERIC, (-3, 9), None,
      lambda op, dy: [dy * _indicator(logical_and(op.inputs[0] > 0, op.inputs[0] < 6), dy)],
-     KEEPS_FINITE),
-    ("elu", _elu, lambda v: v if v > 0 else math.expm1(v), FLOAT, (-3, 3), None,
-     lambda op, dy: [where(op.inputs[0] > 0, dy, dy * (op.outputs[0] + 1.0))], KEEPS_FINITE),
+     KEEPS_FINITE, PLAIN("(0 if {0} < 0 else (6 if {0} > 6 else {0}))")),  # clip keeps -0.0
+    ("elu", _elu, lambda v: v if v > 0 else math.expm1(v), FLOAT, (-3, 3), None,  # elu(-0.0) = +0
+     lambda op, dy: [where(op.inputs[0] > 0, dy, dy * (op.outputs[0] + 1.0))], KEEPS_FINITE,
+     APPROX("({0} if {0} > 0 else np.expm1({0} if {0} < 0 or {0} != {0} else 0))")),
     ("softplus", _softplus, lambda v: math.log1p(math.exp(v)), FLOAT, (-5, 5), None,
-     lambda op, dy: [dy * sigmoid(op.inputs[0])],  # d log(1 + e^x) = sigmoid(x) dx
-     KEEPS_FINITE),
+     lambda op, dy: [dy * sigmoid(op.inputs[0])], KEEPS_FINITE,  # sigmoid(x) dx
+     APPROX("(np.log1p(np.exp(-abs({0}))) + (0 if {0} < 0 else {0}))")),
     ("erf", scipy.special.erf, math.erf, FLOAT, (-2, 2), None,
      lambda op, dy: [dy * (2.0 / math.sqrt(math.pi)) * exp(-square(op.inputs[0]))],
-     KEEPS_FINITE),
-    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None, ND, KEEPS_FINITE),
-    ("floor", np.floor, math.floor, FLOAT, (-4, 4), None, ND, KEEPS_FINITE),
-    ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None, ND, KEEPS_FINITE),
-    ("round", np.round, round, FLOAT, (-4, 4), None, ND, KEEPS_FINITE),  # half to even, as TF1
-    ("logical_not", np.logical_not, operator.not_, BOOL, (0, 1), None, ND),
-    ("is_nan", np.isnan, math.isnan, FLOAT, (-2, 2), gdt.bool, ND),
-    ("is_finite", np.isfinite, math.isfinite, FLOAT, (-2, 2), gdt.bool, ND),
-    ("is_inf", np.isinf, math.isinf, FLOAT, (-2, 2), gdt.bool, ND),
+     KEEPS_FINITE, APPROX("math.erf({0})")),
+    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None, ND, KEEPS_FINITE,
+     PLAIN("(1 if {0} > 0 else (-1 if {0} < 0 else ({0} if {0} != {0} else 0)))")),
+    ("floor", np.floor, math.floor, FLOAT, (-4, 4), None, ND, KEEPS_FINITE, PLAIN("np.floor({0})")),
+    ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None, ND, KEEPS_FINITE, PLAIN("np.ceil({0})")),
+    ("round", np.round, round, FLOAT, (-4, 4), None, ND, KEEPS_FINITE, None),  # half to even
+    ("logical_not", np.logical_not, operator.not_, BOOL, (0, 1), None, ND, None,
+     LoopExpr("not {0}")),
+    ("is_nan", np.isnan, math.isnan, FLOAT, (-2, 2), gdt.bool, ND, None, LoopExpr("np.isnan({0})")),
+    ("is_finite", np.isfinite, math.isfinite, FLOAT, (-2, 2), gdt.bool, ND, None,
+     LoopExpr("np.isfinite({0})")),
+    ("is_inf", np.isinf, math.isinf, FLOAT, (-2, 2), gdt.bool, ND, None, LoopExpr("np.isinf({0})")),
 ]
 
 for _row in UNARY_TABLE:
-    _define_unary(*_row[:5], out=_row[5], grad=_row[6], finite=(_row[7:] or [None])[0])
+    _define_unary(*_row[:5], out=_row[5], grad=_row[6], finite=_row[7], loop=_row[8])
 
 
 # -- binary ----------------------------------------------------------------------------------
@@ -248,12 +245,12 @@ def _binary_errors(kind: str):
 
 def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, grad=ND,
                    commutative=False, associative=False, positive=False, nonzero_rhs=False,
-                   finite=None, fresh_output=False, takes_out=False, doc=""):
+                   finite=None, fresh_output=False, takes_out=False, loop=None, doc=""):
     opdef = registry.register(OpDef(
         name=name, dtypes=dtypes or same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
         kernel=kernel, grad=grad, elementwise=True, commutative=commutative, associative=associative,
         unknown_rank_ok=True, finite_outputs=finite, fresh_output=fresh_output,
-        takes_out=takes_out, loop=LOOP_EXPRESSIONS.get(name, ""),
+        takes_out=takes_out, loop=loop,
         reference=scalar_reference(scalar),
         samples=_binary_samples(kind, positive, nonzero_rhs), error_samples=_binary_errors(kind),
         doc=doc))
@@ -293,45 +290,52 @@ def _squared_difference_grad(op, dy):
 
 BINARY_TABLE = [
     dict(name="add", kernel=np.add, scalar=operator.add, commutative=True, associative=True,
-         grad=lambda op, dy: [dy, dy]),
+         grad=lambda op, dy: [dy, dy], loop=PLAIN("{0} + {1}")),
     dict(name="subtract", kernel=np.subtract, scalar=operator.sub,
-         grad=lambda op, dy: [dy, -dy]),
+         grad=lambda op, dy: [dy, -dy], loop=PLAIN("{0} - {1}")),
     dict(name="multiply", kernel=np.multiply, scalar=operator.mul, commutative=True,
-         associative=True, grad=lambda op, dy: [dy * op.inputs[1], dy * op.inputs[0]]),
+         associative=True, grad=lambda op, dy: [dy * op.inputs[1], dy * op.inputs[0]],
+         loop=PLAIN("{0} * {1}")),
     dict(name="divide", kernel=_divide, scalar=operator.truediv, dtypes=_divide_dtype,
          nonzero_rhs=True, doc="true division",  # d(x/y) = dx/y - x dy/y^2
          grad=lambda op, dy: [dy / op.inputs[1],
-                              -dy * op.outputs[0] / op.inputs[1]]),
+                              -dy * op.outputs[0] / op.inputs[1]], loop=PLAIN("{0} / {1}")),
     dict(name="floordiv", kernel=_raising_integer_division(np.floor_divide),
          scalar=_floordiv_scalar, nonzero_rhs=True, fresh_output=True, takes_out=True),
     dict(name="mod", kernel=_raising_integer_division(np.mod), scalar=operator.mod,
          nonzero_rhs=True, fresh_output=True, takes_out=True, doc="floor modulo",
          grad=lambda op, dy: [dy, -dy * floordiv(*op.inputs)]),  # x mod y = x - y floor(x/y)
+    # no loop form: NumPy's power takes sqrt for a scalar exponent 0.5 (pow(-inf, 0.5) is NaN,
+    # pow(-0.0, 0.5) is -0.0) and C's pow otherwise (+inf, +0.0), so no scalar form matches
     dict(name="pow", kernel=np.power, scalar=operator.pow, positive=True, grad=_pow_grad),
     dict(name="maximum", kernel=np.maximum, scalar=max, commutative=True, associative=True,
-         finite=KEEPS_FINITE,
+         finite=KEEPS_FINITE, loop=PLAIN("({0} if {0} > {1} or {0} != {0} else {1})"),
          grad=lambda op, dy: [_mask(op.inputs[0] >= op.inputs[1], dy),  # ties: first input
                               _mask(op.inputs[0] < op.inputs[1], dy)]),
     dict(name="minimum", kernel=np.minimum, scalar=min, commutative=True, associative=True,
-         finite=KEEPS_FINITE,
+         finite=KEEPS_FINITE, loop=PLAIN("({0} if {0} < {1} or {0} != {0} else {1})"),
          grad=lambda op, dy: [_mask(op.inputs[0] <= op.inputs[1], dy),  # ties: first input
                               _mask(op.inputs[0] > op.inputs[1], dy)]),
     dict(name="squared_difference", kernel=lambda x, y: np.square(x - y),
-         scalar=lambda a, b: (a - b) * (a - b), commutative=True, grad=_squared_difference_grad),
+         scalar=lambda a, b: (a - b) * (a - b), commutative=True, grad=_squared_difference_grad,
+         loop=PLAIN("({0} - {1}) * ({0} - {1})")),
     dict(name="equal", kernel=np.equal, scalar=operator.eq, kind=ANY, out=gdt.bool,
-         commutative=True),
+         commutative=True, loop=LoopExpr("{0} == {1}")),
     dict(name="not_equal", kernel=np.not_equal, scalar=operator.ne, kind=ANY, out=gdt.bool,
-         commutative=True),
-    dict(name="less", kernel=np.less, scalar=operator.lt, out=gdt.bool),
-    dict(name="less_equal", kernel=np.less_equal, scalar=operator.le, out=gdt.bool),
-    dict(name="greater", kernel=np.greater, scalar=operator.gt, out=gdt.bool),
-    dict(name="greater_equal", kernel=np.greater_equal, scalar=operator.ge, out=gdt.bool),
+         commutative=True, loop=LoopExpr("{0} != {1}")),
+    dict(name="less", kernel=np.less, scalar=operator.lt, out=gdt.bool, loop=LoopExpr("{0} < {1}")),
+    dict(name="less_equal", kernel=np.less_equal, scalar=operator.le, out=gdt.bool,
+         loop=LoopExpr("{0} <= {1}")),
+    dict(name="greater", kernel=np.greater, scalar=operator.gt, out=gdt.bool,
+         loop=LoopExpr("{0} > {1}")),
+    dict(name="greater_equal", kernel=np.greater_equal, scalar=operator.ge, out=gdt.bool,
+         loop=LoopExpr("{0} >= {1}")),
     dict(name="logical_and", kernel=np.logical_and, scalar=lambda a, b: a and b, kind=BOOL,
-         commutative=True, associative=True),
+         commutative=True, associative=True, loop=LoopExpr("{0} and {1}")),
     dict(name="logical_or", kernel=np.logical_or, scalar=lambda a, b: a or b, kind=BOOL,
-         commutative=True, associative=True),
+         commutative=True, associative=True, loop=LoopExpr("{0} or {1}")),
     dict(name="logical_xor", kernel=np.logical_xor, scalar=operator.xor, kind=BOOL,
-         commutative=True, associative=True),
+         commutative=True, associative=True, loop=LoopExpr("{0} != {1}")),
 ]
 
 for _row in BINARY_TABLE:
@@ -363,7 +367,7 @@ def _add_n_kernel(*xs):
 ADD_N = registry.register(OpDef(
     name="add_n", dtypes=_add_n_dtypes, shapes=_add_n_shapes, kernel=_add_n_kernel,
     grad=lambda op, dy: [dy] * len(op.inputs), elementwise=True, commutative=True,
-    associative=True, loop=" + ".join,
+    associative=True, loop=PLAIN(" + ".join),
     reference=lambda values: sum(np.asarray(v, np.float64) for v in values),
     samples=lambda: [Sample(([rand(3, 4), rand(3, 4), rand(3, 4)],)), Sample(([rand(2)],)),
                      Sample(([randint(2, 2), randint(2, 2)],))],

@@ -2,7 +2,7 @@
 
 Its ``program`` attribute lists the group's ops in order, each as ``(op type, argument refs,
 attrs)`` where a ref is ``("in", k)`` (the fused node's k-th input) or ``("step", j)``. How it
-runs (NumPy over cache-sized chunks, or one compiled loop) is ``graphc.runtime.fused_kernel``.
+runs (NumPy over cache-sized chunks, or one compiled loop) is ``graphc.runtime.fused``.
 """
 from __future__ import annotations
 
@@ -13,7 +13,33 @@ from graphc.ops.common import apply_op, rand
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
-__all__ = ["fused_elementwise", "program_from_ops", "Spec", "replay_specs"]
+__all__ = ["fused_elementwise", "program_from_ops", "Spec", "replay_specs", "replay_dtypes",
+           "register_service"]
+
+# What a fused node needs from the layers above core, registered by them (imports only go
+# down): "kernel", ``kernel(program, shape=None) -> callable``, from graphc.runtime.fused;
+# "gradients", the ``gradients`` function of graphc.passes.gradients.
+_SERVICES: dict = {}
+
+
+def register_service(name: str, function) -> None:
+    """Install the higher layer's ``function`` for service ``name`` ("kernel", "gradients").
+
+    Example:
+        >>> register_service("kernel", fused_kernel)  # graphc.runtime.fused does this
+    """
+    if name not in ("kernel", "gradients"):
+        raise ValueError(f"fused_elementwise has no service {name!r}")
+    _SERVICES[name] = function
+
+
+def _service(name: str):
+    try:
+        return _SERVICES[name]
+    except KeyError:
+        layer = "graphc.runtime" if name == "kernel" else "graphc.passes.gradients"
+        raise RuntimeError(f"fused_elementwise needs {layer}, which registers its {name!r} "
+                           "service when imported (import graphc)") from None
 
 
 class Spec:
@@ -54,19 +80,18 @@ def replay_dtypes(in_dtypes, program) -> list:
 
 
 def bind_program(op):
-    """The plan-time kernel of a fused node (see ``graphc.runtime.fused_kernel``)."""
-    from graphc.runtime.fused_kernel import fused_kernel
-    return fused_kernel(op.attrs["program"], op.outputs[0].shape)
+    """The plan-time kernel of a fused node (see ``graphc.runtime.fused``)."""
+    return _service("kernel")(op.attrs["program"], op.outputs[0].shape)
 
 
 def _fused_kernel(*arrays, program, ops):
-    from graphc.runtime.fused_kernel import fused_kernel
-    return fused_kernel(program)(*arrays)
+    return _service("kernel")(program)(*arrays)
 
 
 def _fused_grad(op, dy):
-    """Differentiate the expanded program (fusion normally runs after differentiation)."""
-    from graphc.passes.gradients import gradients
+    """Differentiate the expanded program (fusion normally runs after differentiation, so
+    only a graph differentiated after ``gc.optimize`` meets a fused node)."""
+    gradients = _service("gradients")
     graph = op.graph
     values = []
     for op_type, args, attrs in op.attrs["program"]:

@@ -17,7 +17,7 @@ from graphc.ops.control import stop_gradient
 from graphc.ops.elementwise import exp, sigmoid
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape_ops import expand_dims
-from graphc.registry import ErrorSample, OpDef, Sample
+from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
 from graphc.shapes import TensorShape
 
 __all__ = ["softmax", "log_softmax", "softmax_cross_entropy_with_logits",
@@ -281,7 +281,8 @@ def _bias_add_shapes(inputs, attrs):
 
 BIAS_ADD = registry.register(OpDef(
     name="bias_add", dtypes=same_dtype_rule("bias_add", "numeric"), shapes=_bias_add_shapes,
-    kernel=np.add, grad=lambda op, dy: [dy, dy], elementwise=True, loop="{0} + {1}",
+    kernel=np.add, grad=lambda op, dy: [dy, dy], elementwise=True,
+    loop=LoopExpr("{0} + {1}", plain=True),
     reference=lambda value, bias: np.array([[v + b for v, b in zip(row, bias.tolist())]
                                             for row in value.reshape(-1, value.shape[-1]).tolist()]
                                            ).reshape(value.shape),

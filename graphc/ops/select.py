@@ -8,7 +8,7 @@ from graphc import registry
 from graphc.convert import convert_to_tensor
 from graphc.ops.creation import zeros_like
 from graphc.ops.common import apply_elementwise, apply_op, broadcast_rule, rand, randbool, randint
-from graphc.registry import ErrorSample, OpDef, Sample
+from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
 from graphc.shapes import TensorShape
 
 __all__ = ["where", "cast", "clip_by_value", "to_float", "to_int32", "to_int64", "saturate_cast"]
@@ -31,7 +31,7 @@ def _where_grad(op, dy):
 
 WHERE = registry.register(OpDef(
     name="where", dtypes=_where_dtypes, shapes=broadcast_rule, kernel=np.where, grad=_where_grad,
-    elementwise=True, unknown_rank_ok=True, loop="({1} if {0} else {2})",
+    elementwise=True, unknown_rank_ok=True, loop=LoopExpr("({1} if {0} else {2})"),
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda c, x, y: np.array([b if a else d for a, b, d in zip(
         *(v.ravel() for v in np.broadcast_arrays(c, x, y)))]).reshape(np.broadcast(c, x, y).shape),
@@ -104,8 +104,8 @@ def _cast_finite(op, finite_inputs) -> bool:
 CAST = registry.register(OpDef(
     name="cast", dtypes=lambda d, attrs: [gdt.as_dtype(attrs["dtype"])], grad=_cast_grad,
     shapes=lambda ins, a: [ins[0].shape], kernel=_cast_kernel, attrs={"dtype": None},
-    elementwise=True, unknown_rank_ok=True, loop="{0}",  # loops round to the step's dtype
-    finite_outputs=_cast_finite,
+    elementwise=True, unknown_rank_ok=True, finite_outputs=_cast_finite,
+    loop=LoopExpr("{0}", plain=True),  # loops round every value to its step's dtype
     reference=lambda x, dtype: np.array([gdt.as_dtype(dtype).as_numpy_dtype(v)
                                          for v in x.ravel()]).reshape(x.shape),
     samples=lambda: [Sample((rand(3, 4, low=-5, high=5), gdt.int32)),

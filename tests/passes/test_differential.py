@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import graphc as gc
 from graphc.passes import PASSES
-from graphc.runtime import fused_loops
+from graphc.runtime.fused import common as fused_common
 
 F = gc.float64
 SCALE = 10 if os.environ.get("GRAPHC_LONG_TESTS") == "1" else 1
@@ -148,7 +148,7 @@ def test_compiled_plans_match_the_interpreted_loop(recipe):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
 
 
-@pytest.mark.skipif(not fused_loops.available(), reason="numba not installed")
+@pytest.mark.skipif(not fused_common.numba_available(), reason="numba not installed")
 @settings(max_examples=25 * SCALE, **COMMON)
 @given(recipes())
 def test_compiled_loop_engine_matches_unoptimized(recipe):

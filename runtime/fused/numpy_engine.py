@@ -9,32 +9,31 @@ step writes straight into the output.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import math
-import os
 import threading
 
 import numpy as np
 
+from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.fused import Spec, replay_specs
 from graphc.shapes import TensorShape
 
-__all__ = ["compile_program", "ChunkedProgram", "CHUNK_BYTES"]
+from .common import POOL, WORKERS
+
+__all__ = ["compile_program", "ChunkedProgram", "CHUNK_BYTES", "PARALLEL_MIN"]
 
 # Measured on W2 (2 cores): chunks of 64K elements lose ~40% to GIL hand-offs between the
 # threads (one per ufunc call); 1 MB chunks (256K float32 elements) keep them rare while
 # the scratch buffers still fit in L2/L3. Below PARALLEL_MIN elements one thread is faster.
 CHUNK_BYTES = 1 << 20
 PARALLEL_MIN = 1 << 17
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                              thread_name_prefix="graphc-fused")
 
 
 def _takes_out(op_type: str, attrs) -> bool:
     """The step's kernel is a ufunc called without attributes, so it accepts ``out=``."""
-    return isinstance(registry.get(op_type).kernel, np.ufunc) and not attrs
+    return registry.get(op_type).ufunc and not attrs
 
 
 @functools.lru_cache(maxsize=4096)
@@ -101,7 +100,7 @@ class ChunkedProgram:
             return self.direct(*arrays)  # small inputs: no chunking (and no shape arithmetic)
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         rows, total = shape[0], math.prod(shape)
-        per_thread = -(-total // _POOL._max_workers)
+        per_thread = -(-total // WORKERS)
         itemsize = max(np.result_type(a).itemsize for a in arrays)
         step = max(1, min(CHUNK_BYTES // itemsize, per_thread) // max(1, total // rows))
         bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
@@ -136,10 +135,10 @@ class ChunkedProgram:
                         scratch[last] = None  # the output belongs to the caller
                 else:
                     target[...] = self.into(scratch, *args)
-        workers = min(len(bounds), _POOL._max_workers)
+        workers = min(len(bounds), WORKERS)
         shares = [bounds[w * len(bounds) // workers:(w + 1) * len(bounds) // workers]
                   for w in range(workers)]
-        list(_POOL.map(fill, shares))
+        list(POOL.map(fill, shares))
         return out
 
     @property
@@ -160,7 +159,6 @@ class ChunkedProgram:
         found = self._layouts.get(key)
         if found is not None:
             return found
-        from graphc import dtypes as gdt
         specs = replay_specs([Spec(TensorShape(s), gdt.as_dtype(d)) for s, d in key],
                              self.program)
         dies_at, free, layout, owner, count = last_uses(self.program), {}, [], {}, 0
