@@ -3,6 +3,8 @@ networkx view for everything networkx already does well. All iterative: depth is
 """
 from __future__ import annotations
 
+import heapq
+
 __all__ = ["required_ops", "control_sources", "to_networkx", "topological_order"]
 
 
@@ -16,19 +18,25 @@ def required_ops(fetches, targets=(), fed: frozenset = frozenset(), control: boo
     """
     needed: set = set()
     stack = [t.op for t in fetches if t not in fed] + list(targets)
-    while stack:
+    push = stack.append
+    while stack:  # the hottest walk of compiling: written out, no generators
         op = stack.pop()
         if op in needed:
             continue
         needed.add(op)
-        stack.extend(t.op for t in op._inputs if t not in fed)
-        if control:
+        for tensor in op._inputs:
+            producer = tensor.op
+            if producer not in needed and (not fed or tensor not in fed):
+                push(producer)
+        if control and op._control_inputs:
             stack.extend(op._control_inputs)
     return needed
 
 
 def control_sources(graph) -> set:
     """The ops that some op of ``graph`` must run after (control dependencies' sources)."""
+    if not graph._any_control_edges:
+        return set()
     return {dep for op in graph.get_operations() for dep in op.control_inputs}
 
 
@@ -52,10 +60,31 @@ def to_networkx(graph):
 
 
 def topological_order(graph, ops) -> list:
-    """``ops`` ordered so each follows its dependencies, ties broken by creation order
-    (networkx's lexicographical topological sort on the graph's networkx view)."""
-    import networkx as nx
-    chosen = {op.name for op in ops}
-    view = to_networkx(graph).subgraph(chosen)
-    order = nx.lexicographical_topological_sort(view, key=lambda n: graph._by_name[n]._id)
-    return [graph._by_name[n] for n in order]
+    """``ops`` ordered so each follows its dependencies among them, ties broken by creation
+    order (Kahn's algorithm with the earliest-created ready op first: O(n log n)).
+
+    Raises:
+        networkx.NetworkXUnfeasible: when control edges close a cycle.
+    """
+    chosen = set(ops)
+    waiting: dict = {}
+    readers: dict = {}
+    for op in chosen:
+        producers = {t.op for t in op._inputs}.union(op._control_inputs) & chosen
+        waiting[op] = len(producers)
+        for producer in producers:
+            readers.setdefault(producer, []).append(op)
+    ready = [(op._id, op) for op, count in waiting.items() if not count]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, op = heapq.heappop(ready)
+        order.append(op)
+        for reader in readers.get(op, ()):
+            waiting[reader] -= 1
+            if not waiting[reader]:
+                heapq.heappush(ready, (reader._id, reader))
+    if len(order) < len(chosen):
+        import networkx as nx
+        raise nx.NetworkXUnfeasible("the graph has a cycle through control dependencies")
+    return order

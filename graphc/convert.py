@@ -87,9 +87,9 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None,
         (gc.float32, [2])
     """
     given, dtype = dtype, gdt.as_dtype(dtype) if dtype is not None else None
-    if hasattr(value, "_as_tensor"):  # a Variable: its read as ops see it here
-        value = value._as_tensor()
-    elif hasattr(value, "_as_graph_element") and not isinstance(value, Tensor):
+    if not isinstance(value, Tensor) and hasattr(value, "_as_tensor"):  # a Variable: its read
+        value = value._as_tensor()  # as ops see it here
+    elif not isinstance(value, Tensor) and hasattr(value, "_as_graph_element"):
         value = value._as_graph_element()
         if isinstance(value, Operation):
             raise TypeError(f"Cannot convert operation '{value.name}' to a tensor")

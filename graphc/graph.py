@@ -18,6 +18,7 @@ from graphc import registry
 from graphc.algorithms import required_ops, to_networkx, topological_order
 from graphc.devices import device_for_op, device_scope
 from graphc.dtypes import string_notes
+from graphc.editing import GraphEditing, _Atomic
 from graphc.errors import describe_tensor, op_context
 from graphc.graph_collections import GraphCollections
 from graphc.gradient_overrides import override_scope
@@ -29,7 +30,7 @@ __all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_g
            "required_ops"]
 
 
-class Graph(GraphCollections):
+class Graph(GraphCollections, GraphEditing):
     """A TF1-style graph: a growing list of operations plus naming, scopes and collections.
 
     Example:
@@ -54,12 +55,19 @@ class Graph(GraphCollections):
         self.seed: Optional[int] = None
         self._variable_reads: dict = {}  # variable op -> its Variable (for conversions)
         self._journal: Optional[list] = None  # name reservations to undo on a failed build
+        self._journal_ops: list = []  # the ops made inside the outermost atomic() block
         self._lock = threading.RLock()
+        self._next_id = 0  # creation serial numbers: after any edit, positions in _ops
+        self._any_control_edges = False
+        self._init_editing()
 
     # -- building -------------------------------------------------------------------------
     def create_op(self, op_type: str, inputs: Iterable[Tensor] = (), attrs=None,
-                  name: Optional[str] = None) -> Operation:
+                  name: Optional[str] = None, specs=None) -> Operation:
         """Append one op after validating inputs and inferring output shapes and dtypes.
+
+        ``specs``, a ``(shape, dtype)`` per output, replaces inference where a compiler pass
+        already knows them (a fused node has its root op's); the verifier re-infers them.
 
         Raises ValueError (shapes, attrs) or TypeError (dtypes) naming the op, its inputs with
         their shapes and dtypes, and the user's line; the graph is left unchanged then.
@@ -75,57 +83,37 @@ class Graph(GraphCollections):
             scoped = name[:-1] if absolute else self._name_stack + (name or op_type)
             if absolute and scoped in self._by_name:
                 raise ValueError(f"Duplicate op name {scoped!r} for a {op_type} op")
-            context_name = scoped if absolute else self._peek_unique_name(scoped)
+            # the name the op will get, reserved only once it is built (a failure keeps it free)
+            final_name, taken = (scoped, None) if absolute else self._unique(scoped)
             for tensor in inputs:
                 if not isinstance(tensor, Tensor):
-                    raise TypeError(f"Input {tensor!r} to op '{context_name}' ({op_type}) "
+                    raise TypeError(f"Input {tensor!r} to op '{final_name}' ({op_type}) "
                                     "is not a Tensor")
-                if tensor.graph is not self:
+                if tensor.op.graph is not self:
                     raise ValueError(f"Tensor {describe_tensor(tensor)} must be from the same "
-                                     f"graph as op '{context_name}' ({op_type})")
+                                     f"graph as op '{final_name}' ({op_type})")
             full_attrs = dict(opdef.attrs)
-            for key, value in (attrs or {}).items():
-                if key not in opdef.attrs:
-                    raise ValueError(f"Unknown attr {key!r} for op '{context_name}' ({op_type});"
-                                     f" known attrs: {sorted(opdef.attrs)}")
-                full_attrs[key] = value
-            specs = _infer(opdef, inputs, full_attrs, context_name, location)
-            final_name = scoped if absolute else self.unique_name(scoped)
-            if final_name.lower() not in self._used_names:
-                self._reserve(final_name.lower(), 1)
-            op = Operation(self, op_type, final_name, inputs, full_attrs,
-                           location, self._current_control_inputs(inputs))
-            op.outputs = tuple(Tensor(op, i, shape, dtype) for i, (shape, dtype) in
-                               enumerate(specs))
+            if attrs:
+                for key, value in attrs.items():
+                    if key not in full_attrs:
+                        raise ValueError(f"Unknown attr {key!r} for op '{final_name}' "
+                                         f"({op_type}); known attrs: {sorted(opdef.attrs)}")
+                    full_attrs[key] = value
+            if specs is None:
+                specs = _infer(opdef, inputs, full_attrs, final_name, location)
+            if absolute:
+                if final_name.lower() not in self._used_names:
+                    self._reserve(final_name.lower(), 1)
+            else:
+                self._claim(taken)
+            op = Operation(self, op_type, final_name, inputs, full_attrs, location,
+                           self._current_control_inputs(inputs) if self._control_stack else ())
+            op.outputs = tuple([Tensor(op, i, shape, dtype) for i, (shape, dtype) in
+                                enumerate(specs)])
             if self._device_stack:
                 op.device = device_for_op(self._device_stack, op)
-            op._id = len(self._ops)
-            self._ops.append(op)
-            self._by_name[op.name] = op
-            for tensor in inputs:
-                tensor._consumers.append(op)
+            self._append(op)
             return op
-
-    def _clone_op(self, source: Operation, inputs, control_inputs) -> Operation:
-        """Append a copy of ``source`` (same name, attrs, specs and provenance) on ``inputs``.
-
-        Used by compiler passes: the specs are copied, not re-inferred, because the inputs
-        have the same specs as the source's inputs.
-        """
-        op = Operation(self, source.type, source.name, inputs, source.attrs, source.location,
-                       control_inputs)
-        op.provenance, op.device = source.provenance, source.device
-        op.outputs = tuple(Tensor(op, i, t.shape, t.dtype) for i, t in enumerate(source.outputs))
-        op._id = len(self._ops)
-        self._ops.append(op)
-        self._by_name[op.name] = op
-        self._used_names.setdefault(op.name.lower(), 1)
-        for tensor in inputs:
-            tensor._consumers.append(op)
-        for dep in control_inputs:
-            if dep._id > op._id:
-                self._creation_order_is_topological = False
-        return op
 
     def _current_control_inputs(self, inputs) -> list[Operation]:
         if not self._control_stack:
@@ -139,65 +127,51 @@ class Graph(GraphCollections):
         return seen
 
     # -- names ----------------------------------------------------------------------------
-    def _peek_unique_name(self, name: str) -> str:
-        key = name.lower()
-        if key not in self._used_names:
-            return name
-        return f"{name}_{self._used_names[key]}"
-
     def unique_name(self, name: str, mark_used: bool = True) -> str:
         """``name``, or ``name_1``, ``name_2``... if taken (TF1's rule, case-insensitive)."""
+        unique, taken = self._unique(name)
+        if mark_used:
+            self._claim(taken)
+        return unique
+
+    def _unique(self, name: str) -> tuple:
+        """``(unique name, claim)``, reserving nothing; ``_claim(claim)`` reserves it."""
         key = name.lower()
         count = self._used_names.get(key, 0)
-        unique = name
+        unique = unique_key = name
         if count:
             while True:
                 unique = f"{name}_{count}"
-                if unique.lower() not in self._used_names:
+                unique_key = unique.lower()
+                if unique_key not in self._used_names:
                     break
                 count += 1
-        if mark_used:
-            self._reserve(key, count + 1)
-            if unique.lower() not in self._used_names:
-                self._reserve(unique.lower(), 1)
-        return unique
+        return unique, (key, count, unique_key)
+
+    def _claim(self, claim: tuple) -> None:
+        key, count, unique_key = claim
+        self._reserve(key, count + 1)
+        if count:
+            self._reserve(unique_key, 1)
 
     def _reserve(self, key: str, count: int) -> None:
         if self._journal is not None:
             self._journal.append((key, self._used_names.get(key)))
         self._used_names[key] = count
 
-    @contextlib.contextmanager
     def atomic(self):
-        """Undo every op (and name) added inside the block if the block raises.
+        """Undo every op (and name) added inside the block if the block raises; the block
+        gets the list of ops it creates.
 
         Public functions that build several ops use this, so a build error changes nothing.
-        """
-        if self._journal is not None:  # nested: the outermost block owns the rollback
-            yield
-            return
-        self._journal = []
-        start = len(self._ops)
-        try:
-            yield
-        except BaseException:
-            self._rollback(start)
-            raise
-        finally:
-            self._journal = None
 
-    def _rollback(self, start: int) -> None:
-        for op in reversed(self._ops[start:]):
-            del self._by_name[op.name]
-            for tensor in op.inputs:
-                tensor._consumers.remove(op)
-            self._variable_reads.pop(op, None)
-        del self._ops[start:]
-        for key, previous in reversed(self._journal):
-            if previous is None:
-                self._used_names.pop(key, None)
-            else:
-                self._used_names[key] = previous
+        Example:
+            >>> with graph.atomic() as created:
+            ...     y = gc.tanh(x) * 2.0
+            >>> [op.type for op in created]
+            ['tanh', 'const', 'multiply']
+        """
+        return _Atomic(self)
 
     def get_name_scope(self) -> str:
         return self._name_stack.rstrip("/")
@@ -254,6 +228,7 @@ class Graph(GraphCollections):
 
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:
+        self._settle()
         return list(self._ops)
 
     def get_operation_by_name(self, name: str) -> Operation:
@@ -303,16 +278,12 @@ class Graph(GraphCollections):
     def finalized(self) -> bool:
         return self._finalized
 
-    @contextlib.contextmanager
     def as_default(self):
         """Make this graph the default graph inside the ``with`` block."""
-        _stack().append(self)
-        try:
-            yield self
-        finally:
-            _stack().pop()
+        return _DefaultGraph(self)
 
     def __len__(self) -> int:
+        self._settle()
         return len(self._ops)
 
     # -- algorithms (iterative; networkx for the general ones, see algorithms.py) ----------
@@ -326,9 +297,14 @@ class Graph(GraphCollections):
 
     def topological_order(self, ops: Optional[Iterable[Operation]] = None) -> list[Operation]:
         """``ops`` (default: all) in an order where every op follows its dependencies."""
+        self._settle()
         chosen = self._ops if ops is None else ops
         if self._creation_order_is_topological:
-            return sorted(chosen, key=lambda op: op._id)
+            if ops is None:
+                return list(chosen)
+            if isinstance(chosen, (set, frozenset)) and len(chosen) > len(self._ops) // 8:
+                return [op for op in self._ops if op in chosen]  # most ops: no sorting
+            return sorted(chosen, key=_position)
         return topological_order(self, chosen)
 
     def as_text(self, ops=None) -> str:
@@ -339,25 +315,62 @@ class Graph(GraphCollections):
         return self.as_text()
 
     def __repr__(self) -> str:
-        return f"<gc.Graph with {len(self._ops)} ops>"
+        return f"<gc.Graph with {len(self)} ops>"
+
+
+def _position(op: Operation) -> int:
+    return op._id
+
+
+class _DefaultGraph:
+    """``with graph.as_default():`` (a class, not a generator: every op built enters one)."""
+
+    __slots__ = ("graph",)
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def __enter__(self) -> Graph:
+        _stack().append(self.graph)
+        return self.graph
+
+    def __exit__(self, *exc) -> None:
+        _stack().pop()
+
+
+# Elementwise ops without attributes infer their outputs from the input shapes and dtypes
+# alone, and shapes are interned: a chain of 100k such ops asks a few distinct questions.
+_ELEMENTWISE_SPECS: dict = {}
 
 
 def _infer(opdef, inputs, attrs, name, location):
     """Output (shape, dtype) specs of an op, with errors that carry the full context."""
+    if opdef.elementwise and not attrs:
+        key = (opdef.name, *[(t.dtype, t._shape) for t in inputs])
+        specs = _ELEMENTWISE_SPECS.get(key)
+        if specs is None:
+            if len(_ELEMENTWISE_SPECS) > 4096:
+                _ELEMENTWISE_SPECS.clear()
+            specs = _ELEMENTWISE_SPECS[key] = _infer_specs(opdef, inputs, attrs, name, location)
+        return specs
+    return _infer_specs(opdef, inputs, attrs, name, location)
+
+
+def _infer_specs(opdef, inputs, attrs, name, location):
     try:
         dtypes = list(opdef.dtypes([t.dtype for t in inputs], attrs))
     except TypeError as err:
         raise TypeError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}"
                         f"{string_notes(inputs)}") from None
-    if not opdef.unknown_rank_ok and any(t.shape.rank is None for t in inputs):
-        return [(TensorShape(None), d) for d in dtypes]
+    if not opdef.unknown_rank_ok and any(t._shape._dims is None for t in inputs):
+        return tuple((TensorShape(None), d) for d in dtypes)
     try:
         shapes = [as_shape(s) for s in opdef.shapes(inputs, attrs)]
     except ValueError as err:
         raise ValueError(f"{err} -- in {op_context(opdef.name, name, inputs, location)}") from None
     if len(shapes) != len(dtypes):
         raise AssertionError(f"op {opdef.name}: shape and dtype rules disagree on outputs")
-    return list(zip(shapes, dtypes))
+    return tuple(zip(shapes, dtypes))
 
 
 class _DefaultGraphStack(threading.local):

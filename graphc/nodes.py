@@ -48,7 +48,10 @@ class Tensor:
         self.value_index = value_index
         self._shape = shape
         self.dtype = dtype
-        self._consumers: list[Operation] = []
+        # the ops reading this tensor: None, the one op, or a list (one entry per input
+        # position): most tensors have one reader, and a list each would double the objects
+        # Python's garbage collector walks while a big graph grows
+        self._consumers = None
 
     @property
     def name(self) -> str:
@@ -78,8 +81,29 @@ class Tensor:
                              f"{describe_tensor(self)}") from None
 
     def consumers(self) -> list["Operation"]:
-        """The ops that take this tensor as a data input."""
-        return list(self._consumers)
+        """The ops that take this tensor as a data input (an op reading it twice, twice)."""
+        readers = self._consumers
+        if readers is None:
+            return []
+        return list(readers) if type(readers) is list else [readers]
+
+    def _add_consumer(self, op: "Operation") -> None:
+        readers = self._consumers
+        if readers is None:
+            self._consumers = op
+        elif type(readers) is list:
+            readers.append(op)
+        else:
+            self._consumers = [readers, op]
+
+    def _drop_consumers(self, gone) -> None:
+        """Forget every reader in the set ``gone`` (one pass, however many go)."""
+        readers = self._consumers
+        if type(readers) is list:
+            kept = [op for op in readers if op not in gone]
+            self._consumers = kept if len(kept) > 1 else (kept[0] if kept else None)
+        elif readers in gone:
+            self._consumers = None
 
     def eval(self, feed_dict=None, session=None):
         """Run this tensor in ``session`` (default: the default session)."""
@@ -122,7 +146,7 @@ class Operation:
     """
 
     __slots__ = ("graph", "type", "name", "_inputs", "outputs", "_control_inputs",
-                 "attrs", "location", "_id", "provenance", "device", "__weakref__")
+                 "attrs", "location", "_id", "_provenance", "device", "__weakref__")
 
     def __init__(self, graph, op_type, name, inputs, attrs, location, control_inputs):
         self.graph = graph
@@ -135,9 +159,17 @@ class Operation:
         self._control_inputs = tuple(control_inputs)
         self.outputs: tuple[Tensor, ...] = ()
         self._id = -1
-        # (pass/rule that made this op or None, names of the user ops it stands for)
-        self.provenance: tuple = (None, (name,))
+        self._provenance = None  # made on first read: a user's op stands for itself
         self.device = ""  # the device asked for by gc.device scopes (ops run on the host)
+
+    @property
+    def provenance(self) -> tuple:
+        """``(pass/rule that made this op or None, names of the user ops it stands for)``."""
+        return self._provenance or (None, (self.name,))
+
+    @provenance.setter
+    def provenance(self, value: tuple) -> None:
+        self._provenance = value
 
     @property
     def inputs(self) -> tuple:
@@ -177,6 +209,7 @@ class Operation:
                 f"'{op.name}' already depends on '{self.name}'")
         if op not in self._control_inputs:
             self._control_inputs += (op,)
+            self.graph._any_control_edges = True
             if op._id > self._id:
                 self.graph._creation_order_is_topological = False
 

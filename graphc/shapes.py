@@ -9,8 +9,8 @@ __all__ = ["TensorShape", "as_shape", "broadcast_shapes", "format_shape"]
 
 
 def _as_dim(value) -> Optional[int]:
-    if value is None:
-        return None
+    if value is None or (type(value) is int and value >= 0):  # the common cases, first
+        return value
     if hasattr(value, "value") and not isinstance(value, np.ndarray):  # TF1 Dimension objects
         value = value.value
         if value is None:
@@ -36,15 +36,21 @@ class TensorShape:
 
     __slots__ = ("_dims",)
 
-    def __init__(self, dims: Optional[Iterable] = None):
+    def __new__(cls, dims: Optional[Iterable] = None):
+        if type(dims) is tuple and all(type(d) is int or d is None for d in dims):
+            shape = _INTERNED.get(dims)  # the common case: an array's or a shape's dims
+            if shape is not None:
+                return shape
         if isinstance(dims, TensorShape):
-            self._dims = dims._dims
-        elif dims is None:
-            self._dims = None
-        elif isinstance(dims, (int, np.integer)):
-            self._dims = (_as_dim(dims),)
-        else:
-            self._dims = tuple(_as_dim(d) for d in dims)
+            return dims
+        if dims is None:
+            return _UNKNOWN
+        if isinstance(dims, (int, np.integer)):
+            dims = (dims,)
+        return _interned(tuple(_as_dim(d) for d in dims))
+
+    def __reduce__(self):
+        return (TensorShape, (self._dims,))
 
     @property
     def dims(self) -> Optional[tuple]:
@@ -69,6 +75,8 @@ class TensorShape:
         return int(np.prod(self._dims, dtype=np.int64)) if self.is_fully_defined() else None
 
     def is_compatible_with(self, other) -> bool:
+        if other is self:
+            return True
         other = as_shape(other)
         if self._dims is None or other._dims is None:
             return True
@@ -131,6 +139,29 @@ class TensorShape:
         return format_shape(self)
 
 
+# Shapes are immutable, so equal shapes can be one object: a graph of 100k ops over a few
+# shapes then holds a few TensorShape objects instead of 100k (less memory, and fewer objects
+# for Python's garbage collector to walk while the graph grows). The table is bounded.
+_INTERNED: dict = {}
+_INTERNED_MAX = 1 << 16
+
+
+def _interned(dims: tuple) -> TensorShape:
+    """The one TensorShape of ``dims`` (already normalized: ints >= 0 or None)."""
+    shape = _INTERNED.get(dims)
+    if shape is None:
+        if len(_INTERNED) >= _INTERNED_MAX:
+            _INTERNED.clear()
+        shape = object.__new__(TensorShape)
+        shape._dims = dims
+        _INTERNED[dims] = shape
+    return shape
+
+
+_UNKNOWN = object.__new__(TensorShape)
+_UNKNOWN._dims = None
+
+
 def as_shape(value) -> TensorShape:
     """Convert a TensorShape, tuple, list, int or None to a TensorShape."""
     return value if isinstance(value, TensorShape) else TensorShape(value)
@@ -168,9 +199,14 @@ def broadcast_shapes(*shapes) -> TensorShape:
         TensorShape([None, 4, 3])
     """
     shapes = [as_shape(s) for s in shapes]
+    first = shapes[0] if shapes else _interned(())
+    if all(s is first for s in shapes):  # interned: equal known shapes are one object
+        return first
     if any(s.dims is None for s in shapes):
-        return TensorShape(None)
-    rank = max((len(s.dims) for s in shapes), default=0)
+        return _UNKNOWN
+    if len(shapes) == 2 and () in (first._dims, shapes[1]._dims):  # x op scalar
+        return shapes[1] if first._dims == () else first
+    rank = max(len(s.dims) for s in shapes)
     result = [1] * rank
     for shape in shapes:
         padded = (1,) * (rank - len(shape.dims)) + shape.dims
@@ -179,4 +215,4 @@ def broadcast_shapes(*shapes) -> TensorShape:
         except ValueError:
             listed = " and ".join(format_shape(s) for s in shapes)
             raise ValueError(f"Incompatible shapes for broadcasting: {listed}") from None
-    return TensorShape(result)
+    return _interned(tuple(result))

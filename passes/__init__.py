@@ -1,45 +1,76 @@
 """Compiler passes (installed as ``graphc.passes``) and the pipeline that runs them.
 
-Each pass is one module with ``run(graph, interface, **options) -> PassResult`` that never
-mutates its input. ``PIPELINE`` is the default order; a tuple inside it is a group repeated
-until nothing changes (at most ``max_iterations`` times).
+``PIPELINE`` is the whole pipeline, in order: ``Pass`` stages and ``Repeat`` groups (run
+again while any of their passes changed something, at most ``max_iterations`` times). Every
+pass has ``run(graph, interface, options) -> PassResult``, which never changes its input;
+all but ``prune`` also have ``edit``, the same pass changing the graph it is given in place.
+The runner calls prune's ``run`` first, which builds the working copy (what the fetches
+need, feeds as placeholders), then lets every later pass ``edit`` that copy: the user's
+graph is never changed, and a pass costs what it changes instead of a copy of the graph.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from graphc.fetches import FetchStructure
 
 from . import algebraic, constant_folding, cse, dce, fusion, prune, stabilize
-from .result import SAFETY_CLASSES, Interface, PassResult
+from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
+                     PassResult, strict_fields)
 from .verify import VerificationError, verify
 
-__all__ = ["PASSES", "PIPELINE", "OptimizerConfig", "optimize", "optimize_interface",
-           "Interface", "PassResult", "VerificationError"]
-
-PASSES = {
-    "prune": prune.run,
-    "constant_folding": constant_folding.run,
-    "algebraic": algebraic.run,
-    "stabilize": stabilize.run,
-    "cse": cse.run,
-    "dce": dce.run,
-    "fusion": fusion.run,
-}
-
-PIPELINE = ("prune", ("constant_folding", "algebraic", "stabilize", "cse", "dce"), "fusion")
+__all__ = ["PASSES", "PIPELINE", "Pass", "Repeat", "OptimizerConfig", "optimize",
+           "optimize_interface", "Interface", "PassOptions", "PassResult", "PassError",
+           "VerificationError"]
 
 
+@dataclass(frozen=True)
+class Pass:
+    """One pipeline stage: ``run`` leaves its input alone, ``edit`` (None for a pass that
+    builds a new graph) changes the graph it is given; ``always``: runs whatever the
+    configuration selects."""
+
+    name: str
+    run: Callable
+    edit: Optional[Callable] = None
+    always: bool = False
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Passes run in order, again and again while any of them changed the graph."""
+
+    passes: tuple
+
+
+PIPELINE = (
+    # always: it makes the feeds placeholders, which every later pass relies on
+    Pass("prune", prune.run, always=True),
+    Repeat((Pass("constant_folding", constant_folding.run, constant_folding.edit),
+            Pass("algebraic", algebraic.run, algebraic.edit),
+            Pass("stabilize", stabilize.run, stabilize.edit),
+            Pass("cse", cse.run, cse.edit),
+            Pass("dce", dce.run, dce.edit))),
+    Pass("fusion", fusion.run, fusion.edit),
+)
+
+PASSES = {stage.name: stage for step in PIPELINE
+          for stage in (step.passes if isinstance(step, Repeat) else (step,))}
+
+
+@strict_fields
 @dataclass(frozen=True)
 class OptimizerConfig:
     """What the optimizer may do.
 
     Attributes:
-        passes: pass names to run, in pipeline order (None: all of ``PIPELINE``).
+        passes: pass names to run, in pipeline order (None: all of ``PIPELINE``; passes
+            marked ``always`` run in any case).
         disabled: pass names to skip.
         safety: rule safety classes allowed (e.g. ``("exact",)`` for bit-identical results).
         verify: check the graph after every pass (default: env ``GRAPHC_VERIFY=1``).
@@ -55,19 +86,24 @@ class OptimizerConfig:
     safety: tuple = SAFETY_CLASSES
     verify: Optional[bool] = None
     max_iterations: int = 8
-    fold_limit: int = constant_folding.DEFAULT_FOLD_LIMIT
+    fold_limit: int = DEFAULT_FOLD_LIMIT
 
     def __post_init__(self):
         for name in tuple(self.passes or ()) + tuple(self.disabled):
             if name not in PASSES:
                 raise ValueError(f"Unknown pass {name!r}; known passes: {sorted(PASSES)}")
-        for safety in self.safety:
-            if safety not in SAFETY_CLASSES:
-                raise ValueError(f"Unknown safety class {safety!r}; known: {SAFETY_CLASSES}")
+        for name in self.disabled:
+            if PASSES[name].always:
+                raise ValueError(f"Pass {name!r} always runs: later passes rely on it")
+        self.pass_options()  # checks the safety classes
 
-    def enabled(self, name: str) -> bool:
-        chosen = self.passes is None or name in self.passes
-        return chosen and name not in self.disabled
+    def enabled(self, stage: Pass) -> bool:
+        chosen = self.passes is None or stage.name in self.passes
+        return stage.always or (chosen and stage.name not in self.disabled)
+
+    def pass_options(self, budget: Optional[int] = None) -> PassOptions:
+        """The options every pass of this configuration gets."""
+        return PassOptions(safety=tuple(self.safety), fold_limit=self.fold_limit, budget=budget)
 
     @property
     def verifying(self) -> bool:
@@ -85,23 +121,17 @@ class OptimizerConfig:
         return OptimizerConfig(passes=tuple(value))
 
 
-def _run_pass(name, graph, interface, config, records, budget=None):
-    result = PASSES[name](graph, interface, allowed_safety=config.safety,
-                          fold_limit=config.fold_limit, budget=budget)
-    records.append(result)
-    if config.verifying and result.graph is not graph:
-        verify(result.graph, result.interface, after=", ".join(r.name for r in records))
-    return result.graph, result.interface
-
-
-def optimize_interface(graph, interface: Interface, config=None):
+def optimize_interface(graph, interface: Interface, config=None, snapshots: bool = False):
     """Run the pipeline; returns ``(optimized graph, mapped interface, records)``.
 
-    Pruning always runs (it makes the feeds placeholders), whatever the config says.
+    With ``snapshots`` every record keeps a graph of its own (a copy after each pass that
+    changed something); without, the records share the one working graph.
     """
-    config = OptimizerConfig.coerce(config) or OptimizerConfig(passes=("prune",))
+    config = OptimizerConfig.coerce(config) or OptimizerConfig(passes=())  # the always-passes
     with collection_paused():
-        return _optimize(graph, interface, config)
+        records = [record for *_, record in _optimize_steps(graph, interface, config,
+                                                            snapshots)]
+    return records[-1].graph, records[-1].interface, records
 
 
 @contextlib.contextmanager
@@ -123,27 +153,52 @@ def collection_paused():
             gc.enable()
 
 
-def _optimize(graph, interface, config):
-    records = [result for *_, result in _optimize_steps(graph, interface, config)]
-    return records[-1].graph, records[-1].interface, records
+def _optimize_steps(graph, interface, config, snapshots: bool = True):
+    """Yield ``(pass name, input graph, input interface, PassResult)`` as the pipeline runs.
 
-
-def _optimize_steps(graph, interface, config):
-    """Yield ``(pass name, input graph, input interface, PassResult)`` as the pipeline runs."""
+    The first pass that edits in place gets a copy unless an earlier pass (prune) already
+    built the graph the pipeline works on."""
     records: list = []
-    for name in _schedule(config, records):
-        before_graph, before_interface = graph, interface
-        graph, interface = _run_pass(name, graph, interface, config, records)
-        yield name, before_graph, before_interface, records[-1]
+    owned = False
+    shown = (graph, interface)  # what the latest record shows (its snapshot)
+    for stage in _schedule(config, records):
+        before = shown if snapshots else (graph, interface)
+        options = config.pass_options()
+        try:
+            if stage.edit is None:
+                result = stage.run(graph, interface, options)
+                owned = owned or result.graph is not graph
+            else:
+                if not owned:
+                    graph, op_map = graph.copy()
+                    interface, owned = interface.copied(op_map), True
+                result = stage.edit(graph, interface, options)
+        except PassError as err:
+            err.before = tuple(r.name for r in records)
+            raise
+        except Exception as err:  # noqa: BLE001 - name the pass whatever went wrong
+            raise PassError(stage.name, err, before=[r.name for r in records]) from err
+        graph, interface = result.graph, result.interface
+        if config.verifying and (result.changed or not records):
+            verify(graph, interface, after=", ".join([r.name for r in records] + [stage.name]))
+        if snapshots:
+            if result.changed or not records:
+                copied, op_map = graph.copy()
+                shown = (copied, interface.copied(op_map))
+            result = dataclasses.replace(result, graph=shown[0], interface=shown[1])
+        records.append(result)
+        yield stage.name, before[0], before[1], result
 
 
 def _schedule(config, records):
-    """Pass names in pipeline order; a group repeats while any of its passes changed."""
-    yield "prune"
-    for step in PIPELINE[1:]:
-        group = step if isinstance(step, tuple) else (step,)
-        group = tuple(name for name in group if config.enabled(name))
-        for _ in range(config.max_iterations if isinstance(step, tuple) else 1):
+    """The enabled passes in pipeline order; a Repeat group runs again while it changed."""
+    for step in PIPELINE:
+        if not isinstance(step, Repeat):
+            if config.enabled(step):
+                yield step
+            continue
+        group = [stage for stage in step.passes if config.enabled(stage)]
+        for _ in range(config.max_iterations):
             start = len(records)
             yield from group
             if not any(r.changed for r in records[start:]):
@@ -156,7 +211,7 @@ def _as_interface(graph, fetches, feeds) -> Interface:
     return Interface(tuple(structure.tensors), tuple(structure.operations), tuple(feed_tensors))
 
 
-def optimize(graph, fetches, feeds=None, config=None):
+def optimize(graph, fetches, feeds=None, config=None, snapshots: bool = True):
     """Optimize ``graph`` for computing ``fetches`` from ``feeds``.
 
     Args:
@@ -164,6 +219,8 @@ def optimize(graph, fetches, feeds=None, config=None):
         fetches: tensors, ops or names (any TF1 fetch structure).
         feeds: the tensors that will be fed (a list, or a feed_dict's keys).
         config: an OptimizerConfig, a list of pass names, True or False.
+        snapshots: give every record the graph after its pass (for before/after reports);
+            False skips those copies (each record then holds the final graph).
 
     Returns:
         ``(optimized_graph, records)``: a Graph, and one PassResult per pass run.
@@ -173,5 +230,5 @@ def optimize(graph, fetches, feeds=None, config=None):
         >>> [(r.name, r.nodes_before, r.nodes_after) for r in records]
     """
     graph_, interface, records = optimize_interface(graph, _as_interface(graph, fetches, feeds),
-                                                    config)
+                                                    config, snapshots)
     return graph_, records

@@ -33,11 +33,12 @@ from graphc.ops.shape_ops import reshape, transpose
 from graphc.static_values import constant_value
 
 from .patterns import ONE, ZERO, Pat, Rule, X, const, rules_by_root
-from .result import EXACT, REASSOCIATING, Interface, PassResult
-from .rewriter import run_rule_table
+from .result import (DEFAULT_OPTIONS, EXACT, REASSOCIATING, Interface, PassOptions,
+                     PassResult)
+from .rewriter import on_copy, run_rule_table
 from .value_facts import provably_finite
 
-__all__ = ["ALGEBRAIC_RULES", "run"]
+__all__ = ["ALGEBRAIC_RULES", "run", "edit"]
 
 
 def _x(m):
@@ -254,12 +255,18 @@ ALGEBRAIC_RULES = [
 INDEX = rules_by_root(ALGEBRAIC_RULES)
 
 
-def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
-        **options) -> PassResult:
-    """Apply ``ALGEBRAIC_RULES`` wherever they match.
+def edit(graph: Graph, interface: Interface,
+         options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Apply ``ALGEBRAIC_RULES`` wherever they match, in place."""
+    return run_rule_table(graph, interface, "algebraic", INDEX, options)
+
+
+def run(graph: Graph, interface: Interface,
+        options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Apply ``ALGEBRAIC_RULES`` to a copy of ``graph`` (``graph`` is not changed).
 
     Example:
         >>> [r.rule for r in algebraic.run(g, interface).rewrites]
         ['fold_mul_one']
     """
-    return run_rule_table(graph, interface, "algebraic", INDEX, budget, allowed_safety)
+    return on_copy(edit, graph, interface, options)

@@ -17,12 +17,11 @@ from graphc.graph import Graph
 from graphc.ops.creation import constant
 from graphc.static_values import constant_value
 
-from .result import EXACT, Interface, PassResult
-from .rewriter import rewrite_graph
+from .result import (DEFAULT_FOLD_LIMIT, DEFAULT_OPTIONS, EXACT, Interface, PassOptions,
+                     PassResult)
+from .rewriter import on_copy, rewrite_graph
 
-__all__ = ["run", "DEFAULT_FOLD_LIMIT"]
-
-DEFAULT_FOLD_LIMIT = 1 << 20  # elements per folded op
+__all__ = ["run", "edit", "DEFAULT_FOLD_LIMIT"]
 
 
 def _evaluate(op, inputs):
@@ -57,18 +56,9 @@ def _all_constant(inputs) -> bool:
     return bool(inputs) and all(t.op.type == "const" for t in inputs)
 
 
-def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
-        fold_limit: int = DEFAULT_FOLD_LIMIT, **options) -> PassResult:
-    """Fold constant subgraphs of ``graph``.
-
-    Example:
-        >>> constant_folding.run(g, interface).rewrites[0].rule
-        'fold_constants'
-    """
-
-    def candidate(op):
-        return _foldable(op) and (_static_value(op) is not None or _all_constant(op.inputs))
-
+def edit(graph: Graph, interface: Interface,
+         options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Fold the constant subgraphs of ``graph`` in place."""
     def visit(rw, op):
         if not _foldable(op) or not rw.may_rewrite(op, EXACT):
             return False
@@ -82,10 +72,20 @@ def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
                 return False
             values = _evaluate(op, inputs)
             rule = "fold_constants"
-        if values is None or sum(v.size for v in values) > fold_limit:
+        if values is None or sum(v.size for v in values) > options.fold_limit:
             return False
         return rw.replace(op, lambda: [constant(v, dtype=t.dtype, name=f"{op.name}_folded")
                                        for v, t in zip(values, op.outputs)], rule, EXACT)
 
-    return rewrite_graph(graph, interface, "constant_folding", visit, budget, allowed_safety,
-                         probe=candidate)
+    return rewrite_graph(graph, interface, "constant_folding", visit, options)
+
+
+def run(graph: Graph, interface: Interface,
+        options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Fold the constant subgraphs of a copy of ``graph`` (``graph`` is not changed).
+
+    Example:
+        >>> constant_folding.run(g, interface).rewrites[0].rule
+        'fold_constants'
+    """
+    return on_copy(edit, graph, interface, options)

@@ -9,17 +9,21 @@ from __future__ import annotations
 import numpy as np
 
 from graphc import registry
+from graphc.dtypes import DType
 from graphc.graph import Graph
 
-from .result import EXACT, Interface, PassResult
-from .rewriter import rewrite_graph
+from .result import DEFAULT_OPTIONS, EXACT, Interface, PassOptions, PassResult
+from .rewriter import on_copy, rewrite_graph
 
-__all__ = ["run", "attrs_key"]
+__all__ = ["run", "edit", "attrs_key"]
 
 _MAX_CONST_BYTES = 1 << 14
+_PLAIN = frozenset({int, float, bool, str, type(None), DType})  # hashable values: as they are
 
 
 def _canonical(value):
+    if type(value) in _PLAIN:
+        return (type(value).__name__, value)
     if isinstance(value, np.ndarray):
         if value.nbytes > _MAX_CONST_BYTES:
             return ("array-id", id(value))
@@ -37,7 +41,7 @@ def _canonical(value):
 
 def attrs_key(attrs: dict) -> tuple:
     """A hashable, value-based key for an op's attributes."""
-    return _canonical(attrs)
+    return _canonical(attrs) if attrs else ()  # most ops have none
 
 
 def _merge_key(op, inputs):
@@ -51,37 +55,48 @@ def _merge_key(op, inputs):
     return (op.type, tuple(ids), attrs_key(op.attrs))
 
 
-def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
-        **options) -> PassResult:
-    """Merge duplicate pure ops of ``graph``.
+def edit(graph: Graph, interface: Interface,
+         options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Merge duplicate pure ops of ``graph`` in place (a later duplicate reads as the first).
+
+    Duplicates read the same tensors, so an op with inputs can only have one among the
+    other readers of its first input: an op is keyed only when one of them has its type
+    (most ops of a big graph have none), and ops without inputs always are.
+    """
+    seen: dict = {}
+    keyed: set = set()
+
+    def key(op):
+        keyed.add(op)
+        return _merge_key(op, op.inputs)  # inputs already merged earlier in this pass
+
+    def visit(rw, op):
+        if op.inputs:
+            rivals = [r for r in op.inputs[0].consumers() if r is not op and r.type == op.type]
+            if not rivals:
+                return False
+            for rival in rivals:  # an earlier op that got its rival only by a merge
+                if rival not in keyed and rival._id < op._id:
+                    rival_key = key(rival)
+                    if rival_key is not None:
+                        seen.setdefault(rival_key, rival)
+        op_key = key(op)
+        if op_key is None:
+            return False
+        existing = seen.setdefault(op_key, op)
+        if existing is op or not rw.may_rewrite(op, EXACT):
+            return False
+        return rw.redirect(op, existing.outputs, "merge_duplicates", EXACT)
+
+    return rewrite_graph(graph, interface, "cse", visit, options)
+
+
+def run(graph: Graph, interface: Interface,
+        options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Merge duplicate pure ops of a copy of ``graph`` (``graph`` is not changed).
 
     Example:
         >>> cse.run(g, interface).rewrites[0].rule
         'merge_duplicates'
     """
-    seen: dict = {}
-    probe_seen: set = set()
-
-    def duplicate(op):
-        key = _merge_key(op, op.inputs)
-        if key is None:
-            return False
-        if key in probe_seen:
-            return True
-        probe_seen.add(key)
-        return False
-
-    def visit(rw, op):
-        key = _merge_key(op, rw.inputs_of(op))
-        if key is None:
-            return False
-        existing = seen.get(key)
-        if existing is not None and rw.may_rewrite(op, EXACT):
-            outputs = list(existing.outputs)
-            return rw.replace(op, lambda: outputs if len(outputs) > 1 else outputs[0],
-                              "merge_duplicates", EXACT)
-        seen[key] = rw.copy(op)
-        return True
-
-    return rewrite_graph(graph, interface, "cse", visit, budget, allowed_safety,
-                         probe=duplicate)
+    return on_copy(edit, graph, interface, options)

@@ -5,7 +5,10 @@ inside the group. Contracting such a group keeps the graph acyclic (it is convex
 can leave the group and come back, because nothing outside reads an inner value. Fetched
 tensors, stateful and random ops, and ops tied to control dependencies are never absorbed.
 Fusion runs after differentiation, so fused nodes rarely need a gradient (they have one:
-the expanded program's).
+the expanded program's). A group holds at most ``MAX_GROUP_OPS`` ops: every engine compiles
+a group's program as one function, and compile time grows with its length while the gain
+(fewer passes over memory, no per-op dispatch) is all there long before (TVM's FuseOps caps
+a group's depth at 256 for the same reason). A longer chain becomes several groups.
 """
 from __future__ import annotations
 
@@ -14,21 +17,27 @@ from graphc.algorithms import control_sources
 from graphc.graph import Graph
 from graphc.ops.fused import program_from_ops
 
-from .result import EXACT, Interface, PassResult
-from .rewriter import Rewriter, unchanged
+from .result import DEFAULT_OPTIONS, EXACT, Interface, PassOptions, PassResult
+from .rewriter import Rewriter, on_copy
 
-__all__ = ["run", "find_groups"]
+__all__ = ["run", "edit", "find_groups", "MAX_GROUP_OPS"]
+
+MAX_GROUP_OPS = 256
 
 
-def _fusible(op, blocked: set) -> bool:
-    opdef = registry.get(op.type)
-    return (opdef.elementwise and not opdef.stateful and not opdef.random
-            and len(op.outputs) == 1 and not op.control_inputs and op not in blocked)
+def _fusible_types() -> frozenset:
+    return frozenset(d.name for d in registry.all_ops()
+                     if d.elementwise and not d.stateful and not d.random)
 
 
 def find_groups(graph: Graph, interface: Interface) -> list:
     """Maximal convex groups (lists of ops in topological order, root last), size >= 2."""
     blocked = control_sources(graph)
+    kinds = _fusible_types()
+
+    def _fusible(op, blocked):
+        return (op.type in kinds and len(op.outputs) == 1 and not op.control_inputs
+                and op not in blocked)
     fetched = set(interface.fetches)
     assigned: set = set()
     groups = []
@@ -46,7 +55,7 @@ def find_groups(graph: Graph, interface: Interface) -> list:
             if (producer in members or producer in assigned or tensor in fetched
                     or not _fusible(producer, blocked)):
                 continue
-            if all(c in members for c in tensor._consumers):
+            if len(members) < MAX_GROUP_OPS and all(c in members for c in tensor.consumers()):
                 members.add(producer)
                 queue.extend(producer.inputs)
         if len(members) >= 2:
@@ -55,38 +64,37 @@ def find_groups(graph: Graph, interface: Interface) -> list:
     return groups
 
 
-def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
-        **options) -> PassResult:
-    """Replace each fusible group of ``graph`` by one fused node.
+def edit(graph: Graph, interface: Interface,
+         options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Replace each fusible group of ``graph`` by one fused node, in place."""
+    rw = Rewriter(graph, interface, "fusion", options)
+    for group in find_groups(graph, interface):
+        root = group[-1]
+        inside = {o.outputs[0] for o in group}
+        external = list(dict.fromkeys(t for o in group for t in o.inputs if t not in inside))
+        program = program_from_ops(group, external)
+
+        def build(external=external, program=program, group=group, root=root):
+            out = root.outputs[0]  # the group computes what its root computes
+            return graph.create_op("fused_elementwise", external,
+                                   {"program": program, "ops": tuple(o.name for o in group)},
+                                   name=f"{root.name}_fused", specs=[(out.shape, out.dtype)]
+                                   ).outputs[0]
+
+        rw.rule = "fuse_elementwise"
+        if rw.may_rewrite(root, EXACT) and rw.replace(root, build, "fuse_elementwise", EXACT,
+                                                      group[:-1]):
+            rw.remove(group[:-1])  # only the group read them
+    return rw.finish()
+
+
+def run(graph: Graph, interface: Interface,
+        options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Replace each fusible group of a copy of ``graph`` by one fused node (``graph`` is
+    not changed).
 
     Example:
         >>> fusion.run(g, interface).histogram_after["fused_elementwise"]
         1
     """
-    groups = find_groups(graph, interface)
-    if not groups:
-        return unchanged(graph, interface, "fusion")
-    group_of = {op: group for group in groups for op in group}
-    rw = Rewriter(graph, interface, "fusion", budget, allowed_safety)
-    for op in graph.topological_order():
-        group = group_of.get(op)
-        if group is None:
-            rw.copy(op)
-            continue
-        if op is not group[-1]:
-            continue  # an inner member: computed inside its root's fused node
-        inside = {o.outputs[0] for o in group}
-        external = list(dict.fromkeys(t for o in group for t in o.inputs if t not in inside))
-        program = program_from_ops(group, external)
-
-        def build(group=group, external=external, program=program):
-            return rw.target.create_op(
-                "fused_elementwise", [rw.tensor_map[t] for t in external],
-                {"program": program, "ops": tuple(o.name for o in group)},
-                name=f"{group[-1].name}_fused").outputs[0]
-
-        if not (rw.may_rewrite(op, EXACT) and rw.replace(op, build, "fuse_elementwise", EXACT,
-                                                         group[:-1])):
-            for member in group:
-                rw.copy(member)
-    return rw.finish()
+    return on_copy(edit, graph, interface, options)

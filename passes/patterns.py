@@ -30,11 +30,12 @@ class Pat:
         >>> Pat("multiply", X, ONE)        # x * 1
     """
 
-    __slots__ = ("op", "inputs", "name", "where")
+    __slots__ = ("op", "inputs", "name", "where", "kinds")
 
     def __init__(self, op: Optional[str] = None, *inputs: "Pat", name: Optional[str] = None,
                  where: Optional[Callable] = None):
         self.op, self.inputs, self.name, self.where = op, inputs, name, where
+        self.kinds = tuple(p.op for p in inputs)  # the op types the inputs must come from
 
     def __repr__(self) -> str:
         inner = ", ".join(map(repr, self.inputs))
@@ -47,10 +48,18 @@ def const(name: str = "c", where: Optional[Callable[[np.ndarray], bool]] = None)
     return Pat("const", name=name, where=test)
 
 
+def _all_equal(value: np.ndarray, number) -> bool:
+    """Every element equals ``number``, and there is one; a one-element array (most
+    constants) without a ufunc call, since every pass asks this of every constant operand."""
+    if value.size == 1:
+        return value.item() == number
+    return value.size > 0 and bool((value == number).all())
+
+
 X = Pat(name="x")
 Y = Pat(name="y")
-ONE = const("one", lambda v: v.size > 0 and np.all(v == 1))
-ZERO = const("zero", lambda v: v.size > 0 and np.all(v == 0))
+ONE = const("one", lambda v: _all_equal(v, 1))
+ZERO = const("zero", lambda v: _all_equal(v, 0))
 
 
 @dataclass(frozen=True)
@@ -137,22 +146,46 @@ def _match(pat: Pat, tensor: Tensor, captures: dict, matched: list) -> bool:
 def _match_inputs(pat: Pat, op_type: str, inputs: list, captures: dict, matched: list) -> bool:
     if len(pat.inputs) != len(inputs):
         return False
-    orders = [inputs]
-    if len(inputs) == 2 and registry.get(op_type).commutative:
-        orders.append(inputs[::-1])
-    for order in orders:
-        trial, trial_matched = dict(captures), []
-        if all(_match(p, t, trial, trial_matched) for p, t in zip(pat.inputs, order)):
-            captures.clear()
-            captures.update(trial)
-            matched.extend(trial_matched)
+    if _match_in_order(pat.inputs, inputs, captures, matched):
+        return True
+    return (len(inputs) == 2 and registry.get(op_type).commutative
+            and _match_in_order(pat.inputs, inputs[::-1], captures, matched))
+
+
+def _may_match(kinds: tuple, inputs, op_type: str) -> bool:
+    """The cheap test first (most ops fail it): the inputs' producers have the op types
+    ``kinds`` asks for (None: any), in order or (commutative ops) swapped."""
+    if len(kinds) != len(inputs):
+        return False
+    if len(kinds) == 2:  # most patterns: spelled out, every pass asks it of every op
+        first, second = inputs[0].op.type, inputs[1].op.type
+        want_first, want_second = kinds
+        if ((want_first is None or first == want_first)
+                and (want_second is None or second == want_second)):
             return True
-    return False
+        return ((want_first is None or second == want_first)
+                and (want_second is None or first == want_second)
+                and registry.get(op_type).commutative)
+    return all(kind is None or t.op.type == kind for kind, t in zip(kinds, inputs))
+
+
+def _match_in_order(patterns, inputs, captures: dict, matched: list) -> bool:
+    """Match ``patterns`` to ``inputs`` pairwise; on success, commit the captures."""
+    for pattern, tensor in zip(patterns, inputs):
+        if pattern.op is not None and tensor.op.type != pattern.op:
+            return False
+    trial, trial_matched = dict(captures), []
+    for pattern, tensor in zip(patterns, inputs):
+        if not _match(pattern, tensor, trial, trial_matched):
+            return False
+    captures.update(trial)
+    matched.extend(trial_matched)
+    return True
 
 
 def match_root(pat: Pat, root, inputs: list, out: Tensor) -> Optional[Match]:
     """Match ``pat`` at an op given by its type (``root.type``) and (mapped) input tensors."""
-    if pat.op != root.type:
+    if pat.op != root.type or not _may_match(pat.kinds, inputs, root.type):
         return None
     captures: dict = {}
     matched: list = []

@@ -1,40 +1,65 @@
 """Pruning: keep only the ops the fetches and targets need; fed tensors become placeholders.
 
-This is the pipeline's entry pass. Its output graph has one placeholder per fed tensor (a fed
+This is the pipeline's entry pass, and the one pass that builds a new graph: the copy that
+every later pass edits in place. Its output graph has one placeholder per fed tensor (a fed
 placeholder keeps its name), so no later pass can fold or rewrite through a value that a
 feed replaces.
 """
 from __future__ import annotations
 
+import time
+
 from graphc.graph import Graph, required_ops
 from graphc.ops.control import placeholder
 
-from .result import Interface, PassResult
-from .rewriter import Rewriter
+from .result import DEFAULT_OPTIONS, Interface, PassOptions, PassResult, histogram
 
 __all__ = ["run"]
 
 
-def run(graph: Graph, interface: Interface, **options) -> PassResult:
-    """Copy what ``interface`` needs from ``graph``; feeds become placeholders.
+def run(graph: Graph, interface: Interface,
+        options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Copy what ``interface`` needs from ``graph`` into a new graph; feeds become
+    placeholders. ``graph`` is not changed.
 
     Example:
         >>> result = prune.run(g, Interface(fetches=(loss,), feeds=(x,)))
     """
+    started = time.perf_counter()
     fed = frozenset(interface.feeds)
-    rw = Rewriter(graph, interface, "prune")
+    target = graph.empty_like()
+    fed_copies: dict = {}  # fed tensor -> its placeholder in the target
+    added = []
     for tensor in interface.feeds:
         if tensor.op.type == "placeholder":
-            rw.copy(tensor.op, inputs=[])
+            fed_copies[tensor] = target.copy_op(tensor.op, []).outputs[0]
             continue
-        with rw.target.as_default():
+        with target.as_default():
             fresh = placeholder(tensor.dtype, tensor.shape, name=f"{tensor.op.name}_fed")
         fresh.op.provenance = (None, tensor.op.provenance[1])
         fresh.op.location = tensor.op.location
-        rw.tensor_map[tensor] = fresh
-        rw.added.append(fresh.op.name)
-    needed = required_ops(interface.fetches, interface.targets, fed)
-    for op in graph.topological_order(needed):
-        if op not in rw.op_map:
-            rw.copy(op)
-    return rw.finish()
+        fed_copies[tensor] = fresh
+        added.append(fresh.op.name)
+
+    def copied(tensor):
+        found = fed_copies.get(tensor) if fed else None
+        return found if found is not None else op_map[tensor.op].outputs[tensor.value_index]
+
+    op_map: dict = {}
+    for op in graph.topological_order(required_ops(interface.fetches, interface.targets, fed)):
+        if op.type == "placeholder" and op.outputs[0] in fed:
+            op_map[op] = fed_copies[op.outputs[0]].op
+            continue
+        controls = [op_map[c] for c in op.control_inputs if c in op_map]
+        op_map[op] = target._copy_op(op, [copied(t) for t in op.inputs], controls)
+    mapped = Interface(tuple(map(copied, interface.fetches)),
+                       tuple(op_map[o] for o in interface.targets),
+                       tuple(map(copied, interface.feeds)))
+    removed = tuple(op.name for op in graph.get_operations()
+                    if op not in op_map and not (op.type == "placeholder" and op.outputs[0] in fed))
+    before, after = histogram(graph), histogram(target)
+    return PassResult(name="prune", graph=target, interface=mapped,
+                      nodes_before=sum(before.values()), nodes_after=sum(after.values()),
+                      histogram_before=before, histogram_after=after,
+                      removed=removed, added=tuple(added),
+                      seconds=time.perf_counter() - started)

@@ -19,10 +19,10 @@ from graphc.ops.nn import log_softmax, softmax_cross_entropy_with_logits_v2
 from graphc.ops.reduce import reduce_logsumexp
 
 from .patterns import ONE, Pat, Rule, X, rules_by_root
-from .result import NAN_INF_CHANGING, Interface, PassResult
-from .rewriter import run_rule_table
+from .result import DEFAULT_OPTIONS, NAN_INF_CHANGING, Interface, PassOptions, PassResult
+from .rewriter import on_copy, run_rule_table
 
-__all__ = ["STABILIZE_RULES", "INDEX", "run"]
+__all__ = ["STABILIZE_RULES", "INDEX", "run", "edit"]
 
 LABELS = Pat(name="labels")
 
@@ -99,12 +99,18 @@ STABILIZE_RULES = [
 INDEX = rules_by_root(STABILIZE_RULES)
 
 
-def run(graph: Graph, interface: Interface, budget=None, allowed_safety=None,
-        **options) -> PassResult:
-    """Apply ``STABILIZE_RULES`` wherever they match.
+def edit(graph: Graph, interface: Interface,
+         options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Apply ``STABILIZE_RULES`` wherever they match, in place."""
+    return run_rule_table(graph, interface, "stabilize", INDEX, options)
+
+
+def run(graph: Graph, interface: Interface,
+        options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
+    """Apply ``STABILIZE_RULES`` to a copy of ``graph`` (``graph`` is not changed).
 
     Example:
         >>> [r.rule for r in stabilize.run(g, interface).rewrites]
         ['log_softmax']
     """
-    return run_rule_table(graph, interface, "stabilize", INDEX, budget, allowed_safety)
+    return on_copy(edit, graph, interface, options)

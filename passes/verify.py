@@ -41,8 +41,9 @@ def verify(graph: Graph, interface: Interface, after: str = "") -> None:
             if dtype is not tensor.dtype or not shape.is_compatible_with(tensor.shape):
                 fail(f"'{tensor.name}' is {tensor.dtype.name} {tensor.shape} but inference "
                      f"gives {dtype.name} {shape}")
-    if not graph._creation_order_is_topological and not nx.is_directed_acyclic_graph(
-            graph.to_networkx()):
+    try:
+        graph.topological_order()
+    except nx.NetworkXUnfeasible:
         fail("the graph has a cycle")
     for tensor in list(interface.fetches) + list(interface.feeds):
         if tensor.op not in ops:

@@ -87,7 +87,7 @@ def bisect(graph, fetches, feeds: dict, config=None, rtol: float = 1e-5, atol: f
     values = list(prepared.values())
     state = session._state if session is not None else None
     reference = _evaluate(graph, interface, values, state)
-    config = OptimizerConfig.coerce(config) or OptimizerConfig(passes=("prune",))
+    config = OptimizerConfig.coerce(config) or OptimizerConfig(passes=())
     for index, (name, before_graph, before_iface, result) in enumerate(
             _optimize_steps(graph, interface, config)):
         bad = _worst(reference, _evaluate(result.graph, result.interface, values, state),
@@ -106,20 +106,24 @@ def _locate(name, index, before_graph, before_iface, result, config, reference, 
     capped = result
     while low < high:
         middle = (low + high) // 2
-        trial = PASSES[name](before_graph, before_iface, allowed_safety=config.safety,
-                             fold_limit=config.fold_limit, budget=middle)
+        trial = PASSES[name].run(before_graph, before_iface, config.pass_options(budget=middle))
         if _worst(reference, _evaluate(trial.graph, trial.interface, values, state),
                   trial.interface, rtol, atol) is None:
             low = middle + 1
         else:
             high, capped = middle, trial
     if capped is result or len(capped.rewrites) < low:
-        capped = PASSES[name](before_graph, before_iface, allowed_safety=config.safety,
-                              fold_limit=config.fold_limit, budget=low)
+        capped = PASSES[name].run(before_graph, before_iface, config.pass_options(budget=low))
     if not capped.rewrites:
         return BisectReport(True, name, index, None, None, "", "", bad[0], bad[1])
     rewrite = capped.rewrites[low - 1]
-    old = [before_graph._by_name[n] for n in rewrite.old_nodes if n in before_graph._by_name]
-    new = [capped.graph._by_name[n] for n in rewrite.new_nodes if n in capped.graph._by_name]
+    old = _ops_named(before_graph, rewrite.old_nodes)
+    new = _ops_named(capped.graph, rewrite.new_nodes)
     return BisectReport(True, name, index, low - 1, rewrite, graph_as_text(before_graph, old),
                         graph_as_text(capped.graph, new), bad[0], bad[1])
+
+
+def _ops_named(graph, names) -> list:
+    """The ops of ``graph`` with these names (names it lacks are left out)."""
+    wanted = set(names)
+    return [op for op in graph.get_operations() if op.name in wanted]

@@ -7,6 +7,7 @@ freed as early as possible.
 from __future__ import annotations
 
 import functools
+import threading
 
 import networkx as nx
 
@@ -19,7 +20,15 @@ from .codegen import compile_plan
 from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_arena, plan_in_place,
                      unshared)
 
-__all__ = ["Plan"]
+__all__ = ["Plan", "LONG_PLAN_STEPS", "LOOP_RUNS"]
+
+# Straight-line code (codegen.py) costs Python's compiler about 5-10 us per step, once; the
+# plain step loop costs a fraction of a microsecond per step more on every run. So a plan of
+# more than LONG_PLAN_STEPS steps runs the loop for its first LOOP_RUNS runs and is compiled
+# when it runs again: a 150,000-step plan gives its first result without a second of
+# compiling first, and a plan run in a loop is still compiled early.
+LONG_PLAN_STEPS = 10_000
+LOOP_RUNS = 8
 
 
 class Step:
@@ -93,9 +102,20 @@ class Plan:
         self.arena_steps = sum(step.arena for step in self.steps)
         self._arenas: list = []  # idle (buffers, keys) pairs; each run takes one of its own
         self.estimated_peak_bytes = estimate_peak_bytes(self.steps)
-        self._compiled = compile_plan(self.steps, self.num_feeds, self.fetch_slots,
-                                      lambda step, args, err: _kernel_error(step.op, args, err),
-                                      passthrough=(OpError,), fetch_aliases=self.fetch_aliases)
+        self._compiled = None
+        self._looped_runs = 0
+        self._compile_lock = threading.Lock()
+        if len(self.steps) <= LONG_PLAN_STEPS:
+            self._compile()
+
+    def _compile(self):
+        with self._compile_lock:
+            if self._compiled is None:
+                self._compiled = compile_plan(
+                    self.steps, self.num_feeds, self.fetch_slots,
+                    lambda step, args, err: _kernel_error(step.op, args, err),
+                    passthrough=(OpError,), fetch_aliases=self.fetch_aliases)
+        return self._compiled
 
     def _plan_frees(self, keep: set) -> None:
         last_reader: dict = {}
@@ -109,8 +129,9 @@ class Plan:
     @staticmethod
     def check_feeds(needed, fed, fetch_tensors, targets) -> None:
         """Raise InvalidArgumentError naming an unfed placeholder and the fetch needing it."""
-        for op in sorted(needed, key=lambda o: o._id):
-            if op.type == "placeholder" and op.outputs[0] not in fed:
+        placeholders = [op for op in needed if op.type == "placeholder"]
+        for op in sorted(placeholders, key=lambda o: o._id):
+            if op.outputs[0] not in fed:
                 placeholder = op.outputs[0]
                 needers = [e.name for e in list(fetch_tensors) + list(targets)
                            if op in required_ops([e] if isinstance(e, Tensor) else [],
@@ -124,22 +145,29 @@ class Plan:
     @property
     def source(self) -> str:
         """The generated Python of this plan (one line per op)."""
-        return self._compiled.source
+        return self._compile().source
 
     def run(self, feed_values: list, ctx) -> list:
         """Execute the plan: ``feed_values`` in feed order; returns the fetch values.
 
         Runs in several threads at once each take an arena (the buffers kept across runs)
-        of their own from the plan's idle list, and give it back when done."""
+        of their own from the plan's idle list, and give it back when done. A long plan
+        runs the step loop until it is hot (``LONG_PLAN_STEPS``)."""
+        compiled = self._compiled
+        if compiled is None:
+            self._looped_runs += 1
+            if self._looped_runs <= LOOP_RUNS:
+                return self.run_interpreted(feed_values, ctx)
+            compiled = self._compile()
         if not self.arena_steps:
-            return self._compiled(feed_values, ctx, None, None)
+            return compiled(feed_values, ctx, None, None)
         arenas = self._arenas
         try:
             buffers, keys = arenas.pop()
         except IndexError:
             buffers, keys = [None] * len(self.steps), [None] * len(self.steps)
         try:
-            return self._compiled(feed_values, ctx, buffers, keys)
+            return compiled(feed_values, ctx, buffers, keys)
         finally:
             arenas.append((buffers, keys))
 

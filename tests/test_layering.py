@@ -24,8 +24,9 @@ PACKAGE_FOLDERS = {"graphc": "graphc", "passes": "graphc.passes", "runtime": "gr
 # Variable class and the Tensor operators build on the families.
 CORE_LEVELS = (
     ("IR", ("graphc.errors", "graphc.dtypes", "graphc.shapes", "graphc.registry",
-            "graphc.nodes", "graphc.graph", "graphc.algorithms", "graphc.printing",
-            "graphc.convert", "graphc.static_values", "graphc.index_spec", "graphc.fetches",
+            "graphc.nodes", "graphc.editing", "graphc.graph", "graphc.algorithms",
+            "graphc.printing", "graphc.convert", "graphc.static_values", "graphc.index_spec",
+            "graphc.fetches",
             "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
             "graphc.graph_collections")),
     ("ops", ("graphc.ops", "graphc.ops.*")),

@@ -9,7 +9,8 @@ so their ratios hold on a noisy machine. Workloads (float32 unless stated):
   under the default malloc and with ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``
 - W2 elementwise chain on 4,000,000 elements, and the np.copyto bandwidth floor
 - W3 dispatch: 100 small elementwise ops on a (4,) input
-- W4 compile: random elementwise DAGs of 1k, 5k, 20k nodes, build + optimize + first run
+- W4 compile: random elementwise DAGs of 1k, 5k, 20k, 150k nodes, build + optimize + first
+  run, and issue 10's 1.5-op-per-iteration chain of 30k and 150k ops (see bench_compile.py)
 - W5 gradient: 200-layer chain h = tanh(W_i h + b_i), 64x64 weights, loss sum(h)
 - W6 memory: 50 elementwise ops on an 8,000,000-element float64 array, peak RSS increase
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.passes import algebraic
+from graphc.passes import PassOptions, algebraic
 from graphc.passes.algebraic import ALGEBRAIC_RULES
 from tests.passes.tools import (SHAPE_VARIANTS, assert_same_structure, build,
                                 check_pass_on_vague_shapes, evaluate, random_feeds)
@@ -96,7 +96,7 @@ def test_rules_decline_when_unsafe(make):
 
 def test_exact_only_config_excludes_other_classes():
     graph, interface = build(lambda x: (x * 2.0) * 3.0, VEC)
-    result = algebraic.run(graph, interface, allowed_safety=("exact",))
+    result = algebraic.run(graph, interface, PassOptions(safety=("exact",)))
     assert not result.changed
     assert algebraic.run(graph, interface).changed
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.passes import constant_folding
+from graphc.passes import PassOptions, constant_folding
 from tests.passes.tools import assert_same_structure, build, evaluate, random_feeds
 
 F = gc.float64
@@ -54,7 +54,7 @@ def test_state_randomness_and_feeds_never_fold():
 def test_fold_limit_bounds_memory():
     graph, interface = build(lambda x: x + gc.zeros([1000, 1000], dtype=F) * 2.0,
                              {"x": ((1000, 1000), F)})
-    small = constant_folding.run(graph, interface, fold_limit=1000)
+    small = constant_folding.run(graph, interface, PassOptions(fold_limit=1000))
     assert not any(op.type == "const" and op.attrs["value"].size > 1000
                    for op in small.graph.get_operations())
     assert constant_folding.run(graph, interface).changed

@@ -1,14 +1,18 @@
 """The pipeline as users meet it: Session integration, configuration, records, provenance,
 verification, bisection, and how much gradient graphs shrink."""
+import inspect
+
 import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.passes import algebraic
+from graphc import passes
+from graphc.passes import Interface, PassError, PassOptions, algebraic, cse, prune
 from graphc.passes.patterns import Pat, Rule, X, const, rules_by_root
-from graphc.passes.result import EXACT
+from graphc.passes.result import EXACT, histogram
 from graphc.passes.verify import VerificationError, verify
 from graphc.shapes import TensorShape
+from tests.passes.tools import evaluate
 
 F = gc.float64
 
@@ -154,3 +158,86 @@ def test_mlp_gradient_graph_shrinks_substantially():
     # measured: 52 -> 41 (the gradient builder's graph is lean already: the sparse
     # cross-entropy's gradient is one backprop op, bias gradients are reduced statically)
     assert after <= 0.8 * before, (before, after)
+
+
+# -- the pass interface: options, the schedule, failures ------------------------------------
+def test_a_misspelled_option_is_refused_naming_the_valid_ones():
+    """One typed options record: nothing is swallowed silently."""
+    g, x, w, y, loss, grad, init = _model()
+    pruned = prune.run(g, Interface((loss,), (), (x,)))
+    with pytest.raises(TypeError, match="no option 'fold_limt'; valid options: safety, "
+                                        "fold_limit, budget"):
+        PassOptions(fold_limt=10)
+    with pytest.raises(TypeError, match="OptimizerConfig has no option 'safty'.*safety"):
+        gc.OptimizerConfig(safty=("exact",))
+    with pytest.raises(TypeError):
+        cse.run(pruned.graph, pruned.interface, fold_limit=10)  # options: a record
+    with pytest.raises(ValueError, match="Unknown safety class 'exactly'"):
+        PassOptions(safety=("exactly",))
+
+
+def test_the_pipeline_list_is_the_whole_schedule(monkeypatch):
+    """No pass runs that PIPELINE does not name; without prune, the runner copies the graph
+    once before the first in-place pass, and the user's graph stays as it was."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (3,), name="x")
+        out = gc.exp(x) * 1.0 + gc.exp(x)
+    text = g.as_text()
+    monkeypatch.setattr(passes, "PIPELINE", (passes.Pass("cse", cse.run, cse.edit),))
+    optimized, records = gc.optimize(g, [out], feeds=[x])
+    assert [r.name for r in records] == ["cse"] and records[0].changed
+    assert g.as_text() == text and optimized is not g
+    with pytest.raises(ValueError, match="'prune' always runs"):
+        gc.OptimizerConfig(disabled=("prune",))
+
+
+def test_optimize_keeps_the_users_graph_and_a_snapshot_per_changed_pass():
+    """Passes edit one working copy in place; gc.optimize's records still show each pass's
+    own result (for before/after reports), and the user's graph is untouched."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (4,), name="x")
+        out = gc.tanh(gc.exp(x) * 1.0) + gc.tanh(gc.exp(x) * 1.0) * gc.constant(2.0, F) * 3.0
+    before = [(op.name, [t.name for t in op.inputs], [c.name for t in op.outputs
+                                                       for c in t.consumers()])
+              for op in g.get_operations()]
+    optimized, records = gc.optimize(g, [out], feeds=[x])
+    after = [(op.name, [t.name for t in op.inputs], [c.name for t in op.outputs
+                                                      for c in t.consumers()])
+             for op in g.get_operations()]
+    assert before == after
+    changed = [r for r in records if r.changed]
+    assert len({id(r.graph) for r in changed}) == len(changed) >= 3
+    for record in records:
+        assert len(record.graph) == record.nodes_after, record.name
+        assert record.histogram_after == histogram(record.graph), record.name
+    values = np.linspace(-1, 1, 4)
+    for record in changed:
+        np.testing.assert_allclose(
+            evaluate(record.graph, record.interface, [values])[0],
+            evaluate(g, Interface((out,), (), (x,)), [values])[0], err_msg=record.name)
+    with gc.Session(graph=g) as sess:  # a Session's records share its one working graph
+        shared = {id(r.graph) for r in sess.optimization_records(out, {x: values})}
+    assert len(shared) == 1  # prune's copy, edited in place by every later pass
+
+
+def test_an_exception_inside_a_pass_names_the_pass_rule_op_and_line(monkeypatch):
+    """A rule that crashes (a planted bug) is reported with everything needed to find it."""
+    def crash(match):
+        raise TypeError("'NoneType' object cannot be interpreted as an integer")
+    broken = Rule("broken_rule", Pat("tanh", X), crash, EXACT, "tanh(x) -> ? (planted)")
+    monkeypatch.setattr(algebraic, "INDEX", rules_by_root(algebraic.ALGEBRAIC_RULES + [broken]))
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (3,), name="x")
+        out = gc.tanh(x, name="squash")  # the user's line
+    line = f"{__file__}:{inspect.currentframe().f_lineno - 1}"
+    with gc.Session(graph=g) as sess, pytest.raises(PassError) as info:
+        sess.run(out, {x: np.ones(3)})
+    message = str(info.value)
+    assert "pass 'algebraic' (after prune, constant_folding) failed in rule 'broken_rule'" \
+        in message
+    assert "op 'squash' (tanh, defined at " + line in message
+    assert isinstance(info.value.__cause__, TypeError) and "NoneType" in message
+    assert info.value.pass_name == "algebraic" and info.value.op.name == "squash"
