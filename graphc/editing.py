@@ -10,7 +10,9 @@ A user's graph only grows. The optimizer copies it once (``empty_like`` + ``copy
 
 The creation order stays a topological order, which every walk relies on. Edits are applied
 to the op list lazily (``_settle``, linear, on the next read of the order), so a pass that
-makes 50,000 edits pays for one pass over the list, not 50,000.
+makes 50,000 edits pays for one pass over the list, not 50,000. A graph being edited belongs
+to one thread (the optimizer's working copy does): an edit is not atomic with respect to ops
+another thread builds in the same graph.
 
 Example:
     >>> work, op_map = graph.copy()
@@ -112,8 +114,10 @@ class GraphEditing:
             raise ValueError(f"copy_op: '{source.name}' ({source.type}) takes "
                              f"{len(source._inputs)} inputs, got {len(inputs)}")
         for new, old in zip(inputs, source._inputs):
-            if (not isinstance(new, Tensor) or new.op.graph is not self or new.dtype is not
-                    old.dtype or not new._shape.is_compatible_with(old._shape)):
+            if (not isinstance(new, Tensor) or new.op.graph is not self
+                    or new.dtype is not old.dtype or (new._shape is not old._shape
+                                                      and not new._shape.is_compatible_with(
+                                                          old._shape))):
                 raise ValueError(f"copy_op: input {new!r} of '{source.name}' ({source.type}) "
                                  f"must be a tensor of this graph like {describe_tensor(old)}")
         self._used_names.setdefault(source.name.lower(), 1)
@@ -156,7 +160,7 @@ class GraphEditing:
             ...     replacement = gc.exp(x)
         """
         self._refuse_if_finalized()
-        if op.graph is not self:
+        if not self._holds(op):
             raise ValueError(f"inserting_before: '{op.name}' is not in this graph")
         return _Inserting(self, op)
 

@@ -33,12 +33,14 @@ __all__ = ["PASSES", "PIPELINE", "Pass", "Repeat", "OptimizerConfig", "optimize"
 class Pass:
     """One pipeline stage: ``run`` leaves its input alone, ``edit`` (None for a pass that
     builds a new graph) changes the graph it is given; ``always``: runs whatever the
-    configuration selects."""
+    configuration selects; ``idempotent``: a second run right after the first finds nothing,
+    so a ``Repeat`` group skips it until another pass changed the graph."""
 
     name: str
     run: Callable
     edit: Optional[Callable] = None
     always: bool = False
+    idempotent: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,14 @@ class Repeat:
 PIPELINE = (
     # always: it makes the feeds placeholders, which every later pass relies on
     Pass("prune", prune.run, always=True),
-    Repeat((Pass("constant_folding", constant_folding.run, constant_folding.edit),
+    # folding, CSE and DCE finish their work in one topological sweep (each fold, merge
+    # or removal is seen by the ops after it); rule tables may make ops a rule matches again
+    Repeat((Pass("constant_folding", constant_folding.run, constant_folding.edit,
+                 idempotent=True),
             Pass("algebraic", algebraic.run, algebraic.edit),
             Pass("stabilize", stabilize.run, stabilize.edit),
-            Pass("cse", cse.run, cse.edit),
-            Pass("dce", dce.run, dce.edit))),
+            Pass("cse", cse.run, cse.edit, idempotent=True),
+            Pass("dce", dce.run, dce.edit, idempotent=True))),
     Pass("fusion", fusion.run, fusion.edit),
 )
 
@@ -191,16 +196,24 @@ def _optimize_steps(graph, interface, config, snapshots: bool = True):
 
 
 def _schedule(config, records):
-    """The enabled passes in pipeline order; a Repeat group runs again while it changed."""
+    """The enabled passes in pipeline order; a Repeat group runs again while it changed,
+    leaving out an idempotent pass that no other pass has given new work since it ran."""
     for step in PIPELINE:
         if not isinstance(step, Repeat):
             if config.enabled(step):
                 yield step
             continue
         group = [stage for stage in step.passes if config.enabled(stage)]
+        last_run: dict = {}
         for _ in range(config.max_iterations):
             start = len(records)
-            yield from group
+            for stage in group:
+                since = last_run.get(stage.name)
+                if (stage.idempotent and since is not None
+                        and not any(r.changed for r in records[since + 1:])):
+                    continue
+                last_run[stage.name] = len(records)
+                yield stage
             if not any(r.changed for r in records[start:]):
                 break
 

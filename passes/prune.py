@@ -51,7 +51,7 @@ def run(graph: Graph, interface: Interface,
             op_map[op] = fed_copies[op.outputs[0]].op
             continue
         controls = [op_map[c] for c in op.control_inputs if c in op_map]
-        op_map[op] = target._copy_op(op, [copied(t) for t in op.inputs], controls)
+        op_map[op] = target.copy_op(op, [copied(t) for t in op.inputs], controls)
     mapped = Interface(tuple(map(copied, interface.fetches)),
                        tuple(op_map[o] for o in interface.targets),
                        tuple(map(copied, interface.feeds)))

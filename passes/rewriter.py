@@ -105,8 +105,9 @@ class Rewriter:
         return True
 
     def redirect(self, op: Operation, outputs, rule: str, safety: str = EXACT) -> bool:
-        """Let existing tensors ``outputs`` stand for ``op``'s outputs (``replace`` without
-        building anything, as CSE merges); False if a dtype or shape differs."""
+        """Let existing tensors ``outputs`` (which must not depend on ``op``) stand for its
+        outputs: ``replace`` without building anything, as CSE merges. False if a dtype or
+        shape differs."""
         for old, new in zip(op.outputs, outputs):
             if new.dtype is not old.dtype or not new.shape.is_compatible_with(old.shape):
                 return False

@@ -241,3 +241,18 @@ def test_an_exception_inside_a_pass_names_the_pass_rule_op_and_line(monkeypatch)
     assert "op 'squash' (tanh, defined at " + line in message
     assert isinstance(info.value.__cause__, TypeError) and "NoneType" in message
     assert info.value.pass_name == "algebraic" and info.value.op.name == "squash"
+
+
+def test_a_repeat_group_reruns_an_idempotent_pass_only_after_others_changed_the_graph():
+    """Only CSE changes anything here: the group runs again for the rule tables, but CSE
+    and DCE (which finish in one sweep) are not run again for nothing."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (3,), name="x")
+        out = gc.sin(x) * gc.tanh(gc.sin(x))
+    optimized, records = gc.optimize(g, [out], feeds=[x], config=gc.OptimizerConfig(
+        disabled=("fusion",)))
+    assert [r.name for r in records] == [
+        "prune", "constant_folding", "algebraic", "stabilize", "cse", "dce",
+        "constant_folding", "algebraic", "stabilize"]
+    assert [r.name for r in records if r.changed] == ["cse"]
