@@ -93,7 +93,7 @@ class GraphEditing:
             >>> target = graph.empty_like()
             >>> copied = target.copy_op(x.op, [])
         """
-        target = type(self)()
+        target = _plain_graph(type(self))()  # a copy is a plain Graph, as the optimizer's are
         target.seed = self.seed
         target._used_names = dict(self._used_names)
         target._variable_reads = self._variable_reads
@@ -262,6 +262,11 @@ class GraphEditing:
             if self._creation_order_is_topological:  # the rest kept their relative order
                 self._creation_order_is_topological = _is_topological(
                     op for op in touched if op._id >= 0)
+
+
+def _plain_graph(cls) -> type:
+    """``Graph`` itself for any subclass (a dataset function's graph takes arguments)."""
+    return next(base for base in cls.__mro__ if GraphEditing in base.__bases__)
 
 
 def _emit_with_insertions(op, insertions, removed, order) -> None:

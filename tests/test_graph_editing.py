@@ -161,3 +161,18 @@ def test_a_control_input_added_later_still_protects_its_source():
     optimized, records = gc.optimize(g, [out], feeds=[x])
     [copied_out] = [op for op in optimized.get_operations() if op.name == "out"]
     assert [c.name for c in copied_out.control_inputs] == ["second"]
+
+
+def test_a_copy_of_a_graph_subclass_is_a_plain_graph():
+    """Dataset functions trace into a Graph subclass that takes arguments; its copies (and
+    the optimizer's working graphs) are plain graphs."""
+    class Traced(gc.Graph):
+        def __init__(self, outer):
+            super().__init__()
+            self.outer = outer
+    g = Traced(outer=None)
+    with g.as_default():
+        x = gc.placeholder(F, (2,), name="x")
+        y = gc.exp(x)
+    work, op_map = g.copy()
+    assert type(work) is gc.Graph and op_map[y.op].name == y.op.name
