@@ -346,7 +346,7 @@ _ELEMENTWISE_SPECS: dict = {}
 def _infer(opdef, inputs, attrs, name, location):
     """Output (shape, dtype) specs of an op, with errors that carry the full context."""
     if opdef.elementwise and not attrs:
-        key = (opdef.name, *[(t.dtype, t._shape) for t in inputs])
+        key = (opdef.name, *[(t.dtype.name, t._shape._dims) for t in inputs])  # C-level hashes
         specs = _ELEMENTWISE_SPECS.get(key)
         if specs is None:
             if len(_ELEMENTWISE_SPECS) > 4096:

@@ -37,9 +37,9 @@ class TensorShape:
     __slots__ = ("_dims",)
 
     def __new__(cls, dims: Optional[Iterable] = None):
-        if type(dims) is tuple and all(type(d) is int or d is None for d in dims):
-            shape = _INTERNED.get(dims)  # the common case: an array's or a shape's dims
-            if shape is not None:
+        if type(dims) is tuple:  # the common case: an array's or a shape's dims
+            shape = _INTERNED.get(dims)
+            if shape is not None and _plain(dims):
                 return shape
         if isinstance(dims, TensorShape):
             return dims
@@ -144,6 +144,14 @@ class TensorShape:
 # for Python's garbage collector to walk while the graph grows). The table is bounded.
 _INTERNED: dict = {}
 _INTERNED_MAX = 1 << 16
+
+
+def _plain(dims: tuple) -> bool:
+    """Only ints and None: ``(True,)`` and ``(2.0,)`` are equal to ``(1,)`` and ``(2,)`` as
+    keys, but no shape (spelled out for the short tuples nearly every shape is)."""
+    if len(dims) == 1:
+        return type(dims[0]) is int or dims[0] is None
+    return all(type(d) is int or d is None for d in dims)
 
 
 def _interned(dims: tuple) -> TensorShape:

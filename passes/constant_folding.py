@@ -60,6 +60,8 @@ def edit(graph: Graph, interface: Interface,
          options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
     """Fold the constant subgraphs of ``graph`` in place."""
     def visit(rw, op):
+        if not (_all_constant(op.inputs) or registry.get(op.type).value_from_shapes):
+            return False  # the cheap test first: most ops read a computed value
         if not _foldable(op) or not rw.may_rewrite(op, EXACT):
             return False
         known = _static_value(op)
