@@ -35,15 +35,16 @@ def find_groups(graph: Graph, interface: Interface) -> list:
     blocked = control_sources(graph)
     kinds = _fusible_types()
 
-    def _fusible(op, blocked):
+    def fusible(op):
         return (op.type in kinds and len(op.outputs) == 1 and not op.control_inputs
                 and op not in blocked)
+
     fetched = set(interface.fetches)
     assigned: set = set()
     groups = []
     order = graph.topological_order()
     for root in reversed(order):
-        if root in assigned or not _fusible(root, blocked):
+        if root in assigned or not fusible(root):
             continue
         members = {root}
         # A producer joins once all its consumers have; each member added re-offers the
@@ -53,7 +54,7 @@ def find_groups(graph: Graph, interface: Interface) -> list:
             tensor = queue.pop()
             producer = tensor.op
             if (producer in members or producer in assigned or tensor in fetched
-                    or not _fusible(producer, blocked)):
+                    or not fusible(producer)):
                 continue
             if len(members) < MAX_GROUP_OPS and all(c in members for c in tensor.consumers()):
                 members.add(producer)
@@ -68,24 +69,32 @@ def edit(graph: Graph, interface: Interface,
          options: PassOptions = DEFAULT_OPTIONS) -> PassResult:
     """Replace each fusible group of ``graph`` by one fused node, in place."""
     rw = Rewriter(graph, interface, "fusion", options)
+    rw.rule = "fuse_elementwise"
     for group in find_groups(graph, interface):
-        root = group[-1]
-        inside = {o.outputs[0] for o in group}
-        external = list(dict.fromkeys(t for o in group for t in o.inputs if t not in inside))
-        program = program_from_ops(group, external)
-
-        def build(external=external, program=program, group=group, root=root):
-            out = root.outputs[0]  # the group computes what its root computes
-            return graph.create_op("fused_elementwise", external,
-                                   {"program": program, "ops": tuple(o.name for o in group)},
-                                   name=f"{root.name}_fused", specs=[(out.shape, out.dtype)]
-                                   ).outputs[0]
-
-        rw.rule = "fuse_elementwise"
-        if rw.may_rewrite(root, EXACT) and rw.replace(root, build, "fuse_elementwise", EXACT,
-                                                      group[:-1]):
-            rw.remove(group[:-1])  # only the group read them
+        try:
+            _fuse(rw, group)
+        except Exception as err:  # noqa: BLE001 - every failure gets the pass, rule and op
+            raise rw.failure(err, group[-1]) from err
     return rw.finish()
+
+
+def _fuse(rw: Rewriter, group: list) -> None:
+    """Replace ``group`` (root last) by one fused node standing where its root stood."""
+    root = group[-1]
+    inside = {o.outputs[0] for o in group}
+    external = list(dict.fromkeys(t for o in group for t in o.inputs if t not in inside))
+    program = program_from_ops(group, external)
+
+    def build():
+        out = root.outputs[0]  # the group computes what its root computes
+        return rw.graph.create_op("fused_elementwise", external,
+                                  {"program": program, "ops": tuple(o.name for o in group)},
+                                  name=f"{root.name}_fused", specs=[(out.shape, out.dtype)]
+                                  ).outputs[0]
+
+    if rw.may_rewrite(root, EXACT) and rw.replace(root, build, "fuse_elementwise", EXACT,
+                                                  group[:-1]):
+        rw.remove(group[:-1])  # only the group read them
 
 
 def run(graph: Graph, interface: Interface,
