@@ -34,13 +34,20 @@ def is_array(value) -> bool:
     return isinstance(value, (np.ndarray, np.generic))
 
 
-def symbolic_args(args, feeds: dict, unknown_dims: bool):
-    """Replace arrays (also inside lists) by placeholders; record the feeds."""
+def symbolic_args(args, feeds: dict, unknown_dims):
+    """Replace arrays (also inside lists) by placeholders; record the feeds.
+
+    ``unknown_dims``: False (static shapes), True (every dim None), or a function
+    ``(k, array) -> declared shape`` for the k-th array met (None: unknown rank)."""
+    def declared(array):
+        if callable(unknown_dims):
+            return unknown_dims(len(feeds), array)
+        return [None] * array.ndim if unknown_dims else list(array.shape)
+
     def convert(value):
         if is_array(value):
             array = np.asarray(value)
-            shape = [None] * array.ndim if unknown_dims else list(array.shape)
-            placeholder = gc.placeholder(gc.as_dtype(array.dtype), shape)
+            placeholder = gc.placeholder(gc.as_dtype(array.dtype), declared(array))
             feeds[placeholder] = array
             return placeholder
         if isinstance(value, list) and any(is_array(v) for v in value):
@@ -49,13 +56,24 @@ def symbolic_args(args, feeds: dict, unknown_dims: bool):
     return [convert(a) for a in args]
 
 
-def symbolic_kwargs(kwargs, feeds: dict, unknown_dims: bool) -> dict:
+def symbolic_kwargs(kwargs, feeds: dict, unknown_dims) -> dict:
     keys = list(kwargs)
     return dict(zip(keys, symbolic_args([kwargs[k] for k in keys], feeds, unknown_dims)))
 
 
+def array_shapes(sample) -> list:
+    """The shapes of the sample's arrays, in the order ``build`` makes placeholders."""
+    found: list = []
+    for value in list(sample.args) + [sample.kwargs[k] for k in sample.kwargs]:
+        for item in (value if isinstance(value, list) else [value]):
+            if is_array(item):
+                found.append(np.shape(item))
+    return found
+
+
 def build(opdef, sample, unknown_dims=False):
-    """A fresh graph with the sample's op built from placeholders: (graph, outputs, feeds)."""
+    """A fresh graph with the sample's op built from placeholders: (graph, outputs, feeds);
+    ``unknown_dims`` as for ``symbolic_args``."""
     graph = gc.Graph()
     feeds: dict = {}
     with graph.as_default():

@@ -95,6 +95,22 @@ def test_missing_gradient_rule_is_a_clear_error_and_changes_nothing(graph, monke
     assert len(graph.get_operations()) == before
 
 
+def test_tensordot_of_unknown_rank_runs_and_its_gradient_is_a_clear_error(graph):
+    """Integer axes count from the end of a, so a's rank need not be known to build it; the
+    gradient does need both ranks and says so (it used to fail with a bare TypeError)."""
+    a = gc.placeholder(gc.float64, None, name="a")
+    b = gc.placeholder(gc.float64, (3, 4, 5), name="b")
+    c = gc.tensordot(a, b, 2)
+    values = {a: np.ones((2, 3, 4)), b: np.ones((3, 4, 5))}
+    with gc.Session() as sess:
+        np.testing.assert_array_equal(sess.run(c, values), np.full((2, 5), 12.0))
+    total = gc.reduce_sum(c)
+    before = len(graph.get_operations())
+    with pytest.raises(ValueError, match=r"gradient of op 'Tensordot' \(tensordot.*known rank"):
+        gc.gradients(total, [a, b])
+    assert len(graph.get_operations()) == before
+
+
 def test_tie_conventions(graph):
     """relu'(0) = 0; maximum's tie goes to the first input; reduce_max ties split evenly."""
     x = gc.placeholder(gc.float64, (3,), name="x")

@@ -21,6 +21,19 @@ def test_names_are_unique_and_scoped(graph):
                                                  "layer/c_1:0"]
 
 
+def test_name_uniquing_ignores_case_as_tf1_does(graph):
+    """TF1 compares names case-insensitively (they become file names on some systems):
+    ``foo`` then ``Foo`` gives ``Foo_1``; scopes too, and the suffix counter is shared."""
+    names = [gc.constant(0.0, name=n).op.name for n in ("foo", "Foo", "FOO", "foo_1")]
+    assert names == ["foo", "Foo_1", "FOO_2", "foo_1_1"]
+    with gc.name_scope("Layer"):
+        a = gc.constant(1.0, name="w")
+    with gc.name_scope("layer"):
+        b = gc.constant(1.0, name="w")
+    assert (a.op.name, b.op.name) == ("Layer/w", "layer_1/w")
+    assert graph.unique_name("FOO", mark_used=False) == "FOO_3"
+
+
 def test_lookup_by_name(graph):
     x = gc.placeholder(gc.float32, (2,), name="x")
     y = gc.identity(x, name="y")

@@ -9,6 +9,7 @@ import numpy as np
 
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
+from graphc.errors import describe_op, describe_tensor
 from graphc.ops import creation
 from graphc.ops.common import NUMERIC, apply_op, rand, randint, same_dtype_rule, static_axis
 from graphc.ops.elementwise import equal
@@ -157,9 +158,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     return apply_op("matmul", [a, b], attrs, name=name or "MatMul")
 
 
-def _tensordot_axes(axes, rank_a):
-    if isinstance(axes, int):
-        return tuple(range(rank_a - axes, rank_a)), tuple(range(axes))
+def _tensordot_axes(axes):
+    if isinstance(axes, int):  # the last N of a, counted from the end: a's rank may be unknown
+        return tuple(range(-axes, 0)), tuple(range(axes))
     first, second = axes
     first = [first] if isinstance(first, int) else list(first)
     second = [second] if isinstance(second, int) else list(second)
@@ -188,7 +189,7 @@ def _bad_axis(axis, shape):
 
 
 def _tensordot_reference(a, b, axes):
-    axes_a, axes_b = _tensordot_axes(axes, a.ndim)
+    axes_a, axes_b = _tensordot_axes(axes)
     letters = iter(string.ascii_letters)
     sub_a = [next(letters) for _ in range(a.ndim)]
     sub_b = [next(letters) for _ in range(b.ndim)]
@@ -202,6 +203,9 @@ def _tensordot_reference(a, b, axes):
 def _tensordot_grad(op, dy):
     a, b = op.inputs
     ra, rb = a.shape.rank, b.shape.rank
+    if ra is None or rb is None:
+        raise ValueError(f"The gradient of {describe_op(op)} needs inputs of known rank: "
+                         f"{describe_tensor(a)} and {describe_tensor(b)}")
     axes_a = [ax % ra for ax in op.attrs["axes_a"]]
     axes_b = [ax % rb for ax in op.attrs["axes_b"]]
     free_a = [i for i in range(ra) if i not in axes_a]
@@ -246,7 +250,7 @@ def tensordot(a, b, axes, name=None):
     with graph.as_default(), graph.atomic():
         a_tensor = convert_to_tensor(a)
         axes = static_axis(axes, "tensordot")
-        axes_a, axes_b = _tensordot_axes(axes, a_tensor.shape.rank)
+        axes_a, axes_b = _tensordot_axes(axes)
         return apply_op("tensordot", [a_tensor, b], {"axes_a": axes_a, "axes_b": axes_b},
                         name=name or "Tensordot")
 

@@ -118,10 +118,11 @@ def _samples(kind):
     def samples():
         if kind == BOOL:
             return [Sample((randbool(3, 4),)), Sample((randbool(3, 4), 1)),
-                    Sample((randbool(2, 3), [0], True))]
+                    Sample((randbool(2, 3), [0], True)), Sample((randbool(2, 3), None, True))]
         cases = [Sample((rand(3, 4),)), Sample((rand(3, 4), 1)), Sample((rand(2, 3, 4), [0, 2])),
                  Sample((rand(3, 4, dtype=np.float32), -1, True), rtol=1e-5),
-                 Sample((rand(0, 3), 0)), Sample((rand(),))]
+                 Sample((rand(0, 3), 0)), Sample((rand(),)),
+                 Sample((rand(2, 3), None, True))]  # every axis, kept: shape (1, 1)
         if kind == NUMERIC:
             cases.append(Sample((randint(3, 4, low=-3, high=4), 0)))
         return cases
