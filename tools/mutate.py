@@ -236,7 +236,16 @@ class _Sites(ast.NodeVisitor):
                 self.add(statement, "delete", "pass", expression=False)
 
 
-def collect(only: str = "") -> list:
+def source_of(path: str, commit: str = "") -> str:
+    """A module's source in the working tree, or at ``commit`` (so that two runs mutate the
+    same text while the tree moves on)."""
+    if not commit:
+        return (ROOT / path).read_text()
+    return subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def collect(only: str = "", commit: str = "") -> list:
     """Every mutant of the target modules (``only``: a path prefix)."""
     found = []
     for target in TARGETS:
@@ -244,7 +253,7 @@ def collect(only: str = "") -> list:
             relative = str(path.relative_to(ROOT))
             if not relative.startswith(only):
                 continue
-            source = path.read_text()
+            source = source_of(relative, commit)
             sites = _Sites(relative, source)
             sites.visit(ast.parse(source))
             found += sites.found
@@ -282,10 +291,11 @@ class Outcome:
     seconds: float
 
 
-def run_mutant(mutant: Mutant, timeout: float, tests_root: Path = ROOT) -> Outcome:
+def run_mutant(mutant: Mutant, timeout: float, tests_root: Path = ROOT,
+               commit: str = "") -> Outcome:
     """Run the mutant's tests against it; caught when any fails (first failure named)."""
     started = time.perf_counter()
-    source = (ROOT / mutant.path).read_text()
+    source = source_of(mutant.path, commit)
     mutated = mutant.apply(source)
     try:
         compile(mutated, mutant.path, "exec")
@@ -336,9 +346,10 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
     parser.add_argument("--tests-root", default=str(ROOT),
                         help="directory holding the tests/ to run (e.g. an older version)")
+    parser.add_argument("--at", default="", help="mutate the modules as of this commit")
     parser.add_argument("--list", action="store_true", help="list the sites and stop")
     args = parser.parse_args(argv)
-    mutants = collect(args.only)
+    mutants = collect(args.only, args.at)
     if args.list:
         for mutant in mutants:
             print(f"{mutant.site:50} {mutant.describe()}")
@@ -350,7 +361,7 @@ def main(argv=None) -> int:
         chosen = sample(mutants, args.count, args.seed)
     outcomes = []
     for index, mutant in enumerate(chosen, 1):
-        outcome = run_mutant(mutant, args.timeout, Path(args.tests_root))
+        outcome = run_mutant(mutant, args.timeout, Path(args.tests_root), args.at)
         outcomes.append(outcome)
         print(f"[{index}/{len(chosen)}] {outcome.status:8} {mutant.site} "
               f"{mutant.describe()} ({outcome.seconds:.0f} s)", flush=True)

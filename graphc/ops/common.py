@@ -107,6 +107,9 @@ def normalize_axis(axis: int, rank: int, op_name: str, what: str = "axis") -> in
     """``axis`` in ``[0, rank)``; negative values count from the end (NumPy/TF)."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise ValueError(f"{op_name}: {what} must be an int, got {axis!r}")
+    if rank is None:
+        raise ValueError(f"{op_name}: {what} {axis} needs the rank of the tensor, which is "
+                         "unknown; give the placeholder a shape")
     if not -rank <= axis < rank:
         raise ValueError(f"{op_name}: {what} {axis} is out of range for a tensor of rank {rank}")
     return int(axis) % rank

@@ -82,6 +82,34 @@ def test_gradient_matches_finite_differences(opdef, sample, unknown_dims):
     xs = [p for p in feeds if p.dtype.is_floating]
     with graph.as_default():
         grads = gc.gradients(objective, xs)
+    _check_against_finite_differences(opdef, graph, objective, feeds, xs, grads)
+
+
+@pytest.mark.parametrize("opdef,sample", CASES, ids=IDS)
+def test_gradient_of_unknown_rank_inputs_is_right_or_refused_clearly(opdef, sample):
+    """With every input of unknown rank, a rule that needs ranks may refuse, with a
+    ValueError naming the op and the rank that changes nothing; otherwise it must be right."""
+    def refused(err):
+        return opdef.name in str(err) and "rank" in str(err)
+    try:
+        graph, outputs, feeds = build(opdef, sample, unknown_dims=lambda k, array: None)
+    except ValueError as err:
+        assert refused(err), err
+        return
+    objective = _objective(graph, outputs, feeds)
+    xs = [p for p in feeds if p.dtype.is_floating]
+    before = graph.get_operations()
+    try:
+        with graph.as_default():
+            grads = gc.gradients(objective, xs)
+    except ValueError as err:
+        assert refused(err), err
+        assert graph.get_operations() == before, "a refused gradient left ops behind"
+        return
+    _check_against_finite_differences(opdef, graph, objective, feeds, xs, grads)
+
+
+def _check_against_finite_differences(opdef, graph, objective, feeds, xs, grads):
     connected = [(x, g) for x, g in zip(xs, grads) if g is not None]
     assert connected, f"{opdef.name}: no floating input receives a gradient\n{graph.as_text()}"
     with gc.Session(graph=graph) as sess:
