@@ -39,7 +39,7 @@ from graphc.errors import OpError
 from graphc.passes import OptimizerConfig, optimize_interface
 from graphc.passes.result import Interface
 from graphc.runtime import fused_loops
-from tests.random_graphs import Recipe, _concrete, reference
+from tests.recipes import Recipe, reference, value_shapes
 
 CALLS = 20
 FEW_CALLS = 3  # enough to see results held across runs
@@ -241,13 +241,8 @@ def expected_results(recipe: Recipe, built, fetches, feeds_of, chosen, calls: in
 def _initial_variables(recipe, built) -> dict:
     if built.variable is None:
         return {}
-    return {built.variable.op.name: np.zeros(_concrete(recipe)[recipe.counter],
+    return {built.variable.op.name: np.zeros(value_shapes(recipe)[recipe.counter],
                                              built.variable.dtype.np)}
-
-
-def value_shapes(recipe: Recipe) -> dict:
-    """Every value's run-time shape (Ref -> tuple)."""
-    return _concrete(recipe)
 
 
 def stabilized_reference(recipe: Recipe, built, calls: int) -> Expected:

@@ -15,12 +15,13 @@ import dataclasses
 import numpy as np
 
 from tests import differential
-from tests.random_graphs import Recipe, Ref, Step, _refs
+from tests.recipes import Recipe, Ref, step_refs, value_shapes
 
 
 def _fails_like(recipe: Recipe, mismatch, refill: bool):
+    calls = max(mismatch.call + 1, differential.calls_for(mismatch.mode))
     try:
-        found = differential.check(recipe, (mismatch.mode,), refill)
+        found = differential.check(recipe, (mismatch.mode,), refill, calls)
     except Exception:  # noqa: BLE001 - a smaller recipe that no longer builds is no repro
         return None
     return next((m for m in found if m.kind == mismatch.kind), None)
@@ -59,7 +60,7 @@ def compact(recipe: Recipe) -> Recipe:
     live = set(recipe.fetches) | ({recipe.counter} if recipe.counter is not None else set())
     for k in reversed(range(len(recipe.steps))):
         if Ref("v", k) in live:
-            live.update(_refs(recipe.steps[k]))
+            live.update(step_refs(recipe.steps[k]))
     if recipe.gradients:
         live.update(Ref("in", k) for k, spec in enumerate(recipe.inputs)
                     if np.dtype(spec.dtype).kind == "f")
@@ -84,10 +85,10 @@ def compact(recipe: Recipe) -> Recipe:
 
 def _bypasses(recipe: Recipe, k: int) -> list:
     """Recipes where step ``k`` is replaced by one of its arguments of its shape and dtype."""
-    shapes = differential.value_shapes(recipe)
+    shapes = value_shapes(recipe)
     out = Ref("v", k)
     found = []
-    for ref in dict.fromkeys(_refs(recipe.steps[k])):
+    for ref in dict.fromkeys(step_refs(recipe.steps[k])):
         if shapes[ref] == shapes[out]:
             found.append(_rewired(recipe, {out: ref}))
     return found

@@ -10,17 +10,20 @@ are tolerated through ``tests/known_mismatches.py``, each with a strict-xfail re
 CI runs 240 graphs (every 4th also with each fused node compiled on its first call);
 ``GRAPHC_LONG_TESTS=1`` runs 10,000. ``GRAPHC_DIFFERENTIAL_SEEDS=a:b`` runs graphs a..b-1.
 """
+import dataclasses
 import os
 
 import numpy as np
 import pytest
 
 import graphc as gc
+from graphc import registry
 from graphc.passes import PASSES
 from graphc.runtime import fused_loops
 from graphc.runtime.state import RunContext
 from tests import differential, known_mismatches, shrink
 from tests.random_graphs import generate
+from tests.recipes import Input, Ref, Step
 
 LONG = os.environ.get("GRAPHC_LONG_TESTS") == "1"
 FIRST, LAST = (int(n) for n in os.environ.get(
@@ -112,6 +115,37 @@ def test_compiled_plans_match_the_interpreted_loop(seed):
     for got, want in zip(compiled, reference):
         assert differential.same_bits(np.asarray(got), np.asarray(want)) is None, \
             recipe.describe()
+
+
+# -- the harness itself can fail -------------------------------------------------------------
+def test_comparisons_see_signed_zeros_nan_positions_and_rounding_spread():
+    same, spread = differential.same_bits, differential.within_spread
+    assert same(np.array([-0.0, np.nan]), np.array([-0.0, -np.nan])) is None  # any NaN
+    assert same(np.array([0.0]), np.array([-0.0])) is not None
+    assert same(np.array([np.inf]), np.array([-np.inf])) is not None
+    want = np.array([1.0, 2.0, np.nan, np.inf])
+    wobble = [want * (1 + 1e-15), want * (1 - 1e-15)]
+    assert spread(want * (1 + 4e-15), want, wobble) is None
+    assert spread(np.array([1.0, 2.001, np.nan, np.inf]), want, wobble) is not None
+    assert spread(np.array([1.0, 2.0, 0.0, np.inf]), want, wobble) is not None
+    unstable = [np.array([1.0, 2.0, 5.0, np.inf])]  # the NaN there depends on rounding
+    assert spread(np.array([1.0, 2.0, 0.0, np.inf]), want, unstable) is None
+
+
+def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
+    """The reference is computed first, then the runtime's kernel for negative is replaced
+    by 0 - x (which turns -(+0.0) into +0.0): the unoptimized mode must report it."""
+    recipe = generate(11)
+    recipe = dataclasses.replace(recipe, special_rate=0.5, gradients=False, counter=None,
+                                 inputs=(Input((8,), (8,), "float64", key=0),),
+                                 steps=(Step("negative", (Ref("in", 0),)),),
+                                 fetches=(Ref("v", 0),))
+    built = recipe.build()
+    expected = differential.reference_for("plain", recipe, built, 3)
+    monkeypatch.setitem(registry._REGISTRY, "negative", dataclasses.replace(
+        registry.get("negative"), kernel=lambda x: np.subtract(x.dtype.type(0), x)))
+    found = differential.run_mode(recipe, built, expected, "unoptimized", calls=3)
+    assert found and found[0].kind == "value" and found[0].want == 0.0, found
 
 
 # -- the known classes, each as a minimal deterministic repro -------------------------------
