@@ -184,6 +184,9 @@ class _Generator:
         elif name == "@softmax_xent":
             other = self.pick(self.float, lambda s: s == self.shapes[first])
             args.append(other or first)
+        if name in ("@softmax_xent", "@log_sum_exp"):  # the sum's axis and keepdims vary:
+            args += [[-1, None, 0][int(self.rng.integers(3))],  # rules must check them
+                     bool(self.rng.random() < 0.3)]
         return Step(name, tuple(args))
 
     def template_step(self, template: Template) -> Step:

@@ -31,7 +31,7 @@ PATTERNS = {
     "@log_softmax": lambda x: gc.log(gc.nn.softmax(x)),
     "@log_one_plus": lambda x: gc.log(1.0 + x),
     "@exp_minus_one": lambda x: gc.exp(x) - 1.0,
-    "@log_sum_exp": lambda x: gc.log(gc.reduce_sum(gc.exp(x), axis=-1)),
+    "@log_sum_exp": lambda x, axis, keep: gc.log(gc.reduce_sum(gc.exp(x), axis, keep)),
     "@log_sigmoid": lambda x: gc.log(gc.sigmoid(x)),
     "@log_one_minus_sigmoid": lambda x: gc.log(1.0 - gc.sigmoid(x)),
     "@transpose_twice": lambda x: gc.transpose(gc.transpose(x)),
@@ -39,8 +39,8 @@ PATTERNS = {
     "@self_difference": lambda x: x - x,
     "@mul_consts": lambda x, a, b: (x * a) * b,
     "@add_consts": lambda x, a, b: (x + a) + b,
-    "@softmax_xent": lambda x, y: -gc.reduce_sum(gc.nn.softmax(y) * gc.log(gc.nn.softmax(x)),
-                                                 axis=-1),
+    "@softmax_xent": lambda x, y, axis, keep: -gc.reduce_sum(
+        gc.nn.softmax(y) * gc.log(gc.nn.softmax(x)), axis, keep),
 }
 
 
