@@ -15,11 +15,12 @@ form is -inf). A fetch must equal it bitwise (NaN positions, signs of zeros and 
 included) where nothing may round differently: always in the unoptimized mode, and in the
 exact and loops modes for fetches that no transcendental op feeds (compiled loops call
 libm, not NumPy's own SIMD functions). Otherwise a fetch that differs must stay within what
-a few ulps of rounding change: the reference is evaluated twice more with the results of
-the ops that may round differently (transcendental ones; every float op where rules may
-reassociate) perturbed by up to 4 ulps, and a fetch may differ from the reference by 8
-times the spread seen there plus 16 ulps; elements whose NaN/Inf pattern or non-float value
-the perturbation changes are not compared (an ill-conditioned spot).
+a few ulps of rounding change: the reference is evaluated three more times with the results
+of the ops that may round differently (transcendental ones; every float op where rules may
+reassociate) scaled by 1 + 4 eps, by 1 - 4 eps and by either at random per element, and a
+fetch may differ from the reference by 8 times the largest change seen there plus 16 ulps;
+elements whose NaN/Inf pattern or non-float value the perturbation changes are not compared
+(an ill-conditioned spot).
 """
 from __future__ import annotations
 
@@ -214,9 +215,9 @@ class Expected:
     def perturbed(self, call: int) -> list:
         if call not in self.cache:
             feeds = self.feeds_of(call)
-            rng = np.random.default_rng([self.seed, call, 1])
+            signs = (1.0, -1.0, np.random.default_rng([self.seed, call, 1]))
             self.cache[call] = [reference(self.fetches, feeds, dict(self.states[call]),
-                                          (rng, self.chosen)) for _ in range(2)]
+                                          (sign, self.chosen)) for sign in signs]
         return self.cache[call]
 
 

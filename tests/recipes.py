@@ -224,9 +224,10 @@ def reference(fetches, feeds: dict, variables: Optional[dict] = None, perturb=No
     """Every fetch computed op by op with the registry kernels (``variables``: name ->
     value, updated in place by assign ops). Raises what a kernel raises.
 
-    ``perturb = (rng, chosen)`` multiplies every float result of an op for which
-    ``chosen(op)`` holds by ``1 + u * 4 eps`` (u uniform in [-1, 1] per element): what
-    rounding differences of a few ulps there would do to the fetches."""
+    ``perturb = (sign, chosen)`` multiplies every float result of an op for which
+    ``chosen(op)`` holds by ``1 + s * 4 eps``: what rounding differences of a few ulps there
+    would do to the fetches. ``sign`` is +1 or -1 for every element, or a Generator that
+    draws a sign per element."""
     variables = {} if variables is None else variables
     graph = fetches[0].graph
     values = dict(feeds)
@@ -248,12 +249,13 @@ def reference(fetches, feeds: dict, variables: Optional[dict] = None, perturb=No
     return [values[t] for t in fetches]
 
 
-def _perturbed(rng, value):
+def _perturbed(sign, value):
     value = np.asarray(value)
     if value.dtype.kind != "f" or not value.size:
         return value
-    noise = rng.uniform(-4.0, 4.0, value.shape) * np.finfo(value.dtype).eps
-    return (value * (1 + noise)).astype(value.dtype)
+    if isinstance(sign, np.random.Generator):
+        sign = sign.choice([-1.0, 1.0], size=value.shape)
+    return (value * (1 + sign * 4 * np.finfo(value.dtype).eps)).astype(value.dtype)
 
 
 def _state_op(op, args, variables, staged):

@@ -62,6 +62,8 @@ def test_feed_keys_must_be_tensors_of_this_graph(setup):
             sess.run(y, {foreign: 1.0, x: np.ones((1, 3))})
         with pytest.raises(TypeError, match="feed_dict key"):
             sess.run(y, {42: 1.0})
+        with pytest.raises(TypeError, match="feed_dict key"):  # an op is not a tensor
+            sess.run(y, {y.op: 1.0, x: np.ones((1, 3))})
         with pytest.raises(TypeError, match="cannot be a gc.Tensor"):
             sess.run(y, {x: y})
 

@@ -84,6 +84,10 @@ def test_closed_session_refuses_to_run(model):
     sess.close()
     with pytest.raises(RuntimeError, match="closed Session"):
         sess.run(init)
+    with gc.Session(graph=g) as sess:  # leaving the with block closes the session
+        sess.run(init)
+    with pytest.raises(RuntimeError, match="closed Session"):
+        sess.run(init)
 
 
 def test_default_session_eval_and_run(model):
