@@ -3,22 +3,24 @@
 Modes: the graph as built (``unoptimized``), the pipeline restricted to exact rules
 (``exact``), the default pipeline (``default``), exact rules with every fused node compiled on
 its first call (``loops``: GRAPHC_FUSED_ENGINE=loops, needs numba), and one pass alone
-(``pass:NAME``). The exact mode runs ``CALLS`` calls, past the 16 calls after which fused
-nodes turn hot (``runtime/fused_kernel.py``), the others ``FEW_CALLS``, with new feed values
-on every call; after the last call, every result returned earlier must still hold the
-values it had when it was returned.
+(``pass:NAME``). The exact mode runs ``CALLS`` calls, past the ``HOT_CALLS`` after which
+fused nodes turn hot and compile in the background (``runtime/fused/policy.py``; the run
+waits for those compiles then, so the calls after it meet the compiled kernels the policy
+keeps), the others ``FEW_CALLS``, with new feed values on every call; after the last call,
+every result returned earlier must still hold the values it had when it was returned.
 
-The reference (``random_graphs.reference``) runs the registry kernels op by op on the user's
+The reference (``recipes.reference``) runs the registry kernels op by op on the user's
 graph, or, for modes that include the stabilizing rules, on the graph after those rules
 alone (they are meant to change results: ``log(1 - sigmoid(x))`` is finite where the naive
 form is -inf). A fetch must equal it bitwise (NaN positions, signs of zeros and infinities
 included) where nothing may round differently: always in the unoptimized mode, and in the
-exact and loops modes for fetches that no transcendental op feeds (compiled loops call
-libm, not NumPy's own SIMD functions). Otherwise a fetch that differs must stay within what
-a few ulps of rounding change: the reference is evaluated three more times with the results
-of the ops that may round differently (transcendental ones; every float op where rules may
-reassociate) scaled by 1 + 4 eps, by 1 - 4 eps and by either at random per element, and a
-fetch may differ from the reference by 8 times the largest change seen there plus 16 ulps;
+exact and loops modes for fetches that no op with an ulp bound feeds (compiled loops call
+libm and polynomials, not NumPy's own SIMD functions). Otherwise a fetch that differs must
+stay within what the allowed rounding differences cause: the reference is evaluated three
+more times with the results of the ops that may round differently scaled by 1 + n eps, by
+1 - n eps and by either at random per element (n: the op's documented bound,
+``LoopExpr.ulp``; 4 for every float op where rules may reassociate), and a fetch may differ
+from the reference by 8 times the largest change seen there plus 16 ulps;
 elements whose NaN/Inf pattern or non-float value the perturbation changes are not compared
 (an ill-conditioned spot).
 """
@@ -27,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import traceback
 from typing import Optional
 
@@ -39,16 +40,16 @@ from graphc.algorithms import required_ops
 from graphc.errors import OpError
 from graphc.passes import OptimizerConfig, optimize_interface
 from graphc.passes.result import Interface
-from graphc.runtime import fused_loops
+from graphc.runtime.fused import wait_for_compiles
+from graphc.runtime.fused.common import numba_available
+from graphc.runtime.fused.policy import HOT_CALLS
 from tests.recipes import Recipe, reference, value_shapes
 
-CALLS = 20
+CALLS = HOT_CALLS + 4
 FEW_CALLS = 3  # enough to see results held across runs
-MODES = ("unoptimized", "exact", "default", "loops") if fused_loops.available() else (
+MODES = ("unoptimized", "exact", "default", "loops") if numba_available() else (
     "unoptimized", "exact", "default")
-# libm functions that are exact or correctly rounded, so a compiled loop calling them gives
-# NumPy's bits; any other function an op's loop expression calls may round differently
-EXACT_FUNCTIONS = {"sqrt", "floor", "ceil", "sign", "isnan", "isfinite", "isinf", "abs"}
+REASSOCIATION = 4  # ulps a float op may move when rules reassociate around it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,25 +67,24 @@ class Mismatch:
         return f"[{self.mode}] call {self.call} fetch {self.fetch}: {self.kind}: {self.detail}"
 
 
-def approximated(op) -> bool:
-    """Whether a compiled engine may round ``op`` differently from NumPy: an elementwise op
-    whose registry loop expression calls a transcendental function or ``**`` (for a fused
-    node: some op of its program)."""
+def approximated(op) -> int:
+    """How many ulps a compiled engine may round ``op`` differently from NumPy: its registry
+    ``LoopExpr.ulp`` (for a fused node, the most of its program's ops; 0: bitwise)."""
     if op.type == "fused_elementwise":
-        return any(_approximated_type(step[0]) for step in op.attrs["program"])
-    return _approximated_type(op.type)
+        return max(_ulp(step[0]) for step in op.attrs["program"])
+    return _ulp(op.type)
 
 
-def _approximated_type(op_type: str) -> bool:
-    opdef = registry.get(op_type)
-    if not opdef.elementwise or not isinstance(opdef.loop, str):
-        return False
-    called = set(re.findall(r"(?:np|math)\.(\w+)", opdef.loop))
-    return bool(called - EXACT_FUNCTIONS) or "**" in opdef.loop
+def _ulp(op_type: str) -> int:
+    loop = registry.get(op_type).loop
+    return loop.ulp if loop else 0
 
 
-def _any_float(op) -> bool:
-    return any(t.dtype.is_floating for t in op.outputs)
+def any_float(op) -> int:
+    """Where rules may reassociate, any float op may round differently: by ``REASSOCIATION``
+    ulps (or its engines' bound, if larger)."""
+    return max(REASSOCIATION, approximated(op)) if any(t.dtype.is_floating
+                                                        for t in op.outputs) else 0
 
 
 def approximate_fetches(fetches) -> set:
@@ -199,7 +199,7 @@ def compare(got, want, tensor, perturbed: Optional[list]):
 @dataclasses.dataclass
 class Expected:
     """The reference results of every call (or the error it raised); ``perturbed(call)``
-    gives the values under perturbation of the chosen ops (computed when first needed: a
+    gives the values under perturbation of the ops ``ulps`` picks (computed when first needed: a
     value equal bitwise to the reference needs none), for the fetches in ``approximate``."""
 
     values: list
@@ -207,7 +207,7 @@ class Expected:
     approximate: set
     fetches: list
     feeds_of: object
-    chosen: object
+    ulps: object  # op -> how many ulps it may round differently (0: none)
     seed: int
     states: list  # variable values before each call
     cache: dict = dataclasses.field(default_factory=dict)
@@ -217,15 +217,15 @@ class Expected:
             feeds = self.feeds_of(call)
             signs = (1.0, -1.0, np.random.default_rng([self.seed, call, 1]))
             self.cache[call] = [reference(self.fetches, feeds, dict(self.states[call]),
-                                          (sign, self.chosen)) for sign in signs]
+                                          (sign, self.ulps)) for sign in signs]
         return self.cache[call]
 
 
-def expected_results(recipe: Recipe, built, fetches, feeds_of, chosen, calls: int) -> Expected:
+def expected_results(recipe: Recipe, built, fetches, feeds_of, ulps, calls: int) -> Expected:
     """``fetches`` (of the user's graph or an optimized copy) call by call; ``feeds_of(call)``
-    gives that graph's feed_dict; ``chosen(op)`` picks the ops to perturb."""
+    gives that graph's feed_dict; ``ulps(op)``: how far to perturb each op."""
     variables = _initial_variables(recipe, built)
-    approximate = approximate_fetches(fetches) if chosen is approximated else set(fetches)
+    approximate = approximate_fetches(fetches) if ulps is approximated else set(fetches)
     values, errors, states = [], [], []
     for call in range(calls):
         states.append(dict(variables))
@@ -235,7 +235,7 @@ def expected_results(recipe: Recipe, built, fetches, feeds_of, chosen, calls: in
         except Exception as err:  # noqa: BLE001 - a kernel's own error: the run must fail too
             values.append(None)
             errors.append(err)
-    return Expected(values, errors, approximate, list(fetches), feeds_of, chosen, recipe.seed,
+    return Expected(values, errors, approximate, list(fetches), feeds_of, ulps, recipe.seed,
                     states)
 
 
@@ -255,7 +255,7 @@ def stabilized_reference(recipe: Recipe, built, calls: int) -> Expected:
 
     def feeds_of(call):
         return dict(zip(mapped.feeds, recipe.feeds(built, call).values()))
-    expected = expected_results(recipe, built, list(mapped.fetches), feeds_of, _any_float,
+    expected = expected_results(recipe, built, list(mapped.fetches), feeds_of, any_float,
                                 calls)
     expected.approximate = set(built.fetches)
     return expected
@@ -266,7 +266,7 @@ def reference_for(kind: str, recipe: Recipe, built, calls: int) -> Expected:
         return stabilized_reference(recipe, built, calls)
     expected = expected_results(recipe, built, built.fetches,
                                 lambda call: recipe.feeds(built, call),
-                                approximated if kind == "plain" else _any_float, calls)
+                                approximated if kind == "plain" else any_float, calls)
     if kind == "rounding":
         expected.approximate = set(built.fetches)
     return expected
@@ -274,16 +274,14 @@ def reference_for(kind: str, recipe: Recipe, built, calls: int) -> Expected:
 
 # -- running ---------------------------------------------------------------------------------
 def run_mode(recipe: Recipe, built, expected: Expected, mode: str, refill: bool = False,
-             calls: int = CALLS, fused_engine: Optional[str] = None) -> list:
+             calls: int = CALLS) -> list:
     """Mismatches of ``mode`` against the reference, call by call, then of held results.
-    ``refill``: feed the same arrays every call, refilled in place (a data loader's way);
-    ``fused_engine``: a GRAPHC_FUSED_ENGINE value to run under."""
+    ``refill``: feed the same arrays every call, refilled in place (a data loader's way)."""
     mismatches: list = []
     held: list = []
     buffers: dict = {}
     bitwise = mode == "unoptimized"
-    with engine(mode, fused_engine), gc.Session(graph=built.graph,
-                                                optimize=config_for(mode)) as sess:
+    with engine(mode), gc.Session(graph=built.graph, optimize=config_for(mode)) as sess:
         sess.run(built.init)
         for call in range(calls):
             feeds = recipe.feeds(built, call)
@@ -292,6 +290,11 @@ def run_mode(recipe: Recipe, built, expected: Expected, mode: str, refill: bool 
                     buffers.setdefault(holder, value.copy())[...] = value
                 feeds = {h: buffers[h] for h in feeds}
             error = expected.errors[call]
+            if call == HOT_CALLS:
+                try:
+                    wait_for_compiles()  # the nodes that turned hot run compiled (if kept)
+                except RuntimeError as err:
+                    mismatches.append(Mismatch(mode, call, "-", "crash", f"compile: {err}"))
             try:
                 with np.errstate(all="ignore"):
                     got = sess.run(built.fetches, feeds)
@@ -337,8 +340,8 @@ def calls_for(mode: str) -> int:
     return CALLS if mode == "exact" else FEW_CALLS
 
 
-def check(recipe: Recipe, modes=MODES, refill: bool = False, calls: Optional[int] = None,
-          fused_engine: Optional[str] = None) -> list:
+def check(recipe: Recipe, modes=MODES, refill: bool = False,
+          calls: Optional[int] = None) -> list:
     """Every mismatch of ``recipe`` in ``modes``, each run ``calls`` times (default:
     ``calls_for`` the mode)."""
     built = recipe.build()
@@ -354,6 +357,5 @@ def check(recipe: Recipe, modes=MODES, refill: bool = False, calls: Optional[int
             except Exception as err:  # noqa: BLE001 - the stabilizing pass itself failed
                 found.append(Mismatch(mode, 0, "-", "crash", f"{kind} reference: {err!r}"))
                 continue
-        found += run_mode(recipe, built, references[kind], mode, refill, counts[mode],
-                          fused_engine)
+        found += run_mode(recipe, built, references[kind], mode, refill, counts[mode])
     return found

@@ -224,10 +224,10 @@ def reference(fetches, feeds: dict, variables: Optional[dict] = None, perturb=No
     """Every fetch computed op by op with the registry kernels (``variables``: name ->
     value, updated in place by assign ops). Raises what a kernel raises.
 
-    ``perturb = (sign, chosen)`` multiplies every float result of an op for which
-    ``chosen(op)`` holds by ``1 + s * 4 eps``: what rounding differences of a few ulps there
-    would do to the fetches. ``sign`` is +1 or -1 for every element, or a Generator that
-    draws a sign per element."""
+    ``perturb = (sign, ulps)`` multiplies every float result of an op by ``1 + s * n eps``,
+    ``n = ulps(op)`` (0: left alone): what rounding differences of that many ulps there would
+    do to the fetches. ``sign`` is +1 or -1 for every element, or a Generator that draws a
+    sign per element."""
     variables = {} if variables is None else variables
     graph = fetches[0].graph
     values = dict(feeds)
@@ -243,19 +243,19 @@ def reference(fetches, feeds: dict, variables: Optional[dict] = None, perturb=No
                 result = registry.get(op.type).kernel(*args, **op.attrs)
             results = list(result) if len(op.outputs) > 1 else [result]
             if perturb is not None and op.type not in _VARIABLE_OPS and perturb[1](op):
-                results = [_perturbed(perturb[0], r) for r in results]
+                results = [_perturbed(perturb[0], perturb[1](op), r) for r in results]
             values.update(zip(op.outputs, results))
     variables.update(staged)
     return [values[t] for t in fetches]
 
 
-def _perturbed(sign, value):
+def _perturbed(sign, ulps: int, value):
     value = np.asarray(value)
     if value.dtype.kind != "f" or not value.size:
         return value
     if isinstance(sign, np.random.Generator):
         sign = sign.choice([-1.0, 1.0], size=value.shape)
-    return (value * (1 + sign * 4 * np.finfo(value.dtype).eps)).astype(value.dtype)
+    return (value * (1 + sign * ulps * np.finfo(value.dtype).eps)).astype(value.dtype)
 
 
 def _state_op(op, args, variables, staged):

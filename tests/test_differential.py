@@ -5,8 +5,8 @@ every fused engine, call after call past the engines' hot threshold, on inputs f
 
 Graphs come from ``tests/random_graphs.py`` (seeded: graph ``n`` is ``generate(n)``), modes
 and comparisons from ``tests/differential.py``. A failure prints the seed and a shrunk repro
-(recipe, graph text, feeds). Mismatch classes whose fixes are under way on other branches
-are tolerated through ``tests/known_mismatches.py``, each with a strict-xfail repro below.
+(recipe, graph text, feeds). Below the random tests, each mismatch class they found (issue
+10 §1) is pinned by a minimal deterministic test.
 CI runs 240 graphs (every 4th also with each fused node compiled on its first call);
 ``GRAPHC_LONG_TESTS=1`` runs 10,000. ``GRAPHC_DIFFERENTIAL_SEEDS=a:b`` runs graphs a..b-1.
 """
@@ -21,9 +21,9 @@ import graphc as gc
 from graphc import registry
 from graphc.errors import OpError
 from graphc.passes import PASSES
-from graphc.runtime import fused_loops
+from graphc.runtime.fused.common import numba_available
 from graphc.runtime.state import RunContext
-from tests import differential, known_mismatches, shrink
+from tests import differential, shrink
 from tests.random_graphs import generate
 from tests.recipes import Input, Ref, Step
 
@@ -38,18 +38,6 @@ BATCHES = list(range(FIRST, LAST, BATCH))
 def _modes(seed: int) -> tuple:
     modes = differential.MODES
     return modes if seed % LOOPS_EVERY == 0 else tuple(m for m in modes if m != "loops")
-
-
-def _unexplained(recipe, mismatches) -> list:
-    """The mismatches no known class explains (one classification per mode and kind)."""
-    left, verdicts = [], {}
-    for mismatch in mismatches:
-        key = (mismatch.mode, mismatch.kind, mismatch.index)
-        if key not in verdicts:
-            verdicts[key] = known_mismatches.explanation(recipe, mismatch)
-        if verdicts[key] is None:
-            left.append(mismatch)
-    return left
 
 
 def _report(failures, refill: bool = False) -> str:
@@ -69,7 +57,6 @@ def _check_batch(seeds, modes_of, refill=False, kinds=None):
         recipe = generate(seed)
         found = differential.check(recipe, modes_of(seed), refill)
         found = [m for m in found if kinds is None or m.kind in kinds]
-        found = _unexplained(recipe, found)
         if found:
             failures.append((recipe, found))
     if failures:
@@ -159,7 +146,6 @@ def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
 
 
 # -- the mismatch classes found, each as a minimal deterministic repro ------------------------
-# (issue 10 §1; those still being fixed on another branch are strict xfails naming it)
 def _run(fetch, feeds, calls=1, optimize=True, engine=None):
     results = []
     with differential.engine("", engine), gc.Session(optimize=optimize) as sess, \
@@ -173,10 +159,8 @@ def _same(a, b):
     return differential.same_bits(np.asarray(a), np.asarray(b)) is None
 
 
-@pytest.mark.skipif(not fused_loops.available(), reason="numba not installed")
-@pytest.mark.xfail(strict=True, reason="fixed on branch engines: compiled loops keep -0.0 "
-                   "where NumPy's relu/maximum/sign give +0.0")
-def test_known_engine_class_signed_zeros(graph):
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_compiled_loops_keep_numpy_signed_zeros(graph):
     x = gc.placeholder(gc.float64, (4,))
     y = [1.0 / gc.nn.relu(x), 1.0 / gc.sign(x)]  # NumPy: relu(-0.0) = sign(-0.0) = +0.0
     feeds = {x: np.array([-0.0, 0.0, -1.0, 2.0])}
@@ -185,10 +169,8 @@ def test_known_engine_class_signed_zeros(graph):
     assert all(_same(g, w) for g, w in zip(got, want)), (got, want)
 
 
-@pytest.mark.skipif(not fused_loops.available(), reason="numba not installed")
-@pytest.mark.xfail(strict=True, reason="fixed on branch engines: the SIMD loops contract "
-                   "x*x - y into a fused multiply-add")
-def test_known_engine_class_contracted_multiply_add(graph):
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_simd_loops_round_each_product(graph):
     x = gc.placeholder(gc.float32, (4096,))
     y = gc.placeholder(gc.float32, (4096,))
     z = gc.tanh((x * x - y) * 1e30)  # x*x rounded to float32 equals y: z is 0 everywhere
@@ -240,12 +222,3 @@ def test_adding_zero_gives_ieee_zero_signs(graph):
     [want] = _run(y, feeds, optimize=False)
     [got] = _run(y, feeds, optimize=gc.OptimizerConfig(safety=("exact",)))
     assert all(_same(g, w) for g, w in zip(got, want)), (got, want)
-
-
-def test_every_known_class_has_a_repro_test():
-    """Each tolerated class is pinned by a strict-xfail test naming its branch."""
-    branches = {known.branch for known in known_mismatches.KNOWN}
-    reasons = " ".join(
-        mark.kwargs["reason"] for name, fn in globals().items() if name.startswith("test_known")
-        for mark in getattr(fn, "pytestmark", []) if mark.name == "xfail")
-    assert all(f"fixed on branch {branch}" in reasons for branch in branches), branches

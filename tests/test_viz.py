@@ -1,5 +1,4 @@
 """Pictures: DOT structure, styles, clusters and views; PNG output; the pass report."""
-import os
 import shutil
 
 import numpy as np
