@@ -86,6 +86,9 @@ from graphc.clip_ops import (clip_by_average_norm, clip_by_global_norm,  # noqa:
                              clip_by_norm, global_norm)
 # Input pipelines (issue 11, section 2)
 from graphc import data  # noqa: E402,F401
+# Saving and loading graphs and checkpoints (issue 13, section 4)
+from graphc.saving import import_graph_def  # noqa: E402,F401
+from graphc.serialization import GraphDef, NodeDef  # noqa: E402,F401
 
 newaxis = None
 

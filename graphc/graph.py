@@ -24,13 +24,14 @@ from graphc.graph_collections import GraphCollections
 from graphc.gradient_overrides import override_scope
 from graphc.nodes import Operation, Tensor, _as_operation, _user_location
 from graphc.printing import graph_as_text
+from graphc.serialization.graph_def import GraphSerialization
 from graphc.shapes import TensorShape, as_shape
 
 __all__ = ["Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",
            "required_ops"]
 
 
-class Graph(GraphCollections, GraphEditing):
+class Graph(GraphCollections, GraphEditing, GraphSerialization):
     """A TF1-style graph: a growing list of operations plus naming, scopes and collections.
 
     Example:

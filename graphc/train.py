@@ -152,3 +152,10 @@ class RMSPropOptimizer(Optimizer):
         mom = assign(mom_slot, self._as(self._momentum, var) * mom_slot.value()
                      + lr * grad / sqrt(denominator + self._as(self._epsilon, var)))
         return assign_sub(var, mom).op
+
+
+# -- saving and loading (graphc/saving/) ---------------------------------------------------
+from graphc.saving import (CheckpointState, MetaGraphDef, NewCheckpointReader,  # noqa: E402,F401
+                           Saver, checkpoint_exists, export_meta_graph, get_checkpoint_state,
+                           import_meta_graph, latest_checkpoint, list_variables, load_variable,
+                           remove_checkpoint, update_checkpoint_state, write_graph)

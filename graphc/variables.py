@@ -80,6 +80,9 @@ class Variable:
                  validate_shape=True, caching_device=None, name=None, variable_def=None,
                  dtype=None, expected_shape=None, import_scope=None, constraint=None,
                  use_resource=None, synchronization=None, aggregation=None, shape=None):
+        if variable_def is not None:
+            self._init_from_def(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("Variable: initial_value must be specified")
         graph = get_default_graph() if callable(initial_value) else graph_of(initial_value)
@@ -114,6 +117,23 @@ class Variable:
             keys.append(GraphKeys.TRAINABLE_VARIABLES)
         for key in keys:
             graph.add_to_collection(key, self)
+
+    def _init_from_def(self, variable_def: dict, import_scope) -> None:
+        """Wrap the ops of a variable that an imported graph already holds (TF1's
+        ``Variable(variable_def=..., import_scope=...)``; graphc/saving/meta_graph.py)."""
+        graph = get_default_graph()
+        prefix = f"{import_scope}/" if import_scope else ""
+        self._handle = graph.get_tensor_by_name(prefix + variable_def["variable_name"])
+        if self._handle.op.type != "variable":
+            raise ValueError(f"variable_def names {self._handle.name!r}, a "
+                             f"{self._handle.op.type} op, not a variable")
+        self._initializer_op = graph.get_operation_by_name(
+            prefix + variable_def["initializer_name"])
+        self._snapshot = graph.get_tensor_by_name(prefix + variable_def["snapshot_name"])
+        self._initial_value = graph.get_tensor_by_name(
+            prefix + variable_def["initial_value_name"])
+        self._trainable = bool(variable_def.get("trainable", True))
+        graph._variable_reads[self._handle.op] = self
 
     # -- TF1 accessors --------------------------------------------------------------------
     @property

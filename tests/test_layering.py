@@ -28,7 +28,7 @@ CORE_LEVELS = (
             "graphc.printing", "graphc.convert", "graphc.static_values", "graphc.index_spec",
             "graphc.fetches",
             "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
-            "graphc.graph_collections")),
+            "graphc.graph_collections", "graphc.serialization", "graphc.serialization.*")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators")),
     ("sharing", ("graphc.initializers", "graphc.regularizers", "graphc.variable_store",
@@ -47,7 +47,7 @@ LAYERS = (
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
-                "graphc.data.*")),
+                "graphc.data.*", "graphc.saving", "graphc.saving.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
