@@ -148,6 +148,7 @@ def import_nodes(graph, graph_def: GraphDef, prefix: str, input_map: dict) -> di
                     raise ValueError(f"GraphDef node {node.name!r} reads {name!r}, but "
                                      f"{source!r} has {len(built[source].outputs)} outputs")
                 inputs.append(built[source].outputs[index])
+            _check_attr_kinds(node)
             full_name = prefix + node.name
             _reserve_scopes(graph, full_name)
             try:
@@ -162,6 +163,17 @@ def import_nodes(graph, graph_def: GraphDef, prefix: str, input_map: dict) -> di
                 op.location = node.location  # errors keep pointing at the user's own line
             built[node.name] = op
     return built
+
+
+def _check_attr_kinds(node) -> None:
+    """Flags and strings the registry's defaults declare must be bools and strings: the
+    inference rules of most ops read them only when the kernel runs."""
+    defaults = registry.get(node.op).attrs
+    for key, value in node.attr.items():
+        kind = type(defaults.get(key))
+        if kind in (bool, str) and not isinstance(value, kind):
+            raise ValueError(f"GraphDef node {node.name!r} ({node.op}): attr {key!r} must be "
+                             f"a {kind.__name__}, got {value!r:.80}")
 
 
 def _mapped(tensor, node, name, recorded: dict) -> Tensor:
