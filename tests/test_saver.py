@@ -145,16 +145,17 @@ def test_bad_checkpoints_raise_clear_errors_and_leave_every_variable_unchanged(t
         partial = missing.save(other_sess, str(tmp_path / "partial.ckpt"))
         sess.run(bump)
         before = _values(sess, variables)
-        cases = {name: (str(tmp_path / name), error, match) for name, (data, error, match)
-                 in _corruptions(open(good, "rb").read()).items()}
-        for name, (data, _, _) in _corruptions(open(good, "rb").read()).items():
+        cases = {}
+        for name, (data, error, match) in _corruptions((tmp_path / "good.ckpt").read_bytes()
+                                                       ).items():
             (tmp_path / name).write_bytes(data)
+            cases[name] = (str(tmp_path / name), error, match)
         cases["shapes and dtypes"] = (wrong, gc.errors.InvalidArgumentError,
                                       r"'layer/W'.*shape \[3, 2\].*\[2, 3\].*'layer/b'.*float64")
         cases["missing names"] = (partial, gc.errors.NotFoundError,
                                   r"no value for \['global_step', 'layer/b'\]")
         cases["no file"] = (str(tmp_path / "absent.ckpt"), gc.errors.NotFoundError, "absent")
-        cases["a folder"] = (str(tmp_path), gc.errors.NotFoundError, "")
+        cases["a folder"] = (str(tmp_path), gc.errors.NotFoundError, "no checkpoint")
         for name, (path, error, match) in cases.items():
             with pytest.raises(error, match=match):
                 saver.restore(sess, path)
