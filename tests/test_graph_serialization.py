@@ -158,10 +158,12 @@ def test_bad_graph_defs_are_refused_naming_the_node_and_change_nothing(edit, err
     with target.as_default():
         gc.constant(1.0, name="existing")
         before = [op.name for op in target.get_operations()]
-        with pytest.raises(error, match=match):
-            gc.import_graph_def(graph_def, name="")
+        for prefix in ("", None):
+            with pytest.raises(error, match=match):
+                gc.import_graph_def(graph_def, name=prefix)
         assert [op.name for op in target.get_operations()] == before
         assert gc.identity(1.0, name="pred").op.name == "pred"  # no name was left taken
+        assert target.unique_name("import", mark_used=False) == "import"
 
 
 def test_input_map_errors_name_the_key():

@@ -125,9 +125,11 @@ def import_nodes(graph, graph_def: GraphDef, prefix: str, input_map: dict) -> di
                              f"into, got {value!r}")
         mapped[_tensor_name(key)] = value
     order = _build_order(graph_def.node, set(mapped))
-    outputs = {(node.name, index) for node in graph_def.node
-               for index in range(len(node.outputs))}
-    unused = [key for key in mapped if _producer(key) not in outputs]
+    known = {f"{node.name}:{index}" for node in graph_def.node
+             for index in range(len(node.outputs))}
+    known.update(_tensor_name(name) for node in graph_def.node for name in node.input
+                 if not name.startswith("^"))  # inputs from outside an exported scope
+    unused = [key for key in mapped if key not in known]
     if unused:
         raise ValueError(f"Attempted to map inputs that were not found in graph_def: {unused}")
     recorded = {node.name: node.outputs for node in graph_def.node}
@@ -179,7 +181,8 @@ def _check_attr_kinds(node) -> None:
 def _mapped(tensor, node, name, recorded: dict) -> Tensor:
     """An ``input_map`` replacement, checked against the dtype the GraphDef records."""
     source, index = _producer(name)
-    dtype = recorded[source][index][1]
+    specs = recorded.get(source, ())  # none for an input from outside an exported scope
+    dtype = specs[index][1] if index < len(specs) else tensor.dtype
     if dtype is not tensor.dtype:
         raise TypeError(f"input_map[{name!r}] is {tensor.dtype.name}, but the GraphDef's "
                         f"{name!r} (read by {node.name!r}) is {dtype.name}")
@@ -219,8 +222,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     if not isinstance(graph_def, GraphDef):
         raise TypeError(f"import_graph_def needs a GraphDef, got {type(graph_def).__name__}")
     graph = get_default_graph()
-    prefix = _scope_prefix(graph, name)
-    built = import_nodes(graph, graph_def, prefix, input_map)
+    with graph.atomic():  # a failed import leaves even the prefix's name free
+        built = import_nodes(graph, graph_def, _scope_prefix(graph, name), input_map)
     if return_elements is None:
         return None
     return [_element(graph, built, item) for item in return_elements]

@@ -23,8 +23,8 @@ from graphc.graph import Operation, Tensor, get_default_graph
 from graphc.saving.graph_import import _scope_prefix, import_nodes
 from graphc.serialization import container
 from graphc.serialization.attr_codec import decode_value, encode_value
-from graphc.serialization.graph_def import (GraphDef, graph_def_from_json, graph_def_of,
-                                            graph_def_to_json)
+from graphc.serialization.graph_def import (GraphDef, NodeDef, graph_def_from_json,
+                                            graph_def_to_json, graph_def_of)
 from graphc.variables import Variable
 
 __all__ = ["MetaGraphDef", "export_meta_graph", "import_meta_graph", "read_meta_graph"]
@@ -148,6 +148,52 @@ def _collections(graph, keys, kept_ops) -> dict:
     return collections
 
 
+class _Scope:
+    """``export_scope``: which names to keep, and the names without the scope's prefix."""
+
+    def __init__(self, scope):
+        self.prefix = f"{scope.rstrip('/')}/" if scope else ""
+
+    def holds(self, name: str) -> bool:
+        return name.lstrip("^").startswith(self.prefix)
+
+    def strip(self, name: str) -> str:
+        """A name inside the scope without its prefix; names outside stay whole (inputs
+        from outside the scope, which ``input_map`` must supply on import)."""
+        if not self.holds(name):
+            return name
+        control = "^" if name.startswith("^") else ""
+        return control + name.lstrip("^")[len(self.prefix):]
+
+    def node(self, node, clear_devices: bool) -> NodeDef:
+        return NodeDef(self.strip(node.name), node.op, [self.strip(i) for i in node.input],
+                       node.attr, "" if clear_devices else node.device, node.location,
+                       node.outputs)
+
+    def record(self, record: dict):
+        """A name record (VariableDef, saver names) with every name stripped, or None when
+        a name lies outside the scope."""
+        if not all(self.holds(name) for name in _strings(record)):
+            return None
+        return _map_strings(record, self.strip)
+
+
+def _strings(record) -> list:
+    if isinstance(record, str):
+        return [record]
+    if isinstance(record, dict):
+        return [s for v in record.values() for s in _strings(v)]
+    return []
+
+
+def _map_strings(record, fn):
+    if isinstance(record, str):
+        return fn(record)
+    if isinstance(record, dict):
+        return {key: _map_strings(value, fn) for key, value in record.items()}
+    return record
+
+
 def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_def=None,
                       collection_list=None, as_text: bool = False, graph=None,
                       export_scope=None, clear_devices: bool = False,
@@ -156,22 +202,34 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     """The MetaGraphDef of ``graph`` (default graph), written to ``filename`` if given
     (atomically; text JSON with ``as_text``), as TF1's ``tf.train.export_meta_graph``.
 
-    ``collection_list`` limits the collections saved (default: all).
+    ``collection_list`` limits the collections saved (default: all). ``export_scope`` keeps
+    only the ops, variables and collection items under that scope, named without it; inputs
+    they read from outside keep their full names and must be given through ``input_map``
+    when the meta graph is imported.
 
     Example:
         >>> meta = gc.train.export_meta_graph("model.meta", collection_list=["train_op"])
+        >>> tower = gc.train.export_meta_graph(export_scope="tower_0")
     """
     graph = graph or get_default_graph()
     graph_def = graph_def_of(graph) if graph_def is None else graph_def
-    if clear_devices:
-        for node in graph_def.node:
-            node.device = ""
-    kept = {node.name for node in graph_def.node}
-    variables = [_variable_def(v) for v in graph._variable_reads.values() if v.op.name in kept]
+    scope = _Scope(export_scope)
+    graph_def = GraphDef([scope.node(node, clear_devices) for node in graph_def.node
+                          if scope.holds(node.name)], graph_def.seed)
+    kept = {scope.prefix + node.name for node in graph_def.node}
+    variables = [scope.record(_variable_def(v)) for v in graph._variable_reads.values()
+                 if v.op.name in kept]
     # "__" keys hold graphc's own bookkeeping (the variable store), which TF1 never saves
     keys = [key for key in graph.get_all_collection_keys() if not str(key).startswith("__")] \
         if collection_list is None else collection_list
-    meta = MetaGraphDef(graph_def, variables, _collections(graph, keys, kept), saver_def,
+    collections = {key: [(kind, value if kind == "value" else scope.strip(value))
+                         for kind, value in items]
+                   for key, items in _collections(graph, keys, kept).items()}
+    if saver_def is not None:  # dropped when its ops lie outside the scope
+        stripped = scope.record({key: saver_def[key] for key in ("names", "restore_feeds",
+                                                                 "restore_op")})
+        saver_def = None if stripped is None else {**saver_def, **stripped}
+    meta = MetaGraphDef(graph_def, [v for v in variables if v], collections, saver_def,
                         meta_info_def)
     if filename:
         container.write_atomic(filename, meta.SerializeToString(as_text))
@@ -203,8 +261,8 @@ def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_sc
     if not isinstance(meta, MetaGraphDef):
         meta = read_meta_graph(meta_graph_or_file)
     graph = get_default_graph()
-    prefix = _scope_prefix(graph, import_scope) if import_scope else ""
-    with graph.atomic():
+    with graph.atomic():  # a failed import leaves even the scope's name free
+        prefix = _scope_prefix(graph, import_scope) if import_scope else ""
         built = import_nodes(graph, meta.graph_def, prefix, input_map)
         if clear_devices:
             for op in built.values():

@@ -76,7 +76,11 @@ class Saver:
         max_to_keep: how many recent checkpoints to keep (None or 0: all).
         allow_empty: build a Saver that does nothing when there are no variables.
         save_relative_paths: write paths in the state file relative to its folder.
+        pad_step_number: write steps with 8 digits (``model.ckpt-00000100``).
         saver_def: rebuild a Saver on the ops of ``as_saver_def()`` (``import_meta_graph``).
+
+    ``sharded``, ``keep_checkpoint_every_n_hours``, ``write_version`` and ``builder`` are
+    accepted for TF1 programs and have no effect: a checkpoint is always one file.
 
     Example:
         >>> saver = gc.train.Saver({"weights": W}, max_to_keep=2)
@@ -90,6 +94,7 @@ class Saver:
                  write_version=None, pad_step_number=False, save_relative_paths=False,
                  filename=None, import_scope=None):
         self._last_checkpoints: list = []
+        self._pad_step_number = bool(pad_step_number)
         if saver_def is not None:
             self._from_def(saver_def, import_scope)
             return
@@ -158,7 +163,8 @@ class Saver:
         if global_step is not None:
             step = global_step if isinstance(global_step, (int, np.integer)) else \
                 sess.run(global_step)
-            save_path = f"{save_path}-{int(step)}"
+            save_path = f"{save_path}-{int(step):08d}" if self._pad_step_number else \
+                f"{save_path}-{int(step)}"
         folder = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(folder):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
