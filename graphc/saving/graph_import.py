@@ -159,6 +159,9 @@ def import_nodes(graph, graph_def: GraphDef, prefix: str, input_map: dict) -> di
                 _check_outputs(op, node)
             except (ValueError, TypeError) as err:
                 raise type(err)(f"importing GraphDef node {node.name!r}: {err}") from None
+            except Exception as err:  # an attr of the wrong structure breaks inference
+                raise ValueError(f"importing GraphDef node {node.name!r} ({node.op}): its "
+                                 f"attrs are invalid ({type(err).__name__}: {err})") from None
             if node.device:
                 op.device = node.device
             if node.location:

@@ -6,8 +6,8 @@ Collections are saved item by item: Variables, Tensors and Operations by name, p
 (numbers, strings, lists, tuples, dicts, arrays: ``attr_codec``) as it is, so any JSON-like
 record another module keeps in a collection (``graph.add_to_collection("layer_tree", tree)``)
 travels with the graph. Other objects (Python callables, optimizers) are left out with a
-warning, as TF1 leaves out collections it cannot serialize; keys starting with "__" (graphc's
-own bookkeeping, such as the variable store) are not saved, as TF1 does not save its own.
+warning, as TF1 leaves out collections it cannot serialize (silently for keys starting with
+"__", graphc's own bookkeeping, such as the variable store, which TF1 does not save either).
 
 Example:
     >>> gc.train.export_meta_graph("model.meta")
@@ -140,7 +140,7 @@ def _collections(graph, keys, kept_ops) -> dict:
             if kind == "value" or (entry.rpartition(":")[0] if kind == "tensor" else entry) \
                     in kept_ops:
                 items.append((kind, entry))
-        if skipped:
+        if skipped and not str(key).startswith("__"):  # "__": graphc's own bookkeeping
             warnings.warn(f"export_meta_graph: collection {key!r} holds {sorted(set(skipped))} "
                           "objects, which cannot be saved; they are left out", stacklevel=3)
         if items:
@@ -219,9 +219,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     kept = {scope.prefix + node.name for node in graph_def.node}
     variables = [scope.record(_variable_def(v)) for v in graph._variable_reads.values()
                  if v.op.name in kept]
-    # "__" keys hold graphc's own bookkeeping (the variable store), which TF1 never saves
-    keys = [key for key in graph.get_all_collection_keys() if not str(key).startswith("__")] \
-        if collection_list is None else collection_list
+    keys = graph.get_all_collection_keys() if collection_list is None else collection_list
     collections = {key: [(kind, value if kind == "value" else scope.strip(value))
                          for kind, value in items]
                    for key, items in _collections(graph, keys, kept).items()}

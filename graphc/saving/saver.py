@@ -170,7 +170,7 @@ class Saver:
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         names = sorted(self._names)
         values = sess.run([self._names[name].value() for name in names])
-        container.write_atomic(save_path, container.encode("checkpoint", {}, dict(
+        container.write_atomic(save_path, container.encode_chunks("checkpoint", {}, dict(
             zip(names, values))))
         if write_meta_graph:
             export_meta_graph(f"{save_path}.{meta_graph_suffix}", graph=sess.graph,

@@ -35,7 +35,8 @@ import numpy as np
 
 from graphc.errors import DataLossError, NotFoundError
 
-__all__ = ["FORMAT_VERSION", "encode", "decode", "write_atomic", "read_bytes"]
+__all__ = ["FORMAT_VERSION", "encode", "encode_chunks", "decode", "write_atomic",
+           "read_bytes"]
 
 MAGIC = b"GRAPHC\x00\n"
 FORMAT_VERSION = 1
@@ -60,8 +61,9 @@ def _raw(array: np.ndarray, name: str) -> tuple:
     return dtype, data
 
 
-def encode(kind: str, fields: dict, arrays: dict, as_text: bool = False) -> bytes:
-    """The file bytes of a container of ``kind`` holding JSON ``fields`` and ``arrays``."""
+def encode_chunks(kind: str, fields: dict, arrays: dict, as_text: bool = False) -> list:
+    """The file of a container of ``kind`` holding JSON ``fields`` and ``arrays``, as a list
+    of byte strings to write one after the other (no copy of the whole file is made)."""
     header = {"format": "graphc", "version": FORMAT_VERSION, "kind": kind, **fields}
     tensors, chunks, offset = [], [], 0
     for name, array in arrays.items():
@@ -78,10 +80,18 @@ def encode(kind: str, fields: dict, arrays: dict, as_text: bool = False) -> byte
         tensors.append(entry)
     header["tensors"] = tensors
     if as_text:
-        return (json.dumps(header, indent=1, allow_nan=False) + "\n").encode("utf-8")
+        return [(json.dumps(header, indent=1, allow_nan=False) + "\n").encode("utf-8")]
     text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    body = b"".join([_PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)), text, *chunks])
-    return body + hashlib.sha256(body).digest()
+    chunks = [_PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)), text, *chunks]
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return chunks + [digest.digest()]
+
+
+def encode(kind: str, fields: dict, arrays: dict, as_text: bool = False) -> bytes:
+    """The file bytes of a container of ``kind`` holding JSON ``fields`` and ``arrays``."""
+    return b"".join(encode_chunks(kind, fields, arrays, as_text))
 
 
 def _loss(source: str, what: str) -> DataLossError:
@@ -90,10 +100,10 @@ def _loss(source: str, what: str) -> DataLossError:
 
 def _header(data: bytes, source: str) -> tuple:
     """``(header dict, data section)`` of the file bytes, after every file-level check."""
-    if data[:1] == b"{":
+    if data[:1] == b"{":  # the text form (json.dumps starts every object with it)
         try:
             header = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
             raise _loss(source, f"the text file is truncated or corrupted (not valid JSON: "
                         f"{err})") from None
         if not isinstance(header, dict) or header.get("format") != "graphc":
@@ -109,16 +119,17 @@ def _header(data: bytes, source: str) -> tuple:
     end = _PREFIX.size + length
     if len(data) < end + _DIGEST:
         raise _loss(source, f"truncated: {len(data)} bytes, but the header alone needs {end}")
-    if hashlib.sha256(data[:-_DIGEST]).digest() != data[-_DIGEST:]:
+    view = memoryview(data)
+    if hashlib.sha256(view[:-_DIGEST]).digest() != view[-_DIGEST:]:
         raise _loss(source, "truncated or corrupted: the file checksum (SHA-256) does not "
                     "match its contents")
     try:
         header = json.loads(data[_PREFIX.size:end].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise _loss(source, f"corrupted header ({err})") from None
     if not isinstance(header, dict):
         raise _loss(source, "corrupted header (not a JSON object)")
-    return header, memoryview(data)[end:len(data) - _DIGEST]
+    return header, view[end:len(data) - _DIGEST]
 
 
 def _check_version(version, source: str) -> None:
@@ -153,12 +164,12 @@ def _array(entry, section, source: str) -> tuple:
         offset = entry.get("offset")
         if not isinstance(offset, int) or offset < 0 or offset + nbytes > len(section):
             raise _loss(source, f"tensor {name!r} lies outside the data section")
-        raw = bytes(section[offset:offset + nbytes])
+        raw = section[offset:offset + nbytes]
     if len(raw) != nbytes or hashlib.sha256(raw).hexdigest() != digest:
         raise _loss(source, f"tensor {name!r} is corrupted: its checksum (SHA-256) does not "
                     "match its bytes")
     array = np.frombuffer(raw, dtype=_DTYPES[dtype]).reshape(shape)
-    return name, array.astype(array.dtype.newbyteorder("="))
+    return name, array.astype(array.dtype.newbyteorder("="))  # a copy the caller owns
 
 
 def decode(data: bytes, kinds, source: str) -> tuple:
@@ -192,15 +203,16 @@ def read_bytes(path: str, what: str = "file") -> bytes:
                             "file") from None
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash at any moment leaves either the old file or
+def write_atomic(path: str, data) -> None:
+    """Write ``data`` (bytes, or a list of byte strings) to ``path`` so that a crash at any moment leaves either the old file or
     the new one, never a mix: a temporary file in the same folder, fsync, rename, fsync of
     the folder (so the rename itself survives a power cut)."""
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            for chunk in ([data] if isinstance(data, (bytes, bytearray)) else data):
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
