@@ -27,6 +27,7 @@ from graphc.shapes import TensorShape
 __all__ = ["encode_value", "decode_value", "is_plain_data"]
 
 _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+DTYPE_NAMES = frozenset(d.name for d in gdt.ALL_DTYPES)
 
 
 def encode_value(value, arrays: dict, where: str):
@@ -89,7 +90,7 @@ def _array(key, arrays, where):
 
 
 def _dtype(name, arrays, where):
-    if not isinstance(name, str) or name not in {d.name for d in gdt.ALL_DTYPES}:
+    if not isinstance(name, str) or name not in DTYPE_NAMES:
         raise ValueError(f"{where}: unknown dtype {name!r}")
     return gdt.as_dtype(name)
 

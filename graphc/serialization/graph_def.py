@@ -19,7 +19,7 @@ from typing import Optional
 
 from graphc import dtypes as gdt
 from graphc.serialization import container
-from graphc.serialization.attr_codec import decode_value, encode_value
+from graphc.serialization.attr_codec import DTYPE_NAMES, decode_value, encode_value
 from graphc.shapes import TensorShape
 
 __all__ = ["NodeDef", "GraphDef", "GraphSerialization", "graph_def_of"]
@@ -147,8 +147,7 @@ def graph_def_from_json(data, arrays: dict, source: str) -> GraphDef:
                 raise ValueError(f"{where}: invalid output spec {spec!r:.80}")
             shape = decode_value(spec.get("shape"), arrays, where)
             dtype_name = spec.get("dtype")
-            if not isinstance(shape, TensorShape) or dtype_name not in {
-                    d.name for d in gdt.ALL_DTYPES}:
+            if not isinstance(shape, TensorShape) or dtype_name not in DTYPE_NAMES:
                 raise ValueError(f"{where}: invalid output spec {spec!r:.80}")
             outputs.append((shape, gdt.as_dtype(dtype_name)))
         inputs = _field(entry, "input", list, where, [])
