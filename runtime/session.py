@@ -53,6 +53,12 @@ class Session:
     def graph(self) -> Graph:
         return self._graph
 
+    @property
+    def graph_def(self):
+        """The session's graph as a GraphDef (TF1: ``tf.train.write_graph(sess.graph_def,
+        ...)``)."""
+        return self._graph.as_graph_def()
+
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Compute ``fetches`` (any nesting of tensors, ops, variables or names).
 

@@ -236,8 +236,11 @@ def test_truncated_corrupted_and_other_version_graph_files_are_refused():
 
 def test_write_graph_writes_text_or_binary_files_that_load(tmp_path):
     graph, _ = _model()
+    with gc.Session(graph=graph) as sess:
+        graph_def = sess.graph_def  # TF1 tutorials write this one
     for as_text, name in ((True, "graph.pbtxt"), (False, "graph.pb")):
-        path = gc.train.write_graph(graph, str(tmp_path), name, as_text=as_text)
+        path = gc.train.write_graph(graph if as_text else graph_def, str(tmp_path), name,
+                                    as_text=as_text)
         data = open(path, "rb").read()
         assert data.startswith(b"{") == as_text
         loaded = gc.GraphDef.FromString(data)

@@ -202,3 +202,17 @@ def test_saving_into_a_missing_folder_says_so(tmp_path):
         sess.run(init)
         with pytest.raises(ValueError, match="Parent directory"):
             saver.save(sess, str(tmp_path / "missing" / "model.ckpt"))
+
+
+def test_a_graph_with_a_python_function_still_saves_its_checkpoint(tmp_path):
+    graph, (W, _, _), _, init = _graph()
+    with graph.as_default():
+        gc.py_func(lambda a: a, [W], gc.float32, name="callback")
+        saver = gc.train.Saver()
+    with gc.Session(graph=graph) as sess:
+        sess.run(init)
+        with pytest.warns(UserWarning, match="no meta graph.*callback.func"):
+            path = saver.save(sess, str(tmp_path / "model.ckpt"))
+        saver.restore(sess, path)
+    assert not os.path.exists(path + ".meta")
+    assert gc.train.latest_checkpoint(str(tmp_path)) == path

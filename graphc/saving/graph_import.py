@@ -170,15 +170,20 @@ def import_nodes(graph, graph_def: GraphDef, prefix: str, input_map: dict) -> di
     return built
 
 
+# What an attribute whose registry default is a bool or a string may hold (programs pass
+# keepdims=1 or message=None, and their graphs must load again).
+_KINDS_BY_DEFAULT = {bool: (bool, int, type(None)), str: (str, type(None))}
+
+
 def _check_attr_kinds(node) -> None:
-    """Flags and strings the registry's defaults declare must be bools and strings: the
-    inference rules of most ops read them only when the kernel runs."""
+    """Flags and strings the registry's defaults declare must be flags and strings: most
+    ops' inference rules do not read them, so a wrong kind would fail only in the kernel."""
     defaults = registry.get(node.op).attrs
     for key, value in node.attr.items():
-        kind = type(defaults.get(key))
-        if kind in (bool, str) and not isinstance(value, kind):
+        kinds = _KINDS_BY_DEFAULT.get(type(defaults.get(key)))
+        if kinds and not isinstance(value, kinds):
             raise ValueError(f"GraphDef node {node.name!r} ({node.op}): attr {key!r} must be "
-                             f"a {kind.__name__}, got {value!r:.80}")
+                             f"a {type(defaults[key]).__name__}, got {value!r:.80}")
 
 
 def _mapped(tensor, node, name, recorded: dict) -> Tensor:

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -173,8 +174,7 @@ class Saver:
         container.write_atomic(save_path, container.encode_chunks("checkpoint", {}, dict(
             zip(names, values))))
         if write_meta_graph:
-            export_meta_graph(f"{save_path}.{meta_graph_suffix}", graph=sess.graph,
-                              saver_def=self.as_saver_def())
+            self._write_meta_graph(sess.graph, f"{save_path}.{meta_graph_suffix}")
         stale = self._record(save_path)
         if write_state:
             checkpoint_state.update_checkpoint_state(
@@ -183,6 +183,17 @@ class Saver:
         for path in stale:  # after the state file stopped naming them
             checkpoint_state.remove_checkpoint(path, meta_graph_suffix=meta_graph_suffix)
         return save_path
+
+    def _write_meta_graph(self, graph, path: str) -> None:
+        """The checkpoint's ``.meta``; a graph holding Python objects (a py_func's function,
+        a dataset) has none, with a warning: the checkpoint itself is what must not fail."""
+        try:
+            export_meta_graph(path, graph=graph, saver_def=self.as_saver_def())
+        except TypeError as err:
+            if os.path.exists(path):
+                os.remove(path)  # an older .meta would describe another graph
+            warnings.warn(f"Saver.save: no meta graph written to {path!r}: {err}",
+                          stacklevel=3)
 
     def _record(self, save_path: str) -> list:
         """Append ``save_path`` to the kept checkpoints; the ones beyond max_to_keep."""
