@@ -25,7 +25,7 @@ from graphc.serialization import container
 from graphc.serialization.attr_codec import decode_value, encode_value
 from graphc.serialization.graph_def import (GraphDef, NodeDef, graph_def_from_json,
                                             graph_def_to_json, graph_def_of)
-from graphc.variables import Variable
+from graphc.variables import GraphKeys, Variable
 
 __all__ = ["MetaGraphDef", "export_meta_graph", "import_meta_graph", "read_meta_graph"]
 
@@ -246,8 +246,8 @@ def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_sc
     ``tf.train.import_meta_graph``).
 
     Returns:
-        A ``Saver`` for the imported variables (rebuilt on the imported save ops), or None
-        when the meta graph has no variables.
+        A ``Saver``: the one saved with the meta graph, rebuilt on its imported ops, else a
+        new one for the imported global variables; None when there are none (TF1).
 
     Example:
         >>> with gc.Graph().as_default(), gc.Session() as sess:
@@ -259,6 +259,7 @@ def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_sc
     if not isinstance(meta, MetaGraphDef):
         meta = read_meta_graph(meta_graph_or_file)
     graph = get_default_graph()
+    fresh = len(graph) == 0
     with graph.atomic():  # a failed import leaves even the scope's name free
         prefix = _scope_prefix(graph, import_scope) if import_scope else ""
         built = import_nodes(graph, meta.graph_def, prefix, input_map)
@@ -274,11 +275,12 @@ def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_sc
     for key, values in items.items():
         for value in values:
             graph.add_to_collection(key, value)
-    if graph.seed is None:
+    if fresh and graph.seed is None:  # the saved program goes on drawing the same numbers
         graph.seed = meta.graph_def.seed
     if meta.saver_def:
         return Saver(saver_def=meta.saver_def, import_scope=prefix.rstrip("/"))
-    return Saver() if variables else None
+    saveable = [v for v in items.get(GraphKeys.GLOBAL_VARIABLES, []) if isinstance(v, Variable)]
+    return Saver(saveable) if saveable else None
 
 
 def _resolve(graph, built, variables, prefix, kind, value, key):

@@ -135,6 +135,7 @@ class Saver:
         self._max_to_keep = saver_def.get("max_to_keep", 5)
         self._save_relative_paths = bool(saver_def.get("save_relative_paths", False))
         self._filename = saver_def.get("filename")
+        self._pad_step_number = bool(saver_def.get("pad_step_number", False))
 
     def as_saver_def(self) -> dict:
         """This Saver as plain data (stored in meta graphs; TF1's SaverDef)."""
@@ -143,7 +144,8 @@ class Saver:
                 "restore_feeds": {ckpt: t.name for ckpt, t in self._feeds.items()},
                 "restore_op": self._restore_op.name if self._restore_op else None,
                 "reshape": self._reshape, "max_to_keep": self._max_to_keep,
-                "save_relative_paths": self._save_relative_paths, "filename": self._filename}
+                "save_relative_paths": self._save_relative_paths, "filename": self._filename,
+                "pad_step_number": self._pad_step_number}
 
     # -- saving ---------------------------------------------------------------------------
     def save(self, sess, save_path, global_step=None, latest_filename=None,
