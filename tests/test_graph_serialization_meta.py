@@ -89,3 +89,26 @@ def test_refined_shapes_and_the_text_form_survive(tmp_path):
         note, = gc.get_collection("notes")
     assert note[:2] == ("text", 1) and note[3] is None and note[4] == {"nested": [1.5]}
     np.testing.assert_array_equal(note[2], np.arange(3))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_graphs_run_bit_for_bit_the_same_after_a_meta_graph_round_trip(seed):
+    from tests.random_graphs import generate
+    recipe = generate(seed)
+    built = recipe.build()
+    data = gc.train.export_meta_graph(graph=built.graph).SerializeToString()
+    again = gc.Graph()
+    with again.as_default():
+        gc.train.import_meta_graph(gc.train.MetaGraphDef.FromString(data))
+    copies = [again.as_graph_element(f.name) for f in built.fetches]
+    runs = []
+    for graph, fetches, holders in ((built.graph, built.fetches, built.placeholders),
+                                    (again, copies, [again.get_tensor_by_name(h.name)
+                                                     for h in built.placeholders])):
+        with gc.Session(graph=graph) as sess:
+            sess.run(graph.get_operation_by_name(built.init.name))
+            runs.append([sess.run(fetches, dict(zip(holders, recipe.feeds(built, call)
+                                                    .values()))) for call in range(2)])
+    for want_call, got_call in zip(*runs):
+        for want, got in zip(want_call, got_call):
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
