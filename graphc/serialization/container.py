@@ -111,6 +111,8 @@ def _header(data: bytes, source: str) -> tuple:
                         "\"format\": \"graphc\")")
         _check_version(header.get("version"), source)
         return header, None
+    if len(data) < _PREFIX.size and data and MAGIC.startswith(data[:len(MAGIC)]):
+        raise _loss(source, f"truncated: {len(data)} bytes")
     if len(data) < _PREFIX.size or data[:len(MAGIC)] != MAGIC:
         raise _loss(source, f"not a graphc file (it does not start with {MAGIC!r}; pickles, "
                     ".npz archives and other formats are refused)")
