@@ -75,6 +75,9 @@ from graphc.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptio
 from graphc.deprecated import (arg_max, arg_min, div, initialize_variables,  # noqa
                                to_double)
 from graphc.devices import DeviceSpec  # noqa: E402,F401
+# Saving and loading graphs and checkpoints (issue 13, section 4)
+from graphc.saving import import_graph_def  # noqa: E402,F401
+from graphc.serialization import GraphDef, NodeDef  # noqa: E402,F401
 from graphc import debugging  # noqa: E402,F401
 from graphc.gradient_overrides import RegisterGradient  # noqa: E402,F401
 from graphc.ops.check_ops import *  # noqa: E402,F401,F403 - TF1's tf.assert_* live at the top
@@ -86,9 +89,6 @@ from graphc.clip_ops import (clip_by_average_norm, clip_by_global_norm,  # noqa:
                              clip_by_norm, global_norm)
 # Input pipelines (issue 11, section 2)
 from graphc import data  # noqa: E402,F401
-# Saving and loading graphs and checkpoints (issue 13, section 4)
-from graphc.saving import import_graph_def  # noqa: E402,F401
-from graphc.serialization import GraphDef, NodeDef  # noqa: E402,F401
 
 newaxis = None
 

@@ -27,8 +27,9 @@ CORE_LEVELS = (
             "graphc.nodes", "graphc.editing", "graphc.graph", "graphc.algorithms",
             "graphc.printing", "graphc.convert", "graphc.static_values", "graphc.index_spec",
             "graphc.fetches",
+            "graphc.serialization", "graphc.serialization.*",
             "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
-            "graphc.graph_collections", "graphc.serialization", "graphc.serialization.*")),
+            "graphc.graph_collections")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators")),
     ("sharing", ("graphc.initializers", "graphc.regularizers", "graphc.variable_store",
@@ -44,10 +45,11 @@ LAYERS = (
                 "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.losses", "graphc.contrib",
                 "graphc.contrib.*", "graphc.keras", "graphc.keras.*", "graphc.app", "graphc.flags",
                 "graphc.tf_logging", "graphc.config", "graphc.deprecated",
+                "graphc.saving", "graphc.saving.*",
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
-                "graphc.data.*", "graphc.saving", "graphc.saving.*")),
+                "graphc.data.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
