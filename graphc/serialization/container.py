@@ -148,11 +148,13 @@ def _array(entry, section, source: str) -> tuple:
         name, dtype, shape = entry["name"], entry["dtype"], tuple(entry["shape"])
         nbytes, digest = entry["nbytes"], entry["sha256"]
     except (KeyError, TypeError):
-        raise _loss(source, f"corrupted tensor table entry {entry!r}") from None
-    if dtype not in _DTYPES:
+        raise _loss(source, f"corrupted tensor table entry {entry!r:.80}") from None
+    if not isinstance(name, str):
+        raise _loss(source, f"tensor name {name!r:.80} is not a string")
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise _loss(source, f"tensor {name!r} has dtype {dtype!r}; files hold only "
                     f"{sorted(_DTYPES)} (object arrays are refused)")
-    if not all(isinstance(d, int) and d >= 0 for d in shape):
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise _loss(source, f"tensor {name!r} has an invalid shape {list(shape)}")
     if nbytes != int(np.prod(shape, dtype=np.int64)) * _DTYPES[dtype].itemsize:
         raise _loss(source, f"tensor {name!r}: {nbytes} bytes do not hold a {dtype} array "
@@ -188,7 +190,12 @@ def decode(data: bytes, kinds, source: str) -> tuple:
     tensors = header.get("tensors")
     if not isinstance(tensors, list):
         raise _loss(source, "corrupted header (no tensor table)")
-    arrays = dict(_array(entry, section, source) for entry in tensors)
+    arrays = {}
+    for entry in tensors:
+        name, array = _array(entry, section, source)
+        if name in arrays:
+            raise _loss(source, f"tensor {name!r} is stored twice")
+        arrays[name] = array
     return header, arrays
 
 
