@@ -156,6 +156,9 @@ def test_bad_checkpoints_raise_clear_errors_and_leave_every_variable_unchanged(t
                                   r"no value for \['global_step', 'layer/b'\]")
         cases["no file"] = (str(tmp_path / "absent.ckpt"), gc.errors.NotFoundError, "absent")
         cases["a folder"] = (str(tmp_path), gc.errors.NotFoundError, "no checkpoint")
+        (tmp_path / "tf.ckpt.index").write_bytes(b"\0")
+        cases["TensorFlow's files"] = (str(tmp_path / "tf.ckpt"), gc.errors.NotFoundError,
+                                       "TensorFlow checkpoint")
         for name, (path, error, match) in cases.items():
             with pytest.raises(error, match=match):
                 saver.restore(sess, path)

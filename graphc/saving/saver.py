@@ -40,8 +40,10 @@ def read_checkpoint(path: str) -> tuple:
 
     Raises NotFoundError when no checkpoint is there and DataLossError for a damaged one."""
     if not checkpoint_state.checkpoint_exists(path):
-        raise NotFoundError(None, None, f"Failed to find any matching files for {path!r}: "
-                            "no checkpoint is stored there")
+        tensorflow = os.path.exists(f"{path}.index")  # TF's V2 format: .index + .data-*
+        raise NotFoundError(None, None, f"Failed to find any matching files for {path!r}: " + (
+            "it is a TensorFlow checkpoint (.index and .data files), which graphc does not "
+            "read" if tensorflow else "no checkpoint is stored there"))
     return container.decode(container.read_bytes(path, "checkpoint"), "checkpoint", path)
 
 

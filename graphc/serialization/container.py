@@ -115,7 +115,7 @@ def _header(data: bytes, source: str) -> tuple:
         raise _loss(source, f"truncated: {len(data)} bytes")
     if len(data) < _PREFIX.size or data[:len(MAGIC)] != MAGIC:
         raise _loss(source, f"not a graphc file (it does not start with {MAGIC!r}; pickles, "
-                    ".npz archives and other formats are refused)")
+                    ".npz archives, TensorFlow protobufs and other formats are refused)")
     _, version, length = _PREFIX.unpack_from(data)
     _check_version(version, source)
     end = _PREFIX.size + length
