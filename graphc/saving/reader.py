@@ -55,7 +55,13 @@ class CheckpointReader:
 
 
 def NewCheckpointReader(filepattern) -> CheckpointReader:  # noqa: N802 - TF1's name
-    """A CheckpointReader for the checkpoint at ``filepattern`` (TF1)."""
+    """A CheckpointReader for the checkpoint at ``filepattern`` (TF1).
+
+    Example:
+        >>> reader = gc.train.NewCheckpointReader(gc.train.latest_checkpoint("run"))
+        >>> reader.get_tensor("layer/W").shape
+        (3, 2)
+    """
     return CheckpointReader(filepattern)
 
 
@@ -71,13 +77,23 @@ def _checkpoint_path(ckpt_dir_or_file) -> str:
 
 
 def list_variables(ckpt_dir_or_file) -> list:
-    """``[(name, shape)]`` of a checkpoint (or a folder's latest), sorted by name."""
+    """``[(name, shape)]`` of a checkpoint (or a folder's latest), sorted by name.
+
+    Example:
+        >>> gc.train.list_variables("run")
+        [('global_step', []), ('layer/W', [3, 2])]
+    """
     reader = CheckpointReader(_checkpoint_path(ckpt_dir_or_file))
     return sorted(reader.get_variable_to_shape_map().items())
 
 
 def load_variable(ckpt_dir_or_file, name: str):
-    """The value stored under ``name`` in a checkpoint (or a folder's latest)."""
+    """The value stored under ``name`` in a checkpoint (or a folder's latest).
+
+    Example:
+        >>> gc.train.load_variable("run", "global_step")
+        array(200)
+    """
     if name.endswith(":0"):
         name = name[:-2]
     return CheckpointReader(_checkpoint_path(ckpt_dir_or_file)).get_tensor(name)
