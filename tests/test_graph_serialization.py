@@ -66,7 +66,7 @@ def _model():
         train = gc.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step,
                                                                    name="train")
         with gc.control_dependencies([train]):
-            after = gc.identity(loss, name="after_train")
+            gc.identity(loss, name="after_train")
         gc.add_to_collection("train_op", train)
         gc.add_to_collection("layer_tree", {"name": "model", "children": [
             {"name": "dense", "params": 4, "shape": (None, 1)}], "scale": float("inf")})

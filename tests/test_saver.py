@@ -139,7 +139,7 @@ def test_bad_checkpoints_raise_clear_errors_and_leave_every_variable_unchanged(t
             other_init = gc.global_variables_initializer()
     with gc.Session(graph=graph) as sess, gc.Session(graph=other) as other_sess:
         sess.run(init)
-        good = saver.save(sess, str(tmp_path / "good.ckpt"))
+        saver.save(sess, str(tmp_path / "good.ckpt"))
         other_sess.run(other_init)
         wrong = mismatched.save(other_sess, str(tmp_path / "wrong.ckpt"))
         partial = missing.save(other_sess, str(tmp_path / "partial.ckpt"))

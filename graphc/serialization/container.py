@@ -213,9 +213,13 @@ def read_bytes(path: str, what: str = "file") -> bytes:
 
 
 def write_atomic(path: str, data) -> None:
-    """Write ``data`` (bytes, or a list of byte strings) to ``path`` so that a crash at any moment leaves either the old file or
-    the new one, never a mix: a temporary file in the same folder, fsync, rename, fsync of
-    the folder (so the rename itself survives a power cut)."""
+    """Write ``data`` (bytes, or a list of byte strings) to ``path`` so that a crash at any
+    moment leaves either the old file or the new one, never a mix: a temporary file in the
+    same folder, fsync, rename, fsync of the folder (so the rename survives a power cut).
+
+    Example:
+        >>> write_atomic("run/checkpoint", b'model_checkpoint_path: "model.ckpt-1"\n')
+    """
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp", dir=folder)
     try:
