@@ -70,6 +70,9 @@ from graphc import tf_logging as logging  # noqa: E402,F401
 from graphc.compat import (disable_eager_execution, disable_resource_variables,  # noqa: E402
                            disable_v2_behavior, disable_v2_tensorshape,
                            enable_resource_variables, executing_eagerly)
+# Define-by-run: eager tensors that remember their expression tree, tapes, traced functions
+from graphc.eager import (ConcreteFunction, GradientTape, TensorSpec, eager,  # noqa: E402,F401
+                          enable_eager_execution, function)
 from graphc.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,  # noqa
                            RunMetadata, RunOptions)
 from graphc.deprecated import (arg_max, arg_min, div, initialize_variables,  # noqa

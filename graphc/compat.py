@@ -3,7 +3,7 @@ plus the behaviour switches those scripts call first and TF's ``tf.compat`` help
 
 graphc always has TF1's behaviour (graphs, sessions, variables read through snapshots), so
 the switches have nothing to switch: they exist so that ``tf.disable_v2_behavior()`` and its
-kind run, and ``executing_eagerly()`` answers False as TF1's graph mode does.
+kind run. Eager execution is opt-in (``gc.eager()``, ``gc.enable_eager_execution()``).
 
 Example:
     >>> import graphc as tf
@@ -11,6 +11,7 @@ Example:
     >>> x = tf.compat.v1.placeholder(tf.float32, [None, 3])
 """
 import graphc as v1  # noqa: F401
+from graphc.graph import get_default_graph
 
 __all__ = ["v1", "disable_eager_execution", "disable_v2_behavior", "enable_resource_variables",
            "disable_resource_variables", "disable_v2_tensorshape", "executing_eagerly",
@@ -39,8 +40,9 @@ def disable_v2_tensorshape() -> None:
 
 
 def executing_eagerly() -> bool:
-    """False: graphc builds graphs and runs them in sessions, like TF1's graph mode."""
-    return False
+    """Whether ops built now run at once (inside ``gc.eager()`` or after
+    ``gc.enable_eager_execution()``); False in graph mode, TF1's default."""
+    return bool(getattr(get_default_graph(), "executes_eagerly", False))
 
 
 def dimension_value(dimension):

@@ -78,6 +78,10 @@ class GraphEditing:
             self._removed |= gone
         for op in created:
             op._id = -1
+        self._restore_names()
+
+    def _restore_names(self) -> None:
+        """Give back the names reserved inside the failed ``atomic`` block."""
         for key, previous in reversed(self._journal):
             if previous is None:
                 self._used_names.pop(key, None)

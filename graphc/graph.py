@@ -42,6 +42,8 @@ class Graph(GraphCollections, GraphEditing, GraphSerialization):
         True
     """
 
+    _operation_class, _tensor_class = Operation, Tensor  # what eager graphs make instead
+
     def __init__(self):
         self._ops: list[Operation] = []
         self._by_name: dict[str, Operation] = {}
@@ -107,10 +109,11 @@ class Graph(GraphCollections, GraphEditing, GraphSerialization):
                     self._reserve(final_name.lower(), 1)
             else:
                 self._claim(taken)
-            op = Operation(self, op_type, final_name, inputs, full_attrs, location,
-                           self._current_control_inputs(inputs) if self._control_stack else ())
-            op.outputs = tuple([Tensor(op, i, shape, dtype) for i, (shape, dtype) in
-                                enumerate(specs)])
+            op = self._operation_class(self, op_type, final_name, inputs, full_attrs, location,
+                                       self._current_control_inputs(inputs)
+                                       if self._control_stack else ())
+            op.outputs = tuple([self._tensor_class(op, i, shape, dtype)
+                                for i, (shape, dtype) in enumerate(specs)])
             if self._device_stack:
                 op.device = device_for_op(self._device_stack, op)
             self._append(op)
@@ -275,9 +278,7 @@ class Graph(GraphCollections, GraphEditing, GraphSerialization):
         """Make the graph read-only (TF1): later create_op calls raise."""
         self._finalized = True
 
-    @property
-    def finalized(self) -> bool:
-        return self._finalized
+    finalized = property(lambda self: self._finalized)
 
     def as_default(self):
         """Make this graph the default graph inside the ``with`` block."""
@@ -312,8 +313,7 @@ class Graph(GraphCollections, GraphEditing, GraphSerialization):
         """The graph (or just ``ops``) as a stable SSA-like listing, one op per line."""
         return graph_as_text(self, ops)
 
-    def __str__(self) -> str:
-        return self.as_text()
+    __str__ = as_text
 
     def __repr__(self) -> str:
         return f"<gc.Graph with {len(self)} ops>"

@@ -86,6 +86,8 @@ class Variable:
         if initial_value is None:
             raise ValueError("Variable: initial_value must be specified")
         graph = get_default_graph() if callable(initial_value) else graph_of(initial_value)
+        if _tracing_function():  # a gc.function's variables are eager ones, as TF2 lifts them
+            initial_value, graph = graph.lifted_value(initial_value), graph.outer_graph
         with graph.as_default(), graph.atomic(), graph.control_dependencies(None), \
                 graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):  # built inside the variable's scope, as in TF1
@@ -186,15 +188,16 @@ class Variable:
             >>> with gc.control_dependencies([counter.assign_add(1)]):
             ...     after = counter.read_value()    # 1, 2, 3 over three runs of ``after``
         """
-        return self.graph.create_op("read_variable", [self._handle], {},
-                                    name=self.op.name + "/read_value").outputs[0]
+        graph = get_default_graph() if _tracing_function() else self.graph
+        return graph.create_op("read_variable", [self._handle], {},
+                               name=self.op.name + "/read_value").outputs[0]
 
     def _as_tensor(self) -> Tensor:
         """What an op given this Variable reads: the snapshot, or inside
         ``control_dependencies`` a new read carrying those control inputs, so that
         ``identity(counter)`` after ``assign_add(counter, 1)`` sees the update (as TF1's
         resource variables do; the snapshot was made before the block and ignores it)."""
-        if self.graph.in_control_dependencies:
+        if self.graph.in_control_dependencies or _tracing_function():
             return self.read_value()
         return self._snapshot
 
@@ -231,6 +234,12 @@ class Variable:
     __hash__ = object.__hash__
 
 
+def _tracing_function() -> bool:
+    """Whether a ``gc.function`` is being traced: it reads and assigns variables through
+    its own graph (which captures them), on every call."""
+    return hasattr(get_default_graph(), "captured_handle")
+
+
 def _handle_of(ref) -> Tensor:
     if isinstance(ref, Variable):
         return ref._handle
@@ -241,7 +250,7 @@ def _handle_of(ref) -> Tensor:
 
 def _update(op_type, ref, value, name, attrs=None):
     handle = _handle_of(ref)
-    graph = handle.graph
+    graph = get_default_graph() if _tracing_function() else handle.graph
     with graph.as_default(), graph.atomic():
         value = convert_to_tensor(value, dtype_hint=handle.dtype)
         return graph.create_op(op_type, [handle, value], attrs or {},

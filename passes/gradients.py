@@ -34,10 +34,15 @@ def _as_list(values) -> list:
     return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
-def _as_x(value) -> Tensor:
-    """A Variable is differentiated through its handle, so every read of it counts."""
+def _as_x(value, graph) -> Tensor:
+    """A Variable is differentiated through its handle, so every read of it counts (in a
+    function being traced, through the handle that graph captured for it)."""
     handle = getattr(value, "_handle", None)
-    return handle if isinstance(handle, Tensor) else convert_to_tensor(value)
+    if not isinstance(handle, Tensor):
+        return convert_to_tensor(value)
+    if handle.graph is not graph and hasattr(graph, "captured_handle"):
+        handle = graph.captured_handle(handle)
+    return handle
 
 
 def _data_descendants(tensors) -> set:
@@ -134,11 +139,13 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
     graph = graph_of(ys, xs)
     with graph.as_default(), graph.atomic():
         ys = [convert_to_tensor(y) for y in ys]
-        xs = [_as_x(x) for x in xs]
+        xs = [_as_x(x, graph) for x in xs]
         grad_ys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys)
         if len(grad_ys) != len(ys):
             raise ValueError(f"gradients: {len(grad_ys)} grad_ys for {len(ys)} ys")
-        stop = {convert_to_tensor(t) for t in _as_list(stop_gradients or [])}
+        # a tensor stays itself (a variable handle too: it stops every read of the variable)
+        stop = {t if isinstance(t, Tensor) else convert_to_tensor(t)
+                for t in _as_list(stop_gradients or [])}
         with graph.name_scope(name):
             return _differentiate(graph, ys, xs, grad_ys, stop, unconnected_gradients,
                                   _stabilize)
@@ -233,7 +240,7 @@ def hessians(ys, xs, name: str = "hessians", gate_gradients=False,
     results = []
     with graph.as_default(), graph.atomic(), graph.name_scope(name):
         for x in xs:
-            x_tensor = _as_x(x)
+            x_tensor = _as_x(x, graph)
             if not x_tensor.shape.is_fully_defined():
                 raise ValueError(f"hessians: {x_tensor.name!r} needs a fully defined shape, "
                                  f"got {x_tensor.shape}")

@@ -39,10 +39,11 @@ class Session:
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None,
-                 optimize=True):
+                 optimize=True, _state: Optional[SessionState] = None):
         self._graph = graph if graph is not None else get_default_graph()
         self._optimizer = OptimizerConfig.coerce(optimize)
-        self._state = SessionState(self._optimizer)
+        # a traced gc.function's session shares eager execution's variables (_state)
+        self._state = SessionState(self._optimizer) if _state is None else _state
         self._plans: dict = {}
         self._plans_lock = threading.Lock()
         self._fast: dict = {}  # (fetches, feed keys) -> _FastRun, for repeated simple runs

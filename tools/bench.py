@@ -9,6 +9,7 @@ so their ratios hold on a noisy machine. Workloads (float32 unless stated):
   under the default malloc and with ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``
 - W2 elementwise chain on 4,000,000 elements, and the np.copyto bandwidth floor
 - W3 dispatch: 100 small elementwise ops on a (4,) input
+- W3e the same ops run eagerly, op by op (graphc eager, gc.function, torch eager, JAX)
 - W4 compile: random elementwise DAGs of 1k, 5k, 20k, 150k nodes, build + optimize + first
   run, and issue 10's 1.5-op-per-iteration chain of 30k and 150k ops (see bench_compile.py)
 - W5 gradient: 200-layer chain h = tanh(W_i h + b_i), 64x64 weights, loss sum(h)
@@ -39,6 +40,7 @@ from graphc.runtime.fused import EnginePolicy, wait_for_compiles
 
 from . import bench_peers as peers
 from .bench_compile import w4, w4_child
+from .bench_eager import w3_eager
 from .bench_memory import w6
 from .bench_table import markdown, row
 
@@ -243,7 +245,8 @@ def w5(quick: bool):
     return rows
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3e": lambda quick: w3_eager(quick, measure),
+             "W4": w4, "W5": w5, "W6": w6}
 
 
 def main(argv=None) -> int:

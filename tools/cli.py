@@ -2,7 +2,8 @@
 
 How MODEL.py exposes its graph (checked in this order):
 
-1. a function ``build()`` returning ``(graph, fetches)`` (or just ``fetches``);
+1. a function ``build()`` returning ``(graph, fetches)`` (or just ``fetches``, or the
+   ``ConcreteFunction`` of a ``gc.function``: its traced graph);
 2. module-level ``fetches`` (a tensor, an op, a name, or a list of them) and optionally
    ``graph`` (default: the graph the model built into, a fresh one per run) and ``feeds``
    (placeholders the optimizer should treat as fed).
@@ -50,7 +51,9 @@ def load_model(path: str, fetch_names=None):
         raise ModelError(f"running {path} failed: {type(err).__name__}: {err}") from err
     graph = namespace.get("graph")
     fetches = namespace.get("fetches")
-    if isinstance(built, tuple) and len(built) == 2 and isinstance(built[0], gc.Graph):
+    if isinstance(built, gc.ConcreteFunction):  # a traced gc.function: its graph
+        graph, fetches = built.graph, built.outputs
+    elif isinstance(built, tuple) and len(built) == 2 and isinstance(built[0], gc.Graph):
         graph, fetches = built
     elif built is not None:
         fetches = built

@@ -45,16 +45,16 @@ def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = No
                       attrs: Optional[dict] = None):
     """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand, or
     of the first operand when none is a tensor (TF1: ``tf.div(7.0, 2)`` divides floats)."""
-    if all((type(v) is Tensor and v.op.type != "variable") or type(v) in _SCALARS
+    if all((isinstance(v, Tensor) and v.op.type != "variable") or type(v) in _SCALARS
            for v in operands):
         # the usual cases, taken straight: tensors of one graph, maybe with Python numbers
-        plain = [v for v in operands if type(v) is Tensor]
+        plain = [v for v in operands if isinstance(v, Tensor)]
         graph = plain[0].op.graph if plain else None
         if plain and all(t.op.graph is graph for t in plain):
             if len(plain) == len(operands):
                 return graph.create_op(op_type, operands, attrs, name=name).outputs[0]
             with graph.as_default(), graph.atomic():
-                tensors = [v if type(v) is Tensor else
+                tensors = [v if isinstance(v, Tensor) else
                            convert_to_tensor(v, dtype_hint=plain[0].dtype) for v in operands]
                 return graph.create_op(op_type, tensors, attrs, name=name).outputs[0]
     hint = next((v for v in operands if _is_tensor_like(v)), None)

@@ -5,6 +5,7 @@ import hashlib
 import math
 
 import graphviz
+import numpy as np
 
 from graphc import registry
 from graphc.printing import format_attr, format_type
@@ -53,6 +54,17 @@ def _op_label(op) -> str:
     return op.type
 
 
+def _value_line(op) -> str:
+    """``= 0.1`` under an op that ran eagerly (it keeps its values): small values in full,
+    others by their shape."""
+    values = getattr(op, "_values", None)
+    if not values or op.type == "const" or not isinstance(values[0], np.ndarray):
+        return ""
+    value = values[0]
+    shown = format_attr(value) if value.size <= 4 else f"{value.dtype}{list(value.shape)}"
+    return "\\n= " + escape(shown)
+
+
 def _heat(value: float, top: float) -> str:
     """White (cheap) to red (most expensive), on a log scale."""
     share = 0.0 if value <= 0 or top <= 1 else math.log1p(value) / math.log1p(top)
@@ -88,7 +100,7 @@ def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=Non
         ids[op] = node_id
         attrs = dict(SPECIAL.get(op.type, dict(shape="box", style="filled,rounded",
                                                fillcolor=family_color(op.type))))
-        attrs["label"] = _op_label(op)
+        attrs["label"] = _op_label(op) + _value_line(op)
         attrs["tooltip"] = f"{op.name} ({op.type})" + (f" at {op.location}" if op.location else "")
         if cost is not None and op.type not in ("placeholder", "variable", "const"):
             attrs["fillcolor"] = _heat(costs[op], top)
