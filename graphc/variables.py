@@ -234,9 +234,7 @@ class Variable:
     __hash__ = object.__hash__
 
 
-def _tracing_function() -> bool:
-    """Whether a ``gc.function`` is being traced: it reads and assigns variables through
-    its own graph (which captures them), on every call."""
+def _tracing_function() -> bool:  # a gc.function's graph reads and assigns variables itself
     return hasattr(get_default_graph(), "captured_handle")
 
 
