@@ -158,8 +158,7 @@ class Variable:
     def shape(self):
         return self._handle.shape
 
-    def get_shape(self):
-        return self._handle.shape
+    get_shape = shape.fget  # TF1's method spelling
 
     @property
     def initializer(self):
