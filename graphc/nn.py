@@ -9,3 +9,5 @@ from graphc.ops.sparse_xent import (sparse_softmax_cross_entropy_backprop,  # no
                                     sparse_softmax_cross_entropy_with_logits)
 from graphc.ops.random import dropout  # noqa: F401
 from graphc.nn_losses import log_poisson_loss, weighted_cross_entropy_with_logits  # noqa: F401
+from graphc.ops.activations import (gelu, leaky_relu, selu, silu, softsign,  # noqa: F401
+                                    swish)
