@@ -11,3 +11,5 @@ from graphc.ops.random import dropout  # noqa: F401
 from graphc.nn_losses import log_poisson_loss, weighted_cross_entropy_with_logits  # noqa: F401
 from graphc.ops.activations import (gelu, leaky_relu, selu, silu, softsign,  # noqa: F401
                                     swish)
+from graphc.nn_norm import (batch_normalization, fused_batch_norm, l2_normalize,  # noqa: F401
+                            local_response_normalization, lrn, moments)

@@ -49,7 +49,8 @@ LAYERS = (
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
-                "graphc.data.*", "graphc.eager", "graphc.eager.*")),
+                "graphc.data.*", "graphc.eager", "graphc.eager.*",
+                "graphc.nn_norm", "graphc.nn_sampled")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -58,9 +59,10 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 # two families need live in common. Gradient rules of adjoint pairs in different families
 # (conv2d and conv2d_backprop_*) create the later op by its registered name instead.
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
-               "activations", "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
+               "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
                "conv", "conv_grads", "random", "state", "debug", "check_ops", "py_func",
-               "data", "fused")
+               "data", "fused",
+               "activations", "normalization", "depthwise", "conv_variants", "sampling")
 
 
 @dataclass(frozen=True)
