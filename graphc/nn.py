@@ -13,3 +13,6 @@ from graphc.ops.activations import (gelu, leaky_relu, selu, silu, softsign,  # n
                                     swish)
 from graphc.nn_norm import (batch_normalization, fused_batch_norm, l2_normalize,  # noqa: F401
                             local_response_normalization, lrn, moments)
+from graphc.ops.conv_variants import (atrous_conv2d, avg_pool1d, conv1d,  # noqa: F401
+                                      conv2d_transpose, depthwise_conv2d, max_pool1d, pool,
+                                      separable_conv2d)
