@@ -16,3 +16,6 @@ from graphc.nn_norm import (batch_normalization, fused_batch_norm, l2_normalize,
 from graphc.ops.conv_variants import (atrous_conv2d, avg_pool1d, conv1d,  # noqa: F401
                                       conv2d_transpose, depthwise_conv2d, max_pool1d, pool,
                                       separable_conv2d)
+from graphc.nn_sampled import embedding_lookup, nce_loss, sampled_softmax_loss  # noqa: F401
+from graphc.ops.sampling import (fixed_unigram_candidate_sampler,  # noqa: F401
+                                 log_uniform_candidate_sampler, uniform_candidate_sampler)
