@@ -103,7 +103,8 @@ def test_sampler_errors_and_seeds():
         gc.nn.log_uniform_candidate_sampler([[1]], 2, 3, True, 5)
     with pytest.raises(ValueError, match="must make range_max"):
         gc.nn.fixed_unigram_candidate_sampler([[1]], 1, 1, True, 4, unigrams=[1, 2])
-    with pytest.raises(gc.errors.InvalidArgumentError, match=r"true_classes must be in \[0, 5\)"):
+    with pytest.raises(gc.errors.InvalidArgumentError,
+                       match=r"true_classes must be in \[0, 5\)"):
         run(gc.nn.uniform_candidate_sampler([[7]], 1, 2, True, 5, seed=1)[0])
     gc.set_random_seed(9)
     a = gc.random.log_uniform_candidate_sampler([[1]], 1, 6, True, 1000)[0]
