@@ -19,3 +19,6 @@ from graphc.ops.conv_variants import (atrous_conv2d, avg_pool1d, conv1d,  # noqa
 from graphc.nn_sampled import embedding_lookup, nce_loss, sampled_softmax_loss  # noqa: F401
 from graphc.ops.sampling import (fixed_unigram_candidate_sampler,  # noqa: F401
                                  log_uniform_candidate_sampler, uniform_candidate_sampler)
+from graphc.ops.depthwise import (depthwise_conv2d_native,  # noqa: F401
+                                  depthwise_conv2d_native_backprop_filter,
+                                  depthwise_conv2d_native_backprop_input)

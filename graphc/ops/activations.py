@@ -234,8 +234,8 @@ LEAKY_RELU = registry.register(OpDef(
     samples=lambda: [Sample((rand(3, 4), 0.2)), Sample((rand(3, 4), rand(4, low=0.0, high=1.0))),
                      Sample((rand(2, 3, dtype=np.float32), 0.1), rtol=1e-6),
                      Sample((rand(0, 2), 0.3))],
-    error_samples=lambda: [ErrorSample((np.arange(3, dtype=np.int32), 2), error=TypeError,
-                                       match="requires a")],
+    error_samples=lambda: [ErrorSample((np.array([True, False]), np.float32(0.2)),
+                                       error=TypeError, match="leaky_relu requires")],
     doc="x where x > 0, else alpha x (TF1 ``tf.nn.leaky_relu``; alpha is an input here)."))
 
 

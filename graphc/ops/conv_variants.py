@@ -1,9 +1,9 @@
-"""TF1's convolution and pooling variants, composed of conv2d, max_pool and avg_pool (and
-conv2d_backprop_input) as TF1's Python code composes them, so every gradient comes from
-those ops: conv1d and the 1-D pools (a height-1 image), conv2d_transpose (the input
+"""TF1's convolution and pooling variants, composed of conv2d, max_pool, avg_pool,
+conv2d_backprop_input and depthwise_conv2d_native as TF1's Python code composes them, so
+every gradient comes from those ops: conv1d and the 1-D pools (a height-1 image), conv2d_transpose (the input
 gradient of conv2d with the roles swapped), atrous_conv2d (a dilated conv2d),
-depthwise_conv2d (a conv2d with a block-diagonal filter), separable_conv2d (depthwise, then
-1x1) and ``tf.nn.pool``. NCHW / NCW inputs are transposed to channels-last and back."""
+depthwise_conv2d (on ``depthwise_conv2d_native``), separable_conv2d (depthwise, then 1x1)
+and ``tf.nn.pool``. NCHW / NCW inputs are transposed to channels-last and back."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,10 +12,9 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.conv import avg_pool, conv2d, max_pool
 from graphc.ops.conv_grads import conv2d_backprop_input
-from graphc.ops.creation import constant
-from graphc.ops.elementwise import multiply
+from graphc.ops.depthwise import depthwise_conv2d_native, spatial_pair
 from graphc.ops.indexing import gather
-from graphc.ops.shape_ops import expand_dims, reshape, squeeze, transpose
+from graphc.ops.shape_ops import expand_dims, squeeze, transpose
 from graphc.static_values import constant_value_as_shape
 
 __all__ = ["conv1d", "conv2d_transpose", "atrous_conv2d", "depthwise_conv2d",
@@ -164,31 +163,9 @@ def atrous_conv2d(value, filters, rate, padding, name=None):
                   name=name or "atrous_conv2d")
 
 
-def _block_diagonal(filter, op_name):  # noqa: A002
-    """``[kh, kw, C, M]`` -> the ``[kh, kw, C, C * M]`` conv2d filter with
-    ``W[i, j, c, k * M + m] = filter[i, j, c, m] * (c == k)``: output channel ``k * M + m``
-    sees input channel ``k`` only, TF's depthwise channel order. (It costs C times the
-    multiplies of a native depthwise kernel; it is exact, and conv2d's gradients serve.)"""
-    shape = filter.shape
-    if shape.rank != 4 or not shape.is_fully_defined():
-        raise ValueError(f"{op_name}: filter must be 4-D [height, width, in_channels, "
-                         f"channel_multiplier] of known shape, got {shape} for "
-                         f"'{filter.name}'")
-    height, width, channels, multiplier = shape.as_list()
-    eye = constant(np.eye(channels)[:, :, None], dtype=filter.dtype, name="channel_diagonal")
-    return reshape(multiply(expand_dims(filter, 3), eye),
-                   [height, width, channels, channels * multiplier])
-
-
 def _strides_for_rate(strides, rate, op_name):
-    """(h, w) strides from TF's int, [h, w] or [1, h, w, 1], refused with a rate above 1."""
-    values = [int(strides)] * 2 if isinstance(strides, (int, np.integer)) else [
-        int(v) for v in strides]
-    spatial = tuple(values[1:3] if len(values) == 4 and values[0] == values[3] == 1
-                    else values)
-    if len(spatial) != 2:
-        raise ValueError(f"{op_name}: strides must be an int, [h, w] or [1, h, w, 1], got "
-                         f"{strides}")
+    """(h, w) strides, refused above 1 together with a rate above 1 (TF1's rule)."""
+    spatial = spatial_pair(strides, "strides", op_name)
     if max(rate) > 1 and max(spatial) > 1:
         raise ValueError(f"{op_name}: strides {list(spatial)} > 1 cannot be combined with "
                          f"rate {list(rate)} > 1 (TF1)")
@@ -208,11 +185,11 @@ def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,  # n
     rate = _rate(rate if rate is not None else dilations, "depthwise_conv2d")
     strides = _strides_for_rate(strides, rate, "depthwise_conv2d")
     graph = graph_of(input, filter)
-    with graph.as_default(), graph.atomic(), graph.name_scope(name or "depthwise"):
+    with graph.as_default(), graph.atomic():
         x = _channels_last(convert_to_tensor(input, name="input"), data_format)
-        w = _block_diagonal(convert_to_tensor(filter, name="filter"), "depthwise_conv2d")
-        return _channels_back(conv2d(x, w, strides=strides, padding=padding, dilations=rate),
-                              data_format)
+        y = depthwise_conv2d_native(x, filter, strides, padding, dilations=rate,
+                                    name=name or "depthwise")
+        return _channels_back(y, data_format)
 
 
 def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding,  # noqa: A002
