@@ -12,7 +12,7 @@ from graphc.nn_losses import log_poisson_loss, weighted_cross_entropy_with_logit
 from graphc.ops.activations import (gelu, leaky_relu, selu, silu, softsign,  # noqa: F401
                                     swish)
 from graphc.nn_norm import (batch_normalization, fused_batch_norm, l2_normalize,  # noqa: F401
-                            local_response_normalization, lrn, moments)
+                            local_response_normalization, lrn, moments, weighted_moments)
 from graphc.ops.conv_variants import (atrous_conv2d, avg_pool1d, conv1d,  # noqa: F401
                                       conv2d_transpose, depthwise_conv2d, max_pool1d, pool,
                                       separable_conv2d)

@@ -1,6 +1,6 @@
 """TF1's normalization functions, composed of registry ops as TF1's Python code composes
 them (so their gradients, of any order, come from those ops): ``moments``,
-``batch_normalization``, ``fused_batch_norm``, ``l2_normalize`` and
+``weighted_moments``, ``batch_normalization``, ``fused_batch_norm``, ``l2_normalize`` and
 ``local_response_normalization`` (``lrn``)."""
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import normalize_axes, static_axis
 from graphc.ops.control import stop_gradient
-from graphc.ops.creation import zeros
-from graphc.ops.elementwise import (add, divide, maximum, multiply, pow, rsqrt, square,
-                                    squared_difference)
+from graphc.ops.creation import zeros, zeros_like
+from graphc.ops.elementwise import (add, divide, maximum, multiply, pow, reciprocal, rsqrt,
+                                    square, squared_difference)
 from graphc.ops.normalization import depth_window_sum
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import reshape, shape, size, squeeze
 
-__all__ = ["moments", "batch_normalization", "fused_batch_norm", "l2_normalize",
+__all__ = ["moments", "weighted_moments", "batch_normalization", "fused_batch_norm", "l2_normalize",
            "local_response_normalization", "lrn"]
 
 # TF's fused kernels refuse smaller epsilons (cuDNN's CUDNN_BN_MIN_EPSILON) and raise them
@@ -54,6 +54,34 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         # the mean's gradient path adds nothing: sum(x - mean) is 0, so TF1 stops it here
         variance = reduce_mean(squared_difference(wide, stop_gradient(mean)), axes,
                                keepdims=True, name="variance")
+        if not keep:
+            mean, variance = squeeze(mean, axes), squeeze(variance, axes)
+        if x.dtype == gdt.float16:
+            return cast(mean, gdt.float16), cast(variance, gdt.float16)
+        return mean, variance
+
+
+def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None):
+    """Mean and variance of ``x`` over ``axes`` with each element counted
+    ``frequency_weights`` times (broadcast against ``x``; TF1 ``tf.nn.weighted_moments``).
+
+    Example:
+        >>> mean, variance = gc.nn.weighted_moments(x, [0], frequency_weights=counts)
+    """
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    graph = graph_of(x, frequency_weights)
+    with graph.as_default(), graph.atomic(), graph.name_scope(name or "weighted_moments"):
+        x = convert_to_tensor(x, name="x")
+        axes = _axes(x, axes, "weighted_moments")
+        wide = cast(x, gdt.float32) if x.dtype == gdt.float16 else x
+        weights = convert_to_tensor(frequency_weights, name="frequency_weights",
+                                    dtype_hint=wide.dtype)
+        weights = cast(weights, wide.dtype) if weights.dtype != wide.dtype else weights
+        broadcast_weights = weights + zeros_like(wide)
+        divisor = reciprocal(reduce_sum(broadcast_weights, axes, keepdims=True))
+        mean = reduce_sum(weights * wide, axes, keepdims=True) * divisor
+        variance = reduce_sum(broadcast_weights * squared_difference(wide, stop_gradient(mean)),
+                              axes, keepdims=True) * divisor
         if not keep:
             mean, variance = squeeze(mean, axes), squeeze(variance, axes)
         if x.dtype == gdt.float16:

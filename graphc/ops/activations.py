@@ -19,8 +19,8 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import FLOAT, apply_elementwise, broadcast_rule, rand, same_dtype_rule
-from graphc.ops.creation import zeros_like
-from graphc.ops.elementwise import abs, erf, exp, scalar_reference, sigmoid, square
+from graphc.ops.creation import ones_like, zeros_like
+from graphc.ops.elementwise import abs, equal, exp, scalar_reference, sigmoid, square
 from graphc.ops.select import cast, where
 from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
 
@@ -97,8 +97,10 @@ def _swish_grad(op, dy):
 
 
 def _gelu_grad(op, dy):
-    x = op.inputs[0]  # d x Phi(x) = Phi(x) + x phi(x)
-    cdf = 0.5 * (1.0 + erf(x * SQRT_HALF))
+    x, y = op.inputs[0], op.outputs[0]  # d x Phi(x) = Phi(x) + x phi(x)
+    # Phi(x) = y / x keeps the kernel's tail digits (0.5 (1 + erf) has none left for x << 0)
+    at_zero = equal(x, 0.0)
+    cdf = where(at_zero, 0.5 * ones_like(x), y / where(at_zero, ones_like(x), x))
     return [dy * (cdf + x * (INV_SQRT_2PI * exp(-0.5 * square(x))))]
 
 

@@ -39,6 +39,17 @@ def test_moments_keepdims_spelling_shift_and_float16():
     np.testing.assert_allclose(got, x.astype(np.float32).var(0, keepdims=True), rtol=1e-3)
 
 
+def test_weighted_moments_count_each_element_by_its_weight():
+    x = RNG.normal(size=(5, 3))
+    counts = RNG.integers(1, 4, size=(5, 1)).astype(np.float64)
+    mean, variance = gc.nn.weighted_moments(x, [0], counts)
+    got_mean, got_variance = run([mean, variance])
+    repeated = np.repeat(x, counts[:, 0].astype(int), axis=0)
+    np.testing.assert_allclose(got_mean, repeated.mean(0))
+    np.testing.assert_allclose(got_variance, repeated.var(0))
+    assert mean.shape.as_list() == [3]
+
+
 def test_batch_normalization_formula_and_none_parameters():
     x, m, v = RNG.normal(size=(5, 3)), RNG.normal(size=3), RNG.random(3) + 0.5
     beta, gamma = RNG.normal(size=3), RNG.normal(size=3)
@@ -123,13 +134,14 @@ def test_lrn_error_names_the_function():
         gc.nn.lrn(gc.placeholder(gc.float32, [3, 4]))
 
 
-@pytest.mark.parametrize("case", ["moments", "batch_normalization", "fused_nhwc", "fused_nchw",
+@pytest.mark.parametrize("case", ["moments", "weighted_moments", "batch_normalization", "fused_nhwc", "fused_nchw",
                                   "fused_inference", "l2_normalize", "lrn"])
 def test_gradients_match_finite_differences(case):
     x = RNG.normal(size=(2, 3, 2, 4))
     c = RNG.random(4) + 0.5
     builders = {
         "moments": lambda x: gc.nn.moments(x, [0, 1]),
+        "weighted_moments": lambda x, w: gc.nn.weighted_moments(x, [0, 2], w),
         "batch_normalization": lambda x, m, v, b, g: gc.nn.batch_normalization(x, m, v, b, g,
                                                                                0.1),
         "fused_nhwc": lambda x, g, b: gc.nn.fused_batch_norm(x, g, b),
@@ -139,7 +151,8 @@ def test_gradients_match_finite_differences(case):
         "l2_normalize": lambda x: gc.nn.l2_normalize(x, [1, 3]),
         "lrn": lambda x: gc.nn.lrn(x, 1, 1.5, 0.3, 0.75),
     }
-    args = {"moments": [x], "batch_normalization": [x, RNG.normal(size=4), c, c, c],
+    args = {"moments": [x], "weighted_moments": [x, RNG.random((2, 1, 2, 4)) + 0.5],
+            "batch_normalization": [x, RNG.normal(size=4), c, c, c],
             "fused_nhwc": [x, c, c], "fused_nchw": [x.transpose(0, 3, 1, 2), c, c],
             "fused_inference": [x, c, c, c, c], "l2_normalize": [x], "lrn": [x]}
     assert_gradients_match(builders[case], *args[case])
