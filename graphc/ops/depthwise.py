@@ -168,12 +168,15 @@ def _sizes(op_name, tensor, padding):
     return constant_value_as_shape(tensor)
 
 
-def _input_grad_shapes(inputs, attrs):
-    w, dy = inputs[1].shape, inputs[2].shape
-    if w.rank != 4 or dy.rank != 4:
-        raise ValueError(f"depthwise_conv2d_native_backprop_input: filter and out_backprop "
-                         f"must have rank 4, got {w} and {dy}")
-    return [_sizes("depthwise_conv2d_native_backprop_input", inputs[0], attrs["padding"])]
+def _grad_shapes(op_name, sizes_index, tensor_role):
+    """The gradient ops' shape rule: the sizes input read as the output's shape."""
+    def shapes(inputs, attrs):
+        tensor, dy = inputs[1 - sizes_index].shape, inputs[2].shape
+        if tensor.rank != 4 or dy.rank != 4:
+            raise ValueError(f"{op_name}: {tensor_role} and out_backprop must have rank 4, "
+                             f"got {tensor} and {dy}")
+        return [_sizes(op_name, inputs[sizes_index], attrs["padding"])]
+    return shapes
 
 
 def _input_grad_kernel(input_sizes, w, dy, strides, padding, dilations):
@@ -190,14 +193,6 @@ def _input_grad_kernel(input_sizes, w, dy, strides, padding, dilations):
         _tap(padded, i, j, oh, ow, strides, dilations)[...] += np.einsum(
             "nhwcm,cm->nhwc", per_channel, w[i, j])
     return padded[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + width, :]
-
-
-def _filter_grad_shapes(inputs, attrs):
-    x, dy = inputs[0].shape, inputs[2].shape
-    if x.rank != 4 or dy.rank != 4:
-        raise ValueError(f"depthwise_conv2d_native_backprop_filter: input and out_backprop "
-                         f"must have rank 4, got {x} and {dy}")
-    return [_sizes("depthwise_conv2d_native_backprop_filter", inputs[1], attrs["padding"])]
 
 
 def _filter_grad_kernel(x, filter_sizes, dy, strides, padding, dilations):
@@ -233,7 +228,8 @@ def _adjoint_reference(kind):
 
 INPUT_GRAD = registry.register(OpDef(
     name="depthwise_conv2d_native_backprop_input", dtypes=lambda d, a: [d[2]],
-    shapes=_input_grad_shapes, kernel=_input_grad_kernel, attrs=dict(GEOMETRY),
+    shapes=_grad_shapes("depthwise_conv2d_native_backprop_input", 0, "filter"),
+    kernel=_input_grad_kernel, attrs=dict(GEOMETRY),
     grad=lambda op, ddx: [None, depthwise_conv2d_native_backprop_filter(
         ddx, shape(op.inputs[1]), op.inputs[2], **_geometry(op)),
         depthwise_conv2d_native(ddx, op.inputs[1], **_geometry(op))],
@@ -249,7 +245,8 @@ INPUT_GRAD = registry.register(OpDef(
     doc="The gradient of depthwise_conv2d_native with respect to its input."))
 FILTER_GRAD = registry.register(OpDef(
     name="depthwise_conv2d_native_backprop_filter", dtypes=lambda d, a: [d[2]],
-    shapes=_filter_grad_shapes, kernel=_filter_grad_kernel, attrs=dict(GEOMETRY),
+    shapes=_grad_shapes("depthwise_conv2d_native_backprop_filter", 1, "input"),
+    kernel=_filter_grad_kernel, attrs=dict(GEOMETRY),
     grad=lambda op, ddw: [depthwise_conv2d_native_backprop_input(
         shape(op.inputs[0]), ddw, op.inputs[2], **_geometry(op)), None,
         depthwise_conv2d_native(op.inputs[0], ddw, **_geometry(op))],
