@@ -6,7 +6,9 @@ the way its loop form runs in a compiled fused loop (numba promotes a float32 me
 float64 literal), so the engines give the kernel's values. The forms are the stable ones:
 ``gelu`` as ``0.5 x erfc(-x / sqrt 2)`` (``1 + erf`` loses every digit for x << 0) and its
 tanh approximation as ``x sigmoid(2 z)``, which is ``0.5 x (1 + tanh z)`` without its
-cancellation (TF writes the latter; the two differ only by float32 rounding there).
+cancellation, and selu's negative side with ``expm1``. Checked against TensorFlow 2.21 on
+NaN, +-Inf, +-0 and random values: the same values, but where TF's own forms cancel (its
+tanh-gelu for x < -3, its float64 erfc, selu at tiny negative x, where TF gives 0).
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """TF1's convolution and pooling variants, composed of conv2d, max_pool, avg_pool,
 conv2d_backprop_input and depthwise_conv2d_native as TF1's Python code composes them, so
-every gradient comes from those ops: conv1d and the 1-D pools (a height-1 image), conv2d_transpose (the input
-gradient of conv2d with the roles swapped), atrous_conv2d (a dilated conv2d),
-depthwise_conv2d (on ``depthwise_conv2d_native``), separable_conv2d (depthwise, then 1x1)
-and ``tf.nn.pool``. NCHW / NCW inputs are transposed to channels-last and back."""
+every gradient comes from those ops: conv1d and the 1-D pools (a height-1 image),
+conv2d_transpose (the input gradient of conv2d with the roles swapped), atrous_conv2d (a
+dilated conv2d), depthwise_conv2d (on ``depthwise_conv2d_native``), separable_conv2d
+(depthwise, then 1x1) and ``tf.nn.pool``. NCHW / NCW inputs are transposed to channels-last and back."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,15 +53,7 @@ def _one_dim(value, what: str, op_name: str) -> int:
 
 
 def _rate(rate, op_name: str) -> tuple:
-    if rate is None:
-        return (1, 1)
-    values = (int(rate),) * 2 if isinstance(rate, (int, np.integer)) else tuple(
-        int(r) for r in rate)
-    if len(values) == 4 and values[0] == values[3] == 1:
-        values = values[1:3]
-    if len(values) != 2 or min(values) < 1:
-        raise ValueError(f"{op_name}: rate must be an int >= 1 or [h, w], got {rate!r}")
-    return values
+    return (1, 1) if rate is None else spatial_pair(rate, "rate", op_name)
 
 
 def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None,
