@@ -92,6 +92,7 @@ from graphc.clip_ops import (clip_by_average_norm, clip_by_global_norm,  # noqa:
                              clip_by_norm, global_norm)
 # Input pipelines (issue 11, section 2)
 from graphc import data  # noqa: E402,F401
+from graphc.ops.sampling import multinomial  # noqa: E402,F401 - TF1's tf.multinomial
 
 newaxis = None
 

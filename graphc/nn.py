@@ -9,3 +9,16 @@ from graphc.ops.sparse_xent import (sparse_softmax_cross_entropy_backprop,  # no
                                     sparse_softmax_cross_entropy_with_logits)
 from graphc.ops.random import dropout  # noqa: F401
 from graphc.nn_losses import log_poisson_loss, weighted_cross_entropy_with_logits  # noqa: F401
+from graphc.ops.activations import (gelu, leaky_relu, selu, silu, softsign,  # noqa: F401
+                                    swish)
+from graphc.nn_norm import (batch_normalization, fused_batch_norm, l2_normalize,  # noqa: F401
+                            local_response_normalization, lrn, moments, weighted_moments)
+from graphc.ops.conv_variants import (atrous_conv2d, avg_pool1d, conv1d,  # noqa: F401
+                                      conv2d_transpose, depthwise_conv2d, max_pool1d, pool,
+                                      separable_conv2d)
+from graphc.nn_sampled import embedding_lookup, nce_loss, sampled_softmax_loss  # noqa: F401
+from graphc.ops.sampling import (fixed_unigram_candidate_sampler,  # noqa: F401
+                                 log_uniform_candidate_sampler, uniform_candidate_sampler)
+from graphc.ops.depthwise import (depthwise_conv2d_native,  # noqa: F401
+                                  depthwise_conv2d_native_backprop_filter,
+                                  depthwise_conv2d_native_backprop_input)

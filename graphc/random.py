@@ -2,3 +2,6 @@
 from graphc.ops.random import random_normal as normal  # noqa: F401
 from graphc.ops.random import random_uniform as uniform  # noqa: F401
 from graphc.ops.random import set_random_seed, truncated_normal  # noqa: F401
+from graphc.ops.sampling import (categorical, fixed_unigram_candidate_sampler,  # noqa: F401
+                                 log_uniform_candidate_sampler, multinomial,
+                                 uniform_candidate_sampler)

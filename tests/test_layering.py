@@ -49,7 +49,8 @@ LAYERS = (
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
-                "graphc.data.*", "graphc.eager", "graphc.eager.*")),
+                "graphc.data.*", "graphc.eager", "graphc.eager.*",
+                "graphc.nn_norm", "graphc.nn_sampled")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -60,7 +61,8 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
                "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
                "conv", "conv_grads", "random", "state", "debug", "check_ops", "py_func",
-               "data", "fused")
+               "data", "fused",
+               "activations", "normalization", "depthwise", "conv_variants", "sampling")
 
 
 @dataclass(frozen=True)
