@@ -50,7 +50,7 @@ LAYERS = (
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
-                "graphc.nn_norm", "graphc.nn_sampled")),
+                "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")

@@ -1,0 +1,322 @@
+"""ONNX converters for tensors' shapes, reductions, linear algebra and neural-network layers
+(the elementwise ones and the table itself are in converters.py)."""
+from __future__ import annotations
+
+import numpy as np
+
+import graphc as gc
+
+from . import dynamic_ops as dyn
+from .converters import CONVERTERS, UnsupportedOpError, _ints, converter, static
+
+
+def _graphc_dtype(onnx_type: int):
+    from onnx import helper  # noqa: PLC0415 - the optional extra, present when importing
+    dtype = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type))
+    try:
+        return gc.as_dtype(dtype)
+    except TypeError:
+        raise UnsupportedOpError(f"graphc has no dtype {dtype}") from None
+
+
+# -- linear algebra ---------------------------------------------------------------------------
+@converter("MatMul")
+def _matmul(ctx, ins, attrs):
+    a, b = ins
+    if (a.shape.rank == 1 or b.shape.rank == 1) and max(a.shape.rank, b.shape.rank) > 2:
+        raise UnsupportedOpError("MatMul: a vector with a batch of matrices")
+    if a.shape.rank == 1 or b.shape.rank == 1:  # NumPy's rules for vectors
+        return gc.einsum(_vector_equation(a.shape.rank, b.shape.rank), a, b)
+    if a.shape.rank != b.shape.rank:
+        raise UnsupportedOpError(f"MatMul: batch broadcasting of ranks {a.shape.rank} and "
+                                 f"{b.shape.rank}")
+    return gc.matmul(a, b)
+
+
+def _vector_equation(rank_a, rank_b) -> str:
+    if rank_a == 1 and rank_b == 1:
+        return "i,i->"
+    return "i,...ib->...b" if rank_a == 1 else "...ai,i->...a"
+
+
+@converter("Gemm")
+def _gemm(ctx, ins, attrs):
+    a, b = ins[0], ins[1]
+    product = gc.matmul(a, b, transpose_a=bool(attrs.get("transA", 0)),
+                        transpose_b=bool(attrs.get("transB", 0)))
+    alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
+    if alpha != 1.0:
+        product = product * gc.cast(alpha, product.dtype)
+    if len(ins) > 2 and ins[2] is not None:
+        c = ins[2] if beta == 1.0 else ins[2] * gc.cast(beta, ins[2].dtype)
+        product = product + c
+    return product
+
+
+@converter("Einsum")
+def _einsum(ctx, ins, attrs):
+    equation = attrs["equation"].replace(" ", "")
+    if "..." in equation:
+        raise UnsupportedOpError("Einsum: ellipsis ('...') equations")
+    return gc.einsum(equation, *ins)
+
+
+# -- reductions -------------------------------------------------------------------------------
+_REDUCTIONS = {"ReduceSum": "sum", "ReduceMean": "mean", "ReduceMax": "max", "ReduceMin": "min",
+               "ReduceProd": "prod", "ReduceL1": "l1", "ReduceL2": "l2",
+               "ReduceSumSquare": "sum_square", "ReduceLogSum": "log_sum",
+               "ReduceLogSumExp": "log_sum_exp"}
+_AXES_AS_INPUT = {"ReduceSum": 13}  # the others took axes as an input from opset 18
+
+
+def _reduction(op_type, kind):
+    def convert(ctx, ins, attrs):
+        x = ins[0]
+        axes_input = ins[1] if len(ins) > 1 else None
+        if axes_input is None and "axes" in attrs:
+            axes_input = gc.constant(np.asarray(attrs["axes"], np.int64))
+        return dyn.onnx_reduce(x, axes_input, kind, attrs.get("keepdims", 1),
+                               attrs.get("noop_with_empty_axes", 0))
+    return convert
+
+
+for _op, _kind in _REDUCTIONS.items():
+    CONVERTERS[_op] = _reduction(_op, _kind)
+
+
+def _arg_family(largest: bool):
+    def convert(ctx, ins, attrs):
+        x, axis = ins[0], attrs.get("axis", 0)
+        if attrs.get("select_last_index", 0):
+            flipped = dyn.onnx_slice(x, gc.constant([-1], gc.int64),
+                                     gc.constant([-(2 ** 62)], gc.int64),
+                                     gc.constant([axis], gc.int64), gc.constant([-1], gc.int64))
+            found = (gc.argmax if largest else gc.argmin)(flipped, axis=axis,
+                                                          output_type=gc.int64)
+            found = gc.cast(gc.shape(x, out_type=gc.int64)[axis] - 1, gc.int64) - found
+        else:
+            found = (gc.argmax if largest else gc.argmin)(x, axis=axis, output_type=gc.int64)
+        return gc.expand_dims(found, axis) if attrs.get("keepdims", 1) else found
+    return convert
+
+
+CONVERTERS["ArgMax"] = _arg_family(True)
+CONVERTERS["ArgMin"] = _arg_family(False)
+
+
+# -- shapes -------------------------------------------------------------------------------
+@converter("Reshape")
+def _reshape(ctx, ins, attrs):
+    x, shape = ins
+    dims = _ints(shape, "shape")
+    if dims is not None and not attrs.get("allowzero", 0) and 0 in dims:
+        known = x.shape.dims
+        if known is None or any(known[i] is None for i, d in enumerate(dims) if d == 0):
+            raise UnsupportedOpError("Reshape: a 0 (copy) dimension of an unknown input dim")
+        dims = [known[i] if d == 0 else d for i, d in enumerate(dims)]
+    elif dims is None and not attrs.get("allowzero", 0):
+        current = gc.shape(x, out_type=gc.int64)
+        shape = gc.cast(shape, gc.int64)
+        padded = gc.concat([current, gc.zeros([8], gc.int64)], 0)[: gc.size(shape)]
+        shape = gc.where(gc.equal(shape, 0), padded, shape)
+    return gc.reshape(x, dims if dims is not None else shape)
+
+
+@converter("Flatten")
+def _flatten(ctx, ins, attrs):
+    x = ins[0]
+    axis = attrs.get("axis", 1)
+    shape = gc.shape(x, out_type=gc.int64)
+    rank = x.shape.rank
+    axis = axis % rank if axis < 0 else axis
+    outer = gc.reduce_prod(shape[:axis]) if axis else gc.constant(1, gc.int64)
+    inner = gc.reduce_prod(shape[axis:]) if axis < rank else gc.constant(1, gc.int64)
+    return gc.reshape(x, gc.stack([outer, inner]))
+
+
+@converter("Transpose")
+def _transpose(ctx, ins, attrs):
+    perm = attrs.get("perm")
+    return gc.transpose(ins[0], list(perm) if perm is not None else None)
+
+
+@converter("Squeeze")
+def _squeeze(ctx, ins, attrs):
+    x = ins[0]
+    axes = attrs.get("axes") if len(ins) < 2 else _ints(ins[1], "axes")
+    if axes is None and len(ins) > 1 and ins[1] is not None:
+        return dyn.onnx_squeeze(x, ins[1])
+    return gc.squeeze(x, axis=list(axes)) if axes else gc.squeeze(x)
+
+
+@converter("Unsqueeze")
+def _unsqueeze(ctx, ins, attrs):
+    x = ins[0]
+    axes = attrs.get("axes") if len(ins) < 2 else _ints(ins[1], "axes")
+    if axes is None:
+        return dyn.onnx_unsqueeze(x, ins[1])
+    rank = (x.shape.rank or 0) + len(axes)
+    for axis in sorted(a % rank for a in axes):
+        x = gc.expand_dims(x, axis)
+    return x
+
+
+@converter("Concat")
+def _concat(ctx, ins, attrs):
+    return gc.concat([t for t in ins if t is not None], attrs["axis"])
+
+
+@converter("Split")
+def _split(ctx, ins, attrs):
+    x, axis = ins[0], attrs.get("axis", 0)
+    sizes = attrs.get("split")
+    if len(ins) > 1 and ins[1] is not None:
+        sizes = _ints(ins[1], "split")
+        if sizes is None:
+            raise UnsupportedOpError("Split: run-time split sizes")
+    if sizes is None:
+        count = attrs.get("num_outputs") or ctx.output_count
+        dim = x.shape[axis]
+        if dim is None:
+            raise UnsupportedOpError("Split: equal parts of an unknown dimension")
+        chunk = -(-dim // count)
+        sizes = [min(chunk, dim - i * chunk) for i in range(count)]
+    return gc.split(x, list(sizes), axis=axis)
+
+
+@converter("Slice")
+def _slice(ctx, ins, attrs):
+    x = ins[0]
+    if len(ins) == 1:  # opset < 10: attributes
+        operands = [gc.constant(np.asarray(attrs[k], np.int64)) for k in ("starts", "ends")]
+        if "axes" in attrs:
+            operands.append(gc.constant(np.asarray(attrs["axes"], np.int64)))
+        return dyn.onnx_slice(x, *operands)
+    return dyn.onnx_slice(x, *[t for t in ins[1:] if t is not None]) if all(
+        t is not None for t in ins[1:]) else dyn.onnx_slice(
+            x, ins[1], ins[2], ins[3] if len(ins) > 3 and ins[3] is not None else
+            gc.range(gc.size(ins[1], out_type=gc.int64)), *(ins[4:5] if len(ins) > 4 else []))
+
+
+@converter("Gather")
+def _gather(ctx, ins, attrs):
+    data, indices = ins
+    axis = attrs.get("axis", 0)
+    dim = gc.shape(data, out_type=indices.dtype)[axis]
+    wrapped = gc.where(gc.less(indices, 0), indices + dim, indices)  # ONNX: negative counts back
+    return gc.gather(data, wrapped, axis=axis)
+
+
+@converter("Expand")
+def _expand(ctx, ins, attrs):
+    return dyn.onnx_expand(ins[0], ins[1])
+
+
+@converter("Tile")
+def _tile(ctx, ins, attrs):
+    repeats = _ints(ins[1], "repeats")
+    return gc.tile(ins[0], repeats) if repeats is not None else dyn.onnx_tile(ins[0], ins[1])
+
+
+@converter("Pad")
+def _pad(ctx, ins, attrs):
+    x = ins[0]
+    pads = attrs.get("pads") if len(ins) < 2 else _ints(ins[1], "pads")
+    if pads is None:
+        raise UnsupportedOpError("Pad: run-time pads")
+    rank = x.shape.rank
+    value = 0
+    if len(ins) > 2 and ins[2] is not None:
+        known = static(ins[2])
+        if known is None:
+            raise UnsupportedOpError("Pad: a run-time constant_value")
+        value = known.item()
+    elif "value" in attrs:
+        value = attrs["value"]
+    axes = list(range(rank))
+    if len(ins) > 3 and ins[3] is not None:
+        axes = [a % rank for a in _ints(ins[3], "axes")]
+    half = len(pads) // 2
+    paddings = [[0, 0] for _ in range(rank)]
+    for k, axis in enumerate(axes):
+        paddings[axis] = [pads[k], pads[k + half]]
+    if any(p < 0 for pair in paddings for p in pair):
+        raise UnsupportedOpError("Pad: negative pads (cropping)")
+    mode = {"constant": "CONSTANT", "reflect": "REFLECT", "edge": "SYMMETRIC_EDGE"}.get(
+        attrs.get("mode", "constant"))
+    if mode == "SYMMETRIC_EDGE":
+        raise UnsupportedOpError("Pad: mode 'edge'")
+    return gc.pad(x, paddings, mode=mode, constant_values=value)
+
+
+@converter("Shape")
+def _shape(ctx, ins, attrs):
+    shape = gc.shape(ins[0], out_type=gc.int64)
+    start, end = attrs.get("start", 0), attrs.get("end")
+    return shape[start:end] if (start or end is not None) else shape
+
+
+@converter("Size")
+def _size(ctx, ins, attrs):
+    return gc.size(ins[0], out_type=gc.int64)
+
+
+@converter("Range")
+def _range(ctx, ins, attrs):
+    start, limit, delta = ins
+    return gc.range(start, limit, delta, dtype=start.dtype)
+
+
+@converter("ConstantOfShape")
+def _constant_of_shape(ctx, ins, attrs):
+    from onnx import numpy_helper  # noqa: PLC0415
+    value = numpy_helper.to_array(attrs["value"]).ravel() if "value" in attrs else \
+        np.zeros(1, np.float32)
+    return gc.fill(ins[0], gc.constant(value[0]))
+
+
+@converter("Constant")
+def _constant(ctx, ins, attrs):
+    from onnx import numpy_helper  # noqa: PLC0415
+    if "value" in attrs:
+        return gc.constant(numpy_helper.to_array(attrs["value"]))
+    for key, dtype in (("value_float", np.float32), ("value_floats", np.float32),
+                       ("value_int", np.int64), ("value_ints", np.int64)):
+        if key in attrs:
+            return gc.constant(np.asarray(attrs[key], dtype))
+    raise UnsupportedOpError(f"Constant: attribute {sorted(attrs)}")
+
+
+@converter("Cast")
+def _cast(ctx, ins, attrs):
+    return gc.cast(ins[0], _graphc_dtype(attrs["to"]))
+
+
+@converter("CastLike")
+def _cast_like(ctx, ins, attrs):
+    return gc.cast(ins[0], ins[1].dtype)
+
+
+@converter("OneHot")
+def _one_hot(ctx, ins, attrs):
+    indices, depth, values = ins
+    depth_value = _ints(depth, "depth")
+    if depth_value is None:
+        raise UnsupportedOpError("OneHot: a run-time depth")
+    depth_tensor = depth_value[0]
+    depth_int = gc.cast(depth_tensor, indices.dtype)
+    wrapped = gc.where(gc.less(indices, 0), indices + depth_int, indices)
+    return gc.one_hot(gc.cast(wrapped, gc.int32), depth_tensor, on_value=values[1],
+                      off_value=values[0], axis=attrs.get("axis", -1))
+
+
+@converter("Dropout")
+def _dropout(ctx, ins, attrs):
+    x = ins[0]
+    training = static(ins[2]) if len(ins) > 2 and ins[2] is not None else False
+    if training is None or bool(training):
+        raise UnsupportedOpError("Dropout: training mode (only inference is supported)")
+    return gc.identity(x), gc.ones_like(x, dtype=gc.bool)  # inference: nothing dropped
+
+
+from . import converters_nn  # noqa: E402,F401 - the conv, pool and normalization converters

@@ -1,0 +1,129 @@
+"""graphc as a backend for the official ONNX backend node tests.
+
+    python -m graphc.tools.onnx_conformance [--all] [--op Relu] [--failures]
+
+Each case the ``onnx`` package generates (``onnx.backend.test.loader.load_model_tests``) is
+imported, run through a Session with the full default optimization pipeline, and compared
+with the case's expected outputs at the case's own tolerances. Cases are counted per op:
+``pass``, ``fail`` (wrong results or an error from a supported op: a bug, or an entry of
+``EXCLUDED`` with its reason), ``skip`` (an op or form the importer does not support, with the
+importer's reason). Nothing is ever counted as passed without running. By default only the
+op families issue 15 names (single-node cases); ``--all`` takes every case.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import warnings
+
+import numpy as np
+
+import graphc as gc
+from graphc.onnx import UnsupportedOpError, import_model
+
+FAMILIES = {
+    "elementwise": "Abs Neg Exp Log Sqrt Reciprocal Floor Ceil Sin Cos Tan Tanh Sigmoid Relu Erf "
+                   "Sign Round Add Sub Mul Div Pow Mod Max Min Sum Mean Elu Selu LeakyRelu "
+                   "HardSigmoid Softplus Softsign Gelu Celu HardSwish Mish ThresholdedRelu PRelu",
+    "logic": "Equal Less Greater LessOrEqual GreaterOrEqual And Or Xor Not Where IsNaN IsInf",
+    "linear": "MatMul Gemm Einsum",
+    "reductions": "ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 "
+                  "ReduceLogSumExp ReduceSumSquare ReduceLogSum ArgMax ArgMin",
+    "shapes": "Reshape Flatten Transpose Squeeze Unsqueeze Concat Split Slice Gather "
+              "GatherElements Expand Pad Tile ScatterND OneHot",
+    "softmax": "Softmax LogSoftmax Hardmax",
+    "conv": "Conv ConvTranspose MaxPool AveragePool GlobalAveragePool GlobalMaxPool",
+    "normalization": "BatchNormalization LayerNormalization InstanceNormalization",
+    "misc": "Cast CastLike Clip Dropout Identity Constant ConstantOfShape Shape Size Range TopK "
+            "CumSum",
+}
+FAMILY_OPS = {op for names in FAMILIES.values() for op in names.split()}
+
+# Supported ops' cases that fail for a known reason, in one place: case name -> reason.
+EXCLUDED: dict = {}
+
+
+def _cases(all_cases: bool, only_op=None):
+    from onnx.backend.test.loader import load_model_tests  # noqa: PLC0415
+    for case in load_model_tests(kind="node"):
+        ops = [node.op_type for node in case.model.graph.node]
+        if only_op and only_op not in ops:
+            continue
+        if not all_cases and (len(ops) != 1 or ops[0] not in FAMILY_OPS):
+            continue
+        yield case, ops[0] if len(ops) == 1 else "+".join(sorted(set(ops)))
+
+
+def run_case(case):
+    """``("pass" | "fail" | "skip", detail)`` for one generated node test case."""
+    if case.name in EXCLUDED:
+        return "fail", f"excluded: {EXCLUDED[case.name]}"
+    try:
+        graph, inputs, outputs = import_model(case.model)
+    except (UnsupportedOpError, NotImplementedError) as err:
+        return "skip", str(err)
+    except Exception as err:  # noqa: BLE001 - a supported op failing to import is a failure
+        return "fail", f"import: {type(err).__name__}: {err}"
+    for inputs_values, expected in case.data_sets or []:
+        inputs_values, expected = _arrays(inputs_values), _arrays(expected)
+        feeds = {placeholder: value for placeholder, value in zip(inputs.values(),
+                                                                    inputs_values)}
+        try:
+            with gc.Session(graph=graph) as sess, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = sess.run(list(outputs.values()), feeds)
+        except Exception as err:  # noqa: BLE001
+            return "fail", f"run: {type(err).__name__}: {str(err)[:300]}"
+        for name, value, want in zip(outputs, got, expected):
+            problem = _compare(np.asarray(value), np.asarray(want), case.rtol, case.atol)
+            if problem:
+                return "fail", f"output {name!r}: {problem}"
+    return "pass", ""
+
+
+def _arrays(values) -> list:
+    from onnx import numpy_helper  # noqa: PLC0415
+    return [numpy_helper.to_array(v) if hasattr(v, "raw_data") else np.asarray(v)
+            for v in values]
+
+
+def _compare(got, want, rtol, atol):
+    if got.shape != want.shape:
+        return f"shape {got.shape} != {want.shape}"
+    if want.dtype.kind in "OSU":
+        return None if np.array_equal(got.astype(want.dtype), want) else "values differ"
+    if got.dtype != want.dtype:
+        return f"dtype {got.dtype} != {want.dtype}"
+    try:
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    except AssertionError as err:
+        return " ".join(str(err).split())[:300]
+    return None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m graphc.tools.onnx_conformance",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--all", action="store_true", help="every node test, not the families")
+    parser.add_argument("--op", help="only cases using this ONNX op")
+    parser.add_argument("--failures", action="store_true", help="print each failure")
+    args = parser.parse_args(argv)
+    counts = collections.defaultdict(collections.Counter)
+    for case, op in _cases(args.all, args.op):
+        verdict, detail = run_case(case)
+        counts[op][verdict] += 1
+        if args.failures and verdict == "fail":
+            print(f"FAIL {case.name}: {detail}")
+    total = collections.Counter()
+    print("| op | pass | fail | skip |\n|---|---|---|---|")
+    for op in sorted(counts):
+        c = counts[op]
+        total.update(c)
+        print(f"| {op} | {c['pass']} | {c['fail']} | {c['skip']} |")
+    print(f"| **total** | **{total['pass']}** | **{total['fail']}** | **{total['skip']}** |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
