@@ -8,3 +8,4 @@ from . import dynamic_ops  # noqa: F401 - registers the run-time-operand ops
 from .converters import CONVERTERS, UnsupportedOpError  # noqa: F401
 from .importer import import_model  # noqa: F401
 from .safety import UnsafeModelError  # noqa: F401
+from .exporter import ExportError, export  # noqa: F401,E402
