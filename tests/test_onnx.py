@@ -154,3 +154,32 @@ def test_nodes_out_of_order_are_sorted():
     with gc.Session(graph=graph) as sess:
         np.testing.assert_allclose(sess.run(outputs["b"], {inputs["x"]: [0.0, 1.0]}),
                                    [-1.0, -np.e], rtol=1e-6)
+
+
+def test_graphc_inspect_and_render_read_onnx_files(tmp_path, capsys):
+    from graphc.tools import cli
+    path = tmp_path / "cnn.onnx"
+    onnx.save(_small_cnn(), str(path))
+    assert cli.main(["inspect", str(path)]) == 0
+    assert "fusion" in capsys.readouterr().out
+    assert cli.main(["render", str(path), "-o", str(tmp_path / "cnn.dot")]) == 0
+    assert "Conv" in (tmp_path / "cnn.dot").read_text()
+
+
+LONG = os.environ.get("GRAPHC_LONG_TESTS") == "1"
+
+
+def _light_models():
+    from graphc.tools import onnx_real_models
+    models = onnx_real_models.light_models()
+    return [m for m in models if LONG or m[0] == "squeezenet"]
+
+
+@pytest.mark.parametrize("name,path,stored", _light_models(),
+                         ids=[m[0] for m in _light_models()])
+def test_light_real_models_agree_with_their_stored_outputs(name, path, stored):
+    pytest.importorskip("onnxruntime")
+    from graphc.tools import onnx_real_models
+    result = onnx_real_models.check_model(path, stored)
+    assert result["agrees_with_stored"], result
+    assert result["max_abs_vs_onnxruntime"] < 1e-3, result

@@ -2,6 +2,9 @@
 
 How MODEL.py exposes its graph (checked in this order):
 
+An ONNX file (``MODEL.onnx``) is imported with ``graphc.onnx.import_model``: its outputs are
+the fetches and its inputs the feeds. Otherwise:
+
 1. a function ``build()`` returning ``(graph, fetches)`` (or just ``fetches``, or the
    ``ConcreteFunction`` of a ``gc.function``: its traced graph);
 2. module-level ``fetches`` (a tensor, an op, a name, or a list of them) and optionally
@@ -21,6 +24,7 @@ import sys
 from pathlib import Path
 
 import graphc as gc
+from graphc.onnx import import_model
 from graphc.viz import DotNotFoundError
 from graphc.viz.report import html_report, pass_table
 
@@ -42,6 +46,8 @@ def load_model(path: str, fetch_names=None):
     file = Path(path)
     if not file.is_file():
         raise ModelError(f"model file {path!r} does not exist")
+    if file.suffix == ".onnx":
+        return _load_onnx(file, fetch_names)
     fresh = gc.Graph()
     try:
         with fresh.as_default():
@@ -77,6 +83,21 @@ def load_model(path: str, fetch_names=None):
                                        if op.type == "placeholder"]
     return graph, [graph.as_graph_element(f) if isinstance(f, str) else f for f in fetches], \
         list(feeds)
+
+
+def _load_onnx(file: Path, fetch_names):
+    """An ONNX model's graph, its outputs as fetches and its inputs as feeds."""
+    try:
+        graph, inputs, outputs = import_model(str(file))
+    except (ImportError, ValueError, TypeError) as err:
+        raise ModelError(f"importing {file} failed: {type(err).__name__}: {err}") from err
+    fetches = list(outputs.values())
+    if fetch_names:
+        try:
+            fetches = [graph.as_graph_element(name) for name in fetch_names]
+        except (KeyError, ValueError, TypeError):
+            raise ModelError(f"unknown fetch among {fetch_names} in {file}") from None
+    return graph, fetches, list(inputs.values())
 
 
 def _render(args) -> int:

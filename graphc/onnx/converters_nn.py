@@ -71,15 +71,20 @@ def _pool(kind):
         strides = list(attrs.get("strides", [1, 1]))
         padding = _spatial_pads(attrs, kernel, strides, [1, 1], x)
         images = _to_nhwc(x)
-        if isinstance(padding, list):
-            if kind == "AveragePool" and not attrs.get("count_include_pad", 0):
-                raise UnsupportedOpError("AveragePool: explicit pads without count_include_pad")
-            fill = -np.inf if kind == "MaxPool" else 0.0
-            images, padding = gc.pad(images, padding, constant_values=fill), "VALID"
+        pool = gc.nn.max_pool if kind == "MaxPool" else gc.nn.avg_pool
+        window, steps = [1, *kernel, 1], [1, *strides, 1]
         if padding is None:
             raise UnsupportedOpError(f"{kind}: auto_pad SAME_LOWER")
-        pool = gc.nn.max_pool if kind == "MaxPool" else gc.nn.avg_pool
-        return _to_nchw(pool(images, [1, *kernel, 1], [1, *strides, 1], padding))
+        if isinstance(padding, list):
+            fill = -np.inf if kind == "MaxPool" else 0.0
+            padded = gc.pad(images, padding, constant_values=fill)
+            pooled = pool(padded, window, steps, "VALID")
+            if kind == "AveragePool" and not attrs.get("count_include_pad", 0):
+                # the mean of the real elements only: window sums over window counts
+                counted = pool(gc.pad(gc.ones_like(images), padding), window, steps, "VALID")
+                pooled = pooled / counted
+            return _to_nchw(pooled)
+        return _to_nchw(pool(images, window, steps, padding))
     return convert
 
 
@@ -143,3 +148,15 @@ def _instance_norm(ctx, ins, attrs):
     epsilon = gc.cast(attrs.get("epsilon", 1e-5), x.dtype)
     return (x - mean) * gc.rsqrt(var + epsilon) * _per_channel(scale, rank) + _per_channel(
         bias, rank)
+
+
+@converter("LRN")
+def _lrn(ctx, ins, attrs):
+    size = attrs["size"]
+    if size % 2 == 0:
+        raise UnsupportedOpError("LRN: an even size (an asymmetric window)")
+    # ONNX divides alpha by the window size; TF's depth_radius is the half window
+    out = gc.nn.local_response_normalization(
+        _to_nhwc(ins[0]), depth_radius=(size - 1) // 2, bias=attrs.get("bias", 1.0),
+        alpha=attrs.get("alpha", 1e-4) / size, beta=attrs.get("beta", 0.75))
+    return _to_nchw(out)
