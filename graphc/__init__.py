@@ -93,6 +93,9 @@ from graphc.clip_ops import (clip_by_average_norm, clip_by_global_norm,  # noqa:
 # Input pipelines (issue 11, section 2)
 from graphc import data  # noqa: E402,F401
 from graphc.ops.sampling import multinomial  # noqa: E402,F401 - TF1's tf.multinomial
+# Control flow (issue 12)
+from graphc.control_flow import (TensorArray, case, cond, foldl, foldr, map_fn,  # noqa: E402
+                                 scan, switch_case, while_loop)
 
 newaxis = None
 

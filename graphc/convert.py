@@ -6,6 +6,8 @@ explicit dtype never loses information silently: 1.5 cannot become an int32.
 """
 from __future__ import annotations
 
+import contextlib
+
 from typing import Optional
 
 import numpy as np
@@ -13,7 +15,8 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 
-__all__ = ["convert_to_tensor", "numpy_value", "graph_of", "as_tensor_or_op"]
+__all__ = ["convert_to_tensor", "numpy_value", "graph_of", "as_tensor_or_op", "variable_graph",
+           "reads_variables_here"]
 
 
 def _contains_tensor(value) -> bool:
@@ -154,6 +157,27 @@ def graph_of(*values) -> Graph:
                 found = candidate
     default = get_default_graph()
     return default if found is None or _encloses(found, default) else found
+
+
+def variable_graph(initial_value) -> tuple:
+    """``(graph, scope)``: where a Variable with ``initial_value`` is made, the default graph
+    (or the initial value's) lifted out of loop bodies and branches being traced
+    (``live_variable_reads``) as TF1 lifts them; ``scope`` enters there the name scope it
+    was asked in (a no-op when not lifted)."""
+    graph = get_default_graph() if callable(initial_value) else graph_of(initial_value)
+    asked = graph._name_stack
+    if not getattr(graph, "live_variable_reads", False) or isinstance(initial_value, Tensor):
+        return graph, contextlib.nullcontext()
+    while getattr(graph, "live_variable_reads", False):
+        graph = graph.outer_graph
+    return graph, graph.name_scope(asked or None)
+
+
+def reads_variables_here() -> bool:
+    """Whether the default graph reads and assigns variables itself, each run: a loop body
+    or branch being traced, or a ``gc.function``'s graph (not the snapshot taken outside)."""
+    graph = get_default_graph()
+    return getattr(graph, "live_variable_reads", False) or hasattr(graph, "captured_handle")
 
 
 def _encloses(outer: Graph, inner: Graph) -> bool:

@@ -135,6 +135,9 @@ class OpDef:
             asks ``static_values.constant_value`` for it.
         loop: a ``LoopExpr``: how the op runs inside compiled fused loops (scalar and SIMD
             expressions, their accuracy); None when it has none (its groups run on NumPy).
+        subgraphs: names of the attributes holding ``Subgraph``s (or tuples of them): the
+            branches, body and condition of control-flow ops, which passes optimize, the
+            runtime compiles into plans of their own and pictures and listings show.
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
@@ -168,6 +171,7 @@ class OpDef:
     value_from_shapes: bool = False
     # how the op runs in compiled fused loops (graphc.runtime.fused)
     loop: Optional[LoopExpr] = None
+    subgraphs: tuple = ()
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None
     error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from graphc import dtypes as gdt
-from graphc.convert import convert_to_tensor, graph_of
+from graphc.convert import convert_to_tensor, graph_of, reads_variables_here, variable_graph
 from graphc.default_session import session_for
 from graphc.graph import Graph, Tensor, get_default_graph
 from graphc.ops.control import group, no_op
@@ -85,10 +85,10 @@ class Variable:
             return
         if initial_value is None:
             raise ValueError("Variable: initial_value must be specified")
-        graph = get_default_graph() if callable(initial_value) else graph_of(initial_value)
+        graph, lifted = variable_graph(initial_value)  # out of loop bodies and branches
         if _tracing_function():  # a gc.function's variables are eager ones, as TF2 lifts them
             initial_value, graph = graph.lifted_value(initial_value), graph.outer_graph
-        with graph.as_default(), graph.atomic(), graph.control_dependencies(None), \
+        with graph.as_default(), lifted, graph.atomic(), graph.control_dependencies(None), \
                 graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):  # built inside the variable's scope, as in TF1
                 with graph.name_scope("Initializer"):
@@ -187,7 +187,7 @@ class Variable:
             >>> with gc.control_dependencies([counter.assign_add(1)]):
             ...     after = counter.read_value()    # 1, 2, 3 over three runs of ``after``
         """
-        graph = get_default_graph() if _tracing_function() else self.graph
+        graph = get_default_graph() if reads_variables_here() else self.graph
         return graph.create_op("read_variable", [self._handle], {},
                                name=self.op.name + "/read_value").outputs[0]
 
@@ -196,7 +196,7 @@ class Variable:
         ``control_dependencies`` a new read carrying those control inputs, so that
         ``identity(counter)`` after ``assign_add(counter, 1)`` sees the update (as TF1's
         resource variables do; the snapshot was made before the block and ignores it)."""
-        if self.graph.in_control_dependencies or _tracing_function():
+        if self.graph.in_control_dependencies or reads_variables_here():
             return self.read_value()
         return self._snapshot
 
@@ -247,7 +247,7 @@ def _handle_of(ref) -> Tensor:
 
 def _update(op_type, ref, value, name, attrs=None):
     handle = _handle_of(ref)
-    graph = get_default_graph() if _tracing_function() else handle.graph
+    graph = get_default_graph() if reads_variables_here() else handle.graph
     with graph.as_default(), graph.atomic():
         value = convert_to_tensor(value, dtype_hint=handle.dtype)
         return graph.create_op(op_type, [handle, value], attrs or {},

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from graphc import registry
+from graphc import control_flow, registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.errors import describe_op
 from graphc.graph import Tensor, required_ops
@@ -255,3 +255,4 @@ def hessians(ys, xs, name: str = "hessians", gate_gradients=False,
 
 
 fused.register_service("gradients", gradients)  # a fused node differentiates its program
+control_flow.register_service("gradients", gradients)  # bodies and branches differentiate

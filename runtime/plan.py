@@ -64,7 +64,8 @@ class Plan:
         >>> [p] = plan.run([batch], RunContext(state))
     """
 
-    def __init__(self, graph: Graph, fetch_tensors: list, targets: list, feed_tensors: list):
+    def __init__(self, graph: Graph, fetch_tensors: list, targets: list, feed_tensors: list,
+                 own_fetches: bool = True):
         fed = frozenset(feed_tensors)
         needed = required_ops(fetch_tensors, targets, fed)
         self.check_feeds(needed, fed, fetch_tensors, targets)
@@ -95,7 +96,9 @@ class Plan:
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
         # fetched arrays are the caller's own: never a feed, variable value or constant
-        self.fetch_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots)
+        # (unless the caller is a loop handing them to its next iteration: own_fetches)
+        self.fetch_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots) \
+            if own_fetches else [()] * len(self.fetch_slots)
         self._plan_frees(set(self.fetch_slots).union(*self.fetch_aliases))
         plan_in_place(self.steps, self.num_feeds, self.fetch_slots)
         plan_arena(self.steps)

@@ -32,6 +32,7 @@ CORE_LEVELS = (
             "graphc.graph_collections")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators")),
+    ("control flow", ("graphc.control_flow", "graphc.control_flow.*")),
     ("sharing", ("graphc.initializers", "graphc.regularizers", "graphc.variable_store",
                  "graphc.variable_scope")),
 )

@@ -1,0 +1,207 @@
+"""The two functional control-flow ops, without their public API or gradients:
+
+- ``cond``: inputs ``(branch index or bool predicate, *operands)``; ``branches`` holds one
+  ``Subgraph`` per branch (``operands -> results``), ``labels`` names them. Only the
+  chosen branch runs; an index out of range runs the last branch (``switch_case``'s
+  default); a bool picks branch 1 when True, 0 when False.
+- ``while_loop``: inputs ``(*loop_vars, *captured)``; loop variable 0 is the iteration
+  counter. ``cond`` (``vars, captured -> [bool]``) and ``body`` (``vars, captured ->
+  vars``) are subgraphs. Outputs: the final loop variables, then (with ``back_prop``) the
+  *history* of every loop variable but the counter: its values at the start of each
+  iteration, stacked (what the gradient's backward loop reads). A history is recorded only
+  when some op of the running graph reads it (only a gradient does), so a loop nobody
+  differentiates keeps nothing: memory O(iterations x the state the gradient needs).
+
+Both run their subgraphs through plans compiled once (the "compile" service of
+``graphc.runtime``): per iteration, two plan runs and no graph walking.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphc import dtypes as gdt
+from graphc.errors import OpError, describe_op
+from graphc.graph import get_default_graph
+from graphc.shapes import TensorShape
+
+from .subgraph import service
+
+__all__ = ["build_cond", "build_while", "merged_shape", "COND_FIELDS", "WHILE_FIELDS"]
+
+
+def merged_shape(shapes) -> TensorShape:
+    """The most specific shape all of ``shapes`` (compatible) have: a dim they disagree on
+    is None."""
+    shapes = list(shapes)
+    first = shapes[0]
+    if any(s.rank is None or s.rank != first.rank for s in shapes):
+        return TensorShape(None)
+    dims = [d if all(s.dims[k] == d for s in shapes) else None for k, d in enumerate(first.dims)]
+    return TensorShape(dims)
+
+
+# -- cond -----------------------------------------------------------------------------------
+def _cond_dtypes(in_dtypes, attrs):
+    branches = attrs["branches"]
+    if not branches:
+        raise ValueError("cond needs at least one branch")
+    index = in_dtypes[0]
+    if index is not gdt.bool and not index.is_integer:
+        raise TypeError(f"cond: the predicate must be bool or an integer branch index, got "
+                        f"{index.name}")
+    return [t.dtype for t in branches[0].outputs]
+
+
+def _cond_shapes(inputs, attrs):
+    if inputs[0].shape.rank not in (0, None):
+        raise ValueError(f"cond: the predicate must be a scalar, got shape {inputs[0].shape}")
+    branches = attrs["branches"]
+    return [merged_shape(t.shape for t in outs) for outs in zip(*[b.outputs for b in branches])]
+
+
+def _rethrown(err: OpError, op, where: str) -> OpError:
+    """``err`` of an op inside a subgraph, re-raised for the control-flow op ``op``: it
+    names the loop or cond, the inner op and its line (inside ``err``'s message)."""
+    inner = err.op
+    detail = f" at {describe_op(inner)}" if inner is not None else ""
+    raised = type(err)(None, op, f"in {where} of {describe_op(op)}{detail}: {err.message}")
+    raised.inner_op = inner
+    return raised
+
+
+def bind_cond(op):
+    """The plan-time kernel of a cond: every branch compiled once, the chosen one run."""
+    runs = [service("compile")(branch) for branch in op.attrs["branches"]]
+    labels = op.attrs["labels"]
+    last = len(runs) - 1
+
+    def kernel(ctx, index, *operands):
+        chosen = int(index)
+        if chosen < 0 or chosen > last:
+            chosen = last
+        try:
+            results = runs[chosen](list(operands), ctx)
+        except OpError as err:
+            raise _rethrown(err, op, f"branch {labels[chosen]!r}") from err
+        finally:
+            ctx.op = op
+        return results[0] if single else tuple(results)
+    single = len(op.outputs) == 1
+    return kernel
+
+
+def _cond_kernel(ctx, *args, **attrs):
+    return bind_cond(ctx.op)(ctx, *args)
+
+
+COND_FIELDS = dict(name="cond", dtypes=_cond_dtypes, shapes=_cond_shapes, kernel=_cond_kernel,
+                   attrs={"branches": (), "labels": ()}, bind=bind_cond, needs_context=True,
+                   stateful=True, foldable=False, unknown_rank_ok=True,
+                   subgraphs=("branches",))
+
+
+def build_cond(index, operands, branches, labels, name=None):
+    """The outputs of a new ``cond`` op choosing among ``branches`` by ``index``."""
+    graph = get_default_graph()
+    op = graph.create_op("cond", [index, *operands],
+                         {"branches": tuple(branches), "labels": tuple(labels)},
+                         name=name or "cond")
+    return list(op.outputs)
+
+
+# -- while_loop ---------------------------------------------------------------------------
+def _while_dtypes(in_dtypes, attrs):
+    count = attrs["num_vars"]
+    loop = list(in_dtypes[:count])
+    body = [t.dtype for t in attrs["body"].outputs]
+    if body != loop:
+        raise TypeError(f"while_loop: the body returns dtypes {[d.name for d in body]} for "
+                        f"loop variables of dtypes {[d.name for d in loop]}")
+    return loop + (loop[1:] if attrs["back_prop"] else [])
+
+
+def _while_shapes(inputs, attrs):
+    invariants = list(attrs["shape_invariants"])
+    for tensor, invariant in zip(inputs, invariants):
+        if not invariant.is_compatible_with(tensor.shape):
+            raise ValueError(f"while_loop: loop variable {tensor.name!r} of shape "
+                             f"{tensor.shape} does not fit its shape invariant {invariant}")
+    history = [TensorShape(None) if s.rank is None else TensorShape([None, *s.dims])
+               for s in invariants[1:]] if attrs["back_prop"] else []
+    return invariants + history
+
+
+def bind_while(op):
+    """The plan-time kernel of a while_loop: condition and body compiled once into plans,
+    run per iteration on the previous iteration's values (their memory is recycled by the
+    plans' arenas); histories kept only for the ones this graph reads."""
+    count = op.attrs["num_vars"]
+    run_cond = service("compile")(op.attrs["cond"])
+    run_body = service("compile")(op.attrs["body"])
+    histories = op.outputs[count:]
+    recorded = [k + 1 for k, tensor in enumerate(histories) if tensor.consumers()]
+    template = [None] * len(histories)
+
+    def kernel(ctx, *args):
+        values, captured = list(args[:count]), list(args[count:])
+        kept = {k: [] for k in recorded}
+        iteration = 0
+        where = "condition"
+        try:
+            while True:
+                where = "condition"
+                [go] = run_cond(values + captured, ctx)
+                if not go:
+                    break
+                for k in recorded:
+                    kept[k].append(values[k])
+                where = "body"
+                values = run_body(values + captured, ctx)
+                iteration += 1
+        except OpError as err:
+            raise _rethrown(err, op, f"the {where} (iteration {iteration})") from err
+        finally:
+            ctx.op = op
+        history = list(template)
+        for k, items in kept.items():
+            history[k - 1] = _stacked(items, histories[k - 1], op)
+        return tuple(values) + tuple(history)
+    return kernel
+
+
+def _stacked(items, tensor, op):
+    if not items:
+        dims = tensor.shape.dims
+        tail = [0 if d is None else d for d in dims[1:]] if dims is not None else []
+        return np.zeros([0, *tail], dtype=tensor.dtype.np)
+    shapes = {np.shape(v) for v in items}
+    if len(shapes) > 1:
+        raise ValueError(f"{describe_op(op)}: the gradient needs the values of a loop "
+                         f"variable of every iteration, and its shape changed across "
+                         f"iterations ({sorted(shapes)}); differentiating such loops is not "
+                         "supported")
+    return np.stack(items)
+
+
+def _while_kernel(ctx, *args, **attrs):
+    return bind_while(ctx.op)(ctx, *args)
+
+
+WHILE_FIELDS = dict(name="while_loop", dtypes=_while_dtypes, shapes=_while_shapes,
+                    kernel=_while_kernel,
+                    attrs={"cond": None, "body": None, "num_vars": 0, "shape_invariants": (),
+                           "back_prop": True, "parallel_iterations": 10},
+                    bind=bind_while, needs_context=True, stateful=True, foldable=False,
+                    unknown_rank_ok=True, subgraphs=("cond", "body"))
+
+
+def build_while(loop_vars, captured, cond, body, invariants, back_prop=True,
+                parallel_iterations=10, name=None):
+    """A new ``while_loop`` op; returns its final loop variables (counter first)."""
+    graph = get_default_graph()
+    op = graph.create_op("while_loop", [*loop_vars, *captured],
+                         {"cond": cond, "body": body, "num_vars": len(loop_vars),
+                          "shape_invariants": tuple(invariants), "back_prop": bool(back_prop),
+                          "parallel_iterations": int(parallel_iterations)},
+                         name=name or "while")
+    return list(op.outputs[:len(loop_vars)])
