@@ -229,3 +229,15 @@ def test_map_fn_scan_foldl_foldr():
     np.testing.assert_allclose(got[3], [4321, 432, 43, 4])
     assert got[4] == ((1 * 2 + 2) * 2 + 3) * 2 + 4
     assert got[5] == ((4 * 2 + 3) * 2 + 2) * 2 + 1
+
+
+def test_variables_created_inside_a_body_live_outside_it():
+    def body(i, acc):
+        with tf.variable_scope("cell", reuse=tf.AUTO_REUSE):
+            w = tf.get_variable("w", [2], initializer=tf.ones_initializer())
+        return i + 1, acc + w
+    _, acc = tf.while_loop(lambda i, a: i < 3, body, [0, tf.zeros([2])])
+    names = [v.name for v in tf.global_variables()]
+    assert names == ["cell/w:0"]
+    assert tf.global_variables()[0].graph is tf.get_default_graph()
+    np.testing.assert_allclose(run(acc, init=True), [3, 3])
