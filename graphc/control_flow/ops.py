@@ -166,6 +166,7 @@ def bind_while(op):
         for k, items in kept.items():
             history[k - 1] = _stacked(items, histories[k - 1], op)
         return tuple(values) + tuple(history)
+    kernel.recorded = tuple(recorded)  # the loop variables whose history is kept
     return kernel
 
 

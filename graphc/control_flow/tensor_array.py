@@ -101,14 +101,25 @@ def _update_dtypes(in_dtypes, attrs):
 def _update_grad(op, dy):
     """d(ta) is ``dy`` without the rows written (and cut to the old size); d(value) the
     written rows of ``dy``."""
-    ta, index, _ = op.inputs
-    return [apply_op("tensor_array_unwritten", [dy, ta, index]), None, gather(dy, index)]
+    ta, index, value = op.inputs
+    written = gather(dy, index)
+    if written.shape.rank is None:  # dy of an array whose element shape was unknown
+        written.set_shape(value.shape)
+    # a fixed-size array has dy's rows: its value is not read, so a loop writing it keeps
+    # no history of it for the gradient (a growing one keeps it, for its old length)
+    rows = _rows(ta if op.attrs["dynamic"] else dy)
+    return [apply_op("tensor_array_unwritten", [dy, index, rows]), None, written]
 
 
-def _unwritten_kernel(dy, ta, index):
-    out = np.array(dy[:ta.shape[0]], copy=True)
+def _rows(tensor):
+    return gather(shape(tensor, out_type=gdt.int32), 0)
+
+
+def _unwritten_kernel(dy, index, rows):
+    rows = int(rows)
+    out = np.array(dy[:rows], copy=True)
     index = np.asarray(index)
-    out[index[index < ta.shape[0]] if index.ndim else (index if index < ta.shape[0] else [])] = 0
+    out[index[index < rows] if index.ndim else (index if index < rows else [])] = 0
     return out
 
 
@@ -122,11 +133,13 @@ for _name, _kernel in (("tensor_array_write", _write_kernel),
 
 UNWRITTEN = registry.register(OpDef(
     name="tensor_array_unwritten", dtypes=lambda d, a: [d[0]],
-    shapes=lambda ins, a: [TensorShape(None) if ins[1].shape.rank is None else ins[1].shape],
+    shapes=lambda ins, a: [TensorShape(None) if ins[0].shape.rank is None else
+                           TensorShape([None, *ins[0].shape.dims[1:]])],
     kernel=_unwritten_kernel, grad=lambda op, dy: [apply_op(
-        "tensor_array_unwritten", [dy, op.inputs[1], op.inputs[2]]), None, None],
+        "tensor_array_unwritten", [dy, op.inputs[1], _rows(op.inputs[0])]), None, None],
     fresh_output=True, unknown_rank_ok=True, tested_elsewhere="tests/test_control_flow.py",
-    doc="The gradient of a TensorArray write for the array: dy without the written rows."))
+    doc="The gradient of a TensorArray write for the array: the first ``rows`` rows of dy, "
+        "without the written ones."))
 
 
 class TensorArray:
