@@ -19,7 +19,10 @@ from typing import Callable, Optional
 
 from graphc.fetches import FetchStructure
 
-from . import algebraic, constant_folding, cse, dce, fusion, prune, stabilize
+from graphc import control_flow
+
+from . import (algebraic, branch_folding, constant_folding, cse, dce, fusion,
+               loop_invariant_motion, prune, stabilize, subgraphs)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -60,7 +63,15 @@ PIPELINE = (
             Pass("algebraic", algebraic.run, algebraic.edit),
             Pass("stabilize", stabilize.run, stabilize.edit),
             Pass("cse", cse.run, cse.edit, idempotent=True),
-            Pass("dce", dce.run, dce.edit, idempotent=True))),
+            Pass("dce", dce.run, dce.edit, idempotent=True),
+            # a cond on a constant becomes its branch; loop-invariant work moves out, where
+            # the passes above fold and merge it with the rest of the graph
+            Pass("branch_folding", branch_folding.run, branch_folding.edit,
+                 idempotent=True),
+            Pass("loop_invariant_motion", loop_invariant_motion.run,
+                 loop_invariant_motion.edit, idempotent=True))),
+    # every branch, body and condition through this whole pipeline (fusion included)
+    Pass("subgraphs", subgraphs.run, subgraphs.edit),
     Pass("fusion", fusion.run, fusion.edit),
 )
 
@@ -108,7 +119,10 @@ class OptimizerConfig:
 
     def pass_options(self, budget: Optional[int] = None) -> PassOptions:
         """The options every pass of this configuration gets."""
-        return PassOptions(safety=tuple(self.safety), fold_limit=self.fold_limit, budget=budget)
+        chosen = None if self.passes is None and not self.disabled else tuple(
+            name for name, stage in PASSES.items() if self.enabled(stage))
+        return PassOptions(safety=tuple(self.safety), fold_limit=self.fold_limit, budget=budget,
+                           passes=chosen)
 
     @property
     def verifying(self) -> bool:
@@ -216,6 +230,16 @@ def _schedule(config, records):
                 yield stage
             if not any(r.changed for r in records[start:]):
                 break
+
+
+def _optimize_subgraph(graph, interface: Interface, options: PassOptions):
+    """The pipeline for a subgraph, with the enclosing run's passes and options."""
+    config = OptimizerConfig(passes=options.passes, safety=options.safety,
+                             fold_limit=options.fold_limit)
+    return optimize_interface(graph, interface, config, snapshots=False)
+
+
+control_flow.register_service("optimize", _optimize_subgraph)
 
 
 def _as_interface(graph, fetches, feeds) -> Interface:

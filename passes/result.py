@@ -54,6 +54,8 @@ class PassOptions:
         safety: the rule safety classes a pass may apply (``SAFETY_CLASSES``).
         fold_limit: the largest constant (in elements) that constant folding may create.
         budget: at most this many rewrites (``bisect`` uses it to find the first bad one).
+        passes: the names of the passes the pipeline runs (None: all), for the pipelines
+            a pass runs inside subgraphs (``passes/subgraphs.py``).
 
     Example:
         >>> algebraic.run(graph, interface, PassOptions(safety=("exact",)))
@@ -62,6 +64,7 @@ class PassOptions:
     safety: tuple = SAFETY_CLASSES
     fold_limit: int = DEFAULT_FOLD_LIMIT
     budget: Optional[int] = None
+    passes: Optional[tuple] = None
 
     def __post_init__(self):
         for safety in self.safety:

@@ -13,7 +13,7 @@ from graphc.nodes import _user_location
 from graphc.shapes import TensorShape
 
 from .ops import build_cond, build_while
-from .subgraph import finish, trace, with_inputs
+from .subgraph import finish, placed, trace, with_inputs
 
 __all__ = ["trace_flat", "traced_cond", "traced_while", "union"]
 
@@ -52,7 +52,7 @@ def traced_cond(index: Tensor, fns: Sequence[Callable], labels: Sequence[str],
     if check is not None:
         check([sub for sub, _, _ in traced])
     captured = union([c for _, c, _ in traced])
-    branches = [with_inputs(sub, own, captured) for sub, own, _ in traced]
+    branches = [placed(with_inputs(sub, own, captured), 1, 0, False) for sub, own, _ in traced]
     return build_cond(index, [*operands, *captured], branches, labels, name)
 
 
@@ -92,9 +92,12 @@ def traced_while(cond_fn: Callable, body_fn: Callable, loop_vars: Sequence[Tenso
         check(body_sub)
     captured = union([cond_captured, body_captured])
     start = convert_to_tensor(0, dtype=gdt.int32, name="iteration_counter")
+    first_captured = len(loop_vars) + 1
     outputs = build_while([start, *loop_vars], captured,
-                          with_inputs(cond_sub, cond_captured, captured),
-                          with_inputs(body_sub, body_captured, captured),
+                          placed(with_inputs(cond_sub, cond_captured, captured), 0,
+                                 first_captured, True),
+                          placed(with_inputs(body_sub, body_captured, captured), 0,
+                                 first_captured, True),
                           [TensorShape([])] + list(invariants), back_prop,
                           parallel_iterations, name)
     return outputs[0], outputs[1:]

@@ -111,7 +111,11 @@ def root_graph(graph: Optional[Graph] = None) -> Graph:
 class Subgraph:
     """A traced function: ``graph`` with placeholder ``inputs`` and result ``outputs``.
 
-    Immutable once made; compiled plans and copies of the op holding it share it.
+    Immutable once made; compiled plans and copies of the op holding it share it. How it
+    sits in its op, for passes: its inputs are the op's inputs from ``first_input`` on;
+    those from ``captured_from`` on (an index into ``inputs``) hold the same value however
+    often it runs in one run of the op (captured tensors, not loop variables); ``repeats``:
+    it may run many times per run of the op (a loop's body and condition).
 
     Example:
         >>> body = trace(lambda x: [x * 2.0], [(TensorShape([3]), gc.float32)], "body")
@@ -119,12 +123,21 @@ class Subgraph:
         (1, TensorShape([3]))
     """
 
-    __slots__ = ("graph", "inputs", "outputs", "label")
+    __slots__ = ("graph", "inputs", "outputs", "label", "first_input", "captured_from",
+                 "repeats")
 
     def __init__(self, graph: Graph, inputs: Sequence[Tensor], outputs: Sequence[Tensor],
-                 label: str):
+                 label: str, first_input: int = 0, captured_from: int = 0,
+                 repeats: bool = False):
         self.graph, self.label = graph, label
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+        self.first_input, self.captured_from, self.repeats = (first_input, captured_from,
+                                                              repeats)
+
+    def replaced(self, graph: Graph, inputs, outputs) -> "Subgraph":
+        """The same role (label, position in its op) over another graph."""
+        return Subgraph(graph, inputs, outputs, self.label, self.first_input,
+                        self.captured_from, self.repeats)
 
     def ops(self) -> list:
         """The ops the outputs need, in order (what runs)."""
@@ -177,6 +190,12 @@ def finish(graph: BodyGraph, inputs: list, outputs: list, label: str) -> tuple:
     return sub, [outer for outer, _ in captured]
 
 
+def placed(sub: Subgraph, first_input: int, captured_from: int, repeats: bool) -> Subgraph:
+    """``sub`` with its position in its op (see ``Subgraph``)."""
+    return Subgraph(sub.graph, sub.inputs, sub.outputs, sub.label, first_input,
+                    captured_from, repeats)
+
+
 def with_inputs(sub: Subgraph, captured: list, all_captured: list) -> Subgraph:
     """``sub`` taking the inputs ``all_captured`` (a superset of its own ``captured``):
     a placeholder nobody reads stands for each capture it does not use."""
@@ -191,7 +210,7 @@ def with_inputs(sub: Subgraph, captured: list, all_captured: list) -> Subgraph:
                                            {"dtype": tensor.dtype, "shape": tensor.shape},
                                            name="unused/" + tensor.op.name).outputs[0]
         extra.append(stand_in)
-    return Subgraph(sub.graph, base + extra, sub.outputs, sub.label)
+    return sub.replaced(sub.graph, base + extra, sub.outputs)
 
 
 def inline(sub: Subgraph, values: Sequence[Tensor]) -> list:
@@ -199,12 +218,15 @@ def inline(sub: Subgraph, values: Sequence[Tensor]) -> list:
     returns the tensors standing for its outputs (how a gradient re-runs a body)."""
     graph = get_default_graph()
     mapping = dict(zip(sub.inputs, values))
+    copies: dict = {}  # op -> its copy (for control edges inside the subgraph)
     for op in sub.ops():
         if op.outputs and all(t in mapping for t in op.outputs):
             continue  # an input placeholder
         inputs = [mapping[t] for t in op.inputs]
         copy = graph.create_op(op.type, inputs, dict(op.attrs), name=op.name.split("/")[-1])
         copy.location = op.location
+        copy._add_control_inputs([copies[c] for c in op.control_inputs if c in copies])
+        copies[op] = copy
         for old, new in zip(op.outputs, copy.outputs):
             mapping[old] = new
     return [mapping[t] for t in sub.outputs]
