@@ -33,16 +33,25 @@ def format_attr(value) -> str:
         return "true" if value else "false"
     if hasattr(value, "short"):  # a DType
         return value.name
+    if hasattr(value, "outputs") and hasattr(value, "label"):  # a subgraph: listed below
+        return value.label
+    if isinstance(value, tuple) and value and all(hasattr(v, "label") for v in value):
+        return "(" + ", ".join(v.label for v in value) + ")"
     if callable(value):  # py_func's function: its name, not an address that changes
         return getattr(value, "__qualname__", type(value).__name__)
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def graph_as_text(graph, ops=None) -> str:
-    """One line per op of ``graph`` (or of ``ops``, in the given order).
+def graph_as_text(graph, ops=None, indent: str = "") -> str:
+    """One line per op of ``graph`` (or of ``ops``, in the given order); the subgraphs of
+    control-flow ops (``OpDef.subgraphs``) follow their op, indented, each headed by its
+    label, inputs and outputs.
 
     Example:
         >>> print(gc.get_default_graph().as_text())
+        %3, %4 = while_loop(%0, %1, %2) {...} : i32[], f32[3]    # while
+          body(%0, %1, %2) -> (%5, %4):
+            %3 = add(%0, %2) : i32[]    # while/add
     """
     numbers: dict = {}
     lines = []
@@ -64,8 +73,26 @@ def graph_as_text(graph, ops=None) -> str:
         head = f"{results} = " if results else ""
         tail = f" : {types}" if types else ""
         device = f" @ {op.device}" if op.device else ""
-        lines.append(f"{head}{op.type}({', '.join(args)}){attrs}{tail}    # {op.name}{device}")
+        lines.append(f"{indent}{head}{op.type}({', '.join(args)}){attrs}{tail}    "
+                     f"# {op.name}{device}")
+        for key in registry.get(op.type).subgraphs:
+            value = op.attrs[key]
+            for sub in (value if isinstance(value, tuple) else (value,)):
+                lines.append(_subgraph_text(sub, indent + "  "))
     return "\n".join(lines)
+
+
+def _subgraph_text(sub, indent: str) -> str:
+    """``label(%inputs) -> (%outputs):`` and the subgraph's ops, indented under it."""
+    ops = sub.ops()
+    numbers: dict = {}
+    for op in ops:
+        for tensor in op.outputs:
+            numbers[tensor] = len(numbers)
+    ins = ", ".join(f"%{numbers[t]}" for t in sub.inputs)
+    outs = ", ".join(f"%{numbers[t]}" for t in sub.outputs)
+    body = graph_as_text(sub.graph, ops, indent + "  ")
+    return f"{indent}{sub.label}({ins}) -> ({outs}):\n{body}"
 
 
 def _same(a, b) -> bool:

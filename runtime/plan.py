@@ -12,6 +12,7 @@ import threading
 import networkx as nx
 
 from graphc import registry
+from graphc.control_flow.subgraph import variables_updated_inside
 from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_tensor)
 from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.shapes import format_shape
@@ -91,7 +92,9 @@ class Plan:
         # the variables this plan's runs update, in the order their locks are taken
         self.updated_variables = tuple(sorted({
             step.op.inputs[0].op.name for step in self.steps
-            if registry.get(step.op.type).updates_variable}))
+            if registry.get(step.op.type).updates_variable}.union(*(
+                variables_updated_inside(step.op) for step in self.steps
+                if registry.get(step.op.type).subgraphs))))
         self.num_slots = len(slot_of)
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]

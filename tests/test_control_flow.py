@@ -241,3 +241,28 @@ def test_variables_created_inside_a_body_live_outside_it():
     assert names == ["cell/w:0"]
     assert tf.global_variables()[0].graph is tf.get_default_graph()
     np.testing.assert_allclose(run(acc, init=True), [3, 3])
+
+
+def test_runs_assigning_variables_inside_a_loop_lock_them():
+    v = tf.Variable(0.0, name="counter")
+
+    def body(i):
+        with tf.control_dependencies([tf.assign_add(v, 1.0)]):
+            return tf.identity(i + 1)
+    loop = tf.while_loop(lambda i: i < 5, body, [0])
+    outer = tf.cond(tf.constant(True), lambda: tf.while_loop(lambda i: i < 2, body, [0]),
+                    lambda: tf.constant(0))
+    import threading
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run([loop, outer])
+        plan = [p for p in sess._plans.values() if p.steps and any(
+            s.op.type in ("while_loop", "cond") for s in p.steps)]
+        assert all(p.updated_variables == ("counter",) for p in plan)
+        threads = [threading.Thread(target=lambda: [sess.run(loop) for _ in range(20)])
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sess.run(v) == 7.0 + 4 * 20 * 5  # no update lost between concurrent runs

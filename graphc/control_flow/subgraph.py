@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
+from graphc import registry
 from graphc.algorithms import required_ops
 from graphc.graph import Graph, Tensor, get_default_graph
 from graphc.shapes import TensorShape
 
 __all__ = ["Subgraph", "BodyGraph", "trace", "inline", "register_service", "service",
-           "root_graph", "subgraphs_of"]
+           "root_graph", "subgraphs_of", "variables_updated_inside"]
 
 _SERVICES: dict = {}
 _PROVIDERS = {"gradients": "graphc.passes.gradients", "compile": "graphc.runtime",
@@ -161,6 +162,28 @@ def subgraphs_of(op) -> list:
         value = op.attrs[key]
         found.extend((key, sub) for sub in (value if isinstance(value, tuple) else (value,)))
     return found
+
+
+def _variable_name(tensor):
+    return tensor.op.name if tensor.op.type == "variable" else None
+
+
+def variables_updated_inside(op, resolve=_variable_name) -> set:
+    """Names of the variables that ops inside ``op``'s subgraphs (nested ones too) assign:
+    a run of the plan holding ``op`` takes their locks (``graphc.runtime.state``)."""
+    names = set()
+    for _, sub in subgraphs_of(op):
+        outer = dict(zip(sub.inputs, op.inputs[sub.first_input:]))
+
+        def inner_resolve(tensor, outer=outer):
+            return resolve(outer[tensor]) if tensor in outer else _variable_name(tensor)
+        for inner in sub.ops():
+            if registry.get(inner.type).updates_variable:
+                names.add(inner_resolve(inner.inputs[0]))
+            if registry.get(inner.type).subgraphs:
+                names |= variables_updated_inside(inner, inner_resolve)
+    names.discard(None)
+    return names
 
 
 def trace(fn: Callable, specs: Sequence, label: str, outer: Optional[Graph] = None) -> tuple:

@@ -7,7 +7,7 @@ import numpy as np
 
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
-from graphc.graph import Tensor
+from graphc.graph import Tensor, get_default_graph
 from graphc.shapes import TensorShape, broadcast_shapes
 from graphc.static_values import constant_value
 
@@ -41,6 +41,13 @@ def apply_op(op_type: str, inputs: Sequence, attrs: Optional[dict] = None,
     return op.outputs[0] if len(op.outputs) == 1 else op.outputs
 
 
+def _inner_default(graph) -> bool:
+    """Whether the default graph is one traced inside ``graph`` (a loop body or branch
+    using outer tensors): the op belongs there, not in ``graph``."""
+    default = get_default_graph()
+    return default is not graph and getattr(default, "outer_graph", None) is not None
+
+
 def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = None,
                       attrs: Optional[dict] = None):
     """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand, or
@@ -50,7 +57,7 @@ def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = No
         # the usual cases, taken straight: tensors of one graph, maybe with Python numbers
         plain = [v for v in operands if isinstance(v, Tensor)]
         graph = plain[0].op.graph if plain else None
-        if plain and all(t.op.graph is graph for t in plain):
+        if plain and all(t.op.graph is graph for t in plain) and not _inner_default(graph):
             if len(plain) == len(operands):
                 return graph.create_op(op_type, operands, attrs, name=name).outputs[0]
             with graph.as_default(), graph.atomic():

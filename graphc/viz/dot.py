@@ -128,6 +128,9 @@ def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=Non
         place(tuple(box.split("/")[:-1]), node_id, attrs)
     _emit(dot, tree, view)
     _edges(dot, view, ids)
+    for op, node_id in list(ids.items()):
+        if registry.get(op.type).subgraphs and node_id.startswith("n"):
+            _control_flow_cluster(dot, op, node_id)
     notes = list(view.notes)
     if cost is not None:
         notes.append(f"colour: estimated {cost} per op (white low, red high; unknown dims "
@@ -178,3 +181,49 @@ def _edges(dot, view, ids) -> None:
             if source is not None and source != ids[op] and (source, ids[op], "c") not in drawn:
                 drawn.add((source, ids[op], "c"))
                 dot.edge(source, ids[op], style="dashed", arrowhead="odot")
+
+
+def _subgraphs(op) -> list:
+    found = []
+    for key in registry.get(op.type).subgraphs:
+        value = op.attrs[key]
+        found.extend(value if isinstance(value, tuple) else (value,))
+    return found
+
+
+def _control_flow_cluster(dot, op, node_id: str) -> None:
+    """A loop or cond as a labelled cluster holding one cluster per subgraph (body,
+    condition, branches) with their ops, nested control flow drawn the same way; a dashed
+    edge leads from the op's node to it."""
+    def draw(graph, op, prefix):
+        subs = _subgraphs(op)
+        with graph.subgraph(name=f"cluster_{prefix}") as outer:
+            outer.attr(label=escape(f"{op.type} '{op.name}'"), style="rounded,filled",
+                       fillcolor="#eef4fb", color="#4a78b5", penwidth="2")
+            anchor = None
+            for k, sub in enumerate(subs):
+                with outer.subgraph(name=f"cluster_{prefix}_{k}") as inner:
+                    inner.attr(label=escape(sub.label), style="rounded,filled",
+                               fillcolor="#ffffff", color="#8fb0d9")
+                    ids = {}
+                    for j, inner_op in enumerate(sub.ops()):
+                        ids[inner_op] = f"{prefix}_{k}_{j}"
+                        attrs = dict(SPECIAL.get(inner_op.type, dict(
+                            shape="box", style="filled,rounded",
+                            fillcolor=family_color(inner_op.type))))
+                        inner.node(ids[inner_op], label=_op_label(inner_op),
+                                   tooltip=f"{inner_op.name} ({inner_op.type})", **attrs)
+                        anchor = anchor or ids[inner_op]
+                    for inner_op, inner_id in ids.items():
+                        for tensor in inner_op.inputs:
+                            if tensor.op in ids:
+                                inner.edge(ids[tensor.op], inner_id,
+                                           label=escape(format_type(tensor)))
+                        if registry.get(inner_op.type).subgraphs:
+                            nested = draw(inner, inner_op, f"{prefix}_{k}_{len(ids)}x")
+                            inner.edge(inner_id, nested, style="dashed",
+                                       lhead=f"cluster_{prefix}_{k}_{len(ids)}x")
+            return anchor or node_id
+
+    first = draw(dot, op, f"cf_{node_id}")
+    dot.edge(node_id, first, style="dashed", color="#4a78b5", lhead=f"cluster_cf_{node_id}")

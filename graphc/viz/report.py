@@ -12,11 +12,13 @@ from graphc.printing import graph_as_text
 from graphc.viz.dot import to_digraph
 from graphc.viz.view import build_view
 
-__all__ = ["pass_table", "html_report"]
+__all__ = ["pass_table", "subgraph_table", "html_report"]
 
 
 def pass_table(records) -> str:
-    """The records as an aligned text table, one row per pass run, with totals.
+    """The records as an aligned text table, one row per pass run, with totals; under a
+    pass that optimized subgraphs (loop bodies, branches), one row per subgraph sums up its
+    own pipeline (``subgraph_table`` lists it pass by pass).
 
     Example:
         >>> print(pass_table(records))
@@ -24,14 +26,9 @@ def pass_table(records) -> str:
     header = ("#", "pass", "nodes", "removed", "added", "rewrites", "rules", "ms")
     rows = []
     for index, record in enumerate(records):
-        rules = {}
-        for rewrite in record.rewrites:
-            rules[rewrite.rule] = rules.get(rewrite.rule, 0) + 1
-        summary = ", ".join(f"{k}×{v}" for k, v in sorted(rules.items(), key=lambda kv: -kv[1]))
-        rows.append((str(index), record.name, f"{record.nodes_before} -> {record.nodes_after}",
-                     str(len(record.removed)), str(len(record.added)), str(len(record.rewrites)),
-                     summary[:60] + ("…" if len(summary) > 60 else ""),
-                     f"{record.seconds * 1000:.1f}"))
+        rows.append(_row(str(index), record.name, [record]))
+        for label, inner in record.extra.get("inside", {}).items():
+            rows.append(_row("", f"  in {label}", inner))
     if records:
         rows.append(("", "total", f"{records[0].nodes_before} -> {records[-1].nodes_after}",
                      str(sum(len(r.removed) for r in records)),
@@ -43,6 +40,35 @@ def pass_table(records) -> str:
              for row in [header] + rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def _row(index: str, name: str, records) -> tuple:
+    """One table row summing ``records`` (one pass, or a subgraph's whole pipeline)."""
+    rules: dict = {}
+    for record in records:
+        for rewrite in record.rewrites:
+            rules[rewrite.rule] = rules.get(rewrite.rule, 0) + 1
+    summary = ", ".join(f"{k}×{v}" for k, v in sorted(rules.items(), key=lambda kv: -kv[1]))
+    return (index, name, f"{records[0].nodes_before} -> {records[-1].nodes_after}",
+            str(sum(len(r.removed) for r in records)), str(sum(len(r.added) for r in records)),
+            str(sum(len(r.rewrites) for r in records)),
+            summary[:60] + ("…" if len(summary) > 60 else ""),
+            f"{sum(r.seconds for r in records) * 1000:.1f}")
+
+
+def subgraph_table(records) -> str:
+    """What the pipeline did inside each subgraph, pass by pass (a ``pass_table`` each).
+
+    Example:
+        >>> print(subgraph_table(records))
+        while/body
+        # pass ...
+    """
+    parts = []
+    for record in records:
+        for label, inner in record.extra.get("inside", {}).items():
+            parts.append(f"{label}\n{pass_table(inner)}")
+    return "\n\n".join(parts)
 
 
 def _svg(graph, interface, highlight=(), removed=(), max_nodes=150) -> str:
