@@ -41,6 +41,8 @@ def verify(graph: Graph, interface: Interface, after: str = "") -> None:
             if dtype is not tensor.dtype or not shape.is_compatible_with(tensor.shape):
                 fail(f"'{tensor.name}' is {tensor.dtype.name} {tensor.shape} but inference "
                      f"gives {dtype.name} {shape}")
+        for key in registry.get(op.type).subgraphs:
+            _verify_subgraphs(op, op.attrs[key], after, fail)
     try:
         graph.topological_order()
     except nx.NetworkXUnfeasible:
@@ -54,3 +56,16 @@ def verify(graph: Graph, interface: Interface, after: str = "") -> None:
     for tensor in interface.feeds:
         if tensor.op.type != "placeholder":
             fail(f"fed tensor '{tensor.name}' is produced by a {tensor.op.type} op")
+
+
+def _verify_subgraphs(op, value, after, fail) -> None:
+    """A control-flow op's subgraphs take its inputs from ``first_input`` on (placeholders
+    of their dtypes) and are well formed themselves."""
+    for sub in value if isinstance(value, tuple) else (value,):
+        given = op.inputs[sub.first_input:]
+        if len(given) != len(sub.inputs) or any(
+                a.dtype is not b.dtype for a, b in zip(given, sub.inputs)):
+            fail(f"subgraph {sub.label!r} of op '{op.name}' takes {len(sub.inputs)} inputs "
+                 f"for the op's {len(given)}, or of other dtypes")
+        verify(sub.graph, Interface(tuple(sub.outputs), (), tuple(sub.inputs)),
+               after=f"{after} (in {sub.label} of '{op.name}')")

@@ -152,3 +152,40 @@ def test_the_pipeline_leaves_the_users_subgraphs_alone():
     before = {key: sub.graph.as_text() for key, sub in subgraphs_of(loop)}
     tf.optimize(tf.get_default_graph(), [s], feeds=[x, w, n])
     assert {key: sub.graph.as_text() for key, sub in subgraphs_of(loop)} == before
+
+
+TERMS = [  # building blocks of random loop bodies: (s, a, b, w, i) -> tensor of s's shape
+    lambda s, a, b, w, i: tf.sin(s) * a,
+    lambda s, a, b, w, i: tf.tanh(a * b + 1.0),  # invariant
+    lambda s, a, b, w, i: tf.matmul(w, w)[0] * 0.1,  # invariant, through a matmul
+    lambda s, a, b, w, i: s * 1.0 + tf.exp(tf.constant(0.0)) - 1.0,  # rules and folding
+    lambda s, a, b, w, i: tf.cast(i, tf.float32) * 0.1 * b,
+    lambda s, a, b, w, i: tf.log(tf.nn.softmax(s)) * 0.1,  # stabilized inside
+    lambda s, a, b, w, i: tf.cond(tf.equal(i % 2, 0), lambda: s * a, lambda: s - b),
+    lambda s, a, b, w, i: tf.while_loop(lambda j, u: j < 2, lambda j, u: (j + 1, u * 0.5 + a),
+                                        [0, s])[1],
+]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_loop_programs_agree_optimized_and_unoptimized(seed):
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(TERMS), size=int(rng.integers(2, 5)), replace=False)
+    a, b = tf.placeholder(tf.float32, [4]), tf.placeholder(tf.float32, [4])
+    w = tf.placeholder(tf.float32, [4, 4])
+    x = tf.placeholder(tf.float32, [4])
+    n = tf.placeholder(tf.int32, [])
+
+    def body(i, s):
+        total = s
+        for k in picks:
+            total = total + TERMS[k](s, a, b, w, i)
+        return i + 1, tf.tanh(total)
+    _, s = tf.while_loop(lambda i, s: i < n, body, [0, x])
+    loss = tf.reduce_sum(s * s)
+    fetches = [s] + tf.gradients(loss, [x, a, b], unconnected_gradients="zero")
+    agree(fetches, lambda rng: {x: rng.normal(size=4).astype("f"),
+                                a: rng.normal(size=4).astype("f"),
+                                b: rng.normal(size=4).astype("f"),
+                                w: rng.normal(size=(4, 4)).astype("f"),
+                                n: int(rng.integers(0, 5))}, runs=3, seed=seed, rtol=1e-4)
