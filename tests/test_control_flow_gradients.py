@@ -185,3 +185,27 @@ def test_the_forward_loop_keeps_only_the_history_the_gradient_reads():
     with tf.Session() as sess:
         # the step t (read index) and the state h; not the output array (O(T^2) memory)
         assert _recorded(sess, grads, feeds)[0] == (1, 2)
+
+
+def test_training_a_variable_used_inside_a_loop_matches_the_unrolled_graph():
+    x = tf.placeholder(F64, [5, 2, 3])
+    W = tf.Variable(rand(3, 3, seed=7) * 0.3, name="W")
+
+    def body(t, h):
+        return t + 1, tf.tanh(tf.matmul(h, W) + tf.gather(x, t))
+    _, h = tf.while_loop(lambda t, h: t < 5, body, [0, tf.zeros([2, 3], F64)])
+    loss = tf.reduce_sum(h * h)
+    unrolled = tf.zeros([2, 3], F64)
+    for t in range(5):
+        unrolled = tf.tanh(tf.matmul(unrolled, W) + x[t])
+    [g_loop] = tf.gradients(loss, [W])
+    [g_static] = tf.gradients(tf.reduce_sum(unrolled * unrolled), [W])
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    feeds = {x: rand(5, 2, 3, seed=8)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(*sess.run([g_loop, g_static], feeds), rtol=1e-12)
+        before = sess.run(loss, feeds)
+        for _ in range(10):
+            sess.run(train, feeds)
+        assert sess.run(loss, feeds) < before
