@@ -266,3 +266,24 @@ def test_runs_assigning_variables_inside_a_loop_lock_them():
         for t in threads:
             t.join()
         assert sess.run(v) == 7.0 + 4 * 20 * 5  # no update lost between concurrent runs
+
+
+def test_ops_of_a_body_and_of_the_graph_around_it_never_share_a_name():
+    _, s = tf.while_loop(lambda i, s: i < 2,
+                         lambda i, s: (i + 1, s + tf.random_uniform([], name="noise")),
+                         [0, 0.0])
+    graph = tf.get_default_graph()
+    [loop] = [op for op in graph.get_operations() if op.type == "while_loop"]
+    inside = [op.name for op in loop.attrs["body"].ops()]
+    assert "while/noise" in inside
+    assert all(graph.unique_name(name, mark_used=False) != name for name in inside)
+
+
+def test_a_failing_branch_names_the_cond_and_the_op():
+    x = tf.placeholder(tf.float32, [])
+    y = tf.cond(x > 0, lambda: tf.check_numerics(tf.log(-x), "neg"), lambda: x, name="pick")
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="branch 'true_fn' of op 'pick.*CheckNumerics"):
+            sess.run(y, {x: 1.0})
+        assert sess.run(y, {x: -1.0}) == -1.0

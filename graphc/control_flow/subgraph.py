@@ -69,6 +69,14 @@ class BodyGraph(Graph):
         self._name_stack = outer_graph._name_stack
         self._used_names = dict(outer_graph._used_names)  # body ops read as the outer names
 
+    def _reserve(self, key: str, count: int) -> None:
+        """Names taken here are taken in the enclosing graphs too: ops are told apart by
+        name across a body and the graph around it (session state keys random streams by
+        op name, errors name ops)."""
+        super()._reserve(key, count)
+        if self.outer_graph._used_names.get(key, 0) < count:
+            self.outer_graph._reserve(key, count)
+
     def create_op(self, op_type, inputs=(), attrs=None, name=None, specs=None):
         inputs = [self.capture(t) if isinstance(t, Tensor) and t.graph is not self else t
                   for t in inputs]
