@@ -120,6 +120,9 @@ class OpDef:
             with the attrs bound).
         fresh_output: the kernel always returns newly allocated arrays (never an input or a
             view of one), so memory planning may recycle them; ufunc kernels are known to.
+        updates_input: the bound kernel, given ``out=`` its input 0 itself, updates that
+            array in place and returns it (scatter-like ops: a TensorArray write); plans
+            pass it only where input 0 dies at the op and nothing else can see it.
         updates_variable: the kernel stores a new value into the variable whose handle is its
             first input (the assign family); runs of plans with such ops lock those
             variables, so read-modify-write updates of concurrent runs never interleave.
@@ -164,6 +167,7 @@ class OpDef:
     bind: Optional[Callable] = None
     fresh_output: bool = False
     takes_out: bool = False
+    updates_input: bool = False
     updates_variable: bool = False
     unknown_rank_ok: bool = False
     # facts for the value analyses of passes/ (rule side conditions, constant folding)

@@ -31,8 +31,12 @@ def _allocates(step) -> bool:
     return (opdef.ufunc and opdef.bind is None) or opdef.fresh_output
 
 
-def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
-    """Set ``step.in_place`` to the input position whose buffer the result may take."""
+def plan_in_place(steps, num_feeds: int, fetch_slots, donated=frozenset()) -> None:
+    """Set ``step.in_place`` to the input position whose buffer the result may take.
+
+    ``donated``: feed slots whose arrays the caller gives the run to change (a loop's own
+    values of the previous iteration), as if this run had allocated them.
+    """
     producer, readers = {}, {}
     for step in steps:
         for slot in step.outputs:
@@ -44,6 +48,15 @@ def plan_in_place(steps, num_feeds: int, fetch_slots) -> None:
     for step in steps:
         step.in_place = None
         opdef = registry.get(step.op.type)
+        if opdef.updates_input:
+            slot = step.inputs[0]
+            owned = slot in donated or (slot >= num_feeds and producer.get(slot) is not None
+                                        and _allocates(producer[slot]))
+            if (owned and slot not in fetched and slot in step.frees
+                    and step.inputs.count(slot) == 1
+                    and all(_allocates(reader) for reader in readers[slot])):
+                step.in_place = 0
+            continue
         if not opdef.ufunc or step.op.attrs or len(step.outputs) != 1:
             continue
         result = step.op.outputs[0]

@@ -66,7 +66,7 @@ class Plan:
     """
 
     def __init__(self, graph: Graph, fetch_tensors: list, targets: list, feed_tensors: list,
-                 own_fetches: bool = True):
+                 own_fetches: bool = True, donated_feeds=frozenset()):
         fed = frozenset(feed_tensors)
         needed = required_ops(fetch_tensors, targets, fed)
         self.check_feeds(needed, fed, fetch_tensors, targets)
@@ -100,10 +100,11 @@ class Plan:
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
         # fetched arrays are the caller's own: never a feed, variable value or constant
         # (unless the caller is a loop handing them to its next iteration: own_fetches)
-        self.fetch_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots) \
-            if own_fetches else [()] * len(self.fetch_slots)
+        self.output_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots)
+        self.fetch_aliases = self.output_aliases if own_fetches else [()] * len(
+            self.fetch_slots)
         self._plan_frees(set(self.fetch_slots).union(*self.fetch_aliases))
-        plan_in_place(self.steps, self.num_feeds, self.fetch_slots)
+        plan_in_place(self.steps, self.num_feeds, self.fetch_slots, frozenset(donated_feeds))
         plan_arena(self.steps)
         self.arena_steps = sum(step.arena for step in self.steps)
         self._arenas: list = []  # idle (buffers, keys) pairs; each run takes one of its own

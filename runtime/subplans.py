@@ -16,16 +16,19 @@ from .plan import Plan
 __all__ = ["compile_subgraph"]
 
 
-def compile_subgraph(subgraph):
-    """``run(values, ctx) -> outputs`` for ``subgraph`` (inputs in its input order).
+def compile_subgraph(subgraph, donated=()):
+    """``(run, fresh)`` for ``subgraph``: ``run(values, ctx) -> outputs`` (inputs in its
+    input order), and per output whether it is certainly an array the run made (not an
+    input, constant or variable value). ``donated``: input positions whose arrays each run
+    may change in place (the caller hands over values nobody else holds).
 
     Example:
-        >>> run = compile_subgraph(op.attrs["body"])
+        >>> run, fresh = compile_subgraph(op.attrs["body"], donated=(2,))
         >>> values = run(values + captured, ctx)
     """
     plan = Plan(subgraph.graph, list(subgraph.outputs), [], list(subgraph.inputs),
-                own_fetches=False)
-    return plan.run
+                own_fetches=False, donated_feeds=donated)
+    return plan.run, tuple(aliases == () for aliases in plan.output_aliases)
 
 
 register_service("compile", compile_subgraph)

@@ -287,3 +287,60 @@ def test_a_failing_branch_names_the_cond_and_the_op():
                            match="branch 'true_fn' of op 'pick.*CheckNumerics"):
             sess.run(y, {x: 1.0})
         assert sess.run(y, {x: -1.0}) == -1.0
+
+
+def _loop_kernels(session):
+    return [step.fn for plan in session._plans.values() for step in plan.steps
+            if step.op.type == "while_loop"]
+
+
+def test_tensor_array_writes_in_a_loop_update_the_loops_own_array_in_place():
+    """A write whose array nobody else sees updates it (no O(T^2) copying); where the old
+    array is still read afterwards, it is copied."""
+    x = tf.placeholder(tf.float32, [6, 2])
+    steps = tf.TensorArray(tf.float32, size=6).unstack(x)
+
+    def body(t, outs, probe, old_reads):
+        value = steps.read(t) * 2.0
+        written = probe.write(t, value)
+        seen = probe.read(t)  # the array before the write: it must not change under us
+        return t + 1, outs.write(t, value), written, old_reads + seen
+    start = [0, tf.TensorArray(tf.float32, size=6),
+             tf.TensorArray(tf.float32, size=6, element_shape=[2]), tf.zeros([2])]
+    _, outs, probe, old_reads = tf.while_loop(lambda t, *_: t < 6, body, start)
+    values = np.arange(12, dtype=np.float32).reshape(6, 2)
+    with tf.Session() as sess:
+        got = sess.run([outs.stack(), probe.stack(), old_reads], {x: values})
+        [kernel] = _loop_kernels(sess)
+        in_place = [s.op.inputs[0].name for s in kernel.run_body.__self__.steps
+                    if s.in_place is not None]
+    assert in_place == ["body_input_2:0"]  # outs; not probe, read after its write
+    np.testing.assert_allclose(got[0], values * 2)
+    np.testing.assert_allclose(got[1], values * 2)
+    np.testing.assert_allclose(got[2], [0, 0])  # every read saw the row not yet written
+    with tf.Session(optimize=False) as sess:
+        again = sess.run([outs.stack(), probe.stack(), old_reads], {x: values})
+    for a, b in zip(got, again):
+        np.testing.assert_allclose(a, b)
+
+
+def test_a_loop_variable_passed_through_or_kept_for_the_gradient_is_not_updated_in_place():
+    x = tf.placeholder(tf.float64, [2])
+    ta = tf.TensorArray(tf.float64, size=3)
+
+    def body(t, same, outs, h):
+        return t + 1, same, outs.write(t, h), tf.sin(h)
+    _, same, outs, h = tf.while_loop(lambda t, *_: t < 3, body, [0, ta, ta, x])
+    [dx] = tf.gradients(tf.reduce_sum(outs.stack()) + tf.reduce_sum(h), [x])
+    with tf.Session() as sess:
+        got = sess.run([same.stack(), outs.stack(), dx], {x: [1.0, 2.0]})
+        kernel = _loop_kernels(sess)[0]  # the forward loop (the backward one follows)
+    # counter, t, same, outs, h: `same` is passed through; t and h feed the gradient
+    assert kernel.recorded == (1, 4) and kernel.donated == (3,)  # t: the write index
+    rows, h, grad, slope = [], np.array([1.0, 2.0]), 0.0, 1.0
+    for _ in range(3):
+        rows.append(h)
+        grad, slope, h = grad + slope, slope * np.cos(h), np.sin(h)
+    np.testing.assert_allclose(got[0], 0)
+    np.testing.assert_allclose(got[1], rows)
+    np.testing.assert_allclose(got[2], grad + slope)

@@ -71,7 +71,7 @@ def _rethrown(err: OpError, op, where: str) -> OpError:
 
 def bind_cond(op):
     """The plan-time kernel of a cond: every branch compiled once, the chosen one run."""
-    runs = [service("compile")(branch) for branch in op.attrs["branches"]]
+    runs = [service("compile")(branch)[0] for branch in op.attrs["branches"]]
     labels = op.attrs["labels"]
     last = len(runs) - 1
 
@@ -136,14 +136,16 @@ def bind_while(op):
     run per iteration on the previous iteration's values (their memory is recycled by the
     plans' arenas); histories kept only for the ones this graph reads."""
     count = op.attrs["num_vars"]
-    run_cond = service("compile")(op.attrs["cond"])
-    run_body = service("compile")(op.attrs["body"])
     histories = op.outputs[count:]
     recorded = [k + 1 for k, tensor in enumerate(histories) if tensor.consumers()]
+    run_cond, _ = service("compile")(op.attrs["cond"])
+    run_body, donated = _body_plan(op.attrs["body"], count, recorded)
     template = [None] * len(histories)
 
     def kernel(ctx, *args):
         values, captured = list(args[:count]), list(args[count:])
+        for k in donated:  # the loop's own copy, which the body may then update in place
+            values[k] = np.array(values[k], copy=True)
         kept = {k: [] for k in recorded}
         iteration = 0
         where = "condition"
@@ -167,7 +169,24 @@ def bind_while(op):
             history[k - 1] = _stacked(items, histories[k - 1], op)
         return tuple(values) + tuple(history)
     kernel.recorded = tuple(recorded)  # the loop variables whose history is kept
+    kernel.donated = donated  # the loop variables the body updates in place
+    kernel.run_body = run_body
     return kernel
+
+
+def _body_plan(body, count, recorded):
+    """The body's plan, and the loop variables it may update in place: those whose body
+    result is always a new array of the body's (distinct from the others) and whose
+    history is not kept; one iteration's value then belongs to the loop alone."""
+    candidates = tuple(k for k in range(1, count) if k not in recorded)
+    while True:
+        run, fresh = service("compile")(body, candidates)
+        outputs = body.outputs
+        safe = tuple(k for k in candidates if fresh[k]
+                     and sum(t is outputs[k] for t in outputs) == 1)
+        if safe == candidates:
+            return run, safe
+        candidates = safe
 
 
 def _stacked(items, tensor, op):

@@ -64,7 +64,18 @@ def _rows_for(ta, value, index, dynamic, op_name):
     return ta.copy()
 
 
-def _write_kernel(ta, index, value, dynamic):
+def _in_place(ta, out, value, index) -> bool:
+    """Whether ``ta`` (handed over as ``out``) can take the update itself."""
+    element = np.shape(value)[1 if np.ndim(index) else 0:]
+    top = int(np.max(index)) + 1 if np.size(index) else 0
+    return out is ta and ta.flags.writeable and ta.ndim == len(element) + 1 \
+        and ta.shape[1:] == element and top <= ta.shape[0]
+
+
+def _write_kernel(ta, index, value, dynamic, out=None):
+    if _in_place(ta, out, value, index):
+        ta[int(index)] = value
+        return ta
     out = _rows_for(ta, value, index, dynamic, "TensorArray.write")
     if out.shape[1:] != np.shape(value):
         raise ValueError(f"TensorArray.write: value of shape {np.shape(value)} for elements "
@@ -73,7 +84,10 @@ def _write_kernel(ta, index, value, dynamic):
     return out
 
 
-def _scatter_kernel(ta, indices, values, dynamic):
+def _scatter_kernel(ta, indices, values, dynamic, out=None):
+    if _in_place(ta, out, values, indices):
+        ta[np.asarray(indices)] = values
+        return ta
     out = _rows_for(ta, values, indices, dynamic, "TensorArray.scatter")
     out[np.asarray(indices)] = values
     return out
@@ -128,6 +142,7 @@ for _name, _kernel in (("tensor_array_write", _write_kernel),
     registry.register(OpDef(
         name=_name, dtypes=_update_dtypes, shapes=_updated_shapes, kernel=_kernel,
         grad=_update_grad, attrs={"dynamic": False}, fresh_output=True, unknown_rank_ok=True,
+        updates_input=True,
         tested_elsewhere="tests/test_control_flow.py",
         doc="The stacked tensor of a TensorArray with rows at the index(es) replaced."))
 
