@@ -344,3 +344,11 @@ def test_a_loop_variable_passed_through_or_kept_for_the_gradient_is_not_updated_
     np.testing.assert_allclose(got[0], 0)
     np.testing.assert_allclose(got[1], rows)
     np.testing.assert_allclose(got[2], grad + slope)
+
+
+def test_cond_unpacks_a_one_element_list_unless_strict():
+    p = tf.placeholder(tf.bool, [])
+    loose = tf.cond(p, lambda: [tf.constant(1)], lambda: [tf.constant(2)])
+    strict = tf.cond(p, lambda: [tf.constant(1)], lambda: [tf.constant(2)], strict=True)
+    assert isinstance(loose, tf.Tensor) and isinstance(strict, list)
+    assert run(loose, {p: False}) == 2

@@ -88,7 +88,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name: Optional[str] = 
         pred: a scalar bool tensor (or Python bool).
         true_fn, false_fn: functions of no arguments returning tensors (any nest of them,
             the same structure and dtypes in both).
-        strict: TF1 compatibility; a one-element list result stays a list either way.
+        strict: keep a one-element list or tuple result as it is (TF1 unpacks it).
         name: name scope of the op.
 
     Returns:
@@ -109,7 +109,11 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name: Optional[str] = 
     if pred.dtype is not gdt.bool:
         raise TypeError(f"cond: pred must be a bool tensor, got {pred.dtype.name} "
                         f"({_user_location()})")
-    return _branches(pred, [false_fn, true_fn], ["false_fn", "true_fn"], name, "cond")
+    result = _branches(pred, [false_fn, true_fn], ["false_fn", "true_fn"], name, "cond")
+    if not strict and isinstance(result, (list, tuple)) and len(result) == 1 \
+            and not hasattr(result, "_fields"):
+        return result[0]  # TF1: a one-element list or tuple is unpacked unless strict
+    return result
 
 
 def switch_case(branch_index, branch_fns, default=None, name: Optional[str] = None):
