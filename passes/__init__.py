@@ -69,9 +69,10 @@ PIPELINE = (
             Pass("branch_folding", branch_folding.run, branch_folding.edit,
                  idempotent=True),
             Pass("loop_invariant_motion", loop_invariant_motion.run,
-                 loop_invariant_motion.edit, idempotent=True))),
-    # every branch, body and condition through this whole pipeline (fusion included)
-    Pass("subgraphs", subgraphs.run, subgraphs.edit),
+                 loop_invariant_motion.edit, idempotent=True),
+            # every branch, body and condition through this whole pipeline (fusion
+            # included); what it hoists out of a nested loop, the next round hoists further
+            Pass("subgraphs", subgraphs.run, subgraphs.edit, idempotent=True))),
     Pass("fusion", fusion.run, fusion.edit),
 )
 

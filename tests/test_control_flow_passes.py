@@ -91,7 +91,7 @@ def test_optimization_inside_bodies_and_branches_with_nested_records():
     _, s = tf.while_loop(lambda i, s: i < 3, body, [0, x])
     y = tf.cond(tf.reduce_sum(x) > 0, lambda: s * 1.0, lambda: tf.tanh(s) + 0.0 * s)
     optimized, records = tf.optimize(tf.get_default_graph(), [y], feeds=[x])
-    [record] = [r for r in records if r.name == "subgraphs"]
+    record = next(r for r in records if r.name == "subgraphs" and r.changed)
     inside = record.extra["inside"]
     assert set(inside) >= {"while/body", "while/cond"} or any("body" in k for k in inside)
     body_records = next(v for k, v in inside.items() if k.endswith("/body"))
@@ -189,3 +189,24 @@ def test_random_loop_programs_agree_optimized_and_unoptimized(seed):
                                 b: rng.normal(size=4).astype("f"),
                                 w: rng.normal(size=(4, 4)).astype("f"),
                                 n: int(rng.integers(0, 5))}, runs=3, seed=seed, rtol=1e-4)
+
+
+def test_invariant_work_of_a_nested_loop_moves_out_of_both_loops():
+    x = tf.placeholder(tf.float32, [3])
+    w = tf.placeholder(tf.float32, [3, 3])
+
+    def inner(j, h):
+        return j + 1, tf.tanh(tf.matmul(h[None], tf.matmul(w, w))[0])
+
+    def outer(i, h):
+        return i + 1, tf.while_loop(lambda j, h: j < 2, inner, [0, h])[1]
+    _, h = tf.while_loop(lambda i, h: i < 3, outer, [0, x])
+    optimized, _ = tf.optimize(tf.get_default_graph(), [h], feeds=[x, w])
+    outside = [op.type for op in optimized.get_operations()]
+    assert "matmul" in outside  # w @ w, computed once per run
+    [loop] = ops_of(optimized, "while_loop")
+    [nested] = [op for op in loop.attrs["body"].ops() if op.type == "while_loop"]
+    assert "matmul" not in [op.type for op in loop.attrs["body"].ops()]
+    assert [op.type for op in nested.attrs["body"].ops()].count("matmul") == 1
+    agree([h], lambda rng: {x: rng.normal(size=3).astype("f"),
+                            w: rng.normal(size=(3, 3)).astype("f")})
