@@ -209,3 +209,12 @@ def test_training_a_variable_used_inside_a_loop_matches_the_unrolled_graph():
         for _ in range(10):
             sess.run(train, feeds)
         assert sess.run(loss, feeds) < before
+
+
+def test_while_second_order_gradient():
+    """d/dx of the backward loop reaches the forward loop's history outputs."""
+    x = tf.placeholder(F64, [2])
+    w = tf.placeholder(F64, [])
+    _, s = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, tf.sin(s) * s * w), [0, x])
+    [dx] = tf.gradients(tf.reduce_sum(s), [x])
+    check_fd(tf.reduce_sum(dx * dx), [x, w], {x: np.array([0.7, -0.4]), w: 1.1})

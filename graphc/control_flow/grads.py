@@ -8,7 +8,8 @@
   every iteration, recorded only because this gradient reads them) feed a backward
   ``while_loop`` that runs as many iterations as the forward one did (known at run time),
   from the last to the first: iteration ``k`` re-runs the body on the values of forward
-  iteration ``k`` and applies its VJP, summing the gradients of the captured tensors.
+  iteration ``k`` and applies its VJP, summing the gradients of the captured tensors (and
+  adding what reaches the history outputs themselves: second-order gradients).
   Memory: O(iterations x loop state); the body's intermediates are recomputed, not kept.
 """
 from __future__ import annotations
@@ -79,6 +80,10 @@ def while_grad(op, *dys):
         return [None] * len(op.inputs)
     seeds = [dys[k] if dys[k] is not None else zeros_like(finals[k]) for k in var_ks]
     cap_zeros = [zeros_like(captured[j]) for j in cap_ks]
+    # gradients reaching the history outputs (a second-order gradient differentiates a
+    # backward loop, which reads them): row j adds to loop variable k at iteration j
+    history_dys = {k: dys[count + k - 1] for k in var_ks
+                   if len(dys) > count + k - 1 and dys[count + k - 1] is not None}
 
     def more(step, *grads):
         return greater(step, convert_to_tensor(0, dtype=gdt.int32))
@@ -92,13 +97,16 @@ def while_grad(op, *dys):
         var_grads, cap_grads = grads[:len(var_ks)], grads[len(var_ks):]
         xs = [values[k] for k in var_ks] + [inner_caps[j] for j in cap_ks]
         new = _vjp([results[k] for k in var_ks], var_grads, xs)
+        for position, k in enumerate(var_ks):
+            if k in history_dys:
+                new[position] = add(new[position], gather(history_dys[k], index))
         summed = [add(a, b) for a, b in zip(cap_grads, new[len(var_ks):])]
         return [index, *new[:len(var_ks)], *summed]
 
     shapes = op.attrs["shape_invariants"]
     invariants = [shapes[0]] + [shapes[k] for k in var_ks] + [t.shape for t in
                                                                (captured[j] for j in cap_ks)]
-    _, results = traced_while(lambda *v: more(*v), lambda *v: backward(*v),
+    _, results = traced_while(more, backward,
                               [finals[0], *seeds, *cap_zeros], invariants,
                               name=op.name.split("/")[-1] + "_grad")
     grads = results[1:]
