@@ -201,7 +201,7 @@ def test_tensor_array_in_a_while_loop_dynamic_size_and_element_shape_from_first_
         value = tf.cast(t, tf.float32) * x
         return t + 1, a.write(t, value), b.write(t, value)
     _, grown, fixed = tf.while_loop(lambda t, a, b: t < 4, body, [0, grown, fixed])
-    assert fixed.stack().shape.as_list()[1:] == [2]
+    assert fixed.stack().shape.as_list() == [4, 2]
     got = run([grown.stack(), fixed.stack()], {x: [1.0, 2.0]})
     expected = np.arange(4)[:, None] * np.array([1.0, 2.0])
     np.testing.assert_allclose(got[0], expected)

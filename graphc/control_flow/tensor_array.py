@@ -280,7 +280,7 @@ class TensorArray:
             with graph.as_default():
                 tensor = graph.create_op("identity", [tensor],
                                          name=name or "TensorArrayStack").outputs[0]
-            tensor.set_shape([None, *self._element_shape.dims])
+            tensor.set_shape([self._size, *self._element_shape.dims])
         return tensor
 
     def concat(self, name=None) -> Tensor:
