@@ -37,7 +37,7 @@ def invariant_loop():
     n = tf.placeholder(tf.int32, [], name="n")
 
     def body(i, s):
-        m = tf.matmul(w, w) * 0.5 + tf.eye(3) if hasattr(tf, "eye") else tf.matmul(w, w) * 0.5
+        m = tf.matmul(w, w) * 0.5
         return i + 1, tf.tanh(tf.matmul(s[None], m)[0] + x)
     _, s = tf.while_loop(lambda i, s: i < n, body, [0, x])
     return (x, w, n), s
