@@ -22,3 +22,5 @@ from graphc.ops.sampling import (fixed_unigram_candidate_sampler,  # noqa: F401
 from graphc.ops.depthwise import (depthwise_conv2d_native,  # noqa: F401
                                   depthwise_conv2d_native_backprop_filter,
                                   depthwise_conv2d_native_backprop_input)
+from graphc.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell,  # noqa: F401
+                        static_bidirectional_rnn, static_rnn)

@@ -176,6 +176,9 @@ class _ScopeState(threading.local):
 
 
 def _private(graph, key, make):
+    # a graph traced inside another (a loop body, a branch, a function) has its scopes
+    while getattr(graph, "outer_graph", None) is not None:
+        graph = graph.outer_graph
     items = graph.get_collection_ref(key)
     if not items:
         items.append(make())

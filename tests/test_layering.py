@@ -51,7 +51,8 @@ LAYERS = (
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
-                "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*")),
+                "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
+                "graphc.rnn", "graphc.rnn.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")

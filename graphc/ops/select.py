@@ -6,7 +6,9 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor
+from graphc.graph import Tensor
 from graphc.ops.creation import zeros_like
+from graphc.ops.shape_ops import reshape
 from graphc.ops.common import apply_elementwise, apply_op, broadcast_rule, rand, randbool, randint
 from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
 from graphc.shapes import TensorShape
@@ -74,6 +76,14 @@ def where(condition, x=None, y=None, name=None):
         return apply_op("where_indices", [condition], name=name or "Where")
     if x is None or y is None:
         raise ValueError("where: x and y must both be given, or neither")
+    condition = convert_to_tensor(condition)
+    x_shape = x.shape if isinstance(x, Tensor) else TensorShape(np.shape(x))
+    if condition.shape.rank == 1 and (x_shape.rank or 0) > 1:
+        # TF1: a vector condition picks whole rows of x and y (its size is their first dim)
+        if not condition.shape.is_compatible_with(x_shape[:1]):
+            raise ValueError(f"where: a 1-D condition of shape {condition.shape} must match "
+                             f"the first dimension of x's shape {x_shape}")
+        condition = reshape(condition, [-1] + [1] * (x_shape.rank - 1))
     return apply_elementwise("where", [condition, x, y], name=name)
 
 
