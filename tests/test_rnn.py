@@ -259,3 +259,17 @@ def test_bad_inputs_are_named():
             rnn_cell.MultiRNNCell([])
         with pytest.raises(ValueError, match="keep_prob"):
             rnn_cell.DropoutWrapper(rnn_cell.GRUCell(3), output_keep_prob=0.0)
+
+
+def test_lstm_example_trains_and_its_picture_shows_the_loop(tmp_path, capsys):
+    import pathlib
+    import runpy
+    root = pathlib.Path(__file__).resolve().parent.parent
+    example = runpy.run_path(str(root / "tools" / "examples" / "lstm_sequences.py"))
+    accuracy = example["main"](80, str(tmp_path / "lstm.dot"))
+    assert accuracy > 0.8
+    dot = (tmp_path / "lstm.dot").read_text()
+    assert "while_loop 'rnn/while'" in dot
+    losses = [float(line.split("test loss ")[1].split(",")[0])
+              for line in capsys.readouterr().out.splitlines() if "test loss" in line]
+    assert losses[-1] < losses[0]

@@ -14,6 +14,8 @@ so their ratios hold on a noisy machine. Workloads (float32 unless stated):
   run, and issue 10's 1.5-op-per-iteration chain of 30k and 150k ops (see bench_compile.py)
 - W5 gradient: 200-layer chain h = tanh(W_i h + b_i), 64x64 weights, loss sum(h)
 - W6 memory: 50 elementwise ops on an 8,000,000-element float64 array, peak RSS increase
+- W8 LSTM training step (dynamic_rnn, 50 x 32 x 64 -> 128, SGD) and the empty while_loop's
+  cost per iteration (see bench_rnn.py)
 
 Peers are measured only where installed (never project dependencies); this version covers
 graphc, hand-written NumPy and numexpr.
@@ -41,6 +43,7 @@ from graphc.runtime.fused import EnginePolicy, wait_for_compiles
 from . import bench_peers as peers
 from .bench_compile import w4, w4_child
 from .bench_eager import w3_eager
+from .bench_rnn import w8
 from .bench_memory import w6
 from .bench_table import markdown, row
 
@@ -246,7 +249,7 @@ def w5(quick: bool):
 
 
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3e": lambda quick: w3_eager(quick, measure),
-             "W4": w4, "W5": w5, "W6": w6}
+             "W4": w4, "W5": w5, "W6": w6, "W8": lambda quick: w8(quick, measure)}
 
 
 def main(argv=None) -> int:
