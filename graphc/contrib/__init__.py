@@ -2,6 +2,7 @@
 
 So far ``contrib.layers``' initializers (``xavier_initializer``,
 ``variance_scaling_initializer``) and regularizers (``l1_regularizer``, ``l2_regularizer``,
-``l1_l2_regularizer``, ``sum_regularizer``, ``apply_regularization``).
+``l1_l2_regularizer``, ``sum_regularizer``, ``apply_regularization``), and ``contrib.rnn``
+(the recurrent cells and loops of ``tf.nn``).
 """
-from graphc.contrib import layers  # noqa: F401
+from graphc.contrib import layers, rnn  # noqa: F401
