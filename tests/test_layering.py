@@ -43,6 +43,7 @@ LAYERS = (
     ("passes", ("graphc.passes", "graphc.passes.*")),
     ("runtime", ("graphc.runtime", "graphc.runtime.*")),
     ("facade", ("graphc", "graphc.train", "graphc.nn", "graphc.math", "graphc.random",
+                "graphc.linalg",
                 "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.losses", "graphc.contrib",
                 "graphc.contrib.*", "graphc.keras", "graphc.keras.*", "graphc.app", "graphc.flags",
                 "graphc.tf_logging", "graphc.config", "graphc.deprecated",
@@ -64,7 +65,10 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
                "conv", "conv_grads", "random", "state", "debug", "check_ops", "py_func",
                "data", "fused",
-               "activations", "normalization", "depthwise", "conv_variants", "sampling")
+               "activations", "normalization", "depthwise", "conv_variants", "sampling",
+               # TF1 math/array ops (issue 11), on top of the families above
+               "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
+               "linalg_extra", "math_extra")
 
 
 @dataclass(frozen=True)

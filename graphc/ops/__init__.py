@@ -6,3 +6,4 @@ from graphc.ops import activations, conv_variants, depthwise, normalization  # n
 from graphc.ops import sampling  # noqa: F401,E402 - seeded draws on graphc.ops.random
 from graphc.ops import check_ops, debug, py_func  # noqa: F401,E402 - run-time checks, user code
 from graphc.ops import data  # noqa: F401,E402 - tf.data iterators
+from graphc.ops import cumulative, scatter, segment, sorting  # noqa: F401,E402 - TF1 math/array ops (issue 11)
