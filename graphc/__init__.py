@@ -96,6 +96,19 @@ from graphc.ops.sampling import multinomial  # noqa: E402,F401 - TF1's tf.multin
 # Control flow (issue 12)
 from graphc.control_flow import (TensorArray, case, cond, foldl, foldr, map_fn,  # noqa: E402
                                  scan, switch_case, while_loop)
+# Math and array ops (issue 11, section 4)
+from graphc import linalg  # noqa: E402,F401
+from graphc.linalg import matrix_transpose  # noqa: E402,F401
+from graphc.ops.cumulative import cumprod, cumsum  # noqa: E402,F401
+from graphc.ops.indexing import unsorted_segment_sum  # noqa: E402,F401
+from graphc.ops.linalg_extra import *  # noqa: E402,F401,F403
+from graphc.ops.masking import *  # noqa: E402,F401,F403
+from graphc.ops.math_extra import (accumulate_n, count_nonzero, lin_space, linspace,  # noqa
+                                   meshgrid, norm, truncatediv, truncatemod)
+from graphc.ops.matrix_diag import *  # noqa: E402,F401,F403
+from graphc.ops.scatter import *  # noqa: E402,F401,F403
+from graphc.ops.segment import *  # noqa: E402,F401,F403
+from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa: E402,F401
 
 newaxis = None
 

@@ -6,3 +6,9 @@ from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.select import *  # noqa: F401,F403
 from graphc.ops.indexing import unsorted_segment_sum  # noqa: F401
 from graphc.ops.shape_ops import sum_to_shape  # noqa: F401
+# TF1's remaining tf.math functions (issue 11)
+from graphc.ops.cumulative import cumprod, cumsum  # noqa: F401,E402
+from graphc.ops.math_extra import (accumulate_n, count_nonzero, lin_space, linspace,  # noqa
+                                   reduce_std, reduce_variance, truncatediv, truncatemod)
+from graphc.ops.segment import *  # noqa: F401,F403,E402
+from graphc.ops.sorting import in_top_k, top_k  # noqa: F401,E402

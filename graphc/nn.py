@@ -24,3 +24,4 @@ from graphc.ops.depthwise import (depthwise_conv2d_native,  # noqa: F401
                                   depthwise_conv2d_native_backprop_input)
 from graphc.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell,  # noqa: F401
                         static_bidirectional_rnn, static_rnn)
+from graphc.ops.sorting import in_top_k, top_k  # noqa: F401,E402

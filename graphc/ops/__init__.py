@@ -6,4 +6,6 @@ from graphc.ops import activations, conv_variants, depthwise, normalization  # n
 from graphc.ops import sampling  # noqa: F401,E402 - seeded draws on graphc.ops.random
 from graphc.ops import check_ops, debug, py_func  # noqa: F401,E402 - run-time checks, user code
 from graphc.ops import data  # noqa: F401,E402 - tf.data iterators
-from graphc.ops import cumulative, scatter, segment, sorting  # noqa: F401,E402 - TF1 math/array ops (issue 11)
+# TF1's remaining math and array ops, built on the families above
+from graphc.ops import cumulative, masking, scatter, segment, sorting  # noqa: F401,E402
+from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
