@@ -32,7 +32,7 @@ from graphc.ops.select import (cast, clip_by_value, saturate_cast, to_float, to_
                                to_int64, where)
 from graphc.ops.shape_ops import (broadcast_to, expand_dims, rank, reshape, shape,  # noqa
                                   size, squeeze, sum_to_shape, transpose)
-from graphc.shapes import TensorShape  # noqa: F401
+from graphc.shapes import Dimension, TensorShape, dimension_value  # noqa: F401
 from graphc.static_values import constant_value as get_static_value  # noqa: F401
 from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_sub,  # noqa
                               global_variables, global_variables_initializer,

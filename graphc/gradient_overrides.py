@@ -1,9 +1,12 @@
 """TF1's ``gc.RegisterGradient`` and ``Graph.gradient_override_map``: gradient functions
 registered by name, and a scope in which ops of some types take one of them.
 
-Only op families that declare it honour an override (``OVERRIDABLE`` lists their TF1 type
-names: ``PyFunc`` for ``gc.py_func``); naming any other type raises NotImplementedError, so
-no override is silently ignored.
+A key of the map names an op type: a graphc type or its TF1 spelling, compared without case
+and underscores (``"Sign"``, ``"StopGradient"``, ``"MatMul"``), or a TF1 type an op family
+declares in ``OVERRIDABLE`` (``PyFunc`` for ``gc.py_func``, which reads its override
+itself). A key matching no op type raises NotImplementedError, so no override is silently
+ignored. A value names a ``RegisterGradient`` function or, as in TF1, an op type whose own
+gradient to use (``{"Sign": "Identity"}``: the straight-through estimator).
 
 Example:
     >>> @gc.RegisterGradient("SquareGrad")
@@ -11,13 +14,19 @@ Example:
     ...     return [2.0 * op.inputs[0] * dy]
     >>> with gc.get_default_graph().gradient_override_map({"PyFunc": "SquareGrad"}):
     ...     y = gc.py_func(np.square, [x], gc.float32)
+    >>> with gc.get_default_graph().gradient_override_map({"Round": "Identity"}):
+    ...     q = gc.round(x)   # gradient 1, not 0
 """
 from __future__ import annotations
 
 import contextlib
+import difflib
 from typing import Callable, Optional
 
-__all__ = ["RegisterGradient", "OVERRIDABLE", "override_scope", "override_for"]
+from graphc import registry
+
+__all__ = ["RegisterGradient", "OVERRIDABLE", "override_scope", "override_for",
+           "override_for_op"]
 
 _GRADIENTS: dict = {}
 OVERRIDABLE: set = set()  # TF1 op type names whose gradient an override may replace
@@ -42,10 +51,16 @@ class RegisterGradient:
 def override_scope(graph, op_type_map: dict):
     """The body of ``Graph.gradient_override_map``: ops of the mapped TF1 types created
     inside take the gradient registered under the mapped name."""
-    unknown = sorted(set(op_type_map) - OVERRIDABLE)
+    types = {_normalized(opdef.name): opdef.name for opdef in registry.all_ops()}
+    unknown = sorted(key for key in op_type_map
+                     if key not in OVERRIDABLE and _normalized(key) not in types)
     if unknown:
-        raise NotImplementedError(f"gradient_override_map: graphc can replace the gradient of "
-                                  f"{', '.join(sorted(OVERRIDABLE))} ops only, not {unknown}")
+        close = difflib.get_close_matches(_normalized(unknown[0]), list(types), n=3)
+        hint = f" (close: {', '.join(types[c] for c in close)})" if close else ""
+        raise NotImplementedError(
+            f"gradient_override_map: no graphc op type matches {unknown}{hint}; keys name "
+            f"graphc op types (any spelling of case and underscores) or "
+            f"{', '.join(sorted(OVERRIDABLE))}")
     saved = graph._gradient_overrides
     graph._gradient_overrides = {**saved, **op_type_map}
     try:
@@ -60,9 +75,30 @@ def override_for(graph, tf_types) -> Optional[Callable]:
     for tf_type in tf_types:
         name = graph._gradient_overrides.get(tf_type)
         if name is not None:
-            if name not in _GRADIENTS:
-                raise LookupError(f"gradient_override_map maps {tf_type!r} to {name!r}, but "
-                                  f"no gradient is registered under that name "
-                                  "(gc.RegisterGradient)")
-            return _GRADIENTS[name]
+            return _resolve(tf_type, name)
     return None
+
+
+def override_for_op(graph, op_type: str) -> Optional[Callable]:
+    """The gradient function the current overrides give a new op of graphc type
+    ``op_type`` (None: its own rule); ``Operation`` asks it when created in a scope."""
+    for key, name in graph._gradient_overrides.items():
+        if key not in OVERRIDABLE and _normalized(key) == _normalized(op_type):
+            return _resolve(key, name)
+    return None
+
+
+def _normalized(type_name: str) -> str:
+    return type_name.replace("_", "").lower()
+
+
+def _resolve(key: str, name: str) -> Callable:
+    """The function registered as ``name``, else the gradient rule of the op type ``name``."""
+    if name in _GRADIENTS:
+        return _GRADIENTS[name]
+    for opdef in registry.all_ops():
+        if _normalized(opdef.name) == _normalized(name) and callable(opdef.grad):
+            return opdef.grad
+    raise LookupError(f"gradient_override_map maps {key!r} to {name!r}, but no gradient is "
+                      "registered under that name (gc.RegisterGradient) and no op type of "
+                      "that name has a gradient rule")

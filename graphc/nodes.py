@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 from graphc import registry
 from graphc.default_session import session_for
 from graphc.errors import describe_tensor
+from graphc.gradient_overrides import override_for_op
 from graphc.shapes import TensorShape, as_shape
 
 __all__ = ["Operation", "Tensor"]
@@ -146,7 +147,8 @@ class Operation:
     """
 
     __slots__ = ("graph", "type", "name", "_inputs", "outputs", "_control_inputs",
-                 "attrs", "location", "_id", "_provenance", "device", "__weakref__")
+                 "attrs", "location", "_id", "_provenance", "device", "gradient_override",
+                 "__weakref__")
 
     def __init__(self, graph, op_type, name, inputs, attrs, location, control_inputs):
         self.graph = graph
@@ -161,6 +163,9 @@ class Operation:
         self._id = -1
         self._provenance = None  # made on first read: a user's op stands for itself
         self.device = ""  # the device asked for by gc.device scopes (ops run on the host)
+        # the gradient function a Graph.gradient_override_map scope gave it (None: its rule's)
+        self.gradient_override = (override_for_op(graph, op_type)
+                                  if getattr(graph, "_gradient_overrides", None) else None)
 
     @property
     def provenance(self) -> tuple:

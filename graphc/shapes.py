@@ -5,7 +5,8 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-__all__ = ["TensorShape", "as_shape", "broadcast_shapes", "format_shape"]
+__all__ = ["TensorShape", "Dimension", "dimension_value", "as_shape", "broadcast_shapes",
+           "format_shape"]
 
 
 def _as_dim(value) -> Optional[int]:
@@ -116,7 +117,8 @@ class TensorShape:
             return TensorShape(None) if isinstance(key, slice) else None
         if isinstance(key, slice):
             return TensorShape(self._dims[key])
-        return self._dims[key]
+        dim = self._dims[key]
+        return None if dim is None else KnownDimension(dim)
 
     def __eq__(self, other) -> bool:
         try:
@@ -137,6 +139,111 @@ class TensorShape:
 
     def __str__(self) -> str:
         return format_shape(self)
+
+
+class Dimension:
+    """TF1's ``tf.Dimension``: one dim of a shape, an int or unknown (``value`` None).
+    Arithmetic and comparisons with an unknown dim give unknown results, as in TF1.
+
+    Example:
+        >>> Dimension(3) + 2, Dimension(None).value, int(Dimension(4))
+        (Dimension(5), None, 4)
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value=None):
+        self._value = _as_dim(value)
+
+    @property
+    def value(self) -> Optional[int]:
+        return self._value
+
+    def __int__(self) -> int:
+        if self._value is None:
+            raise TypeError("int() of an unknown Dimension (its value is None)")
+        return self._value
+
+    __index__ = __int__
+
+    def __repr__(self) -> str:
+        return f"Dimension({self._value})"
+
+    def __str__(self) -> str:
+        return "?" if self._value is None else str(self._value)
+
+    def __eq__(self, other):
+        other = dimension_value(other)
+        return None if self._value is None or other is None else self._value == other
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return None if equal is None else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def is_compatible_with(self, other) -> bool:
+        other = dimension_value(other)
+        return self._value is None or other is None or self._value == other
+
+    def assert_is_compatible_with(self, other) -> None:
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Dimensions {self} and {Dimension(other)} are not compatible")
+
+    def merge_with(self, other) -> "Dimension":
+        self.assert_is_compatible_with(other)
+        return Dimension(self._value if self._value is not None else dimension_value(other))
+
+    def _combine(self, other, fn):
+        other = dimension_value(other)
+        return Dimension(None if self._value is None or other is None else fn(self._value, other))
+
+    def __add__(self, other):
+        return self._combine(other, lambda a, b: a + b)
+
+    def __sub__(self, other):
+        return self._combine(other, lambda a, b: a - b)
+
+    def __mul__(self, other):
+        return self._combine(other, lambda a, b: a * b)
+
+    def __floordiv__(self, other):
+        return self._combine(other, lambda a, b: a // b)
+
+    def __mod__(self, other):
+        return self._combine(other, lambda a, b: a % b)
+
+    __radd__, __rmul__ = __add__, __mul__
+
+
+class KnownDimension(int):
+    """A known dim read from a TensorShape (``shape[i]``): a plain int that also answers
+    TF1's ``.value`` (``x.get_shape()[1].value``). Unknown dims read as None, as before."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> int:
+        return int(self)
+
+    def is_compatible_with(self, other) -> bool:
+        return Dimension(int(self)).is_compatible_with(other)
+
+    def merge_with(self, other) -> Dimension:
+        return Dimension(int(self)).merge_with(other)
+
+
+def dimension_value(dimension) -> Optional[int]:
+    """The int (or None) of a dim given as an int, None or ``Dimension`` (TF1
+    ``tf.compat.dimension_value``).
+
+    Example:
+        >>> dimension_value(x.shape[0])   # None for an unknown batch dim
+    """
+    if isinstance(dimension, (Dimension, KnownDimension)):
+        return dimension.value
+    return dimension
 
 
 # Shapes are immutable, so equal shapes can be one object: a graph of 100k ops over a few

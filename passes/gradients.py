@@ -193,17 +193,18 @@ def _differentiate(graph, ys, xs, grad_ys, stop, unconnected, stabilize=True) ->
                 finished[tensor] = dy
         if all(dy is None for dy in dys):
             continue
-        if stabilize and len(dys) == 1 and _stable_gradient(graph, op, dys[0], pending, stop,
-                                                             between, wanted):
+        if (stabilize and len(dys) == 1 and op.gradient_override is None
+                and _stable_gradient(graph, op, dys[0], pending, stop, between, wanted)):
             continue
         opdef = registry.get(op.type)
-        if opdef.grad is registry.NOT_DIFFERENTIABLE:
+        rule = op.gradient_override or opdef.grad  # a gradient_override_map scope's first
+        if rule is registry.NOT_DIFFERENTIABLE:
             continue
-        if opdef.grad is None:
+        if rule is None:
             raise LookupError(f"No gradient defined for {describe_op(op)}; it lies on a path "
                               f"from xs to ys")
         with graph.name_scope(op.name + "_grad"):
-            input_grads = list(opdef.grad(op, *dys))
+            input_grads = list(rule(op, *dys))
             if opdef.elementwise and len(op.inputs) > 1:
                 input_grads = [reduce_to_input(g, op, i) for i, g in enumerate(input_grads)]
         for tensor, grad in zip(op.inputs, input_grads):

@@ -8,9 +8,12 @@ InvalidArgumentError, naming the op.
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from graphc import registry
+from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
 from graphc.ops import shape_ops
 from graphc.ops.common import FLOAT, apply_op, check_kind, rand
@@ -61,6 +64,16 @@ def _adjoint(x, op_name):
 
 def _transposed(a, adjoint):
     return np.swapaxes(a, -1, -2) if adjoint else a
+
+
+def _apply_same_dtype(op_type, values, attrs, name):
+    """Build ``op_type`` with Python values taking the first tensor's dtype (as TF converts
+    ``tf.linalg.solve(a, [[1.0], [2.0]])`` for a float64 ``a``)."""
+    graph = graph_of(*values)
+    with graph.as_default(), graph.atomic():
+        first = convert_to_tensor(values[0])
+        rest = [convert_to_tensor(v, dtype_hint=first.dtype) for v in values[1:]]
+        return apply_op(op_type, [first, *rest], attrs, name=name)
 
 
 def _well_conditioned(*batch, n=3):
@@ -150,6 +163,9 @@ def matrix_determinant(input, name=None) -> Tensor:  # noqa: A002 - TF1 name
     return apply_op("matrix_determinant", [input], name=name or "MatrixDeterminant")
 
 
+LogMatrixDeterminant = namedtuple("LogMatrixDeterminant", ["sign", "log_abs_determinant"])
+
+
 def _slogdet_kernel(a):
     sign, log_abs = np.linalg.slogdet(a)
     return np.asarray(sign, a.dtype), np.asarray(log_abs, a.dtype)
@@ -174,7 +190,8 @@ def log_matrix_determinant(input, name=None):  # noqa: A002 - TF1 name
     Example:
         >>> sign, log_abs = gc.linalg.slogdet([[1.0, 2.0], [3.0, 4.0]])   # -1, log(2)
     """
-    return apply_op("log_matrix_determinant", [input], name=name or "LogMatrixDeterminant")
+    return LogMatrixDeterminant(*apply_op("log_matrix_determinant", [input],
+                                          name=name or "LogMatrixDeterminant"))
 
 
 def _cholesky_kernel(a):
@@ -277,8 +294,8 @@ def matrix_solve(matrix, rhs, adjoint=False, name=None) -> Tensor:
     Example:
         >>> gc.linalg.solve([[2.0, 0.0], [0.0, 4.0]], [[2.0], [2.0]])   # [[1], [0.5]]
     """
-    return apply_op("matrix_solve", [matrix, rhs], {"adjoint": bool(adjoint)},
-                    name=name or "MatrixSolve")
+    return _apply_same_dtype("matrix_solve", [matrix, rhs], {"adjoint": bool(adjoint)},
+                             name or "MatrixSolve")
 
 
 MATRIX_TRIANGULAR_SOLVE = registry.register(OpDef(
@@ -306,6 +323,6 @@ def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None) -
     Example:
         >>> gc.linalg.triangular_solve([[2.0, 0.0], [1.0, 1.0]], [[2.0], [2.0]])  # [[1], [1]]
     """
-    return apply_op("matrix_triangular_solve", [matrix, rhs],
-                    {"lower": bool(lower), "adjoint": bool(adjoint)},
-                    name=name or "MatrixTriangularSolve")
+    return _apply_same_dtype("matrix_triangular_solve", [matrix, rhs],
+                             {"lower": bool(lower), "adjoint": bool(adjoint)},
+                             name or "MatrixTriangularSolve")

@@ -151,7 +151,11 @@ def matrix_set_diag(input, diagonal, name=None) -> Tensor:  # noqa: A002 - TF1 n
     Example:
         >>> gc.matrix_set_diag(gc.zeros([2, 2]), [1.0, 2.0])   # [[1, 0], [0, 2]]
     """
-    return apply_op("matrix_set_diag", [input, diagonal], name=name or "MatrixSetDiag")
+    graph = graph_of(input, diagonal)
+    with graph.as_default(), graph.atomic():
+        input = convert_to_tensor(input)  # noqa: A001
+        diagonal = convert_to_tensor(diagonal, dtype_hint=input.dtype)
+        return apply_op("matrix_set_diag", [input, diagonal], name=name or "MatrixSetDiag")
 
 
 def _band_dtypes(in_dtypes, attrs):

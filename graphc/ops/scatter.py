@@ -110,10 +110,13 @@ def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
 
 
 def _with_indices(op_type, before, indices, after, name):
-    """Build ``op_type`` on ``before + [indices] + after``, indices as int32 by default."""
+    """Build ``op_type`` on ``before + [indices] + after``: indices int32 by default, and
+    Python updates of the tensor's dtype (as TF converts them)."""
     graph = graph_of(*before, indices, *after)
     with graph.as_default(), graph.atomic():
+        before = [convert_to_tensor(v) for v in before]
         indices = convert_to_tensor(indices, dtype_hint=gdt.int32)
+        after = [convert_to_tensor(v, dtype_hint=before[0].dtype) for v in after]
         return apply_op(op_type, [*before, indices, *after], name=name)
 
 

@@ -1,7 +1,8 @@
 """Segment reductions: rows of ``data`` reduced by the segment each belongs to.
 
 ``segment_*`` (sum, mean, max, min, prod) take sorted, non-negative ``segment_ids`` of the
-first dim and return ``ids[-1] + 1`` rows (known at run time only); an empty segment gives 0.
+first dim and return ``ids[-1] + 1`` rows (known at run time only); an empty segment gives 0
+(1 for prod), as in TF.
 ``unsorted_segment_*`` (max, min, prod, mean; sum lives in ``indexing``) take ids of any
 order whose shape is a prefix of data's and ``num_segments``; as in TF, a negative id drops
 its row, and an empty segment holds the reduction's identity (the lowest finite value for
@@ -74,7 +75,7 @@ def _segment_kernel(op_name, reduction, ordered):
                 return divided.astype(np.float64 if data.dtype.kind in "iu" else data.dtype)
             # TF's SegmentMean kernel divides integers in integer arithmetic (truncating)
             out = (np.trunc(divided) if data.dtype.kind in "iu" else divided).astype(data.dtype)
-        elif ordered:
+        elif ordered and reduction in ("max", "min"):  # TF: 0 for an empty segment
             out[np.broadcast_to(sizes == 0, out.shape)] = 0
         return out
     return kernel
@@ -88,9 +89,9 @@ def _segment_reference(reduction, ordered):
             if ids[position] >= 0:
                 groups[ids[position]].append(np.asarray(data[position], np.float64))
         rest = data.shape[ids.ndim:]
-        empty = 0.0 if ordered or reduction in ("sum", "mean") else {
-            "max": _extreme(data.dtype, True), "min": _extreme(data.dtype, False),
-            "prod": 1.0}[reduction]
+        empties = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": _extreme(data.dtype, True),
+                   "min": _extreme(data.dtype, False)}
+        empty = 0.0 if ordered and reduction in ("max", "min") else empties[reduction]
         reduce = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
                   "prod": np.prod}[reduction]
         rows = [reduce(np.stack(g), axis=0) if g else np.full(rest, empty) for g in groups]

@@ -6,6 +6,8 @@ descending (TF sorts through top_k, which puts the lower index first among equal
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from graphc import dtypes as gdt
@@ -22,6 +24,10 @@ from graphc.shapes import TensorShape
 __all__ = ["sort", "argsort", "top_k", "in_top_k", "unique", "unique_with_counts"]
 
 _DIRECTIONS = ("ASCENDING", "DESCENDING")
+# TF's result tuples, whose fields TF1 code reads by name (``tf.nn.top_k(x, k).indices``)
+TopKV2 = namedtuple("TopKV2", ["values", "indices"])
+Unique = namedtuple("Unique", ["y", "idx"])
+UniqueWithCounts = namedtuple("UniqueWithCounts", ["y", "idx", "count"])
 
 
 def _stable_order(x, axis, descending):
@@ -210,8 +216,8 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF1 names
         >>> values, indices = gc.nn.top_k([1.0, 3.0, 3.0, 2.0], k=2)   # [3, 3], [1, 2]
     """
     k = static_axis(k, "top_k")
-    return apply_op("top_k", [input], {"k": k, "sorted": bool(sorted)},
-                    name=name or "TopKV2")
+    return TopKV2(*apply_op("top_k", [input], {"k": k, "sorted": bool(sorted)},
+                            name=name or "TopKV2"))
 
 
 def _in_top_k_dtypes(in_dtypes, attrs):
@@ -354,7 +360,8 @@ def unique(x, out_idx=gdt.int32, name=None):
     Example:
         >>> y, idx = gc.unique([1, 1, 2, 4, 4, 4, 7, 8, 8])   # [1, 2, 4, 7, 8], [0, 0, 1, ...]
     """
-    return apply_op("unique", [x], {"out_idx": gdt.as_dtype(out_idx)}, name=name or "Unique")
+    return Unique(*apply_op("unique", [x], {"out_idx": gdt.as_dtype(out_idx)},
+                            name=name or "Unique"))
 
 
 @registry.public(UNIQUE_WITH_COUNTS)
@@ -364,5 +371,6 @@ def unique_with_counts(x, out_idx=gdt.int32, name=None):
     Example:
         >>> y, idx, count = gc.unique_with_counts([1, 1, 2])   # [1, 2], [0, 0, 1], [2, 1]
     """
-    return apply_op("unique_with_counts", [x], {"out_idx": gdt.as_dtype(out_idx)},
-                    name=name or "UniqueWithCounts")
+    return UniqueWithCounts(*apply_op("unique_with_counts", [x],
+                                      {"out_idx": gdt.as_dtype(out_idx)},
+                                      name=name or "UniqueWithCounts"))
