@@ -110,7 +110,8 @@ class TensorShape:
     def __iter__(self):
         if self._dims is None:
             raise ValueError("Cannot iterate over a shape with unknown rank.")
-        return iter(self._dims)
+        # as indexing does: TF1's ``[d.value for d in x.get_shape()]`` works on known dims
+        return (None if d is None else KnownDimension(d) for d in self._dims)
 
     def __getitem__(self, key):
         if self._dims is None:

@@ -50,7 +50,9 @@ def _reference(step, identity):
     return reference
 
 
-def _shapes(op_name):
+def axis_shape_rule(op_name):
+    """Shapes of ops keeping their input's shape and working along ``attrs["axis"]`` of a
+    tensor of rank >= 1 (cumsum, sort)."""
     def shapes(inputs, attrs):
         shape = inputs[0].shape
         if shape.rank == 0:
@@ -88,13 +90,13 @@ def _errors(op_name):
 
 
 CUMSUM = registry.register(OpDef(
-    name="cumsum", dtypes=same_dtype_rule("cumsum", NUMERIC), shapes=_shapes("cumsum"),
+    name="cumsum", dtypes=same_dtype_rule("cumsum", NUMERIC), shapes=axis_shape_rule("cumsum"),
     kernel=_cumulative_kernel(np.cumsum, 0), grad=_cumsum_grad, attrs=dict(_ATTRS),
     reference=_reference(np.add, 0), samples=_samples, error_samples=_errors("cumsum"),
     doc="Running sum along axis; exclusive leaves each element out, reverse runs backwards."))
 
 CUMPROD = registry.register(OpDef(
-    name="cumprod", dtypes=same_dtype_rule("cumprod", NUMERIC), shapes=_shapes("cumprod"),
+    name="cumprod", dtypes=same_dtype_rule("cumprod", NUMERIC), shapes=axis_shape_rule("cumprod"),
     kernel=_cumulative_kernel(np.cumprod, 1), grad=_cumprod_grad, attrs=dict(_ATTRS),
     reference=_reference(np.multiply, 1), samples=_samples, error_samples=_errors("cumprod"),
     doc="Running product along axis, with cumsum's exclusive and reverse flags."))

@@ -15,8 +15,9 @@ from graphc import registry
 from graphc.graph import Tensor
 from graphc.ops import creation, shape_ops
 from graphc.ops.array import stack
+from graphc.ops.cumulative import axis_shape_rule
 from graphc.ops.common import (NUMERIC, apply_op, check_kind, normalize_axis, rand, randint,
-                               same_shape_rule, static_axis)
+                               static_axis)
 from graphc.ops.indexing import unsorted_segment_sum
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
@@ -64,15 +65,13 @@ def _scatter_along_last(dy, indices, x):
 
 
 def _order_shapes(op_name):
+    along_axis = axis_shape_rule(op_name)
+
     def shapes(inputs, attrs):
-        shape = inputs[0].shape
-        if shape.rank == 0:
-            raise ValueError(f"{op_name}: input must have rank >= 1, got shape {shape}")
-        normalize_axis(attrs["axis"], shape.rank, op_name)
         if attrs["direction"] not in _DIRECTIONS:
             raise ValueError(f"{op_name}: direction must be ASCENDING or DESCENDING, "
                              f"got {attrs['direction']!r}")
-        return same_shape_rule(inputs, attrs)
+        return along_axis(inputs, attrs)
     return shapes
 
 

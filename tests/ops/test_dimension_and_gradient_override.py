@@ -20,6 +20,8 @@ def test_known_dims_answer_tf1_value_and_stay_ints():
         assert tf.reshape(x, [-1, x.shape[1]]).shape.as_list() == [None, 784]
         assert tf.convert_to_tensor([x.shape[1], 2]).dtype is tf.int32
         assert pickle.loads(pickle.dumps(x.shape[1])) == 784
+        assert [d.value for d in tf.zeros([2, 3]).get_shape()] == [2, 3]
+        assert list(x.shape) == [None, 784]
 
 
 def test_dimension_class_follows_tf1():

@@ -35,8 +35,12 @@ def test_integer_division_by_zero_fails_as_in_tf(divide):
 
 def test_add_n_and_accumulate_n_over_many_inputs():
     terms = [np.full((2, 3), float(i)) for i in range(150)]
-    got = run(lambda: [tf.add_n([tf.constant(t) for t in terms]),
-                       tf.accumulate_n([tf.constant(t) for t in terms], shape=[2, 3])])
+
+    def build():
+        inputs = [tf.placeholder(tf.float64, [None, 3], name=f"term{i}") for i in range(150)]
+        return [tf.add_n(inputs), tf.accumulate_n(inputs, shape=[2, 3])]
+    got = run(build, lambda g: {g.get_tensor_by_name(f"term{i}:0"): t
+                                for i, t in enumerate(terms)})
     np.testing.assert_array_equal(got[0], np.full((2, 3), sum(range(150))))
     np.testing.assert_array_equal(got[1], got[0])
     with tf.Graph().as_default():
