@@ -61,6 +61,9 @@ def override_scope(graph, op_type_map: dict):
             f"gradient_override_map: no graphc op type matches {unknown}{hint}; keys name "
             f"graphc op types (any spelling of case and underscores) or "
             f"{', '.join(sorted(OVERRIDABLE))}")
+    for key, name in op_type_map.items():  # fail here, not when an op inside is created
+        if key not in OVERRIDABLE:
+            _resolve(key, name)
     saved = graph._gradient_overrides
     graph._gradient_overrides = {**saved, **op_type_map}
     try:

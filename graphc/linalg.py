@@ -19,13 +19,16 @@ from graphc.ops.matrix_diag import eye, matrix_band_part as band_part  # noqa: F
 from graphc.ops.matrix_diag import matrix_diag as diag  # noqa: F401
 from graphc.ops.matrix_diag import matrix_diag_part as diag_part  # noqa: F401
 from graphc.ops.matrix_diag import matrix_set_diag as set_diag  # noqa: F401
+from graphc.ops.matrix_diag import diag as tensor_diag  # noqa: F401
+from graphc.ops.matrix_diag import diag_part as tensor_diag_part  # noqa: F401
 from graphc.ops.matrix_diag import trace  # noqa: F401
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape_ops import transpose as _transpose
 
 __all__ = ["adjoint", "band_part", "cholesky", "det", "diag", "diag_part", "einsum", "eye",
            "inv", "logdet", "matmul", "matrix_transpose", "norm", "set_diag", "slogdet",
-           "solve", "tensordot", "trace", "transpose", "triangular_solve"]
+           "solve", "tensor_diag", "tensor_diag_part", "tensordot", "trace", "transpose",
+           "triangular_solve"]
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False) -> Tensor:

@@ -221,7 +221,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None,  # noqa: 
                 isinstance(ord, numbers.Number) and not isinstance(ord, bool) and ord > 0)):
             raise ValueError(f"norm: ord must be a supported vector norm ('euclidean', 1, 2, "
                              f"inf or p > 0), got {ord!r}")
-        if ord in ("euclidean", "fro", 2) and not (is_matrix and ord == 2):
+        if ord in ("euclidean", "fro", 2):  # (a matrix's 2-norm was refused above)
             return elementwise.sqrt(reduce.reduce_sum(x * x, axis=axes, keepdims=keep))
         magnitude = elementwise.abs(x)
         if is_matrix:  # 1: the largest column sum; inf: the largest row sum
