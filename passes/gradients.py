@@ -205,6 +205,10 @@ def _differentiate(graph, ys, xs, grad_ys, stop, unconnected, stabilize=True) ->
                               f"from xs to ys")
         with graph.name_scope(op.name + "_grad"):
             input_grads = list(rule(op, *dys))
+            if op.gradient_override is not None and len(input_grads) != len(op.inputs):
+                raise ValueError(f"the gradient_override_map function of {describe_op(op)} "
+                                 f"returned {len(input_grads)} gradients for its "
+                                 f"{len(op.inputs)} inputs")
             if opdef.elementwise and len(op.inputs) > 1:
                 input_grads = [reduce_to_input(g, op, i) for i, g in enumerate(input_grads)]
         for tensor, grad in zip(op.inputs, input_grads):

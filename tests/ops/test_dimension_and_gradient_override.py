@@ -72,6 +72,26 @@ def test_override_map_with_a_registered_function_applies_inside_the_scope_only()
     assert _gradient(build) == pytest.approx([3.0 + 0.8, 6.0 - 6.4, 9.0 + 15.0])
 
 
+def test_override_map_gradient_reversal_layer():
+    """DANN's flip-gradient layer: identity forward, -scale * dy backward."""
+    def build(graph, x):
+        with graph.gradient_override_map({"Identity": "opsarray_triple_grad",
+                                          "StopGradient": "Identity"}):
+            return tf.identity(x) + tf.stop_gradient(x)
+    assert _gradient(build) == pytest.approx([4.0, 8.0, 12.0])
+
+
+def test_override_returning_too_few_gradients_names_the_op():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.constant([[1.0, 2.0]])
+        with graph.gradient_override_map({"MatMul": "opsarray_triple_grad"}):
+            y = tf.matmul(x, tf.ones([2, 1]), name="mm")
+        with pytest.raises(ValueError, match=r"gradient_override_map function of .*mm.* "
+                                             r"returned 1 gradients for its 2 inputs"):
+            tf.gradients(y, x)
+
+
 def test_override_map_names_unknown_types_and_gradients():
     graph = tf.Graph()
     with pytest.raises(NotImplementedError, match=r"no graphc op type matches \['Sqare'\].*"
