@@ -24,6 +24,7 @@ from graphc.passes import Interface, OptimizerConfig, collection_paused, optimiz
 from .feeds import prepare_feeds
 from .plan import Plan
 from .state import RunContext, SessionState
+from .threads import ensure_applied
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
 
@@ -95,6 +96,7 @@ class Session:
     def _execute(self, plan: Plan, feed_values: list) -> list:
         """Run ``plan``, holding the locks of the variables it updates from before its
         first step to its commit (the concurrency model: ``graphc.runtime.state``)."""
+        ensure_applied()  # the threading policy, once per process (graphc.runtime.threads)
         locks = self._state.update_locks(plan.updated_variables) \
             if plan.updated_variables else ()
         held = 0

@@ -16,6 +16,13 @@ so their ratios hold on a noisy machine. Workloads (float32 unless stated):
 - W6 memory: 50 elementwise ops on an 8,000,000-element float64 array, peak RSS increase
 - W8 LSTM training step (dynamic_rnn, 50 x 32 x 64 -> 128, SGD) and the empty while_loop's
   cost per iteration (see bench_rnn.py)
+- W7 CNN training step (issue 14's small Inception network, two sizes; see bench_conv.py),
+  and its micro-suite: each conv/pool kernel and gradient alone at W7's layer shapes
+
+W1 and W7 are measured again under a concurrent 2-process CPU load (``loaded_ms``,
+``loaded_x`` = loaded over quiet time), and graphc and hand NumPy again in a child process
+without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (rows marked ``blas_env=unset``; see
+bench_env.py). ``--only W7`` runs W7 and its micro-suite alone.
 
 Peers are measured only where installed (never project dependencies); this version covers
 graphc, hand-written NumPy and numexpr.
@@ -39,10 +46,13 @@ import numpy as np
 
 import graphc as gc
 from graphc.runtime.fused import EnginePolicy, wait_for_compiles
+from graphc.runtime.threads import current_policy
 
 from . import bench_peers as peers
 from .bench_compile import w4, w4_child
+from .bench_conv import w7, w7_micro
 from .bench_eager import w3_eager
+from .bench_env import BLAS_VARIABLES, blas_note, cpu_load, unset_blas_rows
 from .bench_rnn import w8
 from .bench_memory import w6
 from .bench_table import markdown, row
@@ -131,13 +141,22 @@ def w1(quick: bool):
     np.testing.assert_allclose(got, expected, rtol=1e-4)
     np.testing.assert_allclose(sess.run(variables[0]), reference[0][0], rtol=1e-4, atol=1e-6)
     malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
-    seconds = {"graphc": measure(lambda: sess.run(train, {xs: x, ys: labels})),
-               "numpy (hand-written)": measure(lambda: _numpy_mlp_step(reference, x, labels))}
+    runs = {"graphc": lambda: sess.run(train, {xs: x, ys: labels}),
+            "numpy (hand-written)": lambda: _numpy_mlp_step(reference, x, labels)}
     for name, run in peers.w1_peers(params, x, labels):
         np.testing.assert_allclose(run(), expected, rtol=1e-4, err_msg=name)
-        seconds[name] = measure(run)
+        runs[name] = run
+    rows = []
+    for impl, run in runs.items():
+        quiet = measure(run)
+        extra = {}
+        if LOADED[0] and malloc == "default":
+            with cpu_load():
+                loaded = measure(run)
+            extra = {"loaded_steps_s": 1 / loaded, "loaded_x": loaded / quiet}
+        rows.append(row("W1", impl, "steps/s", 1 / quiet, malloc=malloc, **extra))
     sess.close()
-    return [row("W1", impl, "steps/s", 1 / s, malloc=malloc) for impl, s in seconds.items()]
+    return rows
 
 
 # -- W2 -------------------------------------------------------------------------------------
@@ -248,8 +267,16 @@ def w5(quick: bool):
     return rows
 
 
+def w7_and_micro(quick: bool):
+    rows = w7(quick, measure, loaded=cpu_load if LOADED[0] else None)
+    return rows + (w7_micro(quick) if MICRO[0] else [])
+
+
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3e": lambda quick: w3_eager(quick, measure),
-             "W4": w4, "W5": w5, "W6": w6, "W8": lambda quick: w8(quick, measure)}
+             "W4": w4, "W5": w5, "W6": w6, "W7": w7_and_micro,
+             "W8": lambda quick: w8(quick, measure)}
+LOADED = [True]  # --no-loaded: skip the loaded measurements
+MICRO = [True]  # --no-micro: W7 without its micro-suite
 
 
 def main(argv=None) -> int:
@@ -261,8 +288,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench", help="output folder")
     parser.add_argument("--no-tuned-malloc", action="store_true",
                         help="skip the second W1 run with tuned malloc settings")
+    parser.add_argument("--no-peers", action="store_true", help="graphc and NumPy only")
+    parser.add_argument("--no-loaded", action="store_true",
+                        help="skip the measurements under a concurrent CPU load")
+    parser.add_argument("--no-micro", action="store_true", help="W7 without its micro-suite")
+    parser.add_argument("--no-blas-unset", action="store_true",
+                        help=f"skip the W1/W7 rerun without {', '.join(BLAS_VARIABLES)}")
     parser.add_argument("--w4-child", nargs=2, metavar=("IMPL", "SIZES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    peers.ENABLED[0], LOADED[0], MICRO[0] = not args.no_peers, not args.no_loaded, \
+        not args.no_micro
     if args.w4_child:
         impl, sizes = args.w4_child
         print(json.dumps(w4_child(impl, [int(n) for n in sizes.split(",")])))
@@ -273,7 +308,8 @@ def main(argv=None) -> int:
     rows = []
     for name in chosen:
         rows += WORKLOADS[name](args.quick)
-        print(markdown([r for r in rows if r["workload"] == name], f"### {name}"), flush=True)
+        print(markdown([r for r in rows if r["workload"].split()[0] == name], f"### {name}"),
+              flush=True)
     if "W1" in chosen and not args.no_tuned_malloc and not os.environ.get(
             "MALLOC_MMAP_THRESHOLD_"):
         env = dict(os.environ, **TUNED_MALLOC)  # malloc reads these at process start
@@ -282,9 +318,18 @@ def main(argv=None) -> int:
                             "--out", folder] + (["--quick"] if args.quick else []), env=env,
                            check=True, capture_output=True, text=True)
             rows += json.loads((Path(folder) / "results.json").read_text())["rows"]
+    blas_workloads = [name for name in ("W1", "W7") if name in chosen]
+    if blas_workloads and not args.no_blas_unset and any(v in os.environ
+                                                         for v in BLAS_VARIABLES):
+        for entry in rows:
+            if entry["workload"] in blas_workloads and entry.get("malloc") != "tuned":
+                entry.setdefault("blas_env", "as set")
+        rows += unset_blas_rows(blas_workloads, args.quick)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
+               f"{platform.python_version()}; BLAS: {blas_note()}; threads: "
+               f"{current_policy().describe()}")
     stamp = datetime.date.today().isoformat()
     (out / "results.json").write_text(json.dumps({"date": stamp, "machine": machine,
                                                   "quick": args.quick, "rows": rows}, indent=1))

@@ -14,7 +14,12 @@ import numpy as np
 __all__ = ["w1_peers", "w2_peers", "w3_peers", "w4_peers", "w5_peers"]
 
 
+ENABLED = [True]  # False (bench --no-peers): every peer counts as absent
+
+
 def _have(module: str) -> bool:
+    if not ENABLED[0]:
+        return False
     try:
         importlib.import_module(module)
         return True

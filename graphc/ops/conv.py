@@ -9,6 +9,7 @@ import numpy as np
 
 from graphc import registry
 from graphc.ops.common import FLOAT, NUMERIC, apply_op, rand, same_dtype_rule
+from graphc.ops.conv_kernels import _window, conv_forward, max_pool_forward, window_geometry
 from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
@@ -53,17 +54,6 @@ def _spatial(value, name: str, op_name: str) -> tuple:
     raise ValueError(f"{op_name}: {name} must be an int, [h, w] or [1, h, w, 1], got {value}")
 
 
-def window_geometry(size, window, stride, dilation, padding):
-    """``(output size, padding before, padding after)`` of one spatial dim (TF's rules)."""
-    effective = (window - 1) * dilation + 1
-    if padding == "VALID":
-        out = max(0, math.ceil((size - effective + 1) / stride))
-        return out, 0, 0
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + effective - size, 0)
-    return out, total // 2, total - total // 2
-
-
 def _check_padding(op_name, padding):
     if padding not in ("SAME", "VALID"):
         raise ValueError(f"{op_name}: padding must be 'SAME' or 'VALID', got {padding!r}")
@@ -98,23 +88,6 @@ def _padded(x, kh, kw, strides, dilations, padding, fill):
     return x, oh, ow
 
 
-def _window(x, i, j, oh, ow, strides, dilations):
-    """The input pixels that filter tap (i, j) meets, for every output position."""
-    (sh, sw), (dh, dw) = strides, dilations
-    return x[:, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw, :]
-
-
-def _conv_kernel(x, w, strides, padding, dilations):
-    kh, kw, _, c_out = w.shape
-    x, oh, ow = _padded(x, kh, kw, strides, dilations, padding, 0)
-    out = np.zeros((x.shape[0], oh, ow, c_out), dtype=np.result_type(x, w))
-    if oh == 0 or ow == 0:
-        return out
-    for i, j in itertools.product(range(kh), range(kw)):
-        out += _window(x, i, j, oh, ow, strides, dilations) @ w[i, j]
-    return out
-
-
 def _conv_reference(x, w, strides, padding, dilations=1):
     strides, dilations = _spatial(strides, "", ""), _spatial(dilations, "", "")
     kh, kw, c_in, c_out = w.shape
@@ -129,7 +102,7 @@ def _conv_reference(x, w, strides, padding, dilations=1):
 
 CONV2D = registry.register(OpDef(
     name="conv2d", dtypes=same_dtype_rule("conv2d", FLOAT), shapes=_conv_shapes,
-    kernel=_conv_kernel, attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
+    kernel=conv_forward, attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=_conv2d_grad,
     reference=_conv_reference,
     samples=lambda: [Sample((rand(2, 5, 5, 3), rand(3, 3, 3, 4), 1, "VALID")),
@@ -177,15 +150,6 @@ def _pool_shapes(op_name):
     return shapes
 
 
-def _max_pool_kernel(x, ksize, strides, padding):
-    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp, oh, ow = _padded(x, *ksize, strides, (1, 1), padding, lowest)
-    out = np.full((x.shape[0], oh, ow, x.shape[3]), lowest, dtype=x.dtype)
-    for i, j in itertools.product(range(ksize[0]), range(ksize[1])):
-        np.maximum(out, _window(xp, i, j, oh, ow, strides, (1, 1)), out=out)
-    return out
-
-
 def _avg_pool_kernel(x, ksize, strides, padding):
     xp, oh, ow = _padded(x, *ksize, strides, (1, 1), padding, 0)
     ones, _, _ = _padded(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), *ksize, strides,
@@ -227,7 +191,7 @@ def _pool_errors():
 
 MAX_POOL = registry.register(OpDef(
     name="max_pool", dtypes=same_dtype_rule("max_pool", NUMERIC), shapes=_pool_shapes("max_pool"),
-    kernel=_max_pool_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    kernel=max_pool_forward, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
     grad=_max_pool_grad,
     reference=_pool_reference(max), samples=_pool_samples, error_samples=_pool_errors,
     doc="Maximum over each window; SAME padding never wins the max."))

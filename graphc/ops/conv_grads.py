@@ -12,8 +12,11 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import apply_op, rand
-from graphc.ops.conv import (_check_padding, _geometry, _max_pool_kernel, _padded, _pool_attrs,
-                             _spatial, _window, avg_pool, conv2d, window_geometry)
+from graphc.ops.conv import (_check_padding, _geometry, _padded, _pool_attrs, _spatial,
+                             avg_pool, conv2d)
+from graphc.ops.conv_kernels import (_window, compiled_pooling, conv_filter_grad,
+                                     conv_input_grad, max_pool_forward, max_pool_gather,
+                                     max_pool_scatter, window_geometry)
 from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.static_values import constant_value_as_shape
@@ -39,37 +42,12 @@ def _backprop_input_shapes(inputs, attrs):
     return [_sizes("conv2d_backprop_input", sizes)]
 
 
-def _backprop_input_kernel(input_sizes, w, dy, strides, padding, dilations):
-    n, h, width, c = (int(v) for v in input_sizes)
-    kh, kw = w.shape[:2]
-    (sh, sw), (dh, dw) = strides, dilations
-    oh, top, bottom = window_geometry(h, kh, sh, dh, padding)
-    ow, left, right = window_geometry(width, kw, sw, dw, padding)
-    if (oh, ow) != dy.shape[1:3]:
-        raise ValueError(f"conv2d_backprop_input: out_backprop of shape {dy.shape} does not "
-                         f"match input sizes {[n, h, width, c]}")
-    padded = np.zeros((n, h + top + bottom, width + left + right, c), dtype=dy.dtype)
-    for i, j in itertools.product(range(kh), range(kw)):
-        _window(padded, i, j, oh, ow, strides, dilations)[...] += dy @ w[i, j].T
-    return padded[:, top:top + h, left:left + width, :]
-
-
 def _backprop_filter_shapes(inputs, attrs):
     x, dy = inputs[0].shape, inputs[2].shape
     if x.rank != 4 or dy.rank != 4:
         raise ValueError(f"conv2d_backprop_filter: input and out_backprop must have rank 4, got "
                          f"{x} and {dy}")
     return [_sizes("conv2d_backprop_filter", inputs[1])]
-
-
-def _backprop_filter_kernel(x, filter_sizes, dy, strides, padding, dilations):
-    kh, kw, c_in, c_out = (int(v) for v in filter_sizes)
-    padded, oh, ow = _padded(x, kh, kw, strides, dilations, padding, 0)
-    grad = np.zeros((kh, kw, c_in, c_out), dtype=dy.dtype)
-    for i, j in itertools.product(range(kh), range(kw)):
-        window = _window(padded, i, j, oh, ow, strides, dilations)
-        grad[i, j] = np.tensordot(window, dy, axes=([0, 1, 2], [0, 1, 2]))
-    return grad
 
 
 def _conv_input_reference(input_sizes, w, dy, strides, padding, dilations=1):
@@ -105,7 +83,7 @@ def _conv_filter_reference(x, filter_sizes, dy, strides, padding, dilations=1):
 
 CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     name="conv2d_backprop_input", dtypes=lambda d, a: [d[2]], shapes=_backprop_input_shapes,
-    kernel=_backprop_input_kernel,
+    kernel=conv_input_grad,
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddx: [None, conv2d_backprop_filter(ddx, shape(op.inputs[1]), op.inputs[2],
                                                        **_geometry(op)),
@@ -121,7 +99,7 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     doc="The gradient of conv2d with respect to its input (a transposed convolution)."))
 CONV2D_BACKPROP_FILTER = registry.register(OpDef(
     name="conv2d_backprop_filter", dtypes=lambda d, a: [d[2]],
-    shapes=_backprop_filter_shapes, kernel=_backprop_filter_kernel,
+    shapes=_backprop_filter_shapes, kernel=conv_filter_grad,
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddw: [conv2d_backprop_input(shape(op.inputs[0]), ddw, op.inputs[2],
                                                 **_geometry(op)), None,
@@ -173,6 +151,13 @@ def _argmax_taps(x, y, ksize, strides, padding):
 
 
 def _max_pool_grad_kernel(x, y, dy, ksize, strides, padding):
+    """The compiled one-pass loop where it applies (conv_kernels), else ``_max_pool_grad_numpy``."""
+    if compiled_pooling(x, y, dy):
+        return max_pool_scatter(x, y, dy, ksize, strides, padding)
+    return _max_pool_grad_numpy(x, y, dy, ksize, strides, padding)
+
+
+def _max_pool_grad_numpy(x, y, dy, ksize, strides, padding):
     out = None
     for i, j, hit, padded_shape, oh, ow in _argmax_taps(x, y, ksize, strides, padding):
         if out is None:
@@ -184,6 +169,13 @@ def _max_pool_grad_kernel(x, y, dy, ksize, strides, padding):
 
 
 def _max_pool_grad_grad_kernel(x, y, ddx, ksize, strides, padding):
+    """The compiled one-pass loop where it applies (conv_kernels), else the NumPy taps."""
+    if compiled_pooling(x, y, ddx):
+        return max_pool_gather(x, y, ddx, ksize, strides, padding)
+    return _max_pool_grad_grad_numpy(x, y, ddx, ksize, strides, padding)
+
+
+def _max_pool_grad_grad_numpy(x, y, ddx, ksize, strides, padding):
     padded_ddx = _padded(ddx, *ksize, strides, (1, 1), padding, 0)[0]
     out = np.zeros(y.shape, dtype=ddx.dtype)
     for i, j, hit, _, oh, ow in _argmax_taps(x, y, ksize, strides, padding):
@@ -236,7 +228,7 @@ def _pool_grad_shapes(op_name):
 
 def _max_pool_example(seed_shape=(1, 5, 6, 2), ksize=2, strides=2, padding="VALID"):
     x = rand(*seed_shape)
-    y = _max_pool_kernel(x, _spatial(ksize, "", ""), _spatial(strides, "", ""), padding)
+    y = max_pool_forward(x, _spatial(ksize, "", ""), _spatial(strides, "", ""), padding)
     return x, y
 
 

@@ -1,0 +1,136 @@
+"""The threading policy: who uses the cores while a Session runs.
+
+NumPy's BLAS (OpenBLAS) starts one thread per core and lets idle threads spin; when other
+processes load the cores, its threads and theirs oversubscribe them and a step can take 5-25x
+its quiet time (issue 14). So the runtime decides once per process, never both at a time:
+
+- ``pool`` (the default on several cores): BLAS runs single-threaded, and graphc's own pool
+  of ``threads`` workers splits the batch of the conv and pool kernels (graphc.ops.conv_kernels)
+  between them. Waiting workers sleep; under load a step slows down by its fair share only.
+- ``blas``: BLAS gets ``threads`` threads and graphc's pool is not used.
+
+``GRAPHC_THREADS`` (a count, default: the cores this process may run on) and
+``GRAPHC_THREAD_POLICY`` (``pool`` or ``blas``) choose; the BLAS limit goes through
+threadpoolctl and is applied the first time a Session runs (``ensure_applied``), for the
+whole process.
+
+Example:
+    >>> from graphc.runtime.threads import current_policy
+    >>> current_policy().describe()
+    'pool: 2 graphc threads split conv/pool batches, BLAS 1 thread'
+"""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from graphc.ops import conv_kernels
+
+__all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "blas_info", "MODES"]
+
+MODES = ("pool", "blas")
+
+
+def _available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ThreadPolicy:
+    """How many threads graphc's pool and the BLAS library get (see the module docstring)."""
+
+    mode: str
+    threads: int
+
+    @property
+    def blas_threads(self) -> int:
+        return self.threads if self.mode == "blas" else 1
+
+    @property
+    def pool_threads(self) -> int:
+        return self.threads if self.mode == "pool" else 1
+
+    def describe(self) -> str:
+        if self.mode == "pool":
+            return (f"pool: {self.pool_threads} graphc threads split conv/pool batches, "
+                    f"BLAS 1 thread")
+        return f"blas: BLAS {self.blas_threads} threads, no graphc pool"
+
+    @classmethod
+    def from_environment(cls, environ=None) -> "ThreadPolicy":
+        """The policy ``GRAPHC_THREAD_POLICY`` and ``GRAPHC_THREADS`` ask for; raises
+        ValueError naming the variable for a bad value."""
+        environ = os.environ if environ is None else environ
+        mode = environ.get("GRAPHC_THREAD_POLICY", "pool").strip().lower()
+        if mode not in MODES:
+            raise ValueError(f"GRAPHC_THREAD_POLICY must be one of {MODES}, got {mode!r}")
+        raw = environ.get("GRAPHC_THREADS", "").strip()
+        try:
+            threads = int(raw) if raw else _available_cores()
+        except ValueError:
+            raise ValueError(f"GRAPHC_THREADS must be a positive integer, got {raw!r}") from None
+        if threads < 1:
+            raise ValueError(f"GRAPHC_THREADS must be a positive integer, got {raw!r}")
+        return cls(mode, threads)
+
+
+class _BatchPool:
+    """Runs ``work(lo, hi)`` over chunks of ``range(n)`` on the pool and the calling thread."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+        self._executor = ThreadPoolExecutor(max_workers=threads - 1,
+                                            thread_name_prefix="graphc-pool")
+
+    def __call__(self, work, n: int, chunks: int) -> None:
+        chunks = max(1, min(chunks, self.threads, n))
+        bounds = [n * k // chunks for k in range(chunks + 1)]
+        futures = [self._executor.submit(work, lo, hi)
+                   for lo, hi in zip(bounds[1:-1], bounds[2:])]
+        try:
+            work(bounds[0], bounds[1])
+        finally:
+            for future in futures:
+                future.result()
+
+
+_APPLIED: list = []  # the policy in force, once applied
+_LOCK = threading.Lock()
+
+
+def current_policy() -> ThreadPolicy:
+    """The policy in force (applied), or the one the environment asks for."""
+    return _APPLIED[0] if _APPLIED else ThreadPolicy.from_environment()
+
+
+def ensure_applied() -> ThreadPolicy:
+    """Apply the environment's policy once per process: set the BLAS thread limit with
+    threadpoolctl and give the conv kernels graphc's pool. Cheap after the first call."""
+    if _APPLIED:
+        return _APPLIED[0]
+    with _LOCK:
+        if not _APPLIED:
+            policy = ThreadPolicy.from_environment()
+            _limit_blas(policy.blas_threads)
+            conv_kernels.set_batch_splitter(
+                _BatchPool(policy.pool_threads) if policy.pool_threads > 1 else None)
+            _APPLIED.append(policy)
+    return _APPLIED[0]
+
+
+def _limit_blas(threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=threads, user_api="blas")
+
+
+def blas_info() -> list:
+    """threadpoolctl's description of each BLAS library loaded: which kernels it runs
+    (``architecture``, e.g. SkylakeX or Haswell for OpenBLAS) and its thread count."""
+    from threadpoolctl import threadpool_info
+    return [{k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for lib in threadpool_info() if lib.get("user_api") == "blas"]

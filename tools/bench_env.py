@@ -1,0 +1,68 @@
+"""The benchmark's machine conditions: a concurrent CPU load (the "loaded" column) and the
+BLAS build as users get it (issue 14, items 3 and 4).
+
+``cpu_load()`` runs two busy processes while the suite measures a workload again; the
+``loaded_x`` note is the loaded time over the quiet time (the threading policy's target is
+at most 2.5x). ``blas_environments()`` describes which BLAS kernels run (threadpoolctl), and
+``unset_blas_rows`` reruns W1 and W7 (graphc and hand NumPy only) in a child process whose
+environment lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE: only that child's environment,
+never the tests' or CI's.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows"]
+
+BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
+
+
+@contextlib.contextmanager
+def cpu_load(processes: int = 2, seconds: float = 600.0):
+    """Run ``processes`` busy Python processes (each ends by itself after ``seconds``, and
+    is stopped when the block ends)."""
+    busy = [subprocess.Popen([sys.executable, "-c", _BUSY.format(seconds=seconds)])
+            for _ in range(processes)]
+    time.sleep(0.2)  # let them start spinning
+    try:
+        yield
+    finally:
+        for process in busy:
+            process.terminate()
+        for process in busy:
+            process.wait()
+
+
+def blas_note() -> str:
+    """The BLAS kernels that run in this process, as threadpoolctl reports them, with the
+    environment variables that choose them (e.g. ``openblas 0.3.27 Haswell, 1 thread,
+    OPENBLAS_CORETYPE=Haswell``)."""
+    from graphc.runtime.threads import blas_info
+    libs = [f"{lib['internal_api']} {lib['version']} {lib['architecture']}, "
+            f"{lib['num_threads']} thread{'s' if lib['num_threads'] != 1 else ''}"
+            for lib in blas_info()]
+    chosen = [f"{name}={os.environ[name]}" for name in BLAS_VARIABLES if name in os.environ]
+    return "; ".join(libs + (chosen or ["OPENBLAS_CORETYPE unset"]))
+
+
+def unset_blas_rows(workloads: list, quick: bool) -> list:
+    """Rows of ``workloads`` run again, graphc and hand NumPy only, with BLAS_VARIABLES
+    removed from the child's environment (so OpenBLAS picks its kernels for this CPU)."""
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARIABLES}
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run([sys.executable, "-m", "graphc.tools.bench", "--only",
+                        ",".join(workloads), "--out", folder, "--no-peers", "--no-tuned-malloc",
+                        "--no-loaded", "--no-micro"] + (["--quick"] if quick else []),
+                       env=env, check=True, capture_output=True, text=True)
+        rows = json.loads((Path(folder) / "results.json").read_text())["rows"]
+    for entry in rows:
+        entry["blas_env"] = "unset"
+    return rows
