@@ -26,6 +26,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from threadpoolctl import threadpool_info, threadpool_limits
+
 from graphc.ops import conv_kernels
 
 __all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "blas_info", "MODES"]
@@ -124,13 +126,11 @@ def ensure_applied() -> ThreadPolicy:
 
 
 def _limit_blas(threads: int) -> None:
-    from threadpoolctl import threadpool_limits
     threadpool_limits(limits=threads, user_api="blas")
 
 
 def blas_info() -> list:
     """threadpoolctl's description of each BLAS library loaded: which kernels it runs
     (``architecture``, e.g. SkylakeX or Haswell for OpenBLAS) and its thread count."""
-    from threadpoolctl import threadpool_info
     return [{k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
             for lib in threadpool_info() if lib.get("user_api") == "blas"]

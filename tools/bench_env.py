@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from graphc.runtime.threads import blas_info
+
 __all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows"]
 
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -45,7 +47,6 @@ def blas_note() -> str:
     """The BLAS kernels that run in this process, as threadpoolctl reports them, with the
     environment variables that choose them (e.g. ``openblas 0.3.27 Haswell, 1 thread,
     OPENBLAS_CORETYPE=Haswell``)."""
-    from graphc.runtime.threads import blas_info
     libs = [f"{lib['internal_api']} {lib['version']} {lib['architecture']}, "
             f"{lib['num_threads']} thread{'s' if lib['num_threads'] != 1 else ''}"
             for lib in blas_info()]
