@@ -110,7 +110,10 @@ CONV2D = registry.register(OpDef(
                      Sample((rand(1, 7, 7, 1), rand(2, 2, 1, 2), 1, "SAME"), {"dilations": 2}),
                      Sample((rand(1, 5, 4, 2, dtype=np.float32), rand(1, 1, 2, 2,
                                                                       dtype=np.float32),
-                             2, "VALID"), rtol=1e-5)],
+                             2, "VALID"), rtol=1e-5),
+                     # the fast kernels' other paths: a 1x1 GEMM, a GEMM per tap (C_in >= 8)
+                     Sample((rand(2, 4, 4, 3), rand(1, 1, 3, 2), 1, "SAME")),
+                     Sample((rand(1, 5, 5, 8), rand(3, 3, 8, 2), 1, "SAME"))],
     error_samples=lambda: [
         ErrorSample((rand(1, 5, 5, 3), rand(3, 3, 2, 4), 1, "VALID"), match="channels"),
         ErrorSample((rand(5, 5, 3), rand(3, 3, 3, 4), 1, "VALID"), match="rank 4"),

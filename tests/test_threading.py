@@ -1,0 +1,79 @@
+"""The runtime's threading policy (graphc.runtime.threads): BLAS threads or graphc's pool,
+never both, applied the first time a Session runs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from graphc.runtime.threads import MODES, ThreadPolicy
+
+_PROBE = """
+import json
+import numpy as np
+import graphc as gc
+from graphc.ops import conv_kernels
+from graphc.runtime.threads import blas_info, current_policy
+before = [lib["num_threads"] for lib in blas_info()]
+with gc.Graph().as_default() as g:
+    x = gc.placeholder(gc.float32, (None, 3))
+    y = gc.matmul(x, gc.constant(np.ones((3, 2), np.float32)))
+with gc.Session(graph=g) as sess:
+    sess.run(y, {x: np.ones((2, 3), np.float32)})
+splitter = conv_kernels._SPLITTER[0]
+print(json.dumps({"before": before, "after": [lib["num_threads"] for lib in blas_info()],
+                  "pool": getattr(splitter, "threads", None),
+                  "policy": current_policy().describe()}))
+"""
+
+
+def _probe(**environ):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHC_THREAD")}
+    env.update(environ)
+    done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_pool_policy_runs_blas_single_threaded_and_splits_batches_itself():
+    """Before issue 14 a session left OpenBLAS one thread per core, oversubscribed under
+    load; now BLAS gets one thread and graphc's pool the cores."""
+    seen = _probe(GRAPHC_THREADS="2", OPENBLAS_NUM_THREADS="2")
+    assert seen["before"] and set(seen["before"]) == {2}
+    assert set(seen["after"]) == {1}
+    assert seen["pool"] == 2
+    assert seen["policy"].startswith("pool: 2 graphc threads")
+
+
+def test_the_blas_policy_gives_blas_the_threads_and_uses_no_pool():
+    seen = _probe(GRAPHC_THREAD_POLICY="blas", GRAPHC_THREADS="2", OPENBLAS_NUM_THREADS="1")
+    assert set(seen["after"]) == {2}
+    assert seen["pool"] is None
+
+
+def test_one_thread_means_no_pool():
+    seen = _probe(GRAPHC_THREADS="1")
+    assert set(seen["after"]) == {1} and seen["pool"] is None
+
+
+def test_the_policy_reads_the_environment():
+    assert ThreadPolicy.from_environment({"GRAPHC_THREADS": "3"}) == ThreadPolicy("pool", 3)
+    policy = ThreadPolicy.from_environment({"GRAPHC_THREAD_POLICY": "BLAS",
+                                            "GRAPHC_THREADS": "4"})
+    assert (policy.blas_threads, policy.pool_threads) == (4, 1)
+    assert ThreadPolicy("pool", 4).blas_threads == 1
+    assert ThreadPolicy.from_environment({}).threads >= 1
+    assert set(MODES) == {"pool", "blas"}
+
+
+@pytest.mark.parametrize("environ,match", [({"GRAPHC_THREADS": "0"}, "GRAPHC_THREADS"),
+                                           ({"GRAPHC_THREADS": "two"}, "GRAPHC_THREADS"),
+                                           ({"GRAPHC_THREAD_POLICY": "both"},
+                                            "GRAPHC_THREAD_POLICY")])
+def test_a_bad_setting_is_an_error_naming_the_variable(environ, match):
+    with pytest.raises(ValueError, match=match):
+        ThreadPolicy.from_environment(environ)
