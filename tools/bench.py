@@ -30,6 +30,7 @@ graphc, hand-written NumPy and numexpr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -52,7 +53,8 @@ from . import bench_peers as peers
 from .bench_compile import w4, w4_child
 from .bench_conv import w7, w7_micro
 from .bench_eager import w3_eager
-from .bench_env import BLAS_VARIABLES, blas_note, cpu_load, unset_blas_rows
+from .bench_env import BLAS_VARIABLES, blas_note, cpu_load, unset_blas_rows, users_blas
+from .bench_memory import w6
 from .bench_rnn import w8
 from .bench_memory import w6
 from .bench_table import markdown, row
@@ -143,17 +145,20 @@ def w1(quick: bool):
     malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
     runs = {"graphc": lambda: sess.run(train, {xs: x, ys: labels}),
             "numpy (hand-written)": lambda: _numpy_mlp_step(reference, x, labels)}
+    # hand NumPy runs with NumPy's own BLAS threads, not under graphc's policy's limit
+    blas = {"numpy (hand-written)": users_blas}
     for name, run in peers.w1_peers(params, x, labels):
         np.testing.assert_allclose(run(), expected, rtol=1e-4, err_msg=name)
         runs[name] = run
     rows = []
     for impl, run in runs.items():
-        quiet = measure(run)
-        extra = {}
-        if LOADED[0] and malloc == "default":
-            with cpu_load():
-                loaded = measure(run)
-            extra = {"loaded_steps_s": 1 / loaded, "loaded_x": loaded / quiet}
+        with blas.get(impl, contextlib.nullcontext)():
+            quiet = measure(run)
+            extra = {}
+            if LOADED[0] and malloc == "default":
+                with cpu_load():
+                    loaded = measure(run)
+                extra = {"loaded_steps_s": 1 / loaded, "loaded_x": loaded / quiet}
         rows.append(row("W1", impl, "steps/s", 1 / quiet, malloc=malloc, **extra))
     sess.close()
     return rows

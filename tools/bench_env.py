@@ -19,9 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from graphc.runtime.threads import blas_info
 
-__all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows"]
+__all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows", "users_blas"]
 
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
@@ -41,6 +43,16 @@ def cpu_load(processes: int = 2, seconds: float = 600.0):
             process.terminate()
         for process in busy:
             process.wait()
+
+
+# BLAS threads as NumPy starts them, read before any Session applies graphc's policy
+_USERS_BLAS_THREADS = max([lib["num_threads"] for lib in blas_info()] or [1])
+
+
+def users_blas():
+    """A block in which NumPy's BLAS has the threads it starts with (hand-written NumPy is
+    measured as users get it, not under the limit graphc's policy set for this process)."""
+    return threadpool_limits(limits=_USERS_BLAS_THREADS, user_api="blas")
 
 
 def blas_note() -> str:
