@@ -2,23 +2,28 @@
 measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
 
 - a 1x1 convolution of stride 1 is one plain 2-D GEMM on the reshaped NHWC tensor;
-- any other convolution copies its windows once into an im2col buffer (rows: output
+- any other convolution copies its windows once into an im2col matrix (rows: output
   positions, columns: (tap, channel)) and does one GEMM with the filter as a (taps * C_in,
-  C_out) matrix, except when that GEMM would be narrow (C_out <= 8 of C_in >= 8), where a
-  GEMM per tap on the strided window views is faster. The filter gradient is the transposed GEMM over the same im2col buffer (no
-  per-tap window copies, no tensordot); the input gradient of a stride-1 convolution is the
-  forward convolution of the output gradient with the flipped, transposed filter, and of a
-  strided one a GEMM followed by a scatter of its columns (col2im);
+  C_out) matrix, except where that GEMM would be narrow (C_out <= 8 with C_in >= 8): there a
+  GEMM per tap on the strided window views is faster;
+- the filter gradient is the transposed GEMM over the same im2col matrix (no per-tap window
+  copies, no tensordot); the input gradient of a stride-1 convolution with 8 or more input
+  channels is the forward convolution of the output gradient with the flipped, transposed
+  filter, otherwise a GEMM followed by a scatter of its columns (col2im);
 - max pooling is separable: the maximum over the window's columns, then over its rows
   ((kh - 1) + (kw - 1) passes instead of kh * kw - 1);
 - the max-pool gradient finds each window's first maximum and adds the output gradient there
   in one pass, compiled by numba where it is installed (the ``fast`` extra); without numba,
-  the NumPy kernel of graphc.ops.conv_grads runs.
+  the NumPy kernel of graphc.ops.conv_grads runs (the reference path).
 
-Results differ from the per-tap reference only in the order of the float sums of a
-convolution (im2col sums over taps and channels in one dot product): within a few ulps of the
-sum of |products|, the bound the tests (tests/test_conv_kernels.py) check. Max pooling and
-its gradients are exact (bitwise the reference's values, NaN and ties included).
+Every kernel splits its batch over graphc's thread pool when the runtime's threading policy
+installs one (``set_batch_splitter``; graphc.runtime.threads).
+
+Results differ from the per-tap kernels they replaced only in the order of a convolution's
+float sums (im2col sums over taps and channels in one dot product): within the float-sum
+bound (a few ulps of the sum of |products|), which tests/test_conv_kernels.py checks against
+those kernels (tests/conv_baseline.py). Max pooling and its gradients are bitwise the old
+kernels' values, NaN, infinities and ties included.
 """
 from __future__ import annotations
 
@@ -123,10 +128,17 @@ def set_batch_splitter(splitter) -> None:
     _SPLITTER[0] = splitter
 
 
+def _splitter(n, elements):
+    """The pool's splitter when this call is worth splitting, else None."""
+    splitter = _SPLITTER[0]
+    return splitter if splitter is not None and n > 1 and elements >= MIN_SPLIT_ELEMENTS \
+        else None
+
+
 def _each_chunk(n, elements, work) -> None:
     """``work(lo, hi)`` over the batch ``range(n)``: in one call, or in chunks on the pool."""
-    splitter = _SPLITTER[0]
-    if splitter is None or n < 2 or elements < MIN_SPLIT_ELEMENTS:
+    splitter = _splitter(n, elements)
+    if splitter is None:
         work(0, n)
     else:
         splitter(work, n, splitter.threads)
@@ -135,28 +147,26 @@ def _each_chunk(n, elements, work) -> None:
 def _by_batch(n, elements, compute, out_shape, dtype):
     """``compute(lo, hi)`` (the result for batch rows lo:hi) over the whole batch: in one
     call, or in chunks on the pool written into one output."""
-    splitter = _SPLITTER[0]
-    if splitter is None or n < 2 or elements < MIN_SPLIT_ELEMENTS:
+    if _splitter(n, elements) is None:
         return compute(0, n)
     out = np.empty(out_shape, dtype=dtype)
 
     def work(lo, hi):
         out[lo:hi] = compute(lo, hi)
-    splitter(work, n, splitter.threads)
+    _each_chunk(n, elements, work)
     return out
 
 
 def _summed_by_batch(n, elements, compute):
     """The sum over the batch of ``compute(lo, hi)``: partial sums per chunk, added in
     batch order (so a given thread count always gives the same result)."""
-    splitter = _SPLITTER[0]
-    if splitter is None or n < 2 or elements < MIN_SPLIT_ELEMENTS:
+    if _splitter(n, elements) is None:
         return compute(0, n)
     partials: dict = {}
 
     def work(lo, hi):
         partials[lo] = compute(lo, hi)
-    splitter(work, n, splitter.threads)
+    _each_chunk(n, elements, work)
     ordered = [partials[lo] for lo in sorted(partials)]
     total = ordered[0]
     for partial in ordered[1:]:
