@@ -125,6 +125,17 @@ def ensure_applied() -> ThreadPolicy:
     return _APPLIED[0]
 
 
+def _forget_in_child() -> None:
+    """A forked child has none of the parent's pool threads: it applies the policy afresh
+    (with a new pool) when it first runs a Session."""
+    _APPLIED.clear()
+    conv_kernels.set_batch_splitter(None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def _limit_blas(threads: int) -> None:
     threadpool_limits(limits=threads, user_api="blas")
 

@@ -77,3 +77,33 @@ def test_the_policy_reads_the_environment():
 def test_a_bad_setting_is_an_error_naming_the_variable(environ, match):
     with pytest.raises(ValueError, match=match):
         ThreadPolicy.from_environment(environ)
+
+
+_FORKED = """
+import os, json
+import numpy as np
+import graphc as gc
+from graphc.ops import conv_kernels
+with gc.Graph().as_default() as g:
+    x = gc.placeholder(gc.float32, (None, 6, 6, 2))
+    y = gc.nn.conv2d(x, gc.constant(np.ones((3, 3, 2, 4), np.float32)), 1, "SAME")
+sess = gc.Session(graph=g)
+conv_kernels.MIN_SPLIT_ELEMENTS = 0
+batch = np.ones((4, 6, 6, 2), np.float32)
+want = sess.run(y, {x: batch})
+pid = os.fork()
+if pid == 0:
+    got = sess.run(y, {x: batch})  # would wait forever on the parent's pool threads
+    os._exit(0 if np.array_equal(got, want) else 1)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"child": os.waitstatus_to_exitcode(status)}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_runs_split_kernels_on_a_pool_of_its_own():
+    env = dict(os.environ, GRAPHC_THREADS="2", GRAPHC_THREAD_POLICY="pool")
+    done = subprocess.run([sys.executable, "-c", _FORKED], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"child": 0}
