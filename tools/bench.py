@@ -65,12 +65,12 @@ TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_
 WINDOW_SECONDS = [0.1]  # shortened by --quick
 
 
-def measure(fn, windows: int = 7, window_seconds=None) -> float:
+def measure(fn, windows: int = 7, window_seconds=None, warm: bool = True) -> float:
     """Median seconds per call over ``windows`` timing windows, after warm-up calls that take
     graphc's fused nodes past their hot threshold, and their background compiles (steady
-    state for every implementation)."""
+    state for every implementation); ``warm=False`` for a function measured already."""
     window_seconds = WINDOW_SECONDS[0] if window_seconds is None else window_seconds
-    for _ in range(EnginePolicy.from_environment().hot_calls):
+    for _ in range(EnginePolicy.from_environment().hot_calls if warm else 0):
         fn()
     wait_for_compiles()
     start = time.perf_counter()
@@ -157,7 +157,7 @@ def w1(quick: bool):
             extra = {}
             if LOADED[0] and malloc == "default":
                 with cpu_load():
-                    loaded = measure(run)
+                    loaded = measure(run, windows=LOADED_WINDOWS, warm=False)
                 extra = {"loaded_steps_s": 1 / loaded, "loaded_x": loaded / quiet}
         rows.append(row("W1", impl, "steps/s", 1 / quiet, malloc=malloc, **extra))
     sess.close()
@@ -273,7 +273,8 @@ def w5(quick: bool):
 
 
 def w7_and_micro(quick: bool):
-    rows = w7(quick, measure, loaded=cpu_load if LOADED[0] else None)
+    rows = w7(quick, measure, loaded=cpu_load if LOADED[0] else None,
+              loaded_windows=LOADED_WINDOWS)
     return rows + (w7_micro(quick) if MICRO[0] else [])
 
 
@@ -281,6 +282,7 @@ WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3e": lambda quick: w3_eager(quick, 
              "W4": w4, "W5": w5, "W6": w6, "W7": w7_and_micro,
              "W8": lambda quick: w8(quick, measure)}
 LOADED = [True]  # --no-loaded: skip the loaded measurements
+LOADED_WINDOWS = 3  # fewer windows under load: a peer that collapses there takes minutes
 MICRO = [True]  # --no-micro: W7 without its micro-suite
 
 

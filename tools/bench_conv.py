@@ -101,9 +101,10 @@ def _checked(implementations, x, labels):
         np.testing.assert_allclose(losses, expected, rtol=1e-3, err_msg=f"W7: {name}")
 
 
-def w7(quick: bool, measure, loaded=None):
+def w7(quick: bool, measure, loaded=None, loaded_windows=3):
     """Rows of W7: ms per training step of each implementation at both sizes; with
-    ``loaded`` (a context manager running a CPU load), also the step time under it."""
+    ``loaded`` (a context manager running a CPU load), also the step time under it
+    (``measure(fn, windows=, warm=)`` is the suite's timer)."""
     rows = []
     for label, size in (QUICK_SIZES if quick else SIZES).items():
         params = cnn_params(size[3])
@@ -116,7 +117,8 @@ def w7(quick: bool, measure, loaded=None):
             extra = {"size": label, "batch": size[0], "image": "x".join(map(str, size[1:]))}
             if loaded is not None:
                 with loaded():
-                    extra["loaded_ms"] = measure(lambda: run(x, labels)) * 1000
+                    extra["loaded_ms"] = measure(lambda: run(x, labels),
+                                                 windows=loaded_windows, warm=False) * 1000
                 extra["loaded_x"] = extra["loaded_ms"] / quiet
             rows.append(row("W7", name, "ms/step", quiet, **extra))
             if close is not None:
