@@ -3,7 +3,6 @@ max_pool and avg_pool (SAME averages count only real, unpadded elements, as TF1)
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 

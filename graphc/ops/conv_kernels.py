@@ -192,13 +192,13 @@ def conv_input_grad(input_sizes, w, dy, strides, padding, dilations):
     if tuple(out_hw) != tuple(dy.shape[1:3]):
         raise ValueError(f"conv2d_backprop_input: out_backprop of shape {dy.shape} does not "
                          f"match input sizes {[n, h, width, c]}")
-    dtype = np.result_type(w, dy)
+    dtype = dy.dtype  # the op's dtype rule
     if min(n, h, width, c) == 0 or min(out_hw) == 0 or w.shape[3] == 0:
         return np.zeros((n, h, width, c), dtype=dtype)
     return _by_batch(n, n * h * width * c,
                      lambda lo, hi: _input_grad((h, width, c), w, dy[lo:hi], strides,
                                                 dilations, out_hw, pads),
-                     (n, h, width, c), dtype)
+                     (n, h, width, c), dtype).astype(dtype, copy=False)
 
 
 def _input_grad(hwc, w, dy, strides, dilations, out_hw, pads):
@@ -229,7 +229,7 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations):
     """The gradient of conv2d with respect to its filter of shape ``filter_sizes``."""
     kh, kw, c_in, c_out = (int(v) for v in filter_sizes)
     out_hw, pads = _geometry(x.shape[1], x.shape[2], kh, kw, strides, dilations, padding)
-    dtype = np.result_type(x, dy)
+    dtype = dy.dtype  # the op's dtype rule
     n = x.shape[0]
     if n == 0 or min(out_hw) == 0 or min(kh, kw, c_in, c_out) == 0:
         return np.zeros((kh, kw, c_in, c_out), dtype=dtype)
@@ -239,7 +239,8 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations):
             return (_rows(x[lo:hi]).T @ _rows(dy[lo:hi])).reshape(kh, kw, c_in, c_out)
         cols = _im2col(_pad(x[lo:hi], *pads), kh, kw, *out_hw, strides, dilations)
         return (cols.T @ _rows(dy[lo:hi])).reshape(kh, kw, c_in, c_out)
-    return _summed_by_batch(n, n * out_hw[0] * out_hw[1] * kh * kw * c_in, partial)
+    return _summed_by_batch(n, n * out_hw[0] * out_hw[1] * kh * kw * c_in,
+                            partial).astype(dtype, copy=False)
 
 
 def _lowest(dtype):
