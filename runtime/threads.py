@@ -21,8 +21,11 @@ Example:
 """
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -82,23 +85,69 @@ class ThreadPolicy:
 
 
 class _BatchPool:
-    """Runs ``work(lo, hi)`` over chunks of ``range(n)`` on the pool and the calling thread."""
+    """Runs ``work(lo, hi)`` over pieces of ``range(n)``, on the calling thread and the pool.
 
-    def __init__(self, threads: int):
+    Whoever runs takes the next piece (work sharing), so a worker that the OS has not
+    scheduled yet costs nothing: the calling thread runs every piece no worker took, and waits
+    only for pieces a worker is in the middle of. And the batch is split only while the
+    machine has idle cores (its load average, read at most every ``LOAD_CHECK_SECONDS``, is
+    below the policy's threads): under a CPU load, handing pieces to threads that wait for a
+    time slice would make each call wait too (measured: 5-20x slower calls at load 4-19 on 2
+    cores)."""
+
+    LOAD_CHECK_SECONDS = 1.0
+
+    def __init__(self, threads: int, load_average=None):
         self.threads = threads
         self._executor = ThreadPoolExecutor(max_workers=threads - 1,
                                             thread_name_prefix="graphc-pool")
+        self._load_average = load_average or _load_average
+        self._checked = (-math.inf, True)  # (when, idle cores then)
+
+    def idle(self) -> bool:
+        """Whether the machine had idle cores at the last check (at most a second ago)."""
+        when, idle = self._checked
+        now = time.monotonic()
+        if now - when > self.LOAD_CHECK_SECONDS:
+            idle = self._load_average() < self.threads - 0.5
+            self._checked = (now, idle)
+        return idle
 
     def __call__(self, work, n: int, chunks: int) -> None:
-        chunks = max(1, min(chunks, self.threads, n))
-        bounds = [n * k // chunks for k in range(chunks + 1)]
-        futures = [self._executor.submit(work, lo, hi)
-                   for lo, hi in zip(bounds[1:-1], bounds[2:])]
-        try:
-            work(bounds[0], bounds[1])
-        finally:
-            for future in futures:
-                future.result()
+        pieces = max(1, min(2 * chunks, 2 * self.threads, n))
+        if pieces == 1 or not self.idle():
+            work(0, n)
+            return
+        bounds = [n * k // pieces for k in range(pieces + 1)]
+        taken = itertools.count()  # next() on a count is atomic under the GIL
+        finished = threading.Condition()
+        state = {"done": 0, "error": None}
+
+        def drain():
+            for k in iter(lambda: next(taken), None):
+                if k >= pieces:
+                    return
+                try:
+                    work(bounds[k], bounds[k + 1])
+                except BaseException as err:  # noqa: BLE001 - re-raised by the caller
+                    state["error"] = state["error"] or err
+                with finished:
+                    state["done"] += 1
+                    finished.notify_all()
+        for _ in range(min(self.threads, pieces) - 1):
+            self._executor.submit(drain)
+        drain()
+        with finished:
+            finished.wait_for(lambda: state["done"] == pieces)
+        if state["error"] is not None:
+            raise state["error"]
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available: assume idle cores
+        return 0.0
 
 
 _APPLIED: list = []  # the policy in force, once applied

@@ -159,7 +159,7 @@ def test_max_pool_kernels_of_size_zero():
 def split_batches(monkeypatch):
     """Kernels split every batch over a 3-thread pool, however small."""
     monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
-    pool, before = _BatchPool(3), conv_kernels._SPLITTER[0]
+    pool, before = _BatchPool(3, load_average=lambda: 0.0), conv_kernels._SPLITTER[0]
     conv_kernels.set_batch_splitter(pool)
     try:
         yield pool
@@ -190,17 +190,24 @@ def test_kernels_split_over_the_pool_give_the_unsplit_results(split_batches):
                                   conv_grads._max_pool_grad_kernel(pooled, p, dp, **attrs))
 
 
-def test_the_pool_runs_every_chunk_once_and_reraises_a_chunk_error():
-    pool = _BatchPool(3)
+def test_the_pool_runs_every_piece_once_and_reraises_a_piece_error():
+    pool = _BatchPool(3, load_average=lambda: 0.0)
     seen = []
     pool(lambda lo, hi: seen.append((lo, hi)), 10, 3)
-    assert sorted(seen) == [(0, 3), (3, 6), (6, 10)]
+    assert sorted(seen) == [(0, 1), (1, 3), (3, 5), (5, 6), (6, 8), (8, 10)]
 
     def failing(lo, hi):
         if lo:
-            raise ValueError(f"chunk {lo}")
-    with pytest.raises(ValueError, match="chunk"):
+            raise ValueError(f"piece {lo}")
+    with pytest.raises(ValueError, match="piece"):
         pool(failing, 10, 3)
+
+
+def test_the_pool_runs_the_batch_whole_while_the_machine_has_no_idle_core():
+    pool = _BatchPool(2, load_average=lambda: 3.0)
+    seen = []
+    pool(lambda lo, hi: seen.append((lo, hi)), 10, 2)
+    assert seen == [(0, 10)]
 
 
 def test_im2col_columns_are_tap_major_then_channel():

@@ -84,6 +84,8 @@ import os, json
 import numpy as np
 import graphc as gc
 from graphc.ops import conv_kernels
+from graphc.runtime import threads
+threads._load_average = lambda: 0.0  # split however loaded the test machine is
 with gc.Graph().as_default() as g:
     x = gc.placeholder(gc.float32, (None, 6, 6, 2))
     y = gc.nn.conv2d(x, gc.constant(np.ones((3, 3, 2, 4), np.float32)), 1, "SAME")

@@ -115,8 +115,9 @@ def _geometry(h, width, kh, kw, strides, dilations, padding):
 # runs ``work(lo, hi)`` over chunks of the batch ``range(n)`` on its threads (GEMMs, copies
 # and the compiled loops release the GIL). None: every kernel runs on the calling thread.
 _SPLITTER: list = [None]
-# below this many output elements per call a thread handoff costs more than it saves
-MIN_SPLIT_ELEMENTS = 1 << 16
+# below this many elements per call, splitting costs more than it saves (each piece pays
+# its own padding, im2col and GEMM setup; W7 (a)'s 64x8x8 batches stay whole)
+MIN_SPLIT_ELEMENTS = 1 << 18
 
 
 def set_batch_splitter(splitter) -> None:
