@@ -5,8 +5,9 @@ processes load the cores, its threads and theirs oversubscribe them and a step c
 its quiet time (issue 14). So the runtime decides once per process, never both at a time:
 
 - ``pool`` (the default on several cores): BLAS runs single-threaded, and graphc's own pool
-  of ``threads`` workers splits the batch of the conv and pool kernels (graphc.ops.conv_kernels)
-  between them. Waiting workers sleep; under load a step slows down by its fair share only.
+  of ``threads`` workers shares the pieces of each conv and pool kernel's batch
+  (graphc.ops.conv_kernels) with the calling thread, while the machine has idle cores.
+  Waiting workers sleep; under load a step slows down by its fair share only.
 - ``blas``: BLAS gets ``threads`` threads and graphc's pool is not used.
 
 ``GRAPHC_THREADS`` (a count, default: the cores this process may run on) and
