@@ -328,25 +328,25 @@ def compiled_pooling(x, y, grad):
             and grad.dtype in (np.float32, np.float64))
 
 
-def max_pool_scatter(x, y, dy, ksize, strides, padding):
-    """max_pool_grad by the compiled loop (see ``compiled_pooling``)."""
+def _first_max_pass(x, y, grad, out, scatter, ksize, strides, padding):
     (kh, kw), (sh, sw) = ksize, strides
     _, (top, _, left, _) = _geometry(x.shape[1], x.shape[2], kh, kw, strides, (1, 1), padding)
-    dx = np.zeros(x.shape, dtype=dy.dtype)
     if y.size:
         loop = _first_max_loops()
         _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
-            x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi], True, kh, kw, sh, sw, top, left))
-    return dx
+            x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], scatter, kh, kw, sh, sw, top, left))
+    return out
+
+
+def max_pool_scatter(x, y, dy, ksize, strides, padding):
+    """max_pool_grad by the compiled loop (see ``compiled_pooling``): dy added at each
+    window's first maximum."""
+    return _first_max_pass(x, y, dy, np.zeros(x.shape, dtype=dy.dtype), True, ksize, strides,
+                           padding)
 
 
 def max_pool_gather(x, y, ddx, ksize, strides, padding):
-    """max_pool_grad_grad by the compiled loop (see ``compiled_pooling``)."""
-    (kh, kw), (sh, sw) = ksize, strides
-    _, (top, _, left, _) = _geometry(x.shape[1], x.shape[2], kh, kw, strides, (1, 1), padding)
-    out = np.zeros(y.shape, dtype=ddx.dtype)
-    if y.size:
-        loop = _first_max_loops()
-        _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
-            x[lo:hi], y[lo:hi], ddx[lo:hi], out[lo:hi], False, kh, kw, sh, sw, top, left))
-    return out
+    """max_pool_grad_grad by the compiled loop (see ``compiled_pooling``): ddx read at each
+    window's first maximum."""
+    return _first_max_pass(x, y, ddx, np.zeros(y.shape, dtype=ddx.dtype), False, ksize,
+                           strides, padding)
