@@ -75,7 +75,10 @@ def unset_blas_rows(workloads: list, quick: bool) -> list:
                         ",".join(workloads), "--out", folder, "--no-peers", "--no-tuned-malloc",
                         "--no-loaded", "--no-micro"] + (["--quick"] if quick else []),
                        env=env, check=True, capture_output=True, text=True)
-        rows = json.loads((Path(folder) / "results.json").read_text())["rows"]
+        child = json.loads((Path(folder) / "results.json").read_text())
+    kernels = child["machine"].split("BLAS: ")[-1].split(";")[0]  # the child's blas_note
+    rows = child["rows"]
     for entry in rows:
         entry["blas_env"] = "unset"
+        entry["blas"] = kernels
     return rows
