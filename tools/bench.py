@@ -56,7 +56,6 @@ from .bench_eager import w3_eager
 from .bench_env import BLAS_VARIABLES, blas_note, cpu_load, unset_blas_rows, users_blas
 from .bench_memory import w6
 from .bench_rnn import w8
-from .bench_memory import w6
 from .bench_table import markdown, row
 
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
