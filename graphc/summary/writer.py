@@ -184,11 +184,13 @@ class FileWriterCache:
 
 
 def summary_iterator(path):
-    """The ``Event`` protobufs of one event file, in order (TF1 ``tf.train.summary_iterator``).
+    """The ``Event`` protobufs of one event file, in order and as written (TF1
+    ``tf.train.summary_iterator``; TensorBoard's own loader without its migration of old
+    summaries to tensors).
 
     Example:
         >>> steps = [e.step for e in summary_iterator(path) if e.HasField("summary")]
     """
     protos()
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-    yield from EventFileLoader(str(path)).Load()
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+    yield from LegacyEventFileLoader(str(path)).Load()
