@@ -31,6 +31,17 @@ IMAGE_DTYPES = (gdt.uint8, gdt.float16, gdt.float32, gdt.float64)
 SCALAR_SHAPE = TensorShape([])
 
 
+def _register(name, kernel, doc, dtypes, shapes=lambda inputs, attrs: [SCALAR_SHAPE],
+              attrs=(("tag", ""),)) -> OpDef:
+    """Register a summary op with the flags they share: pure, never folded, no gradient,
+    any input rank (their output is a scalar whatever the input); all but merge_summary
+    have a ``tag``."""
+    return registry.register(OpDef(
+        name=name, dtypes=dtypes, shapes=shapes, kernel=kernel,
+        grad=registry.NOT_DIFFERENTIABLE, attrs=dict(attrs), foldable=False,
+        unknown_rank_ok=True, tested_elsewhere=TESTS, doc=doc))
+
+
 def _serialized(*values) -> bytes:
     pb = protos()
     return pb.Summary(value=list(values)).SerializeToString()
@@ -70,11 +81,9 @@ def _scalar_kernel(value, *, tag):
     return _serialized(pb.Summary.Value(tag=tag, simple_value=float(array)))
 
 
-SCALAR = registry.register(OpDef(
-    name="scalar_summary", dtypes=_real_numbers("scalar_summary"), shapes=_scalar_shapes,
-    kernel=_scalar_kernel, grad=registry.NOT_DIFFERENTIABLE, attrs={"tag": ""},
-    foldable=False, unknown_rank_ok=True, tested_elsewhere=TESTS,
-    doc="A Summary with the scalar as a simple_value (TF1 ScalarSummary)."))
+SCALAR = _register("scalar_summary", _scalar_kernel, dtypes=_real_numbers("scalar_summary"),
+                   shapes=_scalar_shapes,
+                   doc="A Summary with the scalar as a simple_value (TF1 ScalarSummary).")
 
 
 # -- histogram ------------------------------------------------------------------------------
@@ -88,12 +97,9 @@ def _histogram_kernel(values, *, tag):
         **histogram_fields(array))))
 
 
-HISTOGRAM = registry.register(OpDef(
-    name="histogram_summary", dtypes=_real_numbers("histogram_summary"),
-    shapes=lambda inputs, attrs: [SCALAR_SHAPE], kernel=_histogram_kernel,
-    grad=registry.NOT_DIFFERENTIABLE, attrs={"tag": ""}, foldable=False,
-    unknown_rank_ok=True, tested_elsewhere=TESTS,
-    doc="A Summary with a histogram of the values in TF1's buckets (HistogramSummary)."))
+HISTOGRAM = _register(
+    "histogram_summary", _histogram_kernel, dtypes=_real_numbers("histogram_summary"),
+    doc="A Summary with a histogram of the values in TF1's buckets (HistogramSummary).")
 
 
 # -- image ----------------------------------------------------------------------------------
@@ -113,10 +119,14 @@ def _image_shapes(inputs, attrs):
     return [SCALAR_SHAPE]
 
 
-def _numbered(tag: str, kind: str, index: int, max_outputs: int) -> str:
-    """TF1's tags for the items of a batch: ``tag/image`` when only one may be written,
-    else ``tag/image/0``, ``tag/image/1``..."""
-    return f"{tag}/{kind}" if max_outputs == 1 else f"{tag}/{kind}/{index}"
+def _per_item(batch, tag: str, kind: str, max_outputs: int, encode) -> bytes:
+    """A Summary with one value per item of the batch, at most ``max_outputs``, the field
+    ``kind`` made by ``encode(item)``; tagged as TF1 does: ``tag/image`` when only one may
+    be written, else ``tag/image/0``, ``tag/image/1``..."""
+    pb = protos()
+    return _serialized(*[pb.Summary.Value(
+        tag=f"{tag}/{kind}" if max_outputs == 1 else f"{tag}/{kind}/{index}",
+        **{kind: encode(batch[index])}) for index in range(min(len(batch), max_outputs))])
 
 
 def _image_kernel(images, *, tag, max_outputs):
@@ -125,23 +135,19 @@ def _image_kernel(images, *, tag, max_outputs):
         raise ValueError(f"image_summary {tag!r}: images must be [batch_size, height, width, "
                          f"channels] with height, width > 0 and 1, 3 or 4 channels, got shape "
                          f"{list(images.shape)}")
-    pb = protos()
-    values = []
-    for index in range(min(len(images), max_outputs)):
-        pixels = to_uint8_image(images[index])
+
+    def encode(image):
+        pixels = to_uint8_image(image)
         height, width, channels = pixels.shape
-        values.append(pb.Summary.Value(
-            tag=_numbered(tag, "image", index, max_outputs),
-            image=pb.Summary.Image(height=height, width=width, colorspace=channels,
-                                   encoded_image_string=encode_png(pixels))))
-    return _serialized(*values)
+        return protos().Summary.Image(height=height, width=width, colorspace=channels,
+                                      encoded_image_string=encode_png(pixels))
+    return _per_item(images, tag, "image", max_outputs, encode)
 
 
-IMAGE = registry.register(OpDef(
-    name="image_summary", dtypes=_image_dtypes, shapes=_image_shapes, kernel=_image_kernel,
-    grad=registry.NOT_DIFFERENTIABLE, attrs={"tag": "", "max_outputs": 3}, foldable=False,
-    unknown_rank_ok=True, tested_elsewhere=TESTS,
-    doc="A Summary with up to max_outputs images of the batch as PNG (TF1 ImageSummary)."))
+IMAGE = _register(
+    "image_summary", _image_kernel, dtypes=_image_dtypes, shapes=_image_shapes,
+    attrs={"tag": "", "max_outputs": 3},
+    doc="A Summary with up to max_outputs images of the batch as PNG (TF1 ImageSummary).")
 
 
 # -- audio ----------------------------------------------------------------------------------
@@ -171,23 +177,18 @@ def _audio_kernel(audio, sample_rate, *, tag, max_outputs):
         raise ValueError(f"audio_summary {tag!r}: sample_rate must be > 0, got {rate}")
     if audio.ndim == 2:
         audio = audio[:, :, None]
-    pb = protos()
-    values = []
-    for index in range(min(len(audio), max_outputs)):
-        frames, channels = audio[index].shape
-        values.append(pb.Summary.Value(
-            tag=_numbered(tag, "audio", index, max_outputs),
-            audio=pb.Summary.Audio(sample_rate=rate, num_channels=channels,
-                                   length_frames=frames, content_type="audio/wav",
-                                   encoded_audio_string=encode_wav(audio[index], rate))))
-    return _serialized(*values)
+    def encode(clip):
+        frames, channels = clip.shape
+        return protos().Summary.Audio(sample_rate=rate, num_channels=channels,
+                                      length_frames=frames, content_type="audio/wav",
+                                      encoded_audio_string=encode_wav(clip, rate))
+    return _per_item(audio, tag, "audio", max_outputs, encode)
 
 
-AUDIO = registry.register(OpDef(
-    name="audio_summary", dtypes=_audio_dtypes, shapes=_audio_shapes, kernel=_audio_kernel,
-    grad=registry.NOT_DIFFERENTIABLE, attrs={"tag": "", "max_outputs": 3}, foldable=False,
-    unknown_rank_ok=True, tested_elsewhere=TESTS,
-    doc="A Summary with up to max_outputs clips of the batch as WAV (TF1 AudioSummaryV2)."))
+AUDIO = _register(
+    "audio_summary", _audio_kernel, dtypes=_audio_dtypes, shapes=_audio_shapes,
+    attrs={"tag": "", "max_outputs": 3},
+    doc="A Summary with up to max_outputs clips of the batch as WAV (TF1 AudioSummaryV2).")
 
 
 # -- tensor (the text plugin's summaries) --------------------------------------------------------
@@ -203,14 +204,11 @@ def _tensor_kernel(tensor, *, tag, plugin_name, plugin_content, display_name,
                                         tensor=pb.make_tensor_proto(np.asarray(tensor))))
 
 
-TENSOR = registry.register(OpDef(
-    name="tensor_summary", dtypes=lambda in_dtypes, attrs: [gdt.string],
-    shapes=lambda inputs, attrs: [SCALAR_SHAPE], kernel=_tensor_kernel,
-    grad=registry.NOT_DIFFERENTIABLE,
+TENSOR = _register(
+    "tensor_summary", _tensor_kernel, dtypes=lambda in_dtypes, attrs: [gdt.string],
     attrs={"tag": "", "plugin_name": "", "plugin_content": b"", "display_name": "",
            "summary_description": ""},
-    foldable=False, unknown_rank_ok=True, tested_elsewhere=TESTS,
-    doc="A Summary holding the whole tensor and its plugin metadata (TF1 TensorSummaryV2)."))
+    doc="A Summary holding the whole tensor and its plugin metadata (TF1 TensorSummaryV2).")
 
 
 # -- merge ----------------------------------------------------------------------------------
@@ -243,8 +241,6 @@ def _merge_kernel(*summaries):
     return merged.SerializeToString()
 
 
-MERGE = registry.register(OpDef(
-    name="merge_summary", dtypes=_merge_dtypes, shapes=lambda inputs, attrs: [SCALAR_SHAPE],
-    kernel=_merge_kernel, grad=registry.NOT_DIFFERENTIABLE, foldable=False,
-    unknown_rank_ok=True, tested_elsewhere=TESTS,
-    doc="The values of every input Summary in one Summary; tags must differ (MergeSummary)."))
+MERGE = _register(
+    "merge_summary", _merge_kernel, dtypes=_merge_dtypes, attrs={},
+    doc="The values of every input Summary in one Summary; tags must differ (MergeSummary).")
