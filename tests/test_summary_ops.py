@@ -232,3 +232,21 @@ def test_a_missing_tensorboard_is_named_where_the_summary_is_built(graph, monkey
     finally:
         protos.protos.cache_clear()
     assert graph.get_operations() == [] and not gc.get_collection(gc.GraphKeys.SUMMARIES)
+
+
+def test_string_tensors_hold_utf8_bytes(graph):
+    """gc.string (the dtype of summaries and of what tf.summary.text shows)."""
+    words = gc.placeholder(gc.string, [None], name="words")
+    mixed = gc.constant(["é", b"b"])
+    assert gc.as_dtype("string") is gc.string and gc.as_dtype(np.str_) is gc.string
+    assert mixed.dtype is gc.string and gc.constant("x").shape.rank == 0
+    with gc.Session() as sess:
+        fed = sess.run(gc.identity(words), {words: ["a", "bc"]})
+        assert fed.dtype == object and fed.tolist() == [b"a", b"bc"]
+        assert sess.run(mixed).tolist() == ["é".encode("utf-8"), b"b"]
+        with pytest.raises(TypeError, match="elements are no str or bytes"):
+            sess.run(words, {words: [1, 2]})
+    with pytest.raises(TypeError, match="to a tensor of dtype string"):
+        gc.constant([1.0], dtype=gc.string)
+    with pytest.raises(TypeError, match="requires a numeric input, got string"):
+        mixed + mixed

@@ -141,3 +141,14 @@ def test_graph_def_and_run_metadata_and_session_log_events(graph, tmp_path):
     acc = accumulated(tmp_path)
     assert [n.name for n in acc.Graph().node] == ["c"]
     assert acc.Tags()["run_metadata"] == ["step1"]
+
+
+def test_file_writer_cache_shares_one_writer_per_logdir(graph, tmp_path):
+    gc.constant(1.0, name="cached")
+    writer = gc.summary.FileWriterCache.get(tmp_path / "a")
+    assert gc.summary.FileWriterCache.get(tmp_path / "a") is writer
+    assert gc.summary.FileWriterCache.get(tmp_path / "b") is not writer
+    gc.summary.FileWriterCache.clear()
+    assert gc.summary.FileWriterCache.get(tmp_path / "a") is not writer
+    gc.summary.FileWriterCache.clear()
+    assert [n.name for n in accumulated(tmp_path / "a").Graph().node] == ["cached"]
