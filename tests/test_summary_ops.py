@@ -70,7 +70,7 @@ def tf_histogram(values):
     limits = [-p for p in reversed(positive)] + [0.0] + positive
     counts = [0.0] * len(limits)
     for value in values:
-        counts[next(i for i, limit in enumerate(limits) if limit > value)] += 1
+        counts[next((i for i, limit in enumerate(limits) if limit > value), -1)] += 1
     out_limits, out_counts, i = [], [], 0
     while i < len(counts):
         end, count, j = limits[i], counts[i], i + 1
@@ -92,6 +92,15 @@ def test_histogram_buckets_are_tf1s(graph):
     limits, counts = tf_histogram(as_double)
     assert list(histo.bucket_limit) == limits and list(histo.bucket) == counts
     assert sum(histo.bucket) == 8 and len(histo.bucket) < 20
+
+
+def test_histogram_values_on_bucket_limits_go_to_the_next_bucket(graph):
+    from graphc.summary.histogram import DEFAULT_BUCKET_LIMITS as limits
+    values = np.array([limits[0], limits[1], -1e-12, 0.0, limits[900], limits[900],
+                       np.nextafter(limits[900], 0), limits[-1]])
+    histo = run(gc.summary.histogram("edges", gc.constant(values))).value[0].histo
+    assert (list(histo.bucket_limit), list(histo.bucket)) == tf_histogram(values)
+    assert histo.bucket[-1] == 1  # DBL_MAX itself counts in the last bucket
 
 
 def test_histogram_of_nan_fails_the_run_but_an_unfetched_one_does_not_run(graph):
