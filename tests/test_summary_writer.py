@@ -2,6 +2,8 @@
 EventAccumulator (scalars, histograms, images, text per step, the graph) and event loader."""
 import glob
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -152,3 +154,13 @@ def test_file_writer_cache_shares_one_writer_per_logdir(graph, tmp_path):
     assert gc.summary.FileWriterCache.get(tmp_path / "a") is not writer
     gc.summary.FileWriterCache.clear()
     assert [n.name for n in accumulated(tmp_path / "a").Graph().node] == ["cached"]
+
+
+def test_a_writer_left_open_is_closed_when_python_exits(tmp_path):
+    script = (f"import graphc as tf\n"
+              f"w = tf.summary.FileWriter({str(tmp_path)!r}, flush_secs=3600)\n"
+              f"w.add_summary(tf.Summary(value=[tf.Summary.Value(tag='t', simple_value=7)]), 5)\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    (path,) = glob.glob(os.path.join(tmp_path, "events.out.tfevents.*"))
+    assert [(e.step, e.summary.value[0].simple_value) for e in
+            gc.summary.summary_iterator(path) if e.HasField("summary")] == [(5, 7.0)]

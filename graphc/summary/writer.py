@@ -5,12 +5,16 @@ logdir: TFRecord-framed ``Event`` protobufs behind a ``brain.Event:2`` version r
 written by the tensorboard package's own ``EventFileWriter``, which frames the records,
 computes their CRCs and writes from a background thread (``flush`` waits for it). As TF1's
 writer, a tag's plugin metadata is written with its first value only, and events added after
-``close`` are dropped (``reopen`` starts a new file in the same logdir).
+``close`` are dropped (``reopen`` starts a new file in the same logdir). Writers still open
+when Python exits are closed then, so a script that never calls ``close`` loses nothing
+(the writer thread would otherwise die with up to ``flush_secs`` of events unwritten).
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -19,6 +23,14 @@ from graphc.summary.graph_def import graph_def as to_graph_def
 from graphc.summary.protos import protos
 
 __all__ = ["FileWriter", "FileWriterCache", "summary_iterator"]
+
+_OPEN_WRITERS: "weakref.WeakSet" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_writers() -> None:
+    for writer in list(_OPEN_WRITERS):
+        writer.close()
 
 
 def _summary_proto(summary):
@@ -63,6 +75,7 @@ class FileWriter:
         self._writer = pb.EventFileWriter(self._logdir, *self._options)
         self._seen_tags: set = set()
         self._closed = False
+        _OPEN_WRITERS.add(self)
         if isinstance(graph, pb.GraphDef):  # TF1 took a GraphDef in graph's place
             graph, graph_def = None, graph
         if graph is not None or graph_def is not None:
@@ -140,12 +153,14 @@ class FileWriter:
         if not self._closed:
             self._writer.close()
             self._closed = True
+            _OPEN_WRITERS.discard(self)
 
     def reopen(self) -> None:
         """After ``close``: write later events into a new event file in the same logdir."""
         if self._closed:
             self._writer = protos().EventFileWriter(self._logdir, *self._options)
             self._closed = False
+            _OPEN_WRITERS.add(self)
 
     def __enter__(self) -> "FileWriter":
         return self
