@@ -164,3 +164,4 @@ def test_a_writer_left_open_is_closed_when_python_exits(tmp_path):
     (path,) = glob.glob(os.path.join(tmp_path, "events.out.tfevents.*"))
     assert [(e.step, e.summary.value[0].simple_value) for e in
             gc.summary.summary_iterator(path) if e.HasField("summary")] == [(5, 7.0)]
+

@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-import weakref
 
 import numpy as np
 
@@ -24,7 +23,8 @@ from graphc.summary.protos import protos
 
 __all__ = ["FileWriter", "FileWriterCache", "summary_iterator"]
 
-_OPEN_WRITERS: "weakref.WeakSet" = weakref.WeakSet()
+# strong references: a writer nobody holds any more still has events in its queue
+_OPEN_WRITERS = set()  # type: set
 
 
 @atexit.register
