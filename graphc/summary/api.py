@@ -23,6 +23,8 @@ __all__ = ["scalar", "histogram", "image", "audio", "text", "tensor_summary", "m
            "merge_all", "clean_tag"]
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w.]")
+_NO_METADATA = {"plugin_name": "", "plugin_content": b"", "display_name": "",
+                "summary_description": ""}  # tensor_summary's SummaryMetadata attributes
 
 
 def clean_tag(name):
@@ -121,8 +123,7 @@ def tensor_summary(name, tensor, summary_description=None, collections=None,
     Example:
         >>> gc.summary.tensor_summary("confusion", confusion_matrix)
     """
-    metadata = {"plugin_name": "", "plugin_content": b"", "display_name": "",
-                "summary_description": ""}
+    metadata = dict(_NO_METADATA)
     if summary_metadata is not None:
         metadata.update(plugin_name=summary_metadata.plugin_data.plugin_name,
                         plugin_content=summary_metadata.plugin_data.content,
@@ -149,8 +150,7 @@ def text(name, tensor, collections=None):
         >>> notes = gc.placeholder(gc.string, [])
         >>> gc.summary.text("notes", notes)
     """
-    metadata = {"plugin_name": "text", "plugin_content": b"", "display_name": "",
-                "summary_description": ""}
+    metadata = {**_NO_METADATA, "plugin_name": "text"}
     return _summary("tensor_summary", name, None, [tensor], metadata, collections,
                     check=_text_check)
 
