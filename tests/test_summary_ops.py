@@ -259,3 +259,15 @@ def test_string_tensors_hold_utf8_bytes(graph):
         gc.constant([1.0], dtype=gc.string)
     with pytest.raises(TypeError, match="requires a numeric input, got string"):
         mixed + mixed
+
+
+def test_string_constants_survive_a_graph_def_round_trip(graph):
+    """A text summary of a constant is saved with the graph (Saver's meta graph)."""
+    gc.summary.text("note", gc.constant([["a", "ü"], ["", "d"]]))
+    data = graph.as_graph_def().SerializeToString()
+    restored = gc.Graph()
+    with restored.as_default():
+        gc.import_graph_def(gc.GraphDef.FromString(data), name="")
+        with gc.Session() as sess:
+            value = Summary.FromString(sess.run("note:0")).value[0]
+    assert make_ndarray(value.tensor).tolist() == [[b"a", "ü".encode()], [b"", b"d"]]
