@@ -132,6 +132,19 @@ def test_a_tags_metadata_is_written_with_its_first_value_only(graph, tmp_path):
     assert [e.summary.value[0].HasField("metadata") for e in events] == [True, False, False]
 
 
+def test_graph_defs_of_every_kind_are_written(graph, tmp_path):
+    """TF1 programs pass sess.graph_def (graphc's GraphDef) where a graph goes, too."""
+    gc.constant(1.0, name="c")
+    with gc.Session() as sess:
+        for index, given in enumerate([sess.graph_def, gc.summary.graph_def(graph)]):
+            with gc.summary.FileWriter(tmp_path / str(index), given):
+                pass
+            assert [n.name for n in accumulated(tmp_path / str(index)).Graph().node] == ["c"]
+    with gc.summary.FileWriter(tmp_path / "2") as writer, pytest.raises(
+            TypeError, match="add_graph takes a gc.Graph .* or a GraphDef, got str"):
+        writer.add_graph("graph")
+
+
 def test_graph_def_and_run_metadata_and_session_log_events(graph, tmp_path):
     gc.constant(1.0, name="c")
     proto = gc.summary.graph_def(graph)

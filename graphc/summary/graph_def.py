@@ -1,6 +1,7 @@
-"""A graphc Graph as TensorFlow's ``GraphDef`` protobuf, for TensorBoard's graph tab.
+"""A graphc Graph or GraphDef as TensorFlow's ``GraphDef`` protobuf, for TensorBoard.
 
-One ``NodeDef`` per op, in creation order: its scoped name (TensorBoard draws the ``/``
+graphc's own ``GraphDef`` (``graph.as_graph_def()``, plain data that graphc files hold)
+becomes TensorBoard's protobuf: one ``NodeDef`` per node, in topological order: its scoped name (TensorBoard draws the ``/``
 scopes as a tree of boxes), graphc's op type, its inputs (``op`` for output 0, ``op:1``...,
 ``^op`` for control inputs), the device a ``gc.device`` scope asked for, and its attributes:
 graphc's own (DTypes as types, shapes, numbers, strings, lists, constants' values as tensors),
@@ -15,10 +16,11 @@ import numpy as np
 
 from graphc.dtypes import DType
 from graphc.printing import format_attr
+from graphc.serialization.graph_def import GraphDef
 from graphc.shapes import TensorShape
 from graphc.summary.protos import protos
 
-__all__ = ["graph_def", "data_type", "shape_proto"]
+__all__ = ["graph_def", "data_type", "shape_proto", "attr_value"]
 
 _TF_TYPE_NAMES = {"float16": "DT_HALF", "float32": "DT_FLOAT", "float64": "DT_DOUBLE",
                   "int8": "DT_INT8", "int16": "DT_INT16", "int32": "DT_INT32",
@@ -40,8 +42,9 @@ def shape_proto(shape: TensorShape):
                                     for d in shape.dims])
 
 
-def _input_name(tensor) -> str:
-    return tensor.op.name if tensor.value_index == 0 else f"{tensor.op.name}:{tensor.value_index}"
+def _input_name(name: str) -> str:
+    """TF's form of an input: ``op`` for output 0 (graphc's GraphDef writes ``op:0``)."""
+    return name[:-2] if name.endswith(":0") else name
 
 
 def _scalar_attr(pb, value):
@@ -94,7 +97,8 @@ def attr_value(value):
 
 
 def graph_def(graph):
-    """The ``GraphDef`` protobuf of ``graph`` (every op, with shapes).
+    """The ``GraphDef`` protobuf of a Graph or of graphc's ``GraphDef`` of one (every node,
+    with shapes).
 
     Example:
         >>> proto = graph_def(gc.get_default_graph())
@@ -102,16 +106,17 @@ def graph_def(graph):
         ['x', 'dense/W/Initializer/random_uniform/Const']
     """
     pb = protos()
+    source = graph if isinstance(graph, GraphDef) else graph.as_graph_def()
     result = pb.GraphDef()
-    for op in graph.get_operations():
-        node = result.node.add(name=op.name, op=op.type, device=op.device or "")
-        node.input.extend([_input_name(t) for t in op.inputs] +
-                          [f"^{dep.name}" for dep in op.control_inputs])
-        for key, value in op.attrs.items():
+    for node in source.node:
+        proto = result.node.add(name=node.name, op=node.op, device=node.device or "")
+        proto.input.extend([_input_name(name) for name in node.input])
+        for key, value in node.attr.items():
             attr = attr_value(value)
             if attr is not None:
-                node.attr[key].CopyFrom(attr)
-        if op.outputs and "dtype" not in op.attrs and "T" not in op.attrs:
-            node.attr["T"].type = data_type(op.outputs[0].dtype)
-        node.attr["_output_shapes"].list.shape.extend([shape_proto(t.shape) for t in op.outputs])
+                proto.attr[key].CopyFrom(attr)
+        if node.outputs and "dtype" not in node.attr and "T" not in node.attr:
+            proto.attr["T"].type = data_type(node.outputs[0][1])
+        proto.attr["_output_shapes"].list.shape.extend(
+            [shape_proto(shape) for shape, _ in node.outputs])
     return result

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from graphc.graph import Graph, get_default_graph
+from graphc.serialization.graph_def import GraphDef
 from graphc.summary.graph_def import graph_def as to_graph_def
 from graphc.summary.protos import protos
 
@@ -54,10 +55,11 @@ class FileWriter:
 
     Args:
         logdir: the directory (created if missing) TensorBoard is pointed at.
-        graph: a Graph to write at once (``sess.graph``), as ``add_graph`` does.
+        graph: a Graph to write at once (``sess.graph``), as ``add_graph`` does, or a
+            GraphDef (``sess.graph_def``, TF1's older form).
         max_queue: events held before the writer thread must catch up.
         flush_secs: how often pending events are flushed to disk.
-        graph_def: a GraphDef protobuf to write instead of a Graph (TF1's older form).
+        graph_def: a GraphDef (graphc's or TensorBoard's protobuf) to write instead.
         filename_suffix: appended to the event file's name.
 
     Example:
@@ -76,7 +78,7 @@ class FileWriter:
         self._seen_tags: set = set()
         self._closed = False
         _OPEN_WRITERS.add(self)
-        if isinstance(graph, pb.GraphDef):  # TF1 took a GraphDef in graph's place
+        if isinstance(graph, (GraphDef, pb.GraphDef)):  # TF1 took a GraphDef there too
             graph, graph_def = None, graph
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
@@ -114,21 +116,23 @@ class FileWriter:
         self._add(protos().Event(summary=summary), global_step)
 
     def add_graph(self, graph, global_step=None, graph_def=None) -> None:
-        """Write ``graph`` (or the ``graph_def`` protobuf) for TensorBoard's graph tab.
+        """Write ``graph`` (or ``graph_def``: graphc's ``graph.as_graph_def()`` or a protobuf)
+        for TensorBoard's graph tab.
 
         Raises:
-            ValueError: neither is given.
-            TypeError: ``graph`` is no graphc Graph.
+            ValueError: neither or both are given.
+            TypeError: what is given is no Graph or GraphDef.
         """
         if graph is not None and graph_def is not None:
             raise ValueError("add_graph takes a graph or a graph_def, not both")
-        if graph is None and graph_def is None:
+        graph_def = graph if graph is not None else graph_def
+        if graph_def is None:
             raise ValueError("add_graph needs a graph (e.g. sess.graph) or a graph_def")
-        if graph is not None:
-            if not isinstance(graph, Graph):
-                raise TypeError(f"add_graph takes a gc.Graph (e.g. sess.graph), got "
-                                f"{type(graph).__name__}")
-            graph_def = to_graph_def(graph)
+        if isinstance(graph_def, (Graph, GraphDef)):
+            graph_def = to_graph_def(graph_def)
+        elif not isinstance(graph_def, protos().GraphDef):
+            raise TypeError(f"add_graph takes a gc.Graph (e.g. sess.graph) or a GraphDef, got "
+                            f"{type(graph_def).__name__}")
         self._add(protos().Event(graph_def=graph_def.SerializeToString()), global_step)
 
     def add_session_log(self, session_log, global_step=None) -> None:
