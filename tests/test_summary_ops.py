@@ -131,7 +131,8 @@ def test_images_are_pngs_scaled_as_tf1_scales_them(graph):
     assert [v.tag for v in values] == ["positive/image/0", "positive/image/1"]
     for value, image in zip(values, positive):
         assert (value.image.height, value.image.width, value.image.colorspace) == (4, 5, 3)
-        np.testing.assert_array_equal(decoded(value.image), (image * (255 / image.max())).astype(np.uint8))
+        expected = (image * (255 / image.max())).astype(np.uint8)
+        np.testing.assert_array_equal(decoded(value.image), expected)
     (value,) = run(one).value
     assert value.tag == "signed/image"
     finite = signed[0][np.isfinite(signed[0])]

@@ -21,6 +21,9 @@ from graphc.summary.graph_def import graph_def  # noqa: F401
 from graphc.summary.protos import protos as _protos
 from graphc.summary.writer import FileWriter, FileWriterCache, summary_iterator  # noqa: F401
 
+__all__ = ["scalar", "histogram", "image", "audio", "text", "tensor_summary", "merge",
+           "merge_all", "FileWriter", "FileWriterCache", "summary_iterator", "graph_def"]
+
 # TF1's protobuf classes (tf.summary.Summary, tf.Summary, tf.Event ...), from tensorboard
 PROTO_NAMES = ("Summary", "SummaryMetadata", "HistogramProto", "Event", "SessionLog",
                "TaggedRunMetadata")

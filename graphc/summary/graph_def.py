@@ -1,14 +1,14 @@
 """A graphc Graph or GraphDef as TensorFlow's ``GraphDef`` protobuf, for TensorBoard.
 
 graphc's own ``GraphDef`` (``graph.as_graph_def()``, plain data that graphc files hold)
-becomes TensorBoard's protobuf: one ``NodeDef`` per node, in topological order: its scoped name (TensorBoard draws the ``/``
-scopes as a tree of boxes), graphc's op type, its inputs (``op`` for output 0, ``op:1``...,
-``^op`` for control inputs), the device a ``gc.device`` scope asked for, and its attributes:
-graphc's own (DTypes as types, shapes, numbers, strings, lists, constants' values as tensors),
-``T``, the first output's dtype, where the op has no ``dtype`` attribute, and
-``_output_shapes``, the static shape of each output (what TF1's ``add_shapes=True`` adds,
-and what TensorBoard labels edges with). Attributes no protobuf field holds (functions,
-templates) are kept as their text form.
+becomes TensorBoard's protobuf, one ``NodeDef`` per node in topological order: its scoped
+name (TensorBoard draws the ``/`` scopes as a tree of boxes), graphc's op type, its inputs
+(``op`` for output 0, ``op:1``..., ``^op`` for control inputs), the device a ``gc.device``
+scope asked for, and its attributes: graphc's own (DTypes as types, shapes, numbers,
+strings, lists, constants' values as tensors), ``T``, the first output's dtype, where the op
+has no ``dtype`` attribute, and ``_output_shapes``, the static shape of each output (what
+TF1's ``add_shapes=True`` adds, and what TensorBoard labels edges with). Attributes no
+protobuf field holds (functions, templates) are kept as their text form.
 """
 from __future__ import annotations
 
