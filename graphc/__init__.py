@@ -13,7 +13,7 @@ Example:
 from graphc import errors, registry  # noqa: F401
 from graphc.convert import convert_to_tensor, graph_of  # noqa: F401
 from graphc.dtypes import (DType, as_dtype, bool, double, float16, float32, float64,  # noqa
-                           half, int8, int16, int32, int64, uint8, uint16)
+                           half, int8, int16, int32, int64, string, uint8, uint16)
 from graphc.graph import Graph, Operation, Tensor, get_default_graph, reset_default_graph  # noqa
 from graphc.ops.array import concat, split, stack, unstack  # noqa: F401
 from graphc.ops.indexing import gather, slice, strided_slice  # noqa: F401
@@ -109,6 +109,8 @@ from graphc.ops.matrix_diag import *  # noqa: E402,F401,F403
 from graphc.ops.scatter import *  # noqa: E402,F401,F403
 from graphc.ops.segment import *  # noqa: E402,F401,F403
 from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa: E402,F401
+# TensorBoard summaries (issue 11, section 5); tf.Summary, tf.Event... come from tensorboard
+from graphc import summary  # noqa: E402,F401
 
 newaxis = None
 
@@ -160,6 +162,12 @@ class _entered:
             return self._context.__exit__(*exc)
         finally:
             self._graph_context.__exit__(*exc)
+
+
+def __getattr__(name):
+    if name in summary.PROTO_NAMES:  # imported on first use: tensorboard is an optional extra
+        return getattr(summary, name)
+    raise AttributeError(f"module 'graphc' has no attribute {name!r}")
 
 
 __version__ = "0.1.0"

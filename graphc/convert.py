@@ -32,6 +32,8 @@ def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> 
     except ValueError:  # NumPy's "setting an array element with a sequence" names nothing
         raise ValueError(f"{context}Cannot convert {_short(value)} to a tensor: it is a ragged "
                          "nested sequence (its rows have different lengths)") from None
+    if dtype is gdt.string or (dtype is None and _is_text(array)):
+        return _string_array(value, array, context)
     if array.dtype.kind in "OUSV":
         raise TypeError(f"{context}Cannot convert {value!r} to a tensor: unsupported "
                         f"element type {array.dtype}")
@@ -67,6 +69,26 @@ def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> 
                             f"{array.dtype}) to a tensor of dtype {dtype.name} without "
                             "losing information")
     return array.astype(target, copy=False)
+
+
+def _is_text(array: np.ndarray) -> bool:
+    """Whether every element is a str or bytes (NumPy text arrays, or object arrays of them);
+    an empty object array is no text: nothing says what it holds."""
+    if array.dtype.kind in "US":
+        return True
+    return array.dtype.kind == "O" and array.size > 0 and all(
+        isinstance(item, (str, bytes)) for item in array.flat)
+
+
+def _string_array(value, array: np.ndarray, context: str) -> np.ndarray:
+    """A string tensor's value: an object array of bytes, str encoded as UTF-8 (TF)."""
+    if not (_is_text(array) or (array.size == 0 and array.dtype.kind in "OUSf")):
+        raise TypeError(f"{context}Cannot convert {_short(value)} to a tensor of dtype "
+                        "string: its elements are no str or bytes")
+    result = np.empty(array.shape, dtype=object)
+    for index, item in np.ndenumerate(array):
+        result[index] = item.encode("utf-8") if isinstance(item, str) else bytes(item)
+    return result
 
 
 def _short(value) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     "DType", "as_dtype", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "bool", "half", "double",
+    "uint8", "uint16", "bool", "half", "double", "string",
 ]
 
 
@@ -71,11 +71,19 @@ class DType:
         return self._np.itemsize
 
     @property
+    def is_string(self) -> bool:
+        return self._np.kind == "O"
+
+    @property
     def min(self):
+        if self.is_string:
+            raise TypeError("dtype string has no minimum")
         return np.finfo(self._np).min if self.is_floating else np.iinfo(self._np).min
 
     @property
     def max(self):
+        if self.is_string:
+            raise TypeError("dtype string has no maximum")
         return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
 
     def __repr__(self) -> str:
@@ -109,10 +117,15 @@ int64 = DType("int64", np.int64, "i64")
 uint8 = DType("uint8", np.uint8, "u8")
 uint16 = DType("uint16", np.uint16, "u16")
 bool = DType("bool", np.bool_, "b1")  # noqa: A001 - TF1's public name is tf.bool
+# TF's DT_STRING: byte strings of any length, held as NumPy object arrays of ``bytes`` (str
+# values are stored UTF-8 encoded, as TF does). It exists for the values of summary ops (a
+# serialized ``Summary`` protobuf) and the text they take (``tf.summary.text``); strings
+# are no numbers: arithmetic ops refuse them through their dtype rules.
+string = DType("string", np.object_, "str")
 half = float16
 double = float64
 
-ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool)
+ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool, string)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 # TF's dtype strings (tensorflow/python/framework/dtypes.py, _STRING_TO_TF): the canonical
 # names, their ``_ref`` forms (graphc has no reference dtypes: a ref reads as its value) and
@@ -122,7 +135,7 @@ _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update(half=float16, float=float32, double=float64)
 _BY_NAME.update({f"{name}_ref": d for name, d in list(_BY_NAME.items())})
 # TF names graphc has no element type for: named in the error instead of "unknown".
-_UNSUPPORTED_TF_NAMES = ("string", "complex64", "complex128", "uint32", "uint64", "bfloat16",
+_UNSUPPORTED_TF_NAMES = ("complex64", "complex128", "uint32", "uint64", "bfloat16",
                          "qint8", "quint8", "qint16", "quint16", "qint32", "resource", "variant")
 
 
@@ -160,9 +173,11 @@ def as_dtype(value) -> DType:
 
 def _numpy_dtype(value):
     try:
-        return _BY_NP.get(np.dtype(value))
+        found = np.dtype(value)
     except TypeError:
         return None
+    # NumPy's fixed-width text (np.str_, "S5") holds what a string tensor holds
+    return string if found.kind in "US" else _BY_NP.get(found)
 
 
 def _from_name(name: str) -> DType:

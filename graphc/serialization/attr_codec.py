@@ -41,6 +41,9 @@ def encode_value(value, arrays: dict, where: str):
         if math.isfinite(value):
             return value
         return {"$float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, np.ndarray) and value.dtype == object:  # a gc.string tensor's value
+        return {"$strings": [list(value.shape), [base64.b64encode(bytes(item)).decode("ascii")
+                                                 for item in value.flat]]}
     if isinstance(value, (np.ndarray, np.generic)):
         key = f"{where}/{len(arrays)}"
         arrays[key] = np.asarray(value)
@@ -137,6 +140,19 @@ def _bytes(text, arrays, where):
         raise ValueError(f"{where}: invalid base64 bytes") from None
 
 
+def _strings(data, arrays, where):
+    """An object array of bytes (a gc.string constant) from its shape and base64 items."""
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[1], list)):
+        raise ValueError(f"{where}: invalid string array {data!r:.80}")
+    shape = _shape(data[0], arrays, where)
+    if shape.rank is None or shape.num_elements() != len(data[1]):
+        raise ValueError(f"{where}: a string array of shape {data[0]!r} with "
+                         f"{len(data[1])} items")
+    result = np.empty(len(data[1]), dtype=object)
+    result[:] = [_bytes(item, arrays, where) for item in data[1]]
+    return result.reshape(shape.as_list())
+
+
 _DECODERS = {
     "$float": _float,
     "$array": lambda key, arrays, where: _array(key, arrays, where),
@@ -148,6 +164,7 @@ _DECODERS = {
     "$ellipsis": lambda flag, arrays, where: Ellipsis,
     "$slice": _slice,
     "$bytes": _bytes,
+    "$strings": _strings,
 }
 
 
