@@ -53,7 +53,8 @@ LAYERS = (
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
-                "graphc.rnn", "graphc.rnn.*")),
+                "graphc.rnn", "graphc.rnn.*",
+                "graphc.dask", "graphc.dask.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")

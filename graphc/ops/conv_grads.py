@@ -122,6 +122,7 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
 CONV2D_BACKPROP_FILTER = registry.register(OpDef(
     name="conv2d_backprop_filter", dtypes=lambda d, a: [d[2]],
     shapes=_backprop_filter_shapes, kernel=_backprop_filter_kernel,
+    distribution=registry.Split("reduction", (0, 2), "sum"),
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddw: [conv2d_backprop_input(shape(op.inputs[0]), ddw, op.inputs[2],
                                                 **_geometry(op)), None,
@@ -257,6 +258,7 @@ def _max_pool_grad_grad_samples():
 MAX_POOL_GRAD = registry.register(OpDef(
     name="max_pool_grad", dtypes=lambda d, a: [d[2]], shapes=_pool_grad_shapes("max_pool_grad"),
     kernel=_max_pool_grad_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    distribution=registry.Split("rowwise", (0, 1, 2)),
     grad=lambda op, ddx: [None, None, max_pool_grad_grad(op.inputs[0], op.inputs[1], ddx,
                                                          **_pool_attrs(op))],
     reference=_max_pool_grad_reference, samples=_max_pool_grad_samples,

@@ -152,6 +152,7 @@ EXPAND_DIMS = registry.register(OpDef(
     name="expand_dims", dtypes=_first_dtype, shapes=_expand_dims_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
     kernel=_expand_dims_kernel, attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
+    distribution=registry.rowwise_unless_axis0(),
     reference=lambda x, axis: x.reshape(x.shape[:axis % (x.ndim + 1)] + (1,)
                                         + x.shape[axis % (x.ndim + 1):]),
     samples=lambda: [Sample((rand(2, 3), 1)), Sample((rand(2, 3), -1)), Sample((rand(), 0))],
@@ -331,6 +332,7 @@ SHAPE = registry.register(OpDef(
     value_from_shapes=True,
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.shape, dtype=gdt.as_dtype(out_type).np),
+    distribution=registry.SHAPE_ONLY,
     attrs={"out_type": gdt.int32}, reference=lambda x, out_type=None: np.array(x.shape),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(),)), Sample((rand(0, 4),))],
     doc="The dynamic shape of a tensor as a 1-D integer tensor."))
@@ -338,6 +340,7 @@ SIZE = registry.register(OpDef(
     name="size", dtypes=_out_type_rule, shapes=lambda ins, a: [TensorShape([])],
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.size, dtype=gdt.as_dtype(out_type).np),
+    distribution=registry.SHAPE_ONLY,
     attrs={"out_type": gdt.int32}, unknown_rank_ok=True, value_from_shapes=True,
     reference=lambda x, out_type=None: np.prod(x.shape, dtype=np.int64),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(0, 4),))],

@@ -1,0 +1,84 @@
+"""What one dask task runs: a graphc kernel named by (op type, attrs), rebuilt wherever the
+task lands, so graphs ship to ``dask.distributed`` workers by pickle (bound kernels and
+thread-locals do not pickle). A failing kernel raises ``ChunkTaskError`` naming the user's
+op and line; the Session turns it back into graphc's ``InvalidArgumentError``.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from graphc import registry
+
+__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial"]
+
+
+class ChunkTaskError(Exception):
+    """A kernel failed inside a dask task; ``args`` are (op name, message)."""
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_limiter():
+    """threadpoolctl's controller when installed (None otherwise): tasks of dask's threads or
+    workers run BLAS on one thread each, so thread pools do not multiply."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+class ChunkKernel:
+    """``kernel(*arrays)`` of op type ``op_type`` with ``attrs``, on one chunk.
+
+    Example:
+        >>> ChunkKernel("matmul", {"transpose_a": False, "transpose_b": False},
+        ...             "MatMul", "op 'MatMul' (matmul, defined at model.py:3)")(a, b)
+    """
+
+    def __init__(self, op_type: str, attrs: dict, op_name: str, description: str):
+        self.op_type, self.attrs = op_type, dict(attrs)
+        self.op_name, self.description = op_name, description
+
+    def kernel(self):
+        return registry.get(self.op_type).kernel
+
+    def __call__(self, *arrays):
+        limiter = _blas_limiter()
+        try:
+            with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1)
+                if limiter is None:
+                    return self.kernel()(*arrays, **self.attrs)
+                with limiter.limit(limits=1):
+                    return self.kernel()(*arrays, **self.attrs)
+        except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
+            shapes = ", ".join(f"{getattr(a, 'shape', '?')} {getattr(a, 'dtype', type(a))}"
+                               for a in arrays)
+            raise ChunkTaskError(self.op_name, f"{self.description} failed at run time on a "
+                                 f"chunk: {err} [inputs: {shapes}]") from None
+
+    def __reduce__(self):
+        return ChunkKernel, (self.op_type, self.attrs, self.op_name, self.description)
+
+
+class Partial:
+    """One chunk's partial result of a batch reduction, with a leading axis of length one
+    (the axis the tree combine reduces)."""
+
+    def __init__(self, kernel: ChunkKernel):
+        self.kernel = kernel
+
+    def __call__(self, *arrays):
+        return np.asarray(self.kernel(*arrays))[None]
+
+
+class MeanPartial(Partial):
+    """A chunk's mean times the number of elements it averaged (float64), so chunk means
+    join by a sum; an empty chunk adds zero (its own mean would be NaN)."""
+
+    def __call__(self, *arrays):
+        result = np.asarray(self.kernel(*arrays))
+        if arrays[0].size == 0:
+            return np.zeros((1,) + result.shape)
+        return (result.astype(np.float64) * (arrays[0].size // max(result.size, 1)))[None]
