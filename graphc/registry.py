@@ -111,6 +111,8 @@ class Split:
             shapes alone and is computed on the host.
         chunked: input positions that may be split along axis 0 (rowwise, reduction).
         combine: how partial results join (reduction).
+        batch_shape: position of a host input holding a shape whose first entry is the batch
+            size (rowwise): each chunk's task gets it with the chunk's own row count.
 
     Example:
         >>> Split("reduction", chunked=(0, 1), combine="sum")  # a^T b over the batch
@@ -119,6 +121,7 @@ class Split:
     kind: str
     chunked: tuple = (0,)
     combine: str = ""
+    batch_shape: Optional[int] = None
 
 
 ELEMENTWISE = Split("elementwise")
@@ -133,7 +136,7 @@ def batch_reduction(combine: Optional[str]):
     if combine is None:
         return None
 
-    def split(op) -> Split:
+    def split(op, host_inputs) -> Split:
         axis, rank = op.attrs["axis"], op.inputs[0].shape.rank
         if axis is None or rank is None or 0 in [a % max(rank, 1) for a in axis]:
             return Split("reduction", combine=combine)
@@ -141,11 +144,12 @@ def batch_reduction(combine: Optional[str]):
     return split
 
 
-def rowwise_unless_axis0(chunked: tuple = (0,), attr: str = "axis"):
-    """``OpDef.distribution`` of an op working along ``attrs[attr]``: rowwise over the
-    inputs at ``chunked`` unless that axis is the batch axis (then undeclared: an error)."""
-    def split(op) -> Optional[Split]:
-        rank = op.outputs[0].shape.rank
+def rowwise_unless_axis0(chunked: tuple = (0,), attr: str = "axis", of_output: bool = False):
+    """``OpDef.distribution`` of an op working along ``attrs[attr]`` (an axis of its first
+    chunked input, or of its output with ``of_output``): rowwise over the inputs at
+    ``chunked`` unless that axis is the batch axis (then undeclared: an error)."""
+    def split(op, host_inputs) -> Optional[Split]:
+        rank = (op.outputs[0] if of_output else op.inputs[chunked[0]]).shape.rank
         if rank is None or op.attrs[attr] % max(rank, 1) == 0:
             return None
         return Split("rowwise", chunked=chunked)
@@ -200,8 +204,9 @@ class OpDef:
             branches, body and condition of control-flow ops, which passes optimize, the
             runtime compiles into plans of their own and pictures and listings show.
         distribution: how chunked engines split the op along the batch axis: a ``Split``, or
-            ``distribution(op) -> Split`` when attributes decide (None from it: not
-            declared for those attributes); None: ``ELEMENTWISE`` for elementwise ops,
+            ``distribution(op, host_inputs) -> Split`` when attributes or the values of
+            host inputs (None for chunked ones) decide (None from it: not declared for
+            those); None: ``ELEMENTWISE`` for elementwise ops,
             otherwise undeclared, and a chunked input reaching the op is an error.
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.

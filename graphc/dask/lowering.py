@@ -20,7 +20,7 @@ import numpy as np
 from graphc import registry
 from graphc.errors import InvalidArgumentError, describe_op
 
-from .tasks import ChunkKernel, MeanPartial, Partial
+from .tasks import ChunkKernel, MeanPartial, Partial, RowShaped
 
 __all__ = ["Lowering", "Deferred", "split_of"]
 
@@ -35,12 +35,14 @@ class Deferred:
         self.op, self.index = op, index
 
 
-def split_of(opdef, op):
+def split_of(opdef, op, inputs):
     """The op's declared ``Split`` for its attributes, or None when it declares none."""
     rule = opdef.distribution
     if rule is None:
         return registry.ELEMENTWISE if opdef.elementwise else None
-    return rule(op) if callable(rule) else rule
+    if not callable(rule):
+        return rule
+    return rule(op, tuple(None if _is_chunked(v) else v for v in inputs))
 
 
 def _is_chunked(value) -> bool:
@@ -65,7 +67,7 @@ class Lowering:
         elif not any(map(_is_chunked, inputs)):
             self._store(op, run_on_host(op, opdef, inputs, self.ctx))
         else:
-            split = split_of(opdef, op)
+            split = split_of(opdef, op, inputs)
             if split is None:
                 raise self._error(op, "declares no distribution for its attributes, so it "
                                       "cannot run on chunked values (set OpDef.distribution)")
@@ -92,9 +94,12 @@ class Lowering:
         user = self.user_op(op)
         return InvalidArgumentError(None, user, f"{describe_op(user)} {message}")
 
-    def _task(self, op) -> ChunkKernel:
+    def _task(self, op, split=None):
         user = self.user_op(op)
-        return ChunkKernel(op.type, op.attrs, user.name, describe_op(user))
+        task = ChunkKernel(op.type, op.attrs, user.name, describe_op(user))
+        if split is not None and split.batch_shape is not None:
+            return RowShaped(task, split.batch_shape, split.chunked[0])
+        return task
 
     def _elementwise(self, op, opdef, split, inputs):
         return self.da.core.elemwise(self._task(op), *inputs, dtype=op.outputs[0].dtype.np)
@@ -104,7 +109,11 @@ class Lowering:
         letters), the others whole; an undeclared chunked position is an error."""
         letters = iter(string.ascii_letters[2:])
         args = []
+        rows = next(v for v in inputs if _is_chunked(v)).chunks[0]
         for position, value in enumerate(inputs):
+            if position in split.chunked and not _is_chunked(value) and np.ndim(value) and \
+                    len(value) == sum(rows):  # a host value of the batch's length: split too
+                value = self.da.from_array(value, chunks=(rows,) + np.shape(value)[1:])
             if not _is_chunked(value):
                 args += [value, None]
             elif position not in split.chunked:
@@ -125,10 +134,15 @@ class Lowering:
         return tuple(dims)
 
     def _rowwise(self, op, opdef, split, inputs):
+        if split.batch_shape is not None:
+            shape, rows = inputs[split.batch_shape], inputs[split.chunked[0]].shape[0]
+            if _is_chunked(shape) or not len(shape) or int(shape[0]) not in (rows, -1):
+                raise self._error(op, f"takes input {split.batch_shape} as a shape led by the "
+                                      f"batch size {rows}, got {shape}")
         args, letters = self._indexed(op, split, inputs)
         trailing = self._trailing(op, 1)
         out = [next(letters) for _ in trailing]
-        return self.da.blockwise(self._task(op), "b" + "".join(out), *args,
+        return self.da.blockwise(self._task(op, split), "b" + "".join(out), *args,
                                  new_axes=dict(zip(out, trailing)), concatenate=True,
                                  dtype=op.outputs[0].dtype.np)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial"]
+__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "RowShaped"]
 
 
 class ChunkTaskError(Exception):
@@ -82,3 +82,19 @@ class MeanPartial(Partial):
         if arrays[0].size == 0:
             return np.zeros((1,) + result.shape)
         return (result.astype(np.float64) * (arrays[0].size // max(result.size, 1)))[None]
+
+
+class RowShaped:
+    """A rowwise kernel whose input ``shape_position`` is a shape led by the batch size: each
+    chunk gets it led by its own row count (that of input ``rows_position``)."""
+
+    def __init__(self, kernel: ChunkKernel, shape_position: int, rows_position: int):
+        self.kernel, self.shape_position, self.rows_position = \
+            kernel, shape_position, rows_position
+
+    def __call__(self, *arrays):
+        arrays = list(arrays)
+        shape = np.array(arrays[self.shape_position], copy=True)
+        shape[0] = arrays[self.rows_position].shape[0]
+        arrays[self.shape_position] = shape
+        return self.kernel(*arrays)

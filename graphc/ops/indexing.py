@@ -256,6 +256,7 @@ def _segment_reference(data, ids, num_segments):
 UNSORTED_SEGMENT_SUM = registry.register(OpDef(
     name="unsorted_segment_sum", dtypes=_segment_dtypes, shapes=_segment_shapes,
     kernel=_segment_kernel, grad=lambda op, dy: [gather(dy, op.inputs[1]), None, None],
+    distribution=registry.Split("reduction", (0, 1), "sum"),  # chunks of rows and their ids
     reference=_segment_reference,
     samples=lambda: [Sample((rand(5, 3), randint(5, low=0, high=4), np.int32(4))),
                      Sample((rand(2, 3), randint(2, 3, low=0, high=2), np.int32(2)))],

@@ -65,6 +65,7 @@ RESHAPE = registry.register(OpDef(
     name="reshape", dtypes=_shape_tensor_dtypes("reshape"), shapes=_reshape_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0])), None],
     kernel=_reshape_kernel, unknown_rank_ok=True, finite_outputs=registry.finite_if_inputs_finite,
+    distribution=registry.Split("rowwise", batch_shape=1),  # keeping the batch axis first
     reference=lambda x, shape: np.array(x.ravel().tolist()).reshape(shape),
     samples=lambda: [Sample((rand(2, 6), [3, -1])), Sample((rand(2, 3, 2), [12])),
                      Sample((randint(4), [2, 1, 2])), Sample((rand(0, 3), [3, 0]))],
@@ -152,7 +153,7 @@ EXPAND_DIMS = registry.register(OpDef(
     name="expand_dims", dtypes=_first_dtype, shapes=_expand_dims_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
     kernel=_expand_dims_kernel, attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
-    distribution=registry.rowwise_unless_axis0(),
+    distribution=registry.rowwise_unless_axis0(of_output=True),
     reference=lambda x, axis: x.reshape(x.shape[:axis % (x.ndim + 1)] + (1,)
                                         + x.shape[axis % (x.ndim + 1):]),
     samples=lambda: [Sample((rand(2, 3), 1)), Sample((rand(2, 3), -1)), Sample((rand(), 0))],
@@ -232,6 +233,8 @@ BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
     grad=lambda op, dy: [sum_to_shape(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
+    distribution=lambda op, host: registry.Split("rowwise", batch_shape=1)
+    if op.inputs[0].shape.rank == op.outputs[0].shape.rank else None,  # batch axes aligned
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
@@ -280,6 +283,16 @@ def _sum_to_shape_kernel(x, shape):
     return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
 
 
+def _sum_to_shape_split(op, host_inputs):
+    """Rowwise when the target keeps the batch axis, else a batch sum (graphc.dask)."""
+    target, rank = host_inputs[1], op.inputs[0].shape.rank
+    if target is None or rank is None:
+        return None
+    if len(target) == rank and rank and int(target[0]) != 1:
+        return registry.Split("rowwise", batch_shape=1)
+    return registry.Split("reduction", combine="sum")
+
+
 def _sum_to_shape_grad(op, dy):
     return [broadcast_to(dy, shape(op.inputs[0])), None]
 
@@ -295,6 +308,7 @@ def _sum_to_shape_reference(x, shape):
 SUM_TO_SHAPE = registry.register(OpDef(
     name="sum_to_shape", dtypes=_sum_to_shape_dtypes, shapes=_sum_to_shape_shapes,
     kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad, reference=_sum_to_shape_reference,
+    distribution=_sum_to_shape_split,
     samples=lambda: [Sample((rand(2, 3, 4), [3, 1])), Sample((rand(3, 4), [3, 4])),
                      Sample((rand(2, 5), [1, 1]))],
     error_samples=lambda: [ErrorSample((rand(3), [2, 3]), match="larger rank")],
