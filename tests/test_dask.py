@@ -192,3 +192,18 @@ def test_a_missing_dask_is_an_error_naming_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"graphc\[dask\]"):
         gd.import_dask()
+
+
+def test_every_declared_split_uses_the_vocabulary():
+    """Fixed declarations name a known kind, inputs the op has, and a combine for
+    reductions (callable ones are exercised by the runs above)."""
+    kinds = {"elementwise", "rowwise", "reduction", "shape"}
+    for opdef in gc.registry.all_ops():
+        split = opdef.distribution
+        if isinstance(split, gc.registry.Split):
+            assert split.kind in kinds, opdef.name
+            assert (split.kind == "reduction") == bool(split.combine), opdef.name
+            if split.batch_shape is not None:
+                assert split.batch_shape not in split.chunked, opdef.name
+        else:
+            assert split is None or callable(split), opdef.name

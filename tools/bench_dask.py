@@ -9,6 +9,7 @@ float32 NumPy loop over the same chunks (generating each chunk counts in both).
 
     python -m graphc.tools.bench_dask                      # 2^22 x 256 (4.29 GB), all modes
     python -m graphc.tools.bench_dask --rows-log2 16 --modes threads   # a quick check
+    python -m graphc.tools.bench_dask --picture docs/dask_task_graph.png
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import time
 import numpy as np
 
 import graphc as gc
+import graphc.dask as gd
 
 __all__ = ["main"]
 
@@ -115,7 +117,6 @@ def numpy_loop(X, Y, dtype):
 
 def run_mode(mode: str, rows: int, chunk_rows: int, reference=None) -> dict:
     import dask
-    import graphc.dask as gd
     graph, x, y, fetches, init = build()
     X, Y = dataset(rows, chunk_rows)
     cluster = client = None
@@ -143,12 +144,30 @@ def run_mode(mode: str, rows: int, chunk_rows: int, reference=None) -> dict:
     return result
 
 
+def picture(path: str) -> None:
+    """dask's own drawing (through graphviz) of the chunked task graph of the loss and
+    gradients on two chunks: one task per chunk and op, partial sums joined in a tree."""
+    import dask
+    graph, x, y, fetches, init = build()
+    X, Y = dataset(2 * 64, 64)
+    with gd.Session(graph=graph) as sess:
+        sess.run(init)
+        lazy = sess.run(fetches, {x: X, y: Y}, compute=False)
+    dask.visualize(*[v for v in lazy if hasattr(v, "dask")], filename=path, rankdir="LR",
+                   size="16,9",
+                   optimize_graph=False)
+
+
 def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-log2", type=int, default=22)
     parser.add_argument("--chunk-mb", type=int, default=128)
     parser.add_argument("--modes", default="threads,threads-double,cluster,numpy")
+    parser.add_argument("--picture", help="only draw the chunked task graph into this file")
     args = parser.parse_args(argv)
+    if args.picture:
+        picture(args.picture)
+        return []
     rows = 1 << args.rows_log2
     chunk_rows = max((args.chunk_mb << 20) // (4 * SIZES[0]), 1)
     modes = args.modes.split(",")

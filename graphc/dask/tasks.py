@@ -40,6 +40,7 @@ class ChunkKernel:
     def __init__(self, op_type: str, attrs: dict, op_name: str, description: str):
         self.op_type, self.attrs = op_type, dict(attrs)
         self.op_name, self.description = op_name, description
+        self.__name__ = op_type  # how dask's task-graph pictures label the task
 
     def kernel(self):
         return registry.get(self.op_type).kernel
@@ -68,6 +69,7 @@ class Partial:
 
     def __init__(self, kernel: ChunkKernel):
         self.kernel = kernel
+        self.__name__ = f"partial {kernel.op_type}"
 
     def __call__(self, *arrays):
         return np.asarray(self.kernel(*arrays))[None]
@@ -91,6 +93,7 @@ class RowShaped:
     def __init__(self, kernel: ChunkKernel, shape_position: int, rows_position: int):
         self.kernel, self.shape_position, self.rows_position = \
             kernel, shape_position, rows_position
+        self.__name__ = kernel.op_type
 
     def __call__(self, *arrays):
         arrays = list(arrays)

@@ -126,8 +126,8 @@ MATMUL = registry.register(OpDef(
     grad=_matmul_grad, fresh_output=True, takes_out=True,
     bind=lambda op: _bind_matmul(op),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
-    distribution=lambda op, host: (registry.Split("reduction", (0, 1), "sum")  # a^T b over the batch
-                             if op.attrs["transpose_a"] else registry.ROWWISE),
+    distribution=lambda op, host: (registry.Split("reduction", (0, 1), "sum")  # a^T b: batch sum
+                                   if op.attrs["transpose_a"] else registry.ROWWISE),
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
                      Sample((rand(4, 3), rand(2, 4)), {"transpose_a": True, "transpose_b": True}),
