@@ -197,7 +197,7 @@ def test_a_missing_dask_is_an_error_naming_the_extra(monkeypatch):
 def test_every_declared_split_uses_the_vocabulary():
     """Fixed declarations name a known kind, inputs the op has, and a combine for
     reductions (callable ones are exercised by the runs above)."""
-    kinds = {"elementwise", "rowwise", "reduction", "shape"}
+    kinds = {"elementwise", "rowwise", "reduction", "shape", "random"}
     for opdef in gc.registry.all_ops():
         split = opdef.distribution
         if isinstance(split, gc.registry.Split):
@@ -207,3 +207,23 @@ def test_every_declared_split_uses_the_vocabulary():
                 assert split.batch_shape not in split.chunked, opdef.name
         else:
             assert split is None or callable(split), opdef.name
+
+
+def test_random_draws_led_by_the_batch_are_chunked_and_seeded_per_chunk(graph):
+    x = gc.placeholder(gc.float32, [None, 3])
+    noise = gc.random_uniform(gc.shape(x), seed=5)
+    kept = x * gc.cast(noise < 0.5, gc.float32)
+
+    def draws(runs):
+        with gd.Session(graph=graph, chunks=4) as sess:
+            return [sess.run([noise, kept], {x: np.ones((12, 3), np.float32)})
+                    for _ in range(runs)]
+    (first, kept_first), (second, _) = draws(2)
+    assert first.shape == (12, 3) and first.dtype == np.float32
+    assert np.all((first >= 0) & (first < 1)) and not np.array_equal(first, second)
+    assert not np.array_equal(first[:4], first[4:8])  # each chunk its own stream
+    np.testing.assert_array_equal(kept_first, (first < 0.5).astype(np.float32))
+    np.testing.assert_array_equal(draws(1)[0][0], first)  # reproducible with a seed
+    with gd.Session(graph=graph, chunks=4) as sess:
+        lazy = sess.run(noise, {x: np.ones((12, 3), np.float32)}, compute=False)
+    assert lazy.chunks == ((4, 4, 4), (3,))  # drawn chunk by chunk, never whole on the host

@@ -20,7 +20,7 @@ import numpy as np
 from graphc import registry
 from graphc.errors import InvalidArgumentError, describe_op
 
-from .tasks import ChunkKernel, MeanPartial, Partial, RowShaped
+from .tasks import ChunkKernel, MeanPartial, Partial, RandomChunk, RowShaped
 
 __all__ = ["Lowering", "Deferred", "split_of"]
 
@@ -57,6 +57,7 @@ class Lowering:
         self.da, self.ctx, self.user_op, self.small_bytes = da, ctx, user_op, small_bytes
         self.values: dict = {}
         self.deferred: list = []
+        self.batch_chunks: dict = {}  # batch length -> its chunks (of the chunked feeds)
 
     def lower(self, op) -> None:
         inputs = [self.values[t] for t in op.inputs]
@@ -65,7 +66,12 @@ class Lowering:
                 (opdef.stateful or opdef.needs_context) and any(map(_is_chunked, inputs))):
             self._defer(op, inputs)
         elif not any(map(_is_chunked, inputs)):
-            self._store(op, run_on_host(op, opdef, inputs, self.ctx))
+            split = split_of(opdef, op, inputs) if opdef.random else None
+            if split is not None and split.kind == "random" and \
+                    self._batch_led(inputs[split.batch_shape]):
+                self.values[op.outputs[0]] = self._random(op, split, inputs)
+            else:
+                self._store(op, run_on_host(op, opdef, inputs, self.ctx))
         else:
             split = split_of(opdef, op, inputs)
             if split is None:
@@ -165,6 +171,27 @@ class Lowering:
         count = source.size // max(int(np.prod(trailing)), 1)
         return (combine(axis=0) / max(count, 1) if count else
                 combine(axis=0) * np.nan).astype(dtype)
+
+    def _batch_led(self, shape) -> bool:
+        return np.ndim(shape) == 1 and len(shape) > 0 and int(shape[0]) in self.batch_chunks
+
+    def _random(self, op, split, inputs):
+        """Draws led by the batch size, chunk by chunk like the data: chunk i draws from a
+        stream seeded by (a number drawn from the op's own stream this run, i), so runs
+        are reproducible with seeds, though not the NumPy Session's numbers."""
+        self.ctx.op = op
+        base = int(self.ctx.rng().integers(1 << 63))
+        shape = inputs[split.batch_shape]
+        chunks = self.batch_chunks[int(shape[0])]
+        trailing = tuple(int(d) for d in shape[1:])
+        task = RandomChunk(self._task(op), base, chunks, split.batch_shape, len(inputs))
+        args = [self.da.arange(len(chunks), chunks=1), "b"]
+        for value in inputs:
+            args += [value, None]
+        out = string.ascii_letters[2:2 + len(trailing)]
+        return self.da.blockwise(task, "b" + out, *args, new_axes=dict(zip(out, trailing)),
+                                 adjust_chunks={"b": chunks}, concatenate=True,
+                                 dtype=op.outputs[0].dtype.np)
 
     def _shape(self, op, opdef, split, inputs):
         stand_ins = [np.broadcast_to(np.zeros((), v.dtype), v.shape) if _is_chunked(v) else v

@@ -89,6 +89,8 @@ class Session(NumpySession):
         try:
             lowering = Lowering(self._da, ctx, self._user_op, self._fetch_limit)
             lowering.values.update(zip(interface.feeds, feeds.values()))
+            lowering.batch_chunks.update((v.shape[0], v.chunks[0]) for v in feeds.values()
+                                         if hasattr(v, "chunks") and v.ndim)
             try:
                 self._lower(lowering, graph, interface)
                 results = self._compute(lowering, list(interface.fetches), compute)

@@ -11,7 +11,8 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "RowShaped"]
+__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "RandomChunk",
+           "RowShaped"]
 
 
 class ChunkTaskError(Exception):
@@ -101,3 +102,33 @@ class RowShaped:
         shape[0] = arrays[self.rows_position].shape[0]
         arrays[self.shape_position] = shape
         return self.kernel(*arrays)
+
+
+class _ChunkStream:
+    """The ``ctx`` a random kernel sees in a task: ``rng()`` is the chunk's own stream."""
+
+    def __init__(self, generator):
+        self.generator, self.op = generator, None
+
+    def rng(self):
+        return self.generator
+
+
+class RandomChunk:
+    """Chunk ``index`` of a random op's draws: its shape input led by the chunk's rows, drawn
+    from ``default_rng([base, index])``."""
+
+    def __init__(self, kernel: ChunkKernel, base: int, chunks: tuple, shape_position: int,
+                 num_inputs: int):
+        self.kernel, self.base, self.chunks = kernel, base, tuple(chunks)
+        self.shape_position, self.num_inputs = shape_position, num_inputs
+        self.__name__ = kernel.op_type
+
+    def __call__(self, index, *inputs):
+        index = int(np.asarray(index).ravel()[0])
+        inputs = list(inputs)
+        shape = np.array(inputs[self.shape_position], copy=True)
+        shape[0] = self.chunks[index]
+        inputs[self.shape_position] = shape
+        stream = _ChunkStream(np.random.default_rng([self.base, index]))
+        return self.kernel(stream, *inputs)
