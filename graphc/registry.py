@@ -108,9 +108,10 @@ class Split:
             kernel's results on aligned chunks of the ``chunked`` inputs are partial results
             that ``combine`` (``"sum"``, ``"max"``, ``"min"``, ``"prod"``, ``"any"``, ``"all"``,
             ``"mean"``) joins in a tree; ``"shape"``: the value follows from the inputs'
-            shapes alone and is computed on the host; ``"random"``: independent draws per
-            element, so a draw of a shape led by the batch size (``batch_shape``) is drawn
-            chunk by chunk, each chunk from its own seeded stream.
+            shapes alone and is computed on the host; ``"generated"``: the op makes a value of
+            the shape at ``batch_shape`` from inputs without a batch axis (fill, broadcasts,
+            random draws), so a shape led by the batch size is made chunk by chunk (random
+            ops: each chunk from its own seeded stream).
         chunked: input positions that may be split along axis 0 (rowwise, reduction).
         combine: how partial results join (reduction).
         batch_shape: position of a host input holding a shape whose first entry is the batch

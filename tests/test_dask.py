@@ -197,7 +197,7 @@ def test_a_missing_dask_is_an_error_naming_the_extra(monkeypatch):
 def test_every_declared_split_uses_the_vocabulary():
     """Fixed declarations name a known kind, inputs the op has, and a combine for
     reductions (callable ones are exercised by the runs above)."""
-    kinds = {"elementwise", "rowwise", "reduction", "shape", "random"}
+    kinds = {"elementwise", "rowwise", "reduction", "shape", "generated"}
     for opdef in gc.registry.all_ops():
         split = opdef.distribution
         if isinstance(split, gc.registry.Split):
@@ -227,3 +227,14 @@ def test_random_draws_led_by_the_batch_are_chunked_and_seeded_per_chunk(graph):
     with gd.Session(graph=graph, chunks=4) as sess:
         lazy = sess.run(noise, {x: np.ones((12, 3), np.float32)}, compute=False)
     assert lazy.chunks == ((4, 4, 4), (3,))  # drawn chunk by chunk, never whole on the host
+
+
+def test_values_made_from_a_batch_led_shape_are_made_chunk_by_chunk(graph):
+    x = gc.placeholder(gc.float32, [None, 3])
+    made = [gc.fill(gc.shape(x), 3.0), gc.broadcast_to(gc.constant([1.0, 2.0, 3.0]), gc.shape(x)),
+            gc.broadcast_to(gc.constant([[5.0]]), gc.shape(x))]
+    X = np.ones((10, 3), np.float32)
+    assert_same(*both(graph, made, {x: X}, chunks=4, init=False))
+    with gd.Session(graph=graph, chunks=4) as sess:
+        for lazy in sess.run(made, {x: X}, compute=False):
+            assert lazy.chunks == ((4, 4, 2), (3,))  # never whole on the host

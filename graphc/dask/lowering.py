@@ -20,7 +20,7 @@ import numpy as np
 from graphc import registry
 from graphc.errors import InvalidArgumentError, describe_op
 
-from .tasks import ChunkKernel, MeanPartial, Partial, RandomChunk, RowShaped
+from .tasks import ChunkKernel, GeneratedChunk, MeanPartial, Partial, RowShaped
 
 __all__ = ["Lowering", "Deferred", "split_of"]
 
@@ -66,10 +66,10 @@ class Lowering:
                 (opdef.stateful or opdef.needs_context) and any(map(_is_chunked, inputs))):
             self._defer(op, inputs)
         elif not any(map(_is_chunked, inputs)):
-            split = split_of(opdef, op, inputs) if opdef.random else None
-            if split is not None and split.kind == "random" and \
+            split = split_of(opdef, op, inputs) if opdef.distribution is not None else None
+            if split is not None and split.kind == "generated" and \
                     self._batch_led(inputs[split.batch_shape]):
-                self.values[op.outputs[0]] = self._random(op, split, inputs)
+                self.values[op.outputs[0]] = self._generated(op, opdef, split, inputs)
             else:
                 self._store(op, run_on_host(op, opdef, inputs, self.ctx))
         else:
@@ -175,16 +175,18 @@ class Lowering:
     def _batch_led(self, shape) -> bool:
         return np.ndim(shape) == 1 and len(shape) > 0 and int(shape[0]) in self.batch_chunks
 
-    def _random(self, op, split, inputs):
-        """Draws led by the batch size, chunk by chunk like the data: chunk i draws from a
-        stream seeded by (a number drawn from the op's own stream this run, i), so runs
-        are reproducible with seeds, though not the NumPy Session's numbers."""
-        self.ctx.op = op
-        base = int(self.ctx.rng().integers(1 << 63))
+    def _generated(self, op, opdef, split, inputs):
+        """A value of a batch-led shape made chunk by chunk like the data. Random ops draw
+        chunk i from a stream seeded by (a number drawn from the op's own stream this run,
+        i): reproducible with seeds, though not the NumPy Session's numbers."""
+        base = None
+        if opdef.random:
+            self.ctx.op = op
+            base = int(self.ctx.rng().integers(1 << 63))
         shape = inputs[split.batch_shape]
         chunks = self.batch_chunks[int(shape[0])]
         trailing = tuple(int(d) for d in shape[1:])
-        task = RandomChunk(self._task(op), base, chunks, split.batch_shape, len(inputs))
+        task = GeneratedChunk(self._task(op), base, chunks, split.batch_shape)
         args = [self.da.arange(len(chunks), chunks=1), "b"]
         for value in inputs:
             args += [value, None]

@@ -11,7 +11,7 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "RandomChunk",
+__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "GeneratedChunk",
            "RowShaped"]
 
 
@@ -114,14 +114,13 @@ class _ChunkStream:
         return self.generator
 
 
-class RandomChunk:
-    """Chunk ``index`` of a random op's draws: its shape input led by the chunk's rows, drawn
-    from ``default_rng([base, index])``."""
+class GeneratedChunk:
+    """Chunk ``index`` of a value made from a shape: the shape input led by the chunk's rows;
+    a random op (``base`` not None) draws from ``default_rng([base, index])``."""
 
-    def __init__(self, kernel: ChunkKernel, base: int, chunks: tuple, shape_position: int,
-                 num_inputs: int):
+    def __init__(self, kernel: ChunkKernel, base, chunks: tuple, shape_position: int):
         self.kernel, self.base, self.chunks = kernel, base, tuple(chunks)
-        self.shape_position, self.num_inputs = shape_position, num_inputs
+        self.shape_position = shape_position
         self.__name__ = kernel.op_type
 
     def __call__(self, index, *inputs):
@@ -130,5 +129,6 @@ class RandomChunk:
         shape = np.array(inputs[self.shape_position], copy=True)
         shape[0] = self.chunks[index]
         inputs[self.shape_position] = shape
-        stream = _ChunkStream(np.random.default_rng([self.base, index]))
-        return self.kernel(stream, *inputs)
+        if self.base is None:
+            return self.kernel(*inputs)
+        return self.kernel(_ChunkStream(np.random.default_rng([self.base, index])), *inputs)

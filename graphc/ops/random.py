@@ -99,7 +99,7 @@ def _draw_kernel(name):
 
 def _random_op(name, doc, kind=FLOAT, kernel=None, shapes=_shape_from_input,
                tested_elsewhere="tests/ops/test_random.py",
-               distribution=registry.Split("random", chunked=(), batch_shape=0)):
+               distribution=registry.Split("generated", chunked=(), batch_shape=0)):
     return registry.register(OpDef(
         name=name, dtypes=_shape_dtypes(kind), shapes=shapes,
         kernel=kernel or _draw_kernel(name), grad=registry.NOT_DIFFERENTIABLE, attrs={"dtype": gdt.float32, "seed": None,

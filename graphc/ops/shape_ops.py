@@ -229,12 +229,23 @@ def _broadcast_to_shapes(inputs, attrs):
     return [target.merge_with(merged) if target.rank is not None else merged]
 
 
+def _broadcast_to_split(op, host_inputs):
+    """graphc.dask: a host value without a batch axis broadcast to a batch-led shape is
+    made chunk by chunk; a chunked one aligned with the result is broadcast rowwise."""
+    value = host_inputs[0]
+    if value is not None and (np.ndim(value) < op.outputs[0].shape.rank or
+                              np.shape(value)[0] == 1):
+        return registry.Split("generated", chunked=(), batch_shape=1)
+    if value is None and op.inputs[0].shape.rank == op.outputs[0].shape.rank:
+        return registry.Split("rowwise", batch_shape=1)
+    return None
+
+
 BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
     grad=lambda op, dy: [sum_to_shape(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
-    distribution=lambda op, host: registry.Split("rowwise", batch_shape=1)
-    if op.inputs[0].shape.rank == op.outputs[0].shape.rank else None,  # batch axes aligned
+    distribution=_broadcast_to_split,
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
