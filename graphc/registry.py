@@ -115,7 +115,8 @@ class Split:
         chunked: input positions that may be split along axis 0 (rowwise, reduction).
         combine: how partial results join (reduction).
         batch_shape: position of a host input holding a shape whose first entry is the batch
-            size (rowwise): each chunk's task gets it with the chunk's own row count.
+            size (rowwise, generated): each chunk's task gets it with the chunk's own row
+            count.
 
     Example:
         >>> Split("reduction", chunked=(0, 1), combine="sum")  # a^T b over the batch

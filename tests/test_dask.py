@@ -238,3 +238,20 @@ def test_values_made_from_a_batch_led_shape_are_made_chunk_by_chunk(graph):
     with gd.Session(graph=graph, chunks=4) as sess:
         for lazy in sess.run(made, {x: X}, compute=False):
             assert lazy.chunks == ((4, 4, 2), (3,))  # never whole on the host
+
+
+def test_batched_matmul_and_gather_along_other_axes(graph):
+    """Batched products split along their batch; gather along axis 1 would move the batch
+    axis, so it declares nothing and is refused."""
+    a = gc.placeholder(gc.float32, [None, 2, 3])
+    b = gc.placeholder(gc.float32, [None, 3, 4])
+    fetches = [gc.matmul(a, b), gc.matmul(a, gc.constant(np.ones((3, 2), np.float32))),
+               gc.matmul(a, gc.constant(np.ones((2, 4), np.float32)), transpose_a=True)]
+    feeds = {a: RNG.standard_normal((9, 2, 3)).astype(np.float32),
+             b: RNG.standard_normal((9, 3, 4)).astype(np.float32)}
+    assert_same(*both(graph, fetches, feeds, chunks=4, init=False))
+    index = gc.placeholder(gc.int32, [None])
+    moved = gc.gather(gc.constant(np.ones((2, 5), np.float32)), index, axis=1, name="moved")
+    with gd.Session(graph=graph, chunks=2) as sess:
+        with pytest.raises(gc.errors.InvalidArgumentError, match="'moved' .*no distribution"):
+            sess.run(moved, {index: np.array([0, 1, 4], np.int32)})

@@ -176,7 +176,8 @@ GATHER = registry.register(OpDef(
     name="gather", dtypes=_gather_dtypes, shapes=_gather_shapes, kernel=_gather_kernel,
     grad=lambda op, dy: [_gather_grad(op, dy), None],
     attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
-    distribution=registry.Split("rowwise", (1,)),  # host weights, chunked indices
+    distribution=lambda op, host: registry.Split("rowwise", (1,))  # host weights, chunked ids
+    if op.attrs["axis"] == 0 else None,
     reference=lambda p, i, axis=0: np.stack([p.take(int(k), axis=axis) for k in i.ravel()],
                                             axis=axis).reshape(
         p.shape[:axis] + i.shape + p.shape[axis + 1:]),
