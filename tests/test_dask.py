@@ -94,7 +94,7 @@ def test_empty_reductions_keep_tf1_results(graph):
     x = gc.placeholder(gc.float32, [None, 3])
     fetches = [gc.reduce_sum(x, axis=0), gc.reduce_mean(x), gc.reduce_max(x, axis=0),
                gc.reduce_min(x)]
-    expected, got = both(graph, fetches, {x: da.zeros((0, 3), np.float32, chunks=(1, 3))},
+    expected, got = both(graph, fetches, {x: da.zeros((0, 3), chunks=(1, 3), dtype=np.float32)},
                          init=False)
     assert_same(expected, got)
     assert np.isnan(got[1]) and np.all(got[2] == -np.inf) and got[3] == np.inf
@@ -169,6 +169,9 @@ def test_a_failing_chunk_changes_no_variable_and_names_the_op(graph):
                                  r"(gather|unsorted_segment_sum), defined at .*test_dask.py:"
                                  r"\d+\) failed at run time on a chunk: .*(9|out of)"):
             sess.run(train, {index: bad})
+        np.testing.assert_array_equal(sess.run(table), np.ones((4, 2)))
+        with pytest.raises(ValueError, match="compute=False cannot stage variable writes"):
+            sess.run(train, {index: bad % 4}, compute=False)
         np.testing.assert_array_equal(sess.run(table), np.ones((4, 2)))
         sess.run(train, {index: bad % 4})
         assert sess.run(table)[0, 0] == -1.0
@@ -255,3 +258,14 @@ def test_batched_matmul_and_gather_along_other_axes(graph):
     with gd.Session(graph=graph, chunks=2) as sess:
         with pytest.raises(gc.errors.InvalidArgumentError, match="'moved' .*no distribution"):
             sess.run(moved, {index: np.array([0, 1, 4], np.int32)})
+
+
+def test_dask_feeds_are_checked_and_converted_lazily(graph):
+    x = gc.placeholder(gc.float32, [None, 3])
+    total = gc.reduce_sum(x)
+    with gd.Session(graph=graph, chunks=2) as sess:
+        assert sess.run(total, {x: da.ones((4, 3), chunks=2, dtype=np.float64)}) == 12
+        with pytest.raises(ValueError, match="shape"):
+            sess.run(total, {x: da.ones((4, 2), chunks=2, dtype=np.float32)})
+        with pytest.raises(TypeError, match="dtype complex128"):
+            sess.run(total, {x: da.ones((4, 3), chunks=2, dtype=np.complex128)})

@@ -113,8 +113,11 @@ class Session(NumpySession):
             if array.ndim and array.nbytes > 0:
                 feeds[tensor] = self._da.from_array(array, chunks=self._rows(array))
         for key, value in chunked.items():
-            tensor = next(iter(prepare_feeds(
-                self._graph, {key: np.broadcast_to(np.zeros((), value.dtype), value.shape)})))
+            # the key and shape checks of NumPy feeds, on a stand-in of no memory of the
+            # tensor's own dtype (so no conversion copies it); the dtype is checked below
+            tensor = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            prepare_feeds(self._graph, {key: np.broadcast_to(np.zeros((), tensor.dtype.np),
+                                                             value.shape)})
             if value.dtype != tensor.dtype.np:
                 if not np.can_cast(value.dtype, tensor.dtype.np, "same_kind"):
                     raise TypeError(f"Cannot feed a dask array of dtype {value.dtype} for "
@@ -169,7 +172,7 @@ class Session(NumpySession):
         wanted = [values[t] for t in fetches]
         lazy = [hasattr(v, "dask") and (not compute or v.nbytes > self._fetch_limit)
                 for v in wanted]
-        if lazy and lowering.deferred and not compute:
+        if lowering.deferred and not compute:
             raise ValueError("compute=False cannot stage variable writes: run the update "
                              "with compute=True")
         needed = {id(v): v for v, keep_lazy in zip(wanted, lazy)
