@@ -12,6 +12,7 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.errors import describe_op, describe_tensor
 from graphc.ops import creation
 from graphc.ops.common import NUMERIC, apply_op, rand, randint, same_dtype_rule, static_axis
+from graphc.ops.common import matmul_split  # its batch-axis split (graphc.dask)
 from graphc.ops.elementwise import equal
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import broadcast_to, expand_dims, shape, sum_to_shape, transpose
@@ -121,25 +122,12 @@ def _matmul_grad(op, dy):
     return [_reduce_batch(da, a), _reduce_batch(db, b)]
 
 
-def _matmul_split(op, host_inputs):
-    """graphc.dask: 2-D ``a^T b`` contracts the batch axis (partial sums); otherwise rows of
-    ``a`` (and of a batched ``b`` of the same rank) are independent."""
-    rank_a, rank_b = op.inputs[0].shape.rank, op.inputs[1].shape.rank
-    if rank_a is None or rank_b is None or rank_a < rank_b:
-        return None
-    if rank_a == 2 and op.attrs["transpose_a"]:
-        return registry.Split("reduction", (0, 1), "sum")
-    if rank_a == 2 and rank_b == 2:
-        return registry.ROWWISE
-    return registry.Split("rowwise", (0, 1) if rank_a == rank_b else (0,))
-
-
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
     grad=_matmul_grad, fresh_output=True, takes_out=True,
     bind=lambda op: _bind_matmul(op),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
-    distribution=_matmul_split,
+    distribution=matmul_split,
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
                      Sample((rand(4, 3), rand(2, 4)), {"transpose_a": True, "transpose_b": True}),

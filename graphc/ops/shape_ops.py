@@ -10,6 +10,7 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
 from graphc.ops.common import (NUMERIC, apply_op, check_kind, normalize_axes, normalize_axis,
                                rand, randint, static_axis)
+from graphc.ops.common import broadcast_to_split, sum_to_shape_split  # graphc.dask splits
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape, broadcast_shapes
 from graphc.static_values import constant_value, constant_value_as_shape
@@ -229,23 +230,11 @@ def _broadcast_to_shapes(inputs, attrs):
     return [target.merge_with(merged) if target.rank is not None else merged]
 
 
-def _broadcast_to_split(op, host_inputs):
-    """graphc.dask: a host value without a batch axis broadcast to a batch-led shape is
-    made chunk by chunk; a chunked one aligned with the result is broadcast rowwise."""
-    value = host_inputs[0]
-    if value is not None and (np.ndim(value) < op.outputs[0].shape.rank or
-                              np.shape(value)[0] == 1):
-        return registry.Split("generated", chunked=(), batch_shape=1)
-    if value is None and op.inputs[0].shape.rank == op.outputs[0].shape.rank:
-        return registry.Split("rowwise", batch_shape=1)
-    return None
-
-
 BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
     grad=lambda op, dy: [sum_to_shape(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
-    distribution=_broadcast_to_split,
+    distribution=broadcast_to_split,
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
@@ -294,16 +283,6 @@ def _sum_to_shape_kernel(x, shape):
     return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
 
 
-def _sum_to_shape_split(op, host_inputs):
-    """Rowwise when the target keeps the batch axis, else a batch sum (graphc.dask)."""
-    target, rank = host_inputs[1], op.inputs[0].shape.rank
-    if target is None or rank is None:
-        return None
-    if len(target) == rank and rank and int(target[0]) != 1:
-        return registry.Split("rowwise", batch_shape=1)
-    return registry.Split("reduction", combine="sum")
-
-
 def _sum_to_shape_grad(op, dy):
     return [broadcast_to(dy, shape(op.inputs[0])), None]
 
@@ -319,7 +298,7 @@ def _sum_to_shape_reference(x, shape):
 SUM_TO_SHAPE = registry.register(OpDef(
     name="sum_to_shape", dtypes=_sum_to_shape_dtypes, shapes=_sum_to_shape_shapes,
     kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad, reference=_sum_to_shape_reference,
-    distribution=_sum_to_shape_split,
+    distribution=sum_to_shape_split,
     samples=lambda: [Sample((rand(2, 3, 4), [3, 1])), Sample((rand(3, 4), [3, 4])),
                      Sample((rand(2, 5), [1, 1]))],
     error_samples=lambda: [ErrorSample((rand(3), [2, 3]), match="larger rank")],
