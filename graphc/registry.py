@@ -10,7 +10,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE",
+__all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "Split",
+           "ELEMENTWISE", "ROWWISE", "SHAPE_ONLY", "batch_reduction", "rowwise_unless_axis0",
            "finite_if_inputs_finite", "always_finite", "register", "get", "all_ops", "api_for",
            "public"]
 
@@ -95,6 +96,71 @@ class LoopExpr:
 
 
 @dataclass(frozen=True)
+class Split:
+    """How a chunked engine (``graphc.dask``) splits an op along the batch axis (axis 0 of
+    its chunked inputs), declared by the op so the engine never has to guess.
+
+    Attributes:
+        kind: ``"elementwise"``: one task per chunk over the broadcast inputs;
+            ``"rowwise"``: rows are independent: the kernel runs on each chunk of the inputs
+            at ``chunked`` (the other inputs whole, on every chunk) and gives that chunk's
+            rows of the result; ``"reduction"``: the op reduces over the batch axis: the
+            kernel's results on aligned chunks of the ``chunked`` inputs are partial results
+            that ``combine`` (``"sum"``, ``"max"``, ``"min"``, ``"prod"``, ``"any"``, ``"all"``,
+            ``"mean"``) joins in a tree; ``"shape"``: the value follows from the inputs'
+            shapes alone and is computed on the host; ``"generated"``: the op makes a value of
+            the shape at ``batch_shape`` from inputs without a batch axis (fill, broadcasts,
+            random draws), so a shape led by the batch size is made chunk by chunk (random
+            ops: each chunk from its own seeded stream).
+        chunked: input positions that may be split along axis 0 (rowwise, reduction).
+        combine: how partial results join (reduction).
+        batch_shape: position of a host input holding a shape whose first entry is the batch
+            size (rowwise, generated): each chunk's task gets it with the chunk's own row
+            count.
+
+    Example:
+        >>> Split("reduction", chunked=(0, 1), combine="sum")  # a^T b over the batch
+    """
+
+    kind: str
+    chunked: tuple = (0,)
+    combine: str = ""
+    batch_shape: Optional[int] = None
+
+
+ELEMENTWISE = Split("elementwise")
+ROWWISE = Split("rowwise")
+SHAPE_ONLY = Split("shape")
+
+
+def batch_reduction(combine: Optional[str]):
+    """``OpDef.distribution`` of a reduction with ``axis``/``keepdims`` attributes: a batch
+    reduction joined by ``combine`` when the batch axis (0) is reduced, else rowwise; None
+    (nothing declared) when ``combine`` is None."""
+    if combine is None:
+        return None
+
+    def split(op, host_inputs) -> Split:
+        axis, rank = op.attrs["axis"], op.inputs[0].shape.rank
+        if axis is None or rank is None or 0 in [a % max(rank, 1) for a in axis]:
+            return Split("reduction", combine=combine)
+        return ROWWISE
+    return split
+
+
+def rowwise_unless_axis0(chunked: tuple = (0,), attr: str = "axis", of_output: bool = False):
+    """``OpDef.distribution`` of an op working along ``attrs[attr]`` (an axis of its first
+    chunked input, or of its output with ``of_output``): rowwise over the inputs at
+    ``chunked`` unless that axis is the batch axis (then undeclared: an error)."""
+    def split(op, host_inputs) -> Optional[Split]:
+        rank = (op.outputs[0] if of_output else op.inputs[chunked[0]]).shape.rank
+        if rank is None or op.attrs[attr] % max(rank, 1) == 0:
+            return None
+        return Split("rowwise", chunked=chunked)
+    return split
+
+
+@dataclass(frozen=True)
 class OpDef:
     """One op type: inference rules, NumPy kernel and the properties passes rely on.
 
@@ -141,6 +207,11 @@ class OpDef:
         subgraphs: names of the attributes holding ``Subgraph``s (or tuples of them): the
             branches, body and condition of control-flow ops, which passes optimize, the
             runtime compiles into plans of their own and pictures and listings show.
+        distribution: how chunked engines split the op along the batch axis: a ``Split``, or
+            ``distribution(op, host_inputs) -> Split`` when attributes or the values of
+            host inputs (None for chunked ones) decide (None from it: not declared for
+            those); None: ``ELEMENTWISE`` for elementwise ops,
+            otherwise undeclared, and a chunked input reaching the op is an error.
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
@@ -176,6 +247,8 @@ class OpDef:
     # how the op runs in compiled fused loops (graphc.runtime.fused)
     loop: Optional[LoopExpr] = None
     subgraphs: tuple = ()
+    # how chunked engines (graphc.dask) split it along the batch axis
+    distribution: Any = None
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None
     error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None

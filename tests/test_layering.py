@@ -54,7 +54,7 @@ LAYERS = (
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
-                "graphc.summary", "graphc.summary.*")),
+                "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")

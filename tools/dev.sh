@@ -27,7 +27,7 @@ ensure_venv() {
         python3 -m venv .venv
     fi
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast,onnx,tensorboard]"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast,onnx,tensorboard,dask]"
 }
 
 # The package as a user gets it: build the wheel, install it into a fresh virtual environment

@@ -6,6 +6,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from graphc import dtypes as gdt
+from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor, get_default_graph
 from graphc.shapes import TensorShape, broadcast_shapes
@@ -171,3 +172,42 @@ def randint(*shape, low: int = -5, high: int = 6, dtype=np.int32) -> np.ndarray:
 
 def randbool(*shape) -> np.ndarray:
     return _SAMPLE_RNG.random(size=shape) < 0.5
+
+
+# How ops whose split depends on ranks or host values split along the batch axis
+# (OpDef.distribution, read by graphc.dask); each op's OpDef names its rule.
+
+
+def matmul_split(op, host_inputs):
+    """graphc.dask: 2-D ``a^T b`` contracts the batch axis (partial sums); otherwise rows of
+    ``a`` (and of a batched ``b`` of the same rank) are independent."""
+    rank_a, rank_b = op.inputs[0].shape.rank, op.inputs[1].shape.rank
+    if rank_a is None or rank_b is None or rank_a < rank_b:
+        return None
+    if rank_a == 2 and op.attrs["transpose_a"]:
+        return registry.Split("reduction", (0, 1), "sum")
+    if rank_a == 2 and rank_b == 2:
+        return registry.ROWWISE
+    return registry.Split("rowwise", (0, 1) if rank_a == rank_b else (0,))
+
+
+def broadcast_to_split(op, host_inputs):
+    """graphc.dask: a host value without a batch axis broadcast to a batch-led shape is
+    made chunk by chunk; a chunked one aligned with the result is broadcast rowwise."""
+    value = host_inputs[0]
+    if value is not None and (np.ndim(value) < op.outputs[0].shape.rank or
+                              np.shape(value)[0] == 1):
+        return registry.Split("generated", chunked=(), batch_shape=1)
+    if value is None and op.inputs[0].shape.rank == op.outputs[0].shape.rank:
+        return registry.Split("rowwise", batch_shape=1)
+    return None
+
+
+def sum_to_shape_split(op, host_inputs):
+    """Rowwise when the target keeps the batch axis, else a batch sum (graphc.dask)."""
+    target, rank = host_inputs[1], op.inputs[0].shape.rank
+    if target is None or rank is None:
+        return None
+    if len(target) == rank and rank and int(target[0]) != 1:
+        return registry.Split("rowwise", batch_shape=1)
+    return registry.Split("reduction", combine="sum")

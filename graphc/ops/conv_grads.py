@@ -84,6 +84,7 @@ def _conv_filter_reference(x, filter_sizes, dy, strides, padding, dilations=1):
 CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     name="conv2d_backprop_input", dtypes=lambda d, a: [d[2]], shapes=_backprop_input_shapes,
     kernel=conv_input_grad,
+    distribution=registry.Split("rowwise", (2,), batch_shape=0),
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddx: [None, conv2d_backprop_filter(ddx, shape(op.inputs[1]), op.inputs[2],
                                                        **_geometry(op)),
@@ -105,6 +106,7 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
 CONV2D_BACKPROP_FILTER = registry.register(OpDef(
     name="conv2d_backprop_filter", dtypes=lambda d, a: [d[2]],
     shapes=_backprop_filter_shapes, kernel=conv_filter_grad,
+    distribution=registry.Split("reduction", (0, 2), "sum"),
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddw: [conv2d_backprop_input(shape(op.inputs[0]), ddw, op.inputs[2],
                                                 **_geometry(op)), None,
@@ -256,6 +258,7 @@ def _max_pool_grad_grad_samples():
 MAX_POOL_GRAD = registry.register(OpDef(
     name="max_pool_grad", dtypes=lambda d, a: [d[2]], shapes=_pool_grad_shapes("max_pool_grad"),
     kernel=_max_pool_grad_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    distribution=registry.Split("rowwise", (0, 1, 2)),
     grad=lambda op, ddx: [None, None, max_pool_grad_grad(op.inputs[0], op.inputs[1], ddx,
                                                          **_pool_attrs(op))],
     reference=_max_pool_grad_reference, samples=_max_pool_grad_samples,
@@ -301,6 +304,7 @@ def _avg_pool_grad_reference(input_sizes, dy, ksize, strides, padding):
 AVG_POOL_GRAD = registry.register(OpDef(
     name="avg_pool_grad", dtypes=lambda d, a: [d[1]],
     shapes=lambda ins, a: [_sizes("avg_pool_grad", ins[0])], kernel=_avg_pool_grad_kernel,
+    distribution=registry.Split("rowwise", (1,), batch_shape=0),
     attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
     grad=lambda op, ddx: [None, avg_pool(ddx, **_pool_attrs(op))],
     reference=_avg_pool_grad_reference,

@@ -93,6 +93,7 @@ def _fill_kernel(dims, value):
 
 FILL = registry.register(OpDef(
     name="fill", dtypes=_fill_dtypes, shapes=_fill_shapes, kernel=_fill_kernel,
+    distribution=registry.Split("generated", chunked=(), batch_shape=0),
     # the value is broadcast to dims, so its gradient sums dy back to the value's shape
     grad=lambda op, dy: [None, shape_ops.sum_to_shape(dy, shape_ops.shape(op.inputs[1]))],
     finite_outputs=registry.finite_if_inputs_finite,

@@ -112,7 +112,7 @@ FUSED = registry.register(OpDef(
     dtypes=lambda d, attrs: [replay_dtypes(d, attrs["program"])[-1]],
     shapes=lambda ins, attrs: [replay_specs(ins, attrs["program"])[-1].shape],
     kernel=_fused_kernel, grad=_fused_grad, attrs={"program": (), "ops": ()},
-    bind=bind_program, fresh_output=True, takes_out=True,
+    bind=bind_program, fresh_output=True, takes_out=True, distribution=registry.ELEMENTWISE,
     unknown_rank_ok=True,
     reference=lambda a, b, c, program, ops=(): np.tanh(a + b) * a - c * b,
     samples=lambda: [Sample((rand(3, 4), rand(4), np.float64(0.5), _sample_program()))],

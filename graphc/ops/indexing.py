@@ -176,6 +176,8 @@ GATHER = registry.register(OpDef(
     name="gather", dtypes=_gather_dtypes, shapes=_gather_shapes, kernel=_gather_kernel,
     grad=lambda op, dy: [_gather_grad(op, dy), None],
     attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
+    distribution=lambda op, host: registry.Split("rowwise", (1,))  # host weights, chunked ids
+    if op.attrs["axis"] == 0 else None,
     reference=lambda p, i, axis=0: np.stack([p.take(int(k), axis=axis) for k in i.ravel()],
                                             axis=axis).reshape(
         p.shape[:axis] + i.shape + p.shape[axis + 1:]),
@@ -255,6 +257,7 @@ def _segment_reference(data, ids, num_segments):
 UNSORTED_SEGMENT_SUM = registry.register(OpDef(
     name="unsorted_segment_sum", dtypes=_segment_dtypes, shapes=_segment_shapes,
     kernel=_segment_kernel, grad=lambda op, dy: [gather(dy, op.inputs[1]), None, None],
+    distribution=registry.Split("reduction", (0, 1), "sum"),  # chunks of rows and their ids
     reference=_segment_reference,
     samples=lambda: [Sample((rand(5, 3), randint(5, low=0, high=4), np.int32(4))),
                      Sample((rand(2, 3), randint(2, 3, low=0, high=2), np.int32(2)))],

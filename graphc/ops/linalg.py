@@ -12,6 +12,7 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.errors import describe_op, describe_tensor
 from graphc.ops import creation
 from graphc.ops.common import NUMERIC, apply_op, rand, randint, same_dtype_rule, static_axis
+from graphc.ops.common import matmul_split  # its batch-axis split (graphc.dask)
 from graphc.ops.elementwise import equal
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import broadcast_to, expand_dims, shape, sum_to_shape, transpose
@@ -126,6 +127,7 @@ MATMUL = registry.register(OpDef(
     grad=_matmul_grad, fresh_output=True, takes_out=True,
     bind=lambda op: _bind_matmul(op),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
+    distribution=matmul_split,
     reference=_matmul_reference,
     samples=lambda: [Sample((rand(3, 4), rand(4, 2))),
                      Sample((rand(4, 3), rand(2, 4)), {"transpose_a": True, "transpose_b": True}),

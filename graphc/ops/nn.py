@@ -80,6 +80,7 @@ def _log_softmax_grad(op, dy):
 SOFTMAX = registry.register(OpDef(
     name="softmax", dtypes=same_dtype_rule("softmax", FLOAT), shapes=_axis_checked("softmax"),
     kernel=_softmax_kernel, grad=_softmax_grad, attrs={"axis": -1},
+    distribution=registry.rowwise_unless_axis0(),
     finite_outputs=registry.finite_if_inputs_finite,  # exp(x - max) <= 1, sum >= 1
     reference=lambda x, axis=-1: _rows(_py_softmax, x, axis), samples=_softmax_samples,
     error_samples=lambda: [ErrorSample((rand(2, 3), 2), match="out of range")],
@@ -87,7 +88,7 @@ SOFTMAX = registry.register(OpDef(
 LOG_SOFTMAX = registry.register(OpDef(
     name="log_softmax", dtypes=same_dtype_rule("log_softmax", FLOAT),
     shapes=_axis_checked("log_softmax"), kernel=_log_softmax_kernel, grad=_log_softmax_grad,
-    attrs={"axis": -1},
+    attrs={"axis": -1}, distribution=registry.rowwise_unless_axis0(),
     reference=lambda x, axis=-1: _rows(_py_log_softmax, x, axis), samples=_softmax_samples,
     error_samples=lambda: [ErrorSample((randint(2, 3),), error=TypeError, match="floating")],
     doc="log(softmax(x)) along axis, computed stably."))
@@ -157,6 +158,7 @@ XENT = registry.register(OpDef(
     name="softmax_cross_entropy_with_logits",
     dtypes=same_dtype_rule("softmax_cross_entropy_with_logits", FLOAT), shapes=_xent_shapes,
     kernel=_xent_kernel, grad=_xent_grad, attrs={"axis": -1}, reference=_xent_reference,
+    distribution=registry.rowwise_unless_axis0((0, 1)),
     samples=lambda: [_labeled(_random_distribution(4, 5), rand(4, 5, low=-3, high=3)),
                      _labeled(_random_distribution(2, 3), np.array([[1e4, 0, -1e4]] * 2))],
     error_samples=lambda: [_labeled(rand(4, 5), rand(4, 6), match="must be equal")],

@@ -98,13 +98,14 @@ def _draw_kernel(name):
 
 
 def _random_op(name, doc, kind=FLOAT, kernel=None, shapes=_shape_from_input,
-               tested_elsewhere="tests/ops/test_random.py"):
+               tested_elsewhere="tests/ops/test_random.py",
+               distribution=registry.Split("generated", chunked=(), batch_shape=0)):
     return registry.register(OpDef(
         name=name, dtypes=_shape_dtypes(kind), shapes=shapes,
         kernel=kernel or _draw_kernel(name), grad=registry.NOT_DIFFERENTIABLE, attrs={"dtype": gdt.float32, "seed": None,
                                                     "seed2": None},
         random=True, foldable=False, needs_context=True, finite_outputs=registry.always_finite,
-        tested_elsewhere=tested_elsewhere, doc=doc))
+        distribution=distribution, tested_elsewhere=tested_elsewhere, doc=doc))
 
 
 RANDOM_STANDARD_NORMAL = _random_op("random_standard_normal", "Standard normal samples.")
@@ -122,7 +123,7 @@ def _matrix_shape(inputs, attrs):
 
 RANDOM_ORTHOGONAL = _random_op(
     "random_orthogonal", "A random orthogonal matrix (flattened to 2-D), uniform over them.",
-    shapes=_matrix_shape, tested_elsewhere="tests/test_initializers.py")
+    shapes=_matrix_shape, tested_elsewhere="tests/test_initializers.py", distribution=None)
 
 
 def _uniform_int_kernel(ctx, shape, minval, maxval, dtype, seed, seed2):

@@ -198,6 +198,11 @@ GRADS = {
 }
 
 
+# how partial results over chunks of the batch join (graphc.dask); logsumexp has no such rule
+_COMBINE = {"reduce_sum": "sum", "reduce_mean": "mean", "reduce_max": "max", "reduce_min": "min",
+            "reduce_prod": "prod", "reduce_any": "any", "reduce_all": "all"}
+
+
 def _define_reduction(name: str, kind: str):
     def dtypes(in_dtypes, attrs):
         check_kind(name, in_dtypes[0], kind)
@@ -208,7 +213,7 @@ def _define_reduction(name: str, kind: str):
         shapes=lambda ins, attrs: [_reduced_shape(ins[0].shape, attrs["axis"],
                                                   attrs["keepdims"], name)],
         kernel=KERNELS[name], grad=GRADS[name], attrs={"axis": None, "keepdims": False},
-        unknown_rank_ok=True,
+        unknown_rank_ok=True, distribution=registry.batch_reduction(_COMBINE.get(name)),
         reference=_reduction_reference(SCALAR_REFERENCES[name]), samples=_samples(kind),
         error_samples=_errors(kind), doc=f"{name} over axis (all axes when None)."))
 

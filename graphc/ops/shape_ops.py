@@ -10,6 +10,7 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
 from graphc.ops.common import (NUMERIC, apply_op, check_kind, normalize_axes, normalize_axis,
                                rand, randint, static_axis)
+from graphc.ops.common import broadcast_to_split, sum_to_shape_split  # graphc.dask splits
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape, broadcast_shapes
 from graphc.static_values import constant_value, constant_value_as_shape
@@ -65,6 +66,7 @@ RESHAPE = registry.register(OpDef(
     name="reshape", dtypes=_shape_tensor_dtypes("reshape"), shapes=_reshape_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0])), None],
     kernel=_reshape_kernel, unknown_rank_ok=True, finite_outputs=registry.finite_if_inputs_finite,
+    distribution=registry.Split("rowwise", batch_shape=1),  # keeping the batch axis first
     reference=lambda x, shape: np.array(x.ravel().tolist()).reshape(shape),
     samples=lambda: [Sample((rand(2, 6), [3, -1])), Sample((rand(2, 3, 2), [12])),
                      Sample((randint(4), [2, 1, 2])), Sample((rand(0, 3), [3, 0]))],
@@ -152,6 +154,7 @@ EXPAND_DIMS = registry.register(OpDef(
     name="expand_dims", dtypes=_first_dtype, shapes=_expand_dims_shapes,
     grad=lambda op, dy: [reshape(dy, shape(op.inputs[0]))],
     kernel=_expand_dims_kernel, attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
+    distribution=registry.rowwise_unless_axis0(of_output=True),
     reference=lambda x, axis: x.reshape(x.shape[:axis % (x.ndim + 1)] + (1,)
                                         + x.shape[axis % (x.ndim + 1):]),
     samples=lambda: [Sample((rand(2, 3), 1)), Sample((rand(2, 3), -1)), Sample((rand(), 0))],
@@ -231,6 +234,7 @@ BROADCAST_TO = registry.register(OpDef(
     name="broadcast_to", dtypes=_shape_tensor_dtypes("broadcast_to"), shapes=_broadcast_to_shapes,
     grad=lambda op, dy: [sum_to_shape(dy, shape(op.inputs[0])), None],
     kernel=lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape)),
+    distribution=broadcast_to_split,
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, shape: x * np.ones(shape, dtype=x.dtype),
     samples=lambda: [Sample((rand(3), [2, 3])), Sample((rand(2, 1), [2, 4]))],
@@ -294,6 +298,7 @@ def _sum_to_shape_reference(x, shape):
 SUM_TO_SHAPE = registry.register(OpDef(
     name="sum_to_shape", dtypes=_sum_to_shape_dtypes, shapes=_sum_to_shape_shapes,
     kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad, reference=_sum_to_shape_reference,
+    distribution=sum_to_shape_split,
     samples=lambda: [Sample((rand(2, 3, 4), [3, 1])), Sample((rand(3, 4), [3, 4])),
                      Sample((rand(2, 5), [1, 1]))],
     error_samples=lambda: [ErrorSample((rand(3), [2, 3]), match="larger rank")],
@@ -331,6 +336,7 @@ SHAPE = registry.register(OpDef(
     value_from_shapes=True,
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.shape, dtype=gdt.as_dtype(out_type).np),
+    distribution=registry.SHAPE_ONLY,
     attrs={"out_type": gdt.int32}, reference=lambda x, out_type=None: np.array(x.shape),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(),)), Sample((rand(0, 4),))],
     doc="The dynamic shape of a tensor as a 1-D integer tensor."))
@@ -338,6 +344,7 @@ SIZE = registry.register(OpDef(
     name="size", dtypes=_out_type_rule, shapes=lambda ins, a: [TensorShape([])],
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.size, dtype=gdt.as_dtype(out_type).np),
+    distribution=registry.SHAPE_ONLY,
     attrs={"out_type": gdt.int32}, unknown_rank_ok=True, value_from_shapes=True,
     reference=lambda x, out_type=None: np.prod(x.shape, dtype=np.int64),
     samples=lambda: [Sample((rand(2, 3),)), Sample((rand(0, 4),))],

@@ -80,6 +80,7 @@ SPARSE_BACKPROP = registry.register(OpDef(
     name="sparse_softmax_cross_entropy_backprop", dtypes=lambda d, a: [_sparse_dtypes(d, a)[0]],
     shapes=_sparse_backprop_shapes,
     kernel=_sparse_backprop_kernel, grad=_sparse_backprop_grad, fresh_output=True,
+    distribution=registry.Split("rowwise", (0, 1)),
     reference=_py_sparse_backprop,
     samples=lambda: [_labeled(randint(4, low=0, high=5), rand(4, 5, low=-3, high=3)),
                      _labeled(randint(2, 3, low=0, high=4), rand(2, 3, 4))],
@@ -104,6 +105,7 @@ def sparse_softmax_cross_entropy_backprop(labels=None, logits=None, name=None):
 SPARSE_XENT = registry.register(OpDef(
     name="sparse_softmax_cross_entropy_with_logits", dtypes=_sparse_dtypes,
     shapes=_sparse_shapes, kernel=_sparse_kernel, grad=_sparse_xent_grad,
+    distribution=registry.Split("rowwise", (0, 1)),
     reference=lambda labels, logits: np.array(
         [-_py_log_softmax(row.tolist())[int(k)] for row, k in
          zip(logits.reshape(-1, logits.shape[-1]), labels.ravel())]).reshape(labels.shape),

@@ -1,0 +1,220 @@
+"""Lowering an optimized graph to dask arrays, op by op, as each op's ``distribution``
+declares (``graphc.registry.Split``). Values are NumPy arrays (small, on the host) or dask
+arrays split along axis 0 (the batch) only.
+
+- An op none of whose inputs is chunked runs its kernel on the host, at once.
+- An op with a chunked input is split as declared: elementwise and rowwise ops become one
+  task per chunk running graphc's own kernel, batch reductions a task per chunk for the
+  partial result plus a tree combine. An op that declares nothing is an error naming it:
+  nothing is ever materialized behind the user's back.
+- Stateful ops (variable writes) reached by small chunked values are deferred: they run on
+  the host after the run's single ``dask.compute``.
+"""
+from __future__ import annotations
+
+import functools
+import string
+
+import numpy as np
+
+from graphc import registry
+from graphc.errors import InvalidArgumentError, describe_op
+
+from .tasks import ChunkKernel, GeneratedChunk, MeanPartial, Partial, RowShaped
+
+__all__ = ["Lowering", "Deferred", "split_of"]
+
+_COMBINE = {"sum": "sum", "max": "max", "min": "min", "prod": "prod", "any": "any",
+            "all": "all", "mean": "sum"}
+
+
+class Deferred:
+    """The value of an op that runs on the host after the run's compute."""
+
+    def __init__(self, op, index: int):
+        self.op, self.index = op, index
+
+
+def split_of(opdef, op, inputs):
+    """The op's declared ``Split`` for its attributes, or None when it declares none."""
+    rule = opdef.distribution
+    if rule is None:
+        return registry.ELEMENTWISE if opdef.elementwise else None
+    if not callable(rule):
+        return rule
+    return rule(op, tuple(None if _is_chunked(v) else v for v in inputs))
+
+
+def _is_chunked(value) -> bool:
+    return hasattr(value, "dask") and hasattr(value, "chunks")
+
+
+class Lowering:
+    """Builds the dask values of one run. ``values`` maps tensors to NumPy arrays, dask
+    arrays or ``Deferred``; ``deferred`` lists the ops to run on the host after compute."""
+
+    def __init__(self, da, ctx, user_op, small_bytes: int):
+        self.da, self.ctx, self.user_op, self.small_bytes = da, ctx, user_op, small_bytes
+        self.values: dict = {}
+        self.deferred: list = []
+        self.batch_chunks: dict = {}  # batch length -> its chunks (of the chunked feeds)
+
+    def lower(self, op) -> None:
+        inputs = [self.values[t] for t in op.inputs]
+        opdef = registry.get(op.type)
+        if any(isinstance(v, Deferred) for v in inputs) or (
+                (opdef.stateful or opdef.needs_context) and any(map(_is_chunked, inputs))):
+            self._defer(op, inputs)
+        elif not any(map(_is_chunked, inputs)):
+            split = split_of(opdef, op, inputs) if opdef.distribution is not None else None
+            if split is not None and split.kind == "generated" and \
+                    self._batch_led(inputs[split.batch_shape]):
+                self.values[op.outputs[0]] = self._generated(op, opdef, split, inputs)
+            else:
+                self._store(op, run_on_host(op, opdef, inputs, self.ctx))
+        else:
+            split = split_of(opdef, op, inputs)
+            if split is None:
+                raise self._error(op, "declares no distribution for its attributes, so it "
+                                      "cannot run on chunked values (set OpDef.distribution)")
+            if len(op.outputs) != 1:
+                raise self._error(op, "has several outputs; chunked ops give one")
+            lower = getattr(self, "_" + split.kind)
+            self.values[op.outputs[0]] = lower(op, opdef, split, inputs)
+
+    def _store(self, op, result) -> None:
+        results = (result,) if len(op.outputs) == 1 else result
+        for tensor, value in zip(op.outputs, results):
+            self.values[tensor] = value
+
+    def _defer(self, op, inputs) -> None:
+        for position, value in enumerate(inputs):
+            if _is_chunked(value) and value.nbytes > self.small_bytes:
+                raise self._error(op, f"runs on the host but its input {position} is a chunked "
+                                      f"value of shape {value.shape} ({value.nbytes} bytes)")
+        self.deferred.append(op)
+        for index, tensor in enumerate(op.outputs):
+            self.values[tensor] = Deferred(op, index)
+
+    def _error(self, op, message: str) -> InvalidArgumentError:
+        user = self.user_op(op)
+        return InvalidArgumentError(None, user, f"{describe_op(user)} {message}")
+
+    def _task(self, op, split=None):
+        user = self.user_op(op)
+        task = ChunkKernel(op.type, op.attrs, user.name, describe_op(user))
+        if split is not None and split.batch_shape is not None:
+            return RowShaped(task, split.batch_shape, split.chunked[0])
+        return task
+
+    def _elementwise(self, op, opdef, split, inputs):
+        return self.da.core.elemwise(self._task(op), *inputs, dtype=op.outputs[0].dtype.np)
+
+    def _indexed(self, op, split, inputs):
+        """blockwise arguments: chunked inputs at declared positions indexed ("b", own
+        letters), the others whole; an undeclared chunked position is an error."""
+        letters = iter(string.ascii_letters[2:])
+        args = []
+        rows = next(v for v in inputs if _is_chunked(v)).chunks[0]
+        for position, value in enumerate(inputs):
+            if position in split.chunked and not _is_chunked(value) and np.ndim(value) and \
+                    len(value) == sum(rows):  # a host value of the batch's length: split too
+                value = self.da.from_array(value, chunks=(rows,) + np.shape(value)[1:])
+            if not _is_chunked(value):
+                args += [value, None]
+            elif position not in split.chunked:
+                raise self._error(op, f"takes input {position} whole, but it is chunked "
+                                      f"(shape {value.shape}); only inputs {split.chunked} "
+                                      "may be split along the batch")
+            else:
+                value = value.rechunk({axis: -1 for axis in range(1, value.ndim)})
+                args += [value, "b" + "".join(next(letters) for _ in range(value.ndim - 1))]
+        return args, letters
+
+    def _trailing(self, op, skip: int) -> tuple:
+        dims = op.outputs[0].shape.as_list()[skip:] if op.outputs[0].shape.rank is not None \
+            else None
+        if dims is None or any(d is None for d in dims):
+            raise self._error(op, f"needs a static output shape beyond the batch axis, got "
+                                  f"{op.outputs[0].shape}")
+        return tuple(dims)
+
+    def _rowwise(self, op, opdef, split, inputs):
+        if split.batch_shape is not None:
+            shape, rows = inputs[split.batch_shape], inputs[split.chunked[0]].shape[0]
+            if _is_chunked(shape) or not len(shape) or int(shape[0]) not in (rows, -1):
+                raise self._error(op, f"takes input {split.batch_shape} as a shape led by the "
+                                      f"batch size {rows}, got {shape}")
+        args, letters = self._indexed(op, split, inputs)
+        trailing = self._trailing(op, 1)
+        out = [next(letters) for _ in trailing]
+        return self.da.blockwise(self._task(op, split), "b" + "".join(out), *args,
+                                 new_axes=dict(zip(out, trailing)), concatenate=True,
+                                 dtype=op.outputs[0].dtype.np)
+
+    def _reduction(self, op, opdef, split, inputs):
+        args, letters = self._indexed(op, split, inputs)
+        trailing = self._trailing(op, 0)
+        out = [next(letters) for _ in trailing]
+        partial = (MeanPartial if split.combine == "mean" else Partial)(self._task(op))
+        dtype = op.outputs[0].dtype.np
+        partials = self.da.blockwise(
+            partial, "b" + "".join(out), *args, new_axes=dict(zip(out, trailing)),
+            adjust_chunks={"b": 1}, concatenate=True,
+            dtype=np.float64 if split.combine == "mean" else dtype)
+        combine = getattr(partials, _COMBINE[split.combine])
+        if split.combine in ("sum", "prod"):
+            return combine(axis=0, dtype=dtype)  # dask's int32 sums would be int64
+        if split.combine != "mean":
+            return combine(axis=0)
+        source = next(v for v in inputs if _is_chunked(v))
+        count = source.size // max(int(np.prod(trailing)), 1)
+        return (combine(axis=0) / max(count, 1) if count else
+                combine(axis=0) * np.nan).astype(dtype)
+
+    def _batch_led(self, shape) -> bool:
+        return np.ndim(shape) == 1 and len(shape) > 0 and int(shape[0]) in self.batch_chunks
+
+    def _generated(self, op, opdef, split, inputs):
+        """A value of a batch-led shape made chunk by chunk like the data. Random ops draw
+        chunk i from a stream seeded by (a number drawn from the op's own stream this run,
+        i): reproducible with seeds, though not the NumPy Session's numbers."""
+        base = None
+        if opdef.random:
+            self.ctx.op = op
+            base = int(self.ctx.rng().integers(1 << 63))
+        shape = inputs[split.batch_shape]
+        chunks = self.batch_chunks[int(shape[0])]
+        trailing = tuple(int(d) for d in shape[1:])
+        task = GeneratedChunk(self._task(op), base, chunks, split.batch_shape)
+        args = [self.da.arange(len(chunks), chunks=1), "b"]
+        for value in inputs:
+            args += [value, None]
+        out = string.ascii_letters[2:2 + len(trailing)]
+        return self.da.blockwise(task, "b" + out, *args, new_axes=dict(zip(out, trailing)),
+                                 adjust_chunks={"b": chunks}, concatenate=True,
+                                 dtype=op.outputs[0].dtype.np)
+
+    def _shape(self, op, opdef, split, inputs):
+        stand_ins = [np.broadcast_to(np.zeros((), v.dtype), v.shape) if _is_chunked(v) else v
+                     for v in inputs]
+        return run_on_host(op, opdef, stand_ins, self.ctx)
+
+
+def run_on_host(op, opdef, inputs, ctx):
+    """The op's kernel on host values (as the NumPy Session runs it)."""
+    kernel = opdef.bind(op) if opdef.bind is not None else \
+        functools.partial(opdef.kernel, **op.attrs)
+    try:
+        with np.errstate(all="ignore"):
+            if opdef.needs_context:
+                ctx.op = op
+                return kernel(ctx, *inputs)
+            return kernel(*inputs)
+    except InvalidArgumentError:
+        raise
+    except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
+        if hasattr(err, "error_code"):
+            raise
+        raise InvalidArgumentError(None, op, f"{describe_op(op)} failed at run time: "
+                                   f"{err}") from err

@@ -1,0 +1,134 @@
+"""What one dask task runs: a graphc kernel named by (op type, attrs), rebuilt wherever the
+task lands, so graphs ship to ``dask.distributed`` workers by pickle (bound kernels and
+thread-locals do not pickle). A failing kernel raises ``ChunkTaskError`` naming the user's
+op and line; the Session turns it back into graphc's ``InvalidArgumentError``.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from graphc import registry
+
+__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "GeneratedChunk",
+           "RowShaped"]
+
+
+class ChunkTaskError(Exception):
+    """A kernel failed inside a dask task; ``args`` are (op name, message)."""
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_limiter():
+    """threadpoolctl's controller when installed (None otherwise): tasks of dask's threads or
+    workers run BLAS on one thread each, so thread pools do not multiply."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+class ChunkKernel:
+    """``kernel(*arrays)`` of op type ``op_type`` with ``attrs``, on one chunk.
+
+    Example:
+        >>> ChunkKernel("matmul", {"transpose_a": False, "transpose_b": False},
+        ...             "MatMul", "op 'MatMul' (matmul, defined at model.py:3)")(a, b)
+    """
+
+    def __init__(self, op_type: str, attrs: dict, op_name: str, description: str):
+        self.op_type, self.attrs = op_type, dict(attrs)
+        self.op_name, self.description = op_name, description
+        self.__name__ = op_type  # how dask's task-graph pictures label the task
+
+    def kernel(self):
+        return registry.get(self.op_type).kernel
+
+    def __call__(self, *arrays):
+        limiter = _blas_limiter()
+        try:
+            with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1)
+                if limiter is None:
+                    return self.kernel()(*arrays, **self.attrs)
+                with limiter.limit(limits=1):
+                    return self.kernel()(*arrays, **self.attrs)
+        except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
+            shapes = ", ".join(f"{getattr(a, 'shape', '?')} {getattr(a, 'dtype', type(a))}"
+                               for a in arrays)
+            raise ChunkTaskError(self.op_name, f"{self.description} failed at run time on a "
+                                 f"chunk: {err} [inputs: {shapes}]") from None
+
+    def __reduce__(self):
+        return ChunkKernel, (self.op_type, self.attrs, self.op_name, self.description)
+
+
+class Partial:
+    """One chunk's partial result of a batch reduction, with a leading axis of length one
+    (the axis the tree combine reduces)."""
+
+    def __init__(self, kernel: ChunkKernel):
+        self.kernel = kernel
+        self.__name__ = f"partial {kernel.op_type}"
+
+    def __call__(self, *arrays):
+        return np.asarray(self.kernel(*arrays))[None]
+
+
+class MeanPartial(Partial):
+    """A chunk's mean times the number of elements it averaged (float64), so chunk means
+    join by a sum; an empty chunk adds zero (its own mean would be NaN)."""
+
+    def __call__(self, *arrays):
+        result = np.asarray(self.kernel(*arrays))
+        if arrays[0].size == 0:
+            return np.zeros((1,) + result.shape)
+        return (result.astype(np.float64) * (arrays[0].size // max(result.size, 1)))[None]
+
+
+class RowShaped:
+    """A rowwise kernel whose input ``shape_position`` is a shape led by the batch size: each
+    chunk gets it led by its own row count (that of input ``rows_position``)."""
+
+    def __init__(self, kernel: ChunkKernel, shape_position: int, rows_position: int):
+        self.kernel, self.shape_position, self.rows_position = \
+            kernel, shape_position, rows_position
+        self.__name__ = kernel.op_type
+
+    def __call__(self, *arrays):
+        arrays = list(arrays)
+        shape = np.array(arrays[self.shape_position], copy=True)
+        shape[0] = arrays[self.rows_position].shape[0]
+        arrays[self.shape_position] = shape
+        return self.kernel(*arrays)
+
+
+class _ChunkStream:
+    """The ``ctx`` a random kernel sees in a task: ``rng()`` is the chunk's own stream."""
+
+    def __init__(self, generator):
+        self.generator, self.op = generator, None
+
+    def rng(self):
+        return self.generator
+
+
+class GeneratedChunk:
+    """Chunk ``index`` of a value made from a shape: the shape input led by the chunk's rows;
+    a random op (``base`` not None) draws from ``default_rng([base, index])``."""
+
+    def __init__(self, kernel: ChunkKernel, base, chunks: tuple, shape_position: int):
+        self.kernel, self.base, self.chunks = kernel, base, tuple(chunks)
+        self.shape_position = shape_position
+        self.__name__ = kernel.op_type
+
+    def __call__(self, index, *inputs):
+        index = int(np.asarray(index).ravel()[0])
+        inputs = list(inputs)
+        shape = np.array(inputs[self.shape_position], copy=True)
+        shape[0] = self.chunks[index]
+        inputs[self.shape_position] = shape
+        if self.base is None:
+            return self.kernel(*inputs)
+        return self.kernel(_ChunkStream(np.random.default_rng([self.base, index])), *inputs)
