@@ -48,6 +48,7 @@ LAYERS = (
                 "graphc.contrib.*", "graphc.keras", "graphc.keras.*", "graphc.app", "graphc.flags",
                 "graphc.tf_logging", "graphc.config", "graphc.deprecated",
                 "graphc.saving", "graphc.saving.*",
+                "graphc.layers", "graphc.layers.*", "graphc.training", "graphc.training.*",
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
                 "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",

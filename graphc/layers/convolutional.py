@@ -1,0 +1,156 @@
+"""Convolution and pooling layers over NHWC images (``channels_last``, TF1's default).
+
+Example:
+    >>> h = gc.layers.Conv2D(16, 3, padding="same", activation="relu")(images)
+    >>> h = gc.layers.MaxPooling2D(2)(h)
+    >>> features = gc.layers.GlobalAveragePooling2D()(h)        # [batch, 16]
+"""
+from __future__ import annotations
+
+from graphc.initializers import Zeros
+from graphc.layers.base import Layer
+from graphc.layers.core import finish, get_activation, initializer, last_dim, regularizer
+from graphc.ops.conv import avg_pool, conv2d, max_pool
+from graphc.ops.nn import bias_add
+from graphc.ops.reduce import reduce_mean
+
+__all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+           "pair", "padding_of"]
+
+
+def pair(value, what: str, layer: str) -> tuple:
+    """``3`` or ``(3, 3)`` -> ``(3, 3)``; anything else is a clear error."""
+    values = (value, value) if isinstance(value, int) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, int) and v >= 1 for v in values):
+        raise ValueError(f"{layer}: {what} must be a positive int or a pair of them, got "
+                         f"{value!r}")
+    return values
+
+
+def padding_of(padding: str, layer: str) -> str:
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    return padding.upper()
+
+
+def channels_last(data_format, layer: str) -> None:
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{layer}: data_format {data_format!r} is not supported; graphc's "
+                         "convolutions take channels_last (NHWC) images")
+
+
+class Conv2D(Layer):
+    """``activation(conv2d(inputs, kernel) + bias)`` (TF1 ``tf.layers.Conv2D``).
+
+    Variables: ``kernel`` ``[kh, kw, in_channels, filters]`` and ``bias`` ``[filters]``.
+
+    Example:
+        >>> y = gc.layers.Conv2D(32, (3, 3), strides=2, padding="same")(x)
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 data_format="channels_last", dilation_rate=(1, 1), activation=None,
+                 use_bias=True, kernel_initializer=None, bias_initializer=Zeros(),
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
+                 **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        kind = type(self).__name__
+        channels_last(data_format, kind)
+        if not isinstance(filters, int) or filters < 1:
+            raise ValueError(f"{kind}: filters must be a positive integer, got {filters!r}")
+        self.filters = filters
+        self.kernel_size = pair(kernel_size, "kernel_size", kind)
+        self.strides = pair(strides, "strides", kind)
+        self.dilation_rate = pair(dilation_rate, "dilation_rate", kind)
+        self.padding = padding_of(padding, kind)
+        self.activation, self.use_bias = get_activation(activation), use_bias
+        self.kernel_initializer = initializer(kernel_initializer)
+        self.bias_initializer = initializer(bias_initializer)
+        self.kernel_regularizer = regularizer(kernel_regularizer)
+        self.bias_regularizer = regularizer(bias_regularizer)
+        self.activity_regularizer = regularizer(activity_regularizer)
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+
+    def kernel_shape(self, channels: int) -> list:
+        return [*self.kernel_size, channels, self.filters]
+
+    def build(self, input_shape):
+        channels = last_dim(self, input_shape, rank=4)
+        self.kernel = self.add_weight("kernel", self.kernel_shape(channels),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
+    def convolve(self, inputs):
+        return conv2d(inputs, self.kernel, strides=[1, *self.strides, 1], padding=self.padding,
+                      dilations=[1, *self.dilation_rate, 1])
+
+    def call(self, inputs):
+        outputs = self.convolve(inputs)
+        if self.bias is not None:
+            outputs = bias_add(outputs, self.bias)
+        return finish(self, outputs)
+
+
+class _Pooling2D(Layer):
+    _pool = None
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        kind = type(self).__name__
+        channels_last(data_format, kind)
+        self.pool_size = pair(pool_size, "pool_size", kind)
+        self.strides = self.pool_size if strides is None else pair(strides, "strides", kind)
+        self.padding = padding_of(padding, kind)
+
+    def call(self, inputs):
+        if inputs.shape.rank not in (4, None):
+            raise ValueError(f"{type(self).__name__} '{self.name}': inputs need rank 4 (NHWC), "
+                             f"got shape {inputs.shape} of '{inputs.name}'")
+        return type(self)._pool(inputs, [1, *self.pool_size, 1], [1, *self.strides, 1],
+                                self.padding)
+
+
+class MaxPooling2D(_Pooling2D):
+    """The maximum over each ``pool_size`` window (strides default to the window).
+
+    Example:
+        >>> y = gc.layers.MaxPooling2D(2)(x)            # halves height and width
+    """
+
+    _pool = staticmethod(max_pool)
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean over each window (``same`` windows average real elements only, as TF1).
+
+    Example:
+        >>> y = gc.layers.AveragePooling2D(3, strides=1, padding="same")(x)
+    """
+
+    _pool = staticmethod(avg_pool)
+
+
+class GlobalAveragePooling2D(Layer):
+    """The mean over height and width: ``[batch, h, w, c] -> [batch, c]``.
+
+    Example:
+        >>> features = gc.layers.GlobalAveragePooling2D()(h)
+    """
+
+    def __init__(self, data_format="channels_last", name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        channels_last(data_format, type(self).__name__)
+
+    def call(self, inputs):
+        if inputs.shape.rank not in (4, None):
+            raise ValueError(f"GlobalAveragePooling2D '{self.name}': inputs need rank 4, got "
+                             f"shape {inputs.shape} of '{inputs.name}'")
+        return reduce_mean(inputs, axis=[1, 2])
