@@ -95,13 +95,15 @@ def training_switch(training, graph=None):
 
 @contextlib.contextmanager
 def _all_or_nothing(graph):
-    """A call that raises leaves the graph's ops, collections and variable store as they
-    were (``graph.atomic`` undoes the ops; the collections, the store's among them, are cut
-    back to their lengths here)."""
+    """A call that raises leaves the graph's ops, collections, variable store and scope name
+    counts as they were (``graph.atomic`` undoes the ops and op names; the rest, which the
+    variable scope machinery keeps in private collections, is restored here)."""
     lengths = {key: len(graph.get_collection_ref(key)) for key in
                graph.get_all_collection_keys()}
-    stores = [item for item in graph.get_collection("__variable_store")]
+    stores = graph.get_collection("__variable_store")
     known = [dict(store._variables) for store in stores]  # the store has no public undo
+    states = graph.get_collection("__varscope")
+    counts = [dict(state.counts) for state in states]
     try:
         with graph.atomic():
             yield
@@ -110,6 +112,8 @@ def _all_or_nothing(graph):
             del graph.get_collection_ref(key)[lengths.get(key, 0):]
         for store, names in zip(stores, known):
             store._variables = names
+        for state, count in zip(states, counts):
+            state.counts = count
         raise
 
 
@@ -147,7 +151,7 @@ class Layer:
         self._graph = None
         self._own_variables: list = []
         self._updates: list = []
-        self._output_shape = None
+        self._output_shape = self._input_spec = None
         self._calls = 0
 
     # -- the Keras protocol --------------------------------------------------------------
@@ -201,6 +205,7 @@ class Layer:
         self._calls += 1
         if self._output_shape is None:
             self._output_shape = _shapes(outputs)
+            self._input_spec = (_shapes(inputs), _dtypes(inputs))
         if outermost:
             record_tree(graph, self)
         return outputs
@@ -221,7 +226,7 @@ class Layer:
                 _CALLS.layers.pop()
 
     def _forget_build(self) -> None:
-        self._scope = self._graph = self._output_shape = None
+        self._scope = self._graph = self._output_shape = self._input_spec = None
         self.built, self._own_variables, self._updates, self._calls = False, [], [], 0
 
     apply = __call__  # TF1's ``layer.apply(inputs)``
@@ -326,18 +331,34 @@ class Layer:
             print_fn(text)
         return text
 
-    def as_model(self, input_shape, dtype=None, name="inputs"):
-        """This layer alone as a runnable model: ``(placeholder, output)`` of a call on a
-        new placeholder of ``input_shape`` (in the layer's graph once built, sharing its
-        variables; else in the default graph).
+    @property
+    def input_shape(self):
+        """The static shape of the first call's inputs (a list for several; None before)."""
+        return None if self._input_spec is None else self._input_spec[0]
+
+    def as_model(self, input_shape=None, dtype=None, name="inputs"):
+        """This layer alone as a runnable model: ``(placeholders, output)`` of a call on new
+        placeholders of ``input_shape`` (default: the first call's shape and dtype; a list
+        of shapes for layers taking a list), in the layer's graph once built, sharing its
+        variables, else in the default graph.
 
         Example:
             >>> x, y = model.layers[1].as_model([None, 8, 8, 16])
             >>> sess.run(y, {x: batch})
         """
+        known_shape, known_dtype = self._input_spec or (None, None)
+        shape = known_shape if input_shape is None else input_shape
+        if shape is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}'.as_model: give input_shape "
+                             "(the layer has not been called yet)")
+        several = isinstance(shape, list) and shape and not isinstance(shape[0], (int, type(None)))
+        shapes = list(shape) if several else [shape]
+        dtypes = known_dtype if isinstance(known_dtype, list) else [known_dtype] * len(shapes)
         graph = self._graph or get_default_graph()
         with graph.as_default(), graph.name_scope(None):
-            inputs = placeholder(dtype or self.dtype, shape=input_shape, name=name)
+            inputs = [placeholder(dtype or given or self.dtype, shape=s, name=name)
+                      for s, given in zip(shapes, dtypes)]
+        inputs = inputs if several else inputs[0]
         return inputs, self(inputs)
 
     def __repr__(self) -> str:
@@ -352,6 +373,12 @@ def _as_tensors(inputs):
 
 def _first(inputs):
     return inputs[0] if isinstance(inputs, list) else inputs
+
+
+def _dtypes(values):
+    if isinstance(values, (list, tuple)):
+        return [value.dtype for value in values]
+    return values.dtype
 
 
 def _shapes(values):

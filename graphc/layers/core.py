@@ -59,14 +59,14 @@ def regularizer(value):
 
 def last_dim(layer: Layer, input_shape, rank=None) -> int:
     """The known size of the inputs' last axis, or a clear error naming the layer."""
+    where = f"{type(layer).__name__} '{layer.scope_name or layer.name}'"
     if input_shape.rank is None or (rank is not None and input_shape.rank != rank):
         want = f"rank {rank}" if rank is not None else "a known rank"
-        raise ValueError(f"{type(layer).__name__} '{layer.name}': inputs need {want}, got "
-                         f"shape {input_shape}")
+        raise ValueError(f"{where}: inputs need {want}, got shape {input_shape}")
     size = input_shape[-1]
     if size is None:
-        raise ValueError(f"{type(layer).__name__} '{layer.name}': the last axis of the inputs "
-                         f"must be known to create the variables, got shape {input_shape}")
+        raise ValueError(f"{where}: the last axis of the inputs must be known to create the "
+                         f"variables, got shape {input_shape}")
     return size
 
 
