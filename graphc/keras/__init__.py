@@ -1,4 +1,3 @@
 """``gc.keras``: the parts of ``tf.keras`` that TF1 graph code uses: ``keras.initializers``,
 ``keras.regularizers`` and ``keras.layers`` (the classes of ``gc.layers``)."""
-from graphc.keras import initializers, regularizers  # noqa: F401
-from graphc.keras import layers  # noqa: F401,E402 - after initializers, which layers use
+from graphc.keras import initializers, layers, regularizers  # noqa: F401

@@ -12,8 +12,6 @@ import inspect
 
 import numpy as np
 
-from graphc.keras import initializers as keras_initializers
-from graphc.keras import regularizers as keras_regularizers
 from graphc.layers.base import Layer, training_switch
 from graphc.ops import elementwise
 from graphc.ops.array import concat, stack
@@ -23,7 +21,7 @@ from graphc.ops.nn import bias_add, log_softmax, softmax
 from graphc.ops.random import dropout
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import reshape, shape
-from graphc.initializers import Zeros
+from graphc.initializers import RandomUniform, Zeros
 from graphc.variables import GraphKeys
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Embedding", "Concatenate", "Add",
@@ -49,11 +47,21 @@ def get_activation(activation):
 
 
 def initializer(value):
-    """An initializer argument as ``get_variable`` takes it (names allowed: ``"he_normal"``)."""
+    """An initializer argument as ``get_variable`` takes it; Keras names (``"he_normal"``)
+    and configs are looked up in ``gc.keras.initializers``."""
+    if value is None or callable(value):
+        return value
+    # imported here: gc.keras.layers re-exports this package, so gc.keras imports it
+    from graphc.keras import initializers as keras_initializers
     return keras_initializers.get(value)
 
 
 def regularizer(value):
+    """A regularizer argument; Keras names (``"l2"``) go through ``gc.keras.regularizers``."""
+    if value is None or callable(value):
+        return value
+    # imported here: gc.keras.layers re-exports this package, so gc.keras imports it
+    from graphc.keras import regularizers as keras_regularizers
     return keras_regularizers.get(value)
 
 
@@ -189,7 +197,7 @@ class Embedding(Layer):
         super().__init__(name=name, **kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         if embeddings_initializer == "uniform":  # Keras' default: U(-0.05, 0.05)
-            embeddings_initializer = keras_initializers.RandomUniform()
+            embeddings_initializer = RandomUniform(-0.05, 0.05)
         self.embeddings_initializer = initializer(embeddings_initializer)
         self.embeddings_regularizer = regularizer(embeddings_regularizer)
 

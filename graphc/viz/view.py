@@ -13,6 +13,7 @@ from typing import Optional
 import networkx as nx
 
 from graphc.graph import Graph, Operation, Tensor
+from graphc.viz.layer_labels import leaf_layer_scopes
 
 __all__ = ["View", "build_view", "scope_of"]
 
@@ -77,10 +78,11 @@ def _select(target, depth):
 
 
 def _signature(ops) -> tuple:
-    """Structure of a scope's ops, independent of names: types, attrs and internal wiring."""
+    """Structure of a scope's ops, independent of names: types, output shapes and internal
+    wiring (blocks of one structure but other widths are not the same block)."""
     position = {t: (i, k) for i, op in enumerate(ops) for k, t in enumerate(op.outputs)}
-    return tuple((op.type, tuple(position.get(t, ("in", t.dtype.name)) for t in op.inputs))
-                 for op in ops)
+    return tuple((op.type, tuple(position.get(t, ("in", t.dtype.name)) for t in op.inputs),
+                  tuple(str(t.shape) for t in op.outputs)) for op in ops)
 
 
 def _stem(scope: tuple) -> str:
@@ -121,10 +123,23 @@ def _fold_repeats(view: View, min_ops: int = 4) -> None:
         view.notes.append(f"{len(hidden)} repeated blocks drawn once (×count in their label)")
 
 
+def _collapse_layers(view: View) -> None:
+    """Each layer without child layers (a convolution, a batch normalization...) becomes
+    one box; containers stay clusters."""
+    leaves = leaf_layer_scopes(view.graph)
+    for op in view.ops:
+        scope = scope_of(op)
+        prefix = next((scope[:n] for n in range(1, len(scope) + 1) if scope[:n] in leaves), None)
+        if prefix is not None:
+            box = "/".join(prefix)
+            view.display[op] = box
+            view.boxes.setdefault(box, []).append(op)
+
+
 def _collapse(view: View, depth: int) -> None:
     for op in view.ops:
         scope = scope_of(op)
-        if len(scope) > depth:
+        if len(scope) > depth and view.display[op] is op:
             box = "/".join(scope[:depth + 1])
             view.display[op] = box
             view.boxes.setdefault(box, []).append(op)
@@ -136,7 +151,7 @@ def _count_items(view_ops, depth) -> int:
 
 
 def build_view(target, depth=None, collapse_depth=None, hide_constants=False,
-               fold_repeats=True, max_nodes=250) -> View:
+               fold_repeats=True, max_nodes=250, layer_boxes=False) -> View:
     """Select and group what to draw (see ``graphc.render`` for the options)."""
     graph, ops, focus = _select(target, depth)
     if hide_constants:
@@ -144,6 +159,8 @@ def build_view(target, depth=None, collapse_depth=None, hide_constants=False,
     view = View(graph, list(ops), {op: op for op in ops}, focus=focus)
     if fold_repeats:
         _fold_repeats(view)
+    if layer_boxes:
+        _collapse_layers(view)
     total = len(view.ops)
     if collapse_depth is None and total > max_nodes:
         deepest = max((len(scope_of(op)) for op in view.ops), default=0)
