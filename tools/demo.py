@@ -121,21 +121,26 @@ def _classic_expression(out):
     return lambda path: gc.render(fetches, path, title="y = x0*θ0 + x1*θ1 and its gradients")
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="graphc demo", description=__doc__.split("\n\n")[0])
+def add_arguments(parser) -> None:
+    """The demo's options (shared by ``python -m graphc.tools.demo`` and ``graphc demo``)."""
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("GRAPHC_DEMO_QUICK", "") not in ("", "0"),
                         help="reduced mode: 480 images, 1 epoch (also GRAPHC_DEMO_QUICK=1)")
     parser.add_argument("--epochs", type=int, help="training epochs (default 12, quick 1)")
     parser.add_argument("--out", default="out/demo", help="folder for pictures and checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
+    parser.add_argument("--seed", type=int, default=0, help="data split, weights and order")
 
 
 def main(argv=None) -> int:
+    """``python -m graphc.tools.demo [options]``; returns a process exit code."""
+    parser = argparse.ArgumentParser(prog="graphc demo", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args) -> int:
     """Train, report and draw; returns a process exit code (1: full mode below target)."""
-    args = parse_args(argv)
     out = pathlib.Path(args.out)
     epochs = args.epochs or (1 if args.quick else 12)
     (x_train, y_train), validation, (x_test, y_test) = load_digits_split(args.seed, args.quick)
