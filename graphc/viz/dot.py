@@ -41,8 +41,8 @@ def family_color(op_type: str) -> str:
 
 
 def _op_label(op) -> str:
-    if op.type == "placeholder":
-        return f"{op.name.split('/')[-1]}\\nplaceholder"
+    if op.type in ("placeholder", "placeholder_with_default"):
+        return f"{op.name.split('/')[-1]}\\n{op.type}"
     if op.type == "variable":
         return f"{op.name.split('/')[-1]}\\nvariable"
     if op.type == "const":
