@@ -5,7 +5,8 @@ Example:
 """
 from graphc.layers import *  # noqa: F401,F403
 from graphc.layers import (Activation, Add, AveragePooling2D, AvgPool2D,  # noqa: F401
-                           BatchNormalization, Concatenate, Conv2D, Convolution2D, Dense,
+                           BatchNormalization, Concatenate, Conv2D, Conv2DTranspose,
+                           Convolution2D, Dense,
                            Dropout, Embedding, Flatten, GlobalAveragePooling2D,
                            GlobalAvgPool2D, InceptionBlock, Layer, MaxPool2D, MaxPooling2D,
                            Sequential)

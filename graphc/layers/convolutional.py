@@ -10,11 +10,14 @@ from __future__ import annotations
 from graphc.initializers import Zeros
 from graphc.layers.base import Layer
 from graphc.layers.core import finish, get_activation, initializer, last_dim, regularizer
+from graphc.ops.array import stack
 from graphc.ops.conv import avg_pool, conv2d, max_pool
+from graphc.ops.conv_grads import conv2d_backprop_input
 from graphc.ops.nn import bias_add
 from graphc.ops.reduce import reduce_mean
+from graphc.ops.shape_ops import shape
 
-__all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+__all__ = ["Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
            "pair", "padding_of"]
 
 
@@ -96,6 +99,36 @@ class Conv2D(Layer):
         if self.bias is not None:
             outputs = bias_add(outputs, self.bias)
         return finish(self, outputs)
+
+
+class Conv2DTranspose(Conv2D):
+    """The transpose of a convolution (TF1 ``tf.layers.Conv2DTranspose``): upsamples by
+    ``strides``; ``same`` padding gives ``size * stride``, ``valid`` ``(size - 1) * stride +
+    kernel``. Computed as ``tf.nn.conv2d_transpose`` is: conv2d's input gradient.
+
+    Variables: ``kernel`` ``[kh, kw, filters, in_channels]`` and ``bias`` ``[filters]``.
+
+    Example:
+        >>> up = gc.layers.Conv2DTranspose(16, 3, strides=2, padding="same")(h)   # 2x size
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
+        if self.dilation_rate != (1, 1):
+            raise ValueError("Conv2DTranspose: dilation_rate other than 1 is not supported")
+
+    def kernel_shape(self, channels: int) -> list:
+        return [*self.kernel_size, self.filters, channels]
+
+    def convolve(self, inputs):
+        dims = inputs.shape.as_list()
+        sizes = [shape(inputs)[0]]
+        for axis, (kernel, stride) in enumerate(zip(self.kernel_size, self.strides), start=1):
+            size = dims[axis] if dims[axis] is not None else shape(inputs)[axis]
+            grown = size * stride
+            sizes.append(grown if self.padding == "SAME" else grown + max(kernel - stride, 0))
+        return conv2d_backprop_input(stack(sizes + [self.filters]), self.kernel, inputs,
+                                     strides=[1, *self.strides, 1], padding=self.padding)
 
 
 class _Pooling2D(Layer):

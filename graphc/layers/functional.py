@@ -14,11 +14,11 @@ Example:
 from __future__ import annotations
 
 from graphc.initializers import Ones, Zeros
-from graphc.layers.convolutional import AveragePooling2D, Conv2D, MaxPooling2D
+from graphc.layers.convolutional import AveragePooling2D, Conv2D, Conv2DTranspose, MaxPooling2D
 from graphc.layers.core import Dense, Dropout, Flatten
 from graphc.layers.normalization import BatchNormalization
 
-__all__ = ["dense", "conv2d", "max_pooling2d", "average_pooling2d", "batch_normalization",
+__all__ = ["dense", "conv2d", "conv2d_transpose", "max_pooling2d", "average_pooling2d", "batch_normalization",
            "dropout", "flatten"]
 
 
@@ -57,6 +57,30 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid",
                    bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
                    kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
                    trainable=trainable, name=name, _scope=name, _reuse=reuse)
+    return layer(inputs)
+
+
+def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1), padding="valid",
+                     data_format="channels_last", activation=None, use_bias=True,
+                     kernel_initializer=None, bias_initializer=Zeros(), kernel_regularizer=None,
+                     bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                     bias_constraint=None, trainable=True, name=None, reuse=None):
+    """A transposed convolution (TF1 ``tf.layers.conv2d_transpose``, DCGAN's upsampling;
+    variables ``conv2d_transpose/kernel`` ``[kh, kw, filters, in]`` and ``/bias``).
+
+    Example:
+        >>> up = gc.layers.conv2d_transpose(h, 64, 5, strides=2, padding="same")
+    """
+    layer = Conv2DTranspose(filters, kernel_size, strides=strides, padding=padding,
+                            data_format=data_format, activation=activation, use_bias=use_bias,
+                            kernel_initializer=kernel_initializer,
+                            bias_initializer=bias_initializer,
+                            kernel_regularizer=kernel_regularizer,
+                            bias_regularizer=bias_regularizer,
+                            activity_regularizer=activity_regularizer,
+                            kernel_constraint=kernel_constraint,
+                            bias_constraint=bias_constraint, trainable=trainable, name=name,
+                            _scope=name, _reuse=reuse)
     return layer(inputs)
 
 
