@@ -148,7 +148,11 @@ def test_every_sub_layer_runs_alone_with_the_shared_variables():
         y = block(hidden)
         count = len(gc.global_variables())
         alone = {path: layer.as_model() for path, layer in block.named_layers()}
+        built_in, built_out = block.build([None, 8, 8, 6])  # Keras' model.build: a model
         assert len(gc.global_variables()) == count
+        fresh_in, fresh_out = L.Dense(3, name="fresh").build([None, 4])
+        assert [v.name for v in gc.global_variables()[count:]] == ["fresh/kernel:0",
+                                                                  "fresh/bias:0"]
         init = gc.global_variables_initializer()
     hidden_value = rng.random((2, 8, 8, 6), np.float32)
     with gc.Session(graph=g) as sess:
@@ -156,6 +160,8 @@ def test_every_sub_layer_runs_alone_with_the_shared_variables():
         full = sess.run(y, {hidden: hidden_value})
         block_in, block_out = alone["inception_block"]
         np.testing.assert_array_equal(sess.run(block_out, {block_in: hidden_value}), full)
+        np.testing.assert_array_equal(sess.run(built_out, {built_in: hidden_value}), full)
+        assert sess.run(fresh_out, {fresh_in: np.ones((2, 4))}).shape == (2, 3)
         for path, (inputs, output) in alone.items():
             feeds = inputs if isinstance(inputs, list) else [inputs]
             values = {p: rng.random([2] + p.shape.as_list()[1:], np.float32) for p in feeds}

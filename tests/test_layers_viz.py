@@ -31,7 +31,8 @@ def test_layer_scopes_are_labelled_clusters_and_leaf_layers_can_be_boxes(tmp_pat
     g, y = _two_block_model(same=False)
     text = _dot(y, tmp_path, hide_constants=True)
     assert 'subgraph "cluster_net/inception_block/branch_3x3"' in text
-    assert "InceptionBlock · (None, 8, 8, 8) · " in text and "Dense · (None, 3) · 33 params" in text
+    assert "InceptionBlock · (None, 8, 8, 8) · " in text
+    assert "Dense · (None, 3) · 33 params" in text
     boxed = _dot(y, tmp_path, hide_constants=True, layer_boxes=True)
     assert '"cluster_net/inception_block/branch_3x3/conv2d_1"' not in boxed
     assert '"cluster_net/inception_block/branch_3x3"' in boxed  # containers stay clusters

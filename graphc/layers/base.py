@@ -29,23 +29,23 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 
-import numpy as np
 
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
-from graphc.graph import Tensor, get_default_graph
+from graphc.graph import get_default_graph
 from graphc.layers.introspection import (LAYER_TREE, layer_records, record_tree,  # noqa: F401
                                          summary_table, variable_size)
-from graphc.ops.control import placeholder, placeholder_with_default
+from graphc.layers.switch import learning_phase, training_switch  # noqa: F401
+from graphc.ops.control import placeholder
 from graphc.variable_scope import get_variable, variable_scope
 from graphc.variables import GraphKeys, Variable
 
 __all__ = ["Layer", "LAYER_TREE", "learning_phase", "training_switch", "layer_records"]
 
-_LEARNING_PHASE = "__learning_phase"
 
 
 class _CallStack(threading.local):
@@ -61,36 +61,6 @@ def _snake(name: str) -> str:
     """``Conv2D`` -> ``conv2d``, ``BatchNormalization`` -> ``batch_normalization`` (TF1)."""
     words = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)  # TF's to_snake_case
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", words).lower()
-
-
-def learning_phase(graph=None) -> Tensor:
-    """The graph's training switch: a bool ``placeholder_with_default(False)`` that layers
-    called with ``training=None`` read (Dropout drops, BatchNormalization uses batch
-    statistics and updates its averages only when it is fed True; ``fit`` feeds True).
-
-    Example:
-        >>> sess.run(train_op, {x: batch, gc.layers.learning_phase(): True})
-    """
-    graph = graph or get_default_graph()
-    items = graph.get_collection_ref(_LEARNING_PHASE)
-    if not items:
-        with graph.as_default(), graph.name_scope(None), graph.control_dependencies(None):
-            items.append(placeholder_with_default(False, shape=[], name="keras_learning_phase"))
-    return items[0]
-
-
-def training_switch(training, graph=None):
-    """``training`` as a layer uses it: a Python bool as it is, None as the graph's
-    ``learning_phase()``, a bool tensor as it is."""
-    if training is None:
-        return learning_phase(graph)
-    if isinstance(training, (bool, np.bool_)):
-        return bool(training)
-    tensor = convert_to_tensor(training)
-    if tensor.dtype is not gdt.bool or tensor.shape.rank not in (0, None):
-        raise TypeError(f"training must be a Python bool or a scalar bool tensor, got "
-                        f"{tensor.dtype.name}{tensor.shape} from '{tensor.name}'")
-    return tensor
 
 
 @contextlib.contextmanager
@@ -115,6 +85,20 @@ def _all_or_nothing(graph):
         for state, count in zip(states, counts):
             state.counts = count
         raise
+
+
+def _inside_own_call(layer) -> bool:
+    return bool(_CALLS.layers) and _CALLS.layers[-1] is layer
+
+
+def _outside_call_builds_a_model(build):
+    """A subclass's ``build``: its own body inside the layer's call, ``as_model`` outside."""
+    @functools.wraps(build)
+    def wrapped(self, input_shape):
+        if not _inside_own_call(self):
+            return self.as_model(input_shape)
+        return build(self, input_shape)
+    return wrapped
 
 
 class Layer:
@@ -155,10 +139,23 @@ class Layer:
         self._calls = 0
 
     # -- the Keras protocol --------------------------------------------------------------
-    def build(self, input_shape) -> None:
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _outside_call_builds_a_model(cls.__dict__["build"])
+
+    def build(self, input_shape):
         """Create the layer's variables for inputs of ``input_shape`` (runs once, inside
         the layer's scope, at its first call). Layers with children build nothing here:
-        their children build when ``call`` calls them."""
+        their children build when ``call`` calls them.
+
+        Called by the user (outside a call), as Keras' ``model.build(input_shape)`` in graph
+        mode, it builds the layer on a new placeholder and returns ``as_model``'s
+        ``(placeholder, output)``: any block becomes a runnable model of its own.
+        """
+        if not _inside_own_call(self):
+            return self.as_model(input_shape)
+        return None
 
     def call(self, inputs, *args, **kwargs):
         """The layer's computation on ``inputs``."""
@@ -168,7 +165,7 @@ class Layer:
                    trainable=True, constraint=None) -> Variable:
         """A variable ``<layer scope>/<name>`` made with ``gc.get_variable``; only inside
         ``build``. Example: ``self.kernel = self.add_weight("kernel", [n_in, n_out])``."""
-        if not _CALLS.layers or _CALLS.layers[-1] is not self:
+        if not _inside_own_call(self):
             raise RuntimeError(f"{type(self).__name__}.add_weight({name!r}): variables are "
                                "made in build(), which the layer's first call runs")
         variable = get_variable(name, shape=shape, dtype=dtype or self.dtype,
@@ -177,6 +174,8 @@ class Layer:
                                 constraint=constraint)
         self._own_variables.append(variable)
         return variable
+
+    add_variable = add_weight  # TF1's name
 
     def add_update(self, update) -> None:
         """Register ``update`` (an op or tensor, e.g. a moving-average assignment) in the

@@ -3,7 +3,7 @@
 Example:
     >>> h = gc.layers.Conv2D(16, 3, padding="same", activation="relu")(images)
     >>> h = gc.layers.MaxPooling2D(2)(h)
-    >>> features = gc.layers.GlobalAveragePooling2D()(h)        # [batch, 16]
+    >>> features = gc.layers.GlobalAveragePooling2D()(h)     # [batch, 16]
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from graphc.ops.nn import bias_add
 from graphc.ops.reduce import reduce_mean
 from graphc.ops.shape_ops import shape
 
-__all__ = ["Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+__all__ = ["Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D",
+           "GlobalAveragePooling2D",
            "pair", "padding_of"]
 
 

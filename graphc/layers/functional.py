@@ -9,7 +9,7 @@ Example:
     >>> h = gc.layers.dense(x, 64, activation=gc.nn.relu, name="fc1")
     >>> h = gc.layers.dropout(h, rate=0.3, training=is_training)
     >>> logits = gc.layers.dense(h, 10, name="logits")
-    >>> logits_b = gc.layers.dense(x_b_hidden, 10, name="logits", reuse=True)   # shared
+    >>> logits_b = gc.layers.dense(h_b, 10, name="logits", reuse=True)   # shared
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from graphc.layers.convolutional import AveragePooling2D, Conv2D, Conv2DTranspos
 from graphc.layers.core import Dense, Dropout, Flatten
 from graphc.layers.normalization import BatchNormalization
 
-__all__ = ["dense", "conv2d", "conv2d_transpose", "max_pooling2d", "average_pooling2d", "batch_normalization",
+__all__ = ["dense", "conv2d", "conv2d_transpose", "max_pooling2d", "average_pooling2d",
+           "batch_normalization",
            "dropout", "flatten"]
 
 

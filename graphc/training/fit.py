@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from graphc.convert import convert_to_tensor
+from graphc.layers.switch import LEARNING_PHASE
 from graphc.ops.control import group
 from graphc.training.batches import as_arrays, batch_count, minibatches
 from graphc.training.callbacks import EpochLogger, History, TrainingState
@@ -32,7 +33,6 @@ from graphc.variables import GraphKeys
 
 __all__ = ["train_op", "fit", "evaluate", "predict"]
 
-_LEARNING_PHASE = "__learning_phase"  # the collection gc.layers.learning_phase() fills
 
 
 def _fed_placeholders(tensors) -> set:
@@ -82,7 +82,7 @@ def _check_pairing(who, inputs, arrays):
 
 def _training_feed(graph, training: bool, feed_dict) -> dict:
     feed = dict(feed_dict or {})
-    phase = graph.get_collection(_LEARNING_PHASE)
+    phase = graph.get_collection(LEARNING_PHASE)
     if phase and training:
         feed.setdefault(phase[0], True)
     return feed
