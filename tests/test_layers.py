@@ -14,7 +14,8 @@ def _model():
                          L.MaxPooling2D(2), L.Flatten(), L.Dense(5)], name="model")
 
 
-def _init_and_run(graph, fetches, feed):
+def init_and_run(graph, fetches, feed):
+    """``fetches`` in a new Session of ``graph`` with its variables initialized."""
     with graph.as_default():
         init = gc.global_variables_initializer()
     with gc.Session(graph=graph) as sess:
@@ -63,7 +64,7 @@ def test_calling_a_layer_again_shares_its_variables():
         assert len(gc.global_variables()) == count == len(model.variables)
     assert g.get_operation_by_name("model/conv2d/Conv2D_1")  # same cluster, second call
     value = np.random.default_rng(0).random((3, 8, 8, 1), np.float32)
-    out_a, out_b = _init_and_run(g, [ya, yb], {a: value, b: value})
+    out_a, out_b = init_and_run(g, [ya, yb], {a: value, b: value})
     np.testing.assert_array_equal(out_a, out_b)
 
 
@@ -76,7 +77,7 @@ def test_dense_computes_with_its_kernel_and_bias():
         y = layer(x)
     value = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, -4.0]], np.float32)
     kernel = np.array([[1.0, -1.0], [2.0, 0.5], [0.0, 1.0]], np.float32)
-    np.testing.assert_allclose(_init_and_run(g, y, {x: value}),
+    np.testing.assert_allclose(init_and_run(g, y, {x: value}),
                                np.maximum(value @ kernel + 0.5, 0), rtol=1e-6)
 
 
@@ -108,7 +109,7 @@ def test_tf1_functional_forms_use_tf1_variable_names():
         trainable and "dense/kernel:0" in trainable
     assert shared.shape.as_list() == [None, 2] and len(penalties) == 1
     kernel = g.get_tensor_by_name("conv2d/kernel:0")
-    penalty, weights = _init_and_run(g, [penalties[0], kernel], {})
+    penalty, weights = init_and_run(g, [penalties[0], kernel], {})
     np.testing.assert_allclose(penalty, 0.1 * np.sum(weights ** 2) / 2, rtol=1e-5)
     assert gc.keras.layers.Dense is gc.layers.Dense and gc.compat.v1.layers is gc.layers
 
@@ -224,7 +225,7 @@ def test_small_layers_compute_what_they_say():
         with pytest.raises(TypeError, match="Embedding 'embedding_1': ids must be integers"):
             L.Embedding(6, 2)(a)
     av, bv = np.array([[1, 2]], np.float32), np.array([[3, -5]], np.float32)
-    out = _init_and_run(g, [embedded, summed, joined, act, flat],
+    out = init_and_run(g, [embedded, summed, joined, act, flat],
                         {ids: [[0, 5, 2]], a: av, b: bv})
     np.testing.assert_array_equal(out[0], table[[[0, 5, 2]]])
     np.testing.assert_array_equal(out[1], av + bv)

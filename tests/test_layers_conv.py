@@ -3,17 +3,10 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from tests.test_layers import init_and_run as _run
 
 L = gc.layers
 RNG = np.random.default_rng(5)
-
-
-def _run(graph, fetches, feed):
-    with graph.as_default():
-        init = gc.global_variables_initializer()
-    with gc.Session(graph=graph) as sess:
-        sess.run(init)
-        return sess.run(fetches, feed)
 
 
 def test_conv2d_and_pooling_layers_match_the_nn_ops():
