@@ -232,3 +232,31 @@ def test_small_layers_compute_what_they_say():
     np.testing.assert_array_equal(out[2], np.concatenate([av, bv], 1))
     np.testing.assert_allclose(out[3], np.tanh(av), rtol=1e-6)
     assert out[4].shape == (1, 6)
+
+
+def test_dense_on_sequences_flatten_of_unknown_sizes_and_misuse_errors():
+    g = gc.Graph()
+    with g.as_default():
+        seq = gc.placeholder(gc.float32, [None, 5, 3])
+        dense = L.Dense(2, use_bias=False)
+        out = dense(seq)
+        loose = gc.placeholder(gc.float32, [None, None, 2])
+        flat = L.Flatten()(loose)
+        model = L.Sequential([L.Dense(2)])
+        model(gc.placeholder(gc.float32, [None, 3]))
+        with pytest.raises(ValueError, match="was already called; add layers before"):
+            model.add(L.Dense(1))
+        with pytest.raises(RuntimeError, match=r"add_weight\('w'\): variables are made in"):
+            L.Dense(1).add_weight("w", [1])
+        with pytest.raises(ValueError, match="the last axis of the inputs must be known"):
+            L.Dense(1)(gc.placeholder(gc.float32, [None, None]))
+    assert out.shape.as_list() == [None, 5, 2] and flat.shape.rank == 2
+    other = gc.Graph()
+    with other.as_default(), pytest.raises(ValueError, match="was built in another graph"):
+        dense(gc.placeholder(gc.float32, [None, 5, 3]))
+    value = np.random.default_rng(4).random((2, 5, 3), np.float32)
+    loose_value = np.ones((3, 4, 2), np.float32)
+    result, flattened, kernel = init_and_run(g, [out, flat, dense.kernel],
+                                             {seq: value, loose: loose_value})
+    np.testing.assert_allclose(result, value @ kernel, rtol=1e-5)
+    assert flattened.shape == (3, 8)
