@@ -33,7 +33,6 @@ import functools
 import re
 import threading
 
-
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import get_default_graph
