@@ -59,7 +59,9 @@ def test_demo_runs_in_its_reduced_mode(tmp_path):
     assert "epoch 1/1  loss " in out and " steps/s" in out and "test accuracy 0." in out
     assert "fusion" in out and "total" in out  # the pass table of the training step
     assert "ŷ = -0.0100, ∂ŷ/∂θ0 = 0.1000 (= x0)" in out
-    assert "checkpoint: " in out
+    checkpoint = tmp_path / "demo" / "checkpoint"
+    assert f"checkpoint: {checkpoint / 'digits_cnn'}" in out
+    assert (checkpoint / "checkpoint").is_file() and (checkpoint / "digits_cnn.meta").is_file()
     for name in ("network", "layers", "expression"):
         if HAS_DOT:
             assert (tmp_path / "demo" / f"{name}.png").read_bytes().startswith(b"\x89PNG")

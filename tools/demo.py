@@ -4,7 +4,7 @@ It trains on ``sklearn.datasets.load_digits`` (1,797 8x8 images, shipped with sc
 no download), prints the model summary, the training progress (a tqdm bar on a terminal),
 test accuracy and steps/s, and what the optimizer did to the training step; it draws the
 network (layer clusters, the inception branches side by side), the layer tree and the
-classic expression tree with its gradient nodes, and saves a checkpoint.
+classic expression tree with its gradient nodes, and saves a checkpoint (``tf.train.Saver``).
 
     bash tools/dev.sh demo                 # or: graphc demo / python -m graphc.tools.demo
     graphc demo --quick --out /tmp/demo    # the reduced mode the tests run (GRAPHC_DEMO_QUICK=1)
@@ -102,12 +102,12 @@ def _picture(what, draw, path):
 
 
 def save_checkpoint(sess, directory: pathlib.Path):
-    """Save the trained variables (the single call site of tf.train.Saver in the demo)."""
-    if not hasattr(gc.train, "Saver"):  # tf.train.Saver: issue 13, section 4
-        print("  checkpoint: not saved (gc.train.Saver is not in this build yet)")
-        return None
-    path = gc.train.Saver().save(sess, str(directory / "digits_cnn"))
-    print(f"  checkpoint: {path}")
+    """Save the trained variables with ``tf.train.Saver`` (and the graph beside them)."""
+    with sess.graph.as_default():
+        saver = gc.train.Saver()
+    directory.mkdir(parents=True, exist_ok=True)  # TF1's Saver wants the folder to exist
+    path = saver.save(sess, str(directory / "digits_cnn"))
+    print(f"  checkpoint: {path} (restore with gc.train.Saver().restore(sess, path))")
     return path
 
 
