@@ -108,6 +108,10 @@ def test_tf1_functional_forms_use_tf1_variable_names():
     assert "dense_1/kernel:0" not in trainable and "batch_normalization/moving_mean:0" not in \
         trainable and "dense/kernel:0" in trainable
     assert shared.shape.as_list() == [None, 2] and len(penalties) == 1
+    regularized = L.Dense(2, kernel_regularizer="l2", activity_regularizer="l1")
+    with g.as_default():
+        regularized(h)
+    assert len(regularized.losses) == 2 and penalties[0] not in regularized.losses
     kernel = g.get_tensor_by_name("conv2d/kernel:0")
     penalty, weights = init_and_run(g, [penalties[0], kernel], {})
     np.testing.assert_allclose(penalty, 0.1 * np.sum(weights ** 2) / 2, rtol=1e-5)

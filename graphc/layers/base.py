@@ -314,6 +314,15 @@ class Layer:
             found += [u for u in child.updates if u not in found]
         return found
 
+    @property
+    def losses(self) -> list:
+        """The regularization penalties of the layer and its children (its variables'
+        regularizers and activity regularizers: ``REGULARIZATION_LOSSES`` in its scope)."""
+        if self._graph is None:
+            return []
+        return self._graph.get_collection(GraphKeys.REGULARIZATION_LOSSES,
+                                          scope=re.escape(self.name_scope + "/"))
+
     def count_params(self) -> int:
         """The number of scalars in the layer's variables."""
         return sum(variable_size(v) for v in self.variables)
