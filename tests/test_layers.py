@@ -224,18 +224,20 @@ def test_small_layers_compute_what_they_say():
         a, b = gc.placeholder(gc.float32, [None, 2]), gc.placeholder(gc.float32, [None, 2])
         summed, joined = L.Add()([a, b]), L.Concatenate()([a, b])
         act, flat = L.Activation("tanh")(a), L.Flatten()(embedded)
+        leaky = L.Activation("leaky_relu")(b)
         with pytest.raises(ValueError, match="unknown activation 'swishy'"):
             L.Activation("swishy")
         with pytest.raises(TypeError, match="Embedding 'embedding_1': ids must be integers"):
             L.Embedding(6, 2)(a)
     av, bv = np.array([[1, 2]], np.float32), np.array([[3, -5]], np.float32)
-    out = init_and_run(g, [embedded, summed, joined, act, flat],
+    out = init_and_run(g, [embedded, summed, joined, act, flat, leaky],
                         {ids: [[0, 5, 2]], a: av, b: bv})
     np.testing.assert_array_equal(out[0], table[[[0, 5, 2]]])
     np.testing.assert_array_equal(out[1], av + bv)
     np.testing.assert_array_equal(out[2], np.concatenate([av, bv], 1))
     np.testing.assert_allclose(out[3], np.tanh(av), rtol=1e-6)
     assert out[4].shape == (1, 6)
+    np.testing.assert_allclose(out[5], np.where(bv > 0, bv, 0.2 * bv), rtol=1e-6)
 
 
 def test_dense_on_sequences_flatten_of_unknown_sizes_and_misuse_errors():

@@ -50,3 +50,26 @@ def test_conv2d_transpose_upsamples_and_is_the_adjoint_of_conv2d(padding, size):
     out, back = _run(g, [upsampled, down], {small: a, big: b})
     np.testing.assert_allclose(np.sum(out * b), np.sum(a * back), rtol=1e-4)
     assert [v.name for v in up.variables] == ["conv2d_transpose/kernel:0"]
+
+
+def test_separable_conv2d_is_a_depthwise_then_a_pointwise_convolution():
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(gc.float32, [None, 6, 6, 3])
+        y = gc.layers.separable_conv2d(x, 4, 3, padding="same", depth_multiplier=2,
+                                       bias_initializer=gc.constant_initializer(0.5))
+        names = [v.name for v in gc.global_variables()]
+        depthwise = g.get_tensor_by_name("separable_conv2d/depthwise_kernel:0")
+        pointwise = g.get_tensor_by_name("separable_conv2d/pointwise_kernel:0")
+        # each channel c with its own 2 filters, as a block-diagonal conv2d filter
+        blocks = [gc.pad(depthwise[:, :, c:c + 1, :], [[0, 0], [0, 0], [0, 0],
+                                                        [2 * c, 2 * (2 - c)]]) for c in range(3)]
+        reference = gc.nn.conv2d(gc.nn.conv2d(x, gc.concat(blocks, axis=2), 1, "SAME"),
+                                 pointwise, 1, "VALID") + 0.5
+    assert names == ["separable_conv2d/depthwise_kernel:0",
+                     "separable_conv2d/pointwise_kernel:0", "separable_conv2d/bias:0"]
+    assert depthwise.shape.as_list() == [3, 3, 3, 2] and pointwise.shape.as_list() == [1, 1, 6, 4]
+    value = RNG.normal(size=(2, 6, 6, 3)).astype(np.float32)
+    got, want = _run(g, [y, reference], {x: value})
+    assert got.shape == (2, 6, 6, 4)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

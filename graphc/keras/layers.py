@@ -9,4 +9,4 @@ from graphc.layers import (Activation, Add, AveragePooling2D, AvgPool2D,  # noqa
                            Convolution2D, Dense,
                            Dropout, Embedding, Flatten, GlobalAveragePooling2D,
                            GlobalAvgPool2D, InceptionBlock, Layer, MaxPool2D, MaxPooling2D,
-                           Sequential)
+                           SeparableConv2D, Sequential)

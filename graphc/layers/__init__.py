@@ -15,16 +15,18 @@ Example:
 """
 from graphc.layers.base import LAYER_TREE, Layer, learning_phase, layer_records  # noqa: F401
 from graphc.layers.convolutional import (AveragePooling2D, Conv2D, Conv2DTranspose,  # noqa
-                                         GlobalAveragePooling2D, MaxPooling2D)
+                                         GlobalAveragePooling2D, MaxPooling2D,
+                                         SeparableConv2D)
 from graphc.layers.core import (Activation, Add, Concatenate, Dense, Dropout,  # noqa: F401
                                 Embedding, Flatten, Sequential)
 from graphc.layers.functional import (average_pooling2d, batch_normalization,  # noqa: F401
                                       conv2d, conv2d_transpose, dense, dropout, flatten,
-                                      max_pooling2d)
+                                      max_pooling2d, separable_conv2d)
 from graphc.layers.inception import InceptionBlock  # noqa: F401
 from graphc.layers.introspection import summary_table  # noqa: F401
 from graphc.layers.normalization import BatchNormalization  # noqa: F401
 
 # Keras' other names for the same classes
 Convolution2D, Convolution2DTranspose, Deconvolution2D = Conv2D, Conv2DTranspose, Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
 MaxPool2D, AvgPool2D, GlobalAvgPool2D = MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D

@@ -13,13 +13,13 @@ from graphc.layers.core import finish, get_activation, initializer, last_dim, re
 from graphc.ops.array import stack
 from graphc.ops.conv import avg_pool, conv2d, max_pool
 from graphc.ops.conv_grads import conv2d_backprop_input
+from graphc.ops.conv_variants import separable_conv2d
 from graphc.ops.nn import bias_add
 from graphc.ops.reduce import reduce_mean
 from graphc.ops.shape_ops import shape
 
-__all__ = ["Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D",
-           "GlobalAveragePooling2D",
-           "pair", "padding_of"]
+__all__ = ["Conv2D", "Conv2DTranspose", "SeparableConv2D", "MaxPooling2D",
+           "AveragePooling2D", "GlobalAveragePooling2D", "pair", "padding_of"]
 
 
 def pair(value, what: str, layer: str) -> tuple:
@@ -130,6 +130,51 @@ class Conv2DTranspose(Conv2D):
             sizes.append(grown if self.padding == "SAME" else grown + max(kernel - stride, 0))
         return conv2d_backprop_input(stack(sizes + [self.filters]), self.kernel, inputs,
                                      strides=[1, *self.strides, 1], padding=self.padding)
+
+
+class SeparableConv2D(Conv2D):
+    """A depthwise convolution (each input channel with its own ``depth_multiplier``
+    filters) followed by a 1x1 convolution mixing channels (TF1
+    ``tf.layers.SeparableConv2D``, computed by ``tf.nn.separable_conv2d``).
+
+    Variables: ``depthwise_kernel`` ``[kh, kw, in, depth_multiplier]``,
+    ``pointwise_kernel`` ``[1, 1, in * depth_multiplier, filters]`` and ``bias``.
+
+    Example:
+        >>> y = gc.layers.SeparableConv2D(32, 3, padding="same", activation="relu")(x)
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 depth_multiplier=1, depthwise_initializer=None, pointwise_initializer=None,
+                 depthwise_regularizer=None, pointwise_regularizer=None, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
+        if not isinstance(depth_multiplier, int) or depth_multiplier < 1:
+            raise ValueError(f"SeparableConv2D: depth_multiplier must be a positive integer, "
+                             f"got {depth_multiplier!r}")
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = initializer(depthwise_initializer)
+        self.pointwise_initializer = initializer(pointwise_initializer)
+        self.depthwise_regularizer = regularizer(depthwise_regularizer)
+        self.pointwise_regularizer = regularizer(pointwise_regularizer)
+
+    def build(self, input_shape):
+        channels = last_dim(self, input_shape, rank=4)
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", [*self.kernel_size, channels, self.depth_multiplier],
+            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer)
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel", [1, 1, channels * self.depth_multiplier, self.filters],
+            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
+    def convolve(self, inputs):
+        return separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
+                                strides=[1, *self.strides, 1], padding=self.padding,
+                                rate=self.dilation_rate)
 
 
 class _Pooling2D(Layer):

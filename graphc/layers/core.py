@@ -13,7 +13,7 @@ import inspect
 import numpy as np
 
 from graphc.layers.base import Layer, training_switch
-from graphc.ops import elementwise
+from graphc.ops import activations, elementwise
 from graphc.ops.array import concat, stack
 from graphc.ops.indexing import gather
 from graphc.ops.linalg import matmul, tensordot
@@ -29,15 +29,16 @@ __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Embedding", "Concatenat
 
 _ACTIVATIONS = {
     "linear": None, "relu": elementwise.relu, "relu6": elementwise.relu6,
-    "elu": elementwise.elu,
-    "sigmoid": elementwise.sigmoid, "tanh": elementwise.tanh,
+    "elu": elementwise.elu, "selu": activations.selu, "leaky_relu": activations.leaky_relu,
+    "swish": activations.swish, "silu": activations.silu, "gelu": activations.gelu,
+    "softsign": activations.softsign, "sigmoid": elementwise.sigmoid, "tanh": elementwise.tanh,
     "softplus": elementwise.softplus, "softmax": softmax, "log_softmax": log_softmax,
 }
 
 
 def get_activation(activation):
-    """None, a callable, or a name among ``linear relu relu6 elu sigmoid tanh softplus
-    softmax log_softmax`` -> a function (None for linear)."""
+    """None, a callable, or a Keras name (``relu``, ``gelu``, ``softmax``... the keys of
+    ``_ACTIVATIONS``) -> a function (None for ``linear``)."""
     if activation is None or callable(activation):
         return activation
     if isinstance(activation, str) and activation in _ACTIVATIONS:

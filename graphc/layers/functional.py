@@ -14,11 +14,12 @@ Example:
 from __future__ import annotations
 
 from graphc.initializers import Ones, Zeros
-from graphc.layers.convolutional import AveragePooling2D, Conv2D, Conv2DTranspose, MaxPooling2D
+from graphc.layers.convolutional import (AveragePooling2D, Conv2D, Conv2DTranspose,
+                                         MaxPooling2D, SeparableConv2D)
 from graphc.layers.core import Dense, Dropout, Flatten
 from graphc.layers.normalization import BatchNormalization
 
-__all__ = ["dense", "conv2d", "conv2d_transpose", "max_pooling2d", "average_pooling2d",
+__all__ = ["dense", "conv2d", "conv2d_transpose", "separable_conv2d", "max_pooling2d", "average_pooling2d",
            "batch_normalization",
            "dropout", "flatten"]
 
@@ -82,6 +83,33 @@ def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1), padding="vali
                             kernel_constraint=kernel_constraint,
                             bias_constraint=bias_constraint, trainable=trainable, name=name,
                             _scope=name, _reuse=reuse)
+    return layer(inputs)
+
+
+def separable_conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid",
+                     data_format="channels_last", dilation_rate=(1, 1), depth_multiplier=1,
+                     activation=None, use_bias=True, depthwise_initializer=None,
+                     pointwise_initializer=None, bias_initializer=Zeros(),
+                     depthwise_regularizer=None, pointwise_regularizer=None,
+                     bias_regularizer=None, activity_regularizer=None, trainable=True,
+                     name=None, reuse=None):
+    """A depthwise-separable convolution (TF1 ``tf.layers.separable_conv2d``; variables
+    ``separable_conv2d/depthwise_kernel``, ``/pointwise_kernel``, ``/bias``).
+
+    Example:
+        >>> h = gc.layers.separable_conv2d(x, 64, 3, padding="same", depth_multiplier=2)
+    """
+    layer = SeparableConv2D(filters, kernel_size, strides=strides, padding=padding,
+                            depth_multiplier=depth_multiplier, data_format=data_format,
+                            dilation_rate=dilation_rate, activation=activation,
+                            use_bias=use_bias, depthwise_initializer=depthwise_initializer,
+                            pointwise_initializer=pointwise_initializer,
+                            bias_initializer=bias_initializer,
+                            depthwise_regularizer=depthwise_regularizer,
+                            pointwise_regularizer=pointwise_regularizer,
+                            bias_regularizer=bias_regularizer,
+                            activity_regularizer=activity_regularizer, trainable=trainable,
+                            name=name, _scope=name, _reuse=reuse)
     return layer(inputs)
 
 

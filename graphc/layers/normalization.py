@@ -1,7 +1,8 @@
 """``BatchNormalization``: normalize each channel by the batch's statistics while training
 and by moving averages of them at inference (TF1 ``tf.layers.BatchNormalization``).
 
-While training, the layer adds two updates to ``GraphKeys.UPDATE_OPS`` (and its
+It computes as TF1's non-fused layer does: ``tf.nn.moments`` over every axis but the
+channels, then ``tf.nn.batch_normalization``. While training, the layer adds two updates to ``GraphKeys.UPDATE_OPS`` (and its
 ``updates``): ``moving_mean -= (moving_mean - batch_mean) * (1 - momentum)``, the same for
 ``moving_variance`` with the batch's (biased) variance. As in TF1 they run only when the
 train op depends on them: ``graphc.training.train_op`` (which ``fit`` uses) builds it inside
@@ -21,8 +22,7 @@ from graphc.initializers import Ones, Zeros
 from graphc.layers.base import Layer, training_switch
 from graphc.layers.core import initializer, regularizer
 from graphc.moving_averages import assign_moving_average
-from graphc.ops.elementwise import rsqrt, square, subtract
-from graphc.ops.reduce import reduce_mean
+from graphc.nn_norm import batch_normalization, moments
 from graphc.ops.select import where
 from graphc.ops.shape_ops import reshape
 
@@ -84,24 +84,19 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None):
         training = training_switch(training, inputs.graph)
         rank = inputs.shape.rank
-        axes = [i for i in range(rank) if i != self._axis]
         mean, variance = self.moving_mean.value(), self.moving_variance.value()
         if training is not False:
-            batch_mean = reduce_mean(inputs, axis=axes, name="mean")
-            centered = subtract(inputs, self._broadcast(batch_mean, rank))
-            batch_variance = reduce_mean(square(centered), axis=axes, name="variance")
+            batch_mean, batch_variance = moments(inputs, [i for i in range(rank)
+                                                          if i != self._axis])
             self._add_moving_updates(batch_mean, batch_variance, training)
             if training is True:
                 mean, variance = batch_mean, batch_variance
             else:
                 mean = where(training, batch_mean, mean, name="pick_mean")
                 variance = where(training, batch_variance, variance, name="pick_variance")
-        # TF1's nn.batch_normalization: x * (gamma / sqrt(var + eps)) + (beta - mean * that)
-        factor = rsqrt(variance + self.epsilon)
-        if self.gamma is not None:
-            factor = factor * self.gamma
-        offset = -mean * factor if self.beta is None else self.beta - mean * factor
-        return inputs * self._broadcast(factor, rank) + self._broadcast(offset, rank)
+        per_channel = [None if v is None else self._broadcast(v, rank)
+                       for v in (mean, variance, self.beta, self.gamma)]
+        return batch_normalization(inputs, *per_channel, variance_epsilon=self.epsilon)
 
     def _broadcast(self, per_channel, rank):
         """A ``[channels]`` tensor shaped to broadcast against the inputs."""
