@@ -58,7 +58,7 @@ def build_digits_model(graph, seed=0, learning_rate=0.005):
         labels = gc.placeholder(gc.int32, [None], name="labels")
         model = L.Sequential([
             L.Conv2D(24, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
-            L.BatchNormalization(),
+            L.BatchNormalization(momentum=0.9),  # few steps: averages that keep up
             L.InceptionBlock(8, (8, 8), (4, 4), 4),
             L.InceptionBlock(8, (8, 8), (4, 4), 4),
             L.MaxPooling2D(2),
