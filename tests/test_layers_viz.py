@@ -40,6 +40,9 @@ def test_layer_scopes_are_labelled_clusters_and_leaf_layers_can_be_boxes(tmp_pat
                     boxed)
     assert box and "shape=folder" in boxed
     assert '"cluster_net/inception_block_1"' in boxed  # different widths: not folded
+    shallow = _dot(y, tmp_path, hide_constants=True, layer_boxes=True, collapse_depth=1)
+    assert '"cluster_net/inception_block"' not in shallow  # the depth cut wins
+    assert re.search(r'label="inception_block\\n\d+ ops\\nInceptionBlock', shallow)
 
 
 def test_identical_blocks_are_folded_with_a_count(tmp_path):

@@ -125,9 +125,11 @@ def _fold_repeats(view: View, min_ops: int = 4) -> None:
 
 def _collapse_layers(view: View) -> None:
     """Each layer without child layers (a convolution, a batch normalization...) becomes
-    one box; containers stay clusters."""
+    one box; containers stay clusters (ops already in a collapsed scope's box stay there)."""
     leaves = leaf_layer_scopes(view.graph)
     for op in view.ops:
+        if view.display[op] is not op:
+            continue
         scope = scope_of(op)
         prefix = next((scope[:n] for n in range(1, len(scope) + 1) if scope[:n] in leaves), None)
         if prefix is not None:
@@ -139,7 +141,7 @@ def _collapse_layers(view: View) -> None:
 def _collapse(view: View, depth: int) -> None:
     for op in view.ops:
         scope = scope_of(op)
-        if len(scope) > depth and view.display[op] is op:
+        if len(scope) > depth:
             box = "/".join(scope[:depth + 1])
             view.display[op] = box
             view.boxes.setdefault(box, []).append(op)
@@ -159,8 +161,6 @@ def build_view(target, depth=None, collapse_depth=None, hide_constants=False,
     view = View(graph, list(ops), {op: op for op in ops}, focus=focus)
     if fold_repeats:
         _fold_repeats(view)
-    if layer_boxes:
-        _collapse_layers(view)
     total = len(view.ops)
     if collapse_depth is None and total > max_nodes:
         deepest = max((len(scope_of(op)) for op in view.ops), default=0)
@@ -173,4 +173,6 @@ def build_view(target, depth=None, collapse_depth=None, hide_constants=False,
                           f"stay under {max_nodes} boxes (pass collapse_depth= to change)")
     if collapse_depth is not None:
         _collapse(view, collapse_depth)
+    if layer_boxes:
+        _collapse_layers(view)
     return view
