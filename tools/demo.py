@@ -111,7 +111,7 @@ def save_checkpoint(sess, directory: pathlib.Path):
     return path
 
 
-def _classic_expression(out):
+def _classic_expression():
     graph, fetches, feed, init = expression_with_gradients()
     with gc.Session(graph=graph) as sess:
         sess.run(init)
@@ -168,7 +168,7 @@ def run(args) -> int:
         feed = {net["images"]: x_train[:32], net["labels"]: y_train[:32]}
         print("\nWhat the optimizer did to the training step (graphc.viz.report.pass_table):\n")
         print(pass_table(sess.optimization_records(net["train_op"], feed_dict=feed)))
-        draw_expression = _classic_expression(out)
+        draw_expression = _classic_expression()
         print("\nfiles:")
         _picture("network (forward graph, one cluster per layer)", lambda p: gc.render(
             net["logits"], p, hide_constants=True, layer_boxes=True,
