@@ -85,6 +85,10 @@ class Conv2D(Layer):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
+        self.add_bias()
+
+    def add_bias(self) -> None:
+        """The ``bias`` variable ``[filters]`` (None without ``use_bias``)."""
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
@@ -165,11 +169,7 @@ class SeparableConv2D(Conv2D):
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", [1, 1, channels * self.depth_multiplier, self.filters],
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self.add_bias()
 
     def convolve(self, inputs):
         return separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
