@@ -19,9 +19,8 @@ from graphc.layers.convolutional import (AveragePooling2D, Conv2D, Conv2DTranspo
 from graphc.layers.core import Dense, Dropout, Flatten
 from graphc.layers.normalization import BatchNormalization
 
-__all__ = ["dense", "conv2d", "conv2d_transpose", "separable_conv2d", "max_pooling2d", "average_pooling2d",
-           "batch_normalization",
-           "dropout", "flatten"]
+__all__ = ["dense", "conv2d", "conv2d_transpose", "separable_conv2d", "max_pooling2d",
+           "average_pooling2d", "batch_normalization", "dropout", "flatten"]
 
 
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,

@@ -2,13 +2,13 @@
 and by moving averages of them at inference (TF1 ``tf.layers.BatchNormalization``).
 
 It computes as TF1's non-fused layer does: ``tf.nn.moments`` over every axis but the
-channels, then ``tf.nn.batch_normalization``. While training, the layer adds two updates to ``GraphKeys.UPDATE_OPS`` (and its
-``updates``): ``moving_mean -= (moving_mean - batch_mean) * (1 - momentum)``, the same for
-``moving_variance`` with the batch's (biased) variance. As in TF1 they run only when the
-train op depends on them: ``graphc.training.train_op`` (which ``fit`` uses) builds it inside
-``control_dependencies(UPDATE_OPS)``. With a bool tensor as ``training`` both ways are in
-the graph: the output picks its statistics by the switch, and the updates use momentum 1
-(no change) while it is False.
+channels, then ``tf.nn.batch_normalization``. While training, the layer adds two updates to
+``GraphKeys.UPDATE_OPS`` (and its ``updates``): ``moving_mean -= (moving_mean - batch_mean)
+* (1 - momentum)``, the same for ``moving_variance`` with the batch's (biased) variance. As
+in TF1 they run only when the train op depends on them: ``graphc.training.train_op`` (which
+``fit`` uses) groups them with the optimizer's step. With a bool tensor as ``training`` both
+ways are in the graph: the output picks its statistics by the switch, and the updates use
+momentum 1 (no change) while it is False.
 
 Example:
     >>> bn = gc.layers.BatchNormalization()
