@@ -111,6 +111,8 @@ from graphc.ops.segment import *  # noqa: E402,F401,F403
 from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa: E402,F401
 # TensorBoard summaries (issue 11, section 5); tf.Summary, tf.Event... come from tensorboard
 from graphc import summary  # noqa: E402,F401
+# Networks as trees of layers, and training loops over a Session (issue 13)
+from graphc import layers, training  # noqa: E402,F401
 
 newaxis = None
 

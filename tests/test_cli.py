@@ -48,9 +48,24 @@ def test_inspect_prints_the_table_and_writes_html(tmp_path):
     assert "fuse_elementwise" in report.read_text()
 
 
-def test_demo_runs():
-    result = graphc("demo")
-    assert result.returncode == 0 and "after 100 Adam steps" in result.stdout
+def test_demo_runs_in_its_reduced_mode(tmp_path):
+    """The README's demo in the reduced mode CI runs (480 images, 1 epoch)."""
+    pytest.importorskip("sklearn", reason="the demo extra (scikit-learn) is not installed")
+    result = graphc("demo", "--quick", "--no-progress", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "digits: 480 training" in out and "InceptionBlock" in out
+    assert "total params: 7,362 (trainable 7,314, non-trainable 48)" in out
+    assert "epoch 1/1  loss " in out and " steps/s" in out and "test accuracy 0." in out
+    assert "fusion" in out and "total" in out  # the pass table of the training step
+    assert "ŷ = -0.0100, ∂ŷ/∂θ0 = 0.1000 (= x0)" in out
+    checkpoint = tmp_path / "demo" / "checkpoint"
+    assert f"checkpoint: {checkpoint / 'digits_cnn'}" in out
+    assert (checkpoint / "checkpoint").is_file() and (checkpoint / "digits_cnn.meta").is_file()
+    for name in ("network", "layers", "expression"):
+        if HAS_DOT:
+            assert (tmp_path / "demo" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+            assert f"{tmp_path / 'demo' / name}.png" in out
 
 
 def test_missing_dot_is_reported_with_exit_code_3(tmp_path):

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import graphc as gc
 from graphc.onnx import import_model
-from graphc.viz import DotNotFoundError
+from graphc.viz import DotNotFoundError, render_layer_tree
 from graphc.viz.report import html_report, pass_table
 
-from .demo import main as demo_main
+from .demo import add_arguments as add_demo_arguments
+from .demo import run as run_demo
 
 EXIT_USAGE, EXIT_NO_DOT, EXIT_MODEL = 2, 3, 4
 
@@ -102,6 +103,12 @@ def _load_onnx(file: Path, fetch_names):
 
 def _render(args) -> int:
     graph, fetches, _ = load_model(args.model, args.fetch)
+    if args.layers:
+        path = render_layer_tree(graph, args.output, fold_repeats=not args.no_fold,
+                                 rankdir=args.rankdir, title=args.title,
+                                 max_depth=args.collapse_depth)
+        print(f"wrote {path}")
+        return 0
     target = fetches
     if args.focus:
         try:
@@ -113,7 +120,8 @@ def _render(args) -> int:
     path = gc.render(target, args.output, depth=args.depth if args.focus else None,
                      collapse_depth=args.collapse_depth, hide_constants=args.hide_constants,
                      fold_repeats=not args.no_fold, cost=args.cost, rankdir=args.rankdir,
-                     max_nodes=args.max_nodes, title=args.title)
+                     max_nodes=args.max_nodes, title=args.title,
+                     layer_boxes=args.layer_boxes)
     print(f"wrote {path}")
     return 0
 
@@ -128,7 +136,7 @@ def _inspect(args) -> int:
 
 
 def _demo(args) -> int:
-    return demo_main()
+    return run_demo(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,13 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="flow direction")
     render.add_argument("--max-nodes", type=int, default=250, help="auto-collapse above this")
     render.add_argument("--title", help="caption of the picture")
+    render.add_argument("--layers", action="store_true",
+                        help="draw the layer tree (gc.layers models): a box per layer with its "
+                             "output shape and parameters; --collapse-depth limits the depth")
+    render.add_argument("--layer-boxes", action="store_true",
+                        help="draw each layer without child layers as one box")
     render.set_defaults(run=_render)
     inspect = sub.add_parser("inspect", help="show what every optimizer pass does")
     inspect.add_argument("model", help="MODEL.py defining build() or `fetches`")
     inspect.add_argument("--fetch", action="append", help="optimize for this tensor/op")
     inspect.add_argument("--html", help="also write a self-contained HTML report here")
     inspect.set_defaults(run=_inspect)
-    demo = sub.add_parser("demo", help="build, train and print a small model")
+    demo = sub.add_parser("demo", help="train an Inception CNN on scikit-learn's digits")
+    add_demo_arguments(demo)
     demo.set_defaults(run=_demo)
     return parser
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything graphc needs on a fresh machine, then run the demo or the test suite.
-#   bash tools/dev.sh demo          # build, run and print a small model
+#   bash tools/dev.sh demo [ARGS]   # train the Inception CNN on the digits (ARGS: --quick ...)
 #   bash tools/dev.sh test [ARGS]   # the whole test suite (extra ARGS go to pytest)
 #   bash tools/dev.sh wheel         # build the wheel, install it into a fresh venv, try it
 #   bash tools/dev.sh ci            # wheel, then test (what .ci/run does)
@@ -27,7 +27,8 @@ ensure_venv() {
         python3 -m venv .venv
     fi
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast,onnx,tensorboard,dask]"
+    # demo: scikit-learn (the digits data) and tqdm (progress bar), for the demo and its test
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast,onnx,tensorboard,dask,demo]"
 }
 
 # The package as a user gets it: build the wheel, install it into a fresh virtual environment

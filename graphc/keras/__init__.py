@@ -1,3 +1,3 @@
-"""``gc.keras``: the parts of ``tf.keras`` that TF1 graph code uses with ``get_variable``:
-``keras.initializers`` and ``keras.regularizers``."""
-from graphc.keras import initializers, regularizers  # noqa: F401
+"""``gc.keras``: the parts of ``tf.keras`` that TF1 graph code uses: ``keras.initializers``,
+``keras.regularizers`` and ``keras.layers`` (the classes of ``gc.layers``)."""
+from graphc.keras import initializers, layers, regularizers  # noqa: F401

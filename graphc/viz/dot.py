@@ -10,6 +10,7 @@ import numpy as np
 from graphc import registry
 from graphc.printing import format_attr, format_type
 from graphc.viz.cost import op_bytes, op_flops
+from graphc.viz.layer_labels import layer_labels
 from graphc.viz.view import View, scope_of
 
 __all__ = ["to_digraph", "escape"]
@@ -40,8 +41,8 @@ def family_color(op_type: str) -> str:
 
 
 def _op_label(op) -> str:
-    if op.type == "placeholder":
-        return f"{op.name.split('/')[-1]}\\nplaceholder"
+    if op.type in ("placeholder", "placeholder_with_default"):
+        return f"{op.name.split('/')[-1]}\\n{op.type}"
     if op.type == "variable":
         return f"{op.name.split('/')[-1]}\\nvariable"
     if op.type == "const":
@@ -88,6 +89,7 @@ def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=Non
     top = max(costs.values(), default=0)
     ids = {}
     tree: dict = {}  # scope tuple -> list of (id, attrs)
+    layers = layer_labels(view.graph)  # scope tuple -> "Type · shape · params" of a layer
 
     def place(scope, node_id, attrs):
         tree.setdefault(scope, []).append((node_id, attrs))
@@ -118,7 +120,9 @@ def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=Non
             ids[op] = node_id
         kinds = ", ".join(dict.fromkeys(op.type for op in inside[:40]))
         kinds = kinds if len(kinds) <= 40 else kinds[:39] + "…"
-        label = f"{box.split('/')[-1]}\\n{len(inside)} ops\\n{escape(kinds)}"
+        layer = layers.get(tuple(box.split("/")))
+        label = f"{box.split('/')[-1]}\\n{len(inside)} ops\\n" + escape(
+            layer.replace(" · ", "\n") if layer else kinds).replace("\n", "\\n")
         attrs = dict(shape="folder", style="filled", fillcolor="#fff2cc", label=label,
                      tooltip=box)
         if cost is not None:
@@ -126,7 +130,7 @@ def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=Non
             attrs["fillcolor"] = _heat(total, top)
             attrs["label"] += f"\\n{total:,} {'flop' if cost == 'flops' else 'B'}"
         place(tuple(box.split("/")[:-1]), node_id, attrs)
-    _emit(dot, tree, view)
+    _emit(dot, tree, view, layers)
     _edges(dot, view, ids)
     for op, node_id in list(ids.items()):
         if registry.get(op.type).subgraphs and node_id.startswith("n"):
@@ -140,8 +144,9 @@ def to_digraph(view: View, rankdir="TB", cost=None, unknown_dim=1, highlight=Non
     return dot
 
 
-def _emit(dot, tree, view) -> None:
-    """Nodes inside nested clusters, one per name scope."""
+def _emit(dot, tree, view, layers) -> None:
+    """Nodes inside nested clusters, one per name scope (a layer's says its type, output
+    shape and parameters)."""
     scopes = sorted(tree, key=len)
     all_scopes = {s[:i] for s in scopes for i in range(1, len(s) + 1)}
 
@@ -151,7 +156,7 @@ def _emit(dot, tree, view) -> None:
         children = sorted(s for s in all_scopes if len(s) == len(scope) + 1 and s[:-1] == scope)
         for child in children:
             with graph.subgraph(name="cluster_" + "/".join(child)) as cluster:
-                label = child[-1]
+                label = child[-1] + (f"\n{layers[child]}" if child in layers else "")
                 copies = view.repeats.get(child)
                 if copies:
                     label += f"  (×{len(copies)}: {copies[0][-1]} … {copies[-1][-1]})"

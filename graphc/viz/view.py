@@ -13,6 +13,7 @@ from typing import Optional
 import networkx as nx
 
 from graphc.graph import Graph, Operation, Tensor
+from graphc.viz.layer_labels import leaf_layer_scopes
 
 __all__ = ["View", "build_view", "scope_of"]
 
@@ -77,10 +78,11 @@ def _select(target, depth):
 
 
 def _signature(ops) -> tuple:
-    """Structure of a scope's ops, independent of names: types, attrs and internal wiring."""
+    """Structure of a scope's ops, independent of names: types, output shapes and internal
+    wiring (blocks of one structure but other widths are not the same block)."""
     position = {t: (i, k) for i, op in enumerate(ops) for k, t in enumerate(op.outputs)}
-    return tuple((op.type, tuple(position.get(t, ("in", t.dtype.name)) for t in op.inputs))
-                 for op in ops)
+    return tuple((op.type, tuple(position.get(t, ("in", t.dtype.name)) for t in op.inputs),
+                  tuple(str(t.shape) for t in op.outputs)) for op in ops)
 
 
 def _stem(scope: tuple) -> str:
@@ -121,6 +123,21 @@ def _fold_repeats(view: View, min_ops: int = 4) -> None:
         view.notes.append(f"{len(hidden)} repeated blocks drawn once (×count in their label)")
 
 
+def _collapse_layers(view: View) -> None:
+    """Each layer without child layers (a convolution, a batch normalization...) becomes
+    one box; containers stay clusters (ops already in a collapsed scope's box stay there)."""
+    leaves = leaf_layer_scopes(view.graph)
+    for op in view.ops:
+        if view.display[op] is not op:
+            continue
+        scope = scope_of(op)
+        prefix = next((scope[:n] for n in range(1, len(scope) + 1) if scope[:n] in leaves), None)
+        if prefix is not None:
+            box = "/".join(prefix)
+            view.display[op] = box
+            view.boxes.setdefault(box, []).append(op)
+
+
 def _collapse(view: View, depth: int) -> None:
     for op in view.ops:
         scope = scope_of(op)
@@ -136,7 +153,7 @@ def _count_items(view_ops, depth) -> int:
 
 
 def build_view(target, depth=None, collapse_depth=None, hide_constants=False,
-               fold_repeats=True, max_nodes=250) -> View:
+               fold_repeats=True, max_nodes=250, layer_boxes=False) -> View:
     """Select and group what to draw (see ``graphc.render`` for the options)."""
     graph, ops, focus = _select(target, depth)
     if hide_constants:
@@ -156,4 +173,6 @@ def build_view(target, depth=None, collapse_depth=None, hide_constants=False,
                           f"stay under {max_nodes} boxes (pass collapse_depth= to change)")
     if collapse_depth is not None:
         _collapse(view, collapse_depth)
+    if layer_boxes:
+        _collapse_layers(view)
     return view
