@@ -25,7 +25,7 @@ from graphc.runtime.fused.common import numba_available
 from graphc.runtime.state import RunContext
 from tests import differential, shrink
 from tests.random_graphs import generate
-from tests.recipes import Input, Ref, Step
+from tests.recipes import Input, Recipe, Ref, Step
 
 LONG = os.environ.get("GRAPHC_LONG_TESTS") == "1"
 FIRST, LAST = (int(n) for n in os.environ.get(
@@ -116,6 +116,7 @@ def test_compiled_plans_match_the_interpreted_loop(seed):
 
 # -- the harness itself can fail -------------------------------------------------------------
 def test_comparisons_see_signed_zeros_nan_positions_and_rounding_spread():
+    """The comparisons fail on what they must see and pass on rounding noise."""
     same, spread = differential.same_bits, differential.within_spread
     assert same(np.array([-0.0, np.nan]), np.array([-0.0, -np.nan])) is None  # any NaN
     assert same(np.array([0.0]), np.array([-0.0])) is not None
@@ -132,11 +133,8 @@ def test_comparisons_see_signed_zeros_nan_positions_and_rounding_spread():
 def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
     """The reference is computed first, then the runtime's kernel for negative is replaced
     by 0 - x (which turns -(+0.0) into +0.0): the unoptimized mode must report it."""
-    recipe = generate(11)
-    recipe = dataclasses.replace(recipe, special_rate=0.5, gradients=False, counter=None,
-                                 inputs=(Input((8,), (8,), "float64", key=0),),
-                                 steps=(Step("negative", (Ref("in", 0),)),),
-                                 fetches=(Ref("v", 0),))
+    recipe = Recipe(11, (Input((8,), (8,), "float64"),), (Step("negative", (Ref("in", 0),)),),
+                    (Ref("v", 0),), special_rate=0.5)
     built = recipe.build()
     expected = differential.reference_for("plain", recipe, built, 3)
     monkeypatch.setitem(registry._REGISTRY, "negative", dataclasses.replace(
@@ -146,13 +144,11 @@ def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
 
 
 # -- the mismatch classes found, each as a minimal deterministic repro ------------------------
-def _run(fetch, feeds, calls=1, optimize=True, engine=None):
-    results = []
+def _run(fetch, feeds, optimize=True, engine=None):
+    """One run in the default graph, on the given fused engine (GRAPHC_FUSED_ENGINE)."""
     with differential.engine("", engine), gc.Session(optimize=optimize) as sess, \
             np.errstate(all="ignore"):
-        for _ in range(calls):
-            results.append(sess.run(fetch, feeds))
-    return results
+        return [sess.run(fetch, feeds)]
 
 
 def _same(a, b):
@@ -160,10 +156,13 @@ def _same(a, b):
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_compiled_loops_keep_numpy_signed_zeros(graph):
-    x = gc.placeholder(gc.float64, (4,))
-    y = [1.0 / gc.nn.relu(x), 1.0 / gc.sign(x)]  # NumPy: relu(-0.0) = sign(-0.0) = +0.0
-    feeds = {x: np.array([-0.0, 0.0, -1.0, 2.0])}
+def test_compiled_loops_keep_numpy_signed_zeros_and_nan(graph):
+    """NumPy's relu, sign, maximum, minimum and elu of -0.0 are +0.0 (1/y: +inf), and
+    pow(-inf, 0.5) is NaN; the compiled loop gave -0.0 and +inf."""
+    x = gc.placeholder(gc.float64, (5,))
+    y = [1.0 / gc.nn.relu(x), 1.0 / gc.sign(x), 1.0 / gc.maximum(x, 0.0),
+         1.0 / gc.minimum(x, 0.0), 1.0 / gc.nn.elu(x), gc.pow(x, 0.5)]
+    feeds = {x: np.array([-0.0, 0.0, -1.0, 2.0, -np.inf])}
     [want] = _run(y, feeds, optimize=False)
     [got] = _run(y, feeds, engine="loops")
     assert all(_same(g, w) for g, w in zip(got, want)), (got, want)
@@ -171,6 +170,7 @@ def test_compiled_loops_keep_numpy_signed_zeros(graph):
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
 def test_simd_loops_round_each_product(graph):
+    """The SIMD loops were compiled with contraction: x*x - y became one FMA."""
     x = gc.placeholder(gc.float32, (4096,))
     y = gc.placeholder(gc.float32, (4096,))
     z = gc.tanh((x * x - y) * 1e30)  # x*x rounded to float32 equals y: z is 0 everywhere
@@ -181,6 +181,7 @@ def test_simd_loops_round_each_product(graph):
 
 
 def test_rules_keep_nan_from_ops_that_return_it(graph):
+    """x - x -> 0 and x * 0 -> 0 fired for sin and tanh, which return NaN for Inf/NaN."""
     x = gc.placeholder(gc.float64, (3,))
     y = [gc.sin(x) - gc.sin(x), gc.tanh(x) * 0.0]
     feeds = {x: np.array([np.inf, np.nan, 1.0])}
@@ -190,6 +191,7 @@ def test_rules_keep_nan_from_ops_that_return_it(graph):
 
 
 def test_combined_constants_do_not_overflow(graph):
+    """(x * c1) * c2 and (x + c1) + c2 folded c1 and c2 across magnitudes."""
     x = gc.placeholder(gc.float64, ())
     y = [(x * 1e300) * 1e-300, (x + 1e8) + -1e8]
     feeds = {x: 1e10}
@@ -199,6 +201,7 @@ def test_combined_constants_do_not_overflow(graph):
 
 
 def test_matmul_of_inner_dimension_one_gives_matmul_zeros(graph):
+    """An outer product bound to a broadcast multiply kept -1 * 0 = -0.0 (matmul: +0.0)."""
     a = gc.placeholder(gc.float64, (2, 1))
     b = gc.placeholder(gc.float64, (1, 2))
     y = gc.matmul(a, b)
@@ -209,6 +212,7 @@ def test_matmul_of_inner_dimension_one_gives_matmul_zeros(graph):
 
 
 def test_transposes_of_unknown_rank_optimize(graph):
+    """Composing two transposes of unknown rank crashed the algebraic rules."""
     x = gc.placeholder(gc.float64, None)
     y = gc.transpose(gc.transpose(x))
     [got] = _run(y, {x: np.ones((2, 3))})
@@ -216,6 +220,7 @@ def test_transposes_of_unknown_rank_optimize(graph):
 
 
 def test_adding_zero_gives_ieee_zero_signs(graph):
+    """-0.0 + 0.0 is +0.0, so x + 0.0 -> x is not exact (nor x - -0.0 -> x)."""
     x = gc.placeholder(gc.float64, (2,))
     y = [1.0 / (x + 0.0), 1.0 / (x - -0.0)]
     feeds = {x: np.array([-0.0, 1.0])}
