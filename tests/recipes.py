@@ -207,7 +207,7 @@ def special_values(dtype) -> np.ndarray:
 def random_array(rng, shape, dtype, special_rate: float) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
-        return rng.random(shape) < 0.5
+        return np.asarray(rng.random(shape) < 0.5)
     if dtype.kind in "iu":
         data = rng.integers(-5, 6, size=shape).astype(dtype)
     else:

@@ -13,6 +13,7 @@ CI runs 240 graphs (every 4th also with each fused node compiled on its first ca
 import contextlib
 import dataclasses
 import os
+import types
 
 import numpy as np
 import pytest
@@ -128,6 +129,15 @@ def test_comparisons_see_signed_zeros_nan_positions_and_rounding_spread():
     assert spread(np.array([1.0, 2.0, 0.0, np.inf]), want, wobble) is not None
     unstable = [np.array([1.0, 2.0, 5.0, np.inf])]  # the NaN there depends on rounding
     assert spread(np.array([1.0, 2.0, 0.0, np.inf]), want, unstable) is None
+    chaotic = [want, np.array([1.0, 2.5, np.nan, np.inf])]  # ulps move 2.0 by 25%
+    assert spread(np.array([1.0, -7.0, np.nan, np.inf]), want, chaotic) is None
+    # the default pipeline may match either reference, element by element
+    tensor = types.SimpleNamespace(dtype=gc.float64)  # what compare reads of the fetch
+    stable, naive = np.array([-1e8, 1.0]), np.array([-np.inf, 1.0])
+    either = [(stable, [stable, stable]), (naive, [naive, naive])]
+    assert differential.compare(np.array([-np.inf, 1.0]), tensor, either) is None
+    assert differential.compare(np.array([-1e8, 1.0]), tensor, either) is None
+    assert differential.compare(np.array([0.0, 1.0]), tensor, either) is not None
 
 
 def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
