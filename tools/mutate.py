@@ -21,6 +21,7 @@ import ast
 import dataclasses
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -310,9 +311,13 @@ def run_mutant(mutant: Mutant, timeout: float, tests_root: Path = ROOT,
         return Outcome(mutant, "invalid", f"syntax: {err}", 0.0)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(mutated)
+    # a kernel cache of its own: the disk cache keys kernels by their generated source only,
+    # so a mutant of the helpers they call would be served correct kernels compiled earlier
+    # (and would leave wrong ones behind for everyone else)
+    kernels = tempfile.mkdtemp(prefix="graphc-mutant-kernels-")
     env = dict(os.environ, GRAPHC_MUTANT_FILE=str(ROOT / mutant.path),
                GRAPHC_MUTANT_SOURCE=handle.name, PYTHONDONTWRITEBYTECODE="1",
-               GRAPHC_DIFFERENTIAL_SEEDS=QUICK_SEEDS)
+               GRAPHC_DIFFERENTIAL_SEEDS=QUICK_SEEDS, GRAPHC_CACHE_DIR=kernels)
     # an older tests/ (for a before/after comparison) may lack some of the files named
     tests = [t for t in tests_for(mutant.path, tests_root)
              if (tests_root / t.split("::")[0]).exists()]
@@ -325,6 +330,7 @@ def run_mutant(mutant: Mutant, timeout: float, tests_root: Path = ROOT,
         return Outcome(mutant, "timeout", f"over {timeout:.0f} s", time.perf_counter() - started)
     finally:
         os.unlink(handle.name)
+        shutil.rmtree(kernels, ignore_errors=True)
     elapsed = time.perf_counter() - started
     if done.returncode == 0:
         return Outcome(mutant, "survived", "", elapsed)
