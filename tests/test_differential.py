@@ -26,7 +26,7 @@ from graphc.runtime.fused.common import numba_available
 from graphc.runtime.state import RunContext
 from tests import differential, shrink
 from tests.random_graphs import generate
-from tests.recipes import Input, Recipe, Ref, Step
+from tests.recipes import Input, Recipe, Ref, Step, sign_patterns
 
 LONG = os.environ.get("GRAPHC_LONG_TESTS") == "1"
 FIRST, LAST = (int(n) for n in os.environ.get(
@@ -138,6 +138,31 @@ def test_comparisons_see_signed_zeros_nan_positions_and_rounding_spread():
     assert differential.compare(np.array([-np.inf, 1.0]), tensor, either) is None
     assert differential.compare(np.array([-1e8, 1.0]), tensor, either) is None
     assert differential.compare(np.array([0.0, 1.0]), tensor, either) is not None
+
+
+def test_perturbations_let_the_errors_of_any_two_ops_add_up():
+    """sin(x) - cos(x) near pi/4: each op within its bound, rounding apart, is off by the sum
+    of their errors, which equal signs cancel; some sign pattern must give them opposite
+    signs (and any two ops of a graph equal ones in another)."""
+    patterns = sign_patterns(11, np.random.default_rng(0))
+    signs = np.array([[p(k, ()) for k in range(11)] for p in patterns[:-1]])
+    for i in range(11):
+        for j in range(i):
+            assert (signs[:, i] == signs[:, j]).any() and (signs[:, i] != signs[:, j]).any()
+    assert np.shape(patterns[-1](0, (3, 2))) == (3, 2)
+    x = np.float32(np.pi / 4)
+    sin, cos = np.sin(x), np.cos(x)  # an engine's values, 1 ulp up and 1 ulp down:
+    got = np.nextafter(sin, np.float32(2)) - np.nextafter(cos, np.float32(-2))
+    for seed in range(8):  # whatever the seed (random signs agree for some)
+        recipe = Recipe(seed, (Input((), (), "float32"),), (
+            Step("sin", (Ref("in", 0),)), Step("cos", (Ref("in", 0),)),
+            Step("subtract", (Ref("v", 0), Ref("v", 1)))), (Ref("v", 2),), special_rate=0.0)
+        built = recipe.build()
+        expected = differential.expected_results(recipe, built, built.fetches,
+                                                 lambda call: {built.placeholders[0]: x},
+                                                 differential.approximated, 1)
+        spread = [p[0] for p in expected.perturbed(0)]
+        assert differential.within_spread(got, expected.values[0][0], spread) is None, seed
 
 
 def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
