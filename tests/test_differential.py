@@ -165,6 +165,16 @@ def test_perturbations_let_the_errors_of_any_two_ops_add_up():
         assert differential.within_spread(got, expected.values[0][0], spread) is None, seed
 
 
+def test_refilled_feeds_of_every_rank_and_dtype_are_checked():
+    """Refilling feeds in place works for 0-d values too (a 0-d bool feed was a NumPy bool
+    scalar, which cannot be refilled: the long run crashed in the harness)."""
+    inputs = (Input((), (), "bool"), Input((), (), "float32"), Input((2,), (2,), "bool"))
+    recipe = Recipe(5, inputs, (Step("logical_not", (Ref("in", 0),)),
+                                Step("negative", (Ref("in", 1),))),
+                    (Ref("v", 0), Ref("v", 1), Ref("in", 2)))
+    assert differential.check(recipe, ("unoptimized", "default"), refill=True) == []
+
+
 def test_a_kernel_bug_in_the_runtime_alone_is_reported(monkeypatch):
     """The reference is computed first, then the runtime's kernel for negative is replaced
     by 0 - x (which turns -(+0.0) into +0.0): the unoptimized mode must report it."""
