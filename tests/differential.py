@@ -12,21 +12,22 @@ every result returned earlier must still hold the values it had when it was retu
 The reference (``recipes.reference``) runs the registry kernels op by op on the user's
 graph, or, for modes that include the stabilizing rules, on the graph after those rules
 alone (they are meant to change results: ``log(1 - sigmoid(x))`` is finite where the naive
-form is -inf; constant folding may reach such a form first, so the graph as built is held
-as good there too, element by element). A fetch must equal it bitwise (NaN positions, signs of zeros and infinities
-included) where nothing may round differently: always in the unoptimized mode, and in the
-exact and loops modes for fetches that no op with an ulp bound feeds (compiled loops call
-libm and polynomials, not NumPy's own SIMD functions). Otherwise a fetch that differs must
-stay within what the allowed rounding differences cause: the reference is evaluated again
-with the results of the ops that may round differently scaled by 1 +- n eps (n: the op's
-documented bound, ``LoopExpr.ulp``; 4 for every float op where rules may reassociate), with
-the signs of ``recipes.sign_patterns`` (any two ops get equal and opposite signs in some
-pattern, so errors that cancel in one add up in another, and one pattern has a random sign
-per element), and a fetch may differ from the reference by 8 times the largest change seen
-there plus 16 ulps. Elements whose NaN/Inf pattern or non-float value the perturbation
-changes, or that it moves by over ``ILL_CONDITIONED`` (relative), are not compared: an
-ill-conditioned spot (``sin(1e8 * sigmoid(x))``: one ulp of the sigmoid moves the sine's
-argument by several units), where no engine's rounding can be told from a bug.
+form is -inf; constant folding may reach such a form first, so the graph as built is held as
+good there too, element by element). A fetch must equal it bitwise (NaN positions, signs of
+zeros and infinities included) where nothing may round differently: always in the
+unoptimized mode, and in the exact and loops modes for fetches that no op with an ulp bound
+feeds (compiled loops call libm and polynomials, not NumPy's own SIMD functions). Otherwise
+a fetch that differs must stay within what the allowed rounding differences cause: the
+reference is evaluated again with the results of the ops that may round differently scaled
+by 1 +- n eps (n: the op's documented bound, ``LoopExpr.ulp``; 4 for every float op where
+rules may reassociate), with the signs of ``recipes.sign_patterns`` (any two ops get equal
+and opposite signs in some pattern, so errors that cancel in one add up in another, and one
+pattern has a random sign per element), and a fetch may differ from the reference by 8 times
+the largest change seen there plus 16 ulps. Elements whose NaN/Inf pattern or non-float
+value the perturbation changes, or that it moves by over ``ILL_CONDITIONED`` (relative), are
+not compared: an ill-conditioned spot (``sin(1e8 * sigmoid(x))``: one ulp of the sigmoid
+moves the sine's argument by several units), where no engine's rounding can be told from a
+bug.
 """
 from __future__ import annotations
 
