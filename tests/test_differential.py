@@ -9,6 +9,9 @@ and comparisons from ``tests/differential.py``. A failure prints the seed and a 
 10 §1) is pinned by a minimal deterministic test.
 CI runs 240 graphs (every 4th also with each fused node compiled on its first call);
 ``GRAPHC_LONG_TESTS=1`` runs 10,000. ``GRAPHC_DIFFERENTIAL_SEEDS=a:b`` runs graphs a..b-1.
+Most of a long run's time is numba compiling the hot fused nodes: ``GRAPHC_CACHE_DIR=DIR``
+keeps the compiled kernels for the next run (by default each test process compiles into a
+fresh folder of its own, see conftest.py), which a rerun after a fix then mostly loads.
 """
 import contextlib
 import dataclasses
