@@ -275,3 +275,28 @@ def test_adding_zero_gives_ieee_zero_signs(graph):
     [want] = _run(y, feeds, optimize=False)
     [got] = _run(y, feeds, optimize=gc.OptimizerConfig(safety=("exact",)))
     assert all(_same(g, w) for g, w in zip(got, want)), (got, want)
+
+
+def test_matmul_bits_do_not_depend_on_operand_layouts(graph):
+    """np.matmul's bits depend on memory layout: the gradient of a sum through an outer
+    product multiplied a broadcast view unoptimized (NumPy's loop), a folded dense constant
+    optimized (BLAS), and rows differed in the last bit."""
+    a = gc.placeholder(gc.float32, (3, 1))
+    b = gc.placeholder(gc.float32, (4, 1))
+    y = gc.gradients(gc.reduce_sum(gc.matmul(a, b, transpose_b=True)), [a, b])
+    feeds = {a: np.array([[-1.23], [-1.21], [-0.52]], np.float32),
+             b: np.array([[-0.06956778], [1.0793066], [0.7416882], [-0.86035]], np.float32)}
+    [want] = _run(y, feeds, optimize=False)
+    [got] = _run(y, feeds, optimize=gc.OptimizerConfig(safety=("exact",)))
+    assert all(_same(g, w) for g, w in zip(got, want)), (got, want)
+    m = np.random.default_rng(1).standard_normal((24, 33)).astype(np.float32)
+    v = np.random.default_rng(2).standard_normal((33, 5)).astype(np.float32)
+    wide = np.zeros((24, 66), np.float32)
+    wide[:, ::2] = m
+    row = np.repeat(m[:1], 24, axis=0)
+    layouts = [(np.asfortranarray(m), m), (wide[:, ::2], m),
+               (np.broadcast_to(m[:1], m.shape), row)]  # (a view, the same values dense)
+    kernel = registry.get("matmul").kernel
+    for x, dense in layouts:  # as a, and as b of a product with b transposed
+        assert _same(kernel(x, v, False, False), kernel(dense, v, False, False))
+        assert _same(kernel(v.T, x, False, True), kernel(v.T, dense, False, True))
