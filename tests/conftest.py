@@ -1,12 +1,22 @@
-"""Test-wide settings: every optimized graph is verified after every pass, and hypothesis
-runs are reproducible."""
+"""Test-wide settings: every optimized graph is verified after every pass, compiled fused
+kernels go to a disk cache of this test process's own, and hypothesis runs are
+reproducible."""
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
-import graphc as gc
-
 os.environ.setdefault("GRAPHC_VERIFY", "1")
+# The kernel cache keys kernels by their generated source, not by the engine code they call:
+# kernels cached by an earlier version of that code would hide its changes from the tests,
+# and the tests' kernels would leak into the user's cache.
+if "GRAPHC_CACHE_DIR" not in os.environ:
+    os.environ["GRAPHC_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphc-test-kernels-")
+    atexit.register(shutil.rmtree, os.environ["GRAPHC_CACHE_DIR"], ignore_errors=True)
+
+import graphc as gc  # noqa: E402
 
 from hypothesis import settings  # noqa: E402
 

@@ -207,7 +207,7 @@ def special_values(dtype) -> np.ndarray:
 def random_array(rng, shape, dtype, special_rate: float) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
-        return rng.random(shape) < 0.5
+        return np.asarray(rng.random(shape) < 0.5)
     if dtype.kind in "iu":
         data = rng.integers(-5, 6, size=shape).astype(dtype)
     else:
@@ -224,16 +224,17 @@ def reference(fetches, feeds: dict, variables: Optional[dict] = None, perturb=No
     """Every fetch computed op by op with the registry kernels (``variables``: name ->
     value, updated in place by assign ops). Raises what a kernel raises.
 
-    ``perturb = (sign, ulps)`` multiplies every float result of an op by ``1 + s * n eps``,
-    ``n = ulps(op)`` (0: left alone): what rounding differences of that many ulps there would
-    do to the fetches. ``sign`` is +1 or -1 for every element, or a Generator that draws a
-    sign per element."""
+    ``perturb = (sign, ulps)`` multiplies the float results of the k-th op (in the order
+    run) by ``1 + sign(k, shape) * n eps`` with ``n = ulps(op)`` (0: left alone): what
+    rounding differences of that many ulps there would do to the fetches; ``sign`` gives
+    +-1 for the whole result or an array of signs of its shape."""
     variables = {} if variables is None else variables
     graph = fetches[0].graph
     values = dict(feeds)
     staged: dict = {}
     with np.errstate(all="ignore"):
-        for op in graph.topological_order(required_ops(fetches, (), frozenset(feeds))):
+        order = graph.topological_order(required_ops(fetches, (), frozenset(feeds)))
+        for position, op in enumerate(order):
             if all(t in values for t in op.outputs):
                 continue
             args = [values[t] for t in op.inputs]
@@ -242,20 +243,34 @@ def reference(fetches, feeds: dict, variables: Optional[dict] = None, perturb=No
             else:
                 result = registry.get(op.type).kernel(*args, **op.attrs)
             results = list(result) if len(op.outputs) > 1 else [result]
-            if perturb is not None and op.type not in _VARIABLE_OPS and perturb[1](op):
-                results = [_perturbed(perturb[0], perturb[1](op), r) for r in results]
+            ulps = perturb[1](op) if perturb and op.type not in _VARIABLE_OPS else 0
+            if ulps:
+                results = [_perturbed(perturb[0], position, ulps, r) for r in results]
             values.update(zip(op.outputs, results))
     variables.update(staged)
     return [values[t] for t in fetches]
 
 
-def _perturbed(sign, ulps: int, value):
+def sign_patterns(count: int, rng: np.random.Generator) -> list:
+    """Sign functions ``sign(position, shape)`` over the positions of ``count`` ops: all
+    +1, all -1, one pattern per bit of the position (any two ops get the same sign in one
+    pattern and opposite signs in another: errors that cancel in one add up in another),
+    and a random sign per element (errors of one op's elements that cancel in a sum or a
+    product in one pattern do not cancel in this one)."""
+    patterns = [lambda k, shape: 1.0, lambda k, shape: -1.0]
+    patterns += [lambda k, shape, b=b: -1.0 if (k >> b) & 1 else 1.0
+                 for b in range(max(1, (count - 1).bit_length()))]
+    patterns.append(lambda k, shape: rng.choice([-1.0, 1.0], size=shape))
+    return patterns
+
+
+def _perturbed(sign, position: int, ulps: int, value):
+    """``value * (1 + s n eps)``, ``s = sign(position, shape)``, eps of the value's dtype."""
     value = np.asarray(value)
     if value.dtype.kind != "f" or not value.size:
         return value
-    if isinstance(sign, np.random.Generator):
-        sign = sign.choice([-1.0, 1.0], size=value.shape)
-    return (value * (1 + sign * ulps * np.finfo(value.dtype).eps)).astype(value.dtype)
+    factor = 1 + sign(position, value.shape) * ulps * np.finfo(value.dtype).eps
+    return (value * factor).astype(value.dtype)
 
 
 def _state_op(op, args, variables, staged):

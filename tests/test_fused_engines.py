@@ -172,6 +172,17 @@ def test_unusable_cache_folders_compile_without_a_disk_cache(tmp_path, monkeypat
     assert common.cache_dir() is None
 
 
+def test_the_cache_folder_is_graphc_cache_dir_else_xdg_else_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRAPHC_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert common.cache_dir() == tmp_path / "xdg" / "graphc" / "fused-kernels"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert common.cache_dir() == tmp_path / "home" / ".cache" / "graphc" / "fused-kernels"
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path / "mine"))
+    assert common.cache_dir() == tmp_path / "mine" / "fused-kernels"
+
+
 def test_engine_knobs_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "numpy")
     kernel = FusedKernel(CHAIN)

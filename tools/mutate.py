@@ -21,6 +21,7 @@ import ast
 import dataclasses
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,27 +30,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("graphc/ops", "passes", "runtime")
-# source prefix -> the tests that cover it (the longest matching prefix wins)
+# source prefix -> the tests that cover it (the longest matching prefix wins); test files
+# named after the module (tests/**/test_*<module>*.py) run too
 QUICK_DIFFERENTIAL = "tests/test_differential.py::test_random_graphs_agree_with_the_reference"
 QUICK_SEEDS = "0:40"  # the differential graphs a mutant of passes/ or runtime/ must get through
+SESSIONS = ["tests/test_session_run.py", "tests/test_session_feeds.py",
+            "tests/test_session_ownership.py", "tests/test_session_concurrency.py",
+            "tests/test_memory.py", "tests/test_runtime_errors.py", "tests/test_variables.py"]
 TESTS_FOR = {
-    "graphc/ops/": ["tests/ops", "tests/test_gradients.py", "tests/test_shapes.py"],
+    "graphc/ops/": ["tests/ops", "tests/test_gradients.py", "tests/test_shapes.py",
+                    "tests/test_op_semantics.py"],
     "graphc/ops/random.py": ["tests/ops", "tests/passes/test_cse.py",
                              "tests/passes/test_constant_folding.py"],
-    "graphc/ops/state.py": ["tests/test_variables.py", "tests/test_session_run.py",
-                            "tests/test_memory.py", "tests/test_train.py"],
-    "graphc/ops/control.py": ["tests/ops", "tests/test_graph.py", "tests/test_variables.py",
-                              "tests/test_session_run.py"],
+    "graphc/ops/state.py": SESSIONS + ["tests/test_train.py"],
+    "graphc/ops/control.py": ["tests/ops", "tests/test_graph.py",
+                              "tests/test_control_dependencies.py"] + SESSIONS,
     "graphc/ops/fused.py": ["tests/passes/test_fusion.py", "tests/test_fused_engines.py",
-                            "tests/ops"],
+                            "tests/test_fused_differential.py", "tests/ops"],
     "passes/": ["tests/passes", QUICK_DIFFERENTIAL],
     "passes/gradients.py": ["tests/test_gradients.py", "tests/ops/test_registry_gradients.py",
                             "tests/test_train.py"],
-    "runtime/": ["tests/test_session_run.py", "tests/test_session_feeds.py",
-                 "tests/test_memory.py", "tests/test_runtime_errors.py",
-                 "tests/test_variables.py", QUICK_DIFFERENTIAL],
-    "runtime/fused_": ["tests/test_fused_engines.py", "tests/passes/test_fusion.py",
-                       QUICK_DIFFERENTIAL],
+    "runtime/": SESSIONS + [QUICK_DIFFERENTIAL],
+    "runtime/bisect.py": ["tests/passes/test_pipeline.py"],
+    "runtime/fused/": ["tests/test_fused_engines.py", "tests/test_fused_differential.py",
+                       "tests/passes/test_fusion.py", QUICK_DIFFERENTIAL],
 }
 # keyword arguments and functions that hold test data, not behaviour
 _DATA_KEYWORDS = {"samples", "error_samples", "reference", "doc", "tested_elsewhere"}
@@ -278,9 +282,13 @@ def sample(mutants: list, count: int, seed: int) -> list:
     return chosen
 
 
-def tests_for(path: str) -> list:
+def tests_for(path: str, tests_root: Path = ROOT) -> list:
+    """The tests to run against a mutant of ``path``."""
     prefix = max((p for p in TESTS_FOR if path.startswith(p)), key=len)
-    return TESTS_FOR[prefix]
+    stem = Path(path).stem.strip("_")
+    named = sorted(str(p.relative_to(tests_root)) for p in (tests_root / "tests").rglob(
+        f"test_*{stem}*.py")) if len(stem) >= 3 else []
+    return list(dict.fromkeys(TESTS_FOR[prefix] + named))
 
 
 @dataclasses.dataclass
@@ -303,11 +311,16 @@ def run_mutant(mutant: Mutant, timeout: float, tests_root: Path = ROOT,
         return Outcome(mutant, "invalid", f"syntax: {err}", 0.0)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(mutated)
+    # a kernel cache of its own: the disk cache keys kernels by their generated source only,
+    # so a mutant of the helpers they call would be served correct kernels compiled earlier
+    # (and would leave wrong ones behind for everyone else)
+    kernels = tempfile.mkdtemp(prefix="graphc-mutant-kernels-")
     env = dict(os.environ, GRAPHC_MUTANT_FILE=str(ROOT / mutant.path),
                GRAPHC_MUTANT_SOURCE=handle.name, PYTHONDONTWRITEBYTECODE="1",
-               GRAPHC_DIFFERENTIAL_SEEDS=QUICK_SEEDS)
+               GRAPHC_DIFFERENTIAL_SEEDS=QUICK_SEEDS, GRAPHC_CACHE_DIR=kernels)
     # an older tests/ (for a before/after comparison) may lack some of the files named
-    tests = [t for t in tests_for(mutant.path) if (tests_root / t.split("::")[0]).exists()]
+    tests = [t for t in tests_for(mutant.path, tests_root)
+             if (tests_root / t.split("::")[0]).exists()]
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                "-p", "tests.mutant_loader", "-p", "no:randomly", *tests]
     try:
@@ -317,6 +330,7 @@ def run_mutant(mutant: Mutant, timeout: float, tests_root: Path = ROOT,
         return Outcome(mutant, "timeout", f"over {timeout:.0f} s", time.perf_counter() - started)
     finally:
         os.unlink(handle.name)
+        shutil.rmtree(kernels, ignore_errors=True)
     elapsed = time.perf_counter() - started
     if done.returncode == 0:
         return Outcome(mutant, "survived", "", elapsed)

@@ -48,6 +48,12 @@ OUTER_PRODUCT_SUBSCRIPTS = {(False, False): "ik,kj->ij", (True, False): "ki,kj->
                             (False, True): "ik,jk->ij", (True, True): "ki,jk->ij"}
 
 
+# np.matmul's bits depend on its operands' layout (BLAS with or without a transpose flag,
+# NumPy's own loop for broadcast and strided views), which differs between runs of one graph
+# (a folded broadcast is dense): it gets dense row-major operands, as TF1 stores tensors.
+_dense = np.ascontiguousarray
+
+
 def _inner_dims(a_shape, b_shape, transpose_a, transpose_b):
     return a_shape[0 if transpose_a else 1], b_shape[1 if transpose_b else 0]
 
@@ -57,6 +63,7 @@ def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
     if a.ndim == 2 and b.ndim == 2 and _inner_dims(a.shape, b.shape, transpose_a,
                                                     transpose_b) == (1, 1):
         return np.einsum(OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b], a, b, out=out)
+    a, b = _dense(a), _dense(b)
     if transpose_a:
         a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
     if transpose_b:
@@ -65,24 +72,23 @@ def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
 
 
 def _bind_matmul(op):
-    """np.matmul itself, or for 2-D operands a closure with the transposes as ``.T`` (the
+    """np.matmul of dense operands, for 2-D operands with the transposes as ``.T`` (the
     gradient's products) and outer products (inner dimension 1) as one einsum."""
     transpose_a, transpose_b = op.attrs["transpose_a"], op.attrs["transpose_b"]
     a, b = op.inputs
-    if a.shape.rank != 2 or b.shape.rank != 2:
-        if not (transpose_a or transpose_b):
-            return np.matmul
-        return functools.partial(_matmul_kernel, transpose_a=transpose_a,
-                                 transpose_b=transpose_b)
-    if _inner_dims(a.shape.dims, b.shape.dims, transpose_a, transpose_b) == (1, 1):
+    rank2 = a.shape.rank == 2 and b.shape.rank == 2
+    if rank2 and _inner_dims(a.shape.dims, b.shape.dims, transpose_a, transpose_b) == (1, 1):
         return functools.partial(np.einsum, OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b])
     if not (transpose_a or transpose_b):
-        return np.matmul
+        return functools.partial(_matmul_kernel, transpose_a=False, transpose_b=False)
+    if not rank2:
+        return functools.partial(_matmul_kernel, transpose_a=transpose_a,
+                                 transpose_b=transpose_b)
     if transpose_a and transpose_b:
-        return lambda x, y, out=None: np.matmul(x.T, y.T, out=out)
+        return lambda x, y, out=None: np.matmul(_dense(x).T, _dense(y).T, out=out)
     if transpose_a:
-        return lambda x, y, out=None: np.matmul(x.T, y, out=out)
-    return lambda x, y, out=None: np.matmul(x, y.T, out=out)
+        return lambda x, y, out=None: np.matmul(_dense(x).T, _dense(y), out=out)
+    return lambda x, y, out=None: np.matmul(_dense(x), _dense(y).T, out=out)
 
 
 def _matmul_reference(a, b, transpose_a=False, transpose_b=False):

@@ -53,10 +53,11 @@ def _mean(x, axis, keepdims):
 
 
 def _logsumexp(x, axis, keepdims):
+    shape = _reduced_shape(TensorShape(x.shape), axis, keepdims, "reduce_logsumexp").dims
     if x.size == 0:
-        return np.full(_reduced_shape(TensorShape(x.shape), axis, keepdims, "").dims, -np.inf,
-                       dtype=x.dtype)
-    return np.asarray(scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)).astype(x.dtype)
+        return np.full(shape, -np.inf, dtype=x.dtype)
+    # reshaped: scipy keeps a dim of a 0-d input, (1,) where the shape rule says ()
+    return np.asarray(scipy.special.logsumexp(x, axis=axis)).astype(x.dtype).reshape(shape)
 
 
 def _as_array(fn):
@@ -122,7 +123,8 @@ def _samples(kind):
         cases = [Sample((rand(3, 4),)), Sample((rand(3, 4), 1)), Sample((rand(2, 3, 4), [0, 2])),
                  Sample((rand(3, 4, dtype=np.float32), -1, True), rtol=1e-5),
                  Sample((rand(0, 3), 0)), Sample((rand(),)),
-                 Sample((rand(2, 3), None, True))]  # every axis, kept: shape (1, 1)
+                 Sample((rand(2, 3), None, True)),  # every axis, kept: shape (1, 1)
+                 Sample((rand(), None, True))]  # a 0-d input, kept: still 0-d
         if kind == NUMERIC:
             cases.append(Sample((randint(3, 4, low=-3, high=4), 0)))
         return cases

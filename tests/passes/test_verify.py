@@ -31,6 +31,18 @@ def test_a_cycle_is_rejected(chain):
         verify(g, interface, after="dce")
 
 
+def test_reading_a_tensor_of_another_graph_is_rejected(chain):
+    """A pass that forgot to map an input through its old-to-new table."""
+    g, x, a, b, interface = chain
+    other = gc.Graph()
+    with other.as_default():
+        stray = gc.placeholder(gc.float64, (3,), name="stray")
+    b.op._inputs = (stray,)
+    with pytest.raises(VerificationError, match="after cse: op 'b' reads 'stray:0', which is "
+                       "not in the graph"):
+        verify(g, interface, after="cse")
+
+
 def test_interface_outside_the_graph_and_fed_non_placeholders_are_rejected(chain):
     g, x, a, b, interface = chain
     other = gc.Graph()
