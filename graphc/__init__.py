@@ -138,6 +138,12 @@ def device(device_name_or_function):
     return get_default_graph().device(device_name_or_function)
 
 
+def tables_initializer(name="init_all_tables"):
+    """An op initializing every lookup table: graphc has none yet, so a no-op (TF1's value
+    when a graph has no tables), for the scripts that run it next to the variables'."""
+    return no_op(name=name)
+
+
 def control_dependencies(control_inputs):
     """Ops created inside run after ``control_inputs`` (default graph).
 

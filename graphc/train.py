@@ -159,3 +159,6 @@ from graphc.saving import (CheckpointState, MetaGraphDef, NewCheckpointReader,  
                            Saver, checkpoint_exists, export_meta_graph, get_checkpoint_state,
                            import_meta_graph, latest_checkpoint, list_variables, load_variable,
                            remove_checkpoint, update_checkpoint_state, write_graph)
+# TF1 spellings of the summary writer and reader that tutorials reach through tf.train
+from graphc.summary import FileWriter as SummaryWriter  # noqa: E402,F401
+from graphc.summary import summary_iterator  # noqa: E402,F401

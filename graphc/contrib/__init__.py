@@ -6,3 +6,6 @@ So far ``contrib.layers``' initializers (``xavier_initializer``,
 (the recurrent cells and loops of ``tf.nn``).
 """
 from graphc.contrib import layers, rnn  # noqa: F401
+from graphc.contrib.layer_functions import conv2d, flatten, fully_connected  # noqa
+
+layers.fully_connected, layers.conv2d, layers.flatten = fully_connected, conv2d, flatten
