@@ -11,7 +11,7 @@ fi
 .bench-venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .bench-venv/bin/python -m pip install -q --disable-pip-version-check -e ".[fast]"
 # torch==2.13.0 takes the CPU build from local disk; a plain "torch" would pull CUDA
-for peer in numexpr "jax jaxlib" pytensor tensorflow-cpu torch==2.13.0 "onnx onnxruntime"; do
+for peer in numexpr "jax jaxlib" pytensor tensorflow-cpu tf_keras torch==2.13.0 "onnx onnxruntime"; do
     .bench-venv/bin/python -m pip install -q --disable-pip-version-check $peer \
         || echo "bench: could not install $peer; it is left out of the tables" >&2
 done

@@ -49,11 +49,11 @@ def _peer_implementations(x):
     if peers._have("torch"):
         import torch
         xt = torch.from_numpy(x)
-        steps = [lambda a: a * 1.01, lambda a: a + 0.1, torch.tanh, torch.sin]
-        found.append(("torch eager", lambda: _chain(steps, xt).numpy()))
+        torch_steps = [lambda a: a * 1.01, lambda a: a + 0.1, torch.tanh, torch.sin]
+        found.append(("torch eager", lambda: _chain(torch_steps, xt).numpy()))
     if peers._have("jax"):
         import jax.numpy as jnp
         xj = jnp.asarray(x)
-        steps = [lambda a: a * 1.01, lambda a: a + 0.1, jnp.tanh, jnp.sin]
-        found.append(("jax op by op (no jit)", lambda: np.asarray(_chain(steps, xj))))
+        jax_steps = [lambda a: a * 1.01, lambda a: a + 0.1, jnp.tanh, jnp.sin]
+        found.append(("jax op by op (no jit)", lambda: np.asarray(_chain(jax_steps, xj))))
     return found

@@ -7,6 +7,11 @@ timing. Install the peers in a separate environment (never as graphc dependencie
 """
 from __future__ import annotations
 
+import os
+
+# TF 2.16+ ships Keras 3, which dropped tf.compat.v1.nn.rnn_cell; tf_keras (installed with
+# the peers) brings TF1's cells back when this is set before tensorflow is imported
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import importlib
 
 import numpy as np
