@@ -54,6 +54,10 @@ class GraphEditing:
         self._by_name[op.name] = op
         counts = self._type_counts
         counts[op.type] = counts.get(op.type, 0) + 1
+        self._link(op)
+
+    def _link(self, op: Operation) -> None:
+        """Tell ``op``'s inputs their new reader, and the open ``atomic`` block its op."""
         for tensor in op._inputs:
             tensor._add_consumer(op)
         if op._control_inputs:

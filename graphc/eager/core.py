@@ -221,12 +221,7 @@ class EagerGraph(Graph):
         op._id = self._next_id
         self._next_id += 1
         op._values = _run(op, self.state)
-        for tensor in op._inputs:
-            tensor._add_consumer(op)
-        if op._control_inputs:
-            self._any_control_edges = True
-        if self._journal is not None:
-            self._journal_ops.append(op)
+        self._link(op)
         for observer in self.observers:
             observer._record(op)
 
