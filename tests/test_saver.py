@@ -1,6 +1,7 @@
 """Checkpoints with TF1's Saver API: round trips, var_list forms, global steps, max_to_keep,
 the state file, and bad files that raise clear errors while every variable stays as it was."""
 import os
+import re
 import struct
 
 import numpy as np
@@ -213,15 +214,21 @@ def test_saving_into_a_missing_folder_says_so(tmp_path):
             saver.save(sess, str(tmp_path / "missing" / "model.ckpt"))
 
 
-def test_a_graph_with_a_python_function_still_saves_its_checkpoint(tmp_path):
+def test_a_graph_with_a_python_function_still_saves_its_checkpoint(tmp_path, monkeypatch):
     graph, (W, _, _), _, init = _graph()
     with graph.as_default():
         gc.py_func(lambda a: a, [W], gc.float32, name="callback")
         saver = gc.train.Saver()
+    # recorded where it is raised, as in the checkpoint-state test above: pytest.warns shares
+    # the process-wide warning state with other threads of the worker and missed it once in CI
+    from graphc.saving import saver as saver_module
+    said = []
+    monkeypatch.setattr(saver_module.warnings, "warn",
+                        lambda message, *args, **kwargs: said.append(str(message)))
     with gc.Session(graph=graph) as sess:
         sess.run(init)
-        with pytest.warns(UserWarning, match="no meta graph.*callback.func"):
-            path = saver.save(sess, str(tmp_path / "model.ckpt"))
+        path = saver.save(sess, str(tmp_path / "model.ckpt"))
+        assert len(said) == 1 and re.search("no meta graph.*callback.func", said[0])
         saver.restore(sess, path)
     assert not os.path.exists(path + ".meta")
     assert gc.train.latest_checkpoint(str(tmp_path)) == path
