@@ -199,6 +199,12 @@ class OpDef:
             outputs are free of NaN and Inf given which inputs provably are (a list of
             bools, True for integer and bool inputs); usually ``finite_if_inputs_finite`` or
             ``always_finite``. None: never assumed. Rules such as ``x - x -> 0`` ask it.
+        raises_on_values: the kernel can raise for input values that pass every static
+            check (integer division by zero, an index out of range, a failed assertion, a
+            singular matrix). Such ops, like stateful ones, are effects: a run that needs one
+            runs it even where a rewrite (``x - x -> 0``, a shape folded from static shapes)
+            stops needing its value, and loop-invariant motion never moves one out of a
+            loop that may run zero times, so the optimizer never turns an error into a result.
         value_from_shapes: the value can follow from static shapes alone, whatever the
             inputs' values (``shape``, ``zeros_like`` of a known shape): constant folding
             asks ``static_values.constant_value`` for it.
@@ -243,6 +249,7 @@ class OpDef:
     unknown_rank_ok: bool = False
     # facts for the value analyses of passes/ (rule side conditions, constant folding)
     finite_outputs: Optional[Callable[[Any, Sequence[bool]], bool]] = None
+    raises_on_values: bool = False
     value_from_shapes: bool = False
     # how the op runs in compiled fused loops (graphc.runtime.fused)
     loop: Optional[LoopExpr] = None

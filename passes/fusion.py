@@ -94,7 +94,7 @@ def _fuse(rw: Rewriter, group: list) -> None:
 
     if rw.may_rewrite(root, EXACT) and rw.replace(root, build, "fuse_elementwise", EXACT,
                                                   group[:-1]):
-        rw.remove(group[:-1])  # only the group read them
+        rw.remove(group[:-1], into=rw.added[-1])  # only the group read them
 
 
 def run(graph: Graph, interface: Interface,

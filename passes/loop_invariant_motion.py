@@ -3,12 +3,13 @@ on captured tensors, never on the loop variables, are built once before the loop
 captured by it instead of running every iteration.
 
 Which subgraphs repeat and which of their inputs stay the same across iterations comes
-from the ``Subgraph`` (``repeats``, ``captured_from``). An op moves when it is pure (not
-stateful, random or context-needing, holds no subgraph, has no control inputs) and every
-input is a captured input, a constant or the result of an op that moves; ops of constants
-alone stay for constant folding inside. Hoisting runs the op even when the loop runs zero
-times, so a pure op whose kernel raises on the hoisted values would fail the run where the
-loop did not; the same is true of TF's grappler, and the values are the loop's own.
+from the ``Subgraph`` (``repeats``, ``captured_from``). An op moves when it is pure (no effect:
+not stateful and no kernel that may raise on values; not random or context-needing, holds no
+subgraph, has no control inputs) and every input is a captured input, a constant or the
+result of an op that moves; ops of constants alone stay for constant folding inside.
+Hoisting runs the op even when the loop runs zero times, which is why an op whose kernel may
+raise (an integer division by zero) stays inside: the hoisted one would fail a run where the
+loop did not.
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ from graphc.graph import Graph, get_default_graph
 from .result import DEFAULT_OPTIONS, Interface, PassOptions, PassResult
 from .rewriter import on_copy, rewrite_graph
 from .subgraph_edits import any_subgraphs, captured_start, copied, holds_subgraphs, rebuilt, stand_in
+from .value_facts import has_effect
 
 __all__ = ["run", "edit"]
 
 
 def _movable(op) -> bool:
     opdef = registry.get(op.type)
-    return not (opdef.stateful or opdef.random or opdef.needs_context or opdef.subgraphs
+    return not (has_effect(op) or opdef.random or opdef.needs_context or opdef.subgraphs
                 or op.control_inputs or op.type == "const")
 
 
@@ -79,7 +81,8 @@ def _hoist(op, plans):
             added.append(placeholder)
             new_captured.append(values[t])
         graph.remove_ops([to_copy[m] for m in moving])
-        rebuilt_subs.append((sub, graph, inputs, outputs, added))
+        effects = [to_copy[e] for e in sub.effects]
+        rebuilt_subs.append((sub, graph, inputs, outputs, added, effects))
     return new_captured, rebuilt_subs
 
 
@@ -88,7 +91,7 @@ def _with_all_captures(rebuilt_subs, new_captured):
     placeholder for another subgraph's)."""
     result = []
     offset = 0
-    for sub, graph, inputs, outputs, added in rebuilt_subs:
+    for sub, graph, inputs, outputs, added, effects in rebuilt_subs:
         extra = []
         for k, outer in enumerate(new_captured):
             if offset <= k < offset + len(added):
@@ -96,7 +99,7 @@ def _with_all_captures(rebuilt_subs, new_captured):
             else:
                 extra.append(stand_in(graph, outer, "unused/" + outer.op.name))
         offset += len(added)
-        result.append(sub.replaced(graph, list(inputs) + extra, outputs))
+        result.append(sub.replaced(graph, list(inputs) + extra, outputs, effects))
     return result
 
 

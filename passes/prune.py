@@ -1,5 +1,11 @@
 """Pruning: keep only the ops the fetches and targets need; fed tensors become placeholders.
 
+Every kept op with an effect (``value_facts.has_effect``: it reads or changes state, or its kernel
+may raise on values) becomes a target of the pruned graph's interface, so a later rewrite
+that stops needing its value (``x - x -> 0``, a shape folded from static shapes) still runs
+it: the assignment still happens, the integer division by zero still fails, exactly as in
+the unoptimized run.
+
 This is the pipeline's entry pass, and the one pass that builds a new graph: the copy that
 every later pass edits in place. Its output graph has one placeholder per fed tensor (a fed
 placeholder keeps its name), so no later pass can fold or rewrite through a value that a
@@ -13,6 +19,7 @@ from graphc.graph import Graph, required_ops
 from graphc.ops.control import placeholder
 
 from .result import DEFAULT_OPTIONS, Interface, PassOptions, PassResult, histogram
+from .value_facts import has_effect
 
 __all__ = ["run"]
 
@@ -46,14 +53,20 @@ def run(graph: Graph, interface: Interface,
         return found if found is not None else op_map[tensor.op].outputs[tensor.value_index]
 
     op_map: dict = {}
+    effects = []  # ops whose running is seen beyond their values: they stay roots
     for op in graph.topological_order(required_ops(interface.fetches, interface.targets, fed)):
-        if op.type == "placeholder" and op.outputs[0] in fed:
-            op_map[op] = fed_copies[op.outputs[0]].op
-            continue
+        if op.type == "placeholder":
+            if op.outputs[0] in fed:
+                op_map[op] = fed_copies[op.outputs[0]].op
+                continue
+        elif has_effect(op):
+            effects.append(op)
         controls = [op_map[c] for c in op.control_inputs if c in op_map]
         op_map[op] = target.copy_op(op, [copied(t) for t in op.inputs], controls)
+    targets = dict.fromkeys(interface.targets)
+    targets.update(dict.fromkeys(effects))
     mapped = Interface(tuple(map(copied, interface.fetches)),
-                       tuple(op_map[o] for o in interface.targets),
+                       tuple(op_map[o] for o in targets),
                        tuple(map(copied, interface.feeds)))
     removed = tuple(op.name for op in graph.get_operations()
                     if op not in op_map and not (op.type == "placeholder" and op.outputs[0] in fed))

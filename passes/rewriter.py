@@ -130,8 +130,13 @@ class Rewriter:
         old_names = tuple([o.name for o in [op, *matched]]) if matched else (op.name,)
         self.rewrites.append(Rewrite(rule, old_names, tuple([o.name for o in new_ops]), safety))
 
-    def remove(self, ops) -> None:
-        """Remove ``ops`` (which nothing else may read) when the pass finishes."""
+    def remove(self, ops, into: Optional[Operation] = None) -> None:
+        """Remove ``ops`` (which nothing else may read) when the pass finishes; a target
+        among them (an effect prune kept) is then ``into``, the op computing them now."""
+        ops = list(ops)
+        for op in ops:
+            if into is not None and op in self._watched:
+                self._forward_ops[op] = into
         self._dropped.update(dict.fromkeys(ops))
 
     def finish(self, extra: Optional[dict] = None) -> PassResult:

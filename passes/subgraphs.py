@@ -55,7 +55,8 @@ def _optimized(op, options):
         new_graph, new_interface, records = service("optimize")(graph, interface, options)
         inside[f"{op.name}/{sub.label}"] = records
         changed = changed or any(r.changed for r in records)
-        new = sub.replaced(new_graph, new_interface.feeds, new_interface.fetches)
+        new = sub.replaced(new_graph, new_interface.feeds, new_interface.fetches,
+                           new_interface.targets)  # the effects prune kept as targets
         value = attrs.get(key)
         attrs[key] = new if not isinstance(op.attrs[key], tuple) else (value or ()) + (new,)
     kept = [t for t, k in zip(captured, keep) if k]

@@ -10,9 +10,23 @@ import numpy as np
 from graphc import registry
 from graphc.graph import Tensor
 
-__all__ = ["provably_finite", "MAX_OPS_EXAMINED"]
+__all__ = ["provably_finite", "has_effect", "MAX_OPS_EXAMINED"]
 
 MAX_OPS_EXAMINED = 64  # the proof walks back this many ops at most, so rules stay cheap
+
+
+def has_effect(op) -> bool:
+    """Whether running ``op`` can be seen beyond its outputs' values: it reads or changes
+    state (``OpDef.stateful``: an assignment, a variable read that fails uninitialized) or
+    its kernel may raise on values (``OpDef.raises_on_values``: an integer division by
+    zero). Such an op must run wherever the unoptimized graph would run it.
+
+    Example:
+        >>> has_effect(gc.truncatediv(i, j).op), has_effect(gc.add(i, j).op)
+        (True, False)
+    """
+    opdef = registry.get(op.type)
+    return opdef.stateful or opdef.raises_on_values
 
 
 def _leaf_fact(tensor: Tensor):

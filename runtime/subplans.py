@@ -26,7 +26,8 @@ def compile_subgraph(subgraph, donated=()):
         >>> run, fresh = compile_subgraph(op.attrs["body"], donated=(2,))
         >>> values = run(values + captured, ctx)
     """
-    plan = Plan(subgraph.graph, list(subgraph.outputs), [], list(subgraph.inputs),
+    plan = Plan(subgraph.graph, list(subgraph.outputs), list(subgraph.effects),
+                list(subgraph.inputs),
                 own_fetches=False, donated_feeds=donated)
     return plan.run, tuple(aliases == () for aliases in plan.output_aliases)
 

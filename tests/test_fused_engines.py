@@ -104,6 +104,44 @@ def test_layouts_a_kernel_was_not_compiled_for_run_on_numpy_without_compiling():
     np.testing.assert_array_equal(kernel(frozen, *arrays[1:]), results[0])
 
 
+@pytest.mark.parametrize("refusal", [RuntimeError("compilation disabled"), TypeError("no match")])
+def test_a_compiled_kernel_refusing_the_arrays_leaves_the_call_to_numpy(refusal):
+    """What a warmed-up dispatcher raises for arrays it has no code for -- also numba's
+    "compilation disabled" RuntimeError, met while another thread's warm-up of the shared
+    dispatcher lets it compile (seed 1584 of the long differential run) -- runs NumPy."""
+    arrays = [np.linspace(-2, 2, 12).reshape(4, 3), np.float64(2), np.float64(1)]
+    kernel = FusedKernel(CHAIN, EnginePolicy(hot_calls=1, timed=False))
+
+    def refusing(*args, out=None):
+        raise refusal
+    kernel.kernels[tuple(a.shape for a in arrays)] = refusing
+    np.testing.assert_array_equal(kernel(*arrays), _reference(CHAIN, *arrays))
+    kernel.kernels[tuple(a.shape for a in arrays)] = lambda *a, out=None: 1 / 0
+    with pytest.raises(ZeroDivisionError):  # any other failure is the kernel's own
+        kernel(*arrays)
+
+
+def test_warm_ups_of_one_dispatcher_take_turns():
+    """A warm-up that disabled compiling while another one compiled made that one fail."""
+    class Dispatcher:
+        can_compile, seen = False, []
+
+        def disable_compile(self, disabled):
+            self.can_compile = not disabled
+
+        def __call__(self, first):
+            if first:
+                other = threading.Thread(target=common.warm_up, args=(self, False))
+                other.start()
+                other.join(0.2)  # without turns it ends at once and disables compiling
+            self.seen.append(self.can_compile)
+    dispatcher = Dispatcher()
+    common.warm_up(dispatcher, True)
+    while len(dispatcher.seen) < 2:
+        threading.Event().wait(0.01)
+    assert dispatcher.seen == [True, True] and not dispatcher.can_compile
+
+
 @needs_numba
 def test_hot_calls_run_on_numpy_while_the_kernel_compiles(monkeypatch):
     """The call that turns a node hot, and every call until its kernel is ready, run on

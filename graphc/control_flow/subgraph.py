@@ -124,7 +124,10 @@ class Subgraph:
     sits in its op, for passes: its inputs are the op's inputs from ``first_input`` on;
     those from ``captured_from`` on (an index into ``inputs``) hold the same value however
     often it runs in one run of the op (captured tensors, not loop variables); ``repeats``:
-    it may run many times per run of the op (a loop's body and condition).
+    it may run many times per run of the op (a loop's body and condition); ``effects``:
+    ops that run although the outputs may not need them (the optimizer keeps what a run
+    of the traced function did: an assignment or a failing integer division whose value a
+    rewrite dropped; see ``graphc.passes.prune``).
 
     Example:
         >>> body = trace(lambda x: [x * 2.0], [(TensorShape([3]), gc.float32)], "body")
@@ -133,24 +136,30 @@ class Subgraph:
     """
 
     __slots__ = ("graph", "inputs", "outputs", "label", "first_input", "captured_from",
-                 "repeats")
+                 "repeats", "effects")
 
     def __init__(self, graph: Graph, inputs: Sequence[Tensor], outputs: Sequence[Tensor],
                  label: str, first_input: int = 0, captured_from: int = 0,
-                 repeats: bool = False):
+                 repeats: bool = False, effects: Sequence = ()):
         self.graph, self.label = graph, label
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
         self.first_input, self.captured_from, self.repeats = (first_input, captured_from,
                                                               repeats)
+        self.effects = tuple(effects)
 
-    def replaced(self, graph: Graph, inputs, outputs) -> "Subgraph":
-        """The same role (label, position in its op) over another graph."""
+    def replaced(self, graph: Graph, inputs, outputs, effects=None) -> "Subgraph":
+        """The same role (label, position in its op) over another graph; ``effects``
+        (default: this one's, which must then be ops of ``graph``)."""
+        if effects is None:
+            if self.effects and graph is not self.graph:
+                raise ValueError(f"{self.label}: its effects must be given in the new graph")
+            effects = self.effects
         return Subgraph(graph, inputs, outputs, self.label, self.first_input,
-                        self.captured_from, self.repeats)
+                        self.captured_from, self.repeats, effects)
 
     def ops(self) -> list:
-        """The ops the outputs need, in order (what runs)."""
-        needed = required_ops(self.outputs, fed=frozenset(self.inputs))
+        """The ops the outputs and effects need, in order (what runs)."""
+        needed = required_ops(self.outputs, self.effects, fed=frozenset(self.inputs))
         needed.update(t.op for t in self.inputs)
         return self.graph.topological_order(needed)
 
@@ -224,7 +233,7 @@ def finish(graph: BodyGraph, inputs: list, outputs: list, label: str) -> tuple:
 def placed(sub: Subgraph, first_input: int, captured_from: int, repeats: bool) -> Subgraph:
     """``sub`` with its position in its op (see ``Subgraph``)."""
     return Subgraph(sub.graph, sub.inputs, sub.outputs, sub.label, first_input,
-                    captured_from, repeats)
+                    captured_from, repeats, sub.effects)
 
 
 def with_inputs(sub: Subgraph, captured: list, all_captured: list) -> Subgraph:

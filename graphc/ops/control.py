@@ -125,6 +125,7 @@ def _float_only(in_dtypes, attrs):
 
 
 CHECK_NUMERICS = registry.register(OpDef(
+    raises_on_values=True,  # NaN or Inf found
     name="check_numerics", dtypes=_float_only, shapes=same_shape_rule,
     kernel=_check_numerics_kernel, grad=lambda op, dy: [dy], attrs={"message": ""}, foldable=False, unknown_rank_ok=True,
     finite_outputs=registry.always_finite,  # it raises on NaN and Inf

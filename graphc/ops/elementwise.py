@@ -245,12 +245,13 @@ def _binary_errors(kind: str):
 
 def _define_binary(name, kernel, scalar, kind=NUMERIC, out=None, dtypes=None, grad=ND,
                    commutative=False, associative=False, positive=False, nonzero_rhs=False,
-                   finite=None, fresh_output=False, takes_out=False, loop=None, doc=""):
+                   finite=None, fresh_output=False, takes_out=False, loop=None, doc="",
+                   raises_on_values=False):
     opdef = registry.register(OpDef(
         name=name, dtypes=dtypes or same_dtype_rule(name, kind, out=out), shapes=broadcast_rule,
         kernel=kernel, grad=grad, elementwise=True, commutative=commutative, associative=associative,
         unknown_rank_ok=True, finite_outputs=finite, fresh_output=fresh_output,
-        takes_out=takes_out, loop=loop,
+        takes_out=takes_out, loop=loop, raises_on_values=raises_on_values,
         reference=scalar_reference(scalar),
         samples=_binary_samples(kind, positive, nonzero_rhs), error_samples=_binary_errors(kind),
         doc=doc))
@@ -300,10 +301,10 @@ BINARY_TABLE = [
          nonzero_rhs=True, doc="true division",  # d(x/y) = dx/y - x dy/y^2
          grad=lambda op, dy: [dy / op.inputs[1],
                               -dy * op.outputs[0] / op.inputs[1]], loop=PLAIN("{0} / {1}")),
-    dict(name="floordiv", kernel=_raising_integer_division(np.floor_divide),
+    dict(name="floordiv", kernel=_raising_integer_division(np.floor_divide), raises_on_values=True,
          scalar=_floordiv_scalar, nonzero_rhs=True, fresh_output=True, takes_out=True),
-    dict(name="mod", kernel=_raising_integer_division(np.mod), scalar=operator.mod,
-         nonzero_rhs=True, fresh_output=True, takes_out=True, doc="floor modulo",
+    dict(name="mod", kernel=_raising_integer_division(np.mod), raises_on_values=True,
+         scalar=operator.mod, nonzero_rhs=True, fresh_output=True, takes_out=True, doc="floor mod",
          grad=lambda op, dy: [dy, -dy * floordiv(*op.inputs)]),  # x mod y = x - y floor(x/y)
     # no loop form: NumPy's power takes sqrt for a scalar exponent 0.5 (pow(-inf, 0.5) is NaN,
     # pow(-0.0, 0.5) is -0.0) and C's pow otherwise (+inf, +0.0), so no scalar form matches

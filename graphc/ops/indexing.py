@@ -173,6 +173,7 @@ def _gather_kernel(params, indices, axis):
 
 
 GATHER = registry.register(OpDef(
+    raises_on_values=True,  # indices out of range
     name="gather", dtypes=_gather_dtypes, shapes=_gather_shapes, kernel=_gather_kernel,
     grad=lambda op, dy: [_gather_grad(op, dy), None],
     attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
@@ -255,6 +256,7 @@ def _segment_reference(data, ids, num_segments):
 
 
 UNSORTED_SEGMENT_SUM = registry.register(OpDef(
+    raises_on_values=True,  # indices out of range
     name="unsorted_segment_sum", dtypes=_segment_dtypes, shapes=_segment_shapes,
     kernel=_segment_kernel, grad=lambda op, dy: [gather(dy, op.inputs[1]), None, None],
     distribution=registry.Split("reduction", (0, 1), "sum"),  # chunks of rows and their ids

@@ -109,6 +109,7 @@ def _inverse_grad(op, dy):
 
 
 MATRIX_INVERSE = registry.register(OpDef(
+    raises_on_values=True,  # a singular or non-positive-definite matrix
     name="matrix_inverse", dtypes=_float_rule("matrix_inverse"),
     shapes=_square_shapes("matrix_inverse"), attrs={"adjoint": False},
     kernel=_checked("matrix_inverse", lambda a, adjoint: np.linalg.inv(_transposed(a, adjoint))),
@@ -211,6 +212,7 @@ def _cholesky_grad(op, dy):
 
 
 CHOLESKY = registry.register(OpDef(
+    raises_on_values=True,  # a singular or non-positive-definite matrix
     name="cholesky", dtypes=_float_rule("cholesky"), shapes=_square_shapes("cholesky"),
     kernel=_checked("cholesky", _cholesky_kernel, "Cholesky decomposition was not successful; "
                     "the input might not be valid (symmetric positive definite)"),
@@ -274,6 +276,7 @@ def _triangle(a, lower):
 
 
 MATRIX_SOLVE = registry.register(OpDef(
+    raises_on_values=True,  # a singular or non-positive-definite matrix
     name="matrix_solve", dtypes=_float_rule("matrix_solve"), shapes=_solve_shapes("matrix_solve"),
     attrs={"adjoint": False}, kernel=_checked("matrix_solve", _solve_kernel),
     grad=_solve_grad(lambda op, a, dy, adjoint: matrix_solve(a, dy, adjoint=adjoint)),
@@ -299,6 +302,7 @@ def matrix_solve(matrix, rhs, adjoint=False, name=None) -> Tensor:
 
 
 MATRIX_TRIANGULAR_SOLVE = registry.register(OpDef(
+    raises_on_values=True,  # a singular or non-positive-definite matrix
     name="matrix_triangular_solve", dtypes=_float_rule("matrix_triangular_solve"),
     shapes=_solve_shapes("matrix_triangular_solve"), attrs={"lower": True, "adjoint": False},
     # only the named triangle of the matrix is read, as in TF

@@ -104,6 +104,7 @@ def _reverse_sequence_reference(x, lengths, seq_axis, batch_axis=0):
 
 
 REVERSE_SEQUENCE = registry.register(OpDef(
+    raises_on_values=True,  # seq_lengths out of range
     name="reverse_sequence", dtypes=_reverse_sequence_dtypes, shapes=_reverse_sequence_shapes,
     kernel=_reverse_sequence_kernel, attrs={"seq_axis": 1, "batch_axis": 0},
     grad=lambda op, dy: [reverse_sequence(dy, op.inputs[1], **op.attrs), None],

@@ -52,7 +52,7 @@ def _define_truncating(name, kernel, scalar, grad, doc):
     opdef = registry.register(OpDef(
         name=name, dtypes=same_dtype_rule(name, NUMERIC), shapes=broadcast_rule,
         kernel=_raising_integer_division(kernel), grad=grad, elementwise=True,
-        unknown_rank_ok=True, fresh_output=True, reference=scalar_reference(scalar),
+        raises_on_values=True, unknown_rank_ok=True, fresh_output=True, reference=scalar_reference(scalar),
         samples=_binary_samples(NUMERIC, nonzero_rhs=True), error_samples=_binary_errors(NUMERIC),
         doc=doc))
     return opdef

@@ -62,6 +62,7 @@ def _multinomial_kernel(ctx, logits, num_samples, output_dtype, seed, seed2):
 
 
 MULTINOMIAL = registry.register(OpDef(
+    raises_on_values=True,  # no finite logit / true classes out of range
     name="multinomial", dtypes=_multinomial_dtypes, shapes=_multinomial_shapes,
     kernel=_multinomial_kernel, grad=registry.NOT_DIFFERENTIABLE,
     attrs={"output_dtype": gdt.int64, "seed": None, "seed2": None}, random=True,
@@ -182,6 +183,7 @@ def _sampler_kernel(op_name):
 
 def _define_sampler(op_name, extra_attrs, doc):
     return registry.register(OpDef(
+        raises_on_values=True,  # no finite logit / true classes out of range
         name=op_name, dtypes=_sampler_dtypes(op_name), shapes=_sampler_shapes(op_name),
         kernel=_sampler_kernel(op_name), grad=registry.NOT_DIFFERENTIABLE,
         attrs={"num_true": 1, "num_sampled": 1, "unique": True, "range_max": 1, "seed": None,

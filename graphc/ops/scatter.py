@@ -83,6 +83,7 @@ def _gather_nd_reference(params, indices):
 _INDEX_ROWS = np.array([[1, 2], [3, 0], [0, 1]], np.int32)
 
 GATHER_ND = registry.register(OpDef(
+    raises_on_values=True,  # indices out of range
     name="gather_nd", dtypes=_gather_nd_dtypes, shapes=_gather_nd_shapes,
     kernel=_gather_nd_kernel, unknown_rank_ok=True,
     grad=lambda op, dy: [scatter_nd(op.inputs[1], dy, shape_ops.shape(op.inputs[0])), None],
@@ -162,6 +163,7 @@ def _scatter_reference(combine):
 
 
 SCATTER_ND = registry.register(OpDef(
+    raises_on_values=True,  # indices out of range
     name="scatter_nd", dtypes=_scatter_nd_dtypes, shapes=_scatter_nd_shapes,
     kernel=_scatter_nd_kernel,
     grad=lambda op, dy: [None, gather_nd(dy, op.inputs[0]), None],
@@ -242,6 +244,7 @@ def _define_tensor_scatter(op_name):
     write, combine, grad = _WRITES[op_name]
     dtypes, shapes = _tensor_scatter_rule(op_name)
     opdef = registry.register(OpDef(
+        raises_on_values=True,  # indices out of range
         name=op_name, dtypes=dtypes, shapes=shapes, grad=grad,
         kernel=_tensor_scatter_kernel(op_name, write), reference=_scatter_reference(combine),
         samples=lambda: [Sample((rand(4, 3), _INDEX_ROWS, rand(3))),

@@ -227,6 +227,7 @@ def _errors(ordered):
 def _define(reduction, ordered):
     op_name = ("segment_" if ordered else "unsorted_segment_") + reduction
     opdef = registry.register(OpDef(
+        raises_on_values=True,  # segment ids out of range or unsorted
         name=op_name, dtypes=_segment_dtypes(op_name, ordered),
         shapes=_segment_shapes(op_name, ordered), unknown_rank_ok=True,
         kernel=_segment_kernel(op_name, reduction, ordered), grad=_GRADS[reduction],

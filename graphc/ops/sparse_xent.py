@@ -103,6 +103,7 @@ def sparse_softmax_cross_entropy_backprop(labels=None, logits=None, name=None):
 
 
 SPARSE_XENT = registry.register(OpDef(
+    raises_on_values=True,  # labels out of range
     name="sparse_softmax_cross_entropy_with_logits", dtypes=_sparse_dtypes,
     shapes=_sparse_shapes, kernel=_sparse_kernel, grad=_sparse_xent_grad,
     distribution=registry.Split("rowwise", (0, 1)),

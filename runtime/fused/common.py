@@ -19,10 +19,11 @@ import math
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 __all__ = ["POOL", "WORKERS", "numba_available", "input_modes", "cache_dir", "jit_source",
-           "warm_up"]
+           "warm_up", "not_compiled_for"]
 
 # The worker count is ours: the executor's own is private (ThreadPoolExecutor._max_workers)
 WORKERS = os.cpu_count() or 1
@@ -124,11 +125,31 @@ def jit_source(source: str, names: tuple):
     return namespace[names[-1]]
 
 
+_WARM_UP_LOCK = threading.Lock()  # one dispatcher serves every kernel of its source
+
+
 def warm_up(dispatcher, *args) -> None:
     """Compile ``dispatcher`` for these arguments' types here, then forbid it to compile
     anywhere else: a later call with other types (a read-only or strided array) raises
     TypeError, and that call runs on NumPy, instead of compiling for seconds on a thread
-    that runs sessions (W2 stalled 4 s when the pool's threads compiled)."""
-    dispatcher.disable_compile(False)
-    dispatcher(*args)
-    dispatcher.disable_compile(True)
+    that runs sessions (W2 stalled 4 s when the pool's threads compiled). Warm-ups take
+    turns: one that disabled compiling while another compiled made that one fail."""
+    with _WARM_UP_LOCK:
+        dispatcher.disable_compile(False)
+        try:
+            dispatcher(*args)
+        finally:
+            dispatcher.disable_compile(True)
+
+
+def not_compiled_for(error: Exception) -> bool:
+    """Whether ``error``, raised by calling a warmed-up dispatcher, says only that it has no
+    machine code for these arrays: the TypeError of a disabled dispatcher, or what a call
+    meets while another thread's warm-up lets it compile (numba's "compilation disabled"
+    RuntimeError once that warm-up ends, or a typing error for arrays the loop cannot
+    take). The caller then runs the NumPy engine."""
+    if isinstance(error, TypeError):
+        return True
+    if isinstance(error, RuntimeError) and "compilation disabled" in str(error):
+        return True
+    return type(error).__module__.startswith("numba.")

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from .common import numba_available
+from .common import not_compiled_for, numba_available
 from .loops import compile_loop
 from .numpy_engine import PARALLEL_MIN, ChunkedProgram, compile_program
 from .simd import compile_simd_loop
@@ -135,7 +135,9 @@ class FusedKernel:
             return kernel(*arrays, out=out)
         try:
             return kernel(*arrays, out=out)
-        except TypeError:  # arrays of a layout it was not compiled for (common.warm_up)
+        except Exception as error:  # noqa: BLE001 - numba's errors have no common base
+            if not not_compiled_for(error):  # arrays of a layout it was not compiled for
+                raise
             return self.numpy(*arrays, out=out)
 
     def engine(self, *shapes) -> str:
