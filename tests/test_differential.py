@@ -168,6 +168,26 @@ def test_perturbations_let_the_errors_of_any_two_ops_add_up():
         assert differential.within_spread(got, expected.values[0][0], spread) is None, seed
 
 
+def test_rounding_kept_in_a_variable_is_judged_after_later_updates_cancel():
+    """A counter accumulates exp(x) - 1: an engine's exp 1 ulp off at call 0 (1.0892) stays
+    in the variable, and adding -1 at call 1 leaves 0.0892 with that ulp of 2.09 in it
+    (seed 7928): each perturbation's variables go on from call to call, so it is allowed."""
+    recipe = Recipe(0, (Input((), (), "float32"),), (
+        Step("exp", (Ref("in", 0),)), Step("subtract", (Ref("v", 0), 1.0))), (Ref("v", 1),),
+        counter=Ref("v", 1), special_rate=0.0)
+    built = recipe.build()
+    xs = [np.float32(0.73677945), np.float32(-np.inf)]  # exp(x) - 1: 1.0892, then -1
+    expected = differential.expected_results(recipe, built, built.fetches,
+                                             lambda call: {built.placeholders[0]: xs[call]},
+                                             differential.approximated, 2)
+    counter = np.float32(1.0891962) + np.float32(-1.0)  # what the engine's exp gives
+    want = expected.values[1][-1]
+    assert counter != want
+    spread = [p[-1] for p in expected.perturbed(1)]
+    assert differential.within_spread(counter, want, spread) is None
+    assert differential.within_spread(want + np.float32(1e-5), want, spread) is not None
+
+
 def test_refilled_feeds_of_every_rank_and_dtype_are_checked():
     """Refilling feeds in place works for 0-d values too (a 0-d bool feed was a NumPy bool
     scalar, which cannot be refilled: the long run crashed in the harness)."""
