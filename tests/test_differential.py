@@ -188,6 +188,24 @@ def test_rounding_kept_in_a_variable_is_judged_after_later_updates_cancel():
     assert differential.within_spread(want + np.float32(1e-5), want, spread) is not None
 
 
+def test_errors_of_one_op_in_two_calls_may_add_up_in_a_variable():
+    """A counter of cos(x) whose values cancel (0.5 - 0.498): an engine's cos off by its
+    bound up at call 0 and down at call 1 is off by both errors (seeds 3548, 4936), so in
+    some perturbation pattern the op gets opposite signs in the two calls, for every
+    element (random signs alone agree for about half of them)."""
+    recipe = Recipe(0, (Input((64,), (64,), "float32"),), (Step("cos", (Ref("in", 0),)),),
+                    (Ref("v", 0),), counter=Ref("v", 0), special_rate=0.0)
+    built = recipe.build()
+    xs = [np.full(64, np.arccos(0.5), np.float32), np.full(64, np.arccos(-0.4983), np.float32)]
+    expected = differential.expected_results(recipe, built, built.fetches,
+                                             lambda call: {built.placeholders[0]: xs[call]},
+                                             differential.approximated, 2)
+    want = expected.values[1][-1].astype(np.float64)
+    spread = np.max([np.abs(p[-1] - want) for p in expected.perturbed(1)], axis=0)
+    both = differential._ulp("cos") * np.finfo(np.float32).eps * (0.5 + 0.4983)
+    assert (spread >= 0.9 * both).all(), spread.min() / both
+
+
 def test_refilled_feeds_of_every_rank_and_dtype_are_checked():
     """Refilling feeds in place works for 0-d values too (a 0-d bool feed was a NumPy bool
     scalar, which cannot be refilled: the long run crashed in the harness)."""
