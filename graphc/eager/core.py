@@ -5,7 +5,9 @@ kernel on its inputs' values, so the op functions, gradient rules and error mess
 graph mode's own. What it records is the graph mode's IR too: each result is an
 ``EagerTensor`` of an ``EagerOperation`` that keeps its inputs (the expression tree) and its
 values, so ``gc.gradients`` differentiates a recorded tree with the registry's grad rules and
-``gc.render`` draws it.
+``gc.render`` draws it. A call like one seen before skips what the graph mode asks again
+(inference, validation, kernel binding): dispatch.py keeps the answers per kind of call.
+Stored values are never written: what ``numpy()`` hands out is a read-only view.
 
 Memory: the eager graph keeps no list of its ops. A tensor holds its op, the op holds its
 inputs and its values, but its outputs only weakly and its readers only weakly, so there are
