@@ -10,13 +10,14 @@ values, so ``gc.gradients`` differentiates a recorded tree with the registry's g
 Stored values are never written: what ``numpy()`` hands out is a read-only view.
 
 Memory: the eager graph keeps no list of its ops. A tensor holds its op, the op holds its
-inputs and its values, but its outputs only weakly and its readers only weakly, so there are
-no reference cycles: when nobody holds a tensor (nor anything computed from it), its op and
-its values are freed at once, by reference counting. Names are unique only for ops that own
+inputs and its values, but its outputs only weakly (once its builder took them) and its
+readers only weakly, so there are no reference cycles: when nobody holds a tensor (nor
+anything computed from it), its op and its values are freed at once, by reference counting. Names are unique only for ops that own
 session state (variables): an eager loop of a million ops leaves no name table behind.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 
@@ -178,6 +179,7 @@ class EagerGraph(Graph):
         self._scalars: dict = {}  # recent 0-d constants, shared by their uses
         self._shared_constants: dict = {}  # (Python number, dtype, scope) -> its tensor
         self.observers: list = []  # active GradientTapes: each is told every op that ran
+        self._serials = itertools.count()  # op ids: next() is atomic, no lock per op
 
     # -- building -------------------------------------------------------------------------
     def create_op(self, op_type, inputs=(), attrs=None, name=None, specs=None) -> Operation:
@@ -236,8 +238,7 @@ class EagerGraph(Graph):
         if ctx is not None:
             ctx.commit()
         op._values = values
-        op._id = self._next_id
-        self._next_id += 1
+        op._id = next(self._serials)
         if len(specs) == 1:
             shape, dtype = specs[0]
             tensor = EagerTensor(op, 0, shape, dtype)
@@ -314,8 +315,7 @@ class EagerGraph(Graph):
 
     def _append(self, op: EagerOperation) -> None:
         """Run ``op`` now; it is kept only by whoever holds its outputs."""
-        op._id = self._next_id
-        self._next_id += 1
+        op._id = next(self._serials)
         op._values = _run(op, self.state)
         self._link(op)
         for observer in self.observers:
