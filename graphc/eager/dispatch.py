@@ -28,9 +28,8 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["OpPlan", "UNPLANNED", "plan_key", "plan_for", "make_plan", "bound_kernel", "run_kernel",
-           "user_line",
-           "stored_value", "read_only"]
+__all__ = ["OpPlan", "UNPLANNED", "plan_key", "plan_for", "make_plan", "bound_kernel",
+           "run_kernel", "user_line", "stored_value", "read_only"]
 
 _PLAN_LIMIT = 4096  # distinct keys kept; a program that makes more starts over
 _VALUE_KEYED_SIZE = 16  # integer inputs up to this many elements are keyed by value
