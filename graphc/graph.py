@@ -42,7 +42,7 @@ class Graph(GraphCollections, GraphEditing, GraphSerialization):
         True
     """
 
-    _operation_class, _tensor_class = Operation, Tensor  # what eager graphs make instead
+    _operation_class, _tensor_class, executes_eagerly = Operation, Tensor, False  # EagerGraph's differ
 
     def __init__(self):
         self._ops: list[Operation] = []

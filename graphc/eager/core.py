@@ -5,27 +5,35 @@ kernel on its inputs' values, so the op functions, gradient rules and error mess
 graph mode's own. What it records is the graph mode's IR too: each result is an
 ``EagerTensor`` of an ``EagerOperation`` that keeps its inputs (the expression tree) and its
 values, so ``gc.gradients`` differentiates a recorded tree with the registry's grad rules and
-``gc.render`` draws it.
+``gc.render`` draws it. A call like one seen before skips what the graph mode asks again
+(inference, validation, kernel binding): dispatch.py keeps the answers per kind of call.
+Stored values are never written: what ``numpy()`` hands out is a read-only view.
 
 Memory: the eager graph keeps no list of its ops. A tensor holds its op, the op holds its
-inputs and its values, but its outputs only weakly and its readers only weakly, so there are
-no reference cycles: when nobody holds a tensor (nor anything computed from it), its op and
-its values are freed at once, by reference counting. Names are unique only for ops that own
+inputs and its values, but its outputs only weakly (once its builder took them) and its
+readers only weakly, so there are no reference cycles: when nobody holds a tensor (nor
+anything computed from it), its op and its values are freed at once, by reference counting. Names are unique only for ops that own
 session state (variables): an eager loop of a million ops leaves no name table behind.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import weakref
 
 import numpy as np
 
 from graphc import registry
+from graphc.convert import convert_to_tensor
 from graphc.errors import InvalidArgumentError, OpError, describe_op, describe_tensor
 from graphc.graph import Graph, _position
 from graphc.nodes import Operation, Tensor
-from graphc.runtime.state import RunContext, SessionState
 
-__all__ = ["EagerTensor", "EagerOperation", "EagerGraph"]
+from .dispatch import (UNPLANNED, bound_kernel, make_plan, plan_for, plan_key, read_only,
+                       run_kernel, stored_value, user_line)
+from .state import EagerRunContext, EagerState
+
+__all__ = ["EagerTensor", "EagerOperation", "EagerGraph", "EagerState"]
 
 
 class EagerTensor(Tensor):
@@ -42,17 +50,17 @@ class EagerTensor(Tensor):
 
     @property
     def data(self) -> np.ndarray:
-        """The value (micrograd's name for it); the same array as ``numpy()``."""
-        return self.op._values[self.value_index]
+        """The value (micrograd's name for it), as ``numpy()`` gives it."""
+        return read_only(self.op._values[self.value_index])
 
     def numpy(self) -> np.ndarray:
         """The value as a read-only NumPy array."""
-        return self.op._values[self.value_index]
+        return read_only(self.op._values[self.value_index])
 
     # -- Python protocols: an eager tensor is a value -----------------------------------
     def __array__(self, dtype=None, copy=None):
         value = self.op._values[self.value_index]
-        return value if dtype is None else value.astype(dtype)
+        return read_only(value) if dtype is None else value.astype(dtype)
 
     def __bool__(self):
         return bool(self.numpy())
@@ -82,10 +90,18 @@ class EagerTensor(Tensor):
 
     # -- readers are remembered weakly: a leaf must not keep what was computed from it --
     def _add_consumer(self, op) -> None:
+        self._add_reader(weakref.ref(op))
+
+    def _add_reader(self, ref) -> None:
         readers = self._consumers
         if readers is None:
-            self._consumers = readers = []
-        readers.append(weakref.ref(op))
+            self._consumers = [ref]
+            return
+        readers.append(ref)
+        count = len(readers)
+        if count >= 16 and not count & (count - 1):  # at powers of two: amortized O(1)
+            self._consumers = [ref for ref in readers if ref() is not None]  # a leaf read
+            # a million times keeps the readers alive now, not a million dead references
 
     def consumers(self) -> list:
         readers = self._consumers or ()
@@ -102,12 +118,20 @@ class EagerTensor(Tensor):
 
 class EagerOperation(Operation):
     """An op that has run: it keeps its output values, and its output tensors weakly (a
-    tensor nobody holds is made again, with the same value, when it is asked for)."""
+    tensor nobody holds is made again, with the same value, when it is asked for).
 
-    __slots__ = ("_values", "_output_refs", "_specs")
+    The new outputs are held until they are first asked for (the op's builder takes them
+    at once); the user's line is kept as ``(code, line)`` and formatted when asked for.
+    """
+
+    __slots__ = ("_values", "_output_refs", "_specs", "_fresh", "_where")
 
     @property
     def outputs(self) -> tuple:
+        fresh = self._fresh
+        if fresh is not None:
+            self._fresh = None  # from now on only their holders keep them
+            return fresh
         tensors = []
         for index, ref in enumerate(self._output_refs):
             tensor = ref()
@@ -120,38 +144,20 @@ class EagerOperation(Operation):
 
     @outputs.setter
     def outputs(self, tensors) -> None:
+        self._fresh = tensors = tuple(tensors)
         self._output_refs = [weakref.ref(t) for t in tensors]
-        self._specs = [(t._shape, t.dtype) for t in tensors]
+        self._specs = tuple([(t._shape, t.dtype) for t in tensors])
 
+    @property
+    def location(self):
+        where = self._where
+        if where.__class__ is tuple:
+            return f"{where[0].co_filename}:{where[1]}"
+        return where
 
-class _EagerRunContext(RunContext):
-    """The run context of one eager op: random ops draw from one stream per seed pair, so
-    repeated calls of a seeded op continue the stream (TF2's eager semantics) instead of
-    restarting it."""
-
-    __slots__ = ()
-
-    def rng(self) -> np.random.Generator:
-        seed, seed2 = self.op.attrs.get("seed"), self.op.attrs.get("seed2")
-        return self.state.generator_for_seeds(seed, seed2)
-
-
-class EagerState(SessionState):
-    """Variable values and random streams of eager execution (one per process)."""
-
-    def __init__(self):
-        super().__init__()
-        self.unseeded = np.random.default_rng()
-
-    def generator_for_seeds(self, seed, seed2) -> np.random.Generator:
-        if seed is None:
-            return self.unseeded
-        key = (int(seed) & 0xFFFFFFFF, int(seed2 or 0) & 0xFFFFFFFF)
-        with self.lock:
-            rng = self.generators.get(key)
-            if rng is None:
-                rng = self.generators[key] = np.random.default_rng(list(key))
-            return rng
+    @location.setter
+    def location(self, value) -> None:
+        self._where = value
 
 
 class EagerGraph(Graph):
@@ -171,10 +177,101 @@ class EagerGraph(Graph):
         self.state = state
         self._state_names: set = set()  # names of ops owning state (variables), lowercase
         self._scalars: dict = {}  # recent 0-d constants, shared by their uses
+        self._shared_constants: dict = {}  # (Python number, dtype, scope) -> its tensor
         self.observers: list = []  # active GradientTapes: each is told every op that ran
+        self._serials = itertools.count()  # op ids: next() is atomic, no lock per op
 
     # -- building -------------------------------------------------------------------------
     def create_op(self, op_type, inputs=(), attrs=None, name=None, specs=None) -> Operation:
+        """Build and run an op; a call like one seen before runs from its plan
+        (dispatch.py): no inference, validation or kernel binding again."""
+        key = None
+        if specs is None and not (self._control_stack or self._device_stack or
+                                  self._gradient_overrides or self._finalized) and \
+                (not name or name[-1] != "/"):
+            key = plan_key(self, EagerTensor, op_type, inputs, attrs)
+            if key is not None:
+                plan = plan_for(key)
+                if plan is UNPLANNED:
+                    key = None
+                elif plan is not None:
+                    op = self._run_planned(plan, op_type, inputs, attrs, name)
+                    if op is not None:
+                        return op
+        op = self._build(op_type, inputs, attrs, name, specs)
+        if key is not None:
+            make_plan(key, op)
+        return op
+
+    def _run_planned(self, plan, op_type, inputs, attrs, name):
+        """The op of a planned call, run and recorded; None when the plan does not fit
+        these values (the kernel failed, or made another shape): then the graph mode's
+        build raises or answers."""
+        opdef, specs, kernel, checked_dims = plan
+        op = EagerOperation.__new__(EagerOperation)
+        op.graph, op.type, op.name = self, op_type, self._name_stack + (name or op_type)
+        op._inputs = inputs = tuple(inputs)
+        if attrs:
+            full_attrs = dict(opdef.attrs)
+            full_attrs.update(attrs)
+            op.attrs = full_attrs
+        else:
+            op.attrs = dict(opdef.attrs) if opdef.attrs else {}
+        op._where = user_line(3)
+        op._control_inputs, op._provenance, op.device, op.gradient_override = (), None, "", None
+        op._specs = specs
+        ctx = None
+        if opdef.needs_context:
+            ctx = EagerRunContext(self.state)
+            ctx.op = op
+        try:
+            result = run_kernel(kernel, [t.op._values[t.value_index] for t in inputs], ctx)
+        except Exception:  # noqa: BLE001 - built again, the graph mode's error is raised
+            return None
+        if len(specs) == 1:
+            values = (result if result.__class__ is np.ndarray else stored_value(result),)
+        else:
+            values = tuple([stored_value(v) for v in result])
+        if checked_dims is not None and any(
+                getattr(v, "shape", None) != dims for v, dims in zip(values, checked_dims)):
+            return None
+        if ctx is not None:
+            ctx.commit()
+        op._values = values
+        op._id = next(self._serials)
+        if len(specs) == 1:
+            shape, dtype = specs[0]
+            tensor = EagerTensor(op, 0, shape, dtype)
+            op._fresh, op._output_refs = (tensor,), [weakref.ref(tensor)]
+        else:
+            op._fresh = tensors = tuple([EagerTensor(op, index, shape, dtype)
+                                         for index, (shape, dtype) in enumerate(specs)])
+            op._output_refs = [weakref.ref(t) for t in tensors]
+        reader = weakref.ref(op)
+        for tensor in inputs:
+            tensor._add_reader(reader)
+        if self._journal is not None:
+            self._journal_ops.append(op)
+        for observer in self.observers:
+            observer._record(op)
+        return op
+
+    def shared_constant(self, value, dtype) -> EagerTensor:
+        """A Python number used beside tensors of ``dtype`` (``x * 1.01``), as a tensor:
+        one constant per number, shared by its uses, not one per use."""
+        key = (value.__class__, value, dtype.name, self._name_stack,
+               math.copysign(1.0, value) if value.__class__ is float else None)
+        tensor = self._shared_constants.get(key)
+        if tensor is None:
+            with self.as_default():
+                tensor = convert_to_tensor(value, dtype_hint=dtype)
+            if not self._control_stack:
+                if len(self._shared_constants) >= 512:
+                    self._shared_constants.clear()
+                self._shared_constants[key] = tensor
+        return tensor
+
+    def _build(self, op_type, inputs, attrs, name, specs) -> Operation:
         inputs = list(inputs)
         opdef = registry.get(op_type)
         if opdef.stateful and not inputs:
@@ -218,8 +315,7 @@ class EagerGraph(Graph):
 
     def _append(self, op: EagerOperation) -> None:
         """Run ``op`` now; it is kept only by whoever holds its outputs."""
-        op._id = self._next_id
-        self._next_id += 1
+        op._id = next(self._serials)
         op._values = _run(op, self.state)
         self._link(op)
         for observer in self.observers:
@@ -252,28 +348,19 @@ def _run(op: EagerOperation, state: EagerState) -> tuple:
     """The op's output values, computed by its registry kernel from its inputs' values."""
     opdef = registry.get(op.type)
     args = [t.op._values[t.value_index] for t in op._inputs]
-    if opdef.bind is not None:
-        kernel = opdef.bind(op)
-    elif op.attrs:
-        attrs = op.attrs
-        kernel = lambda *a: opdef.kernel(*a, **attrs)  # noqa: E731
-    else:
-        kernel = opdef.kernel
+    kernel = bound_kernel(opdef, op)
     ctx = None
+    if opdef.needs_context:
+        ctx = EagerRunContext(state)
+        ctx.op = op
     try:
-        with np.errstate(all="ignore"):  # NumPy's warnings are graph mode's silence too
-            if opdef.needs_context:
-                ctx = _EagerRunContext(state)
-                ctx.op = op
-                result = kernel(ctx, *args)
-            else:
-                result = kernel(*args)
+        result = run_kernel(kernel, args, ctx)  # NumPy's warnings: graph mode's silence
     except OpError:
         raise
     except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
         raise _eager_error(op, args, err) from err
     values = (result,) if len(op._specs) == 1 else tuple(result)
-    values = tuple(_frozen(v) for v in values)
+    values = tuple([stored_value(v) for v in values])
     if ctx is not None:
         ctx.commit()  # only after the kernel succeeded: a failing op changes no variable
     return values
@@ -281,18 +368,6 @@ def _run(op: EagerOperation, state: EagerState) -> tuple:
 
 def _small_scalar(value) -> bool:
     return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"
-
-
-def _frozen(value):
-    """Values are shared by every tensor made from them, so nobody may write into one."""
-    if isinstance(value, np.ndarray):
-        if value.flags.writeable:
-            value = value.view()
-            value.flags.writeable = False
-        return value
-    if isinstance(value, np.generic):
-        return np.asarray(value)
-    return value
 
 
 def _eager_error(op, args, err) -> InvalidArgumentError:

@@ -12,6 +12,11 @@ run in program order (each waits for the one before: TF2's automatic control dep
 and each runs on every call, returned or not. Variables may be created on the first trace
 only (as TF2 requires); they are initialized once, when that trace ends.
 
+Under a recording ``GradientTape`` a call runs its traced ops eagerly instead, so the tape
+records them and differentiates them with the registry's grad rules (the function's graph
+gradient): gradients reach its arguments, the eager tensors it captured and the variables it
+read, through nested functions and to any order.
+
 Retracing follows TF2: a tensor argument of a new dtype or shape, or a new Python value,
 makes a new trace; ``input_signature`` fixes the signature (None dims: any size).
 """
@@ -162,6 +167,7 @@ class ConcreteFunction:
         self.outputs = [t for t in flatten(structured_outputs) if isinstance(t, Tensor)]
         self._session = Session(graph=graph, _state=state)
         self._fetches = (self.outputs, list(graph.stateful_ops))
+        self._replay = None  # the traced ops, in order, once a tape needs them
 
     def __call__(self, *args, **kwargs):
         return self._call_flat(_tensor_leaves((args, kwargs)))
@@ -170,6 +176,8 @@ class ConcreteFunction:
         if len(values) != len(self.inputs):
             raise TypeError(f"gc.function {self.graph.name!r} takes {len(self.inputs)} tensor "
                             f"arguments, got {len(values)}")
+        if eager_graph().observers:  # a GradientTape records: it differentiates the ops
+            return self._replayed(values)
         feeds = {placeholder: _as_array(value) for placeholder, value in zip(self.inputs,
                                                                                values)}
         results, _ = self._session.run(self._fetches, feeds)
@@ -177,6 +185,35 @@ class ConcreteFunction:
         flat = [next(it) if isinstance(t, Tensor) else t
                 for t in flatten(self.structured_outputs)]
         return _eager_values(pack_as(self.structured_outputs, flat))
+
+    def _replayed(self, values: list):
+        """The call with the traced graph's ops run eagerly, each recorded by the tapes,
+        which differentiate them with the registry's grad rules: the traced function's
+        graph gradient, reaching the arguments, the eager tensors the function captured
+        and the variables it read (the optimized plan has rewritten those ops away)."""
+        graph = eager_graph()
+        mapped = {placeholder: value if isinstance(value, Tensor) else
+                  convert_to_tensor(value) for placeholder, value in zip(self.inputs, values)}
+        for tensor, stand_in in self.graph.captures.values():
+            mapped[stand_in] = tensor  # the eager tensor itself, or the variable's handle
+        with graph.as_default():
+            for op in self._replay_order():
+                if op.outputs and all(t in mapped for t in op.outputs):
+                    continue  # an argument or a capture
+                made = graph.create_op(op.type, [mapped[t] for t in op.inputs],
+                                       dict(op.attrs), name=op.name)
+                mapped.update(zip(op.outputs, made.outputs))
+        flat = [mapped[t] if isinstance(t, Tensor) else t
+                for t in flatten(self.structured_outputs)]
+        return pack_as(self.structured_outputs, flat)
+
+    def _replay_order(self) -> list:
+        """What a call runs: the ops the outputs need and every stateful op, in program
+        order (the trace's creation order)."""
+        if self._replay is None:
+            needed = required_ops(self.outputs, self.graph.stateful_ops, control=False)
+            self._replay = self.graph.topological_order(needed)
+        return self._replay
 
     def optimization_records(self) -> list:
         """The optimizer's PassResults for this function's plan."""

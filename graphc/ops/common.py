@@ -53,18 +53,34 @@ def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = No
                       attrs: Optional[dict] = None):
     """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand, or
     of the first operand when none is a tensor (TF1: ``tf.div(7.0, 2)`` divides floats)."""
-    if all((isinstance(v, Tensor) and v.op.type != "variable") or type(v) in _SCALARS
-           for v in operands):
-        # the usual cases, taken straight: tensors of one graph, maybe with Python numbers
-        plain = [v for v in operands if isinstance(v, Tensor)]
-        graph = plain[0].op.graph if plain else None
-        if plain and all(t.op.graph is graph for t in plain) and not _inner_default(graph):
-            if len(plain) == len(operands):
-                return graph.create_op(op_type, operands, attrs, name=name).outputs[0]
-            with graph.as_default(), graph.atomic():
-                tensors = [v if isinstance(v, Tensor) else
-                           convert_to_tensor(v, dtype_hint=plain[0].dtype) for v in operands]
-                return graph.create_op(op_type, tensors, attrs, name=name).outputs[0]
+    # the usual cases, taken straight: tensors of one graph (no Variable handles), maybe
+    # with Python numbers (one loop: this runs for every op an eager program makes)
+    first, numbers = None, False
+    for value in operands:
+        if isinstance(value, Tensor):
+            if value.op.type == "variable" or (first is not None and
+                                                value.op.graph is not first.op.graph):
+                first = None
+                break
+            if first is None:
+                first = value
+        elif type(value) in _SCALARS:
+            numbers = True
+        else:
+            first = None
+            break
+    if first is not None and not _inner_default(first.op.graph):
+        graph = first.op.graph
+        if not numbers:
+            return graph.create_op(op_type, operands, attrs, name=name).outputs[0]
+        if graph.executes_eagerly:  # one constant per Python number, shared by its uses
+            tensors = [v if isinstance(v, Tensor) else graph.shared_constant(v, first.dtype)
+                       for v in operands]
+            return graph.create_op(op_type, tensors, attrs, name=name).outputs[0]
+        with graph.as_default(), graph.atomic():
+            tensors = [v if isinstance(v, Tensor) else
+                       convert_to_tensor(v, dtype_hint=first.dtype) for v in operands]
+            return graph.create_op(op_type, tensors, attrs, name=name).outputs[0]
     hint = next((v for v in operands if _is_tensor_like(v)), None)
     graph = graph_of(*operands)
     with graph.as_default(), graph.atomic():
