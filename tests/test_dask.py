@@ -12,16 +12,21 @@ RNG = np.random.default_rng(7)
 
 
 def both(graph, fetches, feeds, chunks=7, init=True, **session_args):
-    """The fetches from the NumPy Session and from the dask Session (chunks of 7 rows)."""
+    """The fetches from the NumPy Session and from the dask Session (chunks of 7 rows), which
+    gives the same with row-wise regions (the default) as with one task per op and chunk."""
     with gc.Session(graph=graph) as sess:
         if init:
             sess.run(gc.global_variables_initializer())
         expected = sess.run(fetches, feeds)
-    with gd.Session(graph=graph, chunks=chunks, **session_args) as sess:
-        if init:
-            sess.run(gc.global_variables_initializer())
-        got = sess.run(fetches, feeds)
-    return expected, got
+    results = []
+    for fuse_rows in (True, False):
+        with gd.Session(graph=graph, chunks=chunks, fuse_rows=fuse_rows, **session_args) as sess:
+            if init:
+                sess.run(gc.global_variables_initializer())
+            results.append(sess.run(fetches, feeds))
+    for fused, unfused in zip(*results):
+        np.testing.assert_allclose(fused, unfused, rtol=1e-6, atol=1e-7)
+    return expected, results[0]
 
 
 def assert_same(expected, got, rtol=1e-5):
@@ -56,6 +61,36 @@ def test_mlp_loss_and_gradients_match_the_numpy_session(graph):
     X, Y = data()
     expected, got = both(graph, fetches, {x: da.from_array(X, chunks=30), y: Y})
     assert_same(expected, got)
+
+
+def region_tasks(lazy) -> int:
+    import dask
+    keys = dask.base.collections_to_expr(lazy, optimize_graph=True).optimize().__dask_graph__()
+    return sum("graphc region" in (k[0] if isinstance(k, tuple) else k) for k in keys)
+
+
+def test_row_wise_regions_run_one_compiled_plan_per_chunk(graph):
+    x, y, loss, variables = mlp(graph)
+    fetches = [loss] + gc.gradients(loss, variables)
+    X, Y = data()
+    feeds = {x: da.from_array(X, chunks=30), y: Y}  # 4 chunks
+    with gd.Session(graph=graph) as sess:
+        sess.run(gc.global_variables_initializer())
+        # the forward, the backward and the partials of all gradients: one task per chunk
+        assert region_tasks(sess.run(fetches, feeds, compute=False)) == 4
+    with gd.Session(graph=graph, fuse_rows=False) as sess:
+        sess.run(gc.global_variables_initializer())
+        assert region_tasks(sess.run(fetches, feeds, compute=False)) == 0
+
+
+def test_a_region_ends_where_an_op_needs_a_whole_batch_result(graph):
+    x = gc.placeholder(gc.float32, [None, 3])
+    centred = gc.tanh(x) - gc.reduce_mean(gc.tanh(x), axis=0)  # rows, then the batch's mean
+    fetches = [gc.reduce_sum(gc.square(centred), axis=0), gc.nn.softmax(centred * 2.0)]
+    X = RNG.standard_normal((40, 3)).astype(np.float32)
+    assert_same(*both(graph, fetches, {x: X}, init=False))
+    with gd.Session(graph=graph, chunks=10) as sess:
+        assert region_tasks(sess.run(fetches, {x: X}, compute=False)) == 8  # two regions
 
 
 def test_softmax_families_gather_and_reductions(graph):

@@ -11,7 +11,7 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "GeneratedChunk",
+__all__ = ["blas_limited", "ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "GeneratedChunk",
            "RowShaped"]
 
 
@@ -28,6 +28,17 @@ def _blas_limiter():
     except ImportError:
         return None
     return ThreadpoolController()
+
+
+def blas_limited(function, *args):
+    """``function(*args)`` with BLAS on one thread (when threadpoolctl is installed) and
+    NaN/Inf as values, not errors (TF1)."""
+    limiter = _blas_limiter()
+    with np.errstate(all="ignore"):
+        if limiter is None:
+            return function(*args)
+        with limiter.limit(limits=1):
+            return function(*args)
 
 
 class ChunkKernel:
@@ -47,13 +58,8 @@ class ChunkKernel:
         return registry.get(self.op_type).kernel
 
     def __call__(self, *arrays):
-        limiter = _blas_limiter()
         try:
-            with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1)
-                if limiter is None:
-                    return self.kernel()(*arrays, **self.attrs)
-                with limiter.limit(limits=1):
-                    return self.kernel()(*arrays, **self.attrs)
+            return blas_limited(lambda: self.kernel()(*arrays, **self.attrs))
         except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
             shapes = ", ".join(f"{getattr(a, 'shape', '?')} {getattr(a, 'dtype', type(a))}"
                                for a in arrays)
