@@ -304,3 +304,20 @@ def test_dask_feeds_are_checked_and_converted_lazily(graph):
             sess.run(total, {x: da.ones((4, 2), chunks=2, dtype=np.float32)})
         with pytest.raises(TypeError, match="dtype complex128"):
             sess.run(total, {x: da.ones((4, 3), chunks=2, dtype=np.complex128)})
+
+
+@pytest.mark.parametrize("fuse_rows", [True, False], ids=["regions", "per-op"])
+def test_float32_batch_sums_accumulate_in_float64_across_blocks_and_chunks(graph, fuse_rows):
+    x = gc.placeholder(gc.float32, [None, 2])
+    fetches = [gc.reduce_sum(x, axis=0), gc.matmul(x, gc.tanh(x), transpose_a=True),
+               gc.reduce_mean(x)]
+    X = (0.1 + np.random.default_rng(3).random((1 << 17, 2)) * 1e-3).astype(np.float32)
+    wide = X.astype(np.float64)
+    exact = [wide.sum(0), wide.T @ np.tanh(X).astype(np.float64), wide.mean()]
+    with gc.Session(graph=graph) as sess:  # float32 sums over 2^17 rows drift
+        assert np.max(np.abs(sess.run(fetches[0], {x: X}) / exact[0] - 1)) > 1e-5
+    with gd.Session(graph=graph, chunks=1 << 15, row_block=64, fuse_rows=fuse_rows) as sess:
+        got = sess.run(fetches, {x: X})
+    for value, reference in zip(got, exact):
+        assert value.dtype == np.float32
+        np.testing.assert_allclose(value, reference, rtol=2e-7)

@@ -129,6 +129,23 @@ def numpy_loop(X, Y, forward, accumulate=None):
     return total
 
 
+def references_of(X, Y, cache=None) -> dict:
+    """The float64-accumulated and the float64-forward NumPy results, from ``cache`` (a
+    folder) when an earlier run of the same data stored them there."""
+    path = cache and os.path.join(cache, f"references-{X.shape[0]}-{X.chunks[0][0]}.npz")
+    if path and os.path.exists(path):
+        stored = np.load(path)
+        return {name: [stored[f"{name}{i}"] for i in range(7)]
+                for name in ("error", "error_f64_forward")}
+    references = {"error": numpy_loop(X, Y, np.float32, np.float64),
+                  "error_f64_forward": numpy_loop(X, Y, np.float64)}
+    if path:
+        os.makedirs(cache, exist_ok=True)
+        np.savez(path, **{f"{name}{i}": v for name, values in references.items()
+                          for i, v in enumerate(values)})
+    return references
+
+
 def relative_error(values, reference) -> float:
     return max(float(np.max(np.abs(v - r)) / max(np.max(np.abs(r)), 1e-30))
                for v, r in zip(values, reference))
@@ -262,6 +279,10 @@ def main(argv=None) -> list:
     parser.add_argument("--chunk-mb", type=int, default=128)
     parser.add_argument("--modes", default="numpy,threads,threads-unfused,cluster,"
                                            "threads-double")
+    parser.add_argument("--cache", help="a folder keeping the NumPy references between runs "
+                                        "(they do not depend on graphc)")
+    parser.add_argument("--only-references", action="store_true",
+                        help="compute (and cache) the NumPy references only")
     parser.add_argument("--picture", help="only draw the chunked task graph into this file")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one mode
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
@@ -283,8 +304,9 @@ def main(argv=None) -> list:
     print(f"data: {rows} x {SIZES[0]} float32 = {rows * SIZES[0] * 4 / 1e9:.2f} GB in "
           f"{len(X.chunks[0])} chunks of {args.chunk_mb} MB", flush=True)
     sgd = sgd_step_difference(1 << 16, 1 << 13)
-    references = {"error": numpy_loop(X, Y, np.float32, np.float64),
-                  "error_f64_forward": numpy_loop(X, Y, np.float64)}
+    references = references_of(X, Y, args.cache)
+    if args.only_references:
+        return []
     start = time.perf_counter()
     single = numpy_loop(X, Y, np.float32)
     results = [{"mode": "numpy serial chunked float32", "rows": rows, "chunks": len(X.chunks[0]),

@@ -24,7 +24,7 @@ from graphc import registry
 from graphc.errors import InvalidArgumentError, describe_op
 
 from .regions import Region, RegionValue
-from .tasks import ChunkKernel, GeneratedChunk, MeanPartial, Partial, RowShaped
+from .tasks import ChunkKernel, GeneratedChunk, Partial, RowShaped, partial_kind
 
 __all__ = ["Lowering", "Deferred", "split_of"]
 
@@ -63,13 +63,23 @@ class Lowering:
     arrays or ``Deferred``; ``deferred`` lists the ops to run on the host after compute."""
 
     def __init__(self, da, ctx, user_op, small_bytes: int, fuse_rows: bool = False,
-                 needed=frozenset(), fetched=frozenset()):
+                 needed=frozenset(), fetched=frozenset(), block=(True, 0)):
         self.da, self.ctx, self.user_op, self.small_bytes = da, ctx, user_op, small_bytes
         self.values: dict = {}
         self.deferred: list = []
         self.batch_chunks: dict = {}  # batch length -> its chunks (of the chunked feeds)
         self.fuse_rows, self.region = fuse_rows, None
         self.needed, self.fetched = needed, fetched  # to tell which region values leave it
+        self.block = block  # (in rows?, size) of a kernel run inside a task; size 0: a chunk
+
+    def _block_rows(self, chunked) -> int:
+        """Rows per kernel run inside a task over the ``chunked`` dask arrays: the block's
+        rows, or its bytes of the widest array's rows."""
+        in_rows, size = self.block
+        if in_rows or not size:
+            return size
+        widest = max((v.nbytes // max(v.shape[0], 1) for v in chunked), default=1)
+        return max(size // max(widest, 1), 1)
 
     def lower(self, op) -> None:
         inputs = [self.values[t] for t in op.inputs]
@@ -173,23 +183,24 @@ class Lowering:
         args, letters = self._indexed(op, split, inputs)
         trailing = self._trailing(op, 0)
         out = [next(letters) for _ in trailing]
-        partial = (MeanPartial if split.combine == "mean" else Partial)(self._task(op))
         dtype = op.outputs[0].dtype.np
+        chunked = [v for v in args[::2] if _is_chunked(v)]
+        source, results = chunked[0], max(int(np.prod(trailing)), 1)
+        kind = partial_kind(split.combine, int(np.prod(source.shape[1:])) // results,
+                            split.accumulate, dtype)
+        partial = Partial(self._task(op), split.chunked, self._block_rows(chunked), kind)
         partials = self.da.blockwise(
             partial, "b" + "".join(out), *args, new_axes=dict(zip(out, trailing)),
-            adjust_chunks={"b": 1}, concatenate=True,
-            dtype=np.float64 if split.combine == "mean" else dtype)
-        source = next(v for v in inputs if _is_chunked(v))
-        return self._combined(partials, split.combine, dtype,
-                              source.size // max(int(np.prod(trailing)), 1))
+            adjust_chunks={"b": 1}, concatenate=True, dtype=kind[2])
+        return self._combined(partials, split.combine, dtype, source.size // results)
 
     @staticmethod
     def _combined(partials, how: str, dtype, count: int):
         """Partial results (leading axis: one per chunk) joined by ``how`` in a tree;
         ``count``: the elements a mean averages per result."""
         combine = getattr(partials, _COMBINE[how])
-        if how in ("sum", "prod"):
-            return combine(axis=0, dtype=dtype)  # dask's int32 sums would be int64
+        if how in ("sum", "prod"):  # in the partials' dtype (dask's int32 sums are int64)
+            return combine(axis=0, dtype=partials.dtype).astype(dtype)
         if how != "mean":
             return combine(axis=0)
         return (combine(axis=0) / max(count, 1) if count else
@@ -271,11 +282,13 @@ class Lowering:
         out, source = op.outputs[0].shape, op.inputs[split.chunked[0]].shape
         if split.combine not in _COMBINE or out.rank is None or not _static(out.as_list()):
             return None
+        dtype = op.outputs[0].dtype.np
         if split.combine != "mean":
-            return split.combine, 1
+            return partial_kind(split.combine, 1, split.accumulate, dtype)
         if source.rank is None or not _static(source.as_list()[1:]):
             return None
-        return "mean", int(np.prod(source.as_list()[1:])) // max(int(np.prod(out.as_list())), 1)
+        per_row = int(np.prod(source.as_list()[1:])) // max(int(np.prod(out.as_list())), 1)
+        return partial_kind("mean", per_row, split.accumulate, dtype)
 
     def close_region(self) -> None:
         """Build the open region's tasks: its values used outside it become dask arrays."""
@@ -284,7 +297,6 @@ class Lowering:
             return
         outputs = region.outputs(lambda t: t in self.fetched or any(
             c in self.needed and c not in region.ops for c in t.consumers()))
-        task = region.task(outputs, self.user_op)
         letters = iter(string.ascii_letters[2:])
         args = []
         for value, chunked in region.inputs:
@@ -293,12 +305,14 @@ class Lowering:
                 args += [value, "b" + "".join(next(letters) for _ in range(value.ndim - 1))]
             else:
                 args += [value, None]
+        task = region.task(outputs, self.user_op,
+                           self._block_rows([v for v in args[::2] if _is_chunked(v)]))
         blocks = self.da.blockwise(task, "b", *args, concatenate=True, dtype=object,
                                    meta=np.empty((0,), object), adjust_chunks={"b": 1})
         for index, (tensor, kind) in enumerate(zip(outputs, task.kinds)):
             trailing = self._trailing(tensor.op, 0 if kind[0] != "rows" else 1)
             out = string.ascii_letters[2:2 + len(trailing)]
-            dtype = np.dtype(np.float64) if kind[0] == "mean" else tensor.dtype.np
+            dtype = tensor.dtype.np if kind[0] == "rows" else kind[2]
             value = self.da.blockwise(
                 _Item(index), "b" + out, blocks, "b", new_axes=dict(zip(out, trailing)),
                 adjust_chunks={"b": region.chunks if kind[0] == "rows" else 1}, dtype=dtype,

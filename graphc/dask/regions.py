@@ -20,7 +20,7 @@ from graphc.errors import OpError, describe_op
 from graphc.graph import Graph
 from graphc.shapes import TensorShape
 
-from .tasks import ChunkTaskError, blas_limited
+from .tasks import ChunkTaskError, blas_limited, in_row_blocks
 
 __all__ = ["Region", "RegionValue", "RegionTask"]
 
@@ -49,7 +49,7 @@ class Region:
         self.ops: list = []
         self.inputs: list = []  # (value, chunked)
         self._input_of: dict = {}  # tensor -> input position
-        self.terminals: dict = {}  # reduction op -> (combine, elements per row per result)
+        self.terminals: dict = {}  # reduction op -> its partial_kind
 
     def add(self, op, inputs, chunked, terminal=None) -> None:
         """Add ``op``; ``inputs`` are its values, ``chunked`` says which are row-chunked."""
@@ -67,7 +67,7 @@ class Region:
         return [t for op in self.ops for t in op.outputs if op in self.terminals
                 or used_outside(t)]
 
-    def task(self, outputs: list, user_op) -> "RegionTask":
+    def task(self, outputs: list, user_op, block_rows: int) -> "RegionTask":
         refs = {t: ("in", i) for t, i in self._input_of.items()}
         steps = []
         for index, op in enumerate(self.ops):
@@ -81,7 +81,7 @@ class Region:
                        for t, (_, chunked) in zip(self._input_of, self.inputs))
         kinds = tuple(self.terminals.get(t.op, ("rows",)) for t in outputs)
         return RegionTask(uuid.uuid4().hex, inputs, tuple(steps),
-                          tuple(refs[t] for t in outputs), kinds)
+                          tuple(refs[t] for t in outputs), kinds, block_rows)
 
 
 def _spec_shape(tensor, rows: bool):
@@ -94,16 +94,20 @@ def _spec_shape(tensor, rows: bool):
 
 
 class RegionTask:
-    """``task(*blocks)``: the region's plan on one chunk's blocks (host inputs whole);
-    returns a tuple of its outputs: rows, or partial results with a leading axis of one."""
+    """``task(*blocks)``: the region's plan on one chunk's blocks (host inputs whole), run on
+    ``block_rows`` rows at a time (``in_row_blocks``: it bounds the task's intermediates and
+    accumulates the partial results over the blocks); returns a tuple of its outputs: rows,
+    or partial results with a leading axis of one."""
 
-    def __init__(self, token: str, inputs: tuple, steps: tuple, outputs: tuple, kinds: tuple):
+    def __init__(self, token: str, inputs: tuple, steps: tuple, outputs: tuple, kinds: tuple,
+                 block_rows: int):
         self.token, self.inputs, self.steps = token, inputs, steps
-        self.outputs, self.kinds = outputs, kinds
+        self.outputs, self.kinds, self.block_rows = outputs, kinds, block_rows
         self.__name__ = f"graphc region ({len(steps)} ops)"
 
     def __reduce__(self):
-        return RegionTask, (self.token, self.inputs, self.steps, self.outputs, self.kinds)
+        return RegionTask, (self.token, self.inputs, self.steps, self.outputs, self.kinds,
+                            self.block_rows)
 
     def plan(self):
         plan = _PLANS.get(self.token)
@@ -131,9 +135,11 @@ class RegionTask:
         return Plan(graph, fetches, [], feeds)
 
     def __call__(self, *blocks):
-        rows = next(b.shape[0] for b, (_, _, chunked) in zip(blocks, self.inputs) if chunked)
+        plan = self.plan()
         try:
-            results = blas_limited(self.plan().run, list(blocks), None)
+            return blas_limited(in_row_blocks, lambda block: plan.run(block, None),
+                                list(blocks), [chunked for _, _, chunked in self.inputs],
+                                self.block_rows, self.kinds)
         except OpError as err:
             step = next((s for s in self.steps if err.op is not None and s[1] == err.op.name),
                         None)
@@ -144,11 +150,3 @@ class RegionTask:
                                for b in blocks)
             raise ChunkTaskError(step[5], f"{step[6]} failed at run time on a chunk: "
                                  f"{cause} [region inputs: {shapes}]") from None
-        out = []
-        for value, kind in zip(results, self.kinds):
-            value = np.asarray(value)
-            if kind[0] == "mean":  # the chunk's sum (float64), so chunk means join by a sum
-                value = np.zeros(value.shape) if rows == 0 else \
-                    value.astype(np.float64) * (rows * kind[1])
-            out.append(value if kind[0] == "rows" else value[None])
-        return tuple(out)

@@ -51,6 +51,10 @@ class Session(NumpySession):
     every fetch with ``compute=False``, come back as lazy dask arrays. ``fuse_rows``: run
     each connected region of elementwise and rowwise ops (with the batch reductions it
     feeds) as one task per chunk, a compiled graphc plan; False: one task per op and chunk.
+    ``row_block``: inside a task, regions and batch reductions run on blocks of this many
+    bytes of their widest input's rows (or rows, an int; 0: the whole chunk), and floating
+    partial sums are accumulated across blocks and chunks in the dtype their ``Split``
+    declares (float64): smaller intermediates, and float32 sums that stay accurate.
 
     Example:
         >>> X = dask.array.random.random((1 << 20, 256), chunks=(1 << 17, 256))
@@ -61,13 +65,15 @@ class Session(NumpySession):
 
     def __init__(self, graph: Optional[Graph] = None, chunks="128MiB", client=None,
                  fetch_limit="64MiB", optimize=True, config=None, target: str = "",
-                 fuse_rows: bool = True):
+                 fuse_rows: bool = True, row_block="8MiB"):
         self._dask, self._da = import_dask()
         super().__init__(target, graph, config, optimize)
         parse = self._dask.utils.parse_bytes
         self._chunks = chunks if isinstance(chunks, int) else parse(chunks)
         self._chunk_rows = isinstance(chunks, int)
         self._client, self._fuse_rows = client, fuse_rows
+        self._row_block = (True, row_block) if isinstance(row_block, int) else \
+            (False, parse(row_block))
         self._fetch_limit = parse(fetch_limit) if isinstance(fetch_limit, str) else fetch_limit
         self._graphs: dict = {}
         self._graphs_lock = threading.Lock()
@@ -93,7 +99,8 @@ class Session(NumpySession):
             needed = required_ops(list(interface.fetches), list(interface.targets),
                                   frozenset(interface.feeds))
             lowering = Lowering(self._da, ctx, self._user_op, self._fetch_limit,
-                                self._fuse_rows, frozenset(needed), frozenset(interface.fetches))
+                                self._fuse_rows, frozenset(needed), frozenset(interface.fetches),
+                                self._row_block)
             lowering.values.update(zip(interface.feeds, feeds.values()))
             lowering.batch_chunks.update((v.shape[0], v.chunks[0]) for v in feeds.values()
                                          if hasattr(v, "chunks") and v.ndim)
