@@ -226,7 +226,8 @@ def sgd_step_difference(rows: int, chunk_rows: int) -> float:
 
 def picture(path: str) -> None:
     """dask's own drawing (through graphviz) of the chunked task graph of the loss and
-    gradients on two chunks: one task per chunk and op, partial sums joined in a tree."""
+    gradients on two chunks: one region task per chunk (the forward, the backward and the
+    partial results of the loss and all six gradients), partial results joined in a tree."""
     import dask
     model = build()
     X, Y = dataset(2 * 64, 64)

@@ -68,7 +68,7 @@ class Lowering:
         self.values: dict = {}
         self.deferred: list = []
         self.batch_chunks: dict = {}  # batch length -> its chunks (of the chunked feeds)
-        self.fuse_rows, self.region = fuse_rows, None
+        self.fuse_rows, self.region, self.shape_readers = fuse_rows, None, set()
         self.needed, self.fetched = needed, fetched  # to tell which region values leave it
         self.block = block  # (in rows?, size) of a kernel run inside a task; size 0: a chunk
 
@@ -244,6 +244,7 @@ class Lowering:
             if any(None in v.shape for v in inputs if isinstance(v, RegionValue)):
                 return False
             self.values[op.outputs[0]] = self._shape(op, opdef, split, inputs)
+            self.shape_readers.add(op)  # reads no value: the region need not give one
             return True
         terminal = self._terminal(op, split) if split.kind == "reduction" else None
         allowed = range(len(inputs)) if split.kind == "elementwise" else split.chunked
@@ -296,7 +297,8 @@ class Lowering:
         if region is None:
             return
         outputs = region.outputs(lambda t: t in self.fetched or any(
-            c in self.needed and c not in region.ops for c in t.consumers()))
+            c in self.needed and c not in region.ops and c not in self.shape_readers
+            for c in t.consumers()))
         letters = iter(string.ascii_letters[2:])
         args = []
         for value, chunked in region.inputs:
