@@ -321,3 +321,21 @@ def test_float32_batch_sums_accumulate_in_float64_across_blocks_and_chunks(graph
     for value, reference in zip(got, exact):
         assert value.dtype == np.float32
         np.testing.assert_allclose(value, reference, rtol=2e-7)
+
+
+def test_the_session_of_the_facade_has_a_dask_backend(graph):
+    import subprocess
+    import sys
+    x = gc.placeholder(gc.float32, [None, 3])
+    total = gc.reduce_sum(x * 2.0)
+    with gc.Session(graph=graph, backend="dask", chunks=4) as sess:
+        assert isinstance(sess, gd.Session) and isinstance(sess, gc.Session)
+        assert sess.run(total, {x: np.ones((10, 3), np.float32)}) == 60
+    with gc.Session(graph=graph, backend="numpy") as sess:
+        assert type(sess) is gc.Session
+    with pytest.raises(ValueError, match="unknown backend 'spark'; the backends are 'numpy', "
+                                         "'dask'"):
+        gc.Session(graph=graph, backend="spark")
+    loaded = subprocess.run([sys.executable, "-c", "import sys, graphc; print('dask' in "
+                             "sys.modules)"], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"  # the facade imports graphc.dask only when asked

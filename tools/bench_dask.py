@@ -185,11 +185,10 @@ def run_mode(mode: str, rows: int, chunk_rows: int, values_path=None) -> dict:
                                dashboard_address=None)
         client = Client(cluster)
     feeds = {model.x: X, model.y: Y}
-    options = {} if "fuse_rows" not in gd.Session.__init__.__code__.co_varnames else {
-        "fuse_rows": not mode.endswith("-unfused")}
     try:
         with dask.config.set(num_workers=2), \
-                gd.Session(graph=model.graph, client=client, **options) as sess:
+                gd.Session(graph=model.graph, client=client,
+                           fuse_rows=not mode.endswith("-unfused")) as sess:
             sess.run(model.init)
             lazy = sess.run(model.fetches, feeds, compute=False)
             tasks = len(dask.base.collections_to_expr(lazy, optimize_graph=True)

@@ -43,7 +43,8 @@ def import_dask():
 
 
 class Session(NumpySession):
-    """Runs fetches of a graph on dask arrays, chunked along the batch axis.
+    """Runs fetches of a graph on dask arrays, chunked along the batch axis; also made by
+    ``gc.Session(graph=g, backend="dask", ...)``.
 
     ``chunks``: rows per chunk of NumPy feeds (an int) or a size per chunk (``"128MiB"``);
     dask feeds keep their own batch chunks. ``client``: a ``dask.distributed.Client`` to run
@@ -63,9 +64,11 @@ class Session(NumpySession):
         ...     loss_value, grads = sess.run([loss, grads], {x: X, y: Y})
     """
 
-    def __init__(self, graph: Optional[Graph] = None, chunks="128MiB", client=None,
-                 fetch_limit="64MiB", optimize=True, config=None, target: str = "",
-                 fuse_rows: bool = True, row_block="8MiB"):
+    def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None,
+                 optimize=True, *, chunks="128MiB", client=None, fetch_limit="64MiB",
+                 fuse_rows: bool = True, row_block="8MiB", backend: str = "dask"):
+        if backend != "dask":
+            raise ValueError(f"graphc.dask.Session is the 'dask' backend, not {backend!r}")
         self._dask, self._da = import_dask()
         super().__init__(target, graph, config, optimize)
         parse = self._dask.utils.parse_bytes
