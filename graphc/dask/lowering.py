@@ -278,8 +278,8 @@ class Lowering:
 
     @staticmethod
     def _terminal(op, split):
-        """``(combine, elements averaged per row and result)`` of a reduction a region can
-        end in; None when it cannot (static trailing shapes are needed)."""
+        """The ``partial_kind`` of a reduction a region can end in; None when it cannot
+        (a static output shape, and for a mean static trailing input dims, are needed)."""
         out, source = op.outputs[0].shape, op.inputs[split.chunked[0]].shape
         if split.combine not in _COMBINE or out.rank is None or not _static(out.as_list()):
             return None
