@@ -129,16 +129,18 @@ def numpy_loop(X, Y, forward, accumulate=None):
     return total
 
 
-def references_of(X, Y, cache=None) -> dict:
-    """The float64-accumulated and the float64-forward NumPy results, from ``cache`` (a
-    folder) when an earlier run of the same data stored them there."""
-    path = cache and os.path.join(cache, f"references-{X.shape[0]}-{X.chunks[0][0]}.npz")
+def references_of(X, Y, cache=None, f64_forward=False) -> dict:
+    """The float64-accumulated NumPy results (and with ``f64_forward`` the float64-forward
+    ones), from ``cache`` (a folder) when an earlier run of the same data stored them."""
+    names = ("error", "error_f64_forward") if f64_forward else ("error",)
+    path = cache and os.path.join(
+        cache, f"references-{X.shape[0]}-{X.chunks[0][0]}-{len(names)}.npz")
     if path and os.path.exists(path):
         stored = np.load(path)
-        return {name: [stored[f"{name}{i}"] for i in range(7)]
-                for name in ("error", "error_f64_forward")}
-    references = {"error": numpy_loop(X, Y, np.float32, np.float64),
-                  "error_f64_forward": numpy_loop(X, Y, np.float64)}
+        return {name: [stored[f"{name}{i}"] for i in range(7)] for name in names}
+    references = {"error": numpy_loop(X, Y, np.float32, np.float64)}
+    if f64_forward:
+        references["error_f64_forward"] = numpy_loop(X, Y, np.float64)
     if path:
         os.makedirs(cache, exist_ok=True)
         np.savez(path, **{f"{name}{i}": v for name, values in references.items()
@@ -293,10 +295,12 @@ def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-log2", type=int, default=22)
     parser.add_argument("--chunk-mb", type=int, default=128)
-    parser.add_argument("--modes", default="numpy,threads,threads-unfused,cluster,"
-                                           "threads-double")
+    parser.add_argument("--modes", default="numpy,threads,cluster,threads-double,"
+                                           "threads-unfused")
     parser.add_argument("--cache", help="a folder keeping the NumPy references between runs "
                                         "(they do not depend on graphc)")
+    parser.add_argument("--f64-forward", action="store_true",
+                        help="also compare with a NumPy loop computing everything in float64")
     parser.add_argument("--only-references", action="store_true",
                         help="compute (and cache) the NumPy references only")
     parser.add_argument("--picture", help="only draw the chunked task graph into this file")
@@ -320,7 +324,7 @@ def main(argv=None) -> list:
     print(f"data: {rows} x {SIZES[0]} float32 = {rows * SIZES[0] * 4 / 1e9:.2f} GB in "
           f"{len(X.chunks[0])} chunks of {args.chunk_mb} MB", flush=True)
     sgd = sgd_step_difference(1 << 16, 1 << 13)
-    references = references_of(X, Y, args.cache)
+    references = references_of(X, Y, args.cache, args.f64_forward)
     if args.only_references:
         return []
     start = time.perf_counter()
