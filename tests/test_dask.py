@@ -7,6 +7,7 @@ import graphc as gc
 
 da = pytest.importorskip("dask.array")
 import graphc.dask as gd  # noqa: E402
+from graphc.dask import regions  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
@@ -78,6 +79,11 @@ def test_row_wise_regions_run_one_compiled_plan_per_chunk(graph):
         sess.run(gc.global_variables_initializer())
         # the forward, the backward and the partials of all gradients: one task per chunk
         assert region_tasks(sess.run(fetches, feeds, compute=False)) == 4
+        sess.run(fetches, feeds)
+        plans = dict(regions._PLANS)
+        sess.run(fetches, feeds)  # a run of the same signature reuses the region's plan
+        assert regions._PLANS.keys() == plans.keys() and all(
+            regions._PLANS[k] is plan for k, plan in plans.items())
     with gd.Session(graph=graph, fuse_rows=False) as sess:
         sess.run(gc.global_variables_initializer())
         assert region_tasks(sess.run(fetches, feeds, compute=False)) == 0

@@ -10,22 +10,26 @@ pickle to ``dask.distributed`` workers as single kernels do.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import threading
-import uuid
-
-import numpy as np
+from collections import OrderedDict
 
 from graphc import dtypes
 from graphc.errors import OpError, describe_op
 from graphc.graph import Graph
+from graphc.runtime.plan import Plan
 from graphc.shapes import TensorShape
 
 from .tasks import ChunkTaskError, blas_limited, in_row_blocks
 
 __all__ = ["Region", "RegionValue", "RegionTask"]
 
-_PLANS: dict = {}  # recipe token -> the plan built from it in this process
+# recipe token -> the plan built from it in this process: the runs of one signature (and
+# the tasks of one run) share their region's plan; the least recently used go first
+_PLANS: OrderedDict = OrderedDict()
 _PLANS_LOCK = threading.Lock()
+PLANS_KEPT = 64
 
 
 class RegionValue:
@@ -80,8 +84,8 @@ class Region:
         inputs = tuple((t.dtype.name, _spec_shape(t, chunked), chunked)
                        for t, (_, chunked) in zip(self._input_of, self.inputs))
         kinds = tuple(self.terminals.get(t.op, ("rows",)) for t in outputs)
-        return RegionTask(uuid.uuid4().hex, inputs, tuple(steps),
-                          tuple(refs[t] for t in outputs), kinds, block_rows)
+        recipe = (inputs, tuple(steps), tuple(refs[t] for t in outputs), kinds, block_rows)
+        return RegionTask(hashlib.sha1(pickle.dumps(recipe)).hexdigest(), *recipe)
 
 
 def _spec_shape(tensor, rows: bool):
@@ -109,16 +113,17 @@ class RegionTask:
         return RegionTask, (self.token, self.inputs, self.steps, self.outputs, self.kinds,
                             self.block_rows)
 
-    def plan(self):
-        plan = _PLANS.get(self.token)
-        if plan is None:
-            with _PLANS_LOCK:
-                plan = _PLANS.get(self.token) or self._build()
-                _PLANS[self.token] = plan
+    def plan(self) -> Plan:
+        with _PLANS_LOCK:
+            plan = _PLANS.get(self.token)
+            if plan is None:
+                plan = _PLANS[self.token] = self._build()
+                while len(_PLANS) > PLANS_KEPT:
+                    _PLANS.popitem(last=False)
+            _PLANS.move_to_end(self.token)
         return plan
 
-    def _build(self):
-        from graphc.runtime.plan import Plan  # the runtime's planner, on the worker too
+    def _build(self) -> Plan:
         graph = Graph()
         feeds = [graph.create_op("placeholder", [], {"dtype": dtypes.as_dtype(dtype),
                                                      "shape": TensorShape(shape)},
