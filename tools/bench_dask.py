@@ -183,6 +183,9 @@ def run_mode(mode: str, rows: int, chunk_rows: int, values_path=None) -> dict:
     cluster = client = None
     if mode.startswith("cluster"):
         from distributed import Client, LocalCluster
+        for name in ("CONNECT", "TCP"):  # a busy machine's workers answer late (inherited)
+            os.environ[f"DASK_DISTRIBUTED__COMM__TIMEOUTS__{name}"] = "600s"
+        dask.config.refresh()
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="2GB",
                                dashboard_address=None)
         client = Client(cluster)
