@@ -41,6 +41,15 @@ from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_su
 from graphc import operators  # noqa: F401,E402 - installs Tensor operators
 from graphc import compat, math, nn, random  # noqa: F401,E402
 from graphc.runtime import InteractiveSession, Session, get_default_session  # noqa: E402
+from graphc.runtime.session import register_backend as _register_backend  # noqa: E402
+
+
+def _dask_session():
+    from graphc.dask import Session as DaskSession  # dask only when such a Session is made
+    return DaskSession
+
+
+_register_backend("dask", _dask_session)  # gc.Session(..., backend="dask")
 from graphc.passes.gradients import gradients, hessians  # noqa: E402
 from graphc import train  # noqa: E402,F401
 from graphc.passes import OptimizerConfig, optimize  # noqa: E402,F401

@@ -117,6 +117,9 @@ class Split:
         batch_shape: position of a host input holding a shape whose first entry is the batch
             size (rowwise, generated): each chunk's task gets it with the chunk's own row
             count.
+        accumulate: the dtype partial results of a floating ``"sum"`` (and every ``"mean"``)
+            are accumulated in, across the row blocks of a chunk and the tree combine, when
+            it is wider than the op's dtype; the result is cast back. ``""``: the op's dtype.
 
     Example:
         >>> Split("reduction", chunked=(0, 1), combine="sum")  # a^T b over the batch
@@ -126,6 +129,7 @@ class Split:
     chunked: tuple = (0,)
     combine: str = ""
     batch_shape: Optional[int] = None
+    accumulate: str = "float64"
 
 
 ELEMENTWISE = Split("elementwise")

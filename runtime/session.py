@@ -26,7 +26,22 @@ from .plan import Plan
 from .state import RunContext, SessionState
 from .threads import ensure_applied
 
-__all__ = ["Session", "InteractiveSession", "get_default_session"]
+__all__ = ["Session", "InteractiveSession", "get_default_session", "register_backend"]
+
+# Engines behind ``Session(..., backend=name)``: name -> a loader of that engine's Session
+# subclass. The facade registers graphc.dask's, imported only when asked for (the runtime
+# never imports the layers above it).
+_BACKENDS: dict = {}
+
+
+def register_backend(name: str, load) -> None:
+    """Make ``Session(..., backend=name)`` an instance of ``load()``, a Session subclass
+    taking the Session's arguments (and ``backend``) plus its own keyword arguments.
+
+    Example:
+        >>> register_backend("dask", lambda: importlib.import_module("graphc.dask").Session)
+    """
+    _BACKENDS[name] = load
 
 
 class Session:
@@ -37,10 +52,21 @@ class Session:
         ...     sess.run(gc.global_variables_initializer())
         ...     p, l = sess.run([probs, logits], feed_dict={x: batch})
         ...     d = sess.run({"p": probs, "l": [logits, (W,)]}, feed_dict={x: batch})
+        >>> with gc.Session(graph=g, backend="dask", chunks="128MiB") as sess:  # graphc.dask
+        ...     loss_value = sess.run(loss, feed_dict={x: dask_array})
     """
 
+    def __new__(cls, *args, backend: str = "numpy", **kwargs):
+        if backend == "numpy" or cls is not Session:
+            return super().__new__(cls)
+        load = _BACKENDS.get(backend)
+        if load is None:
+            raise ValueError(f"Session: unknown backend {backend!r}; the backends are "
+                             f"{', '.join(repr(b) for b in ['numpy', *sorted(_BACKENDS)])}")
+        return super().__new__(load())  # whose __init__ Python calls next, with these args
+
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None,
-                 optimize=True, _state: Optional[SessionState] = None):
+                 optimize=True, _state: Optional[SessionState] = None, backend: str = "numpy"):
         self._graph = graph if graph is not None else get_default_graph()
         self._optimizer = OptimizerConfig.coerce(optimize)
         # a traced gc.function's session shares eager execution's variables (_state)

@@ -7,21 +7,27 @@ import graphc as gc
 
 da = pytest.importorskip("dask.array")
 import graphc.dask as gd  # noqa: E402
+from graphc.dask import regions  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
 
 def both(graph, fetches, feeds, chunks=7, init=True, **session_args):
-    """The fetches from the NumPy Session and from the dask Session (chunks of 7 rows)."""
+    """The fetches from the NumPy Session and from the dask Session (chunks of 7 rows), which
+    gives the same with row-wise regions (the default) as with one task per op and chunk."""
     with gc.Session(graph=graph) as sess:
         if init:
             sess.run(gc.global_variables_initializer())
         expected = sess.run(fetches, feeds)
-    with gd.Session(graph=graph, chunks=chunks, **session_args) as sess:
-        if init:
-            sess.run(gc.global_variables_initializer())
-        got = sess.run(fetches, feeds)
-    return expected, got
+    results = []
+    for fuse_rows in (True, False):
+        with gd.Session(graph=graph, chunks=chunks, fuse_rows=fuse_rows, **session_args) as sess:
+            if init:
+                sess.run(gc.global_variables_initializer())
+            results.append(sess.run(fetches, feeds))
+    for fused, unfused in zip(*results):
+        np.testing.assert_allclose(fused, unfused, rtol=1e-6, atol=1e-7)
+    return expected, results[0]
 
 
 def assert_same(expected, got, rtol=1e-5):
@@ -56,6 +62,41 @@ def test_mlp_loss_and_gradients_match_the_numpy_session(graph):
     X, Y = data()
     expected, got = both(graph, fetches, {x: da.from_array(X, chunks=30), y: Y})
     assert_same(expected, got)
+
+
+def region_tasks(lazy) -> int:
+    import dask
+    keys = dask.base.collections_to_expr(lazy, optimize_graph=True).optimize().__dask_graph__()
+    return sum("graphc region" in (k[0] if isinstance(k, tuple) else k) for k in keys)
+
+
+def test_row_wise_regions_run_one_compiled_plan_per_chunk(graph):
+    x, y, loss, variables = mlp(graph)
+    fetches = [loss] + gc.gradients(loss, variables)
+    X, Y = data()
+    feeds = {x: da.from_array(X, chunks=30), y: Y}  # 4 chunks
+    with gd.Session(graph=graph) as sess:
+        sess.run(gc.global_variables_initializer())
+        # the forward, the backward and the partials of all gradients: one task per chunk
+        assert region_tasks(sess.run(fetches, feeds, compute=False)) == 4
+        sess.run(fetches, feeds)
+        plans = dict(regions._PLANS)
+        sess.run(fetches, feeds)  # a run of the same signature reuses the region's plan
+        assert regions._PLANS.keys() == plans.keys() and all(
+            regions._PLANS[k] is plan for k, plan in plans.items())
+    with gd.Session(graph=graph, fuse_rows=False) as sess:
+        sess.run(gc.global_variables_initializer())
+        assert region_tasks(sess.run(fetches, feeds, compute=False)) == 0
+
+
+def test_a_region_ends_where_an_op_needs_a_whole_batch_result(graph):
+    x = gc.placeholder(gc.float32, [None, 3])
+    centred = gc.tanh(x) - gc.reduce_mean(gc.tanh(x), axis=0)  # rows, then the batch's mean
+    fetches = [gc.reduce_sum(gc.square(centred), axis=0), gc.nn.softmax(centred * 2.0)]
+    X = RNG.standard_normal((40, 3)).astype(np.float32)
+    assert_same(*both(graph, fetches, {x: X}, init=False))
+    with gd.Session(graph=graph, chunks=10) as sess:
+        assert region_tasks(sess.run(fetches, {x: X}, compute=False)) == 8  # two regions
 
 
 def test_softmax_families_gather_and_reductions(graph):
@@ -269,3 +310,38 @@ def test_dask_feeds_are_checked_and_converted_lazily(graph):
             sess.run(total, {x: da.ones((4, 2), chunks=2, dtype=np.float32)})
         with pytest.raises(TypeError, match="dtype complex128"):
             sess.run(total, {x: da.ones((4, 3), chunks=2, dtype=np.complex128)})
+
+
+@pytest.mark.parametrize("fuse_rows", [True, False], ids=["regions", "per-op"])
+def test_float32_batch_sums_accumulate_in_float64_across_blocks_and_chunks(graph, fuse_rows):
+    x = gc.placeholder(gc.float32, [None, 2])
+    fetches = [gc.reduce_sum(x, axis=0), gc.matmul(x, gc.tanh(x), transpose_a=True),
+               gc.reduce_mean(x)]
+    X = (0.1 + np.random.default_rng(3).random((1 << 17, 2)) * 1e-3).astype(np.float32)
+    wide = X.astype(np.float64)
+    exact = [wide.sum(0), wide.T @ np.tanh(X).astype(np.float64), wide.mean()]
+    with gc.Session(graph=graph) as sess:  # float32 sums over 2^17 rows drift
+        assert np.max(np.abs(sess.run(fetches[0], {x: X}) / exact[0] - 1)) > 1e-5
+    with gd.Session(graph=graph, chunks=1 << 15, row_block=64, fuse_rows=fuse_rows) as sess:
+        got = sess.run(fetches, {x: X})
+    for value, reference in zip(got, exact):
+        assert value.dtype == np.float32
+        np.testing.assert_allclose(value, reference, rtol=2e-7)
+
+
+def test_the_session_of_the_facade_has_a_dask_backend(graph):
+    import subprocess
+    import sys
+    x = gc.placeholder(gc.float32, [None, 3])
+    total = gc.reduce_sum(x * 2.0)
+    with gc.Session(graph=graph, backend="dask", chunks=4) as sess:
+        assert isinstance(sess, gd.Session) and isinstance(sess, gc.Session)
+        assert sess.run(total, {x: np.ones((10, 3), np.float32)}) == 60
+    with gc.Session(graph=graph, backend="numpy") as sess:
+        assert type(sess) is gc.Session
+    with pytest.raises(ValueError, match="unknown backend 'spark'; the backends are 'numpy', "
+                                         "'dask'"):
+        gc.Session(graph=graph, backend="spark")
+    loaded = subprocess.run([sys.executable, "-c", "import sys, graphc; print('dask' in "
+                             "sys.modules)"], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"  # the facade imports graphc.dask only when asked

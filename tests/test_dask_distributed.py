@@ -1,5 +1,5 @@
-"""graphc.dask on a dask.distributed LocalCluster: tasks travel as (op type, attrs) and are
-rebuilt on the workers, and a failing task still names the user's op and line."""
+"""graphc.dask on a dask.distributed LocalCluster: tasks travel as (op type, attrs) and
+row-wise regions as recipes of them, rebuilt on the workers, and a failing task still names the user's op and line."""
 import numpy as np
 import pytest
 
@@ -9,7 +9,7 @@ pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 import graphc.dask as gd  # noqa: E402
 
-from .test_dask import assert_same, data, mlp  # noqa: E402
+from .test_dask import assert_same, data, mlp, region_tasks  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["threads", "processes"])
@@ -36,6 +36,8 @@ def test_mlp_gradients_and_a_training_step_on_a_cluster(client):
         trained = sess.run(variables)
     with gd.Session(graph=graph, chunks=40, client=client) as sess:
         sess.run(init)
+        # row-wise regions travel as recipes, rebuilt into a plan on each worker
+        assert region_tasks(sess.run(fetches, {x: X, y: Y}, compute=False)) == 3
         assert_same(expected, sess.run(fetches, {x: X, y: Y}))
         sess.run(train, {x: X, y: Y})
         assert_same(trained, sess.run(variables))

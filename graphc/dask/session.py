@@ -43,12 +43,19 @@ def import_dask():
 
 
 class Session(NumpySession):
-    """Runs fetches of a graph on dask arrays, chunked along the batch axis.
+    """Runs fetches of a graph on dask arrays, chunked along the batch axis; also made by
+    ``gc.Session(graph=g, backend="dask", ...)``.
 
     ``chunks``: rows per chunk of NumPy feeds (an int) or a size per chunk (``"128MiB"``);
     dask feeds keep their own batch chunks. ``client``: a ``dask.distributed.Client`` to run
     on (default: dask's current scheduler). Fetches of more than ``fetch_limit`` bytes, and
-    every fetch with ``compute=False``, come back as lazy dask arrays.
+    every fetch with ``compute=False``, come back as lazy dask arrays. ``fuse_rows``: run
+    each connected region of elementwise and rowwise ops (with the batch reductions it
+    feeds) as one task per chunk, a compiled graphc plan; False: one task per op and chunk.
+    ``row_block``: inside a task, regions and batch reductions run on blocks of this many
+    bytes of their widest input's rows (or rows, an int; 0: the whole chunk), and floating
+    partial sums are accumulated across blocks and chunks in the dtype their ``Split``
+    declares (float64): smaller intermediates, and float32 sums that stay accurate.
 
     Example:
         >>> X = dask.array.random.random((1 << 20, 256), chunks=(1 << 17, 256))
@@ -57,14 +64,19 @@ class Session(NumpySession):
         ...     loss_value, grads = sess.run([loss, grads], {x: X, y: Y})
     """
 
-    def __init__(self, graph: Optional[Graph] = None, chunks="128MiB", client=None,
-                 fetch_limit="64MiB", optimize=True, config=None, target: str = ""):
+    def __init__(self, target: str = "", graph: Optional[Graph] = None, config=None,
+                 optimize=True, *, chunks="128MiB", client=None, fetch_limit="64MiB",
+                 fuse_rows: bool = True, row_block="8MiB", backend: str = "dask"):
+        if backend != "dask":
+            raise ValueError(f"graphc.dask.Session is the 'dask' backend, not {backend!r}")
         self._dask, self._da = import_dask()
         super().__init__(target, graph, config, optimize)
         parse = self._dask.utils.parse_bytes
         self._chunks = chunks if isinstance(chunks, int) else parse(chunks)
         self._chunk_rows = isinstance(chunks, int)
-        self._client = client
+        self._client, self._fuse_rows = client, fuse_rows
+        self._row_block = (True, row_block) if isinstance(row_block, int) else \
+            (False, parse(row_block))
         self._fetch_limit = parse(fetch_limit) if isinstance(fetch_limit, str) else fetch_limit
         self._graphs: dict = {}
         self._graphs_lock = threading.Lock()
@@ -87,12 +99,16 @@ class Session(NumpySession):
         for lock in locks:
             lock.acquire()
         try:
-            lowering = Lowering(self._da, ctx, self._user_op, self._fetch_limit)
+            needed = required_ops(list(interface.fetches), list(interface.targets),
+                                  frozenset(interface.feeds))
+            lowering = Lowering(self._da, ctx, self._user_op, self._fetch_limit,
+                                self._fuse_rows, frozenset(needed), frozenset(interface.fetches),
+                                self._row_block)
             lowering.values.update(zip(interface.feeds, feeds.values()))
             lowering.batch_chunks.update((v.shape[0], v.chunks[0]) for v in feeds.values()
                                          if hasattr(v, "chunks") and v.ndim)
             try:
-                self._lower(lowering, graph, interface)
+                self._lower(lowering, graph, interface, needed)
                 results = self._compute(lowering, list(interface.fetches), compute)
             except OpError as err:
                 err.op = self._user_op(err.op)
@@ -158,12 +174,12 @@ class Session(NumpySession):
                              if registry.get(op.type).updates_variable}))
 
     @staticmethod
-    def _lower(lowering: Lowering, graph, interface) -> None:
+    def _lower(lowering: Lowering, graph, interface, needed) -> None:
         fed = frozenset(interface.feeds)
-        needed = required_ops(list(interface.fetches), list(interface.targets), fed)
         for op in graph.topological_order(needed):
             if not all(t in fed for t in op.outputs):
                 lowering.lower(op)
+        lowering.close_region()
 
     def _compute(self, lowering: Lowering, fetches: list, compute: bool) -> list:
         """Every chunked value the run needs on the host, from one compute; then the

@@ -11,8 +11,8 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["ChunkKernel", "ChunkTaskError", "MeanPartial", "Partial", "GeneratedChunk",
-           "RowShaped"]
+__all__ = ["blas_limited", "ChunkKernel", "ChunkTaskError", "Partial", "in_row_blocks",
+           "partial_kind", "GeneratedChunk", "RowShaped"]
 
 
 class ChunkTaskError(Exception):
@@ -28,6 +28,17 @@ def _blas_limiter():
     except ImportError:
         return None
     return ThreadpoolController()
+
+
+def blas_limited(function, *args):
+    """``function(*args)`` with BLAS on one thread (when threadpoolctl is installed) and
+    NaN/Inf as values, not errors (TF1)."""
+    limiter = _blas_limiter()
+    with np.errstate(all="ignore"):
+        if limiter is None:
+            return function(*args)
+        with limiter.limit(limits=1):
+            return function(*args)
 
 
 class ChunkKernel:
@@ -47,13 +58,8 @@ class ChunkKernel:
         return registry.get(self.op_type).kernel
 
     def __call__(self, *arrays):
-        limiter = _blas_limiter()
         try:
-            with np.errstate(all="ignore"):  # NaN/Inf are values, not errors (TF1)
-                if limiter is None:
-                    return self.kernel()(*arrays, **self.attrs)
-                with limiter.limit(limits=1):
-                    return self.kernel()(*arrays, **self.attrs)
+            return blas_limited(lambda: self.kernel()(*arrays, **self.attrs))
         except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
             shapes = ", ".join(f"{getattr(a, 'shape', '?')} {getattr(a, 'dtype', type(a))}"
                                for a in arrays)
@@ -64,27 +70,66 @@ class ChunkKernel:
         return ChunkKernel, (self.op_type, self.attrs, self.op_name, self.description)
 
 
-class Partial:
-    """One chunk's partial result of a batch reduction, with a leading axis of length one
-    (the axis the tree combine reduces)."""
+_JOIN = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum,
+         "prod": np.multiply, "any": np.logical_or, "all": np.logical_and}
 
-    def __init__(self, kernel: ChunkKernel):
-        self.kernel = kernel
+
+def partial_kind(combine: str, elements_per_row: int, accumulate: str, dtype) -> tuple:
+    """How a task's partial result of a batch reduction is kept: ``(combine, elements a mean
+    averages per row and result, dtype the partials are kept in)``: floating sums and means
+    in ``accumulate`` (the ``Split``'s, float64 by default) when it is wider, so float32
+    partials neither lose digits across a chunk's blocks nor in the tree combine."""
+    dtype = np.dtype(dtype)
+    wide = np.dtype(accumulate) if accumulate else dtype
+    if combine == "mean":
+        return "mean", elements_per_row, np.dtype(np.float64)
+    if combine == "sum" and dtype.kind == "f" and wide.kind == "f" and wide.itemsize > \
+            dtype.itemsize:
+        return "sum", 1, wide
+    return combine, 1, dtype
+
+
+def in_row_blocks(run, arrays: list, chunked: list, block_rows: int, kinds: tuple) -> tuple:
+    """``run(arrays)`` (a list of outputs) on blocks of ``block_rows`` rows of the
+    ``chunked`` arrays (the others whole in every block); outputs of kind ``("rows",)`` are
+    the blocks' rows joined, the others (``partial_kind``) partial results accumulated over
+    the blocks, with a leading axis of one (the axis the tree combine reduces)."""
+    rows = next(a.shape[0] for a, c in zip(arrays, chunked) if c)
+    step = block_rows if 0 < block_rows < rows else max(rows, 1)
+    joined: list = []
+    for start in range(0, max(rows, 1), step):
+        count = min(step, rows - start)
+        block = [a[start:start + step] if c else a for a, c in zip(arrays, chunked)]
+        outs = [np.asarray(v) for v in run(block)]
+        for index, (value, kind) in enumerate(zip(outs, kinds)):
+            if kind[0] == "mean":  # the block's sum, so means join by a sum
+                value = np.zeros(value.shape) if count * kind[1] == 0 else \
+                    value.astype(np.float64) * (count * kind[1])
+            elif kind[0] != "rows":
+                value = value.astype(kind[2], copy=False)
+            if start == 0:
+                joined.append([value] if kind[0] == "rows" else value)
+            elif kind[0] == "rows":
+                joined[index].append(value)
+            else:
+                joined[index] = _JOIN[kind[0]](joined[index], value)
+    return tuple((np.concatenate(v) if len(v) > 1 else v[0]) if kind[0] == "rows" else v[None]
+                 for v, kind in zip(joined, kinds))
+
+
+class Partial:
+    """One chunk's partial result of a batch reduction (``in_row_blocks``): the kernel on
+    blocks of the rows of the inputs at ``chunked`` positions."""
+
+    def __init__(self, kernel: ChunkKernel, chunked: tuple, block_rows: int, kind: tuple):
+        self.kernel, self.chunked, self.block_rows, self.kind = \
+            kernel, chunked, block_rows, kind
         self.__name__ = f"partial {kernel.op_type}"
 
     def __call__(self, *arrays):
-        return np.asarray(self.kernel(*arrays))[None]
-
-
-class MeanPartial(Partial):
-    """A chunk's mean times the number of elements it averaged (float64), so chunk means
-    join by a sum; an empty chunk adds zero (its own mean would be NaN)."""
-
-    def __call__(self, *arrays):
-        result = np.asarray(self.kernel(*arrays))
-        if arrays[0].size == 0:
-            return np.zeros((1,) + result.shape)
-        return (result.astype(np.float64) * (arrays[0].size // max(result.size, 1)))[None]
+        flags = [i in self.chunked for i in range(len(arrays))]
+        return in_row_blocks(lambda block: [self.kernel(*block)], list(arrays), flags,
+                             self.block_rows, (self.kind,))[0]
 
 
 class RowShaped:
