@@ -313,7 +313,7 @@ def test_tensor_array_writes_in_a_loop_update_the_loops_own_array_in_place():
         got = sess.run([outs.stack(), probe.stack(), old_reads], {x: values})
         [kernel] = _loop_kernels(sess)
         in_place = [s.op.inputs[0].name for s in kernel.run_body.__self__.steps
-                    if s.in_place is not None]
+                    if s.in_place is not None and s.op.type == "tensor_array_write"]
     assert in_place == ["body_input_2:0"]  # outs; not probe, read after its write
     np.testing.assert_allclose(got[0], values * 2)
     np.testing.assert_allclose(got[1], values * 2)

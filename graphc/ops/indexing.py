@@ -169,6 +169,10 @@ def _gather_kernel(params, indices, axis):
     if indices.size and (indices.min() < 0 or indices.max() >= limit):
         bad = indices[(indices < 0) | (indices >= limit)].ravel()[0]
         raise IndexError(f"gather: index {bad} is not in [0, {limit}) on axis {axis}")
+    if indices.ndim == 0:  # one slice (a TensorArray read): copy it, not all of a strided
+        # params (np.take makes params contiguous first: a loop reading row t of a
+        # transposed [time, batch, depth] input would copy all of it every iteration)
+        return params[(_slice(None),) * axis + (int(indices),)].copy()
     return np.take(params, indices, axis=axis)
 
 
@@ -176,7 +180,7 @@ GATHER = registry.register(OpDef(
     raises_on_values=True,  # indices out of range
     name="gather", dtypes=_gather_dtypes, shapes=_gather_shapes, kernel=_gather_kernel,
     grad=lambda op, dy: [_gather_grad(op, dy), None],
-    attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite,
+    attrs={"axis": 0}, finite_outputs=registry.finite_if_inputs_finite, fresh_output=True,
     distribution=lambda op, host: registry.Split("rowwise", (1,))  # host weights, chunked ids
     if op.attrs["axis"] == 0 else None,
     reference=lambda p, i, axis=0: np.stack([p.take(int(k), axis=axis) for k in i.ravel()],
