@@ -22,7 +22,7 @@ from graphc.fetches import FetchStructure
 from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, fusion,
-               loop_invariant_motion, prune, stabilize, subgraphs)
+               loop_dead_values, loop_invariant_motion, prune, stabilize, subgraphs)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -64,6 +64,9 @@ PIPELINE = (
             Pass("stabilize", stabilize.run, stabilize.edit),
             Pass("cse", cse.run, cse.edit, idempotent=True),
             Pass("dce", dce.run, dce.edit, idempotent=True),
+            # DCE of what loops carry: loop variables and saved values nobody needs
+            Pass("loop_dead_values", loop_dead_values.run, loop_dead_values.edit,
+                 idempotent=True),
             # a cond on a constant becomes its branch; loop-invariant work moves out, where
             # the passes above fold and merge it with the rest of the graph
             Pass("branch_folding", branch_folding.run, branch_folding.edit,

@@ -183,8 +183,11 @@ def test_the_forward_loop_keeps_only_the_history_the_gradient_reads():
     with tf.Session() as sess:
         assert _recorded(sess, loss, feeds) == [()]  # nobody differentiates: nothing kept
     with tf.Session() as sess:
-        # the step t (read index) and the state h; not the output array (O(T^2) memory)
-        assert _recorded(sess, grads, feeds)[0] == (1, 2)
+        # the step t (read index), the state h (for matmul's gradient) and the saved
+        # tanh result (history 3: the body's first saved value, for tanh's gradient);
+        # not the output array (O(T^2) memory), which the gradient does not even need
+        # computed (the loop no longer carries it: loop_dead_values)
+        assert _recorded(sess, grads, feeds)[0] == (1, 2, 3)
 
 
 def test_training_a_variable_used_inside_a_loop_matches_the_unrolled_graph():

@@ -6,11 +6,14 @@
   default); a bool picks branch 1 when True, 0 when False.
 - ``while_loop``: inputs ``(*loop_vars, *captured)``; loop variable 0 is the iteration
   counter. ``cond`` (``vars, captured -> [bool]``) and ``body`` (``vars, captured ->
-  vars``) are subgraphs. Outputs: the final loop variables, then (with ``back_prop``) the
-  *history* of every loop variable but the counter: its values at the start of each
-  iteration, stacked (what the gradient's backward loop reads). A history is recorded only
-  when some op of the running graph reads it (only a gradient does), so a loop nobody
-  differentiates keeps nothing: memory O(iterations x the state the gradient needs).
+  vars``) are subgraphs. The body's outputs past the loop variables are *saved values*:
+  tensors of the body its gradient reads (``save_for_gradient`` adds them). Outputs: the
+  final loop variables, then (with ``back_prop``) the *history* of every loop variable but
+  the counter (its values at the start of each iteration, stacked), then the history of
+  every saved value (its value in each iteration): what the gradient's backward loop
+  reads. A history is recorded only when some op of the running graph reads it (only a
+  gradient does), so a loop nobody differentiates keeps nothing: memory O(iterations x
+  the values the gradient needs).
 
 Both run their subgraphs through plans compiled once (the "compile" service of
 ``graphc.runtime``): per iteration, two plan runs and no graph walking.
@@ -26,7 +29,8 @@ from graphc.shapes import TensorShape
 
 from .subgraph import service
 
-__all__ = ["build_cond", "build_while", "merged_shape", "COND_FIELDS", "WHILE_FIELDS"]
+__all__ = ["build_cond", "build_while", "merged_shape", "save_for_gradient", "COND_FIELDS",
+           "WHILE_FIELDS"]
 
 
 def merged_shape(shapes) -> TensorShape:
@@ -113,11 +117,16 @@ def build_cond(index, operands, branches, labels, name=None):
 def _while_dtypes(in_dtypes, attrs):
     count = attrs["num_vars"]
     loop = list(in_dtypes[:count])
-    body = [t.dtype for t in attrs["body"].outputs]
+    outputs = [t.dtype for t in attrs["body"].outputs]
+    body, saved = outputs[:count], outputs[count:]
     if body != loop:
         raise TypeError(f"while_loop: the body returns dtypes {[d.name for d in body]} for "
                         f"loop variables of dtypes {[d.name for d in loop]}")
-    return loop + (loop[1:] if attrs["back_prop"] else [])
+    return loop + (loop[1:] + saved if attrs["back_prop"] else [])
+
+
+def _history_shape(shape: TensorShape) -> TensorShape:
+    return TensorShape(None) if shape.rank is None else TensorShape([None, *shape.dims])
 
 
 def _while_shapes(inputs, attrs):
@@ -126,9 +135,35 @@ def _while_shapes(inputs, attrs):
         if not invariant.is_compatible_with(tensor.shape):
             raise ValueError(f"while_loop: loop variable {tensor.name!r} of shape "
                              f"{tensor.shape} does not fit its shape invariant {invariant}")
-    history = [TensorShape(None) if s.rank is None else TensorShape([None, *s.dims])
-               for s in invariants[1:]] if attrs["back_prop"] else []
+    saved = attrs["body"].outputs[attrs["num_vars"]:]
+    history = [_history_shape(s) for s in invariants[1:]] + [
+        _history_shape(t.shape) for t in saved] if attrs["back_prop"] else []
     return invariants + history
+
+
+def save_for_gradient(op, tensors) -> list:
+    """The history outputs of ``while_loop`` op ``op`` holding each of ``tensors`` (body
+    tensors) per iteration: existing ones, or new outputs of ``op`` (its body then outputs
+    the new ones too, as saved values). A gradient calls this while it builds its backward
+    loop, as TF2's while_v2 adds the intermediates its gradient needs to the forward op:
+    outputs nobody reads are never recorded, so a gradient given up costs nothing.
+
+    Example:
+        >>> [gates] = save_for_gradient(loop_op, [body_sigmoid])   # shape [None, 32, 128]
+    """
+    count = op.attrs["num_vars"]
+    body = op.attrs["body"]
+    saved = list(body.outputs[count:])
+    new = [t for t in dict.fromkeys(tensors) if t not in saved]
+    if new:
+        op.attrs = {**op.attrs, "body": body.replaced(body.graph, body.inputs,
+                                                      body.outputs + tuple(new))}
+        make = op.graph._tensor_class
+        op.outputs += tuple(make(op, len(op.outputs) + k, _history_shape(t.shape), t.dtype)
+                            for k, t in enumerate(new))
+        saved += new
+    first = 2 * count - 1
+    return [op.outputs[first + saved.index(t)] for t in tensors]
 
 
 def bind_while(op):
@@ -137,9 +172,19 @@ def bind_while(op):
     plans' arenas); histories kept only for the ones this graph reads."""
     count = op.attrs["num_vars"]
     histories = op.outputs[count:]
-    recorded = [k + 1 for k, tensor in enumerate(histories) if tensor.consumers()]
+    # history j is of loop variable j + 1 (at the start of an iteration), or of the body's
+    # output j + 1 past the loop variables (a saved value, at the end of one)
+    recorded = [j + 1 for j, tensor in enumerate(histories) if tensor.consumers()]
+    at_start = [k for k in recorded if k < count]
+    saved = [k for k in recorded if k >= count]
+    body = op.attrs["body"]
+    body = body.replaced(body.graph, body.inputs,
+                         body.outputs[:count] + tuple(body.outputs[k] for k in saved))
     run_cond, _ = service("compile")(op.attrs["cond"])
-    run_body, donated = _body_plan(op.attrs["body"], count, recorded)
+    run_body, donated, fresh = _body_plan(body, count, at_start)
+    # a saved value that may be a view (of a loop variable a later iteration updates in
+    # place, say) is copied; the body's own new arrays are kept as they are
+    owned = [fresh[position] for position in range(count, count + len(saved))]
     template = [None] * len(histories)
 
     def kernel(ctx, *args):
@@ -155,10 +200,16 @@ def bind_while(op):
                 [go] = run_cond(values + captured, ctx)
                 if not go:
                     break
-                for k in recorded:
+                for k in at_start:
                     kept[k].append(values[k])
                 where = "body"
                 values = run_body(values + captured, ctx)
+                if saved:
+                    for position, k in enumerate(saved, count):
+                        value = values[position]
+                        kept[k].append(value if owned[position - count]
+                                       else np.array(value, copy=True))
+                    del values[count:]
                 iteration += 1
         except OpError as err:
             raise _rethrown(err, op, f"the {where} (iteration {iteration})") from err
@@ -168,16 +219,17 @@ def bind_while(op):
         for k, items in kept.items():
             history[k - 1] = _stacked(items, histories[k - 1], op)
         return tuple(values) + tuple(history)
-    kernel.recorded = tuple(recorded)  # the loop variables whose history is kept
+    kernel.recorded = tuple(recorded)  # the histories kept (see above)
     kernel.donated = donated  # the loop variables the body updates in place
     kernel.run_body = run_body
     return kernel
 
 
 def _body_plan(body, count, recorded):
-    """The body's plan, and the loop variables it may update in place: those whose body
-    result is always a new array of the body's (distinct from the others) and whose
-    history is not kept; one iteration's value then belongs to the loop alone."""
+    """``(run, donated, fresh)``: the body's plan, the loop variables it may update in
+    place (those whose body result is always a new array of the body's, distinct from the
+    others, saved values included, and whose history is not kept: one iteration's value
+    then belongs to the loop alone), and per body output whether it is a new array."""
     candidates = tuple(k for k in range(1, count) if k not in recorded)
     while True:
         run, fresh = service("compile")(body, candidates)
@@ -185,7 +237,7 @@ def _body_plan(body, count, recorded):
         safe = tuple(k for k in candidates if fresh[k]
                      and sum(t is outputs[k] for t in outputs) == 1)
         if safe == candidates:
-            return run, safe
+            return run, safe, fresh
         candidates = safe
 
 

@@ -253,11 +253,13 @@ def with_inputs(sub: Subgraph, captured: list, all_captured: list) -> Subgraph:
     return sub.replaced(sub.graph, base + extra, sub.outputs)
 
 
-def inline(sub: Subgraph, values: Sequence[Tensor]) -> list:
+def inline(sub: Subgraph, values: Sequence[Tensor], copies: Optional[dict] = None) -> list:
     """Build the ops of ``sub`` into the default graph reading ``values`` for its inputs;
-    returns the tensors standing for its outputs (how a gradient re-runs a body)."""
+    returns the tensors standing for its outputs (how a gradient re-runs a body).
+    ``copies``, when given, receives every tensor of ``sub`` -> the tensor standing for it."""
     graph = get_default_graph()
-    mapping = dict(zip(sub.inputs, values))
+    mapping = copies if copies is not None else {}
+    mapping.update(zip(sub.inputs, values))
     copies: dict = {}  # op -> its copy (for control edges inside the subgraph)
     for op in sub.ops():
         if op.outputs and all(t in mapping for t in op.outputs):

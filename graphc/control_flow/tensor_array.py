@@ -129,9 +129,12 @@ def _rows(tensor):
     return gather(shape(tensor, out_type=gdt.int32), 0)
 
 
-def _unwritten_kernel(dy, index, rows):
+def _unwritten_kernel(dy, index, rows, out=None):
     rows = int(rows)
-    out = np.array(dy[:rows], copy=True)
+    if out is dy and dy.flags.writeable and dy.shape[0] == rows:
+        out = dy  # handed over (a backward loop's own gradient array): zero rows in place
+    else:
+        out = np.array(dy[:rows], copy=True)
     index = np.asarray(index)
     out[index[index < rows] if index.ndim else (index if index < rows else [])] = 0
     return out
@@ -152,7 +155,8 @@ UNWRITTEN = registry.register(OpDef(
                            TensorShape([None, *ins[0].shape.dims[1:]])],
     kernel=_unwritten_kernel, grad=lambda op, dy: [apply_op(
         "tensor_array_unwritten", [dy, op.inputs[1], _rows(op.inputs[0])]), None, None],
-    fresh_output=True, unknown_rank_ok=True, tested_elsewhere="tests/test_control_flow.py",
+    fresh_output=True, unknown_rank_ok=True, updates_input=True,
+    tested_elsewhere="tests/test_control_flow.py",
     doc="The gradient of a TensorArray write for the array: the first ``rows`` rows of dy, "
         "without the written ones."))
 

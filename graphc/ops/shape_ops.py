@@ -333,7 +333,7 @@ def _shape_of(inputs, attrs):
 
 SHAPE = registry.register(OpDef(
     name="shape", dtypes=_out_type_rule, shapes=_shape_of, unknown_rank_ok=True,
-    value_from_shapes=True,
+    value_from_shapes=True, fresh_output=True,
     grad=registry.NOT_DIFFERENTIABLE,
     kernel=lambda x, out_type: np.array(x.shape, dtype=gdt.as_dtype(out_type).np),
     distribution=registry.SHAPE_ONLY,

@@ -259,7 +259,8 @@ def test_a_repeat_group_reruns_an_idempotent_pass_only_after_others_changed_the_
         disabled=("fusion",)))
     assert [r.name for r in records] == [
         "prune", "constant_folding", "algebraic", "stabilize", "cse", "dce",
-        "branch_folding", "loop_invariant_motion", "subgraphs", "constant_folding",
+        "loop_dead_values", "branch_folding", "loop_invariant_motion", "subgraphs",
+        "constant_folding",
         "algebraic",
         "stabilize"]
     assert [r.name for r in records if r.changed] == ["cse"]
