@@ -246,13 +246,16 @@ def _stacked(items, tensor, op):
         dims = tensor.shape.dims
         tail = [0 if d is None else d for d in dims[1:]] if dims is not None else []
         return np.zeros([0, *tail], dtype=tensor.dtype.np)
-    shapes = {np.shape(v) for v in items}
-    if len(shapes) > 1:
-        raise ValueError(f"{describe_op(op)}: the gradient needs the values of a loop "
-                         f"variable of every iteration, and its shape changed across "
-                         f"iterations ({sorted(shapes)}); differentiating such loops is not "
-                         "supported")
-    return np.stack(items)
+    try:
+        return np.stack(items)
+    except ValueError:
+        shapes = {np.shape(v) for v in items}
+        if len(shapes) == 1:
+            raise
+    raise ValueError(f"{describe_op(op)}: the gradient needs the values of a loop "
+                     f"variable of every iteration, and its shape changed across "
+                     f"iterations ({sorted(shapes)}); differentiating such loops is not "
+                     "supported")
 
 
 def _while_kernel(ctx, *args, **attrs):

@@ -66,8 +66,11 @@ def _rows_for(ta, value, index, dynamic, op_name):
 
 def _in_place(ta, out, value, index) -> bool:
     """Whether ``ta`` (handed over as ``out``) can take the update itself."""
-    element = np.shape(value)[1 if np.ndim(index) else 0:]
-    top = int(np.max(index)) + 1 if np.size(index) else 0
+    if out is not ta:
+        return False
+    single = np.ndim(index) == 0
+    element = np.shape(value)[0 if single else 1:]
+    top = int(index) + 1 if single else int(np.max(index)) + 1 if np.size(index) else 0
     return out is ta and ta.flags.writeable and ta.ndim == len(element) + 1 \
         and ta.shape[1:] == element and top <= ta.shape[0]
 

@@ -1,6 +1,8 @@
 """Ops that join or split arrays: concat, stack, unstack, split."""
 from __future__ import annotations
 
+import builtins
+import itertools
 from typing import Optional
 
 import numpy as np
@@ -192,13 +194,23 @@ def _split_kernel(x, num, sizes, axis):
         if x.shape[axis] % num:
             raise ValueError(f"split: dimension of size {x.shape[axis]} cannot be split into "
                              f"{num} equal parts")
-        return tuple(np.split(x, num, axis=axis))
+        return _pieces(x, range(0, x.shape[axis] + 1, x.shape[axis] // num or 1)
+                       if x.shape[axis] else [0] * (num + 1), axis)
     sizes = list(sizes)
     if -1 in sizes:
         sizes[sizes.index(-1)] = x.shape[axis] - (sum(sizes) + 1)
     if sum(sizes) != x.shape[axis]:
         raise ValueError(f"split: sizes {sizes} do not sum to {x.shape[axis]}")
-    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
+    return _pieces(x, [0, *itertools.accumulate(sizes)], axis)
+
+
+def _pieces(x, bounds, axis):
+    """Views of ``x`` between consecutive ``bounds`` on ``axis`` (np.split's result, without
+    its per-piece Python overhead: an LSTM step splits its gates every iteration)."""
+    lead = (builtins.slice(None),) * (axis % x.ndim)
+    bounds = list(bounds)
+    return tuple(x[lead + (builtins.slice(start, stop),)]
+                 for start, stop in zip(bounds[:-1], bounds[1:]))
 
 
 SPLIT = registry.register(OpDef(

@@ -166,13 +166,16 @@ def _gather_shapes(inputs, attrs):
 
 def _gather_kernel(params, indices, axis):
     limit = params.shape[axis]
+    if np.ndim(indices) == 0:  # one slice (a TensorArray read): copy it, not all of a
+        # strided params (np.take makes params contiguous first: a loop reading row t of
+        # a transposed [time, batch, depth] input would copy all of it every iteration)
+        index = int(indices)
+        if not 0 <= index < limit:
+            raise IndexError(f"gather: index {index} is not in [0, {limit}) on axis {axis}")
+        return params[(_slice(None),) * axis + (index,)].copy()
     if indices.size and (indices.min() < 0 or indices.max() >= limit):
         bad = indices[(indices < 0) | (indices >= limit)].ravel()[0]
         raise IndexError(f"gather: index {bad} is not in [0, {limit}) on axis {axis}")
-    if indices.ndim == 0:  # one slice (a TensorArray read): copy it, not all of a strided
-        # params (np.take makes params contiguous first: a loop reading row t of a
-        # transposed [time, batch, depth] input would copy all of it every iteration)
-        return params[(_slice(None),) * axis + (int(indices),)].copy()
     return np.take(params, indices, axis=axis)
 
 
