@@ -136,3 +136,25 @@ def test_the_tensor_array_gradient_of_a_backward_loop_zeroes_its_rows_in_place()
         steps = backward.fn.run_body.__self__.steps
     [unwritten] = [s for s in steps if s.op.type == "tensor_array_unwritten"]
     assert unwritten.in_place == 0
+
+
+def test_histories_read_row_by_row_are_handed_over_as_the_arrays_kept():
+    """No stacking after the forward loop, no copy per backward read (TF1's stacks); a
+    history something else reads (a second-order gradient) is stacked as before."""
+    x, seq, cell, loss = rnn_loss()
+    grads = tf.gradients(loss, cell.variables)
+    feeds = {x: np.ones(x.shape.dims), seq: np.array([6, 2, 0])}
+    with tf.Session() as sess:
+        sess.run(tf.variables_initializer(cell.variables))
+        sess.run(grads, feeds)
+        [forward] = [s for s in plan_loops(sess) if "grad" not in s.op.name]
+    assert forward.fn.recorded and forward.fn.listed == forward.fn.recorded
+    w = tf.placeholder(F64, [])
+    s0 = tf.placeholder(F64, [2])
+    _, s = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, tf.sin(s) * s * w), [0, s0])
+    [ds] = tf.gradients(tf.reduce_sum(s), [s0])
+    [dw] = tf.gradients(tf.reduce_sum(ds * ds), [w])
+    with tf.Session() as sess:
+        sess.run(dw, {s0: np.array([0.7, -0.4]), w: 1.1})
+        [first] = [s for s in plan_loops(sess) if "grad" not in s.op.name]
+    assert first.fn.recorded and first.fn.listed != first.fn.recorded

@@ -27,6 +27,7 @@ from graphc.ops.elementwise import add, greater, subtract
 from graphc.ops.indexing import gather
 
 from .build import traced_cond, traced_while
+from .history import read_history
 from .ops import save_for_gradient
 from .subgraph import inline, service, variables_updated_inside
 
@@ -103,7 +104,7 @@ def while_grad(op, *dys):
     def backward(step, *grads):
         graph = get_default_graph()
         index = subtract(step, convert_to_tensor(1, dtype=gdt.int32))
-        values = [index] + [gather(histories[k - 1], index) for k in range(1, count)]
+        values = [index] + [read_history(histories[k - 1], index) for k in range(1, count)]
         inner_caps = [graph.capture(t) for t in captured]
         copies: dict = {}
         results = inline(body, values + inner_caps, copies)
@@ -171,7 +172,7 @@ def _reading_saved(op, body, copies, varying, index, outputs) -> list:
                                           for reader in copy.consumers()))]
     replaced = {}
     for tensor, history in zip(reused, save_for_gradient(op, reused)):
-        row = gather(graph.capture(history), index)
+        row = read_history(graph.capture(history), index)
         row.set_shape(tensor.shape)
         graph.replace_uses(copies[tensor], row)
         replaced[copies[tensor]] = row

@@ -27,6 +27,7 @@ from graphc.errors import OpError, describe_op
 from graphc.graph import get_default_graph
 from graphc.shapes import TensorShape
 
+from .history import only_read_by_rows
 from .subgraph import service
 
 __all__ = ["build_cond", "build_while", "merged_shape", "save_for_gradient", "COND_FIELDS",
@@ -182,6 +183,8 @@ def bind_while(op):
                          body.outputs[:count] + tuple(body.outputs[k] for k in saved))
     run_cond, _ = service("compile")(op.attrs["cond"])
     run_body, donated, fresh = _body_plan(body, count, at_start)
+    # histories only read row by row are handed over as the lists of kept arrays
+    listed = {k for k in recorded if only_read_by_rows(histories[k - 1])}
     # a saved value that may be a view (of a loop variable a later iteration updates in
     # place, say) is copied; the body's own new arrays are kept as they are
     owned = [fresh[position] for position in range(count, count + len(saved))]
@@ -217,9 +220,10 @@ def bind_while(op):
             ctx.op = op
         history = list(template)
         for k, items in kept.items():
-            history[k - 1] = _stacked(items, histories[k - 1], op)
+            history[k - 1] = items if k in listed else _stacked(items, histories[k - 1], op)
         return tuple(values) + tuple(history)
     kernel.recorded = tuple(recorded)  # the histories kept (see above)
+    kernel.listed = tuple(sorted(listed))  # those handed over as lists, not stacked
     kernel.donated = donated  # the loop variables the body updates in place
     kernel.run_body = run_body
     return kernel

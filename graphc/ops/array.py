@@ -67,6 +67,7 @@ def _concat_grad(op, dy):
 
 CONCAT = registry.register(OpDef(
     name="concat", dtypes=same_dtype_rule("concat"), shapes=_concat_shapes, grad=_concat_grad,
+    fresh_output=True,
     kernel=lambda *xs, axis: np.concatenate(xs, axis=axis), attrs={"axis": 0},
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda values, axis: np.moveaxis(
