@@ -32,9 +32,11 @@ def _is_loop(op) -> bool:
     return "body" in subs and "cond" in subs and "num_vars" in op.attrs
 
 
-def _inputs_needed(sub, outputs, count) -> set:
-    """Positions of the loop-variable inputs of ``sub`` that ``outputs`` depend on."""
-    read = {t for op in required_ops(outputs, fed=frozenset(sub.inputs)) for t in op.inputs}
+def _inputs_needed(sub, outputs, count, effects=()) -> set:
+    """Positions of the loop-variable inputs of ``sub`` that ``outputs`` (and the ops
+    ``effects``) depend on."""
+    read = {t for op in required_ops(outputs, effects, fed=frozenset(sub.inputs))
+            for t in op.inputs}
     read.update(outputs)  # a value passed straight through
     return {k for k in range(count) if sub.inputs[k] in read}
 
@@ -52,7 +54,8 @@ def _live(op, watched) -> tuple:
                   if read(outputs[k]) or (histories and read(outputs[count + k - 1]))}
     saved = [j for j in range(len(body.outputs) - count)
              if histories and read(outputs[2 * count - 1 + j])]
-    keep |= _inputs_needed(cond, cond.outputs, count)
+    keep |= _inputs_needed(cond, cond.outputs, count, cond.effects)
+    keep |= _inputs_needed(body, [], count, body.effects)  # they run in every iteration
     keep |= _inputs_needed(body, [body.outputs[count + j] for j in saved], count)
     while True:
         more = keep | _inputs_needed(body, [body.outputs[k] for k in keep], count)
@@ -60,7 +63,8 @@ def _live(op, watched) -> tuple:
             break
         keep = more
     kept_ops = required_ops([body.outputs[k] for k in keep] +
-                            [body.outputs[count + j] for j in saved], fed=frozenset(body.inputs))
+                            [body.outputs[count + j] for j in saved], body.effects,
+                            fed=frozenset(body.inputs))
     for k in range(1, count):
         if k not in keep and any(registry.get(o.type).stateful and o not in kept_ops
                                  for o in required_ops([body.outputs[k]],
@@ -70,11 +74,13 @@ def _live(op, watched) -> tuple:
 
 
 def _narrowed(sub, keep, outputs, count) -> Subgraph:
-    """``sub`` over the kept loop variables (and all captured inputs) with ``outputs``."""
+    """``sub`` over the kept loop variables (and all captured inputs) with ``outputs``
+    and its effects."""
     inputs = [sub.inputs[k] for k in keep] + list(sub.inputs[count:])
-    graph, inputs, outputs = copied(Subgraph(sub.graph, inputs, outputs, sub.label))
+    graph, inputs, outputs, op_map = copied(
+        Subgraph(sub.graph, inputs, outputs, sub.label, effects=sub.effects), with_map=True)
     return Subgraph(graph, inputs, outputs, sub.label, sub.first_input, len(keep),
-                    sub.repeats)
+                    sub.repeats, [op_map[op] for op in sub.effects])
 
 
 def _drop_dead_values(rw, op) -> bool:
