@@ -21,8 +21,8 @@ __all__ = ["run", "edit"]
 
 def _sunk_constants(sub, captured, keep, fold_limit):
     """A copy of ``sub`` whose captured inputs at positions ``not keep`` are constants;
-    returns ``(graph, inputs, outputs)``."""
-    graph, inputs, outputs = copied(sub)
+    returns ``(graph, inputs, outputs, effects)``."""
+    graph, inputs, outputs, op_map = copied(sub, with_map=True)
     start = sub.captured_from
     for k, outer in enumerate(captured):
         if keep[k]:
@@ -34,7 +34,7 @@ def _sunk_constants(sub, captured, keep, fold_limit):
         graph.replace_uses(inner, const)
         outputs = [const if t is inner else t for t in outputs]
     kept_inputs = inputs[:start] + [t for k, t in enumerate(inputs[start:]) if keep[k]]
-    return graph, kept_inputs, outputs
+    return graph, kept_inputs, outputs, [op_map[op] for op in sub.effects]
 
 
 def _sinkable(tensor, fold_limit) -> bool:
@@ -50,8 +50,10 @@ def _optimized(op, options):
     attrs: dict = {}
     inside: dict = {}
     for key, sub in subgraphs_of(op):
-        graph, inputs, outputs = _sunk_constants(sub, captured, keep, options.fold_limit)
-        interface = Interface(tuple(outputs), (), tuple(inputs))
+        graph, inputs, outputs, effects = _sunk_constants(sub, captured, keep,
+                                                          options.fold_limit)
+        # effects an earlier round kept stay targets, whether the outputs need them or not
+        interface = Interface(tuple(outputs), tuple(effects), tuple(inputs))
         new_graph, new_interface, records = service("optimize")(graph, interface, options)
         inside[f"{op.name}/{sub.label}"] = records
         changed = changed or any(r.changed for r in records)
