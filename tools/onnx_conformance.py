@@ -31,7 +31,7 @@ FAMILIES = {
     "reductions": "ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 "
                   "ReduceLogSumExp ReduceSumSquare ReduceLogSum ArgMax ArgMin",
     "shapes": "Reshape Flatten Transpose Squeeze Unsqueeze Concat Split Slice Gather "
-              "GatherElements Expand Pad Tile ScatterND OneHot",
+              "GatherElements Expand Pad Tile ScatterND ScatterElements OneHot",
     "softmax": "Softmax LogSoftmax Hardmax",
     "conv": "Conv ConvTranspose MaxPool AveragePool GlobalAveragePool GlobalMaxPool",
     "normalization": "BatchNormalization LayerNormalization InstanceNormalization",
@@ -41,12 +41,19 @@ FAMILIES = {
 FAMILY_OPS = {op for names in FAMILIES.values() for op in names.split()}
 
 # Supported ops' cases that fail for a known reason, in one place: case name -> reason.
-EXCLUDED: dict = {}
+_RANDOM_MASK = ("training-mode Dropout with ratio > 0: the expected output holds the mask "
+                "of the generator's own NumPy RNG draws, which no other RNG reproduces")
+EXCLUDED: dict = {name: _RANDOM_MASK for name in (
+    "test_training_dropout", "test_training_dropout_mask", "test_training_dropout_default",
+    "test_training_dropout_default_mask")}
 
 
 def _cases(all_cases: bool, only_op=None):
     from onnx.backend.test.loader import load_model_tests  # noqa: PLC0415
-    for case in load_model_tests(kind="node"):
+    with warnings.catch_warnings():  # the generators' own NumPy overflow warnings
+        warnings.simplefilter("ignore")
+        cases = load_model_tests(kind="node")
+    for case in cases:
         ops = [node.op_type for node in case.model.graph.node]
         if only_op and only_op not in ops:
             continue

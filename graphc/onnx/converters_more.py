@@ -23,20 +23,12 @@ def _graphc_dtype(onnx_type: int):
 @converter("MatMul")
 def _matmul(ctx, ins, attrs):
     a, b = ins
-    if (a.shape.rank == 1 or b.shape.rank == 1) and max(a.shape.rank, b.shape.rank) > 2:
-        raise UnsupportedOpError("MatMul: a vector with a batch of matrices")
-    if a.shape.rank == 1 or b.shape.rank == 1:  # NumPy's rules for vectors
-        return gc.einsum(_vector_equation(a.shape.rank, b.shape.rank), a, b)
+    if a.shape.rank == 1 or b.shape.rank == 1:  # NumPy's rules: a vector's one axis contracts
+        return gc.tensordot(a, b, [[a.shape.rank - 1], [max(b.shape.rank - 2, 0)]])
     if a.shape.rank != b.shape.rank:
         raise UnsupportedOpError(f"MatMul: batch broadcasting of ranks {a.shape.rank} and "
                                  f"{b.shape.rank}")
     return gc.matmul(a, b)
-
-
-def _vector_equation(rank_a, rank_b) -> str:
-    if rank_a == 1 and rank_b == 1:
-        return "i,i->"
-    return "i,...ib->...b" if rank_a == 1 else "...ai,i->...a"
 
 
 @converter("Gemm")
@@ -173,7 +165,7 @@ def _split(ctx, ins, attrs):
     if len(ins) > 1 and ins[1] is not None:
         sizes = _ints(ins[1], "split")
         if sizes is None:
-            raise UnsupportedOpError("Split: run-time split sizes")
+            return _split_at_run_time(x, ins[1], axis, ctx.output_count)
     if sizes is None:
         count = attrs.get("num_outputs") or ctx.output_count
         dim = x.shape[axis]
@@ -182,6 +174,14 @@ def _split(ctx, ins, attrs):
         chunk = -(-dim // count)
         sizes = [min(chunk, dim - i * chunk) for i in range(count)]
     return gc.split(x, list(sizes), axis=axis)
+
+
+def _split_at_run_time(x, sizes, axis, count):
+    """Split with run-time part sizes: part i is the slice between the running sums."""
+    ends = gc.cumsum(gc.cast(sizes, gc.int64))
+    starts = ends - gc.cast(sizes, gc.int64)
+    axes = gc.constant([axis], gc.int64)
+    return [dyn.onnx_slice(x, starts[i:i + 1], ends[i:i + 1], axes) for i in range(count)]
 
 
 @converter("Slice")
@@ -221,32 +221,32 @@ def _tile(ctx, ins, attrs):
 @converter("Pad")
 def _pad(ctx, ins, attrs):
     x = ins[0]
-    pads = attrs.get("pads") if len(ins) < 2 else _ints(ins[1], "pads")
-    if pads is None:
-        raise UnsupportedOpError("Pad: run-time pads")
+    mode = attrs.get("mode", "constant")
+    given = [t if t is not None else None for t in ins[1:]] if len(ins) > 1 else []
+    pads = attrs.get("pads") if not given else _ints(given[0], "pads")
+    value_input = given[1] if len(given) > 1 else None
+    axes_input = given[2] if len(given) > 2 else None
+    value = attrs.get("value", 0) if value_input is None else static(value_input)
+    axes = None if axes_input is None else _ints(axes_input, "axes")
     rank = x.shape.rank
-    value = 0
-    if len(ins) > 2 and ins[2] is not None:
-        known = static(ins[2])
-        if known is None:
-            raise UnsupportedOpError("Pad: a run-time constant_value")
-        value = known.item()
-    elif "value" in attrs:
-        value = attrs["value"]
-    axes = list(range(rank))
-    if len(ins) > 3 and ins[3] is not None:
-        axes = [a % rank for a in _ints(ins[3], "axes")]
+    static_form = (pads is not None and value is not None and rank is not None
+                   and (axes_input is None or axes is not None) and mode in _GRAPHC_PAD_MODES
+                   and min(pads, default=0) >= 0)
+    if not static_form:  # run-time pads, value or axes, edge/wrap modes or cropping
+        pads_tensor = given[0] if given else gc.constant(np.asarray(pads, np.int64))
+        if value_input is None and axes_input is not None:
+            value_input = gc.cast(value, x.dtype)
+        return dyn.onnx_pad(x, pads_tensor, value_input, axes_input, mode)
+    axes = list(range(rank)) if axes is None else [a % rank for a in axes]
     half = len(pads) // 2
     paddings = [[0, 0] for _ in range(rank)]
     for k, axis in enumerate(axes):
         paddings[axis] = [pads[k], pads[k + half]]
-    if any(p < 0 for pair in paddings for p in pair):
-        raise UnsupportedOpError("Pad: negative pads (cropping)")
-    mode = {"constant": "CONSTANT", "reflect": "REFLECT", "edge": "SYMMETRIC_EDGE"}.get(
-        attrs.get("mode", "constant"))
-    if mode == "SYMMETRIC_EDGE":
-        raise UnsupportedOpError("Pad: mode 'edge'")
-    return gc.pad(x, paddings, mode=mode, constant_values=value)
+    fill = np.asarray(value).ravel()[0].item() if np.size(value) else 0
+    return gc.pad(x, paddings, mode=_GRAPHC_PAD_MODES[mode], constant_values=fill)
+
+
+_GRAPHC_PAD_MODES = {"constant": "CONSTANT", "reflect": "REFLECT"}
 
 
 @converter("Shape")
@@ -300,23 +300,37 @@ def _cast_like(ctx, ins, attrs):
 @converter("OneHot")
 def _one_hot(ctx, ins, attrs):
     indices, depth, values = ins
-    depth_value = _ints(depth, "depth")
-    if depth_value is None:
-        raise UnsupportedOpError("OneHot: a run-time depth")
-    depth_tensor = depth_value[0]
-    depth_int = gc.cast(depth_tensor, indices.dtype)
-    wrapped = gc.where(gc.less(indices, 0), indices + depth_int, indices)
-    return gc.one_hot(gc.cast(wrapped, gc.int32), depth_tensor, on_value=values[1],
-                      off_value=values[0], axis=attrs.get("axis", -1))
+    rank = indices.shape.rank
+    if rank is None:
+        raise UnsupportedOpError("OneHot: indices of unknown rank")
+    axis = attrs.get("axis", -1) % (rank + 1)
+    depth = gc.cast(gc.reshape(depth, []), gc.int64)  # the depth may be a run-time value
+    where = gc.cast(indices, gc.int64)
+    where = gc.where(gc.less(where, 0), where + depth, where)  # ONNX: negative counts back
+    # entry j along the new axis is "hot" where the index equals j (none when out of range)
+    positions = gc.reshape(gc.range(depth, dtype=gc.int64),
+                           [-1 if d == axis else 1 for d in range(rank + 1)])
+    hot = gc.equal(gc.expand_dims(where, axis), positions)
+    return gc.where(hot, gc.fill(gc.shape(hot), values[1]), gc.fill(gc.shape(hot), values[0]))
 
 
 @converter("Dropout")
 def _dropout(ctx, ins, attrs):
     x = ins[0]
-    training = static(ins[2]) if len(ins) > 2 and ins[2] is not None else False
-    if training is None or bool(training):
-        raise UnsupportedOpError("Dropout: training mode (only inference is supported)")
-    return gc.identity(x), gc.ones_like(x, dtype=gc.bool)  # inference: nothing dropped
+    ratio = ins[1] if len(ins) > 1 and ins[1] is not None else attrs.get("ratio", 0.5)
+    training = ins[2] if len(ins) > 2 and ins[2] is not None else None
+    if training is None or static(training) is not None and not bool(static(training)):
+        return gc.identity(x), gc.ones_like(x, dtype=gc.bool)  # inference: nothing dropped
+    # training: keep each element with probability 1 - ratio, scaled by 1 / (1 - ratio);
+    # ``training`` may be a run-time value, so both forms are built and it picks one
+    ratio = gc.cast(ratio, x.dtype)
+    kept = gc.greater_equal(gc.random_uniform(gc.shape(x), dtype=x.dtype,
+                                              seed=attrs.get("seed")), ratio)
+    dropped = gc.where(kept, x / (1 - ratio), gc.zeros_like(x))
+    training = gc.cast(training, gc.bool)
+    return (gc.where(training, dropped, x),
+            gc.logical_or(kept, gc.logical_not(training)))
 
 
 from . import converters_nn  # noqa: E402,F401 - the conv, pool and normalization converters
+from . import converters_index  # noqa: E402,F401 - element indexing, TopK and CumSum

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.common import apply_op
 from graphc.registry import OpDef
 from graphc.shapes import TensorShape
 
 __all__ = ["onnx_slice", "onnx_tile", "onnx_unsqueeze", "onnx_squeeze", "onnx_reduce",
-           "onnx_expand"]
+           "onnx_expand", "onnx_top_k", "onnx_cumsum", "onnx_scatter_nd", "onnx_pad"]
 
 TESTED = "tests/test_onnx.py (ONNX node tests through the importer)"
 
@@ -176,3 +177,117 @@ EXPAND = registry.register(OpDef(
 
 def onnx_expand(x, shape):
     return apply_op("onnx_expand", [x, shape])
+
+
+def _top_k_kernel(x, k, axis, largest):
+    k, moved = int(np.asarray(k).ravel()[0]), np.moveaxis(x, axis, -1)
+    if largest:  # a stable sort of the reversed row, reversed: ties keep the lower index first
+        order = np.argsort(moved[..., ::-1], axis=-1, kind="stable")[..., ::-1]
+        order = moved.shape[-1] - 1 - order
+    else:
+        order = np.argsort(moved, axis=-1, kind="stable")
+    order = order[..., :k]
+    values = np.take_along_axis(moved, order, axis=-1)
+    return (np.ascontiguousarray(np.moveaxis(values, -1, axis)),
+            np.ascontiguousarray(np.moveaxis(order, -1, axis)).astype(np.int64))
+
+
+TOP_K = registry.register(OpDef(
+    name="onnx_top_k", dtypes=lambda in_dtypes, attrs: [in_dtypes[0], gdt.int64],
+    shapes=lambda inputs, attrs: [TensorShape(None)] * 2, unknown_rank_ok=True,
+    kernel=_top_k_kernel, attrs={"axis": -1, "largest": 1}, grad=registry.NOT_DIFFERENTIABLE,
+    tested_elsewhere=TESTED, doc="ONNX TopK with a run-time K (lower index first on ties)."))
+
+
+def onnx_top_k(x, k, axis=-1, largest=1):
+    return apply_op("onnx_top_k", [x, k], {"axis": int(axis), "largest": int(largest)})
+
+
+def _cumsum_kernel(x, axis, exclusive, reverse):
+    axis = int(np.asarray(axis).ravel()[0])
+    running = np.flip(x, axis) if reverse else x
+    total = np.cumsum(running, axis=axis, dtype=x.dtype)
+    if exclusive:
+        total = np.concatenate([np.zeros_like(np.take(total, [0], axis)),
+                                np.delete(total, -1, axis)], axis) if x.shape[axis] else total
+    return np.ascontiguousarray(np.flip(total, axis) if reverse else total)
+
+
+CUMSUM = registry.register(OpDef(
+    name="onnx_cumsum", dtypes=_first_dtype, shapes=lambda inputs, attrs: [inputs[0].shape],
+    unknown_rank_ok=True, kernel=_cumsum_kernel, attrs={"exclusive": 0, "reverse": 0},
+    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    doc="ONNX CumSum with a run-time axis."))
+
+
+def onnx_cumsum(x, axis, exclusive=0, reverse=0):
+    return apply_op("onnx_cumsum", [x, axis], {"exclusive": int(exclusive),
+                                               "reverse": int(reverse)})
+
+
+_SCATTER_REDUCTIONS = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
+
+
+def _scatter_nd_kernel(data, indices, updates, reduction):
+    out = np.array(data, copy=True)
+    depth = indices.shape[-1]
+    wrapped = np.where(indices < 0, indices + np.asarray(data.shape[:depth]), indices)
+    where = tuple(np.moveaxis(wrapped, -1, 0))
+    if reduction == "none":
+        out[where] = updates
+    else:  # the ufunc's unbuffered ``at`` applies every duplicate index in turn
+        _SCATTER_REDUCTIONS[reduction].at(out, where, updates)
+    return out
+
+
+SCATTER_ND = registry.register(OpDef(
+    name="onnx_scatter_nd", dtypes=_first_dtype, shapes=lambda inputs, attrs: [inputs[0].shape],
+    unknown_rank_ok=True, kernel=_scatter_nd_kernel, attrs={"reduction": "none"},
+    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    doc="ONNX ScatterND with a reduction graphc's scatters lack (mul, max, min)."))
+
+
+def onnx_scatter_nd(data, indices, updates, reduction="none"):
+    if reduction not in ("none", *_SCATTER_REDUCTIONS):
+        raise ValueError(f"onnx_scatter_nd: unknown reduction {reduction!r}")
+    return apply_op("onnx_scatter_nd", [data, indices, updates], {"reduction": reduction})
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "edge", "wrap": "wrap"}
+
+
+def _pad_kernel(x, pads, *rest, mode):
+    value = rest[0] if rest and rest[0] is not None and np.size(rest[0]) else None
+    pads = np.asarray(pads).astype(np.int64).ravel()
+    rank = x.ndim
+    axes = (np.arange(rank) if len(rest) < 2 else
+            np.asarray(rest[1]).astype(np.int64).ravel() % max(rank, 1))
+    begin, end = np.zeros(rank, np.int64), np.zeros(rank, np.int64)
+    begin[axes], end[axes] = pads[:len(axes)], pads[len(axes):]
+    # negative pads crop: crop first, then pad the rest
+    crop = tuple(slice(int(-min(b, 0)), int(x.shape[i] + min(e, 0)))
+                 for i, (b, e) in enumerate(zip(begin, end)))
+    x = x[crop]
+    widths = [(int(max(b, 0)), int(max(e, 0))) for b, e in zip(begin, end)]
+    if mode == "constant":
+        fill = 0 if value is None else np.asarray(value).ravel()[0]
+        return np.pad(x, widths, mode="constant", constant_values=fill)
+    return np.pad(x, widths, mode=_PAD_MODES[mode])
+
+
+PAD = registry.register(OpDef(
+    name="onnx_pad", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
+    kernel=_pad_kernel, attrs={"mode": "constant"}, grad=registry.NOT_DIFFERENTIABLE,
+    tested_elsewhere=TESTED,
+    doc="ONNX Pad with run-time pads (constant, reflect, edge and wrap; negative pads crop)."))
+
+
+def onnx_pad(x, pads, value=None, axes=None, mode="constant"):
+    if mode not in _PAD_MODES:
+        raise ValueError(f"onnx_pad: unknown mode {mode!r}")
+    operands = [x, pads] + ([value] if value is not None or axes is not None else [])
+    if axes is not None:
+        if value is None:
+            raise ValueError("onnx_pad: axes without a constant value operand")
+        operands.append(axes)
+    return apply_op("onnx_pad", operands, {"mode": mode})

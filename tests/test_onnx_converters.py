@@ -1,0 +1,95 @@
+"""ONNX converters whose operands are static (initializers, Constant nodes): they build
+graphc's own ops (top_k, cumsum, gather_nd, scatters, conv2d_transpose), and agree with
+onnxruntime. The official node tests feed the same operands as run-time inputs instead."""
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import graphc as gc  # noqa: E402
+from graphc.onnx import import_model  # noqa: E402
+
+RNG = np.random.default_rng(7)
+
+
+def _agree_with_onnxruntime(nodes, x, initializers, outputs, forbidden_ops=("onnx_",)):
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))]
+    graph = helper.make_graph(nodes, "g", inputs, [],
+                              [numpy_helper.from_array(v, k) for k, v in initializers.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    inferred = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
+    model.graph.output.extend(inferred[name] for name in outputs)  # the outputs' own types
+    want = ort.InferenceSession(model.SerializeToString(),
+                                providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    imported, placeholders, tensors = import_model(model)
+    op_types = {op.type for op in imported.get_operations()}
+    assert not [t for t in op_types if t.startswith(forbidden_ops)], sorted(op_types)
+    with gc.Session(graph=imported) as sess:
+        got = sess.run(list(tensors.values()), {placeholders["x"]: x})
+    for name, a, b in zip(outputs, got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
+    return op_types
+
+
+def test_indexing_ordering_and_running_sums_with_static_operands():
+    x = RNG.standard_normal((3, 5)).astype(np.float32)
+    consts = {"k": np.array([2], np.int64), "axis": np.array(0, np.int64),
+              "gidx": np.array([[0, -1, 2, 1, 0], [2, 2, -3, 0, 1]], np.int64),
+              "nd_idx": np.array([[0, 1], [2, -1], [0, 1]], np.int64),
+              "upd": np.array([2.0, 3.0, 4.0], np.float32),
+              "sidx": np.array([[1, 0, 2, 0, 1]], np.int64),
+              "supd": np.ones((1, 5), np.float32)}
+    nodes = [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=0, largest=0),
+             helper.make_node("CumSum", ["x", "axis"], ["c"], exclusive=1, reverse=1),
+             helper.make_node("GatherElements", ["x", "gidx"], ["g"], axis=0),
+             helper.make_node("ScatterND", ["x", "nd_idx", "upd"], ["s"], reduction="mul"),
+             helper.make_node("ScatterElements", ["x", "sidx", "supd"], ["e"], axis=0,
+                              reduction="add")]
+    op_types = _agree_with_onnxruntime(nodes, x, consts, ["v", "i", "c", "g", "s", "e"],
+                                       forbidden_ops=("onnx_top_k", "onnx_cumsum"))
+    assert {"top_k", "cumsum", "gather_nd", "tensor_scatter_nd_add"} <= op_types
+
+
+@pytest.mark.parametrize("attrs", [
+    {"strides": [2, 2]},
+    {"strides": [3, 2], "pads": [1, 2, 0, 1], "output_padding": [1, 0]},
+    {"strides": [2, 1], "auto_pad": "SAME_LOWER"},
+    {"dilations": [2, 1], "group": 2},
+], ids=["strided", "pads_and_output_padding", "same_lower", "dilated_groups"])
+def test_conv_transpose_agrees_with_onnxruntime(attrs):
+    groups = attrs.get("group", 1)
+    x = RNG.standard_normal((2, 2 * groups, 4, 5)).astype(np.float32)
+    weights = {"w": RNG.standard_normal((2 * groups, 3, 3, 2)).astype(np.float32),
+               "b": RNG.standard_normal(3 * groups).astype(np.float32)}
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attrs)
+    assert "conv2d_backprop_input" in _agree_with_onnxruntime([node], x, weights, ["y"])
+
+
+def test_one_dimensional_convolutions_and_ceil_mode_pools_agree_with_onnxruntime():
+    x = RNG.standard_normal((2, 3, 9)).astype(np.float32)
+    weights = {"w": RNG.standard_normal((4, 3, 3)).astype(np.float32),
+               "wt": RNG.standard_normal((4, 2, 3)).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], auto_pad="SAME_LOWER", strides=[2]),
+             helper.make_node("ConvTranspose", ["c", "wt"], ["t"], strides=[2]),
+             helper.make_node("MaxPool", ["x"], ["m"], kernel_shape=[2], strides=[2],
+                              ceil_mode=1),
+             helper.make_node("AveragePool", ["x"], ["a"], kernel_shape=[3], strides=[2],
+                              pads=[1, 1], ceil_mode=1, count_include_pad=1)]
+    _agree_with_onnxruntime(nodes, x, weights, ["c", "t", "m", "a"])
+
+
+def test_static_pads_split_and_one_hot_agree_with_onnxruntime():
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    consts = {"pads": np.array([1, 0, 0, 2], np.int64), "crop": np.array([0, -1, 1, 0], np.int64),
+              "sizes": np.array([1, 3], np.int64), "depth": np.array(4, np.int64),
+              "hot": np.array([-1.0, 1.0], np.float32),
+              "idx": np.array([[0, 3], [-1, 5]], np.int64)}
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], mode="reflect"),
+             helper.make_node("Pad", ["x", "crop"], ["q"], mode="edge"),
+             helper.make_node("Split", ["x", "sizes"], ["s0", "s1"], axis=1),
+             helper.make_node("Cast", ["idx"], ["fidx"], to=TensorProto.FLOAT),
+             helper.make_node("OneHot", ["idx", "depth", "hot"], ["h"], axis=1)]
+    _agree_with_onnxruntime(nodes, x, consts, ["p", "q", "s0", "s1", "h"],
+                            forbidden_ops=("onnx_slice", "onnx_tile"))
