@@ -93,3 +93,60 @@ def test_static_pads_split_and_one_hot_agree_with_onnxruntime():
              helper.make_node("OneHot", ["idx", "depth", "hot"], ["h"], axis=1)]
     _agree_with_onnxruntime(nodes, x, consts, ["p", "q", "s0", "s1", "h"],
                             forbidden_ops=("onnx_slice", "onnx_tile"))
+
+
+# -- control flow ------------------------------------------------------------------------------
+def _graph(name, nodes, inputs, outputs):
+    info = helper.make_tensor_value_info
+    return helper.make_graph(nodes, name, [info(n, t, s) for n, t, s in inputs],
+                             [info(n, t, s) for n, t, s in outputs])
+
+
+F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+
+
+def test_if_loop_and_scan_agree_with_onnxruntime():
+    """If branches read an outer value; the Loop carries a sum and collects a scan output
+    (stopping on its trip count); Scan runs backwards over axis 1 and stacks along axis 1."""
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    then_branch = _graph("then", [helper.make_node("Mul", ["x", "x"], ["t"])], [],
+                         [("t", F, [3, 4])])
+    else_branch = _graph("else", [helper.make_node("Neg", ["x"], ["e"])], [],
+                         [("e", F, [3, 4])])
+    loop_body = _graph("body", [
+        helper.make_node("Identity", ["going"], ["going_out"]),
+        helper.make_node("Cast", ["i"], ["fi"], to=F),
+        helper.make_node("Add", ["acc", "fi"], ["acc_out"]),
+        helper.make_node("Mul", ["acc_out", "x"], ["step_out"])],
+        [("i", I64, []), ("going", B, []), ("acc", F, [])],
+        [("going_out", B, []), ("acc_out", F, []), ("step_out", F, [3, 4])])
+    scan_body = _graph("scan", [
+        helper.make_node("Add", ["state", "column"], ["state_out"]),
+        helper.make_node("Relu", ["state_out"], ["column_out"])],
+        [("state", F, [3]), ("column", F, [3])], [("state_out", F, [3]),
+                                                  ("column_out", F, [3])])
+    consts = {"trips": np.array(3, np.int64), "yes": np.array(True),
+              "zero": np.array(0.5, np.float32), "state0": np.zeros(3, np.float32)}
+    nodes = [helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+             helper.make_node("Greater", ["total", "zero"], ["positive"]),
+             helper.make_node("If", ["positive"], ["chosen"], then_branch=then_branch,
+                              else_branch=else_branch),
+             helper.make_node("Loop", ["trips", "yes", "zero"], ["acc", "steps"],
+                              body=loop_body),
+             helper.make_node("Scan", ["state0", "x"], ["state", "columns"], body=scan_body,
+                              num_scan_inputs=1, scan_input_axes=[1],
+                              scan_input_directions=[1], scan_output_axes=[1])]
+    outputs = ["chosen", "acc", "steps", "state", "columns"]
+    op_types = _agree_with_onnxruntime(nodes, x, consts, outputs, forbidden_ops=())
+    assert {"cond", "while_loop"} <= op_types
+    _agree_with_onnxruntime(nodes, -np.abs(x), consts, outputs, forbidden_ops=())  # else
+
+
+def test_a_subgraph_reading_a_value_nothing_produces_is_refused():
+    from graphc.onnx import UnsafeModelError  # noqa: PLC0415
+    branch = _graph("b", [helper.make_node("Neg", ["nowhere"], ["o"])], [], [("o", F, [2])])
+    node = helper.make_node("If", ["c"], ["y"], then_branch=branch, else_branch=branch)
+    graph = _graph("g", [node], [("c", B, [])], [("y", F, [2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    with pytest.raises(UnsafeModelError, match="'nowhere', which nothing produces"):
+        import_model(model)

@@ -37,6 +37,7 @@ FAMILIES = {
     "normalization": "BatchNormalization LayerNormalization InstanceNormalization",
     "misc": "Cast CastLike Clip Dropout Identity Constant ConstantOfShape Shape Size Range TopK "
             "CumSum",
+    "control flow": "If Loop Scan",
 }
 FAMILY_OPS = {op for names in FAMILIES.values() for op in names.split()}
 

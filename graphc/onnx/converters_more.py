@@ -334,3 +334,4 @@ def _dropout(ctx, ins, attrs):
 
 from . import converters_nn  # noqa: E402,F401 - the conv, pool and normalization converters
 from . import converters_index  # noqa: E402,F401 - element indexing, TopK and CumSum
+from . import converters_control  # noqa: E402,F401 - If, Loop and Scan

@@ -76,6 +76,7 @@ def import_model(model, trainable: bool = False, name: Optional[str] = None,
     """
     onnx = onnx_module()
     model = load_model(model, base_dir)
+    _check_convertible(model)
     if _opset(model) < MIN_OPSET:
         model = onnx.version_converter.convert_version(model, MIN_OPSET)
     opset = _opset(model)
@@ -106,8 +107,32 @@ def import_model(model, trainable: bool = False, name: Optional[str] = None,
     return graph, inputs, outputs
 
 
+# ops whose form before an opset onnx.version_converter cannot up-convert faithfully
+_FIRST_CONVERTIBLE = {"Scan": (9, "Scan before opset 9 has a batch axis and sequence_lens; "
+                                  "onnx.version_converter's adapter drops the batch axis from "
+                                  "the graph's inputs, so the model no longer fits its data")}
+
+
+def _check_convertible(model) -> None:
+    opset = _opset(model)
+    for node in _all_nodes(model.graph):
+        first, why = _FIRST_CONVERTIBLE.get(node.op_type, (0, ""))
+        if opset < first:
+            raise UnsupportedOpError(f"ONNX op {node.op_type!r} of opset {opset} (node "
+                                     f"{node.name!r}): {why}")
+
+
+def _all_nodes(graph_proto):
+    """The nodes of ``graph_proto`` and of every subgraph (If branches, Loop/Scan bodies)."""
+    for node in graph_proto.node:
+        yield node
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                yield from _all_nodes(sub)
+
+
 def _check_supported(graph_proto, opset: int) -> None:
-    for index, node in enumerate(graph_proto.node):
+    for index, node in enumerate(_all_nodes(graph_proto)):
         domain = node.domain or "ai.onnx"
         if domain not in ("ai.onnx",) or node.op_type not in CONVERTERS:
             raise UnsupportedOpError(

@@ -137,10 +137,13 @@ def _check_external(tensor, size: int, base_dir) -> None:
                                f"({target.stat().st_size} bytes; {size} expected)")
 
 
-def check_graph(graph_proto) -> None:
-    """Every node input must be produced (by an input, initializer or earlier node); nodes
-    out of order are sorted topologically; a cycle is an error."""
+def check_graph(graph_proto, outer_names=frozenset()) -> None:
+    """Every node input must be produced (by an input, initializer or earlier node, or, in
+    a subgraph, a value of the graphs around it); nodes out of order are sorted
+    topologically; a cycle is an error. Subgraphs (If branches, loop bodies) are checked
+    the same way."""
     available = {v.name for v in graph_proto.input} | {t.name for t in graph_proto.initializer}
+    available |= set(outer_names)
     available.add("")  # an omitted optional input
     producers = {}
     for index, node in enumerate(graph_proto.node):
@@ -154,6 +157,10 @@ def check_graph(graph_proto) -> None:
     for value in graph_proto.output:
         if value.name not in available and value.name not in producers:
             raise UnsafeModelError(f"graph output {value.name!r} is produced by no node")
+    for node in graph_proto.node:
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                check_graph(sub, available | set(producers))
     order, done, state = [], set(available), {}
     for start in range(len(graph_proto.node)):
         stack = [(start, False)]
