@@ -16,7 +16,7 @@ from graphc.tools import onnx_conformance  # noqa: E402
 # ops whose every official case runs, except those of a dtype or a rank graphc lacks
 _FULLY_CONVERTED = {"GatherElements", "ScatterND", "ScatterElements", "TopK", "CumSum",
                     "ConvTranspose", "Conv", "Pad", "Split", "OneHot", "MatMul",
-                    "BatchNormalization", "Dropout"}
+                    "BatchNormalization", "Dropout", "MaxPool", "AveragePool", "Einsum"}
 
 
 def test_official_node_tests_of_the_core_families_pass_or_say_why_not():
@@ -31,7 +31,7 @@ def test_official_node_tests_of_the_core_families_pass_or_say_why_not():
             assert verdict == "pass" or op not in _FULLY_CONVERTED or \
                 "no dtype" in detail or "3-D" in detail, f"{case.name}: {detail}"
     assert not verdicts["fail"], "\n".join(verdicts["fail"][:20])
-    assert verdicts["pass"] >= 630  # measured 635 on 2026-12-01; a drop is a regression
+    assert verdicts["pass"] >= 645  # measured 650 on 2026-12-01; a drop is a regression
 
 
 def _model(nodes, inputs, outputs, initializers=(), opset=17):

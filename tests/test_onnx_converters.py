@@ -18,7 +18,7 @@ def _agree_with_onnxruntime(nodes, x, initializers, outputs, forbidden_ops=("onn
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))]
     graph = helper.make_graph(nodes, "g", inputs, [],
                               [numpy_helper.from_array(v, k) for k, v in initializers.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
     inferred = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
     model.graph.output.extend(inferred[name] for name in outputs)  # the outputs' own types
     want = ort.InferenceSession(model.SerializeToString(),
@@ -150,3 +150,35 @@ def test_a_subgraph_reading_a_value_nothing_produces_is_refused():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     with pytest.raises(UnsafeModelError, match="'nowhere', which nothing produces"):
         import_model(model)
+
+
+def test_pools_graphc_has_no_op_for_agree_with_onnxruntime():
+    """3-D pools, dilated pools and MaxPool's Indices (row- and column-major) gather their
+    windows; 2-D pools without dilations keep graphc's own max_pool/avg_pool."""
+    x = RNG.standard_normal((2, 3, 5, 6, 4)).astype(np.float32)
+    nodes = [helper.make_node("MaxPool", ["x"], ["m"], kernel_shape=[2, 3, 2],
+                              strides=[2, 1, 2], pads=[1, 0, 1, 0, 1, 1], ceil_mode=1),
+             helper.make_node("AveragePool", ["x"], ["a"], kernel_shape=[3, 2, 2],
+                              dilations=[1, 2, 1], pads=[1, 1, 0, 1, 0, 1],
+                              count_include_pad=1),
+             helper.make_node("AveragePool", ["x"], ["b"], kernel_shape=[2, 2, 3],
+                              auto_pad="SAME_LOWER")]
+    op_types = _agree_with_onnxruntime(nodes, x, {}, ["m", "a", "b"])
+    assert "gather" in op_types and "max_pool" not in op_types
+    images = RNG.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    nodes = [helper.make_node("MaxPool", ["x"], ["m", "i"], kernel_shape=[3, 2],
+                              strides=[2, 1], pads=[1, 0, 1, 1]),
+             helper.make_node("MaxPool", ["x"], ["mc", "ic"], kernel_shape=[2, 2],
+                              dilations=[2, 1], storage_order=1),
+             helper.make_node("MaxPool", ["x"], ["plain"], kernel_shape=[2, 2])]
+    assert "max_pool" in _agree_with_onnxruntime(nodes, images, {},
+                                                 ["m", "i", "mc", "ic", "plain"])
+
+
+def test_einsum_ellipses_are_spelled_out():
+    x = RNG.standard_normal((2, 3, 3)).astype(np.float32)
+    consts = {"w": RNG.standard_normal((3, 4)).astype(np.float32)}
+    nodes = [helper.make_node("Einsum", ["x"], ["d"], equation="...ii->...i"),
+             helper.make_node("Einsum", ["x", "w"], ["p"], equation="...j,jk"),
+             helper.make_node("Einsum", ["w", "x"], ["q"], equation="jk,...ij->...ik")]
+    _agree_with_onnxruntime(nodes, x, consts, ["d", "p", "q"])

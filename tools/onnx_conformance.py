@@ -110,27 +110,104 @@ def _compare(got, want, rtol, atol):
     return None
 
 
+def run_case_onnxruntime(case):
+    """``("pass" | "fail", detail)`` for one case run by onnxruntime (the peer), compared
+    the same way as graphc's results."""
+    import onnxruntime  # noqa: PLC0415 - the optional extra
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # its warnings about unused initializers and the like
+    try:
+        session = onnxruntime.InferenceSession(case.model.SerializeToString(), options,
+                                               providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001 - a model it refuses is a case it fails
+        return "fail", f"load: {type(err).__name__}: {str(err)[:200]}"
+    names = [i.name for i in session.get_inputs()]
+    for inputs_values, expected in case.data_sets or []:
+        try:
+            got = session.run(None, dict(zip(names, _peer_values(inputs_values))))
+        except Exception as err:  # noqa: BLE001
+            return "fail", f"run: {type(err).__name__}: {str(err)[:200]}"
+        for value, want in zip(got, _peer_values(expected)):
+            problem = _compare_nested(value, want, case.rtol, case.atol)
+            if problem:
+                return "fail", problem
+    return "pass", ""
+
+
+def _compare_nested(got, want, rtol, atol):
+    """``_compare`` for a tensor, element by element for a sequence (onnxruntime's lists)."""
+    if isinstance(want, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(want):
+            return "sequence lengths differ"
+        problems = [_compare_nested(g, w, rtol, atol) for g, w in zip(got, want)]
+        return next((p for p in problems if p), None)
+    return _compare(np.asarray(got), np.asarray(want), rtol, atol)
+
+
+def _peer_values(values) -> list:
+    from onnx import numpy_helper  # noqa: PLC0415
+    return [numpy_helper.to_array(v) if hasattr(v, "raw_data") else
+            v if isinstance(v, (list, tuple)) else np.asarray(v) for v in values]
+
+
+def numpy_native(case) -> bool:
+    """Every graph input and output is a tensor of a NumPy built-in dtype (not an ml_dtypes
+    extension such as bfloat16, float8 or int4, not a sequence or an optional)."""
+    from onnx import helper  # noqa: PLC0415
+    for value in list(case.model.graph.input) + list(case.model.graph.output):
+        if value.type.WhichOneof("value") != "tensor_type":
+            return False
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type))
+        if dtype.type.__module__ != "numpy":  # ml_dtypes' bfloat16, float8_*, int4, ...
+            return False
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m graphc.tools.onnx_conformance",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--all", action="store_true", help="every node test, not the families")
     parser.add_argument("--op", help="only cases using this ONNX op")
     parser.add_argument("--failures", action="store_true", help="print each failure")
+    parser.add_argument("--no-peer", action="store_true", help="do not run onnxruntime too")
     args = parser.parse_args(argv)
+    peer = not args.no_peer
     counts = collections.defaultdict(collections.Counter)
     for case, op in _cases(args.all, args.op):
         verdict, detail = run_case(case)
         counts[op][verdict] += 1
+        native = numpy_native(case)
+        counts[op]["native"] += native
+        counts[op]["native " + verdict] += native
         if args.failures and verdict == "fail":
             print(f"FAIL {case.name}: {detail}")
+        if peer:
+            peer_verdict, peer_detail = run_case_onnxruntime(case)
+            counts[op]["peer " + peer_verdict] += 1
+            counts[op]["native peer " + peer_verdict] += native
+            if args.failures and peer_verdict == "fail":
+                print(f"ONNXRUNTIME FAIL {case.name}: {peer_detail}")
+    _print_table(counts, peer)
+    return 0
+
+
+def _print_table(counts, peer: bool) -> None:
     total = collections.Counter()
-    print("| op | pass | fail | skip |\n|---|---|---|---|")
+    peer_head = (" onnxruntime pass |", "---|") if peer else ("", "")
+    print(f"| op | pass | fail | skip |{peer_head[0]}\n|---|---|---|---|{peer_head[1]}")
     for op in sorted(counts):
         c = counts[op]
         total.update(c)
-        print(f"| {op} | {c['pass']} | {c['fail']} | {c['skip']} |")
-    print(f"| **total** | **{total['pass']}** | **{total['fail']}** | **{total['skip']}** |")
-    return 0
+        print(f"| {op} | {c['pass']} | {c['fail']} | {c['skip']} |" +
+              (f" {c['peer pass']} |" if peer else ""))
+    print(f"| **total** | **{total['pass']}** | **{total['fail']}** | **{total['skip']}** |" +
+          (f" **{total['peer pass']}** |" if peer else ""))
+    cases = total["pass"] + total["fail"] + total["skip"]
+    print(f"\ngraphc passes {total['pass']} of {cases} cases" +
+          (f"; onnxruntime {total['peer pass']} of the same {cases}" if peer else "") + ".")
+    print(f"NumPy-native cases (every input and output a tensor of a NumPy dtype): graphc "
+          f"passes {total['native pass']} of {total['native']}" +
+          (f"; onnxruntime {total['native peer pass']}" if peer else "") + ".")
 
 
 if __name__ == "__main__":

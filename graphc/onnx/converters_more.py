@@ -49,8 +49,28 @@ def _gemm(ctx, ins, attrs):
 def _einsum(ctx, ins, attrs):
     equation = attrs["equation"].replace(" ", "")
     if "..." in equation:
-        raise UnsupportedOpError("Einsum: ellipsis ('...') equations")
+        equation = _spelled_out(equation, [t.shape.rank for t in ins])
     return gc.einsum(equation, *ins)
+
+
+def _spelled_out(equation, ranks) -> str:
+    """An einsum equation with each ``...`` replaced by letters of its own (the operands'
+    ranks say how many): ``"...ii->...i"`` of a rank-3 operand is ``"Aii->Ai"``."""
+    if None in ranks:
+        raise UnsupportedOpError("Einsum: an ellipsis ('...') over an operand of unknown rank")
+    inputs, _, output = equation.partition("->")
+    terms = inputs.split(",")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+    widest = max(rank - len(term.replace("...", "")) for term, rank in zip(terms, ranks)
+                 if "..." in term)
+    letters = "".join(spare[:widest])
+    # an operand with fewer broadcast dims takes the trailing ones (NumPy's alignment)
+    spelled = [term.replace("...", letters[widest - (rank - len(term.replace("...", ""))):])
+               for term, rank in zip(terms, ranks)]
+    if "->" not in equation:  # implicit output: the broadcast dims, then the lone letters
+        lone = sorted(c for c in set(inputs) if c.isalpha() and inputs.count(c) == 1)
+        return ",".join(spelled) + "->" + letters + "".join(lone)
+    return ",".join(spelled) + "->" + output.replace("...", letters)
 
 
 # -- reductions -------------------------------------------------------------------------------

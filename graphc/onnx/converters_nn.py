@@ -7,6 +7,7 @@ import numpy as np
 import graphc as gc
 
 from .converters import CONVERTERS, UnsupportedOpError, converter
+from .converters_pool import gathered_pool
 
 
 # -- neural-network layers (ONNX NCHW around graphc's NHWC) -------------------------------------
@@ -173,13 +174,9 @@ def _ceil_extra(padding, x, kernel, strides):
 def _pool(kind):
     def convert(ctx, ins, attrs):
         x = ins[0]
-        if x.shape.rank != 4:
-            raise UnsupportedOpError(f"{kind}: only 1-D and 2-D pooling (input rank 3 or 4; "
-                                     "graphc has no 3-D pools)")
-        if ctx.output_count > 1:
-            raise UnsupportedOpError(f"{kind}: the Indices output")
-        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
-            raise UnsupportedOpError(f"{kind}: dilations")
+        if x.shape.rank != 4 or ctx.output_count > 1 or any(
+                d != 1 for d in attrs.get("dilations", [1, 1])):
+            return gathered_pool(ctx, kind, x, attrs)  # 3-D, dilated, or with Indices
         kernel = list(attrs["kernel_shape"])
         strides = list(attrs.get("strides", [1, 1]))
         padding = _spatial_pads(attrs, kernel, strides, [1, 1], x)
