@@ -115,7 +115,7 @@ def run_case_onnxruntime(case):
     the same way as graphc's results."""
     import onnxruntime  # noqa: PLC0415 - the optional extra
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # its warnings about unused initializers and the like
+    options.log_severity_level = 4  # its logged warnings and errors: failures are counted
     try:
         session = onnxruntime.InferenceSession(case.model.SerializeToString(), options,
                                                providers=["CPUExecutionProvider"])
@@ -202,6 +202,15 @@ def _print_table(counts, peer: bool) -> None:
               (f" {c['peer pass']} |" if peer else ""))
     print(f"| **total** | **{total['pass']}** | **{total['fail']}** | **{total['skip']}** |" +
           (f" **{total['peer pass']}** |" if peer else ""))
+    families = collections.defaultdict(collections.Counter)
+    for op, c in counts.items():
+        families[next((f for f, names in FAMILIES.items() if op in names.split()), "other")] \
+            .update(c)
+    print(f"\n| family | pass | fail | skip |{peer_head[0]}\n|---|---|---|---|{peer_head[1]}")
+    for family in [f for f in [*FAMILIES, "other"] if f in families]:
+        c = families[family]
+        print(f"| {family} | {c['pass']} | {c['fail']} | {c['skip']} |" +
+              (f" {c['peer pass']} |" if peer else ""))
     cases = total["pass"] + total["fail"] + total["skip"]
     print(f"\ngraphc passes {total['pass']} of {cases} cases" +
           (f"; onnxruntime {total['peer pass']} of the same {cases}" if peer else "") + ".")
