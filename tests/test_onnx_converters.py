@@ -182,3 +182,13 @@ def test_einsum_ellipses_are_spelled_out():
              helper.make_node("Einsum", ["x", "w"], ["p"], equation="...j,jk"),
              helper.make_node("Einsum", ["w", "x"], ["q"], equation="jk,...ij->...ik")]
     _agree_with_onnxruntime(nodes, x, consts, ["d", "p", "q"])
+
+
+def test_a_run_time_k_beyond_the_axis_is_an_error_naming_it():
+    graph = _graph("g", [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=1)],
+                   [("x", F, [2, 3]), ("k", I64, [1])], [("v", F, None), ("i", I64, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    imported, inputs, outputs = import_model(model)
+    with gc.Session(graph=imported) as sess, pytest.raises(Exception, match=r"K=4 .*\[0, 3\]"):
+        sess.run(outputs["v"], {inputs["x"]: np.zeros((2, 3), np.float32),
+                                inputs["k"]: np.array([4], np.int64)})

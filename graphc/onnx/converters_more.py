@@ -242,7 +242,7 @@ def _tile(ctx, ins, attrs):
 def _pad(ctx, ins, attrs):
     x = ins[0]
     mode = attrs.get("mode", "constant")
-    given = [t if t is not None else None for t in ins[1:]] if len(ins) > 1 else []
+    given = list(ins[1:])  # pads, constant_value, axes (opset 11+), any of them omitted
     pads = attrs.get("pads") if not given else _ints(given[0], "pads")
     value_input = given[1] if len(given) > 1 else None
     axes_input = given[2] if len(given) > 2 else None

@@ -88,8 +88,9 @@ def gathered_pool(ctx, kind, x, attrs):
     chosen = gc.one_hot(gc.argmax(windows, axis=-1, output_type=gc.int32), positions.shape[-1],
                         dtype=gc.int64)
     spatial = gc.reduce_sum(chosen * table, axis=-1)
+    unit_dims = gc.constant([1] * len(sizes), gc.int64)
     planes = gc.reshape(gc.range(gc.reduce_prod(batch_and_channels)),
-                        gc.concat([batch_and_channels, gc.constant([1] * len(sizes), gc.int64)], 0))
+                        gc.concat([batch_and_channels, unit_dims], 0))
     return pooled, spatial + planes * int(np.prod(sizes))
 
 

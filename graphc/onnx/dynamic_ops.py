@@ -20,6 +20,8 @@ __all__ = ["onnx_slice", "onnx_tile", "onnx_unsqueeze", "onnx_squeeze", "onnx_re
            "onnx_expand", "onnx_top_k", "onnx_cumsum", "onnx_scatter_nd", "onnx_pad"]
 
 TESTED = "tests/test_onnx.py (ONNX node tests through the importer)"
+# each kernel reads an operand's value (bounds, axes, K, indices) that can be out of range
+# at run time: raises_on_values=True on every op here
 
 
 def _unknown_rank(inputs, attrs):
@@ -59,7 +61,7 @@ def _slice_apply(x, starts, ends, axes=None, steps=None):
 SLICE = registry.register(OpDef(
     name="onnx_slice", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
     kernel=lambda x, *operands: np.ascontiguousarray(_slice_apply(x, *operands)),
-    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX Slice with run-time starts/ends/axes/steps."))
 
 
@@ -73,7 +75,7 @@ def onnx_slice(x, starts, ends, axes=None, steps=None):
 TILE = registry.register(OpDef(
     name="onnx_tile", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
     kernel=lambda x, repeats: np.tile(x, np.asarray(repeats).astype(np.int64)),
-    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX Tile with run-time repeats."))
 
 
@@ -90,7 +92,8 @@ def _unsqueeze_kernel(x, axes):
 
 UNSQUEEZE = registry.register(OpDef(
     name="onnx_unsqueeze", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
-    kernel=_unsqueeze_kernel, grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    kernel=_unsqueeze_kernel, grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True,
+    tested_elsewhere=TESTED,
     doc="ONNX Unsqueeze with run-time axes."))
 
 
@@ -106,7 +109,8 @@ def _squeeze_kernel(x, *axes):
 
 SQUEEZE = registry.register(OpDef(
     name="onnx_squeeze", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
-    kernel=_squeeze_kernel, grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    kernel=_squeeze_kernel, grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True,
+    tested_elsewhere=TESTED,
     doc="ONNX Squeeze with run-time axes."))
 
 
@@ -157,7 +161,7 @@ def _reduce_kernel(x, *axes, kind, keepdims, noop_with_empty_axes):
 REDUCE = registry.register(OpDef(
     name="onnx_reduce", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
     kernel=_reduce_kernel, attrs={"kind": "sum", "keepdims": 1, "noop_with_empty_axes": 0},
-    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX Reduce* with run-time axes (and ONNX's empty-axes and empty-input rules)."))
 
 
@@ -171,7 +175,7 @@ EXPAND = registry.register(OpDef(
     name="onnx_expand", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
     kernel=lambda x, shape: np.ascontiguousarray(
         x * np.ones(np.asarray(shape).astype(np.int64), x.dtype)),
-    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX Expand: broadcast with a shape that may be smaller than the input's."))
 
 
@@ -181,6 +185,9 @@ def onnx_expand(x, shape):
 
 def _top_k_kernel(x, k, axis, largest):
     k, moved = int(np.asarray(k).ravel()[0]), np.moveaxis(x, axis, -1)
+    if not 0 <= k <= moved.shape[-1]:
+        raise ValueError(f"TopK: K={k} is outside [0, {moved.shape[-1]}], the size of axis "
+                         f"{axis} of an input of shape {list(x.shape)}")
     if largest:  # a stable sort of the reversed row, reversed: ties keep the lower index first
         order = np.argsort(moved[..., ::-1], axis=-1, kind="stable")[..., ::-1]
         order = moved.shape[-1] - 1 - order
@@ -196,7 +203,8 @@ TOP_K = registry.register(OpDef(
     name="onnx_top_k", dtypes=lambda in_dtypes, attrs: [in_dtypes[0], gdt.int64],
     shapes=lambda inputs, attrs: [TensorShape(None)] * 2, unknown_rank_ok=True,
     kernel=_top_k_kernel, attrs={"axis": -1, "largest": 1}, grad=registry.NOT_DIFFERENTIABLE,
-    tested_elsewhere=TESTED, doc="ONNX TopK with a run-time K (lower index first on ties)."))
+    raises_on_values=True, tested_elsewhere=TESTED,
+    doc="ONNX TopK with a run-time K (lower index first on ties)."))
 
 
 def onnx_top_k(x, k, axis=-1, largest=1):
@@ -216,7 +224,7 @@ def _cumsum_kernel(x, axis, exclusive, reverse):
 CUMSUM = registry.register(OpDef(
     name="onnx_cumsum", dtypes=_first_dtype, shapes=lambda inputs, attrs: [inputs[0].shape],
     unknown_rank_ok=True, kernel=_cumsum_kernel, attrs={"exclusive": 0, "reverse": 0},
-    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX CumSum with a run-time axis."))
 
 
@@ -243,7 +251,7 @@ def _scatter_nd_kernel(data, indices, updates, reduction):
 SCATTER_ND = registry.register(OpDef(
     name="onnx_scatter_nd", dtypes=_first_dtype, shapes=lambda inputs, attrs: [inputs[0].shape],
     unknown_rank_ok=True, kernel=_scatter_nd_kernel, attrs={"reduction": "none"},
-    grad=registry.NOT_DIFFERENTIABLE, tested_elsewhere=TESTED,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX ScatterND with a reduction graphc's scatters lack (mul, max, min)."))
 
 
@@ -278,7 +286,7 @@ def _pad_kernel(x, pads, *rest, mode):
 PAD = registry.register(OpDef(
     name="onnx_pad", dtypes=_first_dtype, shapes=_unknown_rank, unknown_rank_ok=True,
     kernel=_pad_kernel, attrs={"mode": "constant"}, grad=registry.NOT_DIFFERENTIABLE,
-    tested_elsewhere=TESTED,
+    raises_on_values=True, tested_elsewhere=TESTED,
     doc="ONNX Pad with run-time pads (constant, reflect, edge and wrap; negative pads crop)."))
 
 
