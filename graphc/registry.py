@@ -13,7 +13,7 @@ import numpy as np
 __all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "Split",
            "ELEMENTWISE", "ROWWISE", "SHAPE_ONLY", "batch_reduction", "rowwise_unless_axis0",
            "finite_if_inputs_finite", "always_finite", "register", "get", "all_ops", "api_for",
-           "public"]
+           "public", "declare_export"]
 
 
 class _NotDifferentiable:
@@ -225,6 +225,9 @@ class OpDef:
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
+        exports: how other formats write the op, by format name: ``exports["onnx"]`` is
+            graphc.onnx's writer. The layer that knows a format fills it in when it is
+            imported (``declare_export``); core never imports that layer.
 
     Example:
         >>> from graphc import registry
@@ -265,6 +268,7 @@ class OpDef:
     error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None
     tested_elsewhere: str = ""
     doc: str = ""
+    exports: dict = field(default_factory=dict, compare=False)
 
     @property
     def ufunc(self) -> bool:
@@ -291,6 +295,21 @@ def get(name: str) -> OpDef:
         return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"No op type {name!r} is registered ({len(_REGISTRY)} known)") from None
+
+
+def declare_export(name: str, format_name: str, writer: Callable) -> None:
+    """Record on op ``name``'s OpDef how ``format_name`` writes it (for a higher layer).
+
+    Example:
+        >>> registry.declare_export("add", "onnx", write_add)   # graphc.onnx does this
+    """
+    exports = get(name).exports
+    known = exports.get(format_name)
+    if known is not None and (known.__module__, known.__qualname__) != (
+            writer.__module__, writer.__qualname__):  # the same writer again: a reload
+        raise ValueError(f"op {name!r} already has a {format_name!r} writer "
+                         f"({known.__module__}.{known.__qualname__})")
+    exports[format_name] = writer
 
 
 def all_ops() -> list[OpDef]:

@@ -73,3 +73,13 @@ def test_ops_without_an_onnx_form_are_named():
         y = gc.py_func(lambda a: a * 2, [x], gc.float32)
     with pytest.raises(ExportError, match="py_func"):
         export(graph, [y], [x], optimize=False)
+
+
+def test_each_ops_onnx_writer_is_declared_on_its_opdef():
+    from graphc import registry
+    from graphc.onnx import export_writers
+    assert registry.get("add").exports["onnx"].__module__ == export_writers.__name__
+    assert registry.get("conv2d").exports["onnx"] is export_writers._conv
+    with pytest.raises(ValueError, match="'conv2d' already has a 'onnx' writer"):
+        registry.declare_export("conv2d", "onnx", lambda w, op, ins: [])
+    assert registry.get("conv2d").exports["onnx"] is export_writers._conv  # unchanged
