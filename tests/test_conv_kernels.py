@@ -65,6 +65,33 @@ def test_conv_kernels_match_the_per_tap_kernels(x_shape, w_shape, strides, dilat
         int(np.prod(y.shape[:3])))
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 600, 4000])
+@pytest.mark.parametrize("x_shape,w_shape,strides,dilations", CONV_CASES[::2])
+def test_conv_kernels_in_pieces_match_the_per_tap_kernels(monkeypatch, x_shape, w_shape,
+                                                          strides, dilations, chunk_bytes):
+    """The im2col matrix built and multiplied in pieces (bands of one output row, of a few
+    rows, whole images) gives the one-piece results, within the float-sum bound."""
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", chunk_bytes)
+    test_conv_kernels_match_the_per_tap_kernels(x_shape, w_shape, strides, dilations, "SAME",
+                                                np.float64)
+
+
+def test_a_kernel_result_is_not_changed_by_the_next_call():
+    """Results are the caller's arrays, never views of the per-thread scratch buffers."""
+    x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float32)
+    geometry = dict(strides=(1, 1), padding="SAME", dilations=(1, 1))
+    dy = np.ones((2, 6, 6, 4), np.float32)
+    calls = [lambda s: conv_kernels.conv_forward(x * s, w, **geometry),
+             lambda s: conv_kernels.conv_input_grad(np.array(x.shape), w, dy * s, **geometry),
+             lambda s: conv_kernels.conv_filter_grad(x * s, np.array(w.shape), dy, **geometry),
+             lambda s: conv_kernels.max_pool_forward(x * s, (3, 3), (1, 1), "SAME")]
+    for call in calls:
+        first = call(1)
+        kept = first.copy()
+        call(-3)
+        np.testing.assert_array_equal(first, kept)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_conv_kernels_propagate_nan_and_inf_where_the_per_tap_kernels_do():
     x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float64)
@@ -212,7 +239,7 @@ def test_the_pool_runs_the_batch_whole_while_the_machine_has_no_idle_core():
 
 def test_im2col_columns_are_tap_major_then_channel():
     x = np.arange(2 * 4 * 5 * 3, dtype=np.float64).reshape(2, 4, 5, 3)
-    cols = conv_kernels._im2col(x, 2, 3, 3, 3, (1, 1), (1, 1))
+    cols = conv_kernels._im2col(x, (0, 3), 2, 3, 3, (1, 1), (1, 1))
     for n, r, c, i, j, ch in itertools.product(range(2), range(3), range(3), range(2),
                                                range(3), range(3)):
         assert cols[(n * 3 + r) * 3 + c, (i * 3 + j) * 3 + ch] == x[n, r + i, c + j, ch]
