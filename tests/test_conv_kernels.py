@@ -5,6 +5,7 @@ and batches split over graphc's pool."""
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 import pytest
@@ -228,6 +229,23 @@ def test_the_pool_runs_every_piece_once_and_reraises_a_piece_error():
             raise ValueError(f"piece {lo}")
     with pytest.raises(ValueError, match="piece"):
         pool(failing, 10, 3)
+
+
+def test_the_pool_runs_pieces_under_the_callers_numpy_error_state():
+    """NumPy's error state is per thread: a Session's ``ignore`` must hold on the pool's
+    threads too, or a NaN inside a split conv warns (or raises) there."""
+    pool = _BatchPool(2, load_average=lambda: 0.0)
+    both_started = threading.Barrier(2, timeout=10)  # piece 0 waits for a worker's piece
+    seen = []
+
+    def work(lo, hi):
+        if lo < 2:
+            both_started.wait()
+        seen.append((threading.get_ident(), np.geterr()["invalid"]))
+    with np.errstate(invalid="ignore"):
+        pool(work, 4, 2)
+    assert len({ident for ident, _ in seen}) == 2
+    assert {state for _, state in seen} == {"ignore"}
 
 
 def test_the_pool_runs_the_batch_whole_while_the_machine_has_no_idle_core():

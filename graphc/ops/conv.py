@@ -102,7 +102,7 @@ def _conv_reference(x, w, strides, padding, dilations=1):
 CONV2D = registry.register(OpDef(
     name="conv2d", dtypes=same_dtype_rule("conv2d", FLOAT), shapes=_conv_shapes,
     kernel=conv_forward, attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
-    fresh_output=True, takes_out=True,
+    fresh_output=True, takes_out=True, epilogue=True,
     distribution=registry.ROWWISE,
     grad=_conv2d_grad,
     reference=_conv_reference,

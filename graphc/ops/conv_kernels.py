@@ -137,26 +137,38 @@ def _is_pointwise(kh, kw, strides):
     return kh == kw == 1 and tuple(strides) == (1, 1)
 
 
-def _conv_padded(x, w, strides, dilations, pads, out):
+def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
     """Correlate ``x`` padded by ``pads`` = (top, bottom, left, right) with HWIO ``w`` into
     ``out`` (N, OH, OW, C_out), C-contiguous: one GEMM per piece of the im2col matrix,
-    written straight into the output's rows."""
+    written straight into the output's rows; ``epilogue(block)`` then transforms each
+    finished block of whole images while it is in cache (see OpDef.epilogue)."""
     kh, kw, c_in, c_out = w.shape
     n, oh, ow, _ = out.shape
     if out.size == 0:
         return out
     if c_in == 0:
         out.fill(0)
+    elif _is_pointwise(kh, kw, strides) and not any(pads):
+        filt = w.reshape(c_in, c_out)
+        # one GEMM, or one per block of images when an epilogue follows each block
+        step = n if epilogue is None else max(1, CHUNK_BYTES // (out[0].nbytes or 1))
+        for lo in range(0, n, step):
+            np.matmul(_rows(x[lo:lo + step]), filt, out=_rows(out[lo:lo + step]))
+            if epilogue is not None:
+                epilogue(out[lo:lo + step])
         return out
-    if _is_pointwise(kh, kw, strides) and not any(pads):
-        np.matmul(_rows(x), w.reshape(c_in, c_out), out=_rows(out))
+    else:
+        filt = w.reshape(kh * kw * c_in, c_out)
+        for lo, hi, bands in _pieces(n, oh, ow * kh * kw * c_in * x.itemsize):
+            xp = _pad(x[lo:hi], *pads)
+            for first, end in bands:
+                np.matmul(_im2col(xp, (first, end), kh, kw, ow, strides, dilations), filt,
+                          out=_rows(out[lo:hi, first:end]))
+            if epilogue is not None:
+                epilogue(out[lo:hi])
         return out
-    filt = w.reshape(kh * kw * c_in, c_out)
-    for lo, hi, bands in _pieces(n, oh, ow * kh * kw * c_in * x.itemsize):
-        xp = _pad(x[lo:hi], *pads)
-        for first, end in bands:
-            np.matmul(_im2col(xp, (first, end), kh, kw, ow, strides, dilations), filt,
-                      out=_rows(out[lo:hi, first:end]))
+    if epilogue is not None:
+        epilogue(out)
     return out
 
 
@@ -218,15 +230,16 @@ def _summed_by_batch(n, elements, compute, out):
     return out
 
 
-def conv_forward(x, w, strides, padding, dilations, out=None):
+def conv_forward(x, w, strides, padding, dilations, out=None, epilogue=None):
     """conv2d of NHWC ``x`` with HWIO ``w`` (TF's SAME/VALID, strides and dilations),
-    written into ``out`` where that fits (see ``_output``)."""
+    written into ``out`` where that fits (see ``_output``), each finished block of images
+    then transformed in place by ``epilogue(block)`` (see OpDef.epilogue)."""
     out_hw, pads = _geometry(x.shape[1], x.shape[2], w.shape[0], w.shape[1], strides,
                              dilations, padding)
     n, c_out = x.shape[0], w.shape[3]
     out = _output(out, (n, *out_hw, c_out), np.result_type(x, w))
     _each_chunk(n, out.size, lambda lo, hi: _conv_padded(x[lo:hi], w, strides, dilations,
-                                                         pads, out[lo:hi]))
+                                                         pads, out[lo:hi], epilogue))
     return out
 
 

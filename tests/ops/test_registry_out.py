@@ -1,8 +1,9 @@
 """The memory flags of the registry, on every sample of every op that declares them:
 ``takes_out`` kernels given an ``out=`` buffer return their result (written into it, or,
-where a kernel may not, a new array: the arena takes either), and ``fresh_output`` kernels return arrays of their own: sharing
-no memory with their inputs, and left unchanged by the kernel's next call (a result that
-were a view of a reused temporary would change under the caller)."""
+where a kernel may not, a new array: the arena takes either), and ``fresh_output`` kernels
+return arrays of their own: sharing no memory with their inputs, and left unchanged by the
+kernel's next call (a result that were a view of a reused temporary would change under the
+caller)."""
 import functools
 
 import numpy as np
