@@ -93,6 +93,18 @@ def test_a_kernel_result_is_not_changed_by_the_next_call():
         np.testing.assert_array_equal(first, kept)
 
 
+def test_scratch_buffers_above_the_keep_limit_are_not_held(monkeypatch):
+    """Temporaries larger than SCRATCH_KEEP_BYTES are allocated per call, not kept by the
+    thread (same results either way)."""
+    x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float32)
+    geometry = dict(strides=(1, 1), padding="SAME", dilations=(1, 1))
+    kept = conv_kernels.conv_forward(x, w, **geometry)
+    monkeypatch.setattr(conv_kernels, "SCRATCH_KEEP_BYTES", 0)
+    monkeypatch.setattr(conv_kernels, "_SCRATCH", threading.local())
+    np.testing.assert_array_equal(conv_kernels.conv_forward(x, w, **geometry), kept)
+    assert not conv_kernels._SCRATCH.__dict__
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_conv_kernels_propagate_nan_and_inf_where_the_per_tap_kernels_do():
     x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float64)

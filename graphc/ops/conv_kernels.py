@@ -25,9 +25,9 @@ installs one (``set_batch_splitter``; graphc.runtime.threads).
 
 Results differ from the per-tap kernels they replaced only in the order of a convolution's
 float sums (im2col sums over taps and channels in one dot product, and the filter gradient
-sums its pieces' products in batch order): within the float-sum
-bound (a few ulps of the sum of |products|), which tests/test_conv_kernels.py checks against
-those kernels (tests/conv_baseline.py). Max pooling and its gradients are bitwise the old
+sums its pieces' products in batch order): within the float-sum bound (a few ulps of the
+sum of |products|), which tests/test_conv_kernels.py checks against those kernels
+(tests/conv_baseline.py). Max pooling and its gradients are bitwise the old
 kernels' values, NaN, infinities and ties included.
 """
 from __future__ import annotations
@@ -62,12 +62,17 @@ def window_geometry(size, window, stride, dilation, padding):
 # multiplied in pieces of about CHUNK_BYTES, so each piece is still in cache for its GEMM.
 _SCRATCH = threading.local()
 CHUNK_BYTES = 1 << 19
+# a thread keeps buffers up to this size; larger temporaries are allocated per call (a
+# process that once pooled a huge batch does not hold that memory for good)
+SCRATCH_KEEP_BYTES = 1 << 26
 
 
 def _scratch(name, shape, dtype):
     """This thread's buffer ``name`` as an array of ``shape`` (grown when too small)."""
     buffers = _SCRATCH.__dict__
     key, size = (name, np.dtype(dtype)), math.prod(shape)
+    if size * key[1].itemsize > SCRATCH_KEEP_BYTES:
+        return np.empty(shape, dtype=dtype)
     buffer = buffers.get(key)
     if buffer is None or buffer.size < size:
         buffer = buffers[key] = np.empty(size, dtype=dtype)
@@ -144,19 +149,19 @@ def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
     finished block of whole images while it is in cache (see OpDef.epilogue)."""
     kh, kw, c_in, c_out = w.shape
     n, oh, ow, _ = out.shape
+    finish = epilogue or (lambda block: None)
     if out.size == 0:
         return out
     if c_in == 0:
         out.fill(0)
+        finish(out)
     elif _is_pointwise(kh, kw, strides) and not any(pads):
         filt = w.reshape(c_in, c_out)
         # one GEMM, or one per block of images when an epilogue follows each block
         step = n if epilogue is None else max(1, CHUNK_BYTES // (out[0].nbytes or 1))
         for lo in range(0, n, step):
             np.matmul(_rows(x[lo:lo + step]), filt, out=_rows(out[lo:lo + step]))
-            if epilogue is not None:
-                epilogue(out[lo:lo + step])
-        return out
+            finish(out[lo:lo + step])
     else:
         filt = w.reshape(kh * kw * c_in, c_out)
         for lo, hi, bands in _pieces(n, oh, ow * kh * kw * c_in * x.itemsize):
@@ -164,11 +169,7 @@ def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
             for first, end in bands:
                 np.matmul(_im2col(xp, (first, end), kh, kw, ow, strides, dilations), filt,
                           out=_rows(out[lo:hi, first:end]))
-            if epilogue is not None:
-                epilogue(out[lo:hi])
-        return out
-    if epilogue is not None:
-        epilogue(out)
+            finish(out[lo:hi])
     return out
 
 
