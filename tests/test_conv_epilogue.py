@@ -168,3 +168,12 @@ def test_the_gradient_of_with_epilogue_is_the_unfused_gradient():
         np.testing.assert_array_equal(sess.run(fused), sess.run(plain))
     for got, expected in zip(got_values, want_values):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_with_epilogue_splits_along_the_batch_as_its_host_does():
+    """graphc.dask splits the op rowwise, like conv2d (the extras have no batch axis)."""
+    graph, x, fetches = _conv_block((2, 5, 5, 2), (3, 3, 2, 4))
+    optimized, _ = gc.optimize(graph, fetches, feeds=[x])
+    [op] = [o for o in optimized.get_operations() if o.type == "with_epilogue"]
+    split = registry.get("with_epilogue").distribution(op, [None] * len(op.inputs))
+    assert split == registry.get("conv2d").distribution == registry.ROWWISE

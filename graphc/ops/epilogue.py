@@ -98,6 +98,13 @@ def _grad(op, dy):
     return list(registry.get(attrs["host"]).grad(host, host_result_grad)) + group_grads
 
 
+def _distribution(op, host_inputs):
+    """Rowwise where the host is (graphc.dask): the program maps each chunk's rows of the
+    host's result, and its other inputs have no batch axis (the pass checks)."""
+    split = registry.get(op.attrs["host"]).distribution
+    return split if isinstance(split, registry.Split) and split.kind == "rowwise" else None
+
+
 def _kernel(*arrays, out=None, **attrs):
     return _runner(**attrs)(*arrays, out=out)
 
@@ -107,7 +114,7 @@ WITH_EPILOGUE = registry.register(OpDef(
     bind=lambda op: _runner(**op.attrs),
     attrs={"host": "", "host_attrs": (), "host_inputs": 0, "program": (), "position": 0,
            "ops": ()},
-    fresh_output=True, takes_out=True,
+    fresh_output=True, takes_out=True, distribution=_distribution,
     tested_elsewhere="tests/test_conv_epilogue.py (made by the epilogue pass after fusion; "
                      "no public function)",
     doc="A host op (conv2d) whose result blocks an elementwise program transforms in place."))
