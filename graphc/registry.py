@@ -199,6 +199,11 @@ class OpDef:
         takes_out: the bound kernel accepts ``out=``, an array of the result's shape and
             dtype it may write the result into (it returns the result either way), so plans
             can keep such buffers across runs; ufunc kernels are known to.
+        epilogue: the kernel also accepts ``epilogue=fn`` and calls ``fn(block)`` on each
+            finished block of whole batch rows of its result (C-contiguous, still in cache),
+            which ``fn`` overwrites with the block's transformed values; the epilogue pass
+            (passes/epilogue.py) moves an elementwise group that alone reads the result
+            into the op (``with_epilogue``, graphc.ops.epilogue).
         finite_outputs: ``finite_outputs(op, finite_inputs) -> bool``: whether the op's
             outputs are free of NaN and Inf given which inputs provably are (a list of
             bools, True for integer and bool inputs); usually ``finite_if_inputs_finite`` or
@@ -251,6 +256,7 @@ class OpDef:
     bind: Optional[Callable] = None
     fresh_output: bool = False
     takes_out: bool = False
+    epilogue: bool = False
     updates_input: bool = False
     updates_variable: bool = False
     unknown_rank_ok: bool = False

@@ -21,7 +21,7 @@ from graphc.fetches import FetchStructure
 
 from graphc import control_flow
 
-from . import (algebraic, branch_folding, constant_folding, cse, dce, fusion,
+from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
                loop_dead_values, loop_invariant_motion, prune, stabilize, subgraphs)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
@@ -77,6 +77,8 @@ PIPELINE = (
             # included); what it hoists out of a nested loop, the next round hoists further
             Pass("subgraphs", subgraphs.run, subgraphs.edit, idempotent=True))),
     Pass("fusion", fusion.run, fusion.edit),
+    # a fused group reading only a conv's result runs on its blocks inside the conv kernel
+    Pass("epilogue", epilogue.run, epilogue.edit),
 )
 
 PASSES = {stage.name: stage for step in PIPELINE

@@ -30,11 +30,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from graphc.ops import conv_kernels
 
-__all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "blas_info", "MODES"]
+__all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "kernel_threads", "blas_info",
+           "MODES"]
 
 MODES = ("pool", "blas")
 
@@ -123,8 +125,13 @@ class _BatchPool:
         taken = itertools.count()  # next() on a count is atomic under the GIL
         finished = threading.Condition()
         state = {"done": 0, "error": None}
+        errors = np.geterr()  # the caller's (a Session ignores NaN/Inf): NumPy's is per thread
 
         def drain():
+            with np.errstate(**errors):
+                take_pieces()
+
+        def take_pieces():
             for k in iter(lambda: next(taken), None):
                 if k >= pieces:
                     return
@@ -152,6 +159,7 @@ def _load_average() -> float:
 
 
 _APPLIED: list = []  # the policy in force, once applied
+_POOL: list = [None]  # graphc's pool in force (the pool policy on several cores), once applied
 _LOCK = threading.Lock()
 
 
@@ -169,16 +177,32 @@ def ensure_applied() -> ThreadPolicy:
         if not _APPLIED:
             policy = ThreadPolicy.from_environment()
             _limit_blas(policy.blas_threads)
-            conv_kernels.set_batch_splitter(
-                _BatchPool(policy.pool_threads) if policy.pool_threads > 1 else None)
+            _POOL[0] = _BatchPool(policy.pool_threads) if policy.pool_threads > 1 else None
+            conv_kernels.set_batch_splitter(_POOL[0])
             _APPLIED.append(policy)
     return _APPLIED[0]
+
+
+def kernel_threads() -> int:
+    """How many threads may share one kernel call's work right now (the fused NumPy engine
+    asks before splitting its chunks over its pool): the pool policy's threads while the
+    machine has idle cores (the pool's load check), else 1, so that no two pools, nor a
+    pool and BLAS, ever share the cores.
+
+    Example:
+        >>> kernel_threads()  # 1 under GRAPHC_THREADS=1, the blas policy or a CPU load
+        2
+    """
+    ensure_applied()
+    pool = _POOL[0]
+    return pool.threads if pool is not None and pool.idle() else 1
 
 
 def _forget_in_child() -> None:
     """A forked child has none of the parent's pool threads: it applies the policy afresh
     (with a new pool) when it first runs a Session."""
     _APPLIED.clear()
+    _POOL[0] = None
     conv_kernels.set_batch_splitter(None)
 
 

@@ -5,6 +5,7 @@ and batches split over graphc's pool."""
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 import pytest
@@ -63,6 +64,45 @@ def test_conv_kernels_match_the_per_tap_kernels(x_shape, w_shape, strides, dilat
         old.backprop_filter_kernel(x, filter_sizes, dy, **geometry),
         old.backprop_filter_kernel(np.abs(x), filter_sizes, np.abs(dy), **geometry), dtype,
         int(np.prod(y.shape[:3])))
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 600, 4000])
+@pytest.mark.parametrize("x_shape,w_shape,strides,dilations", CONV_CASES[::2])
+def test_conv_kernels_in_pieces_match_the_per_tap_kernels(monkeypatch, x_shape, w_shape,
+                                                          strides, dilations, chunk_bytes):
+    """The im2col matrix built and multiplied in pieces (bands of one output row, of a few
+    rows, whole images) gives the one-piece results, within the float-sum bound."""
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", chunk_bytes)
+    test_conv_kernels_match_the_per_tap_kernels(x_shape, w_shape, strides, dilations, "SAME",
+                                                np.float64)
+
+
+def test_a_kernel_result_is_not_changed_by_the_next_call():
+    """Results are the caller's arrays, never views of the per-thread scratch buffers."""
+    x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float32)
+    geometry = dict(strides=(1, 1), padding="SAME", dilations=(1, 1))
+    dy = np.ones((2, 6, 6, 4), np.float32)
+    calls = [lambda s: conv_kernels.conv_forward(x * s, w, **geometry),
+             lambda s: conv_kernels.conv_input_grad(np.array(x.shape), w, dy * s, **geometry),
+             lambda s: conv_kernels.conv_filter_grad(x * s, np.array(w.shape), dy, **geometry),
+             lambda s: conv_kernels.max_pool_forward(x * s, (3, 3), (1, 1), "SAME")]
+    for call in calls:
+        first = call(1)
+        kept = first.copy()
+        call(-3)
+        np.testing.assert_array_equal(first, kept)
+
+
+def test_scratch_buffers_above_the_keep_limit_are_not_held(monkeypatch):
+    """Temporaries larger than SCRATCH_KEEP_BYTES are allocated per call, not kept by the
+    thread (same results either way)."""
+    x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float32)
+    geometry = dict(strides=(1, 1), padding="SAME", dilations=(1, 1))
+    kept = conv_kernels.conv_forward(x, w, **geometry)
+    monkeypatch.setattr(conv_kernels, "SCRATCH_KEEP_BYTES", 0)
+    monkeypatch.setattr(conv_kernels, "_SCRATCH", threading.local())
+    np.testing.assert_array_equal(conv_kernels.conv_forward(x, w, **geometry), kept)
+    assert not conv_kernels._SCRATCH.__dict__
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -203,6 +243,23 @@ def test_the_pool_runs_every_piece_once_and_reraises_a_piece_error():
         pool(failing, 10, 3)
 
 
+def test_the_pool_runs_pieces_under_the_callers_numpy_error_state():
+    """NumPy's error state is per thread: a Session's ``ignore`` must hold on the pool's
+    threads too, or a NaN inside a split conv warns (or raises) there."""
+    pool = _BatchPool(2, load_average=lambda: 0.0)
+    both_started = threading.Barrier(2, timeout=10)  # piece 0 waits for a worker's piece
+    seen = []
+
+    def work(lo, hi):
+        if lo < 2:
+            both_started.wait()
+        seen.append((threading.get_ident(), np.geterr()["invalid"]))
+    with np.errstate(invalid="ignore"):
+        pool(work, 4, 2)
+    assert len({ident for ident, _ in seen}) == 2
+    assert {state for _, state in seen} == {"ignore"}
+
+
 def test_the_pool_runs_the_batch_whole_while_the_machine_has_no_idle_core():
     pool = _BatchPool(2, load_average=lambda: 3.0)
     seen = []
@@ -212,7 +269,7 @@ def test_the_pool_runs_the_batch_whole_while_the_machine_has_no_idle_core():
 
 def test_im2col_columns_are_tap_major_then_channel():
     x = np.arange(2 * 4 * 5 * 3, dtype=np.float64).reshape(2, 4, 5, 3)
-    cols = conv_kernels._im2col(x, 2, 3, 3, 3, (1, 1), (1, 1))
+    cols = conv_kernels._im2col(x, (0, 3), 2, 3, 3, (1, 1), (1, 1))
     for n, r, c, i, j, ch in itertools.product(range(2), range(3), range(3), range(2),
                                                range(3), range(3)):
         assert cols[(n * 3 + r) * 3 + c, (i * 3 + j) * 3 + ch] == x[n, r + i, c + j, ch]

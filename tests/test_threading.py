@@ -16,7 +16,7 @@ import json
 import numpy as np
 import graphc as gc
 from graphc.ops import conv_kernels
-from graphc.runtime.threads import blas_info, current_policy
+from graphc.runtime.threads import blas_info, current_policy, kernel_threads
 before = [lib["num_threads"] for lib in blas_info()]
 with gc.Graph().as_default() as g:
     x = gc.placeholder(gc.float32, (None, 3))
@@ -26,7 +26,7 @@ with gc.Session(graph=g) as sess:
 splitter = conv_kernels._SPLITTER[0]
 print(json.dumps({"before": before, "after": [lib["num_threads"] for lib in blas_info()],
                   "pool": getattr(splitter, "threads", None),
-                  "policy": current_policy().describe()}))
+                  "policy": current_policy().describe(), "kernel_threads": kernel_threads()}))
 """
 
 
@@ -52,12 +52,13 @@ def test_the_pool_policy_runs_blas_single_threaded_and_splits_batches_itself():
 def test_the_blas_policy_gives_blas_the_threads_and_uses_no_pool():
     seen = _probe(GRAPHC_THREAD_POLICY="blas", GRAPHC_THREADS="2", OPENBLAS_NUM_THREADS="1")
     assert set(seen["after"]) == {2}
-    assert seen["pool"] is None
+    assert seen["pool"] is None and seen["kernel_threads"] == 1  # BLAS has the cores
 
 
 def test_one_thread_means_no_pool():
     seen = _probe(GRAPHC_THREADS="1")
     assert set(seen["after"]) == {1} and seen["pool"] is None
+    assert seen["kernel_threads"] == 1
 
 
 def test_the_policy_reads_the_environment():
@@ -111,3 +112,35 @@ def test_a_forked_child_runs_split_kernels_on_a_pool_of_its_own():
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"child": 0}
+
+
+def test_kernel_threads_follow_the_pool_and_its_load_check(monkeypatch):
+    """The fused NumPy engine splits its chunks over threads only as the policy allows: the
+    pool's threads while the machine has idle cores, one thread under a CPU load."""
+    from graphc.runtime import threads
+
+    threads.ensure_applied()
+    monkeypatch.setattr(threads, "_POOL", [threads._BatchPool(2, load_average=lambda: 0.0)])
+    assert threads.kernel_threads() == 2
+    monkeypatch.setattr(threads, "_POOL", [threads._BatchPool(2, load_average=lambda: 5.0)])
+    assert threads.kernel_threads() == 1
+    monkeypatch.setattr(threads, "_POOL", [None])
+    assert threads.kernel_threads() == 1
+
+
+def test_the_fused_engine_on_one_thread_never_hands_chunks_to_its_pool(monkeypatch):
+    """Before, the fused NumPy engine sent every large call through its own pool whatever
+    the policy (twice the CPU time of a plain call at W7's shapes, and more under load)."""
+    import numpy as np
+
+    from graphc.runtime.fused import numpy_engine
+
+    class NoPool:
+        def map(self, *args):
+            raise AssertionError("the pool was used")
+    monkeypatch.setattr(numpy_engine, "kernel_threads", lambda: 1)
+    monkeypatch.setattr(numpy_engine, "POOL", NoPool())
+    program = (("add", (("in", 0), ("in", 1)), ()), ("relu", (("step", 0),), ()))
+    x = np.linspace(-1, 1, 1 << 18, dtype=np.float32).reshape(1 << 8, -1)
+    got = numpy_engine.ChunkedProgram(program)(x, np.float32(0.25))
+    np.testing.assert_array_equal(got, np.maximum(x + np.float32(0.25), np.float32(0)))

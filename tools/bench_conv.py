@@ -8,7 +8,8 @@ same seeded weights; the losses of its first two steps (the second shows the upd
 right) must agree with graphc's to rtol 1e-3 before anything is timed.
 
 The micro-suite times each conv/pool kernel and gradient alone, at the layer shapes of W7
-(b), through the registry's bound kernels, so each kernel's progress is visible.
+(b), through the registry's bound kernels (given their last result as ``out=``, as a plan's
+arena does), so each kernel's progress is visible.
 """
 from __future__ import annotations
 
@@ -138,11 +139,6 @@ def conv_layers(size):
     return layers
 
 
-def _bound(op_type, **attrs):
-    kernel = registry.get(op_type).kernel
-    return lambda *arrays: kernel(*arrays, **attrs)
-
-
 def _baseline():
     """The kernels before issue 14 (tests/conv_baseline.py) when run from a checkout, for
     the micro-suite's "before" rows; None where the tests are not there."""
@@ -161,7 +157,8 @@ def micro_cases(size):
     cases = []
 
     def case(name, op_type, old_name, arrays, **attrs):
-        kernels = {"now": _bound(registry.get(op_type).kernel, **attrs)}
+        opdef = registry.get(op_type)
+        kernels = {"now": _bound(opdef.kernel, opdef.takes_out, **attrs)}
         if old is not None:
             kernels["before"] = _bound(getattr(old, old_name), **attrs)
         cases.append((name, kernels, arrays))
@@ -189,8 +186,19 @@ def micro_cases(size):
     return cases
 
 
-def _bound(kernel, **attrs):
-    return lambda *arrays: kernel(*arrays, **attrs)
+def _bound(kernel, takes_out=False, **attrs):
+    """``kernel`` with its attributes; one that ``takes_out`` writes into the buffer its first
+    call returned, as a plan's arena gives it from run to run."""
+    if not takes_out:
+        return lambda *arrays: kernel(*arrays, **attrs)
+    kept: list = []
+
+    def run(*arrays):
+        if not kept:
+            kept.append(kernel(*arrays, **attrs))
+            return kept[0]
+        return kernel(*arrays, **attrs, out=kept[0])
+    return run
 
 
 def measure_interleaved(kernels: dict, arrays, rounds: int = 7) -> dict:

@@ -102,6 +102,7 @@ def _conv_reference(x, w, strides, padding, dilations=1):
 CONV2D = registry.register(OpDef(
     name="conv2d", dtypes=same_dtype_rule("conv2d", FLOAT), shapes=_conv_shapes,
     kernel=conv_forward, attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
+    fresh_output=True, takes_out=True, epilogue=True,
     distribution=registry.ROWWISE,
     grad=_conv2d_grad,
     reference=_conv_reference,
@@ -195,6 +196,7 @@ def _pool_errors():
 MAX_POOL = registry.register(OpDef(
     name="max_pool", dtypes=same_dtype_rule("max_pool", NUMERIC), shapes=_pool_shapes("max_pool"),
     kernel=max_pool_forward, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    fresh_output=True, takes_out=True,
     distribution=registry.ROWWISE,
     grad=_max_pool_grad,
     reference=_pool_reference(max), samples=_pool_samples, error_samples=_pool_errors,

@@ -83,7 +83,7 @@ def _conv_filter_reference(x, filter_sizes, dy, strides, padding, dilations=1):
 
 CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     name="conv2d_backprop_input", dtypes=lambda d, a: [d[2]], shapes=_backprop_input_shapes,
-    kernel=conv_input_grad,
+    kernel=conv_input_grad, fresh_output=True, takes_out=True,
     distribution=registry.Split("rowwise", (2,), batch_shape=0),
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddx: [None, conv2d_backprop_filter(ddx, shape(op.inputs[1]), op.inputs[2],
@@ -105,7 +105,8 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     doc="The gradient of conv2d with respect to its input (a transposed convolution)."))
 CONV2D_BACKPROP_FILTER = registry.register(OpDef(
     name="conv2d_backprop_filter", dtypes=lambda d, a: [d[2]],
-    shapes=_backprop_filter_shapes, kernel=conv_filter_grad,
+    shapes=_backprop_filter_shapes, kernel=conv_filter_grad, fresh_output=True,
+    takes_out=True,
     distribution=registry.Split("reduction", (0, 2), "sum"),
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddw: [conv2d_backprop_input(shape(op.inputs[0]), ddw, op.inputs[2],
@@ -159,11 +160,19 @@ def _argmax_taps(x, y, ksize, strides, padding):
         yield i, j, hit, padded.shape, oh, ow
 
 
-def _max_pool_grad_kernel(x, y, dy, ksize, strides, padding):
+def _written(out, value):
+    """``value`` stored into ``out`` where the caller's buffer fits it, else ``value``."""
+    if out is not None and out.shape == value.shape and out.dtype == value.dtype:
+        np.copyto(out, value)
+        return out
+    return value
+
+
+def _max_pool_grad_kernel(x, y, dy, ksize, strides, padding, out=None):
     """The compiled one-pass loop where it applies (conv_kernels), else ``_max_pool_grad_numpy``."""
     if compiled_pooling(x, y, dy):
-        return max_pool_scatter(x, y, dy, ksize, strides, padding)
-    return _max_pool_grad_numpy(x, y, dy, ksize, strides, padding)
+        return max_pool_scatter(x, y, dy, ksize, strides, padding, out=out)
+    return _written(out, _max_pool_grad_numpy(x, y, dy, ksize, strides, padding))
 
 
 def _max_pool_grad_numpy(x, y, dy, ksize, strides, padding):
@@ -177,11 +186,11 @@ def _max_pool_grad_numpy(x, y, dy, ksize, strides, padding):
     return out[:, top:top + x.shape[1], left:left + x.shape[2], :]
 
 
-def _max_pool_grad_grad_kernel(x, y, ddx, ksize, strides, padding):
+def _max_pool_grad_grad_kernel(x, y, ddx, ksize, strides, padding, out=None):
     """The compiled one-pass loop where it applies (conv_kernels), else the NumPy taps."""
     if compiled_pooling(x, y, ddx):
-        return max_pool_gather(x, y, ddx, ksize, strides, padding)
-    return _max_pool_grad_grad_numpy(x, y, ddx, ksize, strides, padding)
+        return max_pool_gather(x, y, ddx, ksize, strides, padding, out=out)
+    return _written(out, _max_pool_grad_grad_numpy(x, y, ddx, ksize, strides, padding))
 
 
 def _max_pool_grad_grad_numpy(x, y, ddx, ksize, strides, padding):
@@ -258,6 +267,7 @@ def _max_pool_grad_grad_samples():
 MAX_POOL_GRAD = registry.register(OpDef(
     name="max_pool_grad", dtypes=lambda d, a: [d[2]], shapes=_pool_grad_shapes("max_pool_grad"),
     kernel=_max_pool_grad_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    fresh_output=True, takes_out=True,
     distribution=registry.Split("rowwise", (0, 1, 2)),
     grad=lambda op, ddx: [None, None, max_pool_grad_grad(op.inputs[0], op.inputs[1], ddx,
                                                          **_pool_attrs(op))],
@@ -268,6 +278,7 @@ MAX_POOL_GRAD = registry.register(OpDef(
 MAX_POOL_GRAD_GRAD = registry.register(OpDef(
     name="max_pool_grad_grad", dtypes=lambda d, a: [d[2]],
     shapes=_pool_grad_shapes("max_pool_grad_grad"), kernel=_max_pool_grad_grad_kernel,
+    fresh_output=True, takes_out=True,
     attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
     grad=lambda op, dy: [None, None, max_pool_grad(op.inputs[0], op.inputs[1], dy,
                                                    **_pool_attrs(op))],

@@ -2,36 +2,44 @@
 measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
 
 - a 1x1 convolution of stride 1 is one plain 2-D GEMM on the reshaped NHWC tensor;
-- any other convolution copies its windows once into an im2col matrix (rows: output
-  positions, columns: (tap, channel)) and does one GEMM with the filter as a (taps * C_in,
-  C_out) matrix, except where that GEMM would be narrow (C_out <= 8 with C_in >= 8): there a
-  GEMM per tap on the strided window views is faster;
-- the filter gradient is the transposed GEMM over the same im2col matrix (no per-tap window
-  copies, no tensordot); the input gradient of a stride-1 convolution with 8 or more input
-  channels is the forward convolution of the output gradient with the flipped, transposed
-  filter, otherwise a GEMM followed by a scatter of its columns (col2im);
+- any other convolution copies its windows into an im2col matrix (rows: output positions,
+  columns: (tap, channel)) and does a GEMM with the filter as a (taps * C_in, C_out)
+  matrix, piece by piece (about CHUNK_BYTES of the matrix each, so the GEMM reads it from
+  cache), each piece's GEMM written straight into its rows of the output;
+- the filter gradient is the transposed GEMM over the same im2col pieces, summed into the
+  result; the input gradient of a stride-1 convolution with 8 or more input channels is the
+  forward convolution of the output gradient with the flipped, transposed filter,
+  otherwise a GEMM followed by a scatter of its columns (col2im);
 - max pooling is separable: the maximum over the window's columns, then over its rows
   ((kh - 1) + (kw - 1) passes instead of kh * kw - 1);
 - the max-pool gradient finds each window's first maximum and adds the output gradient there
-  in one pass, compiled by numba where it is installed (the ``fast`` extra); without numba,
-  the NumPy kernel of graphc.ops.conv_grads runs (the reference path).
+  in one pass, compiled by numba where it is installed (graphc.ops.conv_loops); without
+  numba, the NumPy kernel of graphc.ops.conv_grads runs (the reference path).
+
+Every kernel takes ``out=`` (its OpDef declares ``takes_out``): the plan's arena hands it
+last run's result buffer to write into, and its temporaries are buffers each thread keeps
+(``_scratch``), so a training step allocates no large array afresh.
 
 Every kernel splits its batch over graphc's thread pool when the runtime's threading policy
 installs one (``set_batch_splitter``; graphc.runtime.threads).
 
 Results differ from the per-tap kernels they replaced only in the order of a convolution's
-float sums (im2col sums over taps and channels in one dot product): within the float-sum
-bound (a few ulps of the sum of |products|), which tests/test_conv_kernels.py checks against
-those kernels (tests/conv_baseline.py). Max pooling and its gradients are bitwise the old
+float sums (im2col sums over taps and channels in one dot product, and the filter gradient
+sums its pieces' products in batch order): within the float-sum bound (a few ulps of the
+sum of |products|), which tests/test_conv_kernels.py checks against those kernels
+(tests/conv_baseline.py). Max pooling and its gradients are bitwise the old
 kernels' values, NaN, infinities and ties included.
 """
 from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from graphc.ops.conv_loops import HAVE_NUMBA, first_max_loop
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "max_pool_forward",
            "max_pool_scatter", "max_pool_gather", "window_geometry", "HAVE_NUMBA"]
@@ -48,10 +56,47 @@ def window_geometry(size, window, stride, dilation, padding):
     return out, total // 2, total - total // 2
 
 
-def _pad(x, top, bottom, left, right, fill=0):
-    if top or bottom or left or right:
-        return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
-    return x
+# Temporaries (padded inputs, im2col matrices) live in buffers of each thread's own, kept from
+# call to call: a fresh multi-megabyte array per call costs a page fault per 4 KB page (a
+# third of a convolution's time at W7 (b)'s shapes). And the im2col matrix is built and
+# multiplied in pieces of about CHUNK_BYTES, so each piece is still in cache for its GEMM.
+_SCRATCH = threading.local()
+CHUNK_BYTES = 1 << 19
+# a thread keeps buffers up to this size; larger temporaries are allocated per call (a
+# process that once pooled a huge batch does not hold that memory for good)
+SCRATCH_KEEP_BYTES = 1 << 26
+
+
+def _scratch(name, shape, dtype):
+    """This thread's buffer ``name`` as an array of ``shape`` (grown when too small)."""
+    buffers = _SCRATCH.__dict__
+    key, size = (name, np.dtype(dtype)), math.prod(shape)
+    if size * key[1].itemsize > SCRATCH_KEEP_BYTES:
+        return np.empty(shape, dtype=dtype)
+    buffer = buffers.get(key)
+    if buffer is None or buffer.size < size:
+        buffer = buffers[key] = np.empty(size, dtype=dtype)
+    return buffer[:size].reshape(shape)
+
+
+def _pad(x, top, bottom, left, right, fill=0, name="pad"):
+    """``x`` padded with ``fill`` (a scratch buffer, valid until the next call)."""
+    if not (top or bottom or left or right):
+        return x
+    n, h, width, c = x.shape
+    xp = _scratch(name, (n, h + top + bottom, width + left + right, c), x.dtype)
+    xp[:, :top], xp[:, top + h:] = fill, fill
+    xp[:, top:top + h, :left], xp[:, top:top + h, left + width:] = fill, fill
+    xp[:, top:top + h, left:left + width] = x
+    return xp
+
+
+def _output(out, shape, dtype):
+    """``out`` when the caller's buffer fits (the plan's arena), else a new array."""
+    if (out is not None and out.shape == tuple(shape) and out.dtype == dtype
+            and out.flags.c_contiguous):
+        return out
+    return np.empty(shape, dtype=dtype)
 
 
 def _window(x, i, j, oh, ow, strides, dilations):
@@ -60,16 +105,32 @@ def _window(x, i, j, oh, ow, strides, dilations):
     return x[:, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw, :]
 
 
-def _im2col(xp, kh, kw, oh, ow, strides, dilations):
-    """The windows of padded ``xp`` as a (N*OH*OW, kh*kw*C) matrix, columns (tap, channel).
+def _im2col(xp, rows, kh, kw, ow, strides, dilations):
+    """Output rows ``rows`` = (first, end) of padded ``xp``'s windows as a (N*rows*OW,
+    kh*kw*C) matrix, columns (tap, channel), in a scratch buffer.
 
     One copy of a strided sliding-window view: NumPy orders that copy's loops well, 2-5x
     faster at W7's shapes than copying tap by tap into the matrix's column blocks."""
-    (sh, sw), (dh, dw) = strides, dilations
+    (sh, sw), (dh, dw), (first, end) = strides, dilations, rows
     windows = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
-    windows = windows[:, 0: sh * (oh - 1) + 1: sh, 0: sw * (ow - 1) + 1: sw, :, ::dh, ::dw]
-    cols = np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3))
-    return cols.reshape(xp.shape[0] * oh * ow, kh * kw * xp.shape[3])
+    windows = windows[:, first * sh: sh * (end - 1) + 1: sh, 0: sw * (ow - 1) + 1: sw, :,
+                      ::dh, ::dw]
+    cols = _scratch("cols", (xp.shape[0], end - first, ow, kh, kw, xp.shape[3]), xp.dtype)
+    np.copyto(cols, windows.transpose(0, 1, 2, 4, 5, 3))
+    return cols.reshape(-1, kh * kw * xp.shape[3])
+
+
+def _pieces(n, oh, row_bytes):
+    """``(first image, end image, ((first row, end row), ...))``: the pieces of an output of
+    ``n`` images of ``oh`` rows whose im2col matrices take about CHUNK_BYTES (whole images
+    where they fit, else bands of an image's output rows)."""
+    per_image = max(1, oh * row_bytes)
+    if per_image <= CHUNK_BYTES:
+        step = CHUNK_BYTES // per_image
+        return [(lo, min(n, lo + step), ((0, oh),)) for lo in range(0, n, step)]
+    rows = max(1, CHUNK_BYTES // max(1, row_bytes))
+    bands = tuple((r, min(oh, r + rows)) for r in range(0, oh, rows))
+    return [(image, image + 1, bands) for image in range(n)]
 
 
 def _rows(a):
@@ -81,28 +142,35 @@ def _is_pointwise(kh, kw, strides):
     return kh == kw == 1 and tuple(strides) == (1, 1)
 
 
-def _conv_padded(x, w, strides, dilations, pads, out_hw):
-    """Correlate ``x`` padded by ``pads`` = (top, bottom, left, right) with HWIO ``w``."""
+def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
+    """Correlate ``x`` padded by ``pads`` = (top, bottom, left, right) with HWIO ``w`` into
+    ``out`` (N, OH, OW, C_out), C-contiguous: one GEMM per piece of the im2col matrix,
+    written straight into the output's rows; ``epilogue(block)`` then transforms each
+    finished block of whole images while it is in cache (see OpDef.epilogue)."""
     kh, kw, c_in, c_out = w.shape
-    n = x.shape[0]
-    oh, ow = out_hw
-    dtype = np.result_type(x, w)
-    if n == 0 or oh == 0 or ow == 0 or c_out == 0:
-        return np.zeros((n, oh, ow, c_out), dtype=dtype)
-    if c_in == 0:
-        return np.zeros((n, oh, ow, c_out), dtype=dtype)
-    if _is_pointwise(kh, kw, strides) and not any(pads):
-        return (_rows(x) @ w.reshape(c_in, c_out)).reshape(n, oh, ow, c_out)
-    xp = _pad(x, *pads)
-    if c_in >= 8 and c_out <= 8:
-        # a narrow GEMM (N = c_out) over a wide im2col buffer loses to a GEMM per tap on
-        # the strided views: measured 1.4x at W7's 5x5 8->8 convolution
-        out = np.zeros((n, oh, ow, c_out), dtype=dtype)
-        for i, j in itertools.product(range(kh), range(kw)):
-            out += _window(xp, i, j, oh, ow, strides, dilations) @ w[i, j]
+    n, oh, ow, _ = out.shape
+    finish = epilogue or (lambda block: None)
+    if out.size == 0:
         return out
-    cols = _im2col(xp, kh, kw, oh, ow, strides, dilations)
-    return (cols @ w.reshape(kh * kw * c_in, c_out)).reshape(n, oh, ow, c_out)
+    if c_in == 0:
+        out.fill(0)
+        finish(out)
+    elif _is_pointwise(kh, kw, strides) and not any(pads):
+        filt = w.reshape(c_in, c_out)
+        # one GEMM, or one per block of images when an epilogue follows each block
+        step = n if epilogue is None else max(1, CHUNK_BYTES // (out[0].nbytes or 1))
+        for lo in range(0, n, step):
+            np.matmul(_rows(x[lo:lo + step]), filt, out=_rows(out[lo:lo + step]))
+            finish(out[lo:lo + step])
+    else:
+        filt = w.reshape(kh * kw * c_in, c_out)
+        for lo, hi, bands in _pieces(n, oh, ow * kh * kw * c_in * x.itemsize):
+            xp = _pad(x[lo:hi], *pads)
+            for first, end in bands:
+                np.matmul(_im2col(xp, (first, end), kh, kw, ow, strides, dilations), filt,
+                          out=_rows(out[lo:hi, first:end]))
+            finish(out[lo:hi])
+    return out
 
 
 def _geometry(h, width, kh, kw, strides, dilations, padding):
@@ -145,47 +213,38 @@ def _each_chunk(n, elements, work) -> None:
         splitter(work, n, splitter.threads)
 
 
-def _by_batch(n, elements, compute, out_shape, dtype):
-    """``compute(lo, hi)`` (the result for batch rows lo:hi) over the whole batch: in one
-    call, or in chunks on the pool written into one output."""
+def _summed_by_batch(n, elements, compute, out):
+    """The sum over the batch of ``compute(lo, hi, into)`` (which writes the sum over batch
+    rows lo:hi into ``into``), in ``out``: partial sums per chunk, added in batch order (so
+    a given thread count always gives the same result)."""
     if _splitter(n, elements) is None:
-        return compute(0, n)
-    out = np.empty(out_shape, dtype=dtype)
-
-    def work(lo, hi):
-        out[lo:hi] = compute(lo, hi)
-    _each_chunk(n, elements, work)
-    return out
-
-
-def _summed_by_batch(n, elements, compute):
-    """The sum over the batch of ``compute(lo, hi)``: partial sums per chunk, added in
-    batch order (so a given thread count always gives the same result)."""
-    if _splitter(n, elements) is None:
-        return compute(0, n)
+        return compute(0, n, out)
     partials: dict = {}
 
     def work(lo, hi):
-        partials[lo] = compute(lo, hi)
+        partials[lo] = compute(lo, hi, np.empty_like(out))
     _each_chunk(n, elements, work)
     ordered = [partials[lo] for lo in sorted(partials)]
-    total = ordered[0]
+    np.copyto(out, ordered[0])
     for partial in ordered[1:]:
-        total += partial
-    return total
+        out += partial
+    return out
 
 
-def conv_forward(x, w, strides, padding, dilations):
-    """conv2d of NHWC ``x`` with HWIO ``w`` (TF's SAME/VALID, strides and dilations)."""
+def conv_forward(x, w, strides, padding, dilations, out=None, epilogue=None):
+    """conv2d of NHWC ``x`` with HWIO ``w`` (TF's SAME/VALID, strides and dilations),
+    written into ``out`` where that fits (see ``_output``), each finished block of images
+    then transformed in place by ``epilogue(block)`` (see OpDef.epilogue)."""
     out_hw, pads = _geometry(x.shape[1], x.shape[2], w.shape[0], w.shape[1], strides,
                              dilations, padding)
     n, c_out = x.shape[0], w.shape[3]
-    return _by_batch(n, n * out_hw[0] * out_hw[1] * c_out,
-                     lambda lo, hi: _conv_padded(x[lo:hi], w, strides, dilations, pads, out_hw),
-                     (n, *out_hw, c_out), np.result_type(x, w))
+    out = _output(out, (n, *out_hw, c_out), np.result_type(x, w))
+    _each_chunk(n, out.size, lambda lo, hi: _conv_padded(x[lo:hi], w, strides, dilations,
+                                                         pads, out[lo:hi], epilogue))
+    return out
 
 
-def conv_input_grad(input_sizes, w, dy, strides, padding, dilations):
+def conv_input_grad(input_sizes, w, dy, strides, padding, dilations, out=None):
     """The gradient of conv2d with respect to its input of shape ``input_sizes``."""
     n, h, width, c = (int(v) for v in input_sizes)
     kh, kw = w.shape[:2]
@@ -193,19 +252,19 @@ def conv_input_grad(input_sizes, w, dy, strides, padding, dilations):
     if tuple(out_hw) != tuple(dy.shape[1:3]):
         raise ValueError(f"conv2d_backprop_input: out_backprop of shape {dy.shape} does not "
                          f"match input sizes {[n, h, width, c]}")
-    dtype = dy.dtype  # the op's dtype rule
+    out = _output(out, (n, h, width, c), dy.dtype)  # the op's dtype rule
     if min(n, h, width, c) == 0 or min(out_hw) == 0 or w.shape[3] == 0:
-        return np.zeros((n, h, width, c), dtype=dtype)
-    return _by_batch(n, n * h * width * c,
-                     lambda lo, hi: _input_grad((h, width, c), w, dy[lo:hi], strides,
-                                                dilations, out_hw, pads),
-                     (n, h, width, c), dtype).astype(dtype, copy=False)
+        out.fill(0)
+        return out
+    _each_chunk(n, out.size, lambda lo, hi: _input_grad(w, dy[lo:hi], strides, dilations, pads,
+                                                        out[lo:hi]))
+    return out
 
 
-def _input_grad(hwc, w, dy, strides, dilations, out_hw, pads):
-    (h, width, c), (top, bottom, left, right) = hwc, pads
+def _input_grad(w, dy, strides, dilations, pads, out):
+    (n, h, width, c), (top, bottom, left, right) = out.shape, pads
     kh, kw, _, c_out = w.shape
-    n = dy.shape[0]
+    out_hw = dy.shape[1:3]
     if tuple(strides) == (1, 1) and c >= 8:
         # dx[q] = sum_i dy[q + top - i*d] w[i]: the correlation of dy, padded so that the
         # flipped filter's taps line up, with the flipped and transposed (HWOI) filter
@@ -215,7 +274,7 @@ def _input_grad(hwc, w, dy, strides, dilations, out_hw, pads):
         flipped_pads = (before_h, h + eff_h - 1 - before_h - out_hw[0],
                         before_w, width + eff_w - 1 - before_w - out_hw[1])
         flipped = w[::-1, ::-1].transpose(0, 1, 3, 2)
-        return _conv_padded(dy, flipped, (1, 1), dilations, flipped_pads, (h, width))
+        return _conv_padded(dy, flipped, (1, 1), dilations, flipped_pads, out)
     # strided, or few input channels (a GEMM of N = c would be narrow): one GEMM to
     # (position, tap, channel) columns, then add each tap's block into its window (col2im)
     cols = (_rows(dy) @ w.reshape(kh * kw * c, c_out).T).reshape(n, *out_hw, kh, kw, c)
@@ -223,102 +282,69 @@ def _input_grad(hwc, w, dy, strides, dilations, out_hw, pads):
                       dtype=np.result_type(w, dy))
     for i, j in itertools.product(range(kh), range(kw)):
         _window(padded, i, j, *out_hw, strides, dilations)[...] += cols[:, :, :, i, j, :]
-    return padded[:, top:top + h, left:left + width, :]
+    out[...] = padded[:, top:top + h, left:left + width, :]
+    return out
 
 
-def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations):
+def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations, out=None):
     """The gradient of conv2d with respect to its filter of shape ``filter_sizes``."""
     kh, kw, c_in, c_out = (int(v) for v in filter_sizes)
     out_hw, pads = _geometry(x.shape[1], x.shape[2], kh, kw, strides, dilations, padding)
-    dtype = dy.dtype  # the op's dtype rule
+    out = _output(out, (kh, kw, c_in, c_out), dy.dtype)  # the op's dtype rule
     n = x.shape[0]
     if n == 0 or min(out_hw) == 0 or min(kh, kw, c_in, c_out) == 0:
-        return np.zeros((kh, kw, c_in, c_out), dtype=dtype)
+        out.fill(0)
+        return out
 
-    def partial(lo, hi):
+    def partial(lo, hi, into):
+        """The filter gradient of batch rows lo:hi, written into ``into``."""
+        total = into.reshape(kh * kw * c_in, c_out)
         if _is_pointwise(kh, kw, strides) and not any(pads):
-            return (_rows(x[lo:hi]).T @ _rows(dy[lo:hi])).reshape(kh, kw, c_in, c_out)
-        cols = _im2col(_pad(x[lo:hi], *pads), kh, kw, *out_hw, strides, dilations)
-        return (cols.T @ _rows(dy[lo:hi])).reshape(kh, kw, c_in, c_out)
-    return _summed_by_batch(n, n * out_hw[0] * out_hw[1] * kh * kw * c_in,
-                            partial).astype(dtype, copy=False)
+            np.matmul(_rows(x[lo:hi]).T, _rows(dy[lo:hi]), out=total)
+            return into
+        step = None  # each piece's GEMM after the first (a scratch buffer), added to total
+        for first_image, end_image, bands in _pieces(hi - lo, out_hw[0],
+                                                     out_hw[1] * kh * kw * c_in * x.itemsize):
+            xp = _pad(x[lo + first_image:lo + end_image], *pads)
+            for first, end in bands:
+                cols = _im2col(xp, (first, end), kh, kw, out_hw[1], strides, dilations)
+                grad_rows = _rows(dy[lo + first_image:lo + end_image, first:end])
+                if step is None:
+                    np.matmul(cols.T, grad_rows, out=total)
+                    step = _scratch("filter_step", total.shape, total.dtype)
+                else:
+                    total += np.matmul(cols.T, grad_rows, out=step)
+        return into
+    return _summed_by_batch(n, n * out_hw[0] * out_hw[1] * kh * kw * c_in, partial, out)
 
 
 def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def max_pool_forward(x, ksize, strides, padding):
+def max_pool_forward(x, ksize, strides, padding, out=None):
     """max_pool, separable: the maximum over each window's columns, then over its rows."""
     out_hw, pads = _geometry(x.shape[1], x.shape[2], *ksize, strides, (1, 1), padding)
-    shape = (x.shape[0], *out_hw, x.shape[3])
+    out = _output(out, (x.shape[0], *out_hw, x.shape[3]), x.dtype)
     if x.size == 0 or min(out_hw) == 0:
-        return np.full(shape, _lowest(x.dtype), dtype=x.dtype)
-    return _by_batch(x.shape[0], x.size,
-                     lambda lo, hi: _max_pool(x[lo:hi], ksize, strides, out_hw, pads),
-                     shape, x.dtype)
-
-
-def _max_pool(x, ksize, strides, out_hw, pads):
-    (kh, kw), (sh, sw), (oh, ow) = ksize, strides, out_hw
-    xp = _pad(x, *pads, fill=_lowest(x.dtype))
-    cols = xp[:, :, 0: sw * (ow - 1) + 1: sw, :].copy()
-    for j in range(1, kw):
-        np.maximum(cols, xp[:, :, j: j + sw * (ow - 1) + 1: sw, :], out=cols)
-    out = cols[:, 0: sh * (oh - 1) + 1: sh].copy()
-    for i in range(1, kh):
-        np.maximum(out, cols[:, i: i + sh * (oh - 1) + 1: sh], out=out)
+        out.fill(_lowest(x.dtype))
+        return out
+    _each_chunk(x.shape[0], x.size, lambda lo, hi: _max_pool(x[lo:hi], ksize, strides, pads,
+                                                             out[lo:hi]))
     return out
 
 
-try:  # the optional ``fast`` extra
-    import numba
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised where numba is not installed
-    numba = None
-    HAVE_NUMBA = False
-
-_COMPILED: dict = {}
-
-
-def _first_max_loops():
-    """Compiled loops over the windows: ``scatter`` adds dy at each window's first tap equal
-    to y (the NumPy kernel's rule: padding taps hold -inf and may match, and then the gradient
-    falls outside the image, as there), ``gather`` reads ddx there. The channel loop is
-    innermost (contiguous in NHWC), with a flag per channel for "maximum found"."""
-    if not _COMPILED:
-        @numba.njit(cache=False, nogil=True)
-        def first_max(x, y, grad, out, scatter, kh, kw, sh, sw, top, left):
-            h, width, channels = x.shape[1], x.shape[2], x.shape[3]
-            taps = np.empty(channels, dtype=np.int32)  # each channel's first maximum tap
-            # windows in reverse raster order: each input then sums its contributions in
-            # increasing tap order, as the NumPy kernel does (bitwise the same sums)
-            for n in range(y.shape[0]):
-                for r in range(y.shape[1] - 1, -1, -1):
-                    for c in range(y.shape[2] - 1, -1, -1):
-                        target = y[n, r, c]
-                        taps[:] = kh * kw
-                        for t in range(kh * kw - 1, -1, -1):  # the last store is the first
-                            rr, cc = r * sh + t // kw - top, c * sw + t % kw - left
-                            if 0 <= rr < h and 0 <= cc < width:
-                                row = x[n, rr, cc]
-                                for ch in range(channels):
-                                    if row[ch] == target[ch]:
-                                        taps[ch] = t
-                            else:  # a padding tap holds -inf
-                                for ch in range(channels):
-                                    if target[ch] == -np.inf:
-                                        taps[ch] = t
-                        for ch in range(channels):
-                            t = taps[ch]
-                            rr, cc = r * sh + t // kw - top, c * sw + t % kw - left
-                            if t < kh * kw and 0 <= rr < h and 0 <= cc < width:
-                                if scatter:
-                                    out[n, rr, cc, ch] += grad[n, r, c, ch]
-                                else:
-                                    out[n, r, c, ch] = grad[n, rr, cc, ch]
-        _COMPILED["first_max"] = first_max
-    return _COMPILED["first_max"]
+def _max_pool(x, ksize, strides, pads, out):
+    (kh, kw), (sh, sw), (_, oh, ow, _) = ksize, strides, out.shape
+    xp = _pad(x, *pads, fill=_lowest(x.dtype))
+    cols = _scratch("pool_cols", (xp.shape[0], xp.shape[1], ow, xp.shape[3]), x.dtype)
+    np.copyto(cols, xp[:, :, 0: sw * (ow - 1) + 1: sw, :])
+    for j in range(1, kw):
+        np.maximum(cols, xp[:, :, j: j + sw * (ow - 1) + 1: sw, :], out=cols)
+    np.copyto(out, cols[:, 0: sh * (oh - 1) + 1: sh])
+    for i in range(1, kh):
+        np.maximum(out, cols[:, i: i + sh * (oh - 1) + 1: sh], out=out)
+    return out
 
 
 def compiled_pooling(x, y, grad):
@@ -331,22 +357,24 @@ def compiled_pooling(x, y, grad):
 def _first_max_pass(x, y, grad, out, scatter, ksize, strides, padding):
     (kh, kw), (sh, sw) = ksize, strides
     _, (top, _, left, _) = _geometry(x.shape[1], x.shape[2], kh, kw, strides, (1, 1), padding)
+    out.fill(0)
     if y.size:
-        loop = _first_max_loops()
+        loop, zero = first_max_loop(), grad.dtype.type(0)
         _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
-            x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], scatter, kh, kw, sh, sw, top, left))
+            x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], scatter, kh, kw, sh, sw, top, left,
+            zero))
     return out
 
 
-def max_pool_scatter(x, y, dy, ksize, strides, padding):
+def max_pool_scatter(x, y, dy, ksize, strides, padding, out=None):
     """max_pool_grad by the compiled loop (see ``compiled_pooling``): dy added at each
     window's first maximum."""
-    return _first_max_pass(x, y, dy, np.zeros(x.shape, dtype=dy.dtype), True, ksize, strides,
+    return _first_max_pass(x, y, dy, _output(out, x.shape, dy.dtype), True, ksize, strides,
                            padding)
 
 
-def max_pool_gather(x, y, ddx, ksize, strides, padding):
+def max_pool_gather(x, y, ddx, ksize, strides, padding, out=None):
     """max_pool_grad_grad by the compiled loop (see ``compiled_pooling``): ddx read at each
     window's first maximum."""
-    return _first_max_pass(x, y, ddx, np.zeros(y.shape, dtype=ddx.dtype), False, ksize,
+    return _first_max_pass(x, y, ddx, _output(out, y.shape, ddx.dtype), False, ksize,
                            strides, padding)

@@ -20,7 +20,8 @@ from graphc import registry
 from graphc.ops.fused import Spec, replay_specs
 from graphc.shapes import TensorShape
 
-from .common import POOL, WORKERS
+from ..threads import kernel_threads
+from .common import POOL
 
 __all__ = ["compile_program", "ChunkedProgram", "CHUNK_BYTES", "PARALLEL_MIN"]
 
@@ -100,7 +101,8 @@ class ChunkedProgram:
             return self.direct(*arrays)  # small inputs: no chunking (and no shape arithmetic)
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         rows, total = shape[0], math.prod(shape)
-        per_thread = -(-total // WORKERS)
+        workers = kernel_threads()  # the threading policy's, now (1 under a CPU load)
+        per_thread = -(-total // workers)
         itemsize = max(np.result_type(a).itemsize for a in arrays)
         step = max(1, min(CHUNK_BYTES // itemsize, per_thread) // max(1, total // rows))
         bounds = [(start, min(rows, start + step)) for start in range(0, rows, step)]
@@ -135,7 +137,10 @@ class ChunkedProgram:
                         scratch[last] = None  # the output belongs to the caller
                 else:
                     target[...] = self.into(scratch, *args)
-        workers = min(len(bounds), WORKERS)
+        workers = min(len(bounds), workers)
+        if workers == 1:
+            fill(bounds)  # on the calling thread: a pool's hand-off costs more than it saves
+            return out
         shares = [bounds[w * len(bounds) // workers:(w + 1) * len(bounds) // workers]
                   for w in range(workers)]
         list(POOL.map(fill, shares))
