@@ -309,13 +309,32 @@ class _Spec:
         self.shape = gc.TensorShape(None)
 
 
-@_writes("fused_elementwise")
-def _fused(w, op, ins):
-    dtypes = replay_dtypes([t.dtype for t in op.inputs], op.attrs["program"])
+def _program(w, name, program, tensors, ins):
+    """A fused program (steps over ``tensors``, named ``ins`` in ONNX) as one node per step."""
+    dtypes = replay_dtypes([t.dtype for t in tensors], program)
     values, kinds = [], []
-    for (step_type, refs, step_attrs), dtype in zip(op.attrs["program"], dtypes):
+    for (step_type, refs, step_attrs), dtype in zip(program, dtypes):
         names = [ins[k] if source == "in" else values[k] for source, k in refs]
-        tensors = [op.inputs[k] if source == "in" else _Spec(kinds[k]) for source, k in refs]
-        values.append(emit(w, _Step(step_type, step_attrs, op.name, tensors, dtype), names)[0])
+        inputs = [tensors[k] if source == "in" else _Spec(kinds[k]) for source, k in refs]
+        values.append(emit(w, _Step(step_type, step_attrs, name, inputs, dtype), names)[0])
         kinds.append(dtype)
     return [values[-1]]
+
+
+@_writes("fused_elementwise")
+def _fused(w, op, ins):
+    return _program(w, op.name, op.attrs["program"], list(op.inputs), ins)
+
+
+@_writes("with_epilogue")
+def _with_epilogue(w, op, ins):
+    """The host op (a conv), then its epilogue program on the host's result."""
+    attrs, count = op.attrs, op.attrs["host_inputs"]
+    host, host_attrs = attrs["host"], dict(attrs["host_attrs"])
+    hosted = registry.get(host).dtypes([t.dtype for t in op.inputs[:count]], host_attrs)[0]
+    result = emit(w, _Step(host, host_attrs, op.name, list(op.inputs[:count]), hosted),
+                  ins[:count])[0]
+    tensors, names = list(op.inputs[count:]), list(ins[count:])
+    tensors.insert(attrs["position"], _Spec(hosted))
+    names.insert(attrs["position"], result)
+    return _program(w, op.name, attrs["program"], tensors, names)
