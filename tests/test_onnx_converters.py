@@ -192,3 +192,16 @@ def test_a_run_time_k_beyond_the_axis_is_an_error_naming_it():
     with gc.Session(graph=imported) as sess, pytest.raises(Exception, match=r"K=4 .*\[0, 3\]"):
         sess.run(outputs["v"], {inputs["x"]: np.zeros((2, 3), np.float32),
                                 inputs["k"]: np.array([4], np.int64)})
+
+
+@pytest.mark.parametrize("multiplier, attrs", [
+    (1, {"pads": [1, 1, 1, 1]}), (2, {"strides": [2, 2]}), (1, {"dilations": [2, 2]})],
+    ids=["same_size", "strided_multiplier_2", "dilated"])
+def test_a_conv_with_a_group_per_channel_runs_as_one_depthwise_kernel(multiplier, attrs):
+    """ShuffleNet's grouped convolutions ran as one conv per group (56x onnxruntime)."""
+    x = RNG.standard_normal((2, 4, 9, 9)).astype(np.float32)
+    weights = {"W": RNG.standard_normal((4 * multiplier, 1, 3, 3)).astype(np.float32),
+               "B": RNG.standard_normal(4 * multiplier).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["y"], group=4, **attrs)]
+    op_types = _agree_with_onnxruntime(nodes, x, weights, ["y"])
+    assert "depthwise_conv2d_native" in op_types and "conv2d" not in op_types

@@ -83,6 +83,12 @@ def _conv(ctx, ins, attrs):
     if groups == 1:
         out = gc.nn.conv2d(images, filters, [1, *strides, 1], padding,
                            dilations=[1, *dilations, 1])
+    elif _depthwise(groups, images, w):  # one kernel, not one conv per group
+        out_channels, _, height, width = w.shape.dims  # group g's outputs: g * M + m, as TF's
+        depth = gc.transpose(gc.reshape(w, [groups, out_channels // groups, height, width]),
+                             [2, 3, 0, 1])  # -> [kH, kW, C_in, M]
+        out = gc.nn.depthwise_conv2d_native(images, depth, [1, *strides, 1], padding,
+                                            dilations=[1, *dilations, 1])
     else:
         parts = zip(gc.split(images, groups, axis=3), gc.split(filters, groups, axis=3))
         out = gc.concat([gc.nn.conv2d(xi, wi, [1, *strides, 1], padding,
@@ -90,6 +96,12 @@ def _conv(ctx, ins, attrs):
     if len(ins) > 2 and ins[2] is not None:
         out = gc.nn.bias_add(out, ins[2])
     return _to_nchw(out)
+
+
+def _depthwise(groups, images, w) -> bool:
+    """Whether a grouped Conv is depthwise: a group per input channel, static filter dims."""
+    return (images.shape.rank == 4 and images.shape.dims[3] == groups
+            and w.shape.is_fully_defined() and w.shape.dims[1] == 1)
 
 
 CONVERTERS["Conv"] = _also_1d(_conv)
