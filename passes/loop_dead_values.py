@@ -77,10 +77,10 @@ def _narrowed(sub, keep, outputs, count) -> Subgraph:
     """``sub`` over the kept loop variables (and all captured inputs) with ``outputs``
     and its effects."""
     inputs = [sub.inputs[k] for k in keep] + list(sub.inputs[count:])
-    graph, inputs, outputs, op_map = copied(
-        Subgraph(sub.graph, inputs, outputs, sub.label, effects=sub.effects), with_map=True)
+    graph, inputs, outputs, effects = copied(
+        Subgraph(sub.graph, inputs, outputs, sub.label, effects=sub.effects))
     return Subgraph(graph, inputs, outputs, sub.label, sub.first_input, len(keep),
-                    sub.repeats, [op_map[op] for op in sub.effects])
+                    sub.repeats, effects)
 
 
 def _drop_dead_values(rw, op) -> bool:

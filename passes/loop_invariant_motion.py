@@ -56,7 +56,7 @@ def _hoist(op, plans):
     new_captured: list = []
     rebuilt_subs = []
     for sub, moving in plans:
-        graph, inputs, outputs, to_copy = copied(sub, with_map=True)
+        graph, inputs, outputs, effects, to_copy = copied(sub, with_map=True)
         values = dict(zip(sub.inputs[sub.captured_from:], captured))
         moved = set(moving)
         for inner in moving:
@@ -81,7 +81,6 @@ def _hoist(op, plans):
             added.append(placeholder)
             new_captured.append(values[t])
         graph.remove_ops([to_copy[m] for m in moving])
-        effects = [to_copy[e] for e in sub.effects]
         rebuilt_subs.append((sub, graph, inputs, outputs, added, effects))
     return new_captured, rebuilt_subs
 

@@ -28,13 +28,14 @@ def captured_start(op) -> int:
 
 
 def copied(sub: Subgraph, with_map: bool = False) -> tuple:
-    """``(graph, inputs, outputs)`` (and ``{op: its copy}`` ``with_map``): a copy of
-    ``sub``'s graph to edit (the original is shared with the user's graph and plans)."""
+    """``(graph, inputs, outputs, effects)`` (and ``{op: its copy}`` ``with_map``): a copy
+    of ``sub``'s graph to edit (the original is shared with the user's graph and plans)."""
     graph, op_map = sub.graph.copy(sub.ops())
 
     def tensor(t):
         return op_map[t.op].outputs[t.value_index]
-    copy = graph, [tensor(t) for t in sub.inputs], [tensor(t) for t in sub.outputs]
+    copy = (graph, [tensor(t) for t in sub.inputs], [tensor(t) for t in sub.outputs],
+            [op_map[op] for op in sub.effects])
     return (*copy, op_map) if with_map else copy
 
 

@@ -22,7 +22,7 @@ __all__ = ["run", "edit"]
 def _sunk_constants(sub, captured, keep, fold_limit):
     """A copy of ``sub`` whose captured inputs at positions ``not keep`` are constants;
     returns ``(graph, inputs, outputs, effects)``."""
-    graph, inputs, outputs, op_map = copied(sub, with_map=True)
+    graph, inputs, outputs, effects = copied(sub)
     start = sub.captured_from
     for k, outer in enumerate(captured):
         if keep[k]:
@@ -34,7 +34,7 @@ def _sunk_constants(sub, captured, keep, fold_limit):
         graph.replace_uses(inner, const)
         outputs = [const if t is inner else t for t in outputs]
     kept_inputs = inputs[:start] + [t for k, t in enumerate(inputs[start:]) if keep[k]]
-    return graph, kept_inputs, outputs, [op_map[op] for op in sub.effects]
+    return graph, kept_inputs, outputs, effects
 
 
 def _sinkable(tensor, fold_limit) -> bool:
