@@ -191,3 +191,25 @@ def test_light_real_models_agree_with_their_stored_outputs(name, path, stored):
     result = onnx_real_models.check_model(path, stored)
     assert result["agrees_with_stored"], result
     assert result["max_abs_vs_onnxruntime"] < 1e-3, result
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_a_floating_reduction_over_constant_axes_imports_as_a_differentiable_reduction(opset):
+    # from opset 18 ReduceMean takes its axes as an input, as PyTorch's exporter writes it
+    if opset >= 18:
+        nodes = [helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=0)]
+        inits = [numpy_helper.from_array(np.asarray([-1, 1], np.int64), "axes")]
+    else:
+        nodes, inits = [helper.make_node("ReduceMean", ["x"], ["y"], axes=[-1, 1], keepdims=0)], []
+    model = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3, 4])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None])], inits, opset)
+    graph, inputs, outputs = import_model(model)
+    assert outputs["y"].shape.as_list() == [None]  # a static rank, not an unknown one
+    with graph.as_default():
+        grad, = gc.gradients(gc.reduce_sum(outputs["y"] * [1.0, 2.0]), [inputs["x"]])
+    data = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    with gc.Session(graph=graph) as sess:
+        got, got_grad = sess.run([outputs["y"], grad], {inputs["x"]: data})
+    np.testing.assert_allclose(got, data.mean(axis=(1, 2)), rtol=1e-6)
+    np.testing.assert_allclose(got_grad, np.ones_like(data) * np.array([1, 2])[:, None, None] / 12,
+                               rtol=1e-6)

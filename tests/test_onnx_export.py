@@ -83,3 +83,19 @@ def test_each_ops_onnx_writer_is_declared_on_its_opdef():
     with pytest.raises(ValueError, match="'conv2d' already has a 'onnx' writer"):
         registry.declare_export("conv2d", "onnx", lambda w, op, ins: [])
     assert registry.get("conv2d").exports["onnx"] is export_writers._conv  # unchanged
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+def test_splits_export_with_equal_parts_and_with_sizes_including_the_rest(opset):
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float32, [None, 6], name="x")
+        halves = gc.split(x, 2, axis=1)
+        pieces = gc.split(x, [1, -1, 2], axis=-1)
+        out = gc.concat([halves[1] * 2.0, halves[0]], 1) + gc.concat(pieces[::-1], 1)
+    data = np.arange(18, dtype=np.float32).reshape(3, 6)
+    with gc.Session(graph=graph) as sess:
+        want = sess.run(out, {x: data})
+        model = export(sess, [out], [x], opset=opset, optimize=False)
+    onnx.checker.check_model(model)
+    np.testing.assert_allclose(_ort(model, {"x": data})[0], want)

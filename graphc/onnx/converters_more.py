@@ -81,14 +81,36 @@ _REDUCTIONS = {"ReduceSum": "sum", "ReduceMean": "mean", "ReduceMax": "max", "Re
 _AXES_AS_INPUT = {"ReduceSum": 13}  # the others took axes as an input from opset 18
 
 
+# A floating reduction over axes known at import time is graphc's own reduction: it has a
+# gradient (an imported model fine-tunes through its ReduceMean head) and static shapes. On
+# empty inputs these agree with ONNX (sum 0, prod 1, max -inf, min inf, mean NaN).
+_STATIC_REDUCTIONS = {
+    "sum": lambda x, axes, keep: gc.reduce_sum(x, axes, keepdims=keep),
+    "mean": lambda x, axes, keep: gc.reduce_mean(x, axes, keepdims=keep),
+    "max": lambda x, axes, keep: gc.reduce_max(x, axes, keepdims=keep),
+    "min": lambda x, axes, keep: gc.reduce_min(x, axes, keepdims=keep),
+    "prod": lambda x, axes, keep: gc.reduce_prod(x, axes, keepdims=keep),
+    "l1": lambda x, axes, keep: gc.reduce_sum(gc.abs(x), axes, keepdims=keep),
+    "l2": lambda x, axes, keep: gc.sqrt(gc.reduce_sum(gc.square(x), axes, keepdims=keep)),
+    "sum_square": lambda x, axes, keep: gc.reduce_sum(gc.square(x), axes, keepdims=keep),
+    "log_sum": lambda x, axes, keep: gc.log(gc.reduce_sum(x, axes, keepdims=keep)),
+    "log_sum_exp": lambda x, axes, keep: gc.reduce_logsumexp(x, axes, keepdims=keep)}
+
+
 def _reduction(op_type, kind):
     def convert(ctx, ins, attrs):
         x = ins[0]
         axes_input = ins[1] if len(ins) > 1 else None
         if axes_input is None and "axes" in attrs:
             axes_input = gc.constant(np.asarray(attrs["axes"], np.int64))
-        return dyn.onnx_reduce(x, axes_input, kind, attrs.get("keepdims", 1),
-                               attrs.get("noop_with_empty_axes", 0))
+        keepdims, noop = attrs.get("keepdims", 1), attrs.get("noop_with_empty_axes", 0)
+        axes = [] if axes_input is None else _ints(axes_input, "axes")
+        if axes is not None and x.dtype.is_floating and x.shape.rank is not None:
+            if not axes and noop:
+                return gc.identity(x)
+            return _STATIC_REDUCTIONS[kind](x, [a % max(x.shape.rank, 1) for a in axes] or None,
+                                            bool(keepdims))
+        return dyn.onnx_reduce(x, axes_input, kind, keepdims, noop)
     return convert
 
 

@@ -158,6 +158,23 @@ def _concat(w, op, ins):
     return w.node("Concat", ins, axis=int(op.attrs["axis"]))
 
 
+@_writes("split")
+def _split(w, op, ins):
+    axis, num, sizes = int(op.attrs["axis"]), int(op.attrs["num"]), op.attrs["sizes"]
+    outputs = [w.fresh("split") for _ in range(num)]
+    if sizes is None:  # equal parts: the number of outputs says how many
+        extra = {"num_outputs": num} if w.opset >= 18 else {}
+        return w.node("Split", ins, outputs, axis=axis, **extra)
+    sizes = list(sizes)
+    if -1 in sizes:  # the rest of the axis: ONNX needs every size
+        whole = op.inputs[0].shape.dims[axis] if op.inputs[0].shape.rank is not None else None
+        if whole is None:
+            raise ExportError(f"graphc op '{op.name}' (split): a -1 size over a dimension "
+                              "unknown before run time has no ONNX form")
+        sizes[sizes.index(-1)] = whole - (sum(sizes) + 1)
+    return w.node("Split", [ins[0], w.ints(sizes, "split_sizes")], outputs, axis=axis)
+
+
 @_writes("stack")
 def _stack(w, op, ins):
     axis = int(op.attrs["axis"])
