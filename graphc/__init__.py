@@ -118,6 +118,11 @@ from graphc.ops.matrix_diag import *  # noqa: E402,F401,F403
 from graphc.ops.scatter import *  # noqa: E402,F401,F403
 from graphc.ops.segment import *  # noqa: E402,F401,F403
 from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa: E402,F401
+# Division and log products that are 0 where the plain op has no value (TF1's div_no_nan...)
+from graphc.ops.safe_math import div_no_nan, xdivy, xlogy  # noqa: E402,F401
+# TF1's streaming metrics (tf.metrics) and tf.confusion_matrix
+from graphc import metrics  # noqa: E402,F401
+from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401
 # TensorBoard summaries (issue 11, section 5); tf.Summary, tf.Event... come from tensorboard
 from graphc import summary  # noqa: E402,F401
 # Networks as trees of layers, and training loops over a Session (issue 13)

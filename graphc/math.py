@@ -12,3 +12,5 @@ from graphc.ops.math_extra import (accumulate_n, count_nonzero, lin_space, linsp
                                    reduce_std, reduce_variance, truncatediv, truncatemod)
 from graphc.ops.segment import *  # noqa: F401,F403,E402
 from graphc.ops.sorting import in_top_k, top_k  # noqa: F401,E402
+from graphc.ops.safe_math import *  # noqa: E402,F401,F403
+from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401

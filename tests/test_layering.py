@@ -55,7 +55,8 @@ LAYERS = (
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
-                "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*")),
+                "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
+                "graphc.metrics", "graphc.metrics.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -70,7 +71,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
                # TF1 math/array ops (issue 11), on top of the families above
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
-               "linalg_extra", "math_extra")
+               "linalg_extra", "math_extra", "safe_math")
 
 
 @dataclass(frozen=True)
