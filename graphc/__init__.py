@@ -122,6 +122,8 @@ from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa
 from graphc.ops.safe_math import div_no_nan, xdivy, xlogy  # noqa: E402,F401
 # TF1's streaming metrics (tf.metrics) and tf.confusion_matrix
 from graphc import metrics  # noqa: E402,F401
+# Sparse variable updates (tf.scatter_update, scatter_add, scatter_nd_update...)
+from graphc.variable_scatter import *  # noqa: E402,F401,F403
 from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401
 # TensorBoard summaries (issue 11, section 5); tf.Summary, tf.Event... come from tensorboard
 from graphc import summary  # noqa: E402,F401

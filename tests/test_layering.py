@@ -31,7 +31,7 @@ CORE_LEVELS = (
             "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
             "graphc.graph_collections")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
-    ("ops API", ("graphc.variables", "graphc.operators")),
+    ("ops API", ("graphc.variables", "graphc.operators", "graphc.variable_scatter")),
     ("control flow", ("graphc.control_flow", "graphc.control_flow.*")),
     ("sharing", ("graphc.initializers", "graphc.regularizers", "graphc.variable_store",
                  "graphc.variable_scope")),
@@ -71,7 +71,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
                # TF1 math/array ops (issue 11), on top of the families above
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
-               "linalg_extra", "math_extra", "safe_math")
+               "linalg_extra", "math_extra", "safe_math", "state_scatter")
 
 
 @dataclass(frozen=True)
