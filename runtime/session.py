@@ -142,7 +142,10 @@ class Session:
             for lock in locks[:held]:
                 lock.release()
         for index, value in enumerate(results):
-            if isinstance(value, VariableHandle):
+            if value.__class__ is np.ndarray:
+                if value.ndim == 0:  # TF1 gives a scalar as a NumPy scalar (np.float32...)
+                    results[index] = value[()]
+            elif isinstance(value, VariableHandle):
                 results[index] = ctx.read_variable(value.op).copy()  # the caller's own
         return results
 

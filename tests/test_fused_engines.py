@@ -3,6 +3,7 @@ which groups and input layouts the compiled engines take, the hot switch with ba
 compiles, and the disk cache. That the engines' results are NumPy's is
 tests/test_fused_differential.py."""
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -271,3 +272,19 @@ def test_large_fused_nodes_run_in_chunks_with_scratch_buffers(monkeypatch):
     assert len(buffers) <= 4 * (common.WORKERS + 1) * 2
     np.testing.assert_allclose(evaluate(result.graph, result.interface, values)[0], expected,
                                rtol=1e-12)
+
+
+@needs_numba
+def test_the_background_compile_times_engines_without_numpy_warnings():
+    # the timing runs both engines on the run's values in the compile thread, where the
+    # Session's silenced NumPy errors do not reach; NaN and Inf there are values as well
+    overflowing = [np.full((4, 3), 1e200), np.float64(1e200), np.float64(np.inf)]
+    kernel = FusedKernel(CHAIN, EnginePolicy(hot_calls=1, timed=True, min_steps=1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(all="ignore"):
+            for _ in range(3):
+                kernel(*overflowing)
+        wait_for_compiles()
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], \
+        [str(w.message) for w in caught]

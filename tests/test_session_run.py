@@ -171,3 +171,19 @@ def test_compiled_plan_matches_the_interpreted_loop_and_reads_like_code():
         np.testing.assert_array_equal(plan.run(values, ctx)[0],
                                       plan.run_interpreted(values, ctx)[0])
     assert plan.source.count("\n    s") >= len(plan.steps) and "del " in plan.source
+
+
+def test_scalar_results_are_numpy_scalars_as_in_tf1():
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float32, [None])
+        total = gc.reduce_sum(x)                     # NumPy's reduction gives a scalar
+        mean = gc.reduce_mean(gc.sigmoid(x))         # a kernel giving a 0-d array
+        flag = gc.reduce_any(gc.greater(x, 0.0))
+        word = gc.constant("graphc")
+    with gc.Session(graph=graph) as sess:
+        got = sess.run([total, mean, flag, word, x], {x: [1.0, 2.0]})
+        single = sess.run(mean, {x: [1.0, 2.0]})
+    assert [type(v) for v in got[:4]] == [np.float32, np.float32, np.bool_, bytes]
+    assert type(single) is np.float32
+    assert isinstance(got[4], np.ndarray) and got[4].shape == (2,)

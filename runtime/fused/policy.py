@@ -161,7 +161,10 @@ class FusedKernel:
 
     def _compile_in_background(self, key, arrays):
         try:
-            self.kernels[key] = self._compile(arrays)
+            # timing the engines runs them on the run's values in this thread, where the
+            # Session's silenced NumPy errors do not reach: NaN/Inf are values, not warnings
+            with np.errstate(all="ignore"):
+                self.kernels[key] = self._compile(arrays)
         except Exception as error:  # noqa: BLE001 - the node stays on NumPy; tests see it
             with _LOCK:
                 _FAILURES.append(f"{self.program!r} on shapes {key}: {error!r}")
