@@ -14,3 +14,5 @@ from graphc.ops.segment import *  # noqa: F401,F403,E402
 from graphc.ops.sorting import in_top_k, top_k  # noqa: F401,E402
 from graphc.ops.safe_math import *  # noqa: E402,F401,F403
 from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401
+from graphc.ops.special_math import *  # noqa: E402,F401,F403
+from graphc.ops.activations import softsign  # noqa: E402,F401
