@@ -120,6 +120,9 @@ from graphc.ops.segment import *  # noqa: E402,F401,F403
 from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa: E402,F401
 # Division and log products that are 0 where the plain op has no value (TF1's div_no_nan...)
 from graphc.ops.safe_math import div_no_nan, xdivy, xlogy  # noqa: E402,F401
+from graphc.ops.partition import dynamic_partition, dynamic_stitch  # noqa: E402,F401
+from graphc.ops.counting import (bincount, histogram_fixed_width,  # noqa: E402,F401
+                                 invert_permutation, setdiff1d)
 from graphc.ops.special_math import (acos, acosh, asin, asinh, atan, atan2, atanh,  # noqa
                                      cosh, digamma, erfc, igamma, igammac, lbeta, lgamma,
                                      polygamma, rint, sinh, zeta)

@@ -16,3 +16,4 @@ from graphc.ops.safe_math import *  # noqa: E402,F401,F403
 from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401
 from graphc.ops.special_math import *  # noqa: E402,F401,F403
 from graphc.ops.activations import softsign  # noqa: E402,F401
+from graphc.ops.counting import bincount, invert_permutation, setdiff1d  # noqa: E402,F401
