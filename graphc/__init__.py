@@ -121,6 +121,10 @@ from graphc.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa
 # Division and log products that are 0 where the plain op has no value (TF1's div_no_nan...)
 from graphc.ops.safe_math import div_no_nan, xdivy, xlogy  # noqa: E402,F401
 from graphc.ops.partition import dynamic_partition, dynamic_stitch  # noqa: E402,F401
+from graphc.ops.shape_checks import (broadcast_dynamic_shape,  # noqa: E402,F401
+                                     broadcast_static_shape, ensure_shape, identity_n, shape_n)
+from graphc.function_tools import (NoGradient, NotDifferentiable, custom_gradient,  # noqa
+                                   get_seed, init_scope, is_tensor, make_template, no_gradient)
 from graphc.ops.counting import (bincount, histogram_fixed_width,  # noqa: E402,F401
                                  invert_permutation, setdiff1d)
 from graphc.ops.special_math import (acos, acosh, asin, asinh, atan, atan2, atanh,  # noqa

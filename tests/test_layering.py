@@ -56,7 +56,7 @@ LAYERS = (
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
-                "graphc.metrics", "graphc.metrics.*")),
+                "graphc.metrics", "graphc.metrics.*", "graphc.function_tools")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -71,7 +71,8 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
                # TF1 math/array ops (issue 11), on top of the families above
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
-               "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting")
+               "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
+               "shape_checks")
 
 
 @dataclass(frozen=True)

@@ -10,4 +10,5 @@ from graphc.ops import data  # noqa: F401,E402 - tf.data iterators
 # TF1's remaining math and array ops, built on the families above
 from graphc.ops import cumulative, masking, scatter, segment, sorting  # noqa: F401,E402
 from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
-from graphc.ops import counting, partition, safe_math, special_math, state_scatter  # noqa
+from graphc.ops import counting, partition, safe_math, shape_checks, special_math  # noqa
+from graphc.ops import state_scatter  # noqa: F401,E402 - tf.scatter_* on variables
