@@ -5,3 +5,5 @@ from graphc.ops.random import set_random_seed, truncated_normal  # noqa: F401
 from graphc.ops.sampling import (categorical, fixed_unigram_candidate_sampler,  # noqa: F401
                                  log_uniform_candidate_sampler, multinomial,
                                  uniform_candidate_sampler)
+from graphc.ops.random_more import gamma, poisson, shuffle  # noqa: F401,E402
+from graphc.ops.random import get_seed  # noqa: F401,E402
