@@ -17,3 +17,9 @@ from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401
 from graphc.ops.special_math import *  # noqa: E402,F401,F403
 from graphc.ops.activations import softsign  # noqa: E402,F401
 from graphc.ops.counting import bincount, invert_permutation, setdiff1d  # noqa: E402,F401
+from graphc.ops.cumulative import cumulative_logsumexp  # noqa: E402,F401
+from graphc.tf1_compositions import (is_non_decreasing,  # noqa: E402,F401
+                                     is_strictly_increasing, polyval, reduce_euclidean_norm,
+                                     scalar_mul, unsorted_segment_sqrt_n)
+from graphc.nn_norm import l2_normalize  # noqa: E402,F401
+from graphc.ops.safe_math import mul_no_nan as multiply_no_nan  # noqa: E402,F401

@@ -25,3 +25,7 @@ from graphc.ops.depthwise import (depthwise_conv2d_native,  # noqa: F401
 from graphc.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell,  # noqa: F401
                         static_bidirectional_rnn, static_rnn)
 from graphc.ops.sorting import in_top_k, top_k  # noqa: F401,E402
+from graphc.tf1_compositions import (avg_pool2d, avg_pool_v2, convolution,  # noqa: F401,E402
+                                     max_pool2d, max_pool_v2, normalize_moments, relu_layer,
+                                     sufficient_statistics, xw_plus_b, zero_fraction)
+from graphc.ops.special_math import log_sigmoid  # noqa: F401,E402

@@ -56,7 +56,8 @@ LAYERS = (
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
-                "graphc.metrics", "graphc.metrics.*", "graphc.function_tools")),
+                "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
+                "graphc.tf1_compositions")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")

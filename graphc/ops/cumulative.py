@@ -1,16 +1,20 @@
-"""Running sums and products along an axis: cumsum and cumprod, with TF's ``exclusive``
-(each element leaves itself out) and ``reverse`` (run from the end) flags."""
+"""Running sums and products along an axis: cumsum, cumprod and cumulative_logsumexp,
+with TF's ``exclusive`` (each element leaves itself out) and ``reverse`` (run from the end)
+flags."""
 from __future__ import annotations
 
 import numpy as np
 
 from graphc import registry
 from graphc.graph import Tensor
-from graphc.ops.common import (NUMERIC, apply_op, normalize_axis, rand, randint,
+from graphc.ops.common import (FLOAT, NUMERIC, apply_op, normalize_axis, rand, randint,
                                same_dtype_rule, same_shape_rule, static_axis)
+from graphc.ops.creation import zeros_like
+from graphc.ops.elementwise import exp, greater, less, log, negative
+from graphc.ops.select import where
 from graphc.registry import ErrorSample, OpDef, Sample
 
-__all__ = ["cumsum", "cumprod"]
+__all__ = ["cumsum", "cumprod", "cumulative_logsumexp"]
 
 _ATTRS = {"axis": 0, "exclusive": False, "reverse": False}
 
@@ -77,6 +81,19 @@ def _cumprod_grad(op, dy):
     return [out / x]
 
 
+def _logsumexp_grad(op, dy):
+    # TF's rule (math_grad._CumulativeLogsumexpGrad), in the log domain so that it neither
+    # overflows nor loses the small terms: the positive and negative cotangents apart
+    x, out, attrs = op.inputs[0], op.outputs[0], op.attrs
+    minus_inf = zeros_like(dy) - float("inf")
+    log_positive = where(greater(dy, 0.0), log(dy), minus_inf)
+    log_negative = where(less(dy, 0.0), log(negative(dy)), minus_inf)
+    flags = (attrs["axis"], attrs["exclusive"], not attrs["reverse"])
+    positive = exp(cumulative_logsumexp(log_positive - out, *flags) + x)
+    negative_part = exp(cumulative_logsumexp(log_negative - out, *flags) + x)
+    return [positive - negative_part]
+
+
 def _samples():
     return [Sample((rand(5),)), Sample((rand(3, 4), 1, True)),
             Sample((rand(3, 4), 0, False, True)), Sample((rand(2, 3, 2), -1, True, True)),
@@ -100,6 +117,17 @@ CUMPROD = registry.register(OpDef(
     kernel=_cumulative_kernel(np.cumprod, 1), grad=_cumprod_grad, attrs=dict(_ATTRS),
     reference=_reference(np.multiply, 1), samples=_samples, error_samples=_errors("cumprod"),
     doc="Running product along axis, with cumsum's exclusive and reverse flags."))
+
+
+CUMULATIVE_LOGSUMEXP = registry.register(OpDef(
+    name="cumulative_logsumexp", dtypes=same_dtype_rule("cumulative_logsumexp", FLOAT),
+    shapes=axis_shape_rule("cumulative_logsumexp"),
+    kernel=_cumulative_kernel(np.logaddexp.accumulate, -np.inf), grad=_logsumexp_grad,
+    attrs=dict(_ATTRS), reference=_reference(np.logaddexp, -np.inf),
+    samples=lambda: [s for s in _samples() if s.args[0].dtype.kind == "f"],
+    error_samples=lambda: [ErrorSample((rand(3, 4), 2), match="out of range")],
+    doc="log(cumsum(exp(x))) along axis, computed pairwise so it neither overflows nor "
+        "underflows; cumsum's exclusive and reverse flags."))
 
 
 def _apply(op_type, x, axis, exclusive, reverse, name):
@@ -129,3 +157,15 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
         >>> gc.cumprod([a, b, c], exclusive=True)  # [1, a, a * b]
     """
     return _apply("cumprod", x, axis, exclusive, reverse, name or "Cumprod")
+
+
+@registry.public(CUMULATIVE_LOGSUMEXP)
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """``log(cumsum(exp(x)))`` along ``axis``, without overflow or underflow (TF1
+    ``tf.math.cumulative_logsumexp``).
+
+    Example:
+        >>> gc.math.cumulative_logsumexp([0.0, 0.0, 1000.0])   # [0, log 2, 1000]
+    """
+    return _apply("cumulative_logsumexp", x, axis, exclusive, reverse,
+                  name or "CumulativeLogsumexp")
