@@ -196,6 +196,10 @@ GATHER = registry.register(OpDef(
     doc="Select slices along axis by integer indices; out-of-range indices are an error."))
 
 
+# gather with batch_dims: graphc.ops.batch_gather puts its function here when imported
+BATCHED_GATHER: list = [None]
+
+
 @registry.public(GATHER)
 def gather(params, indices, axis=None, name=None, validate_indices=None, batch_dims=0) -> Tensor:
     """Slices of ``params`` along ``axis`` picked by ``indices`` (TF1 ``tf.gather``).
@@ -203,8 +207,9 @@ def gather(params, indices, axis=None, name=None, validate_indices=None, batch_d
     Example:
         >>> rows = gc.gather(embeddings, ids)
     """
-    if batch_dims:
-        raise NotImplementedError("gather: batch_dims != 0 is not supported yet")
+    if batch_dims:  # a composition of plain gathers, defined by a family above this one
+        return BATCHED_GATHER[0](params, indices, None if axis is None else
+                                 int(static_axis(axis, "gather")), int(batch_dims), name)
     axis = 0 if axis is None else int(static_axis(axis, "gather"))
     graph = graph_of(params, indices)
     with graph.as_default(), graph.atomic():
