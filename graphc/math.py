@@ -23,3 +23,4 @@ from graphc.tf1_compositions import (is_non_decreasing,  # noqa: E402,F401
                                      scalar_mul, unsorted_segment_sqrt_n)
 from graphc.nn_norm import l2_normalize  # noqa: E402,F401
 from graphc.ops.safe_math import mul_no_nan as multiply_no_nan  # noqa: E402,F401
+from graphc.ops.search_repeat import searchsorted  # noqa: E402,F401

@@ -73,7 +73,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                # TF1 math/array ops (issue 11), on top of the families above
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
-               "shape_checks", "random_more", "batch_gather")
+               "shape_checks", "random_more", "batch_gather", "search_repeat")
 
 
 @dataclass(frozen=True)

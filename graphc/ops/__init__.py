@@ -11,4 +11,4 @@ from graphc.ops import data  # noqa: F401,E402 - tf.data iterators
 from graphc.ops import cumulative, masking, scatter, segment, sorting  # noqa: F401,E402
 from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
 from graphc.ops import counting, partition, safe_math, shape_checks, special_math  # noqa
-from graphc.ops import batch_gather, random_more, state_scatter  # noqa: F401,E402
+from graphc.ops import batch_gather, random_more, search_repeat, state_scatter  # noqa

@@ -13,13 +13,14 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
-from graphc.ops import creation, shape_ops
+from graphc.ops import creation, elementwise, select, shape_ops
 from graphc.ops.common import apply_op, rand
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 from graphc.static_values import constant_value_as_shape
 
 __all__ = ["gather_nd", "scatter_nd", "tensor_scatter_nd_update", "tensor_scatter_nd_add",
+           "tensor_scatter_nd_max", "tensor_scatter_nd_min",
            "tensor_scatter_nd_sub", "tensor_scatter_update", "tensor_scatter_add",
            "tensor_scatter_sub"]
 
@@ -227,17 +228,31 @@ def _update_grad(op, dy):
             gather_nd(dy, indices)]
 
 
+def _extreme_grad(op, dy):
+    # TF's rule (_TensorScatterMinOrMaxGrad): the gradient goes to every value that equals
+    # the result, split evenly between the tensor's element and the updates that tied
+    tensor, indices, updates = op.inputs
+    out = op.outputs[0]
+    from_tensor = select.cast(elementwise.equal(tensor, out), dy.dtype)
+    from_updates = select.cast(elementwise.equal(updates, gather_nd(out, indices)), dy.dtype)
+    ties = from_tensor + scatter_nd(indices, from_updates, shape_ops.shape(tensor))
+    return [dy * from_tensor / ties, None, gather_nd(dy / ties, indices) * from_updates]
+
+
 _WRITES = {  # op name: (write into a copy at the coordinates, combine for the reference, grad)
     "tensor_scatter_nd_update": (_assign_at, lambda old, new: new, _update_grad),
     "tensor_scatter_nd_add": (np.add.at, np.add,
                               lambda op, dy: [dy, None, gather_nd(dy, op.inputs[1])]),
     "tensor_scatter_nd_sub": (np.subtract.at, np.subtract,
                               lambda op, dy: [dy, None, -gather_nd(dy, op.inputs[1])]),
+    "tensor_scatter_nd_max": (np.maximum.at, np.maximum, _extreme_grad),
+    "tensor_scatter_nd_min": (np.minimum.at, np.minimum, _extreme_grad),
 }
 
 
 _DONE = {"tensor_scatter_nd_update": "written", "tensor_scatter_nd_add": "added",
-         "tensor_scatter_nd_sub": "subtracted"}
+         "tensor_scatter_nd_sub": "subtracted", "tensor_scatter_nd_max": "maxed in",
+         "tensor_scatter_nd_min": "minned in"}
 
 
 def _define_tensor_scatter(op_name):
@@ -268,6 +283,8 @@ def _define_tensor_scatter(op_name):
 tensor_scatter_nd_update = _define_tensor_scatter("tensor_scatter_nd_update")
 tensor_scatter_nd_add = _define_tensor_scatter("tensor_scatter_nd_add")
 tensor_scatter_nd_sub = _define_tensor_scatter("tensor_scatter_nd_sub")
+tensor_scatter_nd_max = _define_tensor_scatter("tensor_scatter_nd_max")
+tensor_scatter_nd_min = _define_tensor_scatter("tensor_scatter_nd_min")
 # TF 1.13-1.15 spellings
 tensor_scatter_update = tensor_scatter_nd_update
 tensor_scatter_add = tensor_scatter_nd_add
