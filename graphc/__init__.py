@@ -123,6 +123,8 @@ from graphc.ops.safe_math import div_no_nan, xdivy, xlogy  # noqa: E402,F401
 from graphc.ops.partition import dynamic_partition, dynamic_stitch  # noqa: E402,F401
 from graphc.ops.random_more import random_gamma, random_poisson, random_shuffle  # noqa
 from graphc.ops.batch_gather import batch_gather  # noqa: E402,F401
+from graphc.ops.linalg_decomp import qr, self_adjoint_eig, self_adjoint_eigvals, svd  # noqa
+from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F401
 from graphc.ops.search_repeat import (parallel_stack, repeat, searchsorted,  # noqa: E402
                                       unravel_index, where_v2)
 from graphc.tf1_compositions import (is_non_decreasing, is_strictly_increasing,  # noqa

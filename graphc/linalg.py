@@ -9,6 +9,9 @@ from graphc.graph import Tensor
 from graphc.ops.elementwise import log
 from graphc.ops.linalg import einsum, matmul, tensordot  # noqa: F401
 from graphc.ops.linalg_extra import cholesky  # noqa: F401
+from graphc.ops.linalg_decomp import qr, svd  # noqa: F401
+from graphc.ops.linalg_decomp import self_adjoint_eig as eigh  # noqa: F401
+from graphc.ops.linalg_decomp import self_adjoint_eigvals as eigvalsh  # noqa: F401
 from graphc.ops.linalg_extra import log_matrix_determinant as slogdet  # noqa: F401
 from graphc.ops.linalg_extra import matrix_determinant as det  # noqa: F401
 from graphc.ops.linalg_extra import matrix_inverse as inv  # noqa: F401
@@ -70,3 +73,7 @@ def logdet(matrix, name=None) -> Tensor:
     graph = graph_of(matrix)
     with graph.as_default(), graph.name_scope(name or "logdet"):
         return 2.0 * reduce_sum(log(diag_part(cholesky(matrix))), axis=-1)
+
+
+from graphc.linalg_more import (cholesky_solve, cross, lstsq, matrix_rank,  # noqa: E402,F401
+                                matvec, normalize, pinv)
