@@ -125,6 +125,12 @@ from graphc.ops.random_more import random_gamma, random_poisson, random_shuffle 
 from graphc.ops.batch_gather import batch_gather  # noqa: E402,F401
 from graphc.ops.linalg_decomp import qr, self_adjoint_eig, self_adjoint_eigvals, svd  # noqa
 from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F401
+# String ops: tf.strings and TF1's top-level spellings
+from graphc import strings  # noqa: E402,F401
+from graphc.ops.strings import as_string, reduce_join, regex_replace, substr  # noqa: E402,F401
+from graphc.ops.strings import join as string_join  # noqa: E402,F401
+from graphc.ops.strings import strip as string_strip  # noqa: E402,F401
+from graphc.ops.strings import to_number as string_to_number  # noqa: E402,F401
 from graphc.ops.search_repeat import (parallel_stack, repeat, searchsorted,  # noqa: E402
                                       unravel_index, where_v2)
 from graphc.tf1_compositions import (is_non_decreasing, is_strictly_increasing,  # noqa

@@ -1,0 +1,8 @@
+"""``gc.strings``: TF1's ``tf.strings`` namespace (string ops on ``gc.string`` tensors).
+
+Example:
+    >>> gc.strings.regex_replace(gc.strings.lower(text), "[^a-z ]", "")
+"""
+from graphc.ops.strings import (as_string, join, length, lower, reduce_join,  # noqa: F401
+                                regex_full_match, regex_replace, strip, substr, to_number,
+                                upper)
