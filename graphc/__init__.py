@@ -127,6 +127,7 @@ from graphc.ops.linalg_decomp import qr, self_adjoint_eig, self_adjoint_eigvals,
 from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F401
 # String ops: tf.strings and TF1's top-level spellings
 from graphc import strings  # noqa: E402,F401
+from graphc import bitwise  # noqa: E402,F401
 from graphc.ops.strings import as_string, reduce_join, regex_replace, substr  # noqa: E402,F401
 from graphc.ops.strings import join as string_join  # noqa: E402,F401
 from graphc.ops.strings import strip as string_strip  # noqa: E402,F401

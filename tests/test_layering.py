@@ -57,7 +57,8 @@ LAYERS = (
                 "graphc.rnn", "graphc.rnn.*",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
-                "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings")),
+                "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
+                "graphc.bitwise")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -74,7 +75,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
                "shape_checks", "random_more", "batch_gather", "search_repeat",
-               "linalg_decomp", "strings")
+               "linalg_decomp", "strings", "bitwise")
 
 
 @dataclass(frozen=True)
