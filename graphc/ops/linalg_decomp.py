@@ -66,6 +66,22 @@ def _filled(dys, outputs):
 
 
 # -- symmetric eigendecomposition --------------------------------------------------------
+def _finite_or_nan(decompose, outputs_like):
+    """``decompose`` of matrices, or NaN results for a batch holding NaN or Inf (LAPACK
+    would not converge; NaN in, NaN out, as the other matrix ops)."""
+    def kernel(a, **attrs):
+        if np.isfinite(a).all():
+            return decompose(a, **attrs)
+        shapes = outputs_like(a, **attrs)
+        filled = tuple(np.full(shape, np.nan, a.dtype) for shape in shapes)
+        return filled if len(filled) > 1 else filled[0]
+    return kernel
+
+
+def _eig_result_shapes(a):
+    return [a.shape[:-1], a.shape]
+
+
 def _eig_shapes(with_vectors):
     def shapes(inputs, attrs):
         shape = inputs[0].shape
@@ -107,14 +123,16 @@ def _symmetric(*batch, n=3):
 
 SELF_ADJOINT_EIG = registry.register(OpDef(
     name="self_adjoint_eig", dtypes=_matrix_dtypes("self_adjoint_eig", 2),
-    shapes=_eig_shapes(True), kernel=lambda a: tuple(np.linalg.eigh(a)), grad=_eig_grad,
+    shapes=_eig_shapes(True), grad=_eig_grad,
+    kernel=_finite_or_nan(lambda a: tuple(np.linalg.eigh(a)), _eig_result_shapes),
     unknown_rank_ok=True, raises_on_values=True,
     tested_elsewhere="tests/ops/test_linalg_decomp.py",  # eigenvectors' signs are free
     doc="Eigenvalues (ascending) and eigenvectors of symmetric matrices (lower triangle)."))
 
 SELF_ADJOINT_EIGVALS = registry.register(OpDef(
     name="self_adjoint_eigvals", dtypes=_matrix_dtypes("self_adjoint_eigvals", 1),
-    shapes=_eig_shapes(False), kernel=lambda a: np.linalg.eigvalsh(a), grad=_eigvals_grad,
+    shapes=_eig_shapes(False), grad=_eigvals_grad,
+    kernel=_finite_or_nan(np.linalg.eigvalsh, lambda a: [a.shape[:-1]]),
     unknown_rank_ok=True, raises_on_values=True,
     reference=lambda a: np.sort(np.linalg.eigvals(np.tril(a) + np.swapaxes(np.tril(a, -1),
                                                                            -1, -2)).real, -1),
@@ -168,6 +186,15 @@ def _svd_kernel(a, full_matrices, compute_uv):
     return s, u, np.swapaxes(vh, -1, -2)
 
 
+def _svd_result_shapes(a, full_matrices, compute_uv):
+    m, n = a.shape[-2:]
+    k, batch = min(m, n), a.shape[:-2]
+    if not compute_uv:
+        return [batch + (k,)]
+    cols_u, cols_v = (m, n) if full_matrices else (k, k)
+    return [batch + (k,), batch + (m, cols_u), batch + (n, cols_v)]
+
+
 def _safe_reciprocal(x, epsilon=1e-20):
     return x * reciprocal(x * x + epsilon)
 
@@ -210,7 +237,7 @@ def _svd_grad(op, grad_s, grad_u=None, grad_v=None):
 SVD = registry.register(OpDef(
     name="svd", dtypes=lambda d, attrs: _matrix_dtypes("svd", 3 if attrs["compute_uv"] else 1)(
         d, attrs),
-    shapes=_svd_shapes, kernel=_svd_kernel, grad=_svd_grad,
+    shapes=_svd_shapes, kernel=_finite_or_nan(_svd_kernel, _svd_result_shapes), grad=_svd_grad,
     attrs={"full_matrices": False, "compute_uv": True}, unknown_rank_ok=True,
     raises_on_values=True,
     tested_elsewhere="tests/ops/test_linalg_decomp.py",  # singular vectors' signs are free
