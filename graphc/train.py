@@ -162,3 +162,14 @@ from graphc.saving import (CheckpointState, MetaGraphDef, NewCheckpointReader,  
 # TF1 spellings of the summary writer and reader that tutorials reach through tf.train
 from graphc.summary import FileWriter as SummaryWriter  # noqa: E402,F401
 from graphc.summary import summary_iterator  # noqa: E402,F401
+# Monitored training: sessions that initialize, restore, save and call hooks (graphc/monitored/)
+from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402,F401
+                              ChiefSessionCreator, Coordinator, FeedFnHook, FinalOpsHook,
+                              GlobalStepWaiterHook, LoggingTensorHook, MonitoredSession,
+                              MonitoredTrainingSession, NanLossDuringTrainingError,
+                              NanTensorHook, QueueRunner, Scaffold, SecondOrStepTimer,
+                              SessionCreator, SessionRunArgs, SessionRunContext,
+                              SessionRunHook, SessionRunValues, SingularMonitoredSession,
+                              StepCounterHook, StopAtStepHook, SummarySaverHook,
+                              WorkerSessionCreator, add_queue_runner, start_queue_runners)
+from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401
