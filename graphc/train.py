@@ -171,5 +171,6 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               SessionCreator, SessionRunArgs, SessionRunContext,
                               SessionRunHook, SessionRunValues, SingularMonitoredSession,
                               StepCounterHook, StopAtStepHook, SummarySaverHook,
-                              WorkerSessionCreator, add_queue_runner, start_queue_runners)
+                              WorkerSessionCreator, add_queue_runner, init_from_checkpoint,
+                              load_checkpoint, start_queue_runners, warm_start)
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401

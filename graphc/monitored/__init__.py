@@ -24,3 +24,5 @@ from graphc.monitored.scaffold import (ChiefSessionCreator, Scaffold,  # noqa: F
 from graphc.monitored.session import (MonitoredSession, SingularMonitoredSession,  # noqa
                                       StepContext)
 from graphc.monitored.training_session import MonitoredTrainingSession  # noqa: F401
+from graphc.monitored.warm_start import (init_from_checkpoint, load_checkpoint,  # noqa: F401
+                                        warm_start)

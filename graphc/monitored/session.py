@@ -25,6 +25,7 @@ from graphc import tf_logging as logging
 from graphc.monitored.coordinator import Coordinator, start_queue_runners
 from graphc.monitored.run_hook import SessionRunArgs, SessionRunContext, SessionRunValues
 from graphc.monitored.scaffold import ChiefSessionCreator
+from graphc.variables import GraphKeys
 
 __all__ = ["MonitoredSession", "SingularMonitoredSession", "StepContext"]
 
@@ -92,9 +93,10 @@ class MonitoredSession:
     def _create(self) -> None:
         with self._graph.as_default():
             self._raw = self._creator.create_session()
-        self._coord = Coordinator()
+        self._coord = Coordinator(clean_stop_exception_types=[])  # threads' errors all count
         try:
-            start_queue_runners(self._raw, self._coord)
+            if self._graph.get_collection(GraphKeys.QUEUE_RUNNERS):
+                start_queue_runners(self._raw, self._coord)
             for hook in self._hooks:
                 hook.after_create_session(self._raw, self._coord)
         except BaseException:
@@ -102,6 +104,8 @@ class MonitoredSession:
             raise
 
     def _close_layers(self) -> None:
+        """Stop and join the threads (re-raising the error one reported), then close the
+        raw session."""
         coord, raw = self._coord, self._raw
         self._coord = self._raw = None
         try:
@@ -117,7 +121,7 @@ class MonitoredSession:
             self._graph._finalized = False  # TF1's _unsafe_unfinalize: the graph was open
 
     def _hooked_run(self, fetches, feed_dict=None, options=None, run_metadata=None):
-        if self._stop_requested or self._coord.should_stop():
+        if self.should_stop():
             raise RuntimeError("Run called even after should_stop requested.")
         context = SessionRunContext(SessionRunArgs(fetches, feed_dict), self._raw)
         all_fetches, hook_feeds = {"caller": fetches}, {}
@@ -161,7 +165,8 @@ class MonitoredSession:
     # -- the public API -------------------------------------------------------------------
     @property
     def graph(self):
-        return self._graph
+        """The session's graph (None once closed, as TF1's)."""
+        return None if self._raw is None else self._graph
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """``Session.run`` with every hook's ``before_run``/``after_run`` around it.
@@ -185,7 +190,11 @@ class MonitoredSession:
                 self._create()
 
     def run_step_fn(self, step_fn):
-        """Call ``step_fn(step_context)`` once; its value (None when it requested a stop).
+        """Call ``step_fn(step_context)`` once and return its value.
+
+        Raises:
+            StopIteration: ``step_fn`` called ``step_context.request_stop()`` (the ``with``
+                block of the session ends there, normally).
 
         Example:
             >>> sess.run_step_fn(lambda step_context: step_context.run_with_hooks(train_op))
@@ -195,16 +204,18 @@ class MonitoredSession:
             raise ValueError("`step_fn` may either have one `step_context` argument, or "
                              "`self` and `step_context` arguments if it's an instance "
                              "method.")
-        try:
-            return step_fn(StepContext(self._raw, self.run))
-        except StopIteration:
-            self._stop_requested = True
-            return None
+        return step_fn(StepContext(self._raw, self.run))
 
     def should_stop(self) -> bool:
-        """Whether a hook, the coordinator or ``request_stop`` asked to stop (True once
-        closed)."""
-        return self._raw is None or self._stop_requested or self._coord.should_stop()
+        """Whether a hook or the coordinator asked to stop (True once closed).
+
+        Raises:
+            Exception: the error a queue-runner thread reported to the coordinator.
+        """
+        if self._raw is None:
+            return True
+        self._coord.raise_requested_exception()
+        return self._stop_requested or self._coord.should_stop()
 
     def close(self) -> None:
         """Call every hook's ``end``, then stop the threads and close the session."""

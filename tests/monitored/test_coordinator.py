@@ -85,3 +85,16 @@ def test_monitored_session_starts_the_graphs_queue_runners_and_joins_them():
         threads = list(sess._coord._registered_threads)
         assert threads and all(t.is_alive() for t in threads)
     assert not any(t.is_alive() for t in threads)
+
+
+def test_a_runner_threads_error_reaches_should_stop_and_close():
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [])  # never fed: the runner's op fails
+    tf.train.add_queue_runner(tf.train.QueueRunner(enqueue_ops=[tf.identity(x).op]))
+    sess = tf.train.MonitoredSession()
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        while not sess.should_stop():
+            pass
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        sess.close()
+    assert sess.should_stop()

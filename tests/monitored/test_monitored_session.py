@@ -293,12 +293,21 @@ def test_scaffold_init_fn_and_a_failing_init_close_the_session():
     assert not tf.get_default_graph().finalized
 
 
-def test_run_step_fn_runs_with_hooks_and_request_stop_ends_it():
+def test_run_step_fn_runs_with_hooks_and_request_stop_ends_the_with_block():
     w, loss, step, train_op = linear_model()
-    with tf.train.MonitoredSession() as sess:
-        value = sess.run_step_fn(lambda step_context: step_context.run_with_hooks(step))
-        assert value == 0
-        assert sess.run_step_fn(lambda step_context: step_context.request_stop()) is None
-        assert sess.should_stop()
+    log, values, after_stop = [], [], []
+
+    def step_fn(step_context):
+        if step_context.session.run(step) >= 2:  # the raw session: no hook sees this run
+            step_context.request_stop()
+        return step_context.run_with_hooks(train_op)
+
+    with tf.train.MonitoredSession(hooks=[RecordingHook(log, "h")]) as sess:
         with pytest.raises(ValueError, match="step_context"):
             sess.run_step_fn(lambda context: None)
+        while not sess.should_stop():
+            values.append(sess.run_step_fn(step_fn))
+        after_stop.append(True)  # not reached: StopIteration leaves the block
+    assert values == [None, None] and after_stop == []
+    assert log.count(("h", "before_run")) == 2 and log[-1] == ("h", "end")
+    assert sess.should_stop() and sess.graph is None
