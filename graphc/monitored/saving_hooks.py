@@ -32,7 +32,7 @@ def summary_writer_for(logdir):
     try:
         protos()
     except ImportError as err:
-        logging.log_first_n(logging.WARNING, "No summary events are written: %s", 1, err)
+        logging.log_first_n(logging.WARN, "No summary events are written: %s", 1, err)
         return None
     return FileWriterCache.get(logdir)
 

@@ -72,6 +72,7 @@ class MonitoredSession:
     """
 
     _should_recover = True
+    StepContext = StepContext  # TF1's tf.train.MonitoredSession.StepContext
 
     def __init__(self, session_creator=None, hooks=None, stop_grace_period_secs=120):
         self._graph = get_default_graph()

@@ -311,3 +311,19 @@ def test_run_step_fn_runs_with_hooks_and_request_stop_ends_the_with_block():
     assert values == [None, None] and after_stop == []
     assert log.count(("h", "before_run")) == 2 and log[-1] == ("h", "end")
     assert sess.should_stop() and sess.graph is None
+
+
+def test_checkpoints_are_saved_without_tensorboard(tmp_path, monkeypatch):
+    from graphc.monitored import saving_hooks
+
+    def no_tensorboard():
+        raise ImportError("No module named 'tensorboard'")
+
+    monkeypatch.setattr(saving_hooks, "protos", no_tensorboard)
+    w, loss, step, train_op = linear_model()
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=str(tmp_path), save_checkpoint_steps=2,
+                                           hooks=[tf.train.StopAtStepHook(last_step=3)]) as sess:
+        while not sess.should_stop():
+            sess.run(train_op)
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("model.ckpt-3")
+    assert not list(tmp_path.glob("events.out.tfevents.*"))
