@@ -168,7 +168,7 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               GlobalStepWaiterHook, LoggingTensorHook, MonitoredSession,
                               MonitoredTrainingSession, NanLossDuringTrainingError,
                               NanTensorHook, QueueRunner, Scaffold, SecondOrStepTimer,
-                              SessionCreator, SessionRunArgs, SessionRunContext,
+                              SessionCreator, SessionManager, SessionRunArgs, SessionRunContext,
                               SessionRunHook, SessionRunValues, SingularMonitoredSession,
                               StepCounterHook, StopAtStepHook, SummarySaverHook,
                               WorkerSessionCreator, add_queue_runner, init_from_checkpoint,

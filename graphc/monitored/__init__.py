@@ -21,6 +21,7 @@ from graphc.monitored.saving_hooks import (CheckpointSaverHook,  # noqa: F401
 from graphc.monitored.scaffold import (ChiefSessionCreator, Scaffold,  # noqa: F401
                                        SessionCreator, WorkerSessionCreator,
                                        report_uninitialized_variables)
+from graphc.monitored.session_manager import SessionManager  # noqa: F401
 from graphc.monitored.session import (MonitoredSession, SingularMonitoredSession,  # noqa
                                       StepContext)
 from graphc.monitored.training_session import MonitoredTrainingSession  # noqa: F401

@@ -18,7 +18,7 @@ from graphc import tf_logging as logging
 from graphc.graph import get_default_graph
 from graphc.monitored.basic_hooks import SecondOrStepTimer, global_step_of
 from graphc.monitored.run_hook import SessionRunArgs, SessionRunHook
-from graphc.saving import Saver, write_graph
+from graphc.saving import write_graph
 from graphc.summary import FileWriterCache
 from graphc.summary.protos import protos
 from graphc.variables import GraphKeys

@@ -16,21 +16,16 @@ Example:
 """
 from __future__ import annotations
 
-import time
-
-import numpy as np
-
 from graphc import tf_logging as logging
-from graphc.errors import DeadlineExceededError, FailedPreconditionError
 from graphc.graph import get_default_graph
 from graphc.monitored.saving_hooks import default_saver
+from graphc.monitored.session_manager import SessionManager
 from graphc.ops.control import group
 from graphc.ops.creation import constant
 from graphc.ops.elementwise import logical_not
 from graphc.ops.array import stack
 from graphc.ops.masking import boolean_mask
-from graphc.runtime import Session
-from graphc.saving import Saver, get_checkpoint_state
+from graphc.saving import Saver
 from graphc.summary import merge_all
 from graphc.variables import (GraphKeys, global_variables, global_variables_initializer,
                               is_variable_initialized, local_variables,
@@ -159,22 +154,6 @@ class Scaffold:
         return self
 
 
-def _not_ready(op, sess):
-    """None when ``op`` (a ready op) says ready, else the message why not."""
-    if op is None:
-        return None
-    try:
-        value = sess.run(op)
-    except FailedPreconditionError as err:
-        if "uninitialized" not in str(err):
-            raise
-        return str(err)
-    if value is None or np.asarray(value).size == 0:
-        return None
-    return "Variables not initialized: " + ", ".join(
-        v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(value).ravel())
-
-
 class SessionCreator:
     """Makes a session for a ``MonitoredSession``."""
 
@@ -204,58 +183,17 @@ class ChiefSessionCreator(SessionCreator):
         self._checkpoint_dir = checkpoint_dir
         self._checkpoint_path = checkpoint_filename_with_path
 
-    def _restore(self, sess) -> bool:
-        saver = self._scaffold.saver
-        if saver is None:
-            return False
-        if self._checkpoint_path:
-            saver.restore(sess, self._checkpoint_path)
-            return True
-        if not self._checkpoint_dir:
-            return False
-        state = get_checkpoint_state(self._checkpoint_dir)
-        if state is None or not state.model_checkpoint_path:
-            return False
-        logging.info("Restoring parameters from %s", state.model_checkpoint_path)
-        saver.restore(sess, state.model_checkpoint_path)
-        saver.recover_last_checkpoints(state.all_model_checkpoint_paths)
-        return True
-
     def create_session(self):
         scaffold = self._scaffold.finalize()
-        sess = Session(self._master, graph=get_default_graph(), config=self._config)
-        try:
-            if not self._restore(sess):
-                if scaffold.init_op is None and not scaffold.init_fn and \
-                        scaffold.local_init_op is None:
-                    raise RuntimeError("Model is not initialized and no init_op or init_fn "
-                                       "or local_init_op was given")
-                if scaffold.init_op is not None:
-                    sess.run(scaffold.init_op, feed_dict=scaffold.init_feed_dict)
-                if scaffold.init_fn:
-                    scaffold.init_fn(sess)
-            _run_local_init(scaffold, sess)
-            not_ready = _not_ready(scaffold.ready_op, sess)
-            if not_ready:
-                raise RuntimeError(f"Init operations did not make model ready. Init op: "
-                                   f"{getattr(scaffold.init_op, 'name', None)}, init fn: "
-                                   f"{scaffold.init_fn}, local_init_op: "
-                                   f"{getattr(scaffold.local_init_op, 'name', None)}, "
-                                   f"error: {not_ready}")
-        except BaseException:
-            sess.close()
-            raise
-        return sess
-
-
-def _run_local_init(scaffold, sess) -> None:
-    if scaffold.local_init_op is None:
-        return
-    not_ready = _not_ready(scaffold.ready_for_local_init_op, sess)
-    if not_ready:
-        raise RuntimeError(f"Init operations did not make model ready for local_init. "
-                           f"error: {not_ready}")
-    sess.run(scaffold.local_init_op, feed_dict=scaffold.local_init_feed_dict)
+        manager = SessionManager(local_init_op=scaffold.local_init_op,
+                                 ready_op=scaffold.ready_op,
+                                 ready_for_local_init_op=scaffold.ready_for_local_init_op,
+                                 local_init_feed_dict=scaffold.local_init_feed_dict)
+        return manager.prepare_session(
+            self._master, init_op=scaffold.init_op, saver=scaffold.saver,
+            checkpoint_dir=self._checkpoint_dir,
+            checkpoint_filename_with_path=self._checkpoint_path, config=self._config,
+            init_feed_dict=scaffold.init_feed_dict, init_fn=scaffold.init_fn)
 
 
 class WorkerSessionCreator(SessionCreator):
@@ -272,17 +210,9 @@ class WorkerSessionCreator(SessionCreator):
 
     def create_session(self):
         scaffold = self._scaffold.finalize()
-        deadline = time.monotonic() + self._max_wait_secs
-        while True:
-            sess = Session(self._master, graph=get_default_graph(), config=self._config)
-            if _not_ready(scaffold.ready_for_local_init_op, sess) is None:
-                _run_local_init(scaffold, sess)
-                not_ready = _not_ready(scaffold.ready_op, sess)
-                if not_ready is None:
-                    return sess
-            sess.close()
-            if time.monotonic() >= deadline:
-                raise DeadlineExceededError(None, None, "Session was not ready after waiting "
-                                            f"{self._max_wait_secs} secs.")
-            logging.info("Waiting for model to be ready.")
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        manager = SessionManager(local_init_op=scaffold.local_init_op,
+                                 ready_op=scaffold.ready_op,
+                                 ready_for_local_init_op=scaffold.ready_for_local_init_op,
+                                 local_init_feed_dict=scaffold.local_init_feed_dict)
+        return manager.wait_for_session(self._master, config=self._config,
+                                        max_wait_secs=self._max_wait_secs)

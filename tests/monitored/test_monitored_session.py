@@ -2,7 +2,6 @@
 initializes or restores, saves checkpoints and summaries on schedule, calls the hooks in
 TF1's order with their fetches merged into the caller's run, and ends cleanly on
 OutOfRangeError."""
-import os
 import subprocess
 import sys
 import textwrap
