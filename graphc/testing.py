@@ -26,12 +26,15 @@ import numpy as np
 from graphc.default_session import get_default_session
 from graphc.errors import OpError
 from graphc.graph import Tensor, get_default_graph, reset_default_graph
+from graphc.ops.control import placeholder
 from graphc.ops.random import set_random_seed
+from graphc.passes.gradients import gradients
 from graphc.runtime import Session
 from graphc.variables import Variable
 
 __all__ = ["TestCase", "main", "is_gpu_available", "gpu_device_name", "is_built_with_cuda",
-           "is_built_with_gpu_support", "get_temp_dir", "mock"]
+           "is_built_with_gpu_support", "is_built_with_rocm", "is_built_with_xla",
+           "get_temp_dir", "mock", "compute_gradient", "compute_gradient_error"]
 
 DEFAULT_GRAPH_SEED = 87654321  # TF1's seed of every test's graph
 
@@ -55,7 +58,7 @@ def is_built_with_cuda() -> bool:
     return False
 
 
-is_built_with_gpu_support = is_built_with_cuda
+is_built_with_gpu_support = is_built_with_rocm = is_built_with_xla = is_built_with_cuda
 
 _TEMP_DIRS: list = []
 
@@ -66,6 +69,76 @@ def get_temp_dir() -> str:
         _TEMP_DIRS.append(tempfile.mkdtemp(prefix="graphc-test-"))
         atexit.register(shutil.rmtree, _TEMP_DIRS[0], ignore_errors=True)
     return _TEMP_DIRS[0]
+
+
+def _jacobians(x, x_shape, y, y_shape, x_value, delta, feeds) -> tuple:
+    """``(theoretical, numerical)`` Jacobians of ``y`` by ``x``, shaped (x size, y size)."""
+    sess = get_default_session()
+    if sess is None:
+        raise ValueError("compute_gradient needs a default session: call it inside "
+                         "`with self.session():` or `with sess.as_default():`")
+    x_size, y_size = int(np.prod(x_shape)), int(np.prod(y_shape))
+    dy = placeholder(y.dtype, y_shape, name="compute_gradient_dy")
+    grad = gradients(y, x, grad_ys=dy)[0]
+    theoretical = np.zeros((x_size, y_size), x.dtype.np)
+    for column in range(y_size):
+        one_hot = np.zeros(y_size, y.dtype.np)
+        one_hot[column] = 1.0
+        if grad is not None:  # y does not depend on x: a zero Jacobian
+            theoretical[:, column] = np.asarray(sess.run(grad, {
+                **feeds, x: x_value, dy: one_hot.reshape(y_shape)})).ravel()
+    numerical = np.zeros((x_size, y_size), x.dtype.np)
+    for row in range(x_size):
+        shifted = []
+        for sign in (1.0, -1.0):
+            moved = x_value.copy()
+            moved.ravel()[row] += sign * delta
+            shifted.append(np.asarray(sess.run(y, {**feeds, x: moved}), np.float64).ravel())
+        numerical[row, :] = (shifted[0] - shifted[1]) / (2.0 * delta)
+    return theoretical, numerical
+
+
+def compute_gradient(x, x_shape, y, y_shape, x_init_value=None, delta=1e-3,
+                     init_targets=None, extra_feed_dict=None):
+    """The Jacobian of ``y`` by ``x`` from the graph's gradients and from central
+    differences (TF1's ``tf.test.compute_gradient``; in the default session).
+
+    Returns:
+        ``(theoretical, numerical)``, each of shape ``(x size, y size)`` (a list of such
+        pairs when ``x`` is a list).
+
+    Example:
+        >>> with self.session():
+        ...     theoretical, numerical = gc.test.compute_gradient(x, [3], y, [3])
+    """
+    sess = get_default_session()
+    if init_targets is not None and sess is not None:
+        sess.run(init_targets)
+    feeds = dict(extra_feed_dict or {})
+    if isinstance(x, (list, tuple)):
+        values = x_init_value or [None] * len(x)
+        return [_jacobians(xi, shape, y, y_shape, _initial(xi, shape, value), delta, feeds)
+                for xi, shape, value in zip(x, x_shape, values)]
+    return _jacobians(x, x_shape, y, y_shape, _initial(x, x_shape, x_init_value), delta, feeds)
+
+
+def _initial(x, x_shape, value):
+    if value is not None:
+        return np.array(value, dtype=x.dtype.np).reshape(x_shape)
+    return np.random.random_sample(x_shape).astype(x.dtype.np)
+
+
+def compute_gradient_error(x, x_shape, y, y_shape, x_init_value=None, delta=1e-3,
+                           init_targets=None, extra_feed_dict=None) -> float:
+    """The largest difference between the two Jacobians of ``compute_gradient``.
+
+    Example:
+        >>> assert gc.test.compute_gradient_error(x, [3], y, [3]) < 1e-3
+    """
+    result = compute_gradient(x, x_shape, y, y_shape, x_init_value, delta, init_targets,
+                              extra_feed_dict)
+    pairs = result if isinstance(result, list) else [result]
+    return max(float(np.max(np.abs(t - n))) if t.size else 0.0 for t, n in pairs)
 
 
 def _as_array(value):

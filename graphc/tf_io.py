@@ -24,7 +24,7 @@ from graphc.ops.py_func import py_func
 from graphc.saving import write_graph
 
 __all__ = ["gfile", "read_file", "write_file", "write_graph", "serialize_tensor",
-           "parse_tensor"]
+           "parse_tensor", "matching_files"]
 
 
 def _text(value) -> str:
@@ -64,6 +64,20 @@ def write_file(filename, contents, name=None):
     """
     result = py_func(_write, [filename, contents], gdt.int32, name=name or "WriteFile")
     return result.op
+
+
+def matching_files(pattern, name=None):
+    """A 1-D string tensor: the sorted paths matching ``pattern`` (a string or a 1-D string
+    tensor of them) when the op runs.
+
+    Example:
+        >>> files = gc.io.matching_files("data/*.csv")
+    """
+    def match(patterns):
+        found = gfile.glob([_text(p) for p in np.atleast_1d(patterns)])
+        return np.array([f.encode() for f in found], dtype=object)
+
+    return py_func(match, [pattern], gdt.string, name=name or "MatchingFiles")
 
 
 def _serialize(array):

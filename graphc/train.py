@@ -165,7 +165,9 @@ from graphc.summary import summary_iterator  # noqa: E402,F401
 # Monitored training: sessions that initialize, restore, save and call hooks (graphc/monitored/)
 from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402,F401
                               ChiefSessionCreator, Coordinator, FeedFnHook, FinalOpsHook,
-                              GlobalStepWaiterHook, LoggingTensorHook, MonitoredSession,
+                              GlobalStepWaiterHook, LoggingTensorHook, LooperThread,
+                              MonitoredSession, assert_global_step, checkpoints_iterator,
+                              get_checkpoint_mtimes,
                               MonitoredTrainingSession, NanLossDuringTrainingError,
                               NanTensorHook, QueueRunner, Scaffold, SecondOrStepTimer,
                               SessionCreator, SessionManager, SessionRunArgs, SessionRunContext,
@@ -173,4 +175,5 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               StepCounterHook, StopAtStepHook, SummarySaverHook,
                               WorkerSessionCreator, add_queue_runner, init_from_checkpoint,
                               load_checkpoint, start_queue_runners, warm_start)
+from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - tf.train.queue_runner
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401

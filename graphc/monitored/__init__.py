@@ -8,10 +8,10 @@ Example:
     ...         sess.run(train_op)
 """
 from graphc.monitored.basic_hooks import (FeedFnHook, FinalOpsHook,  # noqa: F401
-                                          GlobalStepWaiterHook, LoggingTensorHook,
+                                          GlobalStepWaiterHook, assert_global_step, LoggingTensorHook,
                                           NanLossDuringTrainingError, NanTensorHook,
                                           SecondOrStepTimer, StopAtStepHook)
-from graphc.monitored.coordinator import (Coordinator, QueueRunner,  # noqa: F401
+from graphc.monitored.coordinator import (Coordinator, LooperThread, QueueRunner,  # noqa
                                           add_queue_runner, start_queue_runners)
 from graphc.monitored.run_hook import (SessionRunArgs, SessionRunContext,  # noqa: F401
                                        SessionRunHook, SessionRunValues)
@@ -25,5 +25,6 @@ from graphc.monitored.session_manager import SessionManager  # noqa: F401
 from graphc.monitored.session import (MonitoredSession, SingularMonitoredSession,  # noqa
                                       StepContext)
 from graphc.monitored.training_session import MonitoredTrainingSession  # noqa: F401
-from graphc.monitored.warm_start import (init_from_checkpoint, load_checkpoint,  # noqa: F401
-                                        warm_start)
+from graphc.monitored.checkpoint_utils import (checkpoints_iterator,  # noqa: F401
+                                               get_checkpoint_mtimes, init_from_checkpoint,
+                                               load_checkpoint, warm_start)

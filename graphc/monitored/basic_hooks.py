@@ -22,7 +22,7 @@ from graphc.variables import Variable
 
 __all__ = ["SecondOrStepTimer", "StopAtStepHook", "NanLossDuringTrainingError",
            "NanTensorHook", "LoggingTensorHook", "FinalOpsHook", "FeedFnHook",
-           "GlobalStepWaiterHook", "global_step_of"]
+           "GlobalStepWaiterHook", "global_step_of", "assert_global_step"]
 
 
 def global_step_of(hook_name: str):
@@ -31,6 +31,24 @@ def global_step_of(hook_name: str):
     if step is None:
         raise RuntimeError(f"Global step should be created to use {hook_name}.")
     return step
+
+
+def assert_global_step(global_step_tensor) -> None:
+    """Check that ``global_step_tensor`` can be a global step: an integer scalar Variable or
+    Tensor (TF1).
+
+    Raises:
+        TypeError: it is not.
+    """
+    if not isinstance(global_step_tensor, (Variable, Tensor)):
+        raise TypeError(f'Existing "global_step" must be a Variable or Tensor: '
+                        f"{global_step_tensor}.")
+    if not global_step_tensor.dtype.base_dtype.is_integer:
+        raise TypeError(f'Existing "global_step" does not have integer type: '
+                        f"{global_step_tensor.dtype}")
+    shape = global_step_tensor.get_shape()
+    if shape.ndims != 0 and shape.is_fully_defined():
+        raise TypeError(f'Existing "global_step" is not scalar: {shape}')
 
 
 def as_graph_element(obj):

@@ -27,7 +27,8 @@ from graphc.errors import OutOfRangeError
 from graphc.graph import get_default_graph
 from graphc.variables import GraphKeys
 
-__all__ = ["Coordinator", "QueueRunner", "add_queue_runner", "start_queue_runners"]
+__all__ = ["Coordinator", "LooperThread", "QueueRunner", "add_queue_runner",
+           "start_queue_runners"]
 
 
 class Coordinator:
@@ -135,6 +136,57 @@ class Coordinator:
         with self._lock:
             if self._exception is not None:
                 raise self._exception
+
+
+class LooperThread(threading.Thread):
+    """A daemon thread that calls ``target(*args, **kwargs)`` (or ``run_loop``) until its
+    coordinator stops: back to back, or every ``timer_interval_secs`` seconds. An error
+    inside is reported to the coordinator.
+
+    Example:
+        >>> gc.train.LooperThread.loop(coord, 60, target=save_summaries, args=(sess,))
+    """
+
+    def __init__(self, coord, timer_interval_secs, target=None, args=None, kwargs=None):
+        if target is None and (args or kwargs):
+            raise ValueError("'args' and 'kwargs' argument require that you also pass "
+                             "'target'")
+        super().__init__(daemon=True)
+        self._coord, self._interval = coord, timer_interval_secs
+        self._target_fn, self._args, self._kwargs = target, args or (), kwargs or {}
+        coord.register_thread(self)
+
+    @staticmethod
+    def loop(coord, timer_interval_secs, target, args=None, kwargs=None) -> "LooperThread":
+        """Start a LooperThread calling ``target``; returns it."""
+        looper = LooperThread(coord, timer_interval_secs, target=target, args=args,
+                              kwargs=kwargs)
+        looper.start()
+        return looper
+
+    def run(self):
+        with self._coord.stop_on_exception():
+            self.start_loop()
+            if self._interval is None:
+                while not self._coord.should_stop():
+                    self.run_loop()
+            else:
+                next_time = time.monotonic()
+                while not self._coord.wait_for_stop(max(0.0, next_time - time.monotonic())):
+                    next_time += self._interval
+                    self.run_loop()
+            self.stop_loop()
+
+    def start_loop(self):
+        """Called once when the thread starts."""
+
+    def stop_loop(self):
+        """Called once when the coordinator stops the loop."""
+
+    def run_loop(self):
+        """One iteration: calls ``target``."""
+        if self._target_fn is not None:
+            self._target_fn(*self._args, **self._kwargs)
 
 
 class QueueRunner:

@@ -112,3 +112,31 @@ class AssertionsTest(tf.test.TestCase):
         checked = tf.debugging.check_numerics(x, "bad value")
         with self.session() as sess, self.assertRaisesOpError("bad value"):
             sess.run(checked, {x: np.inf})
+
+
+class GradientCheckTest(tf.test.TestCase):
+
+    def test_compute_gradient_agrees_for_a_right_gradient_and_not_for_a_wrong_one(self):
+        x = tf.placeholder(tf.float64, [3])
+        y = tf.reduce_sum(tf.square(x)) * x
+        with self.session():
+            theoretical, numerical = tf.test.compute_gradient(x, [3], y, [3],
+                                                              x_init_value=[1.0, 2.0, 3.0])
+            self.assertEqual(theoretical.shape, (3, 3))
+            expected = 14.0 * np.eye(3) + 2.0 * np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+            self.assertAllClose(theoretical, expected)
+            self.assertAllClose(numerical, expected, atol=1e-4)
+            wrong = tf.stop_gradient(x) * x  # the graph's gradient misses a term
+            self.assertGreater(tf.test.compute_gradient_error(x, [3], wrong, [3]), 0.1)
+        with self.assertRaisesRegex(ValueError, "default session"):
+            tf.test.compute_gradient(x, [3], y, [3])
+
+    def test_matching_files_op(self):
+        folder = tf.io.gfile.join(self.get_temp_dir(), self.id())
+        tf.io.gfile.makedirs(folder)
+        for name in ("a.csv", "b.csv", "c.txt"):
+            with tf.io.gfile.GFile(tf.io.gfile.join(folder, name), "w") as f:
+                f.write("x")
+        files = tf.io.matching_files(tf.io.gfile.join(folder, "*.csv"))
+        found = [p.decode() for p in self.evaluate(files)]
+        self.assertEqual([p.rsplit("/", 1)[1] for p in found], ["a.csv", "b.csv"])

@@ -98,3 +98,26 @@ def test_a_runner_threads_error_reaches_should_stop_and_close():
     with pytest.raises(tf.errors.InvalidArgumentError):
         sess.close()
     assert sess.should_stop()
+
+
+def test_looper_thread_calls_its_target_until_the_coordinator_stops():
+    coord = tf.train.Coordinator()
+    calls = []
+    three = threading.Event()
+
+    def tick(label):
+        calls.append(label)
+        if len(calls) == 3:
+            three.set()
+
+    looper = tf.train.LooperThread.loop(coord, 0.001, target=tick, args=("t",))
+    assert three.wait(30)
+    coord.request_stop()
+    coord.join([looper])
+    assert calls[:3] == ["t"] * 3 and not looper.is_alive()
+
+    failing = tf.train.Coordinator()
+    tf.train.LooperThread.loop(failing, None, target=lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.join()
+    assert tf.train.queue_runner.QueueRunner is tf.train.QueueRunner

@@ -102,3 +102,22 @@ def test_warm_start_by_regex_list_and_renames(checkpoint):
                             var_name_to_prev_var_name={"dense/kernal": "old/b"})
     with pytest.raises(ValueError, match="all `Variable` or all `str`"):
         tf.train.warm_start(checkpoint, [kernel, "x"])
+
+
+def test_checkpoints_iterator_and_mtimes(checkpoint, tmp_path):
+    found = list(tf.train.checkpoints_iterator(str(tmp_path), timeout=0))
+    assert found == [checkpoint]
+    assert list(tf.train.checkpoints_iterator(str(tmp_path / "none"), timeout=0)) == []
+    mtimes = tf.train.get_checkpoint_mtimes([checkpoint, str(tmp_path / "missing")])
+    assert len(mtimes) == 1 and mtimes[0] > 0
+
+
+def test_assert_global_step_checks_type_and_shape():
+    tf.reset_default_graph()
+    tf.train.assert_global_step(tf.train.get_or_create_global_step())
+    with pytest.raises(TypeError, match="integer type"):
+        tf.train.assert_global_step(tf.Variable(0.0))
+    with pytest.raises(TypeError, match="not scalar"):
+        tf.train.assert_global_step(tf.Variable([1, 2]))
+    with pytest.raises(TypeError, match="Variable or Tensor"):
+        tf.train.assert_global_step(3)

@@ -1,5 +1,6 @@
-"""Initializing variables from a checkpoint (TF1's ``tf.train.init_from_checkpoint``,
-``tf.train.warm_start``, ``tf.train.load_checkpoint``).
+"""Checkpoint utilities of TF1's ``tf.train``: initializing variables from a checkpoint
+(``init_from_checkpoint``, ``warm_start``), reading one (``load_checkpoint``), and following
+a folder's new checkpoints (``checkpoints_iterator``, ``get_checkpoint_mtimes``).
 
 Both replace the chosen variables' initializers, as TF1 does: the values arrive when the
 initializer runs (``global_variables_initializer()`` built afterwards, or a Scaffold's
@@ -17,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 
 from graphc import tf_logging as logging
 from graphc.graph import get_default_graph
@@ -24,7 +26,8 @@ from graphc.ops.creation import constant
 from graphc.saving import NewCheckpointReader, latest_checkpoint
 from graphc.variables import GraphKeys, Variable, assign
 
-__all__ = ["load_checkpoint", "init_from_checkpoint", "warm_start"]
+__all__ = ["load_checkpoint", "init_from_checkpoint", "warm_start", "checkpoints_iterator",
+           "get_checkpoint_mtimes"]
 
 
 def _checkpoint_file(ckpt_dir_or_file) -> str:
@@ -182,3 +185,49 @@ def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_voc
     init_from_checkpoint(ckpt_to_initialize_from,
                          [(renames.get(name, name), v) for name, v in names.items()])
     logging.info("Warm-started %d variables.", len(names))
+
+
+def _wait_for_new_checkpoint(checkpoint_dir, last_checkpoint, seconds_to_sleep, timeout):
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        path = latest_checkpoint(checkpoint_dir)
+        if path is not None and path != last_checkpoint:
+            return path
+        if deadline is not None and time.monotonic() + seconds_to_sleep > deadline:
+            return None
+        time.sleep(seconds_to_sleep)
+
+
+def checkpoints_iterator(checkpoint_dir, min_interval_secs=0, timeout=None, timeout_fn=None):
+    """Yield each new latest checkpoint of ``checkpoint_dir`` as it appears, waiting at
+    least ``min_interval_secs`` between them; stop after ``timeout`` seconds without a new
+    one (unless ``timeout_fn()`` says to keep waiting).
+
+    Example:
+        >>> for path in gc.train.checkpoints_iterator("run", timeout=600):
+        ...     evaluate(path)
+    """
+    checkpoint_path = None
+    while True:
+        new_path = _wait_for_new_checkpoint(checkpoint_dir, checkpoint_path, 1, timeout)
+        if new_path is None:
+            if timeout_fn is None or timeout_fn():
+                logging.info("Timed-out waiting for a checkpoint.")
+                return
+            continue
+        start = time.monotonic()
+        checkpoint_path = new_path
+        yield checkpoint_path
+        remaining = start + min_interval_secs - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+def get_checkpoint_mtimes(checkpoint_prefixes) -> list:
+    """The modification times (seconds) of the checkpoints that exist, in order.
+
+    Example:
+        >>> gc.train.get_checkpoint_mtimes(saver.last_checkpoints)
+    """
+    return [os.stat(os.fspath(p)).st_mtime_ns / 1e9 for p in checkpoint_prefixes
+            if os.path.isfile(os.fspath(p))]
