@@ -326,3 +326,34 @@ def test_checkpoints_are_saved_without_tensorboard(tmp_path, monkeypatch):
             sess.run(train_op)
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("model.ckpt-3")
     assert not list(tmp_path.glob("events.out.tfevents.*"))
+
+
+def test_an_aborted_run_recreates_the_session_from_the_checkpoint(tmp_path):
+    w, loss, step, train_op = linear_model()
+
+    class AbortOnce(tf.train.SessionRunHook):
+        def __init__(self):
+            self.sessions, self.aborted = [], False
+
+        def after_create_session(self, session, coord):
+            self.sessions.append(session)
+
+        def before_run(self, run_context):
+            if run_context.session.run(step) == 2 and not self.aborted:
+                self.aborted = True
+                raise tf.errors.AbortedError(None, None, "worker preempted")
+
+    hook = AbortOnce()
+    saver = tf.train.CheckpointSaverHook(str(tmp_path), save_steps=1)
+    with tf.train.MonitoredSession(session_creator=tf.train.ChiefSessionCreator(
+            checkpoint_dir=str(tmp_path)), hooks=[saver, hook]) as sess:
+        for _ in range(3):
+            sess.run(train_op)
+        assert len(hook.sessions) == 2 and hook.sessions[0] is not hook.sessions[1]
+        assert sess.run(step) == 3  # resumed at the checkpoint of step 2, then one more run
+    w, loss, step, train_op = linear_model()
+    hook = AbortOnce()
+    with pytest.raises(tf.errors.AbortedError):
+        with tf.train.SingularMonitoredSession(hooks=[hook]) as sess:
+            for _ in range(3):
+                sess.run(train_op)
