@@ -166,14 +166,14 @@ from graphc.summary import summary_iterator  # noqa: E402,F401
 from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402,F401
                               ChiefSessionCreator, Coordinator, FeedFnHook, FinalOpsHook,
                               GlobalStepWaiterHook, LoggingTensorHook, LooperThread,
-                              MonitoredSession, assert_global_step, checkpoints_iterator,
-                              get_checkpoint_mtimes,
-                              MonitoredTrainingSession, NanLossDuringTrainingError,
-                              NanTensorHook, QueueRunner, Scaffold, SecondOrStepTimer,
-                              SessionCreator, SessionManager, SessionRunArgs, SessionRunContext,
-                              SessionRunHook, SessionRunValues, SingularMonitoredSession,
-                              StepCounterHook, StopAtStepHook, SummarySaverHook,
-                              WorkerSessionCreator, add_queue_runner, init_from_checkpoint,
-                              load_checkpoint, start_queue_runners, warm_start)
-from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - tf.train.queue_runner
+                              MonitoredSession, MonitoredTrainingSession,
+                              NanLossDuringTrainingError, NanTensorHook, QueueRunner, Scaffold,
+                              SecondOrStepTimer, SessionCreator, SessionManager, SessionRunArgs,
+                              SessionRunContext, SessionRunHook, SessionRunValues,
+                              SingularMonitoredSession, StepCounterHook, StopAtStepHook,
+                              SummarySaverHook, WorkerSessionCreator, add_queue_runner,
+                              assert_global_step, checkpoints_iterator, get_checkpoint_mtimes,
+                              init_from_checkpoint, load_checkpoint, start_queue_runners,
+                              warm_start)
+from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - TF1's module
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401

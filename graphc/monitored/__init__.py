@@ -8,9 +8,10 @@ Example:
     ...         sess.run(train_op)
 """
 from graphc.monitored.basic_hooks import (FeedFnHook, FinalOpsHook,  # noqa: F401
-                                          GlobalStepWaiterHook, assert_global_step, LoggingTensorHook,
+                                          GlobalStepWaiterHook, LoggingTensorHook,
                                           NanLossDuringTrainingError, NanTensorHook,
-                                          SecondOrStepTimer, StopAtStepHook)
+                                          SecondOrStepTimer, StopAtStepHook,
+                                          assert_global_step)
 from graphc.monitored.coordinator import (Coordinator, LooperThread, QueueRunner,  # noqa
                                           add_queue_runner, start_queue_runners)
 from graphc.monitored.run_hook import (SessionRunArgs, SessionRunContext,  # noqa: F401

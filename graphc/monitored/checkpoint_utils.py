@@ -24,21 +24,11 @@ from graphc import tf_logging as logging
 from graphc.graph import get_default_graph
 from graphc.ops.creation import constant
 from graphc.saving import NewCheckpointReader, latest_checkpoint
+from graphc.saving.reader import _checkpoint_path  # a folder's latest, as list_variables
 from graphc.variables import GraphKeys, Variable, assign
 
 __all__ = ["load_checkpoint", "init_from_checkpoint", "warm_start", "checkpoints_iterator",
            "get_checkpoint_mtimes"]
-
-
-def _checkpoint_file(ckpt_dir_or_file) -> str:
-    path = os.fspath(ckpt_dir_or_file)
-    if os.path.isdir(path):
-        latest = latest_checkpoint(path)
-        if latest is None:
-            raise ValueError(f"Couldn't find 'checkpoint' file or checkpoints in given "
-                             f"directory {path}")
-        return latest
-    return path
 
 
 def load_checkpoint(ckpt_dir_or_file):
@@ -48,7 +38,7 @@ def load_checkpoint(ckpt_dir_or_file):
         >>> reader = gc.train.load_checkpoint("run")
         >>> reader.get_tensor("W")
     """
-    return NewCheckpointReader(_checkpoint_file(ckpt_dir_or_file))
+    return NewCheckpointReader(_checkpoint_path(ckpt_dir_or_file))
 
 
 def _variables_by_name() -> dict:

@@ -154,6 +154,12 @@ class Scaffold:
         return self
 
 
+def _session_manager(scaffold) -> SessionManager:
+    return SessionManager(local_init_op=scaffold.local_init_op, ready_op=scaffold.ready_op,
+                          ready_for_local_init_op=scaffold.ready_for_local_init_op,
+                          local_init_feed_dict=scaffold.local_init_feed_dict)
+
+
 class SessionCreator:
     """Makes a session for a ``MonitoredSession``."""
 
@@ -185,11 +191,7 @@ class ChiefSessionCreator(SessionCreator):
 
     def create_session(self):
         scaffold = self._scaffold.finalize()
-        manager = SessionManager(local_init_op=scaffold.local_init_op,
-                                 ready_op=scaffold.ready_op,
-                                 ready_for_local_init_op=scaffold.ready_for_local_init_op,
-                                 local_init_feed_dict=scaffold.local_init_feed_dict)
-        return manager.prepare_session(
+        return _session_manager(scaffold).prepare_session(
             self._master, init_op=scaffold.init_op, saver=scaffold.saver,
             checkpoint_dir=self._checkpoint_dir,
             checkpoint_filename_with_path=self._checkpoint_path, config=self._config,
@@ -210,9 +212,5 @@ class WorkerSessionCreator(SessionCreator):
 
     def create_session(self):
         scaffold = self._scaffold.finalize()
-        manager = SessionManager(local_init_op=scaffold.local_init_op,
-                                 ready_op=scaffold.ready_op,
-                                 ready_for_local_init_op=scaffold.ready_for_local_init_op,
-                                 local_init_feed_dict=scaffold.local_init_feed_dict)
-        return manager.wait_for_session(self._master, config=self._config,
-                                        max_wait_secs=self._max_wait_secs)
+        return _session_manager(scaffold).wait_for_session(
+            self._master, config=self._config, max_wait_secs=self._max_wait_secs)
