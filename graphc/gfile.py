@@ -76,8 +76,10 @@ class GFile:
 
     def _opened(self):
         if self._file is None:
+            # text as TF's: UTF-8, lines end at "\n" only, and nothing is translated
+            text = {} if "b" in self._mode else {"encoding": "utf-8", "newline": "\n"}
             with _as_tf_errors(self._name):
-                self._file = open(self._name, self._mode)
+                self._file = open(self._name, self._mode, **text)
         return self._file
 
     def _for_reading(self):

@@ -32,6 +32,17 @@ def test_gfile_text_round_trip_read_readline_iteration_seek_tell_size(tmp_path):
     assert isinstance(data, bytes) and data.endswith(b"gamma\ndelta\n")
 
 
+def test_text_mode_is_utf8_and_keeps_carriage_returns_as_tfs(tmp_path):
+    path = str(tmp_path / "crlf.txt")
+    with open(path, "wb") as f:
+        f.write("caf\u00e9\r\nline two\rstill two\n".encode())
+    with tf.io.gfile.GFile(path) as f:
+        assert f.readlines() == ["caf\u00e9\r\n", "line two\rstill two\n"]
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write("a\r\nb\n")
+    assert open(path, "rb").read() == b"a\r\nb\n"
+
+
 def test_gfile_opens_lazily_and_checks_its_mode(tmp_path):
     path = str(tmp_path / "later.bin")
     reader = tf.io.gfile.GFile(path, "rb")  # no error yet: opened on first use, as TF's
