@@ -171,9 +171,9 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               SecondOrStepTimer, SessionCreator, SessionManager, SessionRunArgs,
                               SessionRunContext, SessionRunHook, SessionRunValues,
                               SingularMonitoredSession, StepCounterHook, StopAtStepHook,
-                              SummarySaverHook, WorkerSessionCreator, add_queue_runner,
-                              assert_global_step, checkpoints_iterator, get_checkpoint_mtimes,
-                              init_from_checkpoint, load_checkpoint, start_queue_runners,
-                              warm_start)
+                              SummarySaverHook, Supervisor, WorkerSessionCreator,
+                              add_queue_runner, assert_global_step, checkpoints_iterator,
+                              get_checkpoint_mtimes, init_from_checkpoint, load_checkpoint,
+                              start_queue_runners, warm_start)
 from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - TF1's module
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401

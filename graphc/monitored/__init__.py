@@ -25,6 +25,7 @@ from graphc.monitored.scaffold import (ChiefSessionCreator, Scaffold,  # noqa: F
 from graphc.monitored.session_manager import SessionManager  # noqa: F401
 from graphc.monitored.session import (MonitoredSession, SingularMonitoredSession,  # noqa
                                       StepContext)
+from graphc.monitored.supervisor import Supervisor  # noqa: F401
 from graphc.monitored.training_session import MonitoredTrainingSession  # noqa: F401
 from graphc.monitored.checkpoint_utils import (checkpoints_iterator,  # noqa: F401
                                                get_checkpoint_mtimes, init_from_checkpoint,
