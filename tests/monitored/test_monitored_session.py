@@ -169,6 +169,7 @@ def test_checkpoint_and_summaries_are_written_on_schedule(tmp_path):
     steps = sorted(int(p.rsplit("-", 1)[1]) for p in state.all_model_checkpoint_paths)
     assert steps == [0, 2, 4, 5]  # at creation, every 2 steps, and at the end
     assert (tmp_path / "graph.pbtxt").exists()
+    tf.train.SummaryWriterCache.get(str(tmp_path)).flush()  # the end's events, queued
     events = [e for f in sorted(tmp_path.glob("events.out.tfevents.*"))
               for e in tf.train.summary_iterator(f)]
     loss_steps = [e.step for e in events if e.HasField("summary")
