@@ -154,6 +154,11 @@ from graphc.metrics.classes import confusion_matrix  # noqa: E402,F401
 from graphc import summary  # noqa: E402,F401
 # Networks as trees of layers, and training loops over a Session (issue 13)
 from graphc import layers, training  # noqa: E402,F401
+# Files, graph files and unit tests: tf.gfile, tf.io, tf.test
+from graphc import gfile  # noqa: E402,F401
+from graphc import testing as test  # noqa: E402,F401
+from graphc import tf_io as io  # noqa: E402,F401
+from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None
 

@@ -162,3 +162,18 @@ from graphc.saving import (CheckpointState, MetaGraphDef, NewCheckpointReader,  
 # TF1 spellings of the summary writer and reader that tutorials reach through tf.train
 from graphc.summary import FileWriter as SummaryWriter  # noqa: E402,F401
 from graphc.summary import summary_iterator  # noqa: E402,F401
+# Monitored training: sessions that initialize, restore, save and call hooks (graphc/monitored/)
+from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402,F401
+                              ChiefSessionCreator, Coordinator, FeedFnHook, FinalOpsHook,
+                              GlobalStepWaiterHook, LoggingTensorHook, LooperThread,
+                              MonitoredSession, MonitoredTrainingSession,
+                              NanLossDuringTrainingError, NanTensorHook, QueueRunner, Scaffold,
+                              SecondOrStepTimer, SessionCreator, SessionManager, SessionRunArgs,
+                              SessionRunContext, SessionRunHook, SessionRunValues,
+                              SingularMonitoredSession, StepCounterHook, StopAtStepHook,
+                              SummarySaverHook, Supervisor, WorkerSessionCreator,
+                              add_queue_runner, assert_global_step, checkpoints_iterator,
+                              get_checkpoint_mtimes, init_from_checkpoint, load_checkpoint,
+                              start_queue_runners, warm_start)
+from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - TF1's module
+from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401

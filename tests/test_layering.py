@@ -55,6 +55,8 @@ LAYERS = (
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
+                "graphc.monitored", "graphc.monitored.*", "graphc.gfile", "graphc.tf_io",
+                "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
                 "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",

@@ -110,7 +110,10 @@ def test_events_after_close_are_dropped_and_reopen_starts_a_new_file(graph, tmp_
     writer.reopen()
     writer.add_summary(summary(3.0).SerializeToString(), 3)
     writer.flush()
-    files = sorted(glob.glob(os.path.join(tmp_path, "events.out.tfevents.*.graphc")))
+    # in the order written: by the writer counter before the suffix, a number ("...10" comes
+    # after "...9"; sorting names as text fails once a process has made ten writers)
+    files = sorted(glob.glob(os.path.join(tmp_path, "events.out.tfevents.*.graphc")),
+                   key=lambda path: int(path.rsplit(".", 2)[-2]))
     assert len(files) == 2
     per_file = [[(e.step, e.summary.value[0].simple_value)
                  for e in gc.summary.summary_iterator(path) if e.HasField("summary")]

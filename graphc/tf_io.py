@@ -1,0 +1,124 @@
+"""``tf.io``: files from graphs and graphs to files (``gfile``, ``read_file``,
+``write_file``, ``write_graph``, ``serialize_tensor``/``parse_tensor``).
+
+``read_file``/``write_file``, ``serialize_tensor`` and ``parse_tensor`` are ops that call
+Python when they run (graphc's ``py_func``), so a graph holding them runs in-process but is
+not written to GraphDef files. ``serialize_tensor`` writes NumPy's ``.npy`` bytes (not TF's
+TensorProto); ``parse_tensor`` reads them back.
+
+Example:
+    >>> contents = gc.io.read_file("data/labels.txt")      # a string scalar tensor
+    >>> sess.run(gc.io.write_file("copy.txt", contents))
+    >>> gc.io.write_graph(sess.graph, "run", "graph.pbtxt")
+"""
+from __future__ import annotations
+
+import io as _io
+
+import numpy as np
+
+from graphc import dtypes as gdt
+from graphc import gfile
+from graphc.errors import InvalidArgumentError
+from graphc.ops.py_func import py_func
+from graphc.saving import write_graph
+
+__all__ = ["gfile", "read_file", "write_file", "write_graph", "serialize_tensor",
+           "parse_tensor", "matching_files"]
+
+
+def _text(value) -> str:
+    value = value.item() if isinstance(value, np.ndarray) else value
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _read(filename):
+    with gfile.GFile(_text(filename), "rb") as f:
+        return np.array(f.read(), dtype=object)
+
+
+def _write(filename, contents):
+    contents = contents.item() if isinstance(contents, np.ndarray) else contents
+    with gfile.GFile(_text(filename), "wb") as f:
+        f.write(contents if isinstance(contents, bytes) else str(contents).encode())
+    return np.zeros((), np.int32)
+
+
+def read_file(filename, name=None):
+    """A string scalar: the bytes of the file ``filename`` names when the op runs.
+
+    Raises (when run):
+        NotFoundError: no such file.
+
+    Example:
+        >>> data = gc.io.read_file(filename_placeholder)
+    """
+    return py_func(_read, [filename], gdt.string, name=name or "ReadFile")
+
+
+def write_file(filename, contents, name=None):
+    """An op writing the string scalar ``contents`` to the file ``filename`` when run.
+
+    Example:
+        >>> sess.run(gc.io.write_file("out.txt", gc.constant("hello")))
+    """
+    result = py_func(_write, [filename, contents], gdt.int32, name=name or "WriteFile")
+    return result.op
+
+
+def matching_files(pattern, name=None):
+    """A 1-D string tensor: the sorted paths matching ``pattern`` (a string or a 1-D string
+    tensor of them) when the op runs.
+
+    Example:
+        >>> files = gc.io.matching_files("data/*.csv")
+    """
+    def match(patterns):
+        found = gfile.glob([_text(p) for p in np.atleast_1d(patterns)])
+        return np.array([f.encode() for f in found], dtype=object)
+
+    return py_func(match, [pattern], gdt.string, name=name or "MatchingFiles")
+
+
+def _serialize(array):
+    buffer = _io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return np.array(buffer.getvalue(), dtype=object)
+
+
+def serialize_tensor(tensor, name=None):
+    """A string scalar holding ``tensor``'s dtype, shape and values (``parse_tensor``
+    reads it back).
+
+    Example:
+        >>> blob = gc.io.serialize_tensor(W)
+    """
+    return py_func(_serialize, [tensor], gdt.string, name=name or "SerializeTensor")
+
+
+def parse_tensor(serialized, out_type, name=None):
+    """The tensor ``serialize_tensor`` stored in ``serialized`` (its dtype must be
+    ``out_type``; the shape is known when the op runs).
+
+    Raises (when run):
+        InvalidArgumentError: the bytes hold another dtype, or are no serialized tensor.
+
+    Example:
+        >>> W_again = gc.io.parse_tensor(blob, gc.float32)
+    """
+    want = gdt.as_dtype(out_type)
+
+    def parse(data):
+        data = data.item() if isinstance(data, np.ndarray) else data
+        try:
+            array = np.load(_io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise InvalidArgumentError(None, None, f"parse_tensor: the input is not a "
+                                       f"serialized tensor ({err})") from None
+        if array.dtype != want.np:
+            raise InvalidArgumentError(None, None, f"parse_tensor: type mismatch between "
+                                       f"parsed tensor ({array.dtype}) and dtype "
+                                       f"({want.name})")
+        return array
+
+    return py_func(parse, [serialized], want, name=name or "ParseTensor")
