@@ -60,7 +60,7 @@ LAYERS = (
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
                 "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
-                "graphc.bitwise")),
+                "graphc.bitwise", "graphc.distributions", "graphc.distributions.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
