@@ -129,6 +129,7 @@ from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F40
 from graphc import strings  # noqa: E402,F401
 from graphc import bitwise  # noqa: E402,F401
 from graphc import distributions  # noqa: E402,F401
+from graphc import saved_model  # noqa: E402,F401
 from graphc.saving import graph_util  # noqa: E402,F401 - tf.graph_util (freezing graphs)
 from graphc.ops.strings import as_string, reduce_join, regex_replace, substr  # noqa: E402,F401
 from graphc.ops.strings import join as string_join  # noqa: E402,F401

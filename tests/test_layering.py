@@ -60,7 +60,8 @@ LAYERS = (
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
                 "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
-                "graphc.bitwise", "graphc.distributions", "graphc.distributions.*")),
+                "graphc.bitwise", "graphc.distributions", "graphc.distributions.*",
+                "graphc.saved_model", "graphc.saved_model.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
