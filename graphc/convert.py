@@ -32,6 +32,9 @@ def numpy_value(value, dtype: Optional[gdt.DType] = None, context: str = "") -> 
     except ValueError:  # NumPy's "setting an array element with a sequence" names nothing
         raise ValueError(f"{context}Cannot convert {_short(value)} to a tensor: it is a ragged "
                          "nested sequence (its rows have different lengths)") from None
+    if array.dtype.kind == "S" and not isinstance(value, (np.ndarray, np.generic)):
+        # Python bytes: NumPy's fixed-width "S" drops trailing NUL bytes, a string must not
+        array = np.array(value, dtype=object)
     if dtype is gdt.string or (dtype is None and _is_text(array)):
         return _string_array(value, array, context)
     if array.dtype.kind in "OUSV":

@@ -78,7 +78,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
                "shape_checks", "random_more", "batch_gather", "search_repeat",
-               "linalg_decomp", "strings", "bitwise")
+               "linalg_decomp", "strings", "bitwise", "decode_raw")
 
 
 @dataclass(frozen=True)
