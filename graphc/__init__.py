@@ -40,6 +40,7 @@ from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_su
                               variables_initializer)
 from graphc import operators  # noqa: F401,E402 - installs Tensor operators
 from graphc import compat, math, nn, random  # noqa: F401,E402
+from graphc import image  # noqa: F401,E402 - tf.image
 from graphc.runtime import InteractiveSession, Session, get_default_session  # noqa: E402
 from graphc.runtime.session import register_backend as _register_backend  # noqa: E402
 

@@ -60,7 +60,8 @@ LAYERS = (
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
                 "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
-                "graphc.bitwise", "graphc.distributions", "graphc.distributions.*")),
+                "graphc.bitwise", "graphc.distributions", "graphc.distributions.*",
+                "graphc.image", "graphc.image.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -77,7 +78,9 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
                "shape_checks", "random_more", "batch_gather", "search_repeat",
-               "linalg_decomp", "strings", "bitwise")
+               "linalg_decomp", "strings", "bitwise",
+               # tf.image, space/depth, 3-D convolutions and pools
+               "resize_taps", "image_resize")
 
 
 @dataclass(frozen=True)

@@ -13,3 +13,4 @@ from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
 from graphc.ops import counting, partition, safe_math, shape_checks, special_math  # noqa
 from graphc.ops import batch_gather, linalg_decomp, random_more, search_repeat  # noqa
 from graphc.ops import bitwise, state_scatter, strings  # noqa: F401,E402
+from graphc.ops import image_resize  # noqa: F401,E402 - tf.image resizes (NHWC)

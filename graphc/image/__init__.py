@@ -1,0 +1,18 @@
+"""``gc.image``: TF1's ``tf.image`` (``tf.compat.v1.image``) for 3-D ``[height, width,
+channels]`` and batched 4-D ``[batch, height, width, channels]`` images.
+
+Example:
+    >>> small = gc.image.resize_images(images, [32, 32], method=gc.image.ResizeMethod.AREA)
+    >>> flipped = gc.image.random_flip_left_right(image, seed=1)
+"""
+from graphc.image.adjust import (adjust_brightness, adjust_contrast, convert_image_dtype,  # noqa
+                                 grayscale_to_rgb, per_image_standardization,
+                                 random_brightness, random_contrast, rgb_to_grayscale)
+from graphc.image.metrics import image_gradients, psnr, total_variation  # noqa: F401
+from graphc.image.resizing import (ResizeMethod, resize, resize_area, resize_bicubic,  # noqa
+                                   resize_bilinear, resize_images, resize_nearest_neighbor)
+from graphc.image.transforms import (central_crop, crop_to_bounding_box,  # noqa: F401
+                                     flip_left_right, flip_up_down, pad_to_bounding_box,
+                                     random_flip_left_right, random_flip_up_down,
+                                     resize_image_with_crop_or_pad, rot90, transpose,
+                                     transpose_image)
