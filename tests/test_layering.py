@@ -80,7 +80,8 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "shape_checks", "random_more", "batch_gather", "search_repeat",
                "linalg_decomp", "strings", "bitwise",
                # tf.image, space/depth, 3-D convolutions and pools
-               "resize_taps", "image_resize")
+               "resize_taps", "image_resize", "space_depth", "space_batch",
+               "patches", "pool_argmax", "nn_extra")
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,30 @@
 compositions of reverse, transpose, slice and pad."""
 from __future__ import annotations
 
+import numpy as np
+
 from graphc.convert import convert_to_tensor, graph_of
+from graphc.dtypes import int32
+from graphc.ops.common import static_axis
+from graphc.ops.creation import range as range_
+from graphc.ops.debug import Assert
 from graphc.ops.control import identity
 from graphc.ops.creation import ones_like
-from graphc.ops.elementwise import add, less, multiply, subtract
+from graphc.ops.elementwise import add, greater_equal, less, mod, multiply, subtract
 from graphc.ops.elementwise import round as round_
 from graphc.ops.indexing import slice as slice_
-from graphc.ops.indexing import strided_slice
+from graphc.ops.indexing import gather, strided_slice
 from graphc.ops.masking import reverse
 from graphc.ops.padding import pad
 from graphc.ops.random import random_uniform
+from graphc.ops.reduce import reduce_all
 from graphc.ops.select import cast, where
 from graphc.ops.shape_ops import reshape, shape
 from graphc.ops.shape_ops import transpose as transpose_
 
 __all__ = ["flip_left_right", "flip_up_down", "random_flip_left_right", "random_flip_up_down",
            "rot90", "transpose_image", "transpose", "crop_to_bounding_box",
-           "pad_to_bounding_box", "resize_image_with_crop_or_pad", "central_crop"]
+           "pad_to_bounding_box", "resize_image_with_crop_or_pad", "central_crop", "random_crop"]
 
 
 def image_tensor(image, op_name, ranks=(3, 4)):
@@ -239,3 +246,38 @@ def central_crop(image, central_fraction):
         top = int((height - height * fraction) / 2)
         left = int((width - width * fraction) / 2)
         return crop_to_bounding_box(image, top, left, height - 2 * top, width - 2 * left)
+
+
+def random_crop(value, size, seed=None, name=None):
+    """A ``size`` window of ``value`` at a uniformly drawn offset (TF1 ``tf.random_crop``;
+    ``size`` static, one entry per dim of ``value``).
+
+    Example:
+        >>> patch = gc.random_crop(image, [24, 24, 3], seed=5)
+    """
+    graph = graph_of(value, size)
+    with graph.as_default(), graph.name_scope(name or "random_crop"):
+        value = convert_to_tensor(value, name="value")
+        sizes = [int(s) for s in np.ravel(static_axis(size, "random_crop"))]
+        dims = value.shape.dims
+        if value.shape.rank is not None and len(sizes) != value.shape.rank:
+            raise ValueError(f"random_crop: size {sizes} needs one entry per dim of value "
+                             f"(shape {value.shape})")
+        if dims is not None and any(d is not None and d < s for d, s in zip(dims, sizes)):
+            raise ValueError(f"random_crop: Need value.shape >= size, got {value.shape} and "
+                             f"{sizes}")
+        dims_now = shape(value)
+        checks = []
+        if dims is None or None in dims:
+            checks = [Assert(reduce_all(greater_equal(dims_now, sizes)),
+                             ["Need value.shape >= size, got ", dims_now, sizes],
+                             summarize=1000)]
+        with graph.control_dependencies(checks):
+            limit = add(subtract(dims_now, sizes), 1)
+        draws = random_uniform([len(sizes)], maxval=np.iinfo(np.int32).max, dtype=int32,
+                               seed=seed)
+        offset = mod(draws, limit)
+        out = value
+        for axis, extent in enumerate(sizes):
+            out = gather(out, add(offset[axis], range_(extent)), axis=axis)
+        return out

@@ -14,3 +14,6 @@ from graphc.ops import counting, partition, safe_math, shape_checks, special_mat
 from graphc.ops import batch_gather, linalg_decomp, random_more, search_repeat  # noqa
 from graphc.ops import bitwise, state_scatter, strings  # noqa: F401,E402
 from graphc.ops import image_resize  # noqa: F401,E402 - tf.image resizes (NHWC)
+from graphc.ops import space_batch, space_depth  # noqa: F401,E402 - tf.space_to_depth & co
+from graphc.ops import patches  # noqa: F401,E402 - tf.extract_image_patches
+from graphc.ops import pool_argmax  # noqa: F401,E402 - tf.nn.max_pool_with_argmax
