@@ -226,3 +226,16 @@ def test_image_gradients_pad_the_last_row_and_column():
     np.testing.assert_array_equal(dy[:, :-1], np.diff(batch, axis=1))
     np.testing.assert_array_equal(dx[:, :, :-1], np.diff(batch, axis=2))
     assert not dy[:, -1].any() and not dx[:, :, -1].any()
+
+
+def test_ssim_matches_tensorflow():
+    a = (np.arange(2 * 12 * 12 * 2, dtype=np.float32).reshape(2, 12, 12, 2) % 7) / 7
+    batch, single, same = _run([gc.image.ssim(a, a ** 2, 1.0),
+                                gc.image.ssim(a[0], a[0] ** 2, 1.0, filter_size=3,
+                                              filter_sigma=0.7),
+                                gc.image.ssim(a, a, 1.0)])
+    np.testing.assert_allclose(batch, [0.85454977, 0.85478365], rtol=1e-6)
+    np.testing.assert_allclose(single, 0.85021794, rtol=1e-6)
+    np.testing.assert_allclose(same, [1.0, 1.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="ssim: needs static height, width"):
+        gc.image.ssim(a[:, :5], a[:, :5], 1.0)

@@ -8,7 +8,7 @@ Example:
 from graphc.image.adjust import (adjust_brightness, adjust_contrast, convert_image_dtype,  # noqa
                                  grayscale_to_rgb, per_image_standardization,
                                  random_brightness, random_contrast, rgb_to_grayscale)
-from graphc.image.metrics import image_gradients, psnr, total_variation  # noqa: F401
+from graphc.image.metrics import image_gradients, psnr, ssim, total_variation  # noqa: F401
 from graphc.ops.patches import extract_image_patches  # noqa: F401
 from graphc.image.resizing import (ResizeMethod, resize, resize_area, resize_bicubic,  # noqa
                                    resize_bilinear, resize_images, resize_nearest_neighbor)
