@@ -1,6 +1,5 @@
-"""Ops that move data between spatial, depth and batch dims (NHWC): space_to_depth and
-depth_to_space, space_to_batch_nd and batch_to_space_nd (TF1's space_to_batch and
-batch_to_space on 4-D images), and roll. Each pair is the other's gradient."""
+"""space_to_depth and depth_to_space (NHWC): spatial blocks into depth and back, each the
+other's gradient."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +10,7 @@ from graphc.ops.common import apply_op, rand, randint
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
-__all__ = ["space_to_depth", "depth_to_space", "space_to_batch_nd", "batch_to_space_nd",
-           "space_to_batch", "batch_to_space", "roll"]
+__all__ = ["space_to_depth", "depth_to_space"]
 
 
 def _check_nhwc(op_name, shape, attrs):
