@@ -154,6 +154,22 @@ def _ints(op_name, **values):
     return out
 
 
+def _box_args(op_name, image, *box):
+    """The image tensor, the box as ints and the image's static height and width."""
+    names = ("offset_height", "offset_width", "target_height", "target_width")
+    box = _ints(op_name, **dict(zip(names, box)))
+    image = image_tensor(image, op_name)
+    return image, box, _static_hw(image, op_name)
+
+
+def _require(op_name, image, box, checks):
+    """Raise TF1's message for the first failed ``(ok, message)`` check of a box."""
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"{op_name}: {message} (image shape {image.shape}, offsets "
+                             f"{box[:2]}, target {box[2:]})")
+
+
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """The ``target_height x target_width`` window of images at the given offset.
 
@@ -161,21 +177,15 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
         >>> patch = gc.image.crop_to_bounding_box(image, 4, 4, 24, 24)
     """
     op_name = "crop_to_bounding_box"
-    top, left, th, tw = _ints(op_name, offset_height=offset_height, offset_width=offset_width,
-                              target_height=target_height, target_width=target_width)
     graph = graph_of(image)
     with graph.as_default(), graph.name_scope(op_name):
-        image = image_tensor(image, op_name)
-        height, width = _static_hw(image, op_name)
-        for ok, message in ((left >= 0, "offset_width must be >= 0."),
-                            (top >= 0, "offset_height must be >= 0."),
-                            (tw > 0, "target_width must be > 0."),
-                            (th > 0, "target_height must be > 0."),
-                            (width >= tw + left, "width must be >= target + offset."),
-                            (height >= th + top, "height must be >= target + offset.")):
-            if not ok:
-                raise ValueError(f"{op_name}: {message} (image shape {image.shape}, offsets "
-                                 f"{top, left}, target {th, tw})")
+        image, (top, left, th, tw), (height, width) = _box_args(
+            op_name, image, offset_height, offset_width, target_height, target_width)
+        _require(op_name, image, (top, left, th, tw), (
+            (left >= 0, "offset_width must be >= 0."), (top >= 0, "offset_height must be >= 0."),
+            (tw > 0, "target_width must be > 0."), (th > 0, "target_height must be > 0."),
+            (width >= tw + left, "width must be >= target + offset."),
+            (height >= th + top, "height must be >= target + offset.")))
         lead = image.shape.rank - 3
         return slice_(image, [0] * lead + [top, left, 0], [-1] * lead + [th, tw, -1])
 
@@ -187,20 +197,15 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
         >>> framed = gc.image.pad_to_bounding_box(image, 2, 2, 32, 32)
     """
     op_name = "pad_to_bounding_box"
-    top, left, th, tw = _ints(op_name, offset_height=offset_height, offset_width=offset_width,
-                              target_height=target_height, target_width=target_width)
     graph = graph_of(image)
     with graph.as_default(), graph.name_scope(op_name):
-        image = image_tensor(image, op_name)
-        height, width = _static_hw(image, op_name)
+        image, (top, left, th, tw), (height, width) = _box_args(
+            op_name, image, offset_height, offset_width, target_height, target_width)
         bottom, right = th - top - height, tw - left - width
-        for ok, message in ((top >= 0, "offset_height must be >= 0"),
-                            (left >= 0, "offset_width must be >= 0"),
-                            (bottom >= 0, "height must be <= target - offset"),
-                            (right >= 0, "width must be <= target - offset")):
-            if not ok:
-                raise ValueError(f"{op_name}: {message} (image shape {image.shape}, offsets "
-                                 f"{top, left}, target {th, tw})")
+        _require(op_name, image, (top, left, th, tw), (
+            (top >= 0, "offset_height must be >= 0"), (left >= 0, "offset_width must be >= 0"),
+            (bottom >= 0, "height must be <= target - offset"),
+            (right >= 0, "width must be <= target - offset")))
         lead = image.shape.rank - 3
         return pad(image, [[0, 0]] * lead + [[top, bottom], [left, right], [0, 0]])
 

@@ -179,20 +179,24 @@ class SeparableConv2D(Conv2D):
 
 class _Pooling2D(Layer):
     _pool = None
+    _window = staticmethod(pair)  # int or tuple -> one entry per spatial dim
+    _layout = "NHWC"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format="channels_last",
                  name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         kind = type(self).__name__
         channels_last(data_format, kind)
-        self.pool_size = pair(pool_size, "pool_size", kind)
-        self.strides = self.pool_size if strides is None else pair(strides, "strides", kind)
+        window = type(self)._window
+        self.pool_size = window(pool_size, "pool_size", kind)
+        self.strides = self.pool_size if strides is None else window(strides, "strides", kind)
         self.padding = padding_of(padding, kind)
 
     def call(self, inputs):
-        if inputs.shape.rank not in (4, None):
-            raise ValueError(f"{type(self).__name__} '{self.name}': inputs need rank 4 (NHWC), "
-                             f"got shape {inputs.shape} of '{inputs.name}'")
+        rank = len(self._layout)
+        if inputs.shape.rank not in (rank, None):
+            raise ValueError(f"{type(self).__name__} '{self.name}': inputs need rank {rank} "
+                             f"({self._layout}), got shape {inputs.shape} of '{inputs.name}'")
         return type(self)._pool(inputs, [1, *self.pool_size, 1], [1, *self.strides, 1],
                                 self.padding)
 

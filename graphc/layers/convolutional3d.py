@@ -8,8 +8,7 @@ Example:
 from __future__ import annotations
 
 from graphc.initializers import Zeros
-from graphc.layers.base import Layer
-from graphc.layers.convolutional import Conv2D, channels_last, padding_of
+from graphc.layers.convolutional import Conv2D, _Pooling2D
 from graphc.layers.core import last_dim
 from graphc.ops.conv3d import conv3d as conv3d_op
 from graphc.ops.pool3d import avg_pool3d, max_pool3d
@@ -57,24 +56,9 @@ class Conv3D(Conv2D):
                          padding=self.padding, dilations=[1, *self.dilation_rate, 1])
 
 
-class _Pooling3D(Layer):
-    _pool = None
-
-    def __init__(self, pool_size, strides=None, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(name=name, **kwargs)
-        kind = type(self).__name__
-        channels_last(data_format, kind)
-        self.pool_size = triple(pool_size, "pool_size", kind)
-        self.strides = self.pool_size if strides is None else triple(strides, "strides", kind)
-        self.padding = padding_of(padding, kind)
-
-    def call(self, inputs):
-        if inputs.shape.rank not in (5, None):
-            raise ValueError(f"{type(self).__name__} '{self.name}': inputs need rank 5 "
-                             f"(NDHWC), got shape {inputs.shape} of '{inputs.name}'")
-        return type(self)._pool(inputs, [1, *self.pool_size, 1], [1, *self.strides, 1],
-                                self.padding)
+class _Pooling3D(_Pooling2D):
+    _window = staticmethod(triple)
+    _layout = "NDHWC"
 
 
 class MaxPooling3D(_Pooling3D):

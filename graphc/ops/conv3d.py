@@ -12,6 +12,7 @@ from graphc import registry
 from graphc.graph import Tensor
 from graphc.ops.common import FLOAT, apply_op, rand, same_dtype_rule
 from graphc.ops.conv_kernels import window_geometry
+from graphc.ops.patches import check_windows
 from graphc.ops.shape_ops import shape as shape_of
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
@@ -22,16 +23,8 @@ __all__ = ["conv3d", "conv3d_backprop_input", "conv3d_backprop_filter", "window_
 
 
 def check_window_attrs(op_name, attrs, keys):
-    """TF's 5-entry window lists ``[1, d, h, w, 1]`` (no windows over batch or channels)."""
-    for key in keys:
-        value = list(attrs[key])
-        if len(value) != 5 or value[0] != 1 or value[4] != 1 or min(value) < 1:
-            raise ValueError(f"{op_name}: {key} must be [1, depth, height, width, 1] with "
-                             f"positive entries (no windows over batch or channels), got "
-                             f"{value}")
-    if attrs["padding"] not in ("SAME", "VALID"):
-        raise ValueError(f"{op_name}: padding must be 'SAME' or 'VALID', got "
-                         f"{attrs['padding']!r}")
+    """TF's 5-entry window lists ``[1, d, h, w, 1]``, the padding and the NDHWC layout."""
+    check_windows(op_name, attrs, keys, rank=5)
     if attrs.get("data_format", "NDHWC") != "NDHWC":
         raise ValueError(f"{op_name}: only data_format 'NDHWC' is supported, got "
                          f"{attrs['data_format']!r}")

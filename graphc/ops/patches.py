@@ -12,7 +12,7 @@ from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 from graphc.static_values import constant_value_as_shape
 
-__all__ = ["extract_image_patches", "extract_image_patches_grad"]
+__all__ = ["extract_image_patches", "extract_image_patches_grad", "check_windows"]
 
 
 def _four(value):
@@ -32,18 +32,27 @@ def _geometry(shape, attrs):
             for size, k, s, r in zip(shape[1:3], *_pairs(attrs))]
 
 
+_WINDOW_FORMS = {4: "[1, rows, cols, 1]", 5: "[1, depth, rows, cols, 1]"}
+
+
+def check_windows(op_name, attrs, keys, rank=4):
+    """TF's window lists (``ksize``, ``strides``...): ``rank`` positive entries, 1 for the
+    batch and channel dims; and the padding, SAME or VALID."""
+    for key in keys:
+        value = list(attrs[key])
+        if len(value) != rank or value[0] != 1 or value[-1] != 1 or min(value) < 1:
+            raise ValueError(f"{op_name}: {key} must be {_WINDOW_FORMS[rank]} with positive "
+                             f"entries (no windows over batch or channels), got {value}")
+    if attrs["padding"] not in ("SAME", "VALID"):
+        raise ValueError(f"{op_name}: padding must be 'SAME' or 'VALID', got "
+                         f"{attrs['padding']!r}")
+
+
 def _check(op_name, shape, attrs):
     if shape.rank != 4:
         raise ValueError(f"{op_name}: input must be 4-dimensional [batch, rows, cols, "
                          f"depth], got shape {shape}")
-    for key in ("ksizes", "strides", "rates"):
-        value = list(attrs[key])
-        if len(value) != 4 or value[0] != 1 or value[3] != 1 or min(value) < 1:
-            raise ValueError(f"{op_name}: {key} must be [1, rows, cols, 1] with positive "
-                             f"entries (no windows over batch or depth), got {value}")
-    if attrs["padding"] not in ("SAME", "VALID"):
-        raise ValueError(f"{op_name}: padding must be 'SAME' or 'VALID', got "
-                         f"{attrs['padding']!r}")
+    check_windows(op_name, attrs, ("ksizes", "strides", "rates"))
 
 
 def _patches_shape(op_name, shape, attrs):

@@ -18,6 +18,7 @@ from graphc.ops.conv_kernels import window_geometry
 from graphc.ops.creation import range as range_
 from graphc.ops.elementwise import add, multiply
 from graphc.ops.indexing import gather, strided_slice
+from graphc.ops.patches import check_windows
 from graphc.ops.reduce import reduce_prod
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import reshape
@@ -33,15 +34,7 @@ def _check(op_name, shape, attrs):
     if shape.rank != 4:
         raise ValueError(f"{op_name}: input must be 4-dimensional [batch, height, width, "
                          f"channels], got shape {shape}")
-    for key in ("ksize", "strides"):
-        value = list(attrs[key])
-        if len(value) != 4 or value[0] != 1 or value[3] != 1 or min(value) < 1:
-            raise ValueError(f"{op_name}: {key} must be [1, rows, cols, 1] with positive "
-                             f"entries (pooling over batch or depth is not supported), got "
-                             f"{value}")
-    if attrs["padding"] not in ("SAME", "VALID"):
-        raise ValueError(f"{op_name}: padding must be 'SAME' or 'VALID', got "
-                         f"{attrs['padding']!r}")
+    check_windows(op_name, attrs, ("ksize", "strides"))
 
 
 def _geometry(size, attrs, axis):
