@@ -239,3 +239,48 @@ def test_ssim_matches_tensorflow():
     np.testing.assert_allclose(same, [1.0, 1.0], rtol=1e-6)
     with pytest.raises(ValueError, match="ssim: needs static height, width"):
         gc.image.ssim(a[:, :5], a[:, :5], 1.0)
+
+
+def test_colour_adjustments_match_tensorflow():
+    rgb = np.array([[[0.5, 0.5, 0.5], [0., 0., 0.], [1., 0., 1.], [0.2, 0.9, 0.9],
+                     [0.9, 0.3, 0.1], [0.1, 0.6, 0.2]]], np.float32)
+    image = gc.image
+    hsv, saturated, hue, gamma, back = _run([
+        image.rgb_to_hsv(rgb), image.adjust_saturation(rgb, 0.4), image.adjust_hue(rgb, -0.45),
+        image.adjust_gamma((rgb * 255).astype(np.uint8), 0.5),
+        image.hsv_to_rgb(image.rgb_to_hsv(rgb))])
+    np.testing.assert_allclose(hsv.ravel(), [
+        0., 0., 0.5, 0., 0., 0., 0.833333, 1., 1., 0.5, 0.777778, 0.9, 0.041667, 0.888889, 0.9,
+        0.366667, 0.833333, 0.6], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(saturated.ravel(), [
+        0.5, 0.5, 0.5, 0., 0., 0., 1., 0.6, 1., 0.62, 0.9, 0.9, 0.9, 0.66, 0.58, 0.4, 0.6, 0.44],
+        rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hue.ravel(), [
+        0.5, 0.5, 0.5, 0., 0., 0., 0., 1., 0.3, 0.9, 0.41, 0.2, 0.1, 0.46, 0.9, 0.6, 0.1, 0.35],
+        rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(gamma.ravel(), [180, 180, 180, 0, 0, 0, 255, 0, 255, 114,
+                                                  242, 242, 242, 139, 80, 80, 197, 114])
+    np.testing.assert_allclose(back, rgb, atol=1e-6)
+    with pytest.raises(ValueError, match="max_delta must be <= 0.5"):
+        image.random_hue(rgb, 0.6)
+    with pytest.raises(ValueError, match="Gamma should be a non-negative"):
+        image.adjust_gamma(rgb, -1.0)
+
+
+def test_resize_image_with_pad_matches_tensorflow():
+    image = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
+    padded = gc.image.resize_image_with_pad(image, 4, 4, gc.image.ResizeMethod.NEAREST_NEIGHBOR)
+    np.testing.assert_array_equal(_run(padded).ravel(), [0., 0., 1., 2., 3., 3., 4., 5., 0., 0.,
+                                                         0., 0., 0., 0., 0., 0.])
+
+
+def test_random_colour_draws_are_seeded():
+    gc.set_random_seed(3)
+    rgb = np.random.default_rng(2).uniform(size=(4, 4, 3)).astype(np.float32)
+    hue = gc.image.random_hue(rgb, 0.2)
+    saturation = gc.image.random_saturation(rgb, 0.5, 1.5)
+    first = _run([hue, saturation])
+    second = _run([hue, saturation])
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], rgb)

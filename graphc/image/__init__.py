@@ -9,9 +9,12 @@ from graphc.image.adjust import (adjust_brightness, adjust_contrast, convert_ima
                                  grayscale_to_rgb, per_image_standardization,
                                  random_brightness, random_contrast, rgb_to_grayscale)
 from graphc.image.metrics import image_gradients, psnr, ssim, total_variation  # noqa: F401
+from graphc.image.color import (adjust_gamma, adjust_hue, adjust_saturation, hsv_to_rgb,  # noqa
+                               random_hue, random_saturation, rgb_to_hsv)
 from graphc.ops.patches import extract_image_patches  # noqa: F401
 from graphc.image.resizing import (ResizeMethod, resize, resize_area, resize_bicubic,  # noqa
-                                   resize_bilinear, resize_images, resize_nearest_neighbor)
+                                   resize_bilinear, resize_image_with_pad, resize_images,
+                                   resize_nearest_neighbor)
 from graphc.image.transforms import (central_crop, crop_to_bounding_box,  # noqa: F401
                                      flip_left_right, flip_up_down, pad_to_bounding_box,
                                      random_flip_left_right, random_flip_up_down,

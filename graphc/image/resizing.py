@@ -5,13 +5,14 @@ import numpy as np
 
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
+from graphc.image.transforms import image_tensor, pad_to_bounding_box
 from graphc.ops.image_resize import (resize_area, resize_bicubic, resize_bilinear,  # noqa
                                      resize_nearest_neighbor)
 from graphc.ops.shape_ops import expand_dims, squeeze
 from graphc.static_values import constant_value
 
 __all__ = ["ResizeMethod", "resize_images", "resize", "resize_area", "resize_bicubic",
-           "resize_bilinear", "resize_nearest_neighbor"]
+           "resize_bilinear", "resize_nearest_neighbor", "resize_image_with_pad"]
 
 
 class ResizeMethod:
@@ -78,3 +79,29 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
 
 
 resize = resize_images
+
+
+def resize_image_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR,
+                          align_corners=False):
+    """Resize to fit ``target_height x target_width`` keeping the aspect ratio, then
+    zero-pad the rest evenly (TF1's float32 arithmetic; static sizes).
+
+    Example:
+        >>> boxed = gc.image.resize_image_with_pad(image, 224, 224)
+    """
+    graph = graph_of(image)
+    with graph.as_default(), graph.name_scope("resize_image_with_pad"):
+        image = image_tensor(image, "resize_image_with_pad")
+        height, width = image.shape.dims[-3:-1]
+        if None in (height, width) or min(target_height, target_width) <= 0:
+            raise ValueError(f"resize_image_with_pad: needs the static height and width of "
+                             f"'image' and positive targets, got shape {image.shape} and "
+                             f"{target_height, target_width}")
+        f32 = np.float32
+        ratio = max(f32(width) / f32(target_width), f32(height) / f32(target_height))
+        new_height, new_width = f32(height) / ratio, f32(width) / ratio
+        top = max(0, int(np.floor((f32(target_height) - new_height) / f32(2))))
+        left = max(0, int(np.floor((f32(target_width) - new_width) / f32(2))))
+        resized = resize_images(image, [int(np.floor(new_height)), int(np.floor(new_width))],
+                                method, align_corners=align_corners)
+        return pad_to_bounding_box(resized, top, left, target_height, target_width)
