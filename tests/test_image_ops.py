@@ -123,3 +123,21 @@ def test_random_crop_is_a_seeded_window():
         _run(crop, {fed: value[:1]})
     with pytest.raises(ValueError, match="Need value.shape >= size"):
         gc.random_crop(value, [5, 1, 1])
+
+
+def test_non_max_suppression_matches_tensorflow():
+    """TF's example boxes (one with its corners swapped): the best box of each cluster,
+    score threshold strict, equal scores taken by lower index."""
+    boxes = np.array([[0, 0, 1, 1], [0, 0.1, 1, 1.1], [0, -0.1, 1, 0.9], [0, 10, 1, 11],
+                      [1, 10.1, 0, 11.1], [0, 100, 1, 101]], np.float32)
+    scores = np.array([0.9, 0.75, 0.6, 0.95, 0.5, 0.3], np.float32)
+    nms = gc.image.non_max_suppression
+    got = _run([nms(boxes, scores, 3), nms(boxes, scores, 6, 0.4, 0.4),
+                nms(boxes, np.ones(6, np.float32), 6, 0.99)])
+    assert got[0].dtype == np.int32
+    np.testing.assert_array_equal(got[0], [3, 0, 5])
+    np.testing.assert_array_equal(got[1], [3, 0])
+    np.testing.assert_array_equal(got[2], [0, 1, 2, 3, 4, 5])
+    size = gc.placeholder(gc.int32, [])
+    with pytest.raises(gc.errors.InvalidArgumentError, match="max_output_size must be"):
+        _run(nms(boxes, scores, size), {size: -1})

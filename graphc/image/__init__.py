@@ -12,6 +12,7 @@ from graphc.image.metrics import image_gradients, psnr, ssim, total_variation  #
 from graphc.image.color import (adjust_gamma, adjust_hue, adjust_saturation, hsv_to_rgb,  # noqa
                                random_hue, random_saturation, rgb_to_hsv)
 from graphc.ops.patches import extract_image_patches  # noqa: F401
+from graphc.ops.nms import non_max_suppression  # noqa: F401
 from graphc.image.resizing import (ResizeMethod, resize, resize_area, resize_bicubic,  # noqa
                                    resize_bilinear, resize_image_with_pad, resize_images,
                                    resize_nearest_neighbor)
