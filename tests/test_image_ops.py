@@ -141,3 +141,24 @@ def test_non_max_suppression_matches_tensorflow():
     size = gc.placeholder(gc.int32, [])
     with pytest.raises(gc.errors.InvalidArgumentError, match="max_output_size must be"):
         _run(nms(boxes, scores, size), {size: -1})
+
+
+def test_crop_and_resize_and_its_gradients_match_tensorflow():
+    """Bilinear crops, extrapolation outside the image, and the gradients for the image
+    and for the box corners (TF's CropAndResizeGradImage / GradBoxes)."""
+    image = gc.constant(np.arange(12, dtype=np.float32).reshape(1, 3, 4, 1) ** 1.5)
+    boxes = gc.constant(np.array([[0.1, 0.2, 0.8, 0.9], [-0.5, 0.0, 0.5, 1.0]], np.float32))
+    crops = gc.image.crop_and_resize(image, boxes, [0, 0], [2, 3], extrapolation_value=-1.0)
+    weights = np.arange(12, dtype=np.float32).reshape(2, 2, 3, 1)
+    d_image, d_boxes = gc.gradients(gc.reduce_sum(crops * weights), [image, boxes])
+    got = _run([crops, d_image, d_boxes])
+    np.testing.assert_allclose(got[0].ravel(), [
+        2.461641, 4.444008, 7.06332, 19.113861, 23.389336, 27.96421, -1., -1., -1., 8.,
+        12.938639, 18.520258], rtol=1e-6)
+    np.testing.assert_allclose(got[1].ravel(), [
+        0., 0.28, 1., 1.12, 9.48, 6.35, 6.89, 12.679999, 0.72, 1.92, 2.460001, 2.099999],
+        rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[2].ravel(), [
+        74.10501, 63.392097, 400.8818, 110.96476, 0., 52.748978, 0., 52.748978], rtol=1e-5)
+    with pytest.raises(ValueError, match="crop_and_resize: method must be"):
+        gc.image.crop_and_resize(image, boxes, [0, 0], [2, 2], method="bicubic")
