@@ -284,3 +284,20 @@ def test_random_colour_draws_are_seeded():
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(first[0], rgb)
+
+
+def test_yiq_yuv_and_sobel_match_tensorflow():
+    rgb = np.array([[[0.2, 0.5, 0.9]]], np.float32)
+    squares = (np.arange(12, dtype=np.float32) ** 2).reshape(1, 3, 4, 1)
+    yiq, yuv, back, edges = _run([gc.image.rgb_to_yiq(rgb), gc.image.rgb_to_yuv(rgb),
+                                  gc.image.yuv_to_rgb(gc.image.rgb_to_yuv(rgb)),
+                                  gc.image.sobel_edges(squares)])
+    np.testing.assert_allclose(yiq.ravel(), [0.4559, -0.307308, 0.061011], rtol=1e-5)
+    np.testing.assert_allclose(yuv.ravel(), [0.4559, 0.218546, -0.224497], rtol=1e-5)
+    np.testing.assert_allclose(back, rgb, atol=1e-6)
+    assert edges.shape == (1, 3, 4, 1, 2)
+    np.testing.assert_array_equal(edges.ravel(), [
+        0., 0., 0., 48., 0., 64., 0., 0., 288., 0., 320., 80., 384., 96., 416., 0., 0., 0., 0.,
+        112., 0., 128., 0., 0.])
+    assert gc.image.resize_with_crop_or_pad is gc.image.resize_image_with_crop_or_pad
+    assert gc.image.random_crop is gc.random_crop

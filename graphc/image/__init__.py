@@ -8,9 +8,11 @@ Example:
 from graphc.image.adjust import (adjust_brightness, adjust_contrast, convert_image_dtype,  # noqa
                                  grayscale_to_rgb, per_image_standardization,
                                  random_brightness, random_contrast, rgb_to_grayscale)
-from graphc.image.metrics import image_gradients, psnr, ssim, total_variation  # noqa: F401
+from graphc.image.metrics import (image_gradients, psnr, sobel_edges, ssim,  # noqa: F401
+                                  total_variation)
 from graphc.image.color import (adjust_gamma, adjust_hue, adjust_saturation, hsv_to_rgb,  # noqa
-                               random_hue, random_saturation, rgb_to_hsv)
+                               random_hue, random_saturation, rgb_to_hsv, rgb_to_yiq,
+                               rgb_to_yuv, yiq_to_rgb, yuv_to_rgb)
 from graphc.ops.patches import extract_image_patches  # noqa: F401
 from graphc.ops.nms import non_max_suppression  # noqa: F401
 from graphc.image.crop_resize import crop_and_resize  # noqa: F401
@@ -22,3 +24,7 @@ from graphc.image.transforms import (central_crop, crop_to_bounding_box,  # noqa
                                      random_flip_left_right, random_flip_up_down,
                                      resize_image_with_crop_or_pad, rot90, transpose,
                                      transpose_image)
+from graphc.image.transforms import random_crop  # noqa: F401,E402
+
+# TF2's names that tf.compat.v1.image has too
+resize_with_crop_or_pad = resize_image_with_crop_or_pad

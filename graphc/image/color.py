@@ -1,6 +1,6 @@
 """Colour-space conversions and adjustments: rgb_to_hsv and hsv_to_rgb (TF's formulas, as
-compositions of elementwise ops, so they are differentiable), adjust_saturation,
-adjust_hue, adjust_gamma and their random forms."""
+compositions of elementwise ops, so they are differentiable), YIQ and YUV (TF's matrices),
+adjust_saturation, adjust_hue, adjust_gamma and their random forms."""
 from __future__ import annotations
 
 from graphc.convert import convert_to_tensor, graph_of
@@ -11,11 +11,13 @@ from graphc.ops.creation import zeros_like
 from graphc.ops.elementwise import (abs as abs_, add, divide, equal, floor, floormod,
                                     greater, less, maximum, minimum, multiply, pow as pow_,
                                     subtract)
+from graphc.ops.linalg import tensordot
 from graphc.ops.random import random_uniform
 from graphc.ops.select import cast, clip_by_value, where
 
 __all__ = ["rgb_to_hsv", "hsv_to_rgb", "adjust_saturation", "adjust_hue", "adjust_gamma",
-           "random_saturation", "random_hue"]
+           "random_saturation", "random_hue", "rgb_to_yiq", "yiq_to_rgb", "rgb_to_yuv",
+           "yuv_to_rgb"]
 
 
 def _channels(images, op_name):
@@ -153,3 +155,57 @@ def random_hue(image, max_delta, seed=None):
     return adjust_hue(image, random_uniform([], -max_delta, max_delta, seed=seed))
 
 
+
+
+# TF's colour-space matrices (rows: input channels, columns: output channels)
+_RGB_TO_YIQ = [[0.299, 0.59590059, 0.2115], [0.587, -0.27455667, -0.52273617],
+               [0.114, -0.32134392, 0.31119955]]
+_YIQ_TO_RGB = [[1, 1, 1], [0.95598634, -0.27201283, -1.10674021],
+               [0.6208248, -0.64720424, 1.70423049]]
+_RGB_TO_YUV = [[0.299, -0.14714119, 0.61497538], [0.587, -0.28886916, -0.51496512],
+               [0.114, 0.43601035, -0.10001026]]
+_YUV_TO_RGB = [[1, 1, 1], [0, -0.394642334, 2.03206185], [1.13988303, -0.58062185, 0]]
+
+
+def _linear_colour(images, matrix, op_name):
+    graph = graph_of(images)
+    with graph.as_default(), graph.name_scope(op_name):
+        images, _ = _channels(images, op_name)
+        kernel = convert_to_tensor(matrix, dtype=images.dtype, name="kernel")
+        return tensordot(images, kernel, [[images.shape.rank - 1], [0]])
+
+
+def rgb_to_yiq(images):
+    """RGB to YIQ (TF's matrix).
+
+    Example:
+        >>> yiq = gc.image.rgb_to_yiq(rgb)
+    """
+    return _linear_colour(images, _RGB_TO_YIQ, "rgb_to_yiq")
+
+
+def yiq_to_rgb(images):
+    """YIQ to RGB (TF's matrix).
+
+    Example:
+        >>> rgb = gc.image.yiq_to_rgb(yiq)
+    """
+    return _linear_colour(images, _YIQ_TO_RGB, "yiq_to_rgb")
+
+
+def rgb_to_yuv(images):
+    """RGB to YUV (TF's matrix).
+
+    Example:
+        >>> yuv = gc.image.rgb_to_yuv(rgb)
+    """
+    return _linear_colour(images, _RGB_TO_YUV, "rgb_to_yuv")
+
+
+def yuv_to_rgb(images):
+    """YUV to RGB (TF's matrix).
+
+    Example:
+        >>> rgb = gc.image.yuv_to_rgb(yuv)
+    """
+    return _linear_colour(images, _YUV_TO_RGB, "yuv_to_rgb")

@@ -12,13 +12,14 @@ from graphc.ops.array import concat
 from graphc.ops.creation import zeros_like
 from graphc.ops.elementwise import abs as abs_
 from graphc.ops.conv_variants import depthwise_conv2d
+from graphc.ops.padding import pad
 from graphc.ops.elementwise import (add, divide, log, multiply, square, squared_difference,
                                     subtract)
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import reshape
 
-__all__ = ["image_gradients", "total_variation", "psnr", "ssim"]
+__all__ = ["image_gradients", "total_variation", "psnr", "ssim", "sobel_edges"]
 
 
 def image_gradients(image):
@@ -128,3 +129,24 @@ def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03
         structure = divide(add(subtract(num1, num0), c2), add(subtract(den1, den0), c2))
         per_channel = reduce_mean(multiply(luminance, structure), axis=[-3, -2])
         return reduce_mean(per_channel, axis=[-1])
+
+
+def sobel_edges(image):
+    """Sobel derivatives ``[..., channels, 2]`` (dy, dx) of a 4-D batch, REFLECT-padded.
+
+    Example:
+        >>> edges = gc.image.sobel_edges(images)   # [b, h, w, c, 2]
+    """
+    graph = graph_of(image)
+    with graph.as_default(), graph.name_scope("sobel_edges"):
+        image = convert_to_tensor(image)
+        if image.shape.rank != 4 or image.shape.dims[3] is None:
+            raise ValueError(f"sobel_edges: image must be 4-D [batch, h, w, d] with a known "
+                             f"depth, got shape {image.shape}")
+        kernels = np.array([[[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
+                            [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]], np.float64)
+        kernels = np.tile(np.transpose(kernels, (1, 2, 0))[:, :, None, :],
+                          [1, 1, image.shape.dims[3], 1])
+        padded = pad(image, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+        edges = depthwise_conv2d(padded, kernels.astype(image.dtype.np), [1, 1, 1, 1], "VALID")
+        return reshape(edges, [-1 if d is None else d for d in image.shape.dims] + [2])
