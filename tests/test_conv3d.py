@@ -85,3 +85,17 @@ def test_conv3d_errors_name_the_op():
             gc.nn.conv3d(X, W)
         with pytest.raises(ValueError, match="only data_format 'NDHWC'"):
             gc.nn.max_pool3d(X, [1, 2, 2, 2, 1], [1] * 5, "SAME", data_format="NCDHW")
+
+
+def test_conv3d_transpose_matches_tensorflow():
+    x = (np.arange(16, dtype=np.float32).reshape(1, 2, 2, 2, 2) % 5) / 4
+    w = (np.arange(48, dtype=np.float32).reshape(2, 2, 2, 3, 2) % 7 - 3) / 8
+    with gc.Graph().as_default():
+        y = gc.nn.conv3d_transpose(gc.constant(x), gc.constant(w), [1, 3, 4, 2, 3],
+                                   [1, 2, 2, 1, 1], "SAME")
+        assert y.shape.as_list() == [1, 3, 4, 2, 3]
+        with gc.Session() as sess:
+            value = sess.run(y)
+    np.testing.assert_allclose(value.ravel()[::5], [
+        -0.0625, 0.28125, -0.46875, 0.15625, -0.125, 0.09375, -0.03125, 0.46875, 0.375, -0.5,
+        0.34375, -0.53125, -0.375, 0.21875, -0.46875], rtol=1e-6)

@@ -28,3 +28,12 @@ from graphc.image.transforms import random_crop  # noqa: F401,E402
 
 # TF2's names that tf.compat.v1.image has too
 resize_with_crop_or_pad = resize_image_with_crop_or_pad
+
+
+def extract_patches(images, sizes, strides, rates, padding, name=None):
+    """TF2's name of ``extract_image_patches`` (``sizes`` for ``ksizes``).
+
+    Example:
+        >>> p = gc.image.extract_patches(x, [1, 3, 3, 1], [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
+    """
+    return extract_image_patches(images, sizes, strides, rates, padding, name=name)

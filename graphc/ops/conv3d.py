@@ -18,8 +18,8 @@ from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 from graphc.static_values import constant_value_as_shape
 
-__all__ = ["conv3d", "conv3d_backprop_input", "conv3d_backprop_filter", "window_taps",
-           "check_window_attrs"]
+__all__ = ["conv3d", "conv3d_backprop_input", "conv3d_backprop_filter", "conv3d_transpose",
+           "window_taps", "check_window_attrs"]
 
 
 def check_window_attrs(op_name, attrs, keys):
@@ -258,3 +258,21 @@ def conv3d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     return apply_op("conv3d_backprop_filter", [input, filter_sizes, out_backprop],
                     _attrs(strides, padding, dilations, data_format),
                     name=name or "Conv3DBackpropFilterV2")
+
+
+def conv3d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
+                     padding="SAME", data_format="NDHWC", name=None, input=None,  # noqa: A002
+                     filters=None, dilations=None) -> Tensor:
+    """The transpose of ``conv3d`` (its input gradient): ``value`` [b, d, h, w, in] to
+    ``output_shape`` with a ``[kd, kh, kw, out, in]`` filter (TF1 ``tf.nn.conv3d_transpose``).
+
+    Example:
+        >>> up = gc.nn.conv3d_transpose(h, w, [2, 8, 8, 8, 16], [1, 2, 2, 2, 1], "SAME")
+    """
+    value = input if value is None else value
+    filter = filters if filter is None else filter  # noqa: A001
+    if value is None or filter is None or output_shape is None or strides is None:
+        raise ValueError("conv3d_transpose: value, filter, output_shape and strides are "
+                         "required")
+    return conv3d_backprop_input(output_shape, filter, value, strides, padding, data_format,
+                                 dilations or (1, 1, 1, 1, 1), name=name or "conv3d_transpose")
