@@ -138,6 +138,11 @@ def test_non_max_suppression_matches_tensorflow():
     np.testing.assert_array_equal(got[0], [3, 0, 5])
     np.testing.assert_array_equal(got[1], [3, 0])
     np.testing.assert_array_equal(got[2], [0, 1, 2, 3, 4, 5])
+    keep, kept_scores = _run(gc.image.non_max_suppression_with_scores(boxes, scores, 6, 0.5, 0.1,
+                                                                      soft_nms_sigma=0.5))
+    np.testing.assert_array_equal(keep, [3, 0, 1, 5, 4, 2])  # Soft-NMS decays, drops none
+    np.testing.assert_allclose(kept_scores, [0.95, 0.9, 0.38400355, 0.3, 0.2560026, 0.19697244],
+                               rtol=1e-6)
     size = gc.placeholder(gc.int32, [])
     with pytest.raises(gc.errors.InvalidArgumentError, match="max_output_size must be"):
         _run(nms(boxes, scores, size), {size: -1})

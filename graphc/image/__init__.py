@@ -14,7 +14,7 @@ from graphc.image.color import (adjust_gamma, adjust_hue, adjust_saturation, hsv
                                random_hue, random_saturation, rgb_to_hsv, rgb_to_yiq,
                                rgb_to_yuv, yiq_to_rgb, yuv_to_rgb)
 from graphc.ops.patches import extract_image_patches  # noqa: F401
-from graphc.ops.nms import non_max_suppression  # noqa: F401
+from graphc.ops.nms import non_max_suppression, non_max_suppression_with_scores  # noqa: F401
 from graphc.image.crop_resize import crop_and_resize  # noqa: F401
 from graphc.image.resizing import (ResizeMethod, resize, resize_area, resize_bicubic,  # noqa
                                    resize_bilinear, resize_image_with_pad, resize_images,
