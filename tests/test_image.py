@@ -301,3 +301,37 @@ def test_yiq_yuv_and_sobel_match_tensorflow():
         112., 0., 128., 0., 0.])
     assert gc.image.resize_with_crop_or_pad is gc.image.resize_image_with_crop_or_pad
     assert gc.image.random_crop is gc.random_crop
+
+
+def test_sample_distorted_bounding_box_keeps_tf1s_constraints():
+    """Every crop has an aspect ratio and area in range (up to TF's rounding to pixels),
+    covers enough of the box, repeats with the graph seed; impossible constraints give the
+    whole image; boxes outside [0, 1] fail at run time."""
+    gc.set_random_seed(5)
+    size = gc.placeholder(gc.int32, [3])
+    box = [[[0.1, 0.2, 0.5, 0.6]]]
+    begin, extent, window = gc.image.sample_distorted_bounding_box(
+        size, box, min_object_covered=0.5, aspect_ratio_range=(0.5, 2.0), area_range=(0.1, 0.9))
+    whole = gc.image.sample_distorted_bounding_box(size, box, min_object_covered=1.0,
+                                                   area_range=(0.05, 0.06))
+    feeds = {size: [60, 90, 3]}
+    with gc.Session() as sess:
+        draws = [sess.run([begin, extent, window], feeds) for _ in range(20)]
+        first_whole = sess.run(whole, feeds)
+    with gc.Session() as sess:
+        np.testing.assert_array_equal(sess.run(begin, feeds), draws[0][0])
+    for (y, x, _), (h, w, depth), (y1, x1, y2, x2) in (
+            (b, s, win.reshape(4)) for b, s, win in draws):
+        assert depth == -1 and 0 <= y and y + h <= 60 and 0 <= x and x + w <= 90
+        assert 0.1 * 5400 <= h * w <= 0.9 * 5400 and 0.5 - 0.05 <= w / h <= 2.0 + 0.05
+        covered = max(0, min(y + h, 30) - max(y, 6)) * max(0, min(x + w, 54) - max(x, 18))
+        assert covered >= 0.5 * 24 * 36
+        np.testing.assert_allclose([y1, x1, y2, x2], [y / 60, x / 90, (y + h) / 60, (x + w) / 90],
+                                   rtol=1e-6)
+    assert len({tuple(b) for b, _, _ in draws}) > 1
+    np.testing.assert_array_equal(first_whole[1], [60, 90, -1])
+    bad = gc.image.sample_distorted_bounding_box(size, [[[0.1, 0.2, 1.5, 0.6]]])
+    with pytest.raises(gc.errors.InvalidArgumentError, match="must be in \\[0.0, 1.0\\]"):
+        _run(bad, feeds)
+    with pytest.raises(ValueError, match="area_range must be in"):
+        gc.image.sample_distorted_bounding_box(size, box, area_range=(0.0, 2.0))

@@ -81,7 +81,8 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "linalg_decomp", "strings", "bitwise",
                # tf.image, space/depth, 3-D convolutions and pools
                "resize_taps", "image_resize", "space_depth", "space_batch",
-               "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms")
+               "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
+               "distorted_box")
 
 
 @dataclass(frozen=True)
