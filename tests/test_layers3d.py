@@ -37,3 +37,21 @@ def test_3d_layers_reject_bad_arguments():
             gc.layers.max_pooling3d(gc.zeros([1, 4, 4, 1]), 2, 2)
         with pytest.raises(ValueError, match="inputs need rank 5"):
             gc.layers.conv3d(gc.zeros([1, 4, 4, 1]), 2, 2)
+
+
+def test_conv3d_transpose_layer_upsamples_like_tf1():
+    with gc.Graph().as_default():
+        x = gc.placeholder(gc.float32, [None, 2, 3, 2, 4])
+        same = gc.layers.conv3d_transpose(x, 5, 3, strides=2, padding="same")
+        valid = gc.layers.Conv3DTranspose(2, (2, 3, 1), strides=(1, 2, 3))(x)
+        kernel = [v for v in gc.trainable_variables() if v.name == "conv3d_transpose/kernel:0"]
+        assert kernel and kernel[0].shape == [3, 3, 3, 5, 4]
+        assert same.shape.as_list() == [None, 4, 6, 4, 5]
+        assert valid.shape.as_list() == [None, 3, 7, 6, 2]  # (size - 1) * stride + kernel
+        direct = gc.nn.conv3d_transpose(x, kernel[0], gc.stack([gc.shape(x)[0], 4, 6, 4, 5]),
+                                        [1, 2, 2, 2, 1], "SAME")
+        value = np.random.default_rng(3).normal(size=(2, 2, 3, 2, 4)).astype(np.float32)
+        with gc.Session() as sess:
+            sess.run(gc.global_variables_initializer())
+            got, want = sess.run([same, direct], {x: value})
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)  # bias starts at zero

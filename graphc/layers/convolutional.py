@@ -125,14 +125,18 @@ class Conv2DTranspose(Conv2D):
     def kernel_shape(self, channels: int) -> list:
         return [*self.kernel_size, self.filters, channels]
 
-    def convolve(self, inputs):
+    def output_sizes(self, inputs):
+        """The output shape as a tensor: each spatial size grown by its stride."""
         dims = inputs.shape.as_list()
         sizes = [shape(inputs)[0]]
         for axis, (kernel, stride) in enumerate(zip(self.kernel_size, self.strides), start=1):
             size = dims[axis] if dims[axis] is not None else shape(inputs)[axis]
             grown = size * stride
             sizes.append(grown if self.padding == "SAME" else grown + max(kernel - stride, 0))
-        return conv2d_backprop_input(stack(sizes + [self.filters]), self.kernel, inputs,
+        return stack(sizes + [self.filters])
+
+    def convolve(self, inputs):
+        return conv2d_backprop_input(self.output_sizes(inputs), self.kernel, inputs,
                                      strides=[1, *self.strides, 1], padding=self.padding)
 
 

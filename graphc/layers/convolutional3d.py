@@ -8,13 +8,14 @@ Example:
 from __future__ import annotations
 
 from graphc.initializers import Zeros
-from graphc.layers.convolutional import Conv2D, _Pooling2D
+from graphc.layers.convolutional import Conv2D, Conv2DTranspose, _Pooling2D
 from graphc.layers.core import last_dim
 from graphc.ops.conv3d import conv3d as conv3d_op
+from graphc.ops.conv3d import conv3d_backprop_input
 from graphc.ops.pool3d import avg_pool3d, max_pool3d
 
-__all__ = ["Conv3D", "MaxPooling3D", "AveragePooling3D", "conv3d", "max_pooling3d",
-           "average_pooling3d"]
+__all__ = ["Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "conv3d",
+           "conv3d_transpose", "max_pooling3d", "average_pooling3d"]
 
 
 def triple(value, what: str, layer: str) -> tuple:
@@ -54,6 +55,26 @@ class Conv3D(Conv2D):
     def convolve(self, inputs):
         return conv3d_op(inputs, self.kernel, strides=[1, *self.strides, 1],
                          padding=self.padding, dilations=[1, *self.dilation_rate, 1])
+
+
+class Conv3DTranspose(Conv3D, Conv2DTranspose):
+    """The transpose of a 3-D convolution (TF1 ``tf.layers.Conv3DTranspose``): Conv3D's
+    volumes and layout with Conv2DTranspose's kernel shape and output sizes.
+
+    Variables: ``kernel`` ``[kd, kh, kw, filters, in_channels]`` and ``bias`` ``[filters]``.
+
+    Example:
+        >>> up = gc.layers.Conv3DTranspose(8, 3, strides=2, padding="same")(h)   # 2x size
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
+        if self.dilation_rate != (1, 1, 1):
+            raise ValueError("Conv3DTranspose: dilation_rate other than 1 is not supported")
+
+    def convolve(self, inputs):
+        return conv3d_backprop_input(self.output_sizes(inputs), self.kernel, inputs,
+                                     strides=[1, *self.strides, 1], padding=self.padding)
 
 
 class _Pooling3D(_Pooling2D):
@@ -99,6 +120,29 @@ def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding="valid",
                    bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
                    kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
                    trainable=trainable, name=name, _scope=name, _reuse=reuse)
+    return layer(inputs)
+
+
+def conv3d_transpose(inputs, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                     data_format="channels_last", activation=None, use_bias=True,
+                     kernel_initializer=None, bias_initializer=Zeros(), kernel_regularizer=None,
+                     bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                     bias_constraint=None, trainable=True, name=None, reuse=None):
+    """A transposed 3-D convolution (TF1 ``tf.layers.conv3d_transpose``; variables
+    ``conv3d_transpose/kernel`` ``[kd, kh, kw, filters, in]`` and ``/bias``).
+
+    Example:
+        >>> up = gc.layers.conv3d_transpose(h, 8, 3, strides=2, padding="same")
+    """
+    layer = Conv3DTranspose(filters, kernel_size, strides=strides, padding=padding,
+                            data_format=data_format, activation=activation, use_bias=use_bias,
+                            kernel_initializer=kernel_initializer,
+                            bias_initializer=bias_initializer,
+                            kernel_regularizer=kernel_regularizer,
+                            bias_regularizer=bias_regularizer,
+                            activity_regularizer=activity_regularizer,
+                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                            trainable=trainable, name=name, _scope=name, _reuse=reuse)
     return layer(inputs)
 
 
