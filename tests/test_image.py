@@ -335,3 +335,24 @@ def test_sample_distorted_bounding_box_keeps_tf1s_constraints():
         _run(bad, feeds)
     with pytest.raises(ValueError, match="area_range must be in"):
         gc.image.sample_distorted_bounding_box(size, box, area_range=(0.0, 2.0))
+
+
+def test_slice_with_run_time_begin_crops_the_sampled_box():
+    """TF1's inception preprocessing: tf.slice(image, begin, size) with the sampled box
+    (gc.slice needed constant begin and size before), and its gradient."""
+    gc.set_random_seed(8)
+    image = gc.constant(np.arange(20 * 30 * 2, dtype=np.float32).reshape(20, 30, 2))
+    begin, size, _ = gc.image.sample_distorted_bounding_box(
+        gc.shape(image), [[[0.0, 0.0, 1.0, 1.0]]], area_range=(0.2, 0.5))
+    crop = gc.slice(image, begin, size)
+    assert crop.shape.rank == 3
+    offset = gc.placeholder(gc.int32, [2])
+    window = gc.slice(image, gc.concat([offset, [0]], 0), [3, 4, -1])
+    assert window.shape.as_list() == [3, 4, None]
+    (grad,) = gc.gradients(gc.reduce_sum(window), [image])
+    (b, s, c), (w, g) = _run([begin, size, crop]), _run([window, grad], {offset: [5, 7]})
+    np.testing.assert_array_equal(c, _run(image)[b[0]:b[0] + s[0], b[1]:b[1] + s[1]])
+    np.testing.assert_array_equal(w, _run(image)[5:8, 7:11])
+    assert g.sum() == 3 * 4 * 2 and g[5:8, 7:11].all()
+    with pytest.raises(gc.errors.InvalidArgumentError, match="inside dimension 0"):
+        _run(window, {offset: [18, 0]})

@@ -82,7 +82,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                # tf.image, space/depth, 3-D convolutions and pools
                "resize_taps", "image_resize", "space_depth", "space_batch",
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
-               "distorted_box")
+               "distorted_box", "dynamic_slice")
 
 
 @dataclass(frozen=True)
