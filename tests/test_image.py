@@ -237,7 +237,7 @@ def test_ssim_matches_tensorflow():
     np.testing.assert_allclose(batch, [0.85454977, 0.85478365], rtol=1e-6)
     np.testing.assert_allclose(single, 0.85021794, rtol=1e-6)
     np.testing.assert_allclose(same, [1.0, 1.0], rtol=1e-6)
-    with pytest.raises(ValueError, match="ssim: needs static height, width"):
+    with pytest.raises(ValueError, match="ssim: images of 5x12 are smaller than filter_size"):
         gc.image.ssim(a[:, :5], a[:, :5], 1.0)
 
 
@@ -356,3 +356,16 @@ def test_slice_with_run_time_begin_crops_the_sampled_box():
     assert g.sum() == 3 * 4 * 2 and g[5:8, 7:11].all()
     with pytest.raises(gc.errors.InvalidArgumentError, match="inside dimension 0"):
         _run(window, {offset: [18, 0]})
+
+
+def test_ssim_multiscale_matches_tensorflow():
+    """Five scales with odd sizes (SYMMETRIC-padded before each 2x2 pooling), and custom
+    power factors on a single image."""
+    a = (np.arange(177 * 183, dtype=np.float32).reshape(1, 177, 183, 1) % 11) / 11
+    batch, single = _run([gc.image.ssim_multiscale(a, a ** 2, 1.0),
+                          gc.image.ssim_multiscale(a[0], np.sqrt(a[0]), 1.0,
+                                                   power_factors=(0.3, 0.7), filter_size=5)])
+    np.testing.assert_allclose(batch, [0.9617666], rtol=1e-5)
+    np.testing.assert_allclose(single, 0.9291262, rtol=1e-5)
+    with pytest.raises(ValueError, match="smaller than filter_size"):
+        gc.image.ssim_multiscale(a[:, :100, :100], a[:, :100, :100], 1.0)

@@ -8,8 +8,8 @@ Example:
 from graphc.image.adjust import (adjust_brightness, adjust_contrast, convert_image_dtype,  # noqa
                                  grayscale_to_rgb, per_image_standardization,
                                  random_brightness, random_contrast, rgb_to_grayscale)
-from graphc.image.metrics import (image_gradients, psnr, sobel_edges, ssim,  # noqa: F401
-                                  total_variation)
+from graphc.image.metrics import image_gradients, psnr, sobel_edges, total_variation  # noqa
+from graphc.image.similarity import ssim, ssim_multiscale  # noqa: F401
 from graphc.image.color import (adjust_gamma, adjust_hue, adjust_saturation, hsv_to_rgb,  # noqa
                                random_hue, random_saturation, rgb_to_hsv, rgb_to_yiq,
                                rgb_to_yuv, yiq_to_rgb, yuv_to_rgb)

@@ -1,5 +1,5 @@
 """Image differences and quality measures: ``image_gradients``, ``total_variation``,
-``psnr`` and ``ssim`` (TF1's compositions)."""
+``psnr`` and ``sobel_edges`` (TF1's compositions; SSIM is in graphc.image.similarity)."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,13 +13,12 @@ from graphc.ops.creation import zeros_like
 from graphc.ops.elementwise import abs as abs_
 from graphc.ops.conv_variants import depthwise_conv2d
 from graphc.ops.padding import pad
-from graphc.ops.elementwise import (add, divide, log, multiply, square, squared_difference,
-                                    subtract)
+from graphc.ops.elementwise import add, log, multiply, squared_difference, subtract
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import reshape
 
-__all__ = ["image_gradients", "total_variation", "psnr", "ssim", "sobel_edges"]
+__all__ = ["image_gradients", "total_variation", "psnr", "sobel_edges"]
 
 
 def image_gradients(image):
@@ -79,56 +78,6 @@ def psnr(a, b, max_val, name=None):
         mse = reduce_mean(squared_difference(a, b), axis=[-3, -2, -1])
         return subtract(multiply(log(peak), 20 / np.log(10.0)),
                         multiply(log(mse), np.float32(10 / np.log(10))))
-
-
-def _gaussian(size, sigma):
-    """TF's ``_fspecial_gauss``: a normalized ``size x size`` Gaussian (float32)."""
-    coords = np.arange(size, dtype=np.float32) - np.float32(size - 1) / np.float32(2)
-    g = np.square(coords) * (np.float32(-0.5) / np.square(np.float32(sigma)))
-    g = (g[None, :] + g[:, None]).ravel()
-    g = np.exp(g - g.max())
-    return (g / g.sum()).astype(np.float32).reshape(size, size, 1, 1)
-
-
-def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
-    """Structural similarity of two images (batches), averaged over channels: TF's Gaussian
-    window of ``filter_size`` and ``filter_sigma`` over VALID positions.
-
-    Example:
-        >>> score = gc.image.ssim(restored, original, max_val=1.0)   # 1.0 for equal images
-    """
-    graph = graph_of(img1, img2)
-    with graph.as_default(), graph.name_scope("SSIM"):
-        img1, img2 = convert_to_tensor(img1), convert_to_tensor(img2)
-        shape = img1.shape
-        if shape.rank is None or shape.rank < 3 or not shape.is_compatible_with(img2.shape):
-            raise ValueError(f"ssim: img1 and img2 must be images of one shape (at least 3 "
-                             f"dims), got {img1.shape} and {img2.shape}")
-        height, width, channels = shape.dims[-3:]
-        if None in (height, width, channels) or min(height, width) < filter_size:
-            raise ValueError(f"ssim: needs static height, width and channels of at least "
-                             f"filter_size {filter_size}, got shape {shape}")
-        peak = convert_image_dtype(cast(max_val, img1.dtype), gdt.float32)
-        x, y = convert_image_dtype(img1, gdt.float32), convert_image_dtype(img2, gdt.float32)
-        kernel = np.tile(_gaussian(filter_size, filter_sigma), [1, 1, channels, 1])
-        lead = shape.dims[:-3]
-
-        def reducer(value):
-            batch = reshape(value, [-1, height, width, channels])
-            out = depthwise_conv2d(batch, kernel, strides=[1, 1, 1, 1], padding="VALID")
-            size = [height - filter_size + 1, width - filter_size + 1, channels]
-            return reshape(out, [-1 if d is None else d for d in lead] + size)
-
-        c1, c2 = square(multiply(peak, k1)), square(multiply(peak, k2))
-        mean0, mean1 = reducer(x), reducer(y)
-        num0 = multiply(multiply(mean0, mean1), 2.0)
-        den0 = add(square(mean0), square(mean1))
-        luminance = divide(add(num0, c1), add(den0, c1))
-        num1 = multiply(reducer(multiply(x, y)), 2.0)
-        den1 = reducer(add(square(x), square(y)))
-        structure = divide(add(subtract(num1, num0), c2), add(subtract(den1, den0), c2))
-        per_channel = reduce_mean(multiply(luminance, structure), axis=[-3, -2])
-        return reduce_mean(per_channel, axis=[-1])
 
 
 def sobel_edges(image):
