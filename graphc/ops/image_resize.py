@@ -4,8 +4,9 @@ resize_nearest_neighbor, with their gradients (the adjoint resizes, ``*_grad``).
 Every method is separable: each output row (column) reads a few input rows (columns),
 its taps, with weights (graphc.ops.resize_taps: TF 1.15's coordinates exactly). Only
 the taps are read, so a NaN spreads to the outputs that read it, as in TF, not to the
-whole row. Bilinear, bicubic and area resizes return float32 for every input dtype, as TF's kernels do (the ops' ``dtype``
-attribute, float32 unless a caller asks for float64); nearest keeps the dtype.
+whole row. Bilinear, bicubic and area resizes return float32 for every input dtype, as
+TF's kernels do (the ops' ``dtype`` attribute, float32 unless a caller asks for float64);
+nearest keeps the dtype.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from graphc.static_values import constant_value_as_shape
 
 __all__ = ["resize_bilinear", "resize_bicubic", "resize_area", "resize_nearest_neighbor",
            "resize_grad"]
+
 
 def _resize_kernel(method):
     def kernel(images, size, align_corners, half_pixel_centers, dtype):
@@ -251,7 +253,8 @@ def _int32(size):
 def _resize(method, images, size, align_corners, half_pixel_centers, dtype, name=None):
     attrs = {"align_corners": bool(align_corners),
              "half_pixel_centers": bool(half_pixel_centers), "dtype": gdt.as_dtype(dtype)}
-    return apply_op(_OP_NAMES[method], [images, _int32(size)], attrs, name=name or _TF_NAMES[method])
+    return apply_op(_OP_NAMES[method], [images, _int32(size)], attrs,
+                    name=name or _TF_NAMES[method])
 
 
 @registry.public(RESIZES["bilinear"][0])
