@@ -113,12 +113,16 @@ def random_contrast(image, lower, upper, seed=None):
     Example:
         >>> augmented = gc.image.random_contrast(image, 0.5, 1.5, seed=2)
     """
+    return adjust_contrast(image, random_factor("random_contrast", lower, upper, seed))
+
+
+def random_factor(op_name, lower, upper, seed):
+    """One uniform draw from ``[lower, upper)``, TF1's checks on the range first."""
     if upper <= lower:
-        raise ValueError(f"random_contrast: upper must be > lower, got {lower, upper}")
+        raise ValueError(f"{op_name}: upper must be > lower, got {lower, upper}")
     if lower < 0:
-        raise ValueError(f"random_contrast: lower must be non-negative, got {lower}")
-    factor = random_uniform([], lower, upper, seed=seed)
-    return adjust_contrast(image, factor)
+        raise ValueError(f"{op_name}: lower must be non-negative, got {lower}")
+    return random_uniform([], lower, upper, seed=seed)
 
 
 def per_image_standardization(image):

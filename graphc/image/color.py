@@ -4,7 +4,7 @@ adjust_saturation, adjust_hue, adjust_gamma and their random forms."""
 from __future__ import annotations
 
 from graphc.convert import convert_to_tensor, graph_of
-from graphc.image.adjust import _as_float, convert_image_dtype
+from graphc.image.adjust import _as_float, convert_image_dtype, random_factor
 from graphc.image.transforms import image_tensor
 from graphc.ops.array import stack, unstack
 from graphc.ops.creation import zeros_like
@@ -135,11 +135,7 @@ def random_saturation(image, lower, upper, seed=None):
     Example:
         >>> augmented = gc.image.random_saturation(image, 0.5, 1.5, seed=2)
     """
-    if upper <= lower:
-        raise ValueError(f"random_saturation: upper must be > lower, got {lower, upper}")
-    if lower < 0:
-        raise ValueError(f"random_saturation: lower must be non-negative, got {lower}")
-    return adjust_saturation(image, random_uniform([], lower, upper, seed=seed))
+    return adjust_saturation(image, random_factor("random_saturation", lower, upper, seed))
 
 
 def random_hue(image, max_delta, seed=None):
