@@ -57,7 +57,7 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
             return convert(multiply(image, float(dtype.max) + 0.5), dtype)
 
 
-def _as_float(image):
+def working_float(image):
     """TF1's working dtype: float16 and float32 images stay, others become float32."""
     if image.dtype in (gdt.float16, gdt.float32):
         return image
@@ -74,7 +74,7 @@ def adjust_brightness(image, delta):
     graph = graph_of(image, delta)
     with graph.as_default(), graph.name_scope("adjust_brightness"):
         image = convert_to_tensor(image, name="image")
-        work = _as_float(image)
+        work = working_float(image)
         adjusted = add(work, cast(delta, work.dtype))
         return convert_image_dtype(adjusted, image.dtype, saturate=True)
 
@@ -88,7 +88,7 @@ def adjust_contrast(images, contrast_factor):
     graph = graph_of(images, contrast_factor)
     with graph.as_default(), graph.name_scope("adjust_contrast"):
         images = image_tensor(images, "adjust_contrast")
-        work = _as_float(images)
+        work = working_float(images)
         mean = reduce_mean(work, axis=[-3, -2], keepdims=True)
         factor = cast(contrast_factor, work.dtype)
         adjusted = add(multiply(subtract(work, mean), factor), mean)

@@ -4,7 +4,7 @@ adjust_saturation, adjust_hue, adjust_gamma and their random forms."""
 from __future__ import annotations
 
 from graphc.convert import convert_to_tensor, graph_of
-from graphc.image.adjust import _as_float, convert_image_dtype, random_factor
+from graphc.image.adjust import working_float, convert_image_dtype, random_factor
 from graphc.image.transforms import image_tensor
 from graphc.ops.array import stack, unstack
 from graphc.ops.creation import zeros_like
@@ -86,7 +86,7 @@ def _in_float(image, op_name, adjust):
     graph = graph_of(image)
     with graph.as_default(), graph.name_scope(op_name):
         image = image_tensor(image, op_name, ranks=range(3, 10))
-        work = _as_float(image)
+        work = working_float(image)
         return convert_image_dtype(adjust(work), image.dtype, saturate=True)
 
 
