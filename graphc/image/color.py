@@ -4,7 +4,7 @@ adjust_saturation, adjust_hue, adjust_gamma and their random forms."""
 from __future__ import annotations
 
 from graphc.convert import convert_to_tensor, graph_of
-from graphc.image.adjust import working_float, convert_image_dtype, random_factor
+from graphc.image.adjust import convert_image_dtype, random_factor, working_float
 from graphc.image.transforms import image_tensor
 from graphc.ops.array import stack, unstack
 from graphc.ops.creation import zeros_like
