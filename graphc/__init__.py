@@ -40,6 +40,11 @@ from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_su
                               variables_initializer)
 from graphc import operators  # noqa: F401,E402 - installs Tensor operators
 from graphc import compat, math, nn, random  # noqa: F401,E402
+from graphc import image  # noqa: F401,E402 - tf.image
+from graphc.ops.space_batch import *  # noqa: E402,F401,F403 - space_to_batch(_nd), roll...
+from graphc.ops.space_depth import depth_to_space, space_to_depth  # noqa: E402,F401
+from graphc.ops.patches import extract_image_patches  # noqa: E402,F401
+from graphc.image.transforms import random_crop  # noqa: E402,F401
 from graphc.runtime import InteractiveSession, Session, get_default_session  # noqa: E402
 from graphc.runtime.session import register_backend as _register_backend  # noqa: E402
 

@@ -29,3 +29,11 @@ from graphc.tf1_compositions import (avg_pool2d, avg_pool_v2, convolution,  # no
                                      max_pool2d, max_pool_v2, normalize_moments, relu_layer,
                                      sufficient_statistics, xw_plus_b, zero_fraction)
 from graphc.ops.special_math import log_sigmoid  # noqa: F401,E402
+from graphc.ops.pool_argmax import max_pool_with_argmax  # noqa: F401,E402
+from graphc.ops.nn_extra import crelu  # noqa: F401,E402
+from graphc.ops.space_batch import space_to_batch  # noqa: F401,E402
+from graphc.ops.space_depth import depth_to_space, space_to_depth  # noqa: F401,E402
+from graphc.ops.conv3d import (conv3d, conv3d_backprop_filter, conv3d_backprop_input,  # noqa
+                               conv3d_transpose)
+from graphc.ops.pool3d import avg_pool3d, max_pool3d  # noqa: F401,E402
+conv3d_backprop_filter_v2, conv3d_backprop_input_v2 = conv3d_backprop_filter, conv3d_backprop_input

@@ -61,7 +61,8 @@ LAYERS = (
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
                 "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
                 "graphc.bitwise", "graphc.distributions", "graphc.distributions.*",
-                "graphc.saved_model", "graphc.saved_model.*")),
+                "graphc.saved_model", "graphc.saved_model.*",
+                "graphc.image", "graphc.image.*")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -78,7 +79,11 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
                "shape_checks", "random_more", "batch_gather", "search_repeat",
-               "linalg_decomp", "strings", "bitwise", "decode_raw")
+               "linalg_decomp", "strings", "bitwise", "decode_raw",
+               # tf.image, space/depth, 3-D convolutions and pools
+               "resize_taps", "image_resize", "space_depth", "space_batch",
+               "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
+               "distorted_box", "dynamic_slice")
 
 
 @dataclass(frozen=True)

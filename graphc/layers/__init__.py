@@ -30,3 +30,8 @@ from graphc.layers.normalization import BatchNormalization  # noqa: F401
 Convolution2D, Convolution2DTranspose, Deconvolution2D = Conv2D, Conv2DTranspose, Conv2DTranspose
 SeparableConvolution2D = SeparableConv2D
 MaxPool2D, AvgPool2D, GlobalAvgPool2D = MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D
+from graphc.layers.convolutional3d import (AveragePooling3D, Conv3D, Conv3DTranspose,  # noqa
+                                           MaxPooling3D, average_pooling3d, conv3d,
+                                           conv3d_transpose, max_pooling3d)
+Convolution3D, MaxPool3D, AvgPool3D = Conv3D, MaxPooling3D, AveragePooling3D
+Convolution3DTranspose = Conv3DTranspose

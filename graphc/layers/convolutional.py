@@ -125,14 +125,18 @@ class Conv2DTranspose(Conv2D):
     def kernel_shape(self, channels: int) -> list:
         return [*self.kernel_size, self.filters, channels]
 
-    def convolve(self, inputs):
+    def output_sizes(self, inputs):
+        """The output shape as a tensor: each spatial size grown by its stride."""
         dims = inputs.shape.as_list()
         sizes = [shape(inputs)[0]]
         for axis, (kernel, stride) in enumerate(zip(self.kernel_size, self.strides), start=1):
             size = dims[axis] if dims[axis] is not None else shape(inputs)[axis]
             grown = size * stride
             sizes.append(grown if self.padding == "SAME" else grown + max(kernel - stride, 0))
-        return conv2d_backprop_input(stack(sizes + [self.filters]), self.kernel, inputs,
+        return stack(sizes + [self.filters])
+
+    def convolve(self, inputs):
+        return conv2d_backprop_input(self.output_sizes(inputs), self.kernel, inputs,
                                      strides=[1, *self.strides, 1], padding=self.padding)
 
 
@@ -179,20 +183,24 @@ class SeparableConv2D(Conv2D):
 
 class _Pooling2D(Layer):
     _pool = None
+    _window = staticmethod(pair)  # int or tuple -> one entry per spatial dim
+    _layout = "NHWC"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format="channels_last",
                  name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         kind = type(self).__name__
         channels_last(data_format, kind)
-        self.pool_size = pair(pool_size, "pool_size", kind)
-        self.strides = self.pool_size if strides is None else pair(strides, "strides", kind)
+        window = type(self)._window
+        self.pool_size = window(pool_size, "pool_size", kind)
+        self.strides = self.pool_size if strides is None else window(strides, "strides", kind)
         self.padding = padding_of(padding, kind)
 
     def call(self, inputs):
-        if inputs.shape.rank not in (4, None):
-            raise ValueError(f"{type(self).__name__} '{self.name}': inputs need rank 4 (NHWC), "
-                             f"got shape {inputs.shape} of '{inputs.name}'")
+        rank = len(self._layout)
+        if inputs.shape.rank not in (rank, None):
+            raise ValueError(f"{type(self).__name__} '{self.name}': inputs need rank {rank} "
+                             f"({self._layout}), got shape {inputs.shape} of '{inputs.name}'")
         return type(self)._pool(inputs, [1, *self.pool_size, 1], [1, *self.strides, 1],
                                 self.padding)
 

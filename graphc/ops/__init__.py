@@ -13,3 +13,11 @@ from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
 from graphc.ops import counting, partition, safe_math, shape_checks, special_math  # noqa
 from graphc.ops import batch_gather, linalg_decomp, random_more, search_repeat  # noqa
 from graphc.ops import bitwise, decode_raw, state_scatter, strings  # noqa: F401,E402
+from graphc.ops import image_resize  # noqa: F401,E402 - tf.image resizes (NHWC)
+from graphc.ops import space_batch, space_depth  # noqa: F401,E402 - tf.space_to_depth & co
+from graphc.ops import patches  # noqa: F401,E402 - tf.extract_image_patches
+from graphc.ops import pool_argmax  # noqa: F401,E402 - tf.nn.max_pool_with_argmax
+from graphc.ops import conv3d, pool3d  # noqa: F401,E402 - tf.nn.conv3d, max/avg_pool3d
+from graphc.ops import nms  # noqa: F401,E402 - tf.image.non_max_suppression
+from graphc.ops import distorted_box  # noqa: F401,E402 - tf.image.sample_distorted_bounding_box
+from graphc.ops import dynamic_slice  # noqa: F401,E402 - tf.slice with run-time begin/size

@@ -144,8 +144,10 @@ def slice(input_, begin, size, name=None) -> Tensor:  # noqa: A001 - TF1 name
     Example:
         >>> y = gc.slice(x, [0, 1], [2, -1])
     """
-    begin = [int(b) for b in static_axis(begin, "slice")]
-    size = [int(s) for s in static_axis(size, "slice")]
+    try:
+        begin, size = ([int(v) for v in static_axis(value, "slice")] for value in (begin, size))
+    except ValueError:  # known only at run time: the op graphc.ops.dynamic_slice registers
+        return apply_op("dynamic_slice", [input_, begin, size], name=name or "Slice")
     if len(begin) != len(size):
         raise ValueError(f"slice: begin {begin} and size {size} must have the same length")
     key = tuple(_slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))
