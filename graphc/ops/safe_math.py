@@ -39,8 +39,9 @@ def _masked(where_zero, compute):
     """A kernel computing ``compute(x, y)`` and 0 wherever ``where_zero(x, y)``."""
     def kernel(x, y):
         shape, dtype = np.broadcast_shapes(np.shape(x), np.shape(y)), np.result_type(x, y)
-        return _zero_where(np.broadcast_to(where_zero(x, y), shape), compute(x, y), shape,
-                           dtype)
+        with np.errstate(all="ignore"):  # the masked-out positions are computed, then dropped
+            values = compute(x, y)
+        return _zero_where(np.broadcast_to(where_zero(x, y), shape), values, shape, dtype)
     return kernel
 
 
