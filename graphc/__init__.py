@@ -135,6 +135,9 @@ from graphc import strings  # noqa: E402,F401
 from graphc import bitwise  # noqa: E402,F401
 from graphc import distributions  # noqa: E402,F401
 from graphc import saved_model  # noqa: E402,F401
+from graphc import lookup  # noqa: E402,F401
+from graphc.lookup import tables_initializer  # noqa: E402,F401
+initialize_all_tables = tables_initializer  # TF1's deprecated name
 from graphc.saving import graph_util  # noqa: E402,F401 - tf.graph_util (freezing graphs)
 from graphc.ops.strings import as_string, reduce_join, regex_replace, substr  # noqa: E402,F401
 from graphc.ops.decode_raw import decode_raw  # noqa: E402,F401

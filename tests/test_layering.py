@@ -62,7 +62,7 @@ LAYERS = (
                 "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
                 "graphc.bitwise", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
-                "graphc.image", "graphc.image.*")),
+                "graphc.image", "graphc.image.*", "graphc.lookup")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -83,7 +83,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                # tf.image, space/depth, 3-D convolutions and pools
                "resize_taps", "image_resize", "space_depth", "space_batch",
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
-               "distorted_box", "dynamic_slice")
+               "distorted_box", "dynamic_slice", "lookup_ops")
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,4 @@ from graphc.ops import conv3d, pool3d  # noqa: F401,E402 - tf.nn.conv3d, max/avg
 from graphc.ops import nms  # noqa: F401,E402 - tf.image.non_max_suppression
 from graphc.ops import distorted_box  # noqa: F401,E402 - tf.image.sample_distorted_bounding_box
 from graphc.ops import dynamic_slice  # noqa: F401,E402 - tf.slice with run-time begin/size
+from graphc.ops import lookup_ops  # noqa: F401,E402 - tf.lookup tables
