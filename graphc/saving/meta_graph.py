@@ -65,7 +65,8 @@ class MetaGraphDef:
                   "variables": self.variables, "collections": collections,
                   "saver": self.saver_def,
                   "meta_info": encode_value(self.meta_info_def, arrays, "meta_info_def")}
-        return container.encode("meta_graph", fields, arrays, as_text)
+        return container.encode("meta_graph", fields, arrays, as_text,
+                                version=self.graph_def.file_version)
 
     @classmethod
     def FromString(cls, data: bytes, source: str = "MetaGraphDef bytes"):  # noqa: N802
@@ -215,7 +216,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     graph_def = graph_def_of(graph) if graph_def is None else graph_def
     scope = _Scope(export_scope)
     graph_def = GraphDef([scope.node(node, clear_devices) for node in graph_def.node
-                          if scope.holds(node.name)], graph_def.seed)
+                          if scope.holds(node.name)], graph_def.seed, graph_def.library)
     kept = {scope.prefix + node.name for node in graph_def.node}
     variables = [scope.record(_variable_def(v)) for v in graph._variable_reads.values()
                  if v.op.name in kept]
