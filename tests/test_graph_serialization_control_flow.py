@@ -231,3 +231,31 @@ def test_a_library_entry_that_lists_a_tensor_none_of_its_nodes_makes_is_refused(
 def test_the_file_container_refuses_to_write_a_version_it_does_not_know():
     with pytest.raises(ValueError, match="format version 9"):
         container.encode("graph", {}, {}, version=9)
+
+
+def test_an_exported_scope_keeps_the_functions_of_its_loops_named_without_the_scope():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(F64, [2], name="x")
+        with tf.name_scope("tower"):
+            _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])
+            tf.identity(y, name="y")
+        tf.cond(x[0] > 0, lambda: x, lambda: -x, name="elsewhere")  # outside the scope
+    meta = tf.train.export_meta_graph(graph=graph, export_scope="tower")
+    assert sorted(meta.graph_def.library) == ["tower/while/body", "tower/while/cond"]
+    body = meta.graph_def.library["tower/while/body"]
+    assert not [n.name for n in body.node if n.name.startswith("tower/")]
+    with tf.Graph().as_default() as target:
+        feed = tf.placeholder(F64, [2], name="feed")
+        tf.train.import_meta_graph(meta, import_scope="copy", input_map={"x:0": feed})
+        loop = target.get_operation_by_name("copy/while")
+        assert all(op.name.startswith("copy/") for op in loop.attrs["body"].ops())
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run("copy/y:0", {feed: [2.0, -1.0]}), [16, 1])
+
+
+def test_a_file_whose_library_is_gone_altogether_is_refused_naming_the_loop():
+    graph, _, _ = _built(_loops_and_conds)
+    data = _text_with(graph, lambda g: g.pop("library"))
+    with pytest.raises(ValueError, match="node 'outer' \\(while_loop\\) refers to function"):
+        tf.GraphDef.FromString(data, "model.pbtxt")

@@ -2,14 +2,13 @@
 restored it predicts the same, trains on through the train op of its collection exactly as
 the original graph goes on training, differentiates through its imported loops as the
 original does, and ``graphc inspect`` on the .meta lists the loop with its body."""
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import graphc as tf
+from graphc.tools.cli import main
 
 F64 = tf.float64
 BATCH, TIME, DEPTH, UNITS = 3, 5, 2, 4
@@ -57,6 +56,7 @@ def saved(tmp_path_factory):
         for feed in batches[:4]:
             sess.run(train, feed)
         saver.save(sess, path, global_step=4)
+        tf.train.write_graph(graph, str(tmp_path_factory.getbasetemp()), "lstm.pbtxt")
         at_checkpoint = sess.run([loss] + grads, batches[4])
         later = [sess.run([loss, train], feed)[0] for feed in batches[4:]]
     names = [v.op.name for v in graph.get_collection("trainable_variables")]
@@ -96,14 +96,31 @@ def test_gradients_built_after_import_through_the_imported_loops_agree(saved):
             np.testing.assert_allclose(new, old, rtol=1e-10, atol=1e-13)
 
 
-def test_graphc_inspect_lists_the_loop_of_a_meta_graph_with_its_body(saved):
-    checkpoint = saved[0]
-    result = subprocess.run([sys.executable, "-m", "graphc.tools.cli", "inspect",
-                             checkpoint + ".meta"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    outline = result.stdout.split("\n\n")[0].splitlines()
+def _inspect(path, capsys):
+    """``graphc inspect PATH`` (in this process: tests/test_cli.py runs the command itself):
+    ``(exit code, stdout, stderr)``."""
+    code = main(["inspect", path])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("kind", ["meta graph", "graph"])
+def test_graphc_inspect_lists_the_loop_of_a_saved_graph_with_its_body(
+        saved, tmp_path_factory, kind, capsys):
+    path = saved[0] + ".meta" if kind == "meta graph" else \
+        str(tmp_path_factory.getbasetemp() / "lstm.pbtxt")
+    code, out, err = _inspect(path, capsys)
+    assert code == 0, err
+    outline = out.split("\n\n")[0].splitlines()
     assert outline[0] == "control flow:"
     at = outline.index("rnn/while (while_loop)")
     assert outline[at + 1].startswith("  cond: ") and outline[at + 2].startswith("  body: ")
     assert any(line.startswith("gradients/rnn/while_grad") for line in outline)
-    assert "in rnn/while/body" in result.stdout  # the pass table: what ran inside the body
+    assert "in rnn/while/body" in out  # the pass table: what ran inside the body
+
+
+def test_graphc_inspect_of_a_damaged_graph_file_says_what_is_wrong(tmp_path, capsys):
+    damaged = tmp_path / "bad.pb"
+    damaged.write_bytes(b"GRAPHC\x00\n\x02\x00\x00\x00")
+    code, _, err = _inspect(str(damaged), capsys)
+    assert code == 4 and "truncated" in err

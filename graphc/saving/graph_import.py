@@ -7,6 +7,13 @@ must form no cycle. Each op is then built through ``Graph.create_op``, which che
 and infers its outputs again; the outputs the file records must agree. The whole import runs
 inside ``graph.atomic()``, so a failure at any node leaves the graph exactly as it was.
 
+A control-flow op's subgraph attributes refer to functions of the GraphDef's library
+(``graphc.serialization.functions``): each is built, when the first op referring to it is,
+into a ``BodyGraph`` of the graph around that op (its ops named with the same prefix, its
+nested subgraphs likewise), and ops referring to the same function share one ``Subgraph``.
+A failure inside a function (a missing entry, an unknown op type deep in a nested body)
+names the op and attribute that refer to it, and undoes the whole import as above.
+
 Example:
     >>> graph_def = trained_graph.as_graph_def()
     >>> with gc.Graph().as_default():

@@ -23,7 +23,7 @@ from graphc.serialization.attr_codec import FunctionRef
 from graphc.serialization.node_def import NodeDef, field, node_from_json, node_to_json
 
 __all__ = ["FunctionDef", "LibraryBuilder", "library_to_json", "library_from_json",
-           "references"]
+           "references", "used_functions"]
 
 
 class FunctionDef:
@@ -112,6 +112,21 @@ def references(value) -> list:
     return []
 
 
+def used_functions(library: dict, nodes) -> dict:
+    """The entries of ``library`` that ``nodes`` refer to, directly or through other
+    entries (what a GraphDef of just those nodes needs), in the library's order."""
+    used, stack = set(), [ref.name for node in nodes for value in node.attr.values()
+                          for ref in references(value)]
+    while stack:
+        name = stack.pop()
+        if name in used or name not in library:
+            continue
+        used.add(name)
+        stack.extend(ref.name for node in library[name].node for value in node.attr.values()
+                     for ref in references(value))
+    return {name: function for name, function in library.items() if name in used}
+
+
 def _raw_references(raw_nodes) -> dict:
     """``{function name: (node, op, attr)}`` of the first raw JSON node referring to it:
     what an error about a damaged function names, even when nothing else parses."""
@@ -145,8 +160,7 @@ def library_from_json(data, arrays: dict, source: str, raw_nodes) -> dict:
     ValueError for a damaged entry, naming the function and the node and attribute that
     refer to it; and for a reference (in ``raw_nodes``, the GraphDef's nodes, or in a
     function) to a function the library does not hold, naming that node and attribute."""
-    if data is None:
-        return {}
+    data = [] if data is None else data
     if not isinstance(data, list):
         raise ValueError(f"{source}: the function library is not a list")
     referrers = _raw_references(raw_nodes)
