@@ -259,3 +259,23 @@ def test_a_file_whose_library_is_gone_altogether_is_refused_naming_the_loop():
     data = _text_with(graph, lambda g: g.pop("library"))
     with pytest.raises(ValueError, match="node 'outer' \\(while_loop\\) refers to function"):
         tf.GraphDef.FromString(data, "model.pbtxt")
+
+
+def test_an_optimized_loop_keeps_its_effects_through_a_file():
+    """loop_dead_values drops a loop variable whose assign_add must still run: the body's
+    effects name it, and the imported body lists the same op."""
+    graph = tf.Graph()
+    with graph.as_default():
+        counter = tf.Variable(0.0, dtype=F64, name="counter")
+        x = tf.placeholder(F64, [3], name="x")
+
+        def body(i, s, effect):
+            return i + 1, s * 2.0, effect + tf.assign_add(counter, 1.0)
+        _, s, _ = tf.while_loop(lambda i, *_: i < 3, body, [0, x, tf.constant(0.0, F64)])
+    optimized, _ = tf.optimize(graph, [s], feeds=[x])
+    [loop] = [op for op in optimized.get_operations() if op.type == "while_loop"]
+    assert [op.type for op in loop.attrs["body"].effects] == ["assign_add"]
+    again = _imported(optimized.as_graph_def().SerializeToString())
+    assert graph_as_text(again) == graph_as_text(optimized)
+    effects = again.get_operation_by_name(loop.name).attrs["body"].effects
+    assert [op.name for op in effects] == [op.name for op in loop.attrs["body"].effects]
