@@ -94,9 +94,21 @@ def test_a_control_flow_graph_written_and_read_back_prints_and_computes_the_same
     with open(path, "rb") as handle:
         again = _imported(handle.read())
     assert graph_as_text(again) == graph_as_text(graph)  # ops, attrs, subgraphs, nested
+    assert _placements(again) == _placements(graph)
     for seed in range(2):
         for old, new in zip(_run(graph, feeds, fetches, seed), _run(again, feeds, fetches, seed)):
             np.testing.assert_array_equal(new, old)
+
+
+def _placements(graph) -> list:
+    """How each subgraph (nested ones too) sits in its op, in order."""
+    found = []
+    for op in list(graph.get_operations()) + _sub_ops(graph):
+        for key, sub in subgraphs_of(op) if op.opdef.subgraphs else ():
+            found.append((op.name, key, sub.label, sub.first_input, sub.captured_from,
+                          sub.repeats, [t.name for t in sub.inputs],
+                          [t.name for t in sub.outputs], [e.name for e in sub.effects]))
+    return sorted(found)
 
 
 def _sub_ops(graph):

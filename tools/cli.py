@@ -57,7 +57,7 @@ def load_model(path: str, fetch_names=None):
         return _load_onnx(file, fetch_names)
     with open(file, "rb") as handle:
         start = handle.read(len(container.MAGIC))
-    if start == container.MAGIC or start.startswith(b"{"):
+    if start == container.MAGIC or (start.startswith(b"{") and file.suffix != ".py"):
         return _load_graph_file(file, fetch_names)
     fresh = gc.Graph()
     try:
@@ -151,10 +151,10 @@ def control_flow_outline(ops, indent: str = "") -> list:
             continue
         lines.append(f"{indent}{op.name} ({op.type})")
         for key, sub in subgraphs_of(op):
-            ops = sub.ops()
+            inner = sub.ops()
             role = key if sub.label == key else f"{key} {sub.label}"  # "branches true_fn"
-            lines.append(f"{indent}  {role}: {len(ops)} ops")
-            lines.extend(control_flow_outline(ops, indent + "    "))
+            lines.append(f"{indent}  {role}: {len(inner)} ops")
+            lines.extend(control_flow_outline(inner, indent + "    "))
     return lines
 
 

@@ -10,11 +10,12 @@ how it sits in its op (``first_input``, ``captured_from``, ``repeats``: see
 stored once and both refer to it, as TF's FunctionDefLibrary holds each function once.
 
 Example:
-    >>> graph_def = graph.as_graph_def()              # a graph with a tf.while_loop
+    >>> gc.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0), [0, x])
+    >>> graph_def = gc.get_default_graph().as_graph_def()
     >>> graph_def.node[-1].attr["body"]
     FunctionRef('while/body')
     >>> len(graph_def.library["while/body"].node)
-    7
+    9
 """
 from __future__ import annotations
 
