@@ -260,7 +260,8 @@ def test_truncated_corrupted_and_other_version_graph_files_are_refused():
     with pytest.raises(gc.errors.DataLossError, match="checksum"):
         gc.GraphDef.FromString(bytes(flipped))
     newer = data[:8] + struct.pack("<I", container.FORMAT_VERSION + 1) + data[12:]
-    with pytest.raises(gc.errors.DataLossError, match="version 2.*upgrade"):
+    with pytest.raises(gc.errors.DataLossError,
+                       match=f"version {container.FORMAT_VERSION + 1}.*upgrade"):
         gc.GraphDef.FromString(newer)
     with pytest.raises(gc.errors.DataLossError, match="holds a 'graph', not a meta_graph"):
         gc.train.MetaGraphDef.FromString(data)

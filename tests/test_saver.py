@@ -129,7 +129,8 @@ def _corruptions(data: bytes) -> dict:
     return {"truncated": (data[:len(data) - 7], gc.errors.DataLossError, "truncated"),
             "corrupted": (bytes(middle), gc.errors.DataLossError, "checksum"),
             "empty": (b"", gc.errors.DataLossError, "not a graphc file"),
-            "newer version": (newer, gc.errors.DataLossError, "version 2")}
+            "newer version": (newer, gc.errors.DataLossError,
+                              f"version {container.FORMAT_VERSION + 1}")}
 
 
 def test_bad_checkpoints_raise_clear_errors_and_leave_every_variable_unchanged(tmp_path):

@@ -3,7 +3,10 @@
 How MODEL.py exposes its graph (checked in this order):
 
 An ONNX file (``MODEL.onnx``) is imported with ``graphc.onnx.import_model``: its outputs are
-the fetches and its inputs the feeds. Otherwise:
+the fetches and its inputs the feeds. A graphc graph file (``tf.io.write_graph``'s ``.pb`` or
+``.pbtxt``, a checkpoint's ``.meta``) is imported into a fresh graph: the fetches are its
+``train_op`` collection (a meta graph) or else the ops nobody reads, the feeds its
+placeholders. Otherwise:
 
 1. a function ``build()`` returning ``(graph, fetches)`` (or just ``fetches``, or the
    ``ConcreteFunction`` of a ``gc.function``: its traced graph);
@@ -24,7 +27,10 @@ import sys
 from pathlib import Path
 
 import graphc as gc
+from graphc.control_flow import subgraphs_of
+from graphc.errors import DataLossError
 from graphc.onnx import import_model
+from graphc.serialization import container
 from graphc.viz import DotNotFoundError, render_layer_tree
 from graphc.viz.report import html_report, pass_table
 
@@ -49,6 +55,10 @@ def load_model(path: str, fetch_names=None):
         raise ModelError(f"model file {path!r} does not exist")
     if file.suffix == ".onnx":
         return _load_onnx(file, fetch_names)
+    with open(file, "rb") as handle:
+        start = handle.read(len(container.MAGIC))
+    if start == container.MAGIC or (start.startswith(b"{") and file.suffix != ".py"):
+        return _load_graph_file(file, fetch_names)
     fresh = gc.Graph()
     try:
         with fresh.as_default():
@@ -101,6 +111,53 @@ def _load_onnx(file: Path, fetch_names):
     return graph, fetches, list(inputs.values())
 
 
+def _load_graph_file(file: Path, fetch_names):
+    """A graphc graph or meta graph file imported into a fresh graph, with fetches (see the
+    module docstring) and its placeholders as feeds."""
+    data = file.read_bytes()
+    graph = gc.Graph()
+    try:
+        header, _ = container.decode(data, ("graph", "meta_graph"), str(file))
+        with graph.as_default():
+            if header["kind"] == "meta_graph":
+                gc.train.import_meta_graph(gc.train.MetaGraphDef.FromString(data, str(file)))
+            else:
+                gc.import_graph_def(gc.GraphDef.FromString(data, str(file)), name="")
+    except (DataLossError, ValueError, TypeError) as err:
+        raise ModelError(f"importing {file} failed: {type(err).__name__}: {err}") from err
+    if fetch_names:
+        try:
+            fetches = [graph.as_graph_element(name) for name in fetch_names]
+        except (KeyError, ValueError, TypeError):
+            raise ModelError(f"unknown fetch among {fetch_names} in {file}") from None
+    else:
+        fetches = graph.get_collection("train_op") or [
+            op for op in graph.get_operations() if not any(t.consumers() for t in op.outputs)]
+    feeds = [op.outputs[0] for op in graph.get_operations() if op.type == "placeholder"]
+    return graph, fetches, feeds
+
+
+def control_flow_outline(ops, indent: str = "") -> list:
+    """One line per control-flow op of ``ops`` and, indented under it, one per subgraph it
+    holds (its op count), nested ones under theirs.
+
+    Example:
+        >>> control_flow_outline(graph.get_operations())
+        ['rnn/while (while_loop)', '  cond: 13 ops', '  body: 32 ops']
+    """
+    lines = []
+    for op in ops:
+        if not op.opdef.subgraphs:
+            continue
+        lines.append(f"{indent}{op.name} ({op.type})")
+        for key, sub in subgraphs_of(op):
+            inner = sub.ops()
+            role = key if sub.label == key else f"{key} {sub.label}"  # "branches true_fn"
+            lines.append(f"{indent}  {role}: {len(inner)} ops")
+            lines.extend(control_flow_outline(inner, indent + "    "))
+    return lines
+
+
 def _render(args) -> int:
     graph, fetches, _ = load_model(args.model, args.fetch)
     if args.layers:
@@ -128,6 +185,9 @@ def _render(args) -> int:
 
 def _inspect(args) -> int:
     graph, fetches, feeds = load_model(args.model, args.fetch)
+    outline = control_flow_outline(graph.get_operations())
+    if outline:
+        print("control flow:\n" + "\n".join(outline) + "\n")
     _, records = gc.optimize(graph, fetches, feeds=feeds)
     print(pass_table(records))
     if args.html:
@@ -165,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="draw each layer without child layers as one box")
     render.set_defaults(run=_render)
     inspect = sub.add_parser("inspect", help="show what every optimizer pass does")
-    inspect.add_argument("model", help="MODEL.py defining build() or `fetches`")
+    inspect.add_argument("model", help="MODEL.py defining build() or `fetches`, an ONNX "
+                                       "file or a graphc graph file (.pb, .pbtxt, .meta)")
     inspect.add_argument("--fetch", action="append", help="optimize for this tensor/op")
     inspect.add_argument("--html", help="also write a self-contained HTML report here")
     inspect.set_defaults(run=_inspect)

@@ -7,6 +7,13 @@ must form no cycle. Each op is then built through ``Graph.create_op``, which che
 and infers its outputs again; the outputs the file records must agree. The whole import runs
 inside ``graph.atomic()``, so a failure at any node leaves the graph exactly as it was.
 
+A control-flow op's subgraph attributes refer to functions of the GraphDef's library
+(``graphc.serialization.functions``): each is built, when the first op referring to it is,
+into a ``BodyGraph`` of the graph around that op (its ops named with the same prefix, its
+nested subgraphs likewise), and ops referring to the same function share one ``Subgraph``.
+A failure inside a function (a missing entry, an unknown op type deep in a nested body)
+names the op and attribute that refer to it, and undoes the whole import as above.
+
 Example:
     >>> graph_def = trained_graph.as_graph_def()
     >>> with gc.Graph().as_default():
@@ -19,7 +26,9 @@ from __future__ import annotations
 import heapq
 
 from graphc import registry
+from graphc.control_flow.subgraph import BodyGraph, Subgraph
 from graphc.graph import Tensor, get_default_graph
+from graphc.serialization.attr_codec import FunctionRef
 from graphc.serialization.graph_def import GraphDef
 
 __all__ = ["import_graph_def", "import_nodes"]
@@ -133,41 +142,120 @@ def import_nodes(graph, graph_def: GraphDef, prefix: str, input_map: dict) -> di
     if unused:
         raise ValueError(f"Attempted to map inputs that were not found in graph_def: {unused}")
     recorded = {node.name: node.outputs for node in graph_def.node}
-    built: dict = {}
     with graph.as_default(), graph.atomic(), graph.control_dependencies(None):
-        for node in order:
-            inputs, controls = [], []
-            for name in node.input:
-                if name.startswith("^"):
-                    controls.append(built[name[1:]])
-                    continue
-                name = _tensor_name(name)
-                if name in mapped:
-                    inputs.append(_mapped(mapped[name], node, name, recorded))
-                    continue
-                source, index = _producer(name)
-                if index >= len(built[source].outputs):
-                    raise ValueError(f"GraphDef node {node.name!r} reads {name!r}, but "
-                                     f"{source!r} has {len(built[source].outputs)} outputs")
-                inputs.append(built[source].outputs[index])
-            _check_attr_kinds(node)
-            full_name = prefix + node.name
-            _reserve_scopes(graph, full_name)
-            try:
-                with graph.control_dependencies(controls):
-                    op = graph.create_op(node.op, inputs, node.attr, name=full_name + "/")
-                _check_outputs(op, node)
-            except (ValueError, TypeError) as err:
-                raise type(err)(f"importing GraphDef node {node.name!r}: {err}") from None
-            except Exception as err:  # an attr of the wrong structure breaks inference
-                raise ValueError(f"importing GraphDef node {node.name!r} ({node.op}): its "
-                                 f"attrs are invalid ({type(err).__name__}: {err})") from None
-            if node.device:
-                op.device = node.device
-            if node.location:
-                op.location = node.location  # errors keep pointing at the user's own line
-            built[node.name] = op
+        return _build(graph, order, prefix, mapped, recorded,
+                      _Functions(graph_def.library, prefix))
+
+
+def _build(graph, order: list, prefix: str, mapped: dict, recorded: dict,
+           functions: "_Functions") -> dict:
+    """Build the nodes of ``order`` into ``graph`` (the caller's ``atomic()`` block undoes
+    them on failure); ``{node name: new Operation}``."""
+    built: dict = {}
+    for node in order:
+        inputs, controls = [], []
+        for name in node.input:
+            if name.startswith("^"):
+                controls.append(built[name[1:]])
+                continue
+            name = _tensor_name(name)
+            if name in mapped:
+                inputs.append(_mapped(mapped[name], node, name, recorded))
+                continue
+            source, index = _producer(name)
+            if index >= len(built[source].outputs):
+                raise ValueError(f"GraphDef node {node.name!r} reads {name!r}, but "
+                                 f"{source!r} has {len(built[source].outputs)} outputs")
+            inputs.append(built[source].outputs[index])
+        _check_attr_kinds(node)
+        full_name = prefix + node.name
+        _reserve_scopes(graph, full_name)
+        try:
+            attrs = functions.resolved(node, graph)
+            with graph.control_dependencies(controls):
+                op = graph.create_op(node.op, inputs, attrs, name=full_name + "/")
+            _check_outputs(op, node)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"importing GraphDef node {node.name!r}: {err}") from None
+        except Exception as err:  # an attr of the wrong structure breaks inference
+            raise ValueError(f"importing GraphDef node {node.name!r} ({node.op}): its "
+                             f"attrs are invalid ({type(err).__name__}: {err})") from None
+        if node.device:
+            op.device = node.device
+        if node.location:
+            op.location = node.location  # errors keep pointing at the user's own line
+        built[node.name] = op
     return built
+
+
+class _Functions:
+    """The subgraphs of a GraphDef's library, each built once (into a ``BodyGraph`` of the
+    graph whose op first refers to it) when an op being imported refers to it."""
+
+    def __init__(self, library: dict, prefix: str):
+        self.library, self.prefix = library, prefix
+        self.built: dict = {}  # function name -> its Subgraph
+        self.building: list = []  # the functions being built (a reference cycle is refused)
+
+    def resolved(self, node, graph) -> dict:
+        """``node``'s attrs with each FunctionRef replaced by its Subgraph."""
+        keys = registry.get(node.op).subgraphs
+        if not keys:
+            return node.attr
+        attrs = dict(node.attr)
+        for key in keys:
+            if key in attrs:
+                attrs[key] = self._subgraphs(attrs[key], node, key, graph)
+        return attrs
+
+    def _subgraphs(self, value, node, key, graph):
+        if isinstance(value, tuple):
+            return tuple(self._subgraphs(item, node, key, graph) for item in value)
+        if value is None:
+            return None
+        if not isinstance(value, FunctionRef):
+            raise ValueError(f"attr {key!r} must refer to a function of the GraphDef's "
+                             f"library, got {value!r:.80}")
+        name = value.name
+        if name in self.built:
+            return self.built[name]
+        where = f"attr {key!r} ({node.op}) refers to function {name!r}"
+        function = self.library.get(name)
+        if function is None:
+            raise ValueError(f"{where}, which the GraphDef's library does not hold")
+        if name in self.building:
+            raise ValueError(f"{where}, which refers to itself through "
+                             f"{self.building[self.building.index(name):]}")
+        self.building.append(name)
+        try:
+            sub = self._subgraph(function, graph)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{where}: {err}") from None
+        finally:
+            self.building.pop()
+        self.built[name] = sub
+        return sub
+
+    def _subgraph(self, function, outer):
+        body = BodyGraph(outer, function.label)
+        order = _build_order(function.node, set())
+        with body.as_default(), body.control_dependencies(None):
+            built = _build(body, order, self.prefix, {}, {}, self)
+
+        def tensor(name):
+            source, index = _producer(_tensor_name(name))
+            if source not in built or index >= len(built[source].outputs):
+                raise ValueError(f"it lists tensor {name!r}, which none of its nodes makes")
+            return built[source].outputs[index]
+        inputs = [tensor(name) for name in function.inputs]
+        if any(t.op.type != "placeholder" for t in inputs):
+            raise ValueError(f"its inputs {function.inputs} must be placeholders")
+        for name in function.effects:
+            if name not in built:
+                raise ValueError(f"it lists effect {name!r}, which none of its nodes is")
+        return Subgraph(body, inputs, [tensor(name) for name in function.outputs],
+                        function.label, function.first_input, function.captured_from,
+                        function.repeats, [built[name] for name in function.effects])
 
 
 # What an attribute whose registry default is a bool or a string may hold (programs pass

@@ -23,6 +23,7 @@ from graphc.graph import Operation, Tensor, get_default_graph
 from graphc.saving.graph_import import _scope_prefix, import_nodes
 from graphc.serialization import container
 from graphc.serialization.attr_codec import decode_value, encode_value
+from graphc.serialization.functions import FunctionDef, used_functions
 from graphc.serialization.graph_def import (GraphDef, NodeDef, graph_def_from_json,
                                             graph_def_to_json, graph_def_of)
 from graphc.variables import GraphKeys, Variable
@@ -65,7 +66,8 @@ class MetaGraphDef:
                   "variables": self.variables, "collections": collections,
                   "saver": self.saver_def,
                   "meta_info": encode_value(self.meta_info_def, arrays, "meta_info_def")}
-        return container.encode("meta_graph", fields, arrays, as_text)
+        return container.encode("meta_graph", fields, arrays, as_text,
+                                version=self.graph_def.file_version)
 
     @classmethod
     def FromString(cls, data: bytes, source: str = "MetaGraphDef bytes"):  # noqa: N802
@@ -170,6 +172,15 @@ class _Scope:
                        node.attr, "" if clear_devices else node.device, node.location,
                        node.outputs)
 
+    def function(self, function: FunctionDef, clear_devices: bool) -> FunctionDef:
+        """A library entry with its ops named as ``node`` names the graph's."""
+        return FunctionDef(function.name, function.label,
+                           [self.node(node, clear_devices) for node in function.node],
+                           [self.strip(name) for name in function.inputs],
+                           [self.strip(name) for name in function.outputs],
+                           [self.strip(name) for name in function.effects],
+                           function.first_input, function.captured_from, function.repeats)
+
     def record(self, record: dict):
         """A name record (VariableDef, saver names) with every name stripped, or None when
         a name lies outside the scope."""
@@ -214,8 +225,11 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     graph = graph or get_default_graph()
     graph_def = graph_def_of(graph) if graph_def is None else graph_def
     scope = _Scope(export_scope)
-    graph_def = GraphDef([scope.node(node, clear_devices) for node in graph_def.node
-                          if scope.holds(node.name)], graph_def.seed)
+    nodes = [scope.node(node, clear_devices) for node in graph_def.node
+             if scope.holds(node.name)]
+    library = {name: scope.function(function, clear_devices) for name, function
+               in used_functions(graph_def.library, nodes).items()}
+    graph_def = GraphDef(nodes, graph_def.seed, library)
     kept = {scope.prefix + node.name for node in graph_def.node}
     variables = [scope.record(_variable_def(v)) for v in graph._variable_reads.values()
                  if v.op.name in kept]

@@ -24,10 +24,34 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc.shapes import TensorShape
 
-__all__ = ["encode_value", "decode_value", "is_plain_data"]
+__all__ = ["encode_value", "decode_value", "is_plain_data", "FunctionRef"]
 
 _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 DTYPE_NAMES = frozenset(d.name for d in gdt.ALL_DTYPES)
+
+
+class FunctionRef:
+    """An attribute naming an entry of its GraphDef's function library (a branch, loop body
+    or condition stored once, by name): ``{"$function": name}`` in a file.
+
+    Example:
+        >>> encode_value(FunctionRef("rnn/while/body"), {}, "rnn/while.body")
+        {'$function': 'rnn/while/body'}
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, FunctionRef) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("FunctionRef", self.name))
+
+    def __repr__(self) -> str:
+        return f"FunctionRef({self.name!r})"
 
 
 def encode_value(value, arrays: dict, where: str):
@@ -66,6 +90,8 @@ def encode_value(value, arrays: dict, where: str):
                            for part in (value.start, value.stop, value.step)]}
     if isinstance(value, bytes):
         return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, FunctionRef):
+        return {"$function": value.name}
     raise TypeError(f"{where} holds a {type(value).__name__} ({value!r:.80}), which cannot be "
                     "saved: files hold only plain data (numbers, strings, lists, tuples, dicts, "
                     "dtypes, shapes and arrays)")
@@ -153,6 +179,12 @@ def _strings(data, arrays, where):
     return result.reshape(shape.as_list())
 
 
+def _function(name, arrays, where):
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{where}: invalid function name {name!r:.80}")
+    return FunctionRef(name)
+
+
 _DECODERS = {
     "$float": _float,
     "$array": lambda key, arrays, where: _array(key, arrays, where),
@@ -165,6 +197,7 @@ _DECODERS = {
     "$slice": _slice,
     "$bytes": _bytes,
     "$strings": _strings,
+    "$function": _function,
 }
 
 

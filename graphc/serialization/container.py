@@ -1,7 +1,8 @@
 """graphc's file container: a JSON header plus raw tensor bytes, checksummed, versioned and
 written atomically. Graphs, meta graphs and checkpoints are all stored in it (docs/formats.md).
 
-Binary layout (format version 1)::
+Binary layout (format versions 1 and 2: version 2 files are those whose graph holds a
+function library, ``graph_def.py``; the layout is the same)::
 
     8 bytes   magic  b"GRAPHC\\x00\\n" (never changes)
     4 bytes   format version, little-endian uint32 (fixed place: any reader can say it)
@@ -39,7 +40,8 @@ __all__ = ["FORMAT_VERSION", "encode", "encode_chunks", "decode", "write_atomic"
            "read_bytes"]
 
 MAGIC = b"GRAPHC\x00\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version this graphc writes
+READABLE_VERSIONS = (1, 2)
 _PREFIX = struct.Struct("<8sIQ")  # magic, version, header length
 _DIGEST = 32
 # The element types a file may hold: NumPy reads these from raw bytes without running code.
@@ -61,10 +63,16 @@ def _raw(array: np.ndarray, name: str) -> tuple:
     return dtype, data
 
 
-def encode_chunks(kind: str, fields: dict, arrays: dict, as_text: bool = False) -> list:
+def encode_chunks(kind: str, fields: dict, arrays: dict, as_text: bool = False,
+                  version: int = 1) -> list:
     """The file of a container of ``kind`` holding JSON ``fields`` and ``arrays``, as a list
-    of byte strings to write one after the other (no copy of the whole file is made)."""
-    header = {"format": "graphc", "version": FORMAT_VERSION, "kind": kind, **fields}
+    of byte strings to write one after the other (no copy of the whole file is made).
+    ``version``: the oldest format version whose readers understand ``fields`` (older
+    graphc versions then still read the file)."""
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"format version {version!r}: this graphc writes "
+                         f"{list(READABLE_VERSIONS)}")
+    header = {"format": "graphc", "version": version, "kind": kind, **fields}
     tensors, chunks, offset = [], [], 0
     for name, array in arrays.items():
         array = np.asarray(array)
@@ -82,16 +90,18 @@ def encode_chunks(kind: str, fields: dict, arrays: dict, as_text: bool = False) 
     if as_text:
         return [(json.dumps(header, indent=1, allow_nan=False) + "\n").encode("utf-8")]
     text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    chunks = [_PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)), text, *chunks]
+    chunks = [_PREFIX.pack(MAGIC, version, len(text)), text, *chunks]
     digest = hashlib.sha256()
     for chunk in chunks:
         digest.update(chunk)
     return chunks + [digest.digest()]
 
 
-def encode(kind: str, fields: dict, arrays: dict, as_text: bool = False) -> bytes:
-    """The file bytes of a container of ``kind`` holding JSON ``fields`` and ``arrays``."""
-    return b"".join(encode_chunks(kind, fields, arrays, as_text))
+def encode(kind: str, fields: dict, arrays: dict, as_text: bool = False,
+           version: int = 1) -> bytes:
+    """The file bytes of a container of ``kind`` holding JSON ``fields`` and ``arrays``
+    (``version``: see ``encode_chunks``)."""
+    return b"".join(encode_chunks(kind, fields, arrays, as_text, version))
 
 
 def _loss(source: str, what: str) -> DataLossError:
@@ -135,12 +145,12 @@ def _header(data: bytes, source: str) -> tuple:
 
 
 def _check_version(version, source: str) -> None:
-    if version == FORMAT_VERSION:
+    if version in READABLE_VERSIONS and not isinstance(version, bool):
         return
     newer = isinstance(version, int) and version > FORMAT_VERSION
     hint = "upgrade graphc to read it" if newer else "graphc never wrote such a file"
-    raise _loss(source, f"format version {version!r}, but this graphc reads version "
-                f"{FORMAT_VERSION} only; {hint}")
+    raise _loss(source, f"format version {version!r}, but this graphc reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))} only; {hint}")
 
 
 def _array(entry, section, source: str) -> tuple:
