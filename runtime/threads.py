@@ -6,7 +6,8 @@ its quiet time (issue 14). So the runtime decides once per process, never both a
 
 - ``pool`` (the default on several cores): BLAS runs single-threaded, and graphc's own pool
   of ``threads`` workers shares the pieces of each conv and pool kernel's batch
-  (graphc.ops.conv_kernels) with the calling thread, while the machine has idle cores.
+  (graphc.ops.conv_kernels) and of each large 2-D GEMM's rows (graphc.ops.gemm) with the
+  calling thread, while the machine has idle cores.
   Waiting workers sleep; under load a step slows down by its fair share only.
 - ``blas``: BLAS gets ``threads`` threads and graphc's pool is not used.
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from graphc.ops import conv_kernels
+from graphc.ops import conv_kernels, gemm
 
 __all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "kernel_threads", "blas_info",
            "MODES"]
@@ -93,27 +94,32 @@ class _BatchPool:
     Whoever runs takes the next piece (work sharing), so a worker that the OS has not
     scheduled yet costs nothing: the calling thread runs every piece no worker took, and waits
     only for pieces a worker is in the middle of. And the batch is split only while the
-    machine has idle cores (its load average, read at most every ``LOAD_CHECK_SECONDS``, is
-    below the policy's threads): under a CPU load, handing pieces to threads that wait for a
+    machine has idle cores (its load average less this process's own CPU use since the last
+    check, read at most every ``LOAD_CHECK_SECONDS``, is below the policy's threads; without
+    the correction a process that keeps both cores busy would see its own load and stop
+    splitting, then start again once the average decayed): under a CPU load, handing pieces to threads that wait for a
     time slice would make each call wait too (measured: 5-20x slower calls at load 4-19 on 2
     cores)."""
 
     LOAD_CHECK_SECONDS = 1.0
 
-    def __init__(self, threads: int, load_average=None):
+    def __init__(self, threads: int, load_average=None, cpu_seconds=None):
         self.threads = threads
         self._executor = ThreadPoolExecutor(max_workers=threads - 1,
                                             thread_name_prefix="graphc-pool")
         self._load_average = load_average or _load_average
-        self._checked = (-math.inf, True)  # (when, idle cores then)
+        self._cpu_seconds = cpu_seconds or _process_cpu_seconds
+        self._checked = (-math.inf, True, 0.0)  # (when, idle cores then, CPU seconds then)
 
     def idle(self) -> bool:
         """Whether the machine had idle cores at the last check (at most a second ago)."""
-        when, idle = self._checked
+        when, idle, cpu_then = self._checked
         now = time.monotonic()
         if now - when > self.LOAD_CHECK_SECONDS:
-            idle = self._load_average() < self.threads - 0.5
-            self._checked = (now, idle)
+            cpu = self._cpu_seconds()
+            own = (cpu - cpu_then) / (now - when) if math.isfinite(when) else 0.0
+            idle = self._load_average() - own < self.threads - 0.5
+            self._checked = (now, idle, cpu)
         return idle
 
     def __call__(self, work, n: int, chunks: int) -> None:
@@ -151,6 +157,12 @@ class _BatchPool:
             raise state["error"]
 
 
+def _process_cpu_seconds() -> float:
+    """User and system CPU seconds of every thread of this process so far."""
+    times = os.times()
+    return times.user + times.system
+
+
 def _load_average() -> float:
     try:
         return os.getloadavg()[0]
@@ -179,6 +191,7 @@ def ensure_applied() -> ThreadPolicy:
             _limit_blas(policy.blas_threads)
             _POOL[0] = _BatchPool(policy.pool_threads) if policy.pool_threads > 1 else None
             conv_kernels.set_batch_splitter(_POOL[0])
+            gemm.set_row_splitter(_POOL[0])
             _APPLIED.append(policy)
     return _APPLIED[0]
 
@@ -204,6 +217,7 @@ def _forget_in_child() -> None:
     _APPLIED.clear()
     _POOL[0] = None
     conv_kernels.set_batch_splitter(None)
+    gemm.set_row_splitter(None)
 
 
 if hasattr(os, "register_at_fork"):

@@ -71,7 +71,7 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 # two families need live in common. Gradient rules of adjoint pairs in different families
 # (conv2d and conv2d_backprop_*) create the later op by its registered name instead.
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
-               "reduce", "indexing", "linalg", "array", "padding", "nn", "sparse_xent",
+               "reduce", "indexing", "gemm", "linalg", "array", "padding", "nn", "sparse_xent",
                "conv_loops", "conv_kernels", "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "fused", "epilogue",
                "activations", "normalization", "depthwise", "conv_variants", "sampling",

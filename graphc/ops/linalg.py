@@ -10,10 +10,11 @@ import numpy as np
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.errors import describe_op, describe_tensor
-from graphc.ops import creation
+from graphc.ops import creation, gemm
 from graphc.ops.common import NUMERIC, apply_op, rand, randint, same_dtype_rule, static_axis
 from graphc.ops.common import matmul_split  # its batch-axis split (graphc.dask)
 from graphc.ops.elementwise import equal
+from graphc.ops.gemm import matmul_2d
 from graphc.ops.select import cast
 from graphc.ops.shape_ops import broadcast_to, expand_dims, shape, sum_to_shape, transpose
 from graphc.registry import ErrorSample, OpDef, Sample
@@ -48,47 +49,42 @@ OUTER_PRODUCT_SUBSCRIPTS = {(False, False): "ik,kj->ij", (True, False): "ki,kj->
                             (False, True): "ik,jk->ij", (True, True): "ki,jk->ij"}
 
 
-# np.matmul's bits depend on its operands' layout (BLAS with or without a transpose flag,
-# NumPy's own loop for broadcast and strided views), which differs between runs of one graph
-# (a folded broadcast is dense): it gets dense row-major operands, as TF1 stores tensors.
-_dense = np.ascontiguousarray
-
-
 def _inner_dims(a_shape, b_shape, transpose_a, transpose_b):
     return a_shape[0 if transpose_a else 1], b_shape[1 if transpose_b else 0]
 
 
-def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
+def _matmul_kernel(a, b, transpose_a, transpose_b, out=None, epilogue=None):
+    """np.matmul of dense operands (graphc.ops.gemm: why), 2-D products split over graphc's
+    pool and followed by ``epilogue`` block by block (OpDef.epilogue)."""
     # both inner dims must be 1: einsum would broadcast a 1 against b's k and sum silently
-    if a.ndim == 2 and b.ndim == 2 and _inner_dims(a.shape, b.shape, transpose_a,
-                                                    transpose_b) == (1, 1):
-        return np.einsum(OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b], a, b, out=out)
-    a, b = _dense(a), _dense(b)
-    if transpose_a:
-        a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
-    if transpose_b:
-        b = b.swapaxes(-1, -2)
-    return np.matmul(a, b, out=out)
+    if a.ndim == 2 and b.ndim == 2:
+        if _inner_dims(a.shape, b.shape, transpose_a, transpose_b) == (1, 1):
+            out = np.einsum(OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b], a, b, out=out)
+        else:
+            return matmul_2d(a, b, transpose_a, transpose_b, out=out, epilogue=epilogue)
+    else:
+        a, b = gemm.dense(a), gemm.dense(b)
+        if transpose_a:
+            a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
+        if transpose_b:
+            b = b.swapaxes(-1, -2)
+        out = np.matmul(a, b, out=out)
+    if epilogue is not None:
+        epilogue(out)
+    return out
 
 
 def _bind_matmul(op):
-    """np.matmul of dense operands, for 2-D operands with the transposes as ``.T`` (the
-    gradient's products) and outer products (inner dimension 1) as one einsum."""
+    """The kernel with the transposes bound; outer products (inner dimension 1) as one
+    einsum, other 2-D products by graphc.ops.gemm."""
     transpose_a, transpose_b = op.attrs["transpose_a"], op.attrs["transpose_b"]
     a, b = op.inputs
     rank2 = a.shape.rank == 2 and b.shape.rank == 2
     if rank2 and _inner_dims(a.shape.dims, b.shape.dims, transpose_a, transpose_b) == (1, 1):
         return functools.partial(np.einsum, OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b])
-    if not (transpose_a or transpose_b):
-        return functools.partial(_matmul_kernel, transpose_a=False, transpose_b=False)
-    if not rank2:
-        return functools.partial(_matmul_kernel, transpose_a=transpose_a,
-                                 transpose_b=transpose_b)
-    if transpose_a and transpose_b:
-        return lambda x, y, out=None: np.matmul(_dense(x).T, _dense(y).T, out=out)
-    if transpose_a:
-        return lambda x, y, out=None: np.matmul(_dense(x).T, _dense(y), out=out)
-    return lambda x, y, out=None: np.matmul(_dense(x), _dense(y).T, out=out)
+    if rank2:
+        return functools.partial(matmul_2d, transpose_a=transpose_a, transpose_b=transpose_b)
+    return functools.partial(_matmul_kernel, transpose_a=transpose_a, transpose_b=transpose_b)
 
 
 def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
@@ -130,7 +126,7 @@ def _matmul_grad(op, dy):
 
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
-    grad=_matmul_grad, fresh_output=True, takes_out=True,
+    grad=_matmul_grad, fresh_output=True, takes_out=True, epilogue=True,
     bind=lambda op: _bind_matmul(op),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
     distribution=matmul_split,

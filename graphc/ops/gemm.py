@@ -1,0 +1,90 @@
+"""Matrix products of two 2-D operands (the dense layers' forward and gradient GEMMs), split
+into blocks of output rows over graphc's thread pool when the runtime's threading policy
+installs one (``set_row_splitter``; graphc.runtime.threads).
+
+The pool policy runs BLAS single-threaded (so that BLAS threads and graphc's pool never
+share the cores); a large GEMM then runs as one single-threaded BLAS call per block of
+output rows, one block per thread, each written straight into its rows of the result. Each
+output element is the same dot product over the inner dimension, in the same order, as in
+one whole call (blocks start at multiples of ``ROW_ALIGN`` rows, the register-block height
+of the BLAS kernels), so the result is bitwise the whole call's; tests/test_gemm.py checks
+it on NaN, infinities, signed zeros and empty operands.
+
+``epilogue(block)`` (OpDef.epilogue, passes/epilogue.py) transforms each finished block of
+rows in place while it is in cache, on the thread that computed it: a dense layer's bias
+and activation then cost no second pass over the whole result.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["matmul_2d", "set_row_splitter", "MIN_SPLIT_MACS", "ROW_ALIGN"]
+
+# graphc's pool installs itself here: ``splitter(work, n, chunks)`` runs ``work(lo, hi)``
+# over pieces of ``range(n)`` on its threads (the BLAS call releases the GIL).
+_SPLITTER: list = [None]
+# below this many multiply-adds a GEMM takes ~50 us on one core, about what handing half of
+# it to a pool thread costs
+MIN_SPLIT_MACS = 1 << 22
+ROW_ALIGN = 16
+# an epilogue runs on blocks of about this many bytes of rows (they stay in L2)
+EPILOGUE_BLOCK_BYTES = 1 << 17
+# the dtypes np.matmul hands to BLAS (others run NumPy's own loop, not worth splitting)
+_BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64,
+                                               np.complex128))
+
+# np.matmul's bits depend on its operands' layout (BLAS with or without a transpose flag,
+# NumPy's own loop for broadcast and strided views), which differs between runs of one graph
+# (a folded broadcast is dense): it gets dense row-major operands, as TF1 stores tensors.
+dense = np.ascontiguousarray
+
+
+def set_row_splitter(splitter) -> None:
+    """Install the runtime's splitter (None: every GEMM runs on the calling thread).
+
+    Example:
+        >>> set_row_splitter(pool)  # graphc.runtime.threads.ensure_applied does this
+    """
+    _SPLITTER[0] = splitter
+
+
+def _worth_splitting(left, right) -> bool:
+    m, k = left.shape
+    return (_SPLITTER[0] is not None and m >= 2 * ROW_ALIGN
+            and m * k * right.shape[1] >= MIN_SPLIT_MACS and left.dtype in _BLAS_DTYPES
+            and right.dtype == left.dtype)
+
+
+def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None, epilogue=None):
+    """``a @ b`` of 2-D operands (``a.T``, ``b.T`` where transposed: BLAS reads the
+    transposes in place), into ``out`` when given, each block of rows then transformed in
+    place by ``epilogue(block)`` when given.
+
+    Example:
+        >>> matmul_2d(np.ones((2, 3)), np.ones((2, 4)), transpose_a=True).shape
+        (3, 4)
+    """
+    a, b = dense(a), dense(b)
+    left = a.T if transpose_a else a
+    right = b.T if transpose_b else b
+    split = _worth_splitting(left, right)
+    if not split and epilogue is None:
+        return np.matmul(left, right, out=out)
+    if out is None:
+        out = np.empty((left.shape[0], right.shape[1]), np.result_type(left, right))
+    m = left.shape[0]
+    row_bytes = max(1, out[:1].nbytes)
+    epilogue_rows = max(1, EPILOGUE_BLOCK_BYTES // row_bytes)
+
+    def rows(lo, hi):
+        lo, hi = lo * ROW_ALIGN, min(hi * ROW_ALIGN, m)
+        np.matmul(left[lo:hi], right, out=out[lo:hi])
+        for start in range(lo, hi, epilogue_rows) if epilogue is not None else ():
+            epilogue(out[start:min(start + epilogue_rows, hi)])
+    blocks = -(-m // ROW_ALIGN)
+    if split:
+        splitter = _SPLITTER[0]
+        splitter(rows, blocks, (splitter.threads + 1) // 2)  # one piece per thread
+    else:
+        rows(0, blocks)
+    return out

@@ -1,0 +1,157 @@
+"""graphc.ops.gemm: 2-D matrix products split into blocks of output rows over graphc's pool,
+bitwise the whole call's result (NaN, +-Inf, -0.0, empty operands, every transpose), and
+matmul as an epilogue host: a dense layer's bias and activation run on each block of the
+GEMM's rows, bitwise the unfused graph, past the fused engines' hot threshold."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.ops import gemm
+from graphc.runtime import threads
+from graphc.runtime.threads import _BatchPool
+from tests.test_conv_epilogue import CALLS, _assert_bitwise, _special_values, _types
+
+# the direct calls multiply NaN and infinities under NumPy's default error state
+pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in matmul:RuntimeWarning")
+
+
+class _CountingPool(_BatchPool):
+    """The pool, counting the pieces it hands out (so a test can tell the GEMM was split)."""
+
+    def __init__(self, count: int):
+        super().__init__(count, load_average=lambda: 0.0)
+        self.pieces = 0
+
+    def __call__(self, work, n, chunks):
+        def counted(lo, hi):
+            self.pieces += 1
+            work(lo, hi)
+        super().__call__(counted, n, chunks)
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    """A 3-thread pool installed for every GEMM, however small or loaded the machine."""
+    threads.ensure_applied()  # a Session's first run would install the policy's own pool
+    monkeypatch.setattr(gemm, "MIN_SPLIT_MACS", 0)
+    counting = _CountingPool(3)
+    monkeypatch.setattr(gemm, "_SPLITTER", [counting])
+    return counting
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_b", [False, True])
+@pytest.mark.parametrize("m,k,n", [(37, 19, 23), (64, 5, 3), (96, 0, 4), (33, 8, 0)])
+def test_a_split_gemm_is_bitwise_the_whole_call(pool, dtype, transpose_a, transpose_b, m, k, n):
+    a = _special_values((k, m) if transpose_a else (m, k), 0).astype(dtype)
+    b = _special_values((n, k) if transpose_b else (k, n), 1).astype(dtype)
+    whole = np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
+    got = gemm.matmul_2d(a, b, transpose_a, transpose_b)
+    _assert_bitwise([got], [whole])
+    assert pool.pieces >= 2  # m >= 2 * ROW_ALIGN rows: split
+    out = np.full_like(whole, 7.0)
+    assert gemm.matmul_2d(a, b, transpose_a, transpose_b, out=out) is out
+    _assert_bitwise([out], [whole])
+
+
+def test_small_and_integer_gemms_stay_whole(pool, monkeypatch):
+    """Under ROW_ALIGN rows a block, or a dtype NumPy's own loop multiplies: one call."""
+    gemm.matmul_2d(np.ones((gemm.ROW_ALIGN, 4), np.float32), np.ones((4, 4), np.float32))
+    gemm.matmul_2d(np.ones((64, 4), np.int64), np.ones((4, 4), np.int64))
+    monkeypatch.setattr(gemm, "MIN_SPLIT_MACS", 64 * 4 * 4 + 1)
+    gemm.matmul_2d(np.ones((64, 4), np.float32), np.ones((4, 4), np.float32))
+    assert pool.pieces == 0
+
+
+def test_the_epilogue_sees_every_row_once_in_blocks(pool, monkeypatch):
+    monkeypatch.setattr(gemm, "EPILOGUE_BLOCK_BYTES", 8 * 5 * 4)  # 8 rows of 5 float32
+    seen = []
+
+    def negate(block):
+        seen.append(len(block))
+        np.negative(block, out=block)
+    a, b = _special_values((50, 6), 0), _special_values((6, 5), 1)
+    got = gemm.matmul_2d(a, b, epilogue=negate)
+    _assert_bitwise([got], [-(a @ b)])
+    assert sum(seen) == 50 and max(seen) <= 8
+
+
+def _dense_layer(activation):
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float32, (None, 40))
+        w = gc.constant(_special_values((40, 24), 1) * 0.5)
+        bias = _special_values((24,), 2)
+        bias[:2] = (-0.0, np.nan)
+        y = activation(gc.matmul(x, w) + gc.constant(bias))
+    return graph, x, [y]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # the pool keeps the session's state
+@pytest.mark.parametrize("activation", [gc.nn.relu, gc.tanh, lambda h: h * 2.0 - 1.0])
+def test_a_dense_layer_runs_its_bias_and_activation_on_the_split_gemm(pool, activation):
+    graph, x, fetches = _dense_layer(activation)
+    value = _special_values((70, 40), 0)
+    assert "with_epilogue" in _types(graph, x, fetches, value)
+    with gc.Session(graph=graph, optimize=False) as sess:
+        unfused = sess.run(fetches, {x: value})
+    pool.pieces = 0
+    with gc.Session(graph=graph) as sess:
+        for _ in range(CALLS):
+            _assert_bitwise(sess.run(fetches, {x: value}), unfused)
+    assert pool.pieces >= 2 * CALLS
+
+
+def test_a_training_step_splits_its_gemms_and_matches_the_unsplit_step(monkeypatch):
+    """The MLP step's forward and gradient GEMMs on the pool: the same variables after three
+    steps as with every GEMM whole (the session's own policy installs the pool)."""
+    threads.ensure_applied()
+
+    def train(splitter):
+        monkeypatch.setattr(gemm, "_SPLITTER", [splitter])
+        rng = np.random.default_rng(0)
+        graph = gc.Graph()
+        with graph.as_default():
+            x = gc.placeholder(gc.float32, (None, 48))
+            labels = gc.placeholder(gc.int32, (None,))
+            h = x
+            for size in (64, 10):
+                w = gc.Variable(rng.normal(0, 0.2, (h.shape[1], size)).astype(np.float32))
+                h = gc.matmul(h, w) + gc.Variable(np.zeros(size, np.float32))
+                h = gc.nn.relu(h) if size != 10 else h
+            loss = gc.reduce_mean(gc.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=h))
+            step = gc.train.GradientDescentOptimizer(0.1).minimize(loss)
+            variables = gc.global_variables()
+        feeds = {x: rng.normal(size=(80, 48)).astype(np.float32),
+                 labels: rng.integers(0, 10, 80).astype(np.int32)}
+        with gc.Session(graph=graph) as sess:
+            sess.run(gc.variables_initializer(variables))
+            for _ in range(3):
+                sess.run(step, feeds)
+            return sess.run(variables)
+    monkeypatch.setattr(gemm, "MIN_SPLIT_MACS", 0)
+    counting = _CountingPool(2)
+    split = train(counting)
+    assert counting.pieces > 0
+    for got, want in zip(split, train(None)):
+        _assert_bitwise([got], [want])
+
+
+def test_the_pool_discounts_its_own_process_cpu_use_from_the_load():
+    """A process keeping both cores busy sees a load average of ~2 on 2 cores: that is its
+    own, not another's, so the cores still count as idle; the same load with this process
+    idle means others use them."""
+    cpu = [0.0]
+    busy = _BatchPool(2, load_average=lambda: 1.9, cpu_seconds=lambda: cpu[0])
+    assert not busy.idle()  # the first check knows no CPU use of this process yet
+    when, _, cpu_then = busy._checked
+    busy._checked = (when - 1.5, True, cpu_then)  # 1.5 s ago, then 3 CPU seconds since
+    cpu[0] = 3.0
+    assert busy.idle()
+    busy._checked = (busy._checked[0] - 1.5, True, busy._checked[2])  # then 1.5 s idle
+    assert not busy.idle()
+    assert threads._process_cpu_seconds() > 0
