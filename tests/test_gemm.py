@@ -1,7 +1,6 @@
 """graphc.ops.gemm: 2-D matrix products split into blocks of output rows over graphc's pool,
-bitwise the whole call's result (NaN, +-Inf, -0.0, empty operands, every transpose), and
-matmul as an epilogue host: a dense layer's bias and activation run on each block of the
-GEMM's rows, bitwise the unfused graph, past the fused engines' hot threshold."""
+bitwise the whole call's result (NaN, +-Inf, -0.0, empty operands, every transpose), in a
+session past the fused engines' hot threshold and in a training step's gradient GEMMs."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +10,7 @@ import graphc as gc
 from graphc.ops import gemm
 from graphc.runtime import threads
 from graphc.runtime.threads import _BatchPool
-from tests.test_conv_epilogue import CALLS, _assert_bitwise, _special_values, _types
+from tests.test_conv_epilogue import CALLS, _assert_bitwise, _special_values
 
 # the direct calls multiply NaN and infinities under NumPy's default error state
 pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in matmul:RuntimeWarning")
@@ -66,19 +65,6 @@ def test_small_and_integer_gemms_stay_whole(pool, monkeypatch):
     assert pool.pieces == 0
 
 
-def test_the_epilogue_sees_every_row_once_in_blocks(pool, monkeypatch):
-    monkeypatch.setattr(gemm, "EPILOGUE_BLOCK_BYTES", 8 * 5 * 4)  # 8 rows of 5 float32
-    seen = []
-
-    def negate(block):
-        seen.append(len(block))
-        np.negative(block, out=block)
-    a, b = _special_values((50, 6), 0), _special_values((6, 5), 1)
-    got = gemm.matmul_2d(a, b, epilogue=negate)
-    _assert_bitwise([got], [-(a @ b)])
-    assert sum(seen) == 50 and max(seen) <= 8
-
-
 def _dense_layer(activation):
     graph = gc.Graph()
     with graph.as_default():
@@ -92,10 +78,9 @@ def _dense_layer(activation):
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # the pool keeps the session's state
 @pytest.mark.parametrize("activation", [gc.nn.relu, gc.tanh, lambda h: h * 2.0 - 1.0])
-def test_a_dense_layer_runs_its_bias_and_activation_on_the_split_gemm(pool, activation):
+def test_a_dense_layer_splits_its_gemm_bitwise_the_unoptimized_graph(pool, activation):
     graph, x, fetches = _dense_layer(activation)
     value = _special_values((70, 40), 0)
-    assert "with_epilogue" in _types(graph, x, fetches, value)
     with gc.Session(graph=graph, optimize=False) as sess:
         unfused = sess.run(fetches, {x: value})
     pool.pieces = 0

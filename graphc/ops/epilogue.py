@@ -16,8 +16,6 @@ and signed zeros included). Its gradient is the expanded ops' (host, then the pr
 """
 from __future__ import annotations
 
-import types
-
 import numpy as np
 
 from graphc import registry
@@ -102,14 +100,8 @@ def _grad(op, dy):
 
 def _distribution(op, host_inputs):
     """Rowwise where the host is (graphc.dask): the program maps each chunk's rows of the
-    host's result, and its other inputs have no batch axis (the pass checks). A host rule
-    that depends on the op (matmul's) is asked about the host's part of this op."""
+    host's result, and its other inputs have no batch axis (the pass checks)."""
     split = registry.get(op.attrs["host"]).distribution
-    if callable(split):
-        count = op.attrs["host_inputs"]
-        host = types.SimpleNamespace(type=op.attrs["host"], inputs=list(op.inputs[:count]),
-                                     outputs=list(op.outputs), attrs=dict(op.attrs["host_attrs"]))
-        split = split(host, tuple(host_inputs[:count]))
     return split if isinstance(split, registry.Split) and split.kind == "rowwise" else None
 
 

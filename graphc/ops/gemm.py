@@ -10,9 +10,9 @@ one whole call (blocks start at multiples of ``ROW_ALIGN`` rows, the register-bl
 of the BLAS kernels), so the result is bitwise the whole call's; tests/test_gemm.py checks
 it on NaN, infinities, signed zeros and empty operands.
 
-``epilogue(block)`` (OpDef.epilogue, passes/epilogue.py) transforms each finished block of
-rows in place while it is in cache, on the thread that computed it: a dense layer's bias
-and activation then cost no second pass over the whole result.
+Not an epilogue host (OpDef.epilogue): measured on the MLP step (W1), the bias + ReLU group
+run op by op on each block of rows (graphc.ops.epilogue) cost more than the fused engine's
+one pass over the whole result.
 """
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ _SPLITTER: list = [None]
 # it to a pool thread costs
 MIN_SPLIT_MACS = 1 << 22
 ROW_ALIGN = 16
-# an epilogue runs on blocks of about this many bytes of rows (they stay in L2)
-EPILOGUE_BLOCK_BYTES = 1 << 17
 # the dtypes np.matmul hands to BLAS (others run NumPy's own loop, not worth splitting)
 _BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64,
                                                np.complex128))
@@ -55,10 +53,9 @@ def _worth_splitting(left, right) -> bool:
             and right.dtype == left.dtype)
 
 
-def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None, epilogue=None):
+def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None):
     """``a @ b`` of 2-D operands (``a.T``, ``b.T`` where transposed: BLAS reads the
-    transposes in place), into ``out`` when given, each block of rows then transformed in
-    place by ``epilogue(block)`` when given.
+    transposes in place), into ``out`` when given.
 
     Example:
         >>> matmul_2d(np.ones((2, 3)), np.ones((2, 4)), transpose_a=True).shape
@@ -67,24 +64,15 @@ def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None, epilogue=Non
     a, b = dense(a), dense(b)
     left = a.T if transpose_a else a
     right = b.T if transpose_b else b
-    split = _worth_splitting(left, right)
-    if not split and epilogue is None:
+    if not _worth_splitting(left, right):
         return np.matmul(left, right, out=out)
-    if out is None:
-        out = np.empty((left.shape[0], right.shape[1]), np.result_type(left, right))
     m = left.shape[0]
-    row_bytes = max(1, out[:1].nbytes)
-    epilogue_rows = max(1, EPILOGUE_BLOCK_BYTES // row_bytes)
+    if out is None:
+        out = np.empty((m, right.shape[1]), np.result_type(left, right))
 
     def rows(lo, hi):
         lo, hi = lo * ROW_ALIGN, min(hi * ROW_ALIGN, m)
         np.matmul(left[lo:hi], right, out=out[lo:hi])
-        for start in range(lo, hi, epilogue_rows) if epilogue is not None else ():
-            epilogue(out[start:min(start + epilogue_rows, hi)])
-    blocks = -(-m // ROW_ALIGN)
-    if split:
-        splitter = _SPLITTER[0]
-        splitter(rows, blocks, (splitter.threads + 1) // 2)  # one piece per thread
-    else:
-        rows(0, blocks)
+    splitter = _SPLITTER[0]
+    splitter(rows, -(-m // ROW_ALIGN), (splitter.threads + 1) // 2)  # a piece per thread
     return out

@@ -53,25 +53,18 @@ def _inner_dims(a_shape, b_shape, transpose_a, transpose_b):
     return a_shape[0 if transpose_a else 1], b_shape[1 if transpose_b else 0]
 
 
-def _matmul_kernel(a, b, transpose_a, transpose_b, out=None, epilogue=None):
-    """np.matmul of dense operands (graphc.ops.gemm: why), 2-D products split over graphc's
-    pool and followed by ``epilogue`` block by block (OpDef.epilogue)."""
+def _matmul_kernel(a, b, transpose_a, transpose_b, out=None):
     # both inner dims must be 1: einsum would broadcast a 1 against b's k and sum silently
     if a.ndim == 2 and b.ndim == 2:
         if _inner_dims(a.shape, b.shape, transpose_a, transpose_b) == (1, 1):
-            out = np.einsum(OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b], a, b, out=out)
-        else:
-            return matmul_2d(a, b, transpose_a, transpose_b, out=out, epilogue=epilogue)
-    else:
-        a, b = gemm.dense(a), gemm.dense(b)
-        if transpose_a:
-            a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
-        if transpose_b:
-            b = b.swapaxes(-1, -2)
-        out = np.matmul(a, b, out=out)
-    if epilogue is not None:
-        epilogue(out)
-    return out
+            return np.einsum(OUTER_PRODUCT_SUBSCRIPTS[transpose_a, transpose_b], a, b, out=out)
+        return matmul_2d(a, b, transpose_a, transpose_b, out=out)  # split over graphc's pool
+    a, b = gemm.dense(a), gemm.dense(b)
+    if transpose_a:
+        a = a.swapaxes(-1, -2)  # the method: np.swapaxes adds ~0.5 us of dispatch
+    if transpose_b:
+        b = b.swapaxes(-1, -2)
+    return np.matmul(a, b, out=out)
 
 
 def _bind_matmul(op):
@@ -126,7 +119,7 @@ def _matmul_grad(op, dy):
 
 MATMUL = registry.register(OpDef(
     name="matmul", dtypes=same_dtype_rule("matmul", NUMERIC), shapes=_matmul_shapes,
-    grad=_matmul_grad, fresh_output=True, takes_out=True, epilogue=True,
+    grad=_matmul_grad, fresh_output=True, takes_out=True,
     bind=lambda op: _bind_matmul(op),
     kernel=_matmul_kernel, attrs={"transpose_a": False, "transpose_b": False},
     distribution=matmul_split,
