@@ -47,7 +47,7 @@ import numpy as np
 
 import graphc as gc
 from graphc.runtime.fused import EnginePolicy, wait_for_compiles
-from graphc.runtime.threads import current_policy
+from graphc.runtime.threads import current_policy, kernel_threads
 
 from . import bench_peers as peers
 from .bench_compile import w4, w4_child
@@ -153,11 +153,12 @@ def w1(quick: bool):
     for impl, run in runs.items():
         with blas.get(impl, contextlib.nullcontext)():
             quiet = measure(run)
-            extra = {}
+            # whether graphc's pool split the GEMMs (graphc.ops.gemm): only with idle cores
+            extra = {"gemm_threads": kernel_threads()} if impl == "graphc" else {}
             if LOADED[0] and malloc == "default":
                 with cpu_load():
                     loaded = measure(run, windows=LOADED_WINDOWS, warm=False)
-                extra = {"loaded_steps_s": 1 / loaded, "loaded_x": loaded / quiet}
+                extra.update(loaded_steps_s=1 / loaded, loaded_x=loaded / quiet)
         rows.append(row("W1", impl, "steps/s", 1 / quiet, malloc=malloc, **extra))
     sess.close()
     return rows
