@@ -97,9 +97,9 @@ class _BatchPool:
     machine has idle cores (its load average less this process's own CPU use since the last
     check, read at most every ``LOAD_CHECK_SECONDS``, is below the policy's threads; without
     the correction a process that keeps both cores busy would see its own load and stop
-    splitting, then start again once the average decayed): under a CPU load, handing pieces to threads that wait for a
-    time slice would make each call wait too (measured: 5-20x slower calls at load 4-19 on 2
-    cores)."""
+    splitting, then start again once the average decayed): under a CPU load, handing pieces
+    to threads that wait for a time slice would make each call wait too (measured: 5-20x
+    slower calls at load 4-19 on 2 cores)."""
 
     LOAD_CHECK_SECONDS = 1.0
 
