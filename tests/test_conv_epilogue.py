@@ -11,7 +11,7 @@ import pytest
 import graphc as gc
 from graphc import registry
 from graphc.ops import conv_kernels
-from graphc.ops.epilogue import run_program
+from graphc.ops.epilogue import run_in_place, run_program
 from graphc.runtime.threads import _BatchPool
 
 CALLS = 20  # past the fused engines' hot threshold (16)
@@ -177,3 +177,25 @@ def test_with_epilogue_splits_along_the_batch_as_its_host_does():
     [op] = [o for o in optimized.get_operations() if o.type == "with_epilogue"]
     split = registry.get("with_epilogue").distribution(op, [None] * len(op.inputs))
     assert split == registry.get("conv2d").distribution == registry.ROWWISE
+
+
+@pytest.mark.parametrize("program", [
+    # bias_add in place, then relu into a fresh array copied back
+    (("bias_add", (("in", 0), ("in", 1)), ()), ("relu", (("step", 0),), ())),
+    # the block's old value read after a ufunc step: that step must not overwrite it
+    (("add", (("in", 0), ("in", 1)), ()), ("multiply", (("step", 0), ("in", 0)), ())),
+    # a step value read after a later ufunc step could have overwritten it
+    (("multiply", (("in", 0), ("in", 1)), ()), ("add", (("step", 0), ("in", 1)), ()),
+     ("subtract", (("step", 1), ("step", 0)), ())),
+    # a view of the block (identity) read after an in-place step
+    (("identity", (("in", 0),), ()), ("add", (("in", 0), ("in", 1)), ()),
+     ("multiply", (("step", 1), ("step", 0)), ()))])
+def test_the_in_place_epilogue_is_bitwise_run_program(program):
+    rng = np.random.default_rng(4)
+    block = rng.standard_normal((3, 4))
+    block[0, 0], block[1, 1] = np.nan, -0.0
+    extras = [rng.standard_normal(4)]
+    want = run_program(program, [block] + extras)
+    got = block.copy()
+    assert run_in_place(program, [got] + extras, 0) is got
+    _assert_bitwise([got], [want])

@@ -273,3 +273,30 @@ def test_im2col_columns_are_tap_major_then_channel():
     for n, r, c, i, j, ch in itertools.product(range(2), range(3), range(3), range(2),
                                                range(3), range(3)):
         assert cols[(n * 3 + r) * 3 + c, (i * 3 + j) * 3 + ch] == x[n, r + i, c + j, ch]
+
+
+@pytest.mark.parametrize("strides,dilations", [((1, 1), (1, 1)), ((2, 3), (1, 1)),
+                                               ((1, 2), (2, 1)), ((2, 1), (1, 2))])
+def test_im2col_by_filter_rows_equals_the_windows_copy(strides, dilations):
+    """The copy by runs of kw * C contiguous elements (a contiguous input, no column
+    dilation) gives bitwise the sliding-window copy (a strided input takes that one)."""
+    x = np.random.default_rng(5).standard_normal((2, 9, 11, 6))
+    strided = np.zeros((2, 9, 11, 12))[..., ::2]
+    strided[...] = x
+    kh, kw, rows = 3, 2, (1, 3)
+    ow = (11 - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    fast = conv_kernels._im2col(x, rows, kh, kw, ow, strides, dilations).copy()
+    np.testing.assert_array_equal(
+        fast, conv_kernels._im2col(strided, rows, kh, kw, ow, strides, dilations))
+
+
+@pytest.mark.parametrize("shape,ksize,strides", POOL_CASES)
+def test_max_pool_in_blocks_of_images_is_bitwise_the_whole_batch(monkeypatch, shape, ksize,
+                                                                   strides):
+    """max_pool passes over blocks of images that fit the cache; one image per block (the
+    smallest block) gives bitwise the per-tap kernel's result."""
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)
+    x = _pool_inputs((5,) + shape[1:])
+    attrs = dict(ksize=ksize, strides=strides, padding="SAME")
+    np.testing.assert_array_equal(conv_kernels.max_pool_forward(x, **attrs),
+                                  old.max_pool_kernel(x, **attrs))

@@ -22,7 +22,7 @@ from graphc import registry
 from graphc.ops.fused import FUSED, Spec, replay_dtypes, replay_specs
 from graphc.registry import OpDef
 
-__all__ = ["run_program", "WITH_EPILOGUE"]
+__all__ = ["run_program", "run_in_place", "WITH_EPILOGUE"]
 
 
 def run_program(program, inputs):
@@ -37,6 +37,49 @@ def run_program(program, inputs):
         ins = [inputs[i] if kind == "in" else values[i] for kind, i in args]
         values.append(registry.get(op_type).kernel(*ins, **dict(attrs)))
     return values[-1]
+
+
+def _read_after(program):
+    """For each step, the refs (``("in", k)``, ``("step", j)``) that later steps read."""
+    later: set = set()
+    read_after = []
+    for _, args, _ in reversed(program):
+        read_after.append(frozenset(later))
+        later.update(args)
+    return read_after[::-1]
+
+
+def run_in_place(program, inputs, position):
+    """``inputs[position]`` (the block) overwritten with ``run_program(program, inputs)``:
+    a ufunc step whose result has the block's shape and dtype writes straight into the
+    block once no later step reads the block's old value (bias_add: np.add), saving a
+    fresh array and a copy per step; the others run as in ``run_program``. The same
+    kernels on the same values: bitwise ``run_program``'s result.
+
+    Example:
+        >>> block = np.array([-1.0, 2.0])
+        >>> run_in_place((("bias_add", (("in", 0), ("in", 1)), ()),), [block, np.ones(2)], 0)
+        array([0., 3.])
+    """
+    block = inputs[position]
+    held = {("in", position)}  # the refs whose value the block holds now
+    values: list = []
+    for (op_type, args, attrs), read_after in zip(program, _read_after(program)):
+        ins = [inputs[i] if kind == "in" else values[i] for kind, i in args]
+        opdef = registry.get(op_type)
+        kernel = opdef.kernel
+        if (opdef.ufunc and not attrs and not held & read_after
+                and np.result_type(*ins) == block.dtype
+                and np.broadcast_shapes(*(np.shape(v) for v in ins)) == block.shape):
+            values.append(kernel(*ins, out=block))
+            held = {("step", len(values) - 1)}
+        else:
+            values.append(kernel(*ins, **dict(attrs)))
+            if np.may_share_memory(values[-1], block):  # a view (identity, reshape)
+                held.add(("step", len(values) - 1))
+    if values[-1] is not block:
+        np.copyto(block, values[-1])
+    return block
 
 
 def _split(values, attrs):
@@ -75,7 +118,7 @@ def _runner(host, host_attrs, host_inputs, program, position, ops=()):
         extras = arrays[host_inputs:]
 
         def epilogue(block):
-            np.copyto(block, run_program(program, _program_inputs(block, extras, position)))
+            run_in_place(program, _program_inputs(block, extras, position), position)
         return kernel(*arrays[:host_inputs], **host_attrs, out=out, epilogue=epilogue)
     return run
 

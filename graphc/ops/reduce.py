@@ -6,6 +6,7 @@ min +inf (or the dtype's maximum), logsumexp -inf.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import scipy.special
@@ -60,6 +61,39 @@ def _logsumexp(x, axis, keepdims):
     return np.asarray(scipy.special.logsumexp(x, axis=axis)).astype(x.dtype).reshape(shape)
 
 
+# A sum over the leading axes of a C-contiguous float array (the gradient of a bias: the
+# output gradient summed over batch and pixels) is one product with a vector of ones: NumPy
+# reduces such an array one row at a time, paying its inner-loop setup for every row of a
+# few channels (1.1 ms for a 32x32x32x24 gradient), the BLAS in one pass (0.2 ms). Both add
+# each column's terms in float, in row order but for the BLAS's blocking: within the
+# float-sum bound (and a sum of zeros may be +0.0 where NumPy gives -0.0), which
+# tests/test_leading_sum.py checks against NumPy's sum. Below LEADING_SUM_MIN_ELEMENTS the
+# call's setup outweighs the gain.
+LEADING_SUM_MIN_ELEMENTS = 1 << 12
+_ONES = threading.local()
+
+
+def _ones(count, dtype):
+    """This thread's vector of ``count`` ones of ``dtype`` (grown as needed)."""
+    ones = _ONES.__dict__.get(dtype)
+    if ones is None or ones.size < count:
+        ones = _ONES.__dict__[dtype] = np.ones(count, dtype=dtype)
+    return ones[:count]
+
+
+def _leading_sum(x, axis, keepdims):
+    """``np.sum(x, axis, keepdims)``: a GEMV with ones where ``axis`` is a leading prefix
+    of a C-contiguous float32/float64 ``x``'s axes (not all of them), else NumPy's sum."""
+    if (axis is None or x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous
+            or x.size < LEADING_SUM_MIN_ELEMENTS
+            or tuple(sorted(axis)) != tuple(range(len(axis))) or len(axis) >= x.ndim):
+        return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+    kept = x.shape[len(axis):]
+    rows = x.size // math.prod(kept)
+    total = np.matmul(_ones(rows, x.dtype), x.reshape(rows, -1))
+    return total.reshape(((1,) * len(axis) if keepdims else ()) + kept)
+
+
 def _as_array(fn):
     def kernel(x, axis, keepdims):
         return np.asarray(fn(x, axis, keepdims))
@@ -67,7 +101,7 @@ def _as_array(fn):
 
 
 KERNELS = {
-    "reduce_sum": _as_array(lambda x, a, k: np.sum(x, axis=a, keepdims=k, dtype=x.dtype)),
+    "reduce_sum": _as_array(_leading_sum),
     "reduce_prod": _as_array(lambda x, a, k: np.prod(x, axis=a, keepdims=k, dtype=x.dtype)),
     "reduce_mean": _mean,
     "reduce_max": _as_array(lambda x, a, k: np.max(x, axis=a, keepdims=k,
