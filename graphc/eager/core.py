@@ -17,13 +17,14 @@ session state (variables): an eager loop of a million ops leaves no name table b
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import weakref
 
 import numpy as np
 
-from graphc import registry
+from graphc import operators, registry
 from graphc.convert import convert_to_tensor
 from graphc.errors import InvalidArgumentError, OpError, describe_op, describe_tensor
 from graphc.graph import Graph, _position
@@ -31,6 +32,7 @@ from graphc.nodes import Operation, Tensor
 
 from .dispatch import (UNPLANNED, bound_kernel, make_plan, plan_for, plan_key, read_only,
                        run_kernel, stored_value, user_line)
+from .records import install_operators, materialize, op_slot, run_elementwise, set_op_slot
 from .state import EagerRunContext, EagerState
 
 __all__ = ["EagerTensor", "EagerOperation", "EagerGraph", "EagerState"]
@@ -46,20 +48,50 @@ class EagerTensor(Tensor):
         array([3., 6.], dtype=float32)
     """
 
-    __slots__ = ()
+    __slots__ = ("_value", "_producer")  # its value; its producer record until asked
+
+    def __init__(self, op, value_index, shape, dtype, value=None):
+        set_op_slot(self, op)
+        self.value_index, self._shape, self.dtype, self._consumers = value_index, shape, dtype, None
+        self._value, self._producer = value, None
+
+    @property
+    def op(self) -> Operation:
+        """The op that computed this tensor (made from its producer record when first asked
+        for, records.py)."""
+        try:
+            return op_slot(self)
+        except AttributeError:  # a recorded tensor: its op is made now
+            return materialize(self)
+
+    @op.setter
+    def op(self, op) -> None:
+        set_op_slot(self, op)
+
+    @property
+    def graph(self) -> Graph:
+        producer = self._producer
+        return op_slot(self).graph if producer is None else producer[0]
+
+    @property
+    def name(self) -> str:
+        producer = self._producer
+        if producer is None:
+            return f"{op_slot(self).name}:{self.value_index}"
+        return f"{producer[4]}{producer[5]}:0"  # the name its op will have
 
     @property
     def data(self) -> np.ndarray:
         """The value (micrograd's name for it), as ``numpy()`` gives it."""
-        return read_only(self.op._values[self.value_index])
+        return read_only(self._value)
 
     def numpy(self) -> np.ndarray:
         """The value as a read-only NumPy array."""
-        return read_only(self.op._values[self.value_index])
+        return read_only(self._value)
 
     # -- Python protocols: an eager tensor is a value -----------------------------------
     def __array__(self, dtype=None, copy=None):
-        value = self.op._values[self.value_index]
+        value = self._value
         return read_only(value) if dtype is None else value.astype(dtype)
 
     def __bool__(self):
@@ -116,6 +148,12 @@ class EagerTensor(Tensor):
             self._consumers = kept or None
 
 
+# the hook ``apply_elementwise`` tries first, and the operators taken straight to it: a
+# planned elementwise call runs at once and returns a recorded tensor (records.py)
+EagerTensor.run_elementwise = functools.partial(run_elementwise, EagerTensor)
+install_operators(EagerTensor, operators.BINARY, operators.UNARY)
+
+
 class EagerOperation(Operation):
     """An op that has run: it keeps its output values, and its output tensors weakly (a
     tensor nobody holds is made again, with the same value, when it is asked for).
@@ -137,7 +175,7 @@ class EagerOperation(Operation):
             tensor = ref()
             if tensor is None:
                 shape, dtype = self._specs[index]
-                tensor = EagerTensor(self, index, shape, dtype)
+                tensor = EagerTensor(self, index, shape, dtype, self._values[index])
                 self._output_refs[index] = weakref.ref(tensor)
             tensors.append(tensor)
         return tuple(tensors)
@@ -207,7 +245,7 @@ class EagerGraph(Graph):
         """The op of a planned call, run and recorded; None when the plan does not fit
         these values (the kernel failed, or made another shape): then the graph mode's
         build raises or answers."""
-        opdef, specs, kernel, checked_dims = plan
+        opdef, specs, kernel, checked_dims, _ = plan
         op = EagerOperation.__new__(EagerOperation)
         op.graph, op.type, op.name = self, op_type, self._name_stack + (name or op_type)
         op._inputs = inputs = tuple(inputs)
@@ -225,7 +263,7 @@ class EagerGraph(Graph):
             ctx = EagerRunContext(self.state)
             ctx.op = op
         try:
-            result = run_kernel(kernel, [t.op._values[t.value_index] for t in inputs], ctx)
+            result = run_kernel(kernel, [t._value for t in inputs], ctx)
         except Exception:  # noqa: BLE001 - built again, the graph mode's error is raised
             return None
         if len(specs) == 1:
@@ -241,10 +279,10 @@ class EagerGraph(Graph):
         op._id = next(self._serials)
         if len(specs) == 1:
             shape, dtype = specs[0]
-            tensor = EagerTensor(op, 0, shape, dtype)
+            tensor = EagerTensor(op, 0, shape, dtype, values[0])
             op._fresh, op._output_refs = (tensor,), [weakref.ref(tensor)]
         else:
-            op._fresh = tensors = tuple([EagerTensor(op, index, shape, dtype)
+            op._fresh = tensors = tuple([EagerTensor(op, index, shape, dtype, values[index])
                                          for index, (shape, dtype) in enumerate(specs)])
             op._output_refs = [weakref.ref(t) for t in tensors]
         reader = weakref.ref(op)
@@ -317,6 +355,8 @@ class EagerGraph(Graph):
         """Run ``op`` now; it is kept only by whoever holds its outputs."""
         op._id = next(self._serials)
         op._values = _run(op, self.state)
+        for tensor, value in zip(op._fresh or (), op._values):
+            tensor._value = value
         self._link(op)
         for observer in self.observers:
             observer._record(op)
@@ -347,7 +387,7 @@ class EagerGraph(Graph):
 def _run(op: EagerOperation, state: EagerState) -> tuple:
     """The op's output values, computed by its registry kernel from its inputs' values."""
     opdef = registry.get(op.type)
-    args = [t.op._values[t.value_index] for t in op._inputs]
+    args = [t._value for t in op._inputs]
     kernel = bound_kernel(opdef, op)
     ctx = None
     if opdef.needs_context:

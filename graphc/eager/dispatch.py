@@ -38,12 +38,14 @@ _VALUE_KEYED_SIZE = 16  # integer inputs up to this many elements are keyed by v
 class OpPlan(NamedTuple):
     """What every call of one key shares: the op's definition, its output specs (shared
     TensorShape and DType objects), its bound kernel, and the output dims to check (None:
-    elementwise, whose shapes never follow from values)."""
+    elementwise, whose shapes never follow from values); and whether a call may run as a
+    producer record (records.py): one output, elementwise, no run context."""
 
     opdef: registry.OpDef
     specs: tuple
     kernel: object
     checked_dims: Optional[tuple]
+    recordable: bool
 
 
 class _OpKind(NamedTuple):
@@ -88,12 +90,12 @@ def plan_key(graph, tensor_class, op_type: str, inputs, attrs) -> Optional[tuple
         except TypeError:
             return None
     for tensor in inputs:
-        if tensor.__class__ is not tensor_class or tensor.op.graph is not graph:
+        if tensor.__class__ is not tensor_class or tensor.graph is not graph:
             return None
         parts.append(tensor.dtype.name)
         parts.append(tensor._shape._dims)
         if kind.value_keyed and tensor.dtype._np.kind in "biu":
-            value = tensor.op._values[tensor.value_index]
+            value = tensor._value
             if isinstance(value, np.ndarray) and value.size <= _VALUE_KEYED_SIZE:
                 parts.append(value.tobytes())
     return tuple(parts)
@@ -120,7 +122,8 @@ def make_plan(key: tuple, op) -> None:
     checked = None if opdef.elementwise else tuple(shape._dims for shape, _ in specs)
     if len(_PLANS) >= _PLAN_LIMIT:
         _PLANS.clear()
-    _PLANS[key] = OpPlan(opdef, specs, bound_kernel(opdef, op), checked)
+    recordable = len(specs) == 1 and opdef.elementwise and not opdef.needs_context
+    _PLANS[key] = OpPlan(opdef, specs, bound_kernel(opdef, op), checked, recordable)
 
 
 def bound_kernel(opdef, op):

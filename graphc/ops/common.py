@@ -53,6 +53,13 @@ def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = No
                       attrs: Optional[dict] = None):
     """Like ``apply_op``, but Python/NumPy operands take the dtype of a tensor operand, or
     of the first operand when none is a tensor (TF1: ``tf.div(7.0, 2)`` divides floats)."""
+    for value in operands:  # an eager tensor runs a planned call at once (graphc/eager)
+        run_now = getattr(value.__class__, "run_elementwise", None)
+        if run_now is not None:
+            result = run_now(op_type, operands, name, attrs)
+            if result is not None:
+                return result
+            break
     # the usual cases, taken straight: tensors of one graph (no Variable handles), maybe
     # with Python numbers (one loop: this runs for every op an eager program makes)
     first, numbers = None, False

@@ -1,0 +1,230 @@
+"""The eager hot path: an elementwise op runs at once and records its producer lightly.
+
+An elementwise call like one planned before (dispatch.py) needs its kernel run and nothing
+else now: the ``EagerTensor`` it returns holds the value and a *producer record*: the plan,
+the operands (tensors, or the Python numbers themselves), the attrs, the name it is given and
+the user's line as a ``(code, line)`` pair. The ordinary graph op is made from that record only
+when someone asks for it (``.op``: rendering, printing the IR, a gradient, a trace capturing
+the tensor): the same op, with the same name, inputs, attrs, location and place in creation
+order it would have had, and for each Python number the shared constant it would have read.
+Asking for one op makes the whole recorded tree under it, oldest first, so a gradient walk
+finds every reader it expects.
+
+What stays the graph mode's way (``run_elementwise`` answers None): a call the plan does not
+fit or whose kernel fails (the build raises the graph mode's error, naming the op and the
+user's line), a call while a GradientTape records (every op it sees is an ordinary op), inside
+control dependencies, device scopes, gradient overrides or an ``atomic()`` block, and calls
+meant for a graph traced inside the eager one (``gc.function``).
+
+Example:
+    >>> with gc.eager():
+    ...     x = gc.constant([1.0, 2.0])
+    ...     y = gc.tanh(x) * 1.01       # planned calls: two kernels, two records, no ops
+    ...     y.op.inputs[1].op.type      # asked for: made now, as building them would have
+    'const'
+"""
+from __future__ import annotations
+
+import math
+import weakref
+
+import numpy as np
+
+from graphc import dtypes as gdt
+from graphc import graph as graph_module
+from graphc import registry
+from graphc.convert import numpy_value
+from graphc.nodes import Tensor
+from graphc.ops import elementwise
+
+from .dispatch import (_NUMPY_ERRORS, _PLANS, _SILENT, _attr_token, run_kernel, stored_value,
+                       user_line)
+
+__all__ = ["run_elementwise", "materialize", "install_operators", "op_slot", "set_op_slot"]
+
+_OP_SLOT = Tensor.__dict__["op"]  # EagerTensor's ``op`` property keeps the op in this slot
+op_slot, set_op_slot = _OP_SLOT.__get__, _OP_SLOT.__set__
+_THREAD = graph_module._THREAD
+_SCALAR_LIMIT = 512
+_SCALARS: dict = {}  # (number's type, number, dtype name, sign of a 0) -> (dtype name, value)
+_NUMBERS = (float, int, bool)
+
+
+def run_elementwise(tensor_class, op_type: str, operands, name, attrs):
+    """The result of an elementwise call with eager operands (tensors of one eager graph,
+    maybe Python numbers), run from its plan and recorded; None when the call needs the
+    graph mode's way (see the module docstring)."""
+    lead = operands[0]
+    if lead.__class__ is not tensor_class:
+        lead = operands[-1]  # a reflected operator: ``1.0 - x``
+        if lead.__class__ is not tensor_class:
+            return None
+    producer = lead._producer
+    graph = op_slot(lead).graph if producer is None else producer[0]
+    if graph.observers or graph._control_stack or graph._device_stack or \
+            graph._gradient_overrides or graph._journal is not None or graph._finalized or \
+            (name and name[-1] == "/"):
+        return None
+    stack = _THREAD.stack
+    if stack and stack[-1] is not graph and getattr(stack[-1], "outer_graph", None) is not None:
+        return None  # a graph traced inside the eager one builds this op
+    dtype = lead.dtype.name
+    parts, args = [op_type], []
+    if attrs:
+        try:
+            parts.append(tuple([(k, _attr_token(v)) for k, v in attrs.items()]))
+            hash(parts[-1])
+        except TypeError:
+            return None  # an attr holding a list or an array: never planned
+    for value in operands:
+        if value.__class__ is tensor_class:
+            producer = value._producer
+            if producer is None:
+                op = op_slot(value)
+                if op.type == "variable" or op.graph is not graph:
+                    return None  # a variable handle (every use reads it anew), or a stranger
+            elif producer[0] is not graph:
+                return None
+            parts.append(value.dtype.name)
+            parts.append(value._shape._dims)
+            args.append(value._value)
+        elif value.__class__ in _NUMBERS:
+            key = (value.__class__, value, dtype, math.copysign(1.0, value) if value == 0 else 0)
+            scalar = _SCALARS.get(key) or _scalar(key)
+            parts.append(scalar[0])
+            parts.append(())
+            args.append(scalar[1])
+        else:
+            return None
+    plan = _PLANS.get(tuple(parts))
+    if plan is None or not plan.recordable:
+        return None
+    if _NUMPY_ERRORS is None:
+        try:
+            result = run_kernel(plan.kernel, args)
+        except Exception:  # noqa: BLE001 - built the graph mode's way, its error is raised
+            return None
+    else:
+        token = _NUMPY_ERRORS.set(_SILENT)  # NumPy's warnings silenced, as in a graph run
+        try:
+            result = plan.kernel(*args)
+        except Exception:  # noqa: BLE001 - built the graph mode's way, its error is raised
+            return None
+        finally:
+            _NUMPY_ERRORS.reset(token)
+    if result.__class__ is not np.ndarray:
+        result = stored_value(result)
+    tensor = tensor_class.__new__(tensor_class)  # its op slot stays empty until asked for
+    tensor._shape, tensor.dtype = plan.specs[0]  # elementwise: the input shapes in the key
+    tensor.value_index, tensor._consumers, tensor._value = 0, None, result  # fix the shape
+    tensor._producer = (graph, plan, operands, attrs, graph._name_stack, name or op_type,
+                        user_line(3), next(graph._serials))
+    return tensor
+
+
+def _scalar(key) -> tuple:
+    """``(dtype name, 0-d value)`` of the Python number ``key[1]`` used beside tensors of
+    dtype ``key[2]``: the value of the constant ``convert_to_tensor`` would make for it."""
+    value, dtype = key[1], gdt.as_dtype(key[2])
+    try:
+        array = numpy_value(value, dtype)
+    except TypeError:  # it does not fit: its own dtype (the plan's key then differs)
+        array = numpy_value(value)
+    array.flags.writeable = False
+    if len(_SCALARS) >= _SCALAR_LIMIT:
+        _SCALARS.clear()
+    known = _SCALARS[key] = (gdt.as_dtype(array.dtype).name, array)
+    return known
+
+
+def install_operators(tensor_class, binary: dict, unary: dict) -> None:
+    """``+ - * /`` ... and unary ``-``/``abs`` on ``tensor_class``, straight to
+    ``run_elementwise`` (the table-made op function, the graph mode's way, when it answers
+    None). Only operators whose function is the elementwise tables' plain ``apply_elementwise``
+    of one op are taken straight; the others stay as ``graphc.operators`` installs them."""
+    plain = {elementwise.add.__code__, elementwise.negative.__code__}
+    for name, fn in binary.items():
+        if getattr(fn, "__code__", None) in plain and registry.get(fn.__name__).elementwise:
+            setattr(tensor_class, f"__{name}__", _forward(tensor_class, fn))
+            setattr(tensor_class, f"__r{name}__", _reflected(tensor_class, fn))
+    for name, fn in unary.items():
+        if getattr(fn, "__code__", None) in plain and registry.get(fn.__name__).elementwise:
+            setattr(tensor_class, f"__{name}__", _unary(tensor_class, fn))
+    tensor_class.__div__ = tensor_class.__truediv__
+
+
+def _forward(tensor_class, fn):
+    op_type = fn.__name__
+
+    def operator(self, other):
+        result = run_elementwise(tensor_class, op_type, [self, other], None, None)
+        return fn(self, other) if result is None else result
+    return operator
+
+
+def _reflected(tensor_class, fn):
+    op_type = fn.__name__
+
+    def operator(self, other):
+        result = run_elementwise(tensor_class, op_type, [other, self], None, None)
+        return fn(other, self) if result is None else result
+    return operator
+
+
+def _unary(tensor_class, fn):
+    op_type = fn.__name__
+
+    def operator(self):
+        result = run_elementwise(tensor_class, op_type, [self], None, None)
+        return fn(self) if result is None else result
+    return operator
+
+
+def materialize(tensor):
+    """The op of a recorded ``tensor``, made now with every recorded op under it."""
+    graph = tensor._producer[0]
+    with graph._lock:
+        if tensor._producer is None:  # another thread made it meanwhile
+            return op_slot(tensor)
+        pending, seen, stack = [], set(), [tensor]
+        while stack:  # no recursion: a recorded chain may be a million ops long
+            current = stack.pop()
+            if id(current) in seen or current._producer is None:
+                continue
+            seen.add(id(current))
+            pending.append(current)
+            stack.extend(v for v in current._producer[2] if isinstance(v, Tensor))
+        pending.sort(key=lambda t: t._producer[7])  # creation order: inputs first
+        for current in pending:
+            _make_op(current)
+    return op_slot(tensor)
+
+
+def _make_op(tensor) -> None:
+    graph, plan, operands, attrs, name_stack, name, where, serial = tensor._producer
+    dtype = next(v.dtype for v in operands if isinstance(v, Tensor))
+    inputs = []
+    for value in operands:
+        if isinstance(value, Tensor):
+            inputs.append(value)
+        else:  # the shared constant of the number, made under the name scope of the call
+            outer, graph._name_stack = graph._name_stack, name_stack
+            try:
+                inputs.append(graph.shared_constant(value, dtype))
+            finally:
+                graph._name_stack = outer
+    opdef = plan.opdef
+    op = graph._operation_class.__new__(graph._operation_class)
+    op.graph, op.type, op.name = graph, opdef.name, name_stack + name
+    op._inputs = tuple(inputs)
+    op.attrs = dict(opdef.attrs) if opdef.attrs else {}
+    if attrs:
+        op.attrs.update(attrs)
+    op._where, op._specs, op._values, op._id = where, plan.specs, (tensor._value,), serial
+    op._control_inputs, op._provenance, op.device, op.gradient_override = (), None, "", None
+    op._fresh, op._output_refs = None, [weakref.ref(tensor)]
+    set_op_slot(tensor, op)
+    tensor._producer = None
+    reader = weakref.ref(op)
+    for value in inputs:
+        value._add_reader(reader)
