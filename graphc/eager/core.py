@@ -31,7 +31,7 @@ from graphc.graph import Graph, _position
 from graphc.nodes import Operation, Tensor
 
 from .dispatch import (UNPLANNED, bound_kernel, make_plan, plan_for, plan_key, read_only,
-                       run_kernel, stored_value, user_line)
+                       line_of, run_kernel, stored_value, user_line)
 from .records import install_operators, materialize, op_slot, run_elementwise, set_op_slot
 from .state import EagerRunContext, EagerState
 
@@ -190,7 +190,7 @@ class EagerOperation(Operation):
     def location(self):
         where = self._where
         if where.__class__ is tuple:
-            return f"{where[0].co_filename}:{where[1]}"
+            return f"{where[0].co_filename}:{line_of(*where)}"
         return where
 
     @location.setter

@@ -29,7 +29,7 @@ import numpy as np
 from graphc import registry
 
 __all__ = ["OpPlan", "UNPLANNED", "plan_key", "plan_for", "make_plan", "bound_kernel",
-           "run_kernel", "user_line", "stored_value", "read_only"]
+           "run_kernel", "user_line", "line_of", "stored_value", "read_only"]
 
 _PLAN_LIMIT = 4096  # distinct keys kept; a program that makes more starts over
 _VALUE_KEYED_SIZE = 16  # integer inputs up to this many elements are keyed by value
@@ -181,8 +181,9 @@ _GRAPHC_CODE: dict = {}  # code object -> whether it belongs to graphc
 
 
 def user_line(depth: int = 2) -> Optional[tuple]:
-    """``(code, line)`` of the innermost caller outside graphc (``depth`` frames up and
-    beyond), formatted only when an error or a picture asks (``EagerOperation.location``)."""
+    """``(code, instruction offset)`` of the innermost caller outside graphc (``depth`` frames
+    up and beyond), its line found only when an error or a picture asks (``line_of``): a
+    frame's ``f_lineno`` scans its code's line table, microseconds in a long script."""
     frame = sys._getframe(depth)
     known = _GRAPHC_CODE
     while frame is not None:
@@ -194,6 +195,15 @@ def user_line(depth: int = 2) -> Optional[tuple]:
             if len(known) < 65536:
                 known[code] = inside
         if not inside:
-            return code, frame.f_lineno
+            return code, frame.f_lasti
         frame = frame.f_back
     return None
+
+
+def line_of(code, offset: int) -> int:
+    """The source line of the instruction at ``offset`` in ``code`` (what ``f_lineno``
+    said while it ran)."""
+    for start, end, line in code.co_lines():
+        if start <= offset < end and line is not None:
+            return line
+    return code.co_firstlineno

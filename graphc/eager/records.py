@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 import weakref
 
 import numpy as np
@@ -37,38 +38,39 @@ from graphc.convert import numpy_value
 from graphc.nodes import Tensor
 from graphc.ops import elementwise
 
-from .dispatch import (_NUMPY_ERRORS, _PLANS, _SILENT, _attr_token, run_kernel, stored_value,
-                       user_line)
+from .dispatch import (_GRAPHC_CODE, _NUMPY_ERRORS, _PLANS, _SILENT, _attr_token, run_kernel,
+                       stored_value, user_line)
 
 __all__ = ["run_elementwise", "materialize", "install_operators", "op_slot", "set_op_slot"]
 
 _OP_SLOT = Tensor.__dict__["op"]  # EagerTensor's ``op`` property keeps the op in this slot
 op_slot, set_op_slot = _OP_SLOT.__get__, _OP_SLOT.__set__
 _THREAD = graph_module._THREAD
-_SCALAR_LIMIT = 512
-_SCALARS: dict = {}  # (number's type, number, dtype name, sign of a 0) -> (dtype name, value)
+_NUMBERS_LIMIT = 4096
+_WITH_NUMBERS: dict = {}  # a key with Python numbers in it -> (plan, the numbers' values)
 _NUMBERS = (float, int, bool)
 
 
 def run_elementwise(tensor_class, op_type: str, operands, name, attrs):
     """The result of an elementwise call with eager operands (tensors of one eager graph,
     maybe Python numbers), run from its plan and recorded; None when the call needs the
-    graph mode's way (see the module docstring)."""
-    lead = operands[0]
-    if lead.__class__ is not tensor_class:
-        lead = operands[-1]  # a reflected operator: ``1.0 - x``
-        if lead.__class__ is not tensor_class:
-            return None
-    producer = lead._producer
-    graph = op_slot(lead).graph if producer is None else producer[0]
-    if graph.observers or graph._control_stack or graph._device_stack or \
-            graph._gradient_overrides or graph._journal is not None or graph._finalized or \
-            (name and name[-1] == "/"):
+    graph mode's way (see the module docstring). ``apply_elementwise`` asks it first."""
+    if not attrs and not name:
+        if len(operands) == 1:  # the unary math functions: ``gc.tanh(x)``
+            x = operands[0]
+            graph = _graph_for(x, tensor_class)
+            if graph is None:
+                return None
+            plan = _PLANS.get((op_type, x.dtype.name, x._shape._dims))
+            if plan is None or not plan.recordable:
+                return None
+            return _recorded(tensor_class, graph, plan, [x._value], operands, None, op_type, 5)
+        if len(operands) == 2:  # (the frame above apply_elementwise is graphc's: an op's
+            return run_binary(tensor_class, op_type, operands[0], operands[1], 6)  # function)
+    lead = operands[0] if operands[0].__class__ is tensor_class else operands[-1]
+    graph = _graph_for(lead, tensor_class)
+    if graph is None or (name and name[-1] == "/"):
         return None
-    stack = _THREAD.stack
-    if stack and stack[-1] is not graph and getattr(stack[-1], "outer_graph", None) is not None:
-        return None  # a graph traced inside the eager one builds this op
-    dtype = lead.dtype.name
     parts, args = [op_type], []
     if attrs:
         try:
@@ -78,37 +80,95 @@ def run_elementwise(tensor_class, op_type: str, operands, name, attrs):
             return None  # an attr holding a list or an array: never planned
     for value in operands:
         if value.__class__ is tensor_class:
-            producer = value._producer
-            if producer is None:
-                op = op_slot(value)
-                if op.type == "variable" or op.graph is not graph:
-                    return None  # a variable handle (every use reads it anew), or a stranger
-            elif producer[0] is not graph:
+            if value is not lead and _graph_for(value, tensor_class) is not graph:
                 return None
-            parts.append(value.dtype.name)
-            parts.append(value._shape._dims)
+            parts += (value.dtype.name, value._shape._dims)
             args.append(value._value)
         elif value.__class__ in _NUMBERS:
-            key = (value.__class__, value, dtype, math.copysign(1.0, value) if value == 0 else 0)
-            scalar = _SCALARS.get(key) or _scalar(key)
-            parts.append(scalar[0])
-            parts.append(())
-            args.append(scalar[1])
+            array = _number_value(value, lead.dtype.name)
+            parts += (gdt.as_dtype(array.dtype).name, ())
+            args.append(array)
         else:
             return None
     plan = _PLANS.get(tuple(parts))
     if plan is None or not plan.recordable:
         return None
+    return _recorded(tensor_class, graph, plan, args, operands, attrs, name or op_type, 4)
+
+
+def run_binary(tensor_class, op_type: str, x, y, depth: int = 4):
+    """``op_type(x, y)`` run as a record, or None: tensors, or a tensor and a Python number,
+    which the key holds by type and value (its constant's plan is found once, ``_learn``)."""
+    if x.__class__ is tensor_class:
+        graph = _graph_for(x, tensor_class)
+        if graph is None:
+            return None
+        if y.__class__ is tensor_class:
+            if _graph_for(y, tensor_class) is not graph:
+                return None
+            plan = _PLANS.get((op_type, x.dtype.name, x._shape._dims, y.dtype.name,
+                               y._shape._dims))
+            if plan is None or not plan.recordable:
+                return None
+            return _recorded(tensor_class, graph, plan, [x._value, y._value], [x, y], None,
+                             op_type, depth)
+        if y.__class__ not in _NUMBERS:
+            return None
+        key = (op_type, x.dtype.name, x._shape._dims, y.__class__, y,
+               math.copysign(1.0, y) if not y else None)  # -0.0 == 0.0: the sign too
+        known = _WITH_NUMBERS.get(key) or _learn(key, [x, y], tensor_class, x.dtype.name)
+        if known is None:
+            return None
+        return _recorded(tensor_class, graph, known[0], [x._value, known[1][0][1]], [x, y],
+                         None, op_type, depth)
+    if y.__class__ is not tensor_class or x.__class__ not in _NUMBERS:
+        return None
+    graph = _graph_for(y, tensor_class)
+    if graph is None:
+        return None
+    key = (op_type, x.__class__, x, math.copysign(1.0, x) if not x else None, y.dtype.name,
+           y._shape._dims)
+    known = _WITH_NUMBERS.get(key) or _learn(key, [x, y], tensor_class, y.dtype.name)
+    if known is None:
+        return None
+    return _recorded(tensor_class, graph, known[0], [known[1][0][1], y._value], [x, y], None,
+                     op_type, depth)
+
+
+def _graph_for(tensor, tensor_class):
+    """The eager graph of ``tensor`` if a call on it may run as a record now: not a variable
+    handle (every use reads it anew), no tape recording, no control dependencies, device
+    scope, gradient override or ``atomic()`` block, no graph traced inside the eager one."""
+    producer = tensor._producer
+    if producer is None:
+        op = op_slot(tensor)
+        if op.type == "variable":
+            return None
+        graph = op.graph
+    else:
+        graph = producer[0]
+    if graph.observers or graph._control_stack or graph._device_stack or \
+            graph._gradient_overrides or graph._journal is not None or graph._finalized:
+        return None
+    stack = _THREAD.stack
+    if stack and stack[-1] is not graph and getattr(stack[-1], "outer_graph", None) is not None:
+        return None  # a graph traced inside the eager one builds this op
+    return graph
+
+
+def _recorded(tensor_class, graph, plan, args, operands, attrs, name, depth):
+    """The recorded tensor of ``plan`` run on ``args``; None when its kernel fails (built
+    the graph mode's way, the graph mode's error is raised)."""
     if _NUMPY_ERRORS is None:
         try:
             result = run_kernel(plan.kernel, args)
-        except Exception:  # noqa: BLE001 - built the graph mode's way, its error is raised
+        except Exception:  # noqa: BLE001 - see the docstring
             return None
     else:
         token = _NUMPY_ERRORS.set(_SILENT)  # NumPy's warnings silenced, as in a graph run
         try:
             result = plan.kernel(*args)
-        except Exception:  # noqa: BLE001 - built the graph mode's way, its error is raised
+        except Exception:  # noqa: BLE001 - see the docstring
             return None
         finally:
             _NUMPY_ERRORS.reset(token)
@@ -117,24 +177,43 @@ def run_elementwise(tensor_class, op_type: str, operands, name, attrs):
     tensor = tensor_class.__new__(tensor_class)  # its op slot stays empty until asked for
     tensor._shape, tensor.dtype = plan.specs[0]  # elementwise: the input shapes in the key
     tensor.value_index, tensor._consumers, tensor._value = 0, None, result  # fix the shape
-    tensor._producer = (graph, plan, operands, attrs, graph._name_stack, name or op_type,
-                        user_line(3), next(graph._serials))
+    frame = sys._getframe(depth - 1)  # the user's line: most often this very frame
+    code = frame.f_code
+    where = (code, frame.f_lasti) if _GRAPHC_CODE.get(code) is False else user_line(depth)
+    tensor._producer = (graph, plan, operands, attrs, graph._name_stack, name, where,
+                        next(graph._serials))
     return tensor
 
 
-def _scalar(key) -> tuple:
-    """``(dtype name, 0-d value)`` of the Python number ``key[1]`` used beside tensors of
-    dtype ``key[2]``: the value of the constant ``convert_to_tensor`` would make for it."""
-    value, dtype = key[1], gdt.as_dtype(key[2])
+def _learn(key, operands, tensor_class, dtype: str):
+    """``(plan, [(position, 0-d value)])`` of a call with a Python number, keyed by the
+    number itself: the plan of the call with the constant ``convert_to_tensor`` would make
+    of it (the same dtype rule, no op built); None while there is no such plan."""
+    parts, scalars = [key[0]], []
+    for index, value in enumerate(operands):
+        if value.__class__ is tensor_class:
+            parts += (value.dtype.name, value._shape._dims)
+        else:
+            array = _number_value(value, dtype)
+            parts += (gdt.as_dtype(array.dtype).name, ())
+            scalars.append((index, array))
+    plan = _PLANS.get(tuple(parts))
+    if plan is None or not plan.recordable:
+        return None
+    if len(_WITH_NUMBERS) >= _NUMBERS_LIMIT:
+        _WITH_NUMBERS.clear()
+    known = _WITH_NUMBERS[key] = (plan, tuple(scalars))
+    return known
+
+
+def _number_value(value, dtype: str) -> np.ndarray:
+    """The value of the constant ``convert_to_tensor(value, dtype_hint=dtype)`` makes."""
     try:
-        array = numpy_value(value, dtype)
-    except TypeError:  # it does not fit: its own dtype (the plan's key then differs)
+        array = numpy_value(value, gdt.as_dtype(dtype))
+    except TypeError:  # it does not fit: its own dtype (the plan found then differs)
         array = numpy_value(value)
     array.flags.writeable = False
-    if len(_SCALARS) >= _SCALAR_LIMIT:
-        _SCALARS.clear()
-    known = _SCALARS[key] = (gdt.as_dtype(array.dtype).name, array)
-    return known
+    return array
 
 
 def install_operators(tensor_class, binary: dict, unary: dict) -> None:
@@ -157,7 +236,7 @@ def _forward(tensor_class, fn):
     op_type = fn.__name__
 
     def operator(self, other):
-        result = run_elementwise(tensor_class, op_type, [self, other], None, None)
+        result = run_binary(tensor_class, op_type, self, other)
         return fn(self, other) if result is None else result
     return operator
 
@@ -166,7 +245,7 @@ def _reflected(tensor_class, fn):
     op_type = fn.__name__
 
     def operator(self, other):
-        result = run_elementwise(tensor_class, op_type, [other, self], None, None)
+        result = run_binary(tensor_class, op_type, other, self)
         return fn(other, self) if result is None else result
     return operator
 
