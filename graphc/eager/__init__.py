@@ -13,3 +13,6 @@ from .context import eager, eager_graph, enable_eager_execution, executing_eager
 from .core import EagerGraph, EagerOperation, EagerTensor  # noqa: F401
 from .tape import GradientTape, UnconnectedGradients, partial  # noqa: F401
 from .function import ConcreteFunction, Function, TensorSpec, function  # noqa: F401
+from .variable_values import install_variable_values
+
+install_variable_values()
