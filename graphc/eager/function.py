@@ -12,10 +12,11 @@ run in program order (each waits for the one before: TF2's automatic control dep
 and each runs on every call, returned or not. Variables may be created on the first trace
 only (as TF2 requires); they are initialized once, when that trace ends.
 
-Under a recording ``GradientTape`` a call runs its traced ops eagerly instead, so the tape
-records them and differentiates them with the registry's grad rules (the function's graph
-gradient): gradients reach its arguments, the eager tensors it captured and the variables it
-read, through nested functions and to any order.
+Under a recording ``GradientTape`` a call still runs its plan, recorded as one op whose
+gradient is the traced graph's gradient, compiled as a function too (function_calls.py); a
+function with effects besides variable reads runs its traced ops eagerly instead, so the tape
+records each. Either way gradients reach its arguments, the eager tensors it captured and the
+variables it read, through nested functions and to any order.
 
 Retracing follows TF2: a tensor argument of a new dtype or shape, or a new Python value,
 makes a new trace; ``input_signature`` fixes the signature (None dims: any size).
@@ -39,6 +40,7 @@ from graphc.viz.report import pass_table
 
 from .context import eager_graph
 from .core import EagerGraph
+from .function_calls import recorded_call, runs_as_one_op
 
 __all__ = ["function", "Function", "ConcreteFunction", "TensorSpec", "TracedGraph"]
 
@@ -168,6 +170,7 @@ class ConcreteFunction:
         self._session = Session(graph=graph, _state=state)
         self._fetches = (self.outputs, list(graph.stateful_ops))
         self._replay = None  # the traced ops, in order, once a tape needs them
+        self._backward = None  # its gradient's gc.function (function_calls.py), once asked
 
     def __call__(self, *args, **kwargs):
         return self._call_flat(_tensor_leaves((args, kwargs)))
@@ -176,15 +179,22 @@ class ConcreteFunction:
         if len(values) != len(self.inputs):
             raise TypeError(f"gc.function {self.graph.name!r} takes {len(self.inputs)} tensor "
                             f"arguments, got {len(values)}")
-        if eager_graph().observers:  # a GradientTape records: it differentiates the ops
+        graph = eager_graph()
+        if graph.observers:  # a GradientTape records: one op of the plan, or the ops
+            if runs_as_one_op(self):
+                return recorded_call(self, graph, values)
             return self._replayed(values)
-        feeds = {placeholder: _as_array(value) for placeholder, value in zip(self.inputs,
-                                                                               values)}
-        results, _ = self._session.run(self._fetches, feeds)
-        it = iter(results)
+        it = iter(self._run_plan(values))
         flat = [next(it) if isinstance(t, Tensor) else t
                 for t in flatten(self.structured_outputs)]
         return _eager_values(pack_as(self.structured_outputs, flat))
+
+    def _run_plan(self, values: list) -> list:
+        """The output values of a call, computed by the optimized plan."""
+        feeds = {placeholder: _as_array(value) for placeholder, value in zip(self.inputs,
+                                                                               values)}
+        results, _ = self._session.run(self._fetches, feeds)
+        return results
 
     def _replayed(self, values: list):
         """The call with the traced graph's ops run eagerly, each recorded by the tapes,
