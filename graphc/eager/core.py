@@ -26,12 +26,12 @@ import numpy as np
 
 from graphc import operators, registry
 from graphc.convert import convert_to_tensor
-from graphc.errors import InvalidArgumentError, OpError, describe_op, describe_tensor
+from graphc.errors import describe_tensor
 from graphc.graph import Graph, _position
 from graphc.nodes import Operation, Tensor
 
-from .dispatch import (UNPLANNED, bound_kernel, make_plan, plan_for, plan_key, read_only,
-                       line_of, run_kernel, stored_value, user_line)
+from .dispatch import (UNPLANNED, line_of, make_plan, plan_for, plan_key, read_only, run_kernel,
+                       run_op, stored_value, user_line)
 from .records import install_operators, materialize, op_slot, run_elementwise, set_op_slot
 from .state import EagerRunContext, EagerState
 
@@ -354,7 +354,7 @@ class EagerGraph(Graph):
     def _append(self, op: EagerOperation) -> None:
         """Run ``op`` now; it is kept only by whoever holds its outputs."""
         op._id = next(self._serials)
-        op._values = _run(op, self.state)
+        op._values = run_op(op, self.state)
         for tensor, value in zip(op._fresh or (), op._values):
             tensor._value = value
         self._link(op)
@@ -384,34 +384,5 @@ class EagerGraph(Graph):
         return "<gc.EagerGraph>"
 
 
-def _run(op: EagerOperation, state: EagerState) -> tuple:
-    """The op's output values, computed by its registry kernel from its inputs' values."""
-    opdef = registry.get(op.type)
-    args = [t._value for t in op._inputs]
-    kernel = bound_kernel(opdef, op)
-    ctx = None
-    if opdef.needs_context:
-        ctx = EagerRunContext(state)
-        ctx.op = op
-    try:
-        result = run_kernel(kernel, args, ctx)  # NumPy's warnings: graph mode's silence
-    except OpError:
-        raise
-    except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
-        raise _eager_error(op, args, err) from err
-    values = (result,) if len(op._specs) == 1 else tuple(result)
-    values = tuple([stored_value(v) for v in values])
-    if ctx is not None:
-        ctx.commit()  # only after the kernel succeeded: a failing op changes no variable
-    return values
-
-
 def _small_scalar(value) -> bool:
     return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"
-
-
-def _eager_error(op, args, err) -> InvalidArgumentError:
-    inputs = "; ".join(f"{describe_tensor(t)} = {np.shape(v)} {getattr(v, 'dtype', '')}"
-                       for t, v in zip(op._inputs, args)) or "no inputs"
-    return InvalidArgumentError(None, op, f"{describe_op(op)} failed: {err} "
-                                f"[inputs: {inputs}]")

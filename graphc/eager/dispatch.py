@@ -27,9 +27,12 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from graphc import registry
+from graphc.errors import InvalidArgumentError, OpError, describe_op, describe_tensor
+
+from .state import EagerRunContext
 
 __all__ = ["OpPlan", "UNPLANNED", "plan_key", "plan_for", "make_plan", "bound_kernel",
-           "run_kernel", "user_line", "line_of", "stored_value", "read_only"]
+           "run_kernel", "run_op", "user_line", "line_of", "stored_value", "read_only"]
 
 _PLAN_LIMIT = 4096  # distinct keys kept; a program that makes more starts over
 _VALUE_KEYED_SIZE = 16  # integer inputs up to this many elements are keyed by value
@@ -174,6 +177,37 @@ def read_only(value):
         value = value.view()
         value.flags.writeable = False
     return value
+
+
+# -- running an op built the graph mode's way ---------------------------------------------
+def run_op(op, state) -> tuple:
+    """The op's output values, computed by its registry kernel from its inputs' values."""
+    opdef = registry.get(op.type)
+    args = [t._value for t in op._inputs]
+    kernel = bound_kernel(opdef, op)
+    ctx = None
+    if opdef.needs_context:
+        ctx = EagerRunContext(state)
+        ctx.op = op
+    try:
+        result = run_kernel(kernel, args, ctx)  # NumPy's warnings: graph mode's silence
+    except OpError:
+        raise
+    except Exception as err:  # noqa: BLE001 - every kernel failure gets the op's context
+        raise _op_error(op, args, err) from err
+    values = (result,) if len(op._specs) == 1 else tuple(result)
+    values = tuple([stored_value(v) for v in values])
+    if ctx is not None:
+        ctx.commit()  # only after the kernel succeeded: a failing op changes no variable
+    return values
+
+
+
+def _op_error(op, args, err) -> InvalidArgumentError:
+    inputs = "; ".join(f"{describe_tensor(t)} = {np.shape(v)} {getattr(v, 'dtype', '')}"
+                       for t, v in zip(op._inputs, args)) or "no inputs"
+    return InvalidArgumentError(None, op, f"{describe_op(op)} failed: {err} "
+                                f"[inputs: {inputs}]")
 
 
 # -- the user's line, found cheaply --------------------------------------------------------
