@@ -9,6 +9,9 @@ values, so ``gc.gradients`` differentiates a recorded tree with the registry's g
 (inference, validation, kernel binding): dispatch.py keeps the answers per kind of call.
 Stored values are never written: what ``numpy()`` hands out is a read-only view.
 
+A repeated elementwise call does less still: it returns a tensor holding its value and a
+record of its producer, and its op is made from the record when asked for (records.py).
+
 Memory: the eager graph keeps no list of its ops. A tensor holds its op, the op holds its
 inputs and its values, but its outputs only weakly (once its builder took them) and its
 readers only weakly, so there are no reference cycles: when nobody holds a tensor (nor

@@ -202,7 +202,6 @@ def run_op(op, state) -> tuple:
     return values
 
 
-
 def _op_error(op, args, err) -> InvalidArgumentError:
     inputs = "; ".join(f"{describe_tensor(t)} = {np.shape(v)} {getattr(v, 'dtype', '')}"
                        for t, v in zip(op._inputs, args)) or "no inputs"

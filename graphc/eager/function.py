@@ -182,7 +182,7 @@ class ConcreteFunction:
         graph = eager_graph()
         if graph.observers:  # a GradientTape records: one op of the plan, or the ops
             if runs_as_one_op(self):
-                return recorded_call(self, graph, values)
+                return recorded_call(self, graph, values, Function)
             return self._replayed(values)
         it = iter(self._run_plan(values))
         flat = [next(it) if isinstance(t, Tensor) else t

@@ -38,9 +38,10 @@ def runs_as_one_op(concrete) -> bool:
     return all(op.type == "read_variable" for op in concrete.graph.stateful_ops)
 
 
-def recorded_call(concrete, graph, values: list):
+def recorded_call(concrete, graph, values: list, function_class):
     """The call of ``concrete`` on ``values`` as one recorded ``py_func`` op of the eager
-    ``graph``, its outputs in the function's output structure."""
+    ``graph``, its outputs in the function's output structure; ``function_class`` makes the
+    backward function (``gc.function``'s ``Function``)."""
     arguments = [v if isinstance(v, Tensor) else convert_to_tensor(v) for v in values]
     captured, reads = [], []
     with graph.as_default():
@@ -51,7 +52,7 @@ def recorded_call(concrete, graph, values: list):
                 captured.append(tensor)
         count = len(arguments)
         outputs = concrete.outputs
-        backward = _backward_function(concrete)
+        backward = _backward_function(concrete, function_class)
         floating = [i for i, t in enumerate(outputs) if t.dtype.is_floating]
 
         def forward(*arrays):
@@ -74,12 +75,11 @@ def recorded_call(concrete, graph, values: list):
     return pack_as(concrete.structured_outputs, flat)
 
 
-def _backward_function(concrete):
+def _backward_function(concrete, function_class):
     """The ``gc.function`` of (arguments, captured tensors, variable values, gradients of
     the floating outputs) returning the gradient of each of the first three (None: none)."""
     if concrete._backward is not None:
         return concrete._backward
-    from .function import Function  # the module that calls this one
     traced = concrete.graph
     stand_ins = list(concrete.inputs)
     variables = []
@@ -107,5 +107,5 @@ def _backward_function(concrete):
                                grad_ys=list(flat[len(sources):])) if wanted and targets else [])
         return [next(grads) if s.dtype.is_floating else None for s in sources]
 
-    concrete._backward = Function(backward, name=f"{traced.name}_backward")
+    concrete._backward = function_class(backward, name=f"{traced.name}_backward")
     return concrete._backward
