@@ -13,6 +13,7 @@ from graphc.graph import required_ops
 
 
 def _live_ops() -> int:
+    python_gc.collect()  # what earlier tests left to the collector is gone, not counted
     return sum(isinstance(o, EagerOperation) for o in python_gc.get_objects())
 
 
