@@ -13,7 +13,8 @@ Example:
 from graphc import errors, registry  # noqa: F401
 from graphc.convert import convert_to_tensor, graph_of  # noqa: F401
 from graphc.dtypes import (DType, as_dtype, bool, double, float16, float32, float64,  # noqa
-                           half, int8, int16, int32, int64, string, uint8, uint16)
+                           half, int8, int16, int32, int64, string, uint8, uint16, uint32,
+                           uint64)
 from graphc.graph import Graph, Operation, Tensor, get_default_graph, reset_default_graph  # noqa
 from graphc.ops.array import concat, split, stack, unstack  # noqa: F401
 from graphc.ops.indexing import gather, slice, strided_slice  # noqa: F401

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     "DType", "as_dtype", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "bool", "half", "double", "string",
+    "uint8", "uint16", "uint32", "uint64", "bool", "half", "double", "string",
 ]
 
 
@@ -116,6 +116,10 @@ int32 = DType("int32", np.int32, "i32")
 int64 = DType("int64", np.int64, "i64")
 uint8 = DType("uint8", np.uint8, "u8")
 uint16 = DType("uint16", np.uint16, "u16")
+# TF's unsigned 32/64-bit types: arithmetic wraps modulo 2**32 / 2**64 (NumPy and TF alike);
+# the ops TF declares for signed types only (negative, abs, sign) refuse every unsigned type
+uint32 = DType("uint32", np.uint32, "u32")
+uint64 = DType("uint64", np.uint64, "u64")
 bool = DType("bool", np.bool_, "b1")  # noqa: A001 - TF1's public name is tf.bool
 # TF's DT_STRING: byte strings of any length, held as NumPy object arrays of ``bytes`` (str
 # values are stored UTF-8 encoded, as TF does). It exists for the values of summary ops (a
@@ -125,7 +129,8 @@ string = DType("string", np.object_, "str")
 half = float16
 double = float64
 
-ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool, string)
+ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+              bool, string)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 # TF's dtype strings (tensorflow/python/framework/dtypes.py, _STRING_TO_TF): the canonical
 # names, their ``_ref`` forms (graphc has no reference dtypes: a ref reads as its value) and
@@ -135,7 +140,7 @@ _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update(half=float16, float=float32, double=float64)
 _BY_NAME.update({f"{name}_ref": d for name, d in list(_BY_NAME.items())})
 # TF names graphc has no element type for: named in the error instead of "unknown".
-_UNSUPPORTED_TF_NAMES = ("complex64", "complex128", "uint32", "uint64", "bfloat16",
+_UNSUPPORTED_TF_NAMES = ("complex64", "complex128", "bfloat16",
                          "qint8", "quint8", "qint16", "quint16", "qint32", "resource", "variant")
 
 

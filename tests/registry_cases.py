@@ -1,6 +1,8 @@
 """Turning the registry's samples into graphs: arrays become placeholders, the rest passes."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 import graphc as gc
@@ -11,14 +13,54 @@ def sampled_ops():
     return [op for op in registry.all_ops() if op.samples]
 
 
+# The unsigned dtypes the samples' signed-integer arrays are also tried in (their magnitudes),
+# so every op taking integers is checked on uint32 and uint64 without samples of its own
+UNSIGNED_VARIANTS = (np.uint32, np.uint64)
+
+
 def sample_cases():
-    """``(opdef, sample)`` pairs with readable ids, for pytest parametrization."""
+    """``(opdef, sample)`` pairs with readable ids, for pytest parametrization: each sample,
+    then its ``unsigned_variants`` (ids ``<op>-<index>-uint32``)."""
     cases, ids = [], []
     for opdef in sampled_ops():
         for index, sample in enumerate(opdef.samples()):
             cases.append((opdef, sample))
             ids.append(f"{opdef.name}-{index}")
+            for dtype_name, variant in unsigned_variants(opdef, sample):
+                cases.append((opdef, variant))
+                ids.append(f"{opdef.name}-{index}-{dtype_name}")
     return cases, ids
+
+
+def _as_unsigned(value, dtype):
+    if is_array(value) and np.asarray(value).dtype.kind == "i":
+        return np.abs(np.asarray(value)).astype(dtype)
+    if isinstance(value, list) and any(is_array(v) for v in value):
+        return [_as_unsigned(v, dtype) for v in value]
+    return value
+
+
+def unsigned_variants(opdef, sample):
+    """``(dtype name, sample)`` for each of ``UNSIGNED_VARIANTS`` the op accepts in place of
+    the sample's signed-integer arrays (none when it has none); the ops refusing unsigned
+    types (TF's signed-only ones) say so in their error samples."""
+    def signed(value):
+        return (is_array(value) and np.asarray(value).dtype.kind == "i") or (
+            isinstance(value, list) and any(signed(v) for v in value))
+    values = list(sample.args) + list(sample.kwargs.values())
+    if not any(signed(v) for v in values):
+        return []
+    found = []
+    for dtype in UNSIGNED_VARIANTS:
+        variant = dataclasses.replace(
+            sample, args=tuple(_as_unsigned(a, dtype) for a in sample.args),
+            kwargs={k: _as_unsigned(v, dtype) for k, v in sample.kwargs.items()})
+        try:
+            build(opdef, variant)
+        except (TypeError, ValueError):
+            continue  # the op's dtype rule refuses them
+        found.append((np.dtype(dtype).name, variant))
+    return found
 
 
 def error_cases():

@@ -99,3 +99,14 @@ def test_splits_export_with_equal_parts_and_with_sizes_including_the_rest(opset)
         model = export(sess, [out], [x], opset=opset, optimize=False)
     onnx.checker.check_model(model)
     np.testing.assert_allclose(_ort(model, {"x": data})[0], want)
+
+
+def test_a_transpose_without_perm_exports_as_reversed_axes():
+    """gc.transpose(x) leaves perm None (the axes reversed): the writer read it as a list."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float32, [2, 3, 4], name="x")
+        y = gc.transpose(x)
+    value = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    (got,) = _ort(export(graph, [y], [x]), {"x": value})
+    np.testing.assert_array_equal(got, value.transpose())

@@ -79,14 +79,27 @@ def converter(*names):
 
 
 # -- elementwise ------------------------------------------------------------------------------
-_UNARY = {"Abs": gc.abs, "Neg": gc.negative, "Exp": gc.exp, "Log": gc.log, "Sqrt": gc.sqrt,
+_UNARY = {"Neg": gc.negative, "Exp": gc.exp, "Log": gc.log, "Sqrt": gc.sqrt,
           "Reciprocal": gc.reciprocal, "Floor": gc.floor, "Ceil": gc.ceil, "Sin": gc.sin,
           "Cos": gc.cos, "Tan": gc.tan, "Tanh": gc.tanh, "Sigmoid": gc.sigmoid,
-          "Relu": gc.nn.relu, "Erf": gc.erf, "Sign": gc.sign, "IsNaN": gc.is_nan,
+          "Relu": gc.nn.relu, "Erf": gc.erf, "IsNaN": gc.is_nan,
           "Not": gc.logical_not, "Round": gc.round, "Softplus": gc.nn.softplus,
           "Identity": gc.identity}
 for _name, _fn in _UNARY.items():
     CONVERTERS[_name] = (lambda fn: lambda ctx, ins, attrs: fn(ins[0]))(_fn)
+
+
+# ONNX's Abs and Sign take unsigned tensors, TF's (graphc's) refuse them: |x| = x there, and
+# sign(x) = (x > 0)
+@converter("Abs")
+def _abs(ctx, ins, attrs):
+    return gc.identity(ins[0]) if ins[0].dtype.is_unsigned else gc.abs(ins[0])
+
+
+@converter("Sign")
+def _sign(ctx, ins, attrs):
+    x = ins[0]
+    return gc.cast(gc.greater(x, 0), x.dtype) if x.dtype.is_unsigned else gc.sign(x)
 
 _BINARY = {"Add": gc.add, "Sub": gc.subtract, "Mul": gc.multiply,
            "Equal": gc.equal, "Less": gc.less, "Greater": gc.greater,

@@ -139,7 +139,8 @@ def _reshape(w, op, ins):
 
 @_writes("transpose")
 def _transpose(w, op, ins):
-    return w.node("Transpose", [ins[0]], perm=list(op.attrs["perm"]))
+    perm = op.attrs["perm"]  # None: the axes reversed, ONNX's default too
+    return w.node("Transpose", [ins[0]], **({} if perm is None else {"perm": list(perm)}))
 
 
 @_writes("expand_dims")

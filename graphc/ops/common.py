@@ -13,10 +13,17 @@ from graphc.shapes import TensorShape, broadcast_shapes
 from graphc.static_values import constant_value
 
 FLOAT, INTEGER, NUMERIC, BOOL, ANY = "floating", "integer", "numeric", "bool", "any"
+# the ops TF declares for floats and signed integers only (Neg, Abs, Sign, Pow,
+# SquaredDifference: no uint8 ... uint64 in their type lists)
+SIGNED = "signed numeric"
+# index-like inputs TF takes as int32/int64 only (ReverseSequence's Tlen ...)
+SIGNED_INTEGER = "signed integer"
 _KIND_CHECK = {
     FLOAT: lambda d: d.is_floating,
     INTEGER: lambda d: d.is_integer,
     NUMERIC: lambda d: d.is_numeric,
+    SIGNED: lambda d: d.is_numeric and not d.is_unsigned,
+    SIGNED_INTEGER: lambda d: d.is_integer and not d.is_unsigned,
     BOOL: lambda d: d.is_bool,
     ANY: lambda d: True,
 }

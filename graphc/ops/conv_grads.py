@@ -305,8 +305,9 @@ def _avg_pool_grad_kernel(input_sizes, dy, ksize, strides, padding):
 
 
 def _avg_pool_grad_reference(input_sizes, dy, ksize, strides, padding):
-    dx = np.zeros(tuple(input_sizes))
-    for r, c, cells in _pool_windows(tuple(input_sizes), ksize, strides, padding):
+    input_sizes = tuple(int(v) for v in input_sizes)  # Python ints: window bounds go negative
+    dx = np.zeros(input_sizes)
+    for r, c, cells in _pool_windows(input_sizes, ksize, strides, padding):
         for rr, cc in cells:
             dx[:, rr, cc, :] += dy[:, r, c, :] / len(cells)
     return dx

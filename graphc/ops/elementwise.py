@@ -16,7 +16,7 @@ import scipy.special
 
 from graphc import dtypes as gdt
 from graphc import registry
-from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, apply_elementwise,
+from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, SIGNED, apply_elementwise,
                                broadcast_rule, rand, randbool, randint, same_dtype_rule)
 from graphc.ops.creation import ones_like, zeros_like
 from graphc.ops.select import cast, where
@@ -44,7 +44,7 @@ def _unary_samples(kind: str, low: float, high: float):
                  Sample((rand(2, 3, low=low, high=high, dtype=np.float32),), rtol=1e-5),
                  Sample((rand(low=low, high=high),)),
                  Sample((rand(0, 3, low=low, high=high),))]
-        if kind == NUMERIC:
+        if kind in (NUMERIC, SIGNED):
             cases.append(Sample((randint(2, 5, low=int(max(low, -5)), high=int(min(high, 6))),)))
         return cases
     return samples
@@ -53,7 +53,11 @@ def _unary_samples(kind: str, low: float, high: float):
 def _unary_errors(kind: str):
     def errors():
         wrong = randbool(2, 2) if kind != BOOL else rand(2, 2)
-        return [ErrorSample((wrong,), error=TypeError, match="requires a")]
+        cases = [ErrorSample((wrong,), error=TypeError, match="requires a")]
+        if kind == SIGNED:  # TF: no unsigned types in the op's type list
+            cases.append(ErrorSample((randint(2, 2, low=0).astype(np.uint32),), error=TypeError,
+                                     match="requires a signed numeric input, got uint32"))
+        return cases
     return errors
 
 
@@ -124,9 +128,9 @@ APPROX = functools.partial(LoopExpr, ulp=4)
 UNARY_TABLE = [
     # name, kernel, scalar reference, dtype kind, sample domain, output dtype, gradient,
     # finite_outputs (the op cannot overflow or make NaN from finite values), loop forms
-    ("negative", np.negative, operator.neg, NUMERIC, (-2, 2), None,
+    ("negative", np.negative, operator.neg, SIGNED, (-2, 2), None,
      lambda op, dy: [-dy], KEEPS_FINITE, PLAIN("-{0}")),  # d(-x) = -dx
-    ("abs", np.abs, abs, NUMERIC, (-2, 2), None,  # d|x| = sign(x) dx, 0 at x = 0
+    ("abs", np.abs, abs, SIGNED, (-2, 2), None,  # d|x| = sign(x) dx, 0 at x = 0
      lambda op, dy: [dy * sign(op.inputs[0])], KEEPS_FINITE, PLAIN("abs({0})")),
     ("exp", np.exp, math.exp, FLOAT, (-2, 2), None,
      lambda op, dy: [dy * op.outputs[0]], None,  # d exp(x) = exp(x) dx
@@ -179,7 +183,7 @@ UNARY_TABLE = [
     ("erf", scipy.special.erf, math.erf, FLOAT, (-2, 2), None,
      lambda op, dy: [dy * (2.0 / math.sqrt(math.pi)) * exp(-square(op.inputs[0]))],
      KEEPS_FINITE, APPROX("math.erf({0})")),
-    ("sign", np.sign, lambda v: (v > 0) - (v < 0), NUMERIC, (-2, 2), None, ND, KEEPS_FINITE,
+    ("sign", np.sign, lambda v: (v > 0) - (v < 0), SIGNED, (-2, 2), None, ND, KEEPS_FINITE,
      PLAIN("(1 if {0} > 0 else (-1 if {0} < 0 else ({0} if {0} != {0} else 0)))")),
     ("floor", np.floor, math.floor, FLOAT, (-4, 4), None, ND, KEEPS_FINITE, PLAIN("np.floor({0})")),
     ("ceil", np.ceil, math.ceil, FLOAT, (-4, 4), None, ND, KEEPS_FINITE, PLAIN("np.ceil({0})")),
@@ -225,7 +229,7 @@ def _binary_samples(kind: str, positive: bool = False, nonzero_rhs: bool = False
             Sample((rand(0, 3, low=low), rand(3, low=rhs_low))),  # size-0 dimension
             Sample((rand(low=low), rand(low=rhs_low))),  # scalars
         ]
-        if kind in (NUMERIC, ANY) and not positive:
+        if kind in (NUMERIC, SIGNED, ANY) and not positive:
             cases.append(Sample((randint(3, 4), randint(3, 4, low=1) if nonzero_rhs
                                  else randint(3, 4))))
         return cases
@@ -235,11 +239,16 @@ def _binary_samples(kind: str, positive: bool = False, nonzero_rhs: bool = False
 def _binary_errors(kind: str):
     def errors():
         good = randbool if kind == BOOL else rand
-        return [
+        cases = [
             ErrorSample((good(2, 3), good(4, 3)), match="Incompatible shapes"),
             ErrorSample((rand(2).astype(np.float32), randint(2)), error=TypeError,
                         match="requires inputs of one dtype"),
         ]
+        if kind == SIGNED:
+            unsigned = randint(2, low=0).astype(np.uint64)
+            cases.append(ErrorSample((unsigned, unsigned), error=TypeError,
+                                     match="requires a signed numeric input, got uint64"))
+        return cases
     return errors
 
 
@@ -308,7 +317,8 @@ BINARY_TABLE = [
          grad=lambda op, dy: [dy, -dy * floordiv(*op.inputs)]),  # x mod y = x - y floor(x/y)
     # no loop form: NumPy's power takes sqrt for a scalar exponent 0.5 (pow(-inf, 0.5) is NaN,
     # pow(-0.0, 0.5) is -0.0) and C's pow otherwise (+inf, +0.0), so no scalar form matches
-    dict(name="pow", kernel=np.power, scalar=operator.pow, positive=True, grad=_pow_grad),
+    dict(name="pow", kernel=np.power, scalar=operator.pow, positive=True, grad=_pow_grad,
+         kind=SIGNED),
     dict(name="maximum", kernel=np.maximum, scalar=max, commutative=True, associative=True,
          finite=KEEPS_FINITE, loop=PLAIN("({0} if {0} > {1} or {0} != {0} else {1})"),
          grad=lambda op, dy: [_mask(op.inputs[0] >= op.inputs[1], dy),  # ties: first input
@@ -319,6 +329,7 @@ BINARY_TABLE = [
                               _mask(op.inputs[0] > op.inputs[1], dy)]),
     dict(name="squared_difference", kernel=lambda x, y: np.square(x - y),
          scalar=lambda a, b: (a - b) * (a - b), commutative=True, grad=_squared_difference_grad,
+         kind=SIGNED,
          loop=PLAIN("({0} - {1}) * ({0} - {1})")),
     dict(name="equal", kernel=np.equal, scalar=operator.eq, kind=ANY, out=gdt.bool,
          commutative=True, loop=LoopExpr("{0} == {1}")),

@@ -10,8 +10,8 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Tensor
 from graphc.ops import creation, elementwise, reduce, shape_ops
 from graphc.ops.array import concat
-from graphc.ops.common import (apply_op, check_kind, normalize_axis, rand, randint,
-                               same_shape_rule, static_axis)
+from graphc.ops.common import (SIGNED_INTEGER, apply_op, check_kind, normalize_axis, rand,
+                               randint, same_shape_rule, static_axis)
 from graphc.ops.indexing import gather
 from graphc.ops.select import cast, where
 from graphc.registry import ErrorSample, OpDef, Sample
@@ -60,7 +60,7 @@ reverse_v2 = reverse
 
 
 def _reverse_sequence_dtypes(in_dtypes, attrs):
-    check_kind("reverse_sequence", in_dtypes[1], "integer", "seq_lengths")
+    check_kind("reverse_sequence", in_dtypes[1], SIGNED_INTEGER, "seq_lengths")
     return [in_dtypes[0]]
 
 
@@ -115,6 +115,8 @@ REVERSE_SEQUENCE = registry.register(OpDef(
     error_samples=lambda: [
         ErrorSample((rand(3, 5), np.array([1, 2], np.int64), 1), match="vector of length"),
         ErrorSample((rand(3, 5), rand(3), 1), error=TypeError, match="seq_lengths"),
+        ErrorSample((rand(3, 5), np.array([5, 0, 2], np.uint64), 1), error=TypeError,
+                    match="requires a signed integer seq_lengths, got uint64"),
         ErrorSample((rand(3, 5), np.array([1, 2, 1]), 0, 0), match="must differ")],
     doc="Reverses the first seq_lengths[b] elements along seq_axis of each batch entry b."))
 

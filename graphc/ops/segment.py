@@ -85,16 +85,20 @@ def _segment_reference(reduction, ordered):
     def reference(data, ids, num_segments=None):
         count = (int(ids.max()) + 1 if ids.size else 0) if ordered else int(num_segments)
         groups = [[] for _ in range(count)]
+        # integers stay exact: a uint64's or int64's extremes (empty max/min) are no float64s
+        work = data.dtype if data.dtype.kind in "iu" else np.float64
         for position in np.ndindex(*ids.shape):
             if ids[position] >= 0:
-                groups[ids[position]].append(np.asarray(data[position], np.float64))
+                groups[ids[position]].append(np.asarray(data[position], work))
         rest = data.shape[ids.ndim:]
         empties = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": _extreme(data.dtype, True),
                    "min": _extreme(data.dtype, False)}
         empty = 0.0 if ordered and reduction in ("max", "min") else empties[reduction]
         reduce = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
                   "prod": np.prod}[reduction]
-        rows = [reduce(np.stack(g), axis=0) if g else np.full(rest, empty) for g in groups]
+        rows = [reduce(np.stack(g), axis=0) if g else
+                np.full(rest, empty, work if reduction in ("max", "min") else None)
+                for g in groups]
         out = np.array(rows).reshape((count,) + rest)
         truncating = ordered and data.dtype.kind in "iu" and reduction == "mean"
         return np.trunc(out) if truncating else out

@@ -91,7 +91,35 @@ registry.public(WHERE_INDICES)(lambda condition, name=None: where(condition, nam
 
 
 def _cast_kernel(x, dtype):
-    return x.astype(gdt.as_dtype(dtype).np, copy=False)
+    target = gdt.as_dtype(dtype).np
+    if x.dtype.kind == "f" and target.kind == "u" and target.itemsize >= 4:
+        return float_to_wide_unsigned(x, target)
+    return x.astype(target, copy=False)
+
+
+def float_to_wide_unsigned(x: np.ndarray, target: np.dtype) -> np.ndarray:
+    """Floats to uint32/uint64 as TF1's scalar CPU loops convert them (x86-64's conversion
+    through int64): truncation toward zero; a uint32 keeps the low 32 bits of the int64, so
+    -1.5 gives 2**32 - 1; a uint64 takes values below 2**64 as they are and wraps negative
+    ones; what int64 cannot hold (NaN, infinities, huge values) is int64's minimum, so 0 as
+    a uint32 and 2**63 as a uint64. C++ leaves those undefined, and TF's vectorized loops
+    give other values (2**31) for arrays of 64 elements or more (measured, TF 2.21): one
+    rule everywhere instead; NumPy's own ``astype`` differs between its loops as well.
+
+    Example:
+        >>> float_to_wide_unsigned(np.array([-1.0, 2.5, np.nan]), np.dtype(np.uint32))
+        array([4294967295,          2,          0], dtype=uint32)
+    """
+    truncated = np.trunc(x.astype(np.float64))
+    with np.errstate(invalid="ignore"):
+        fits_int64 = (truncated > -2.0 ** 63) & (truncated < 2.0 ** 63)
+        through_int64 = np.where(fits_int64, truncated, 0).astype(np.int64)
+        through_int64[~fits_int64] = np.iinfo(np.int64).min
+        result = through_int64.astype(target)
+        if target.itemsize == 8:  # [2**63, 2**64) is in range for a uint64 but not an int64
+            upper = (truncated >= 2.0 ** 63) & (truncated < 2.0 ** 64)
+            result[upper] = truncated[upper].astype(target)
+    return result
 
 
 def _cast_grad(op, dy):
