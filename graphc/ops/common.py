@@ -204,6 +204,24 @@ def randbool(*shape) -> np.ndarray:
     return _SAMPLE_RNG.random(size=shape) < 0.5
 
 
+def unary_kind_errors(kind: str) -> list:
+    """Error samples of a one-input op of dtype ``kind``: a bool (or, for bool ops, a float)
+    input, and the unsigned inputs ``SIGNED`` ops refuse."""
+    wrong = randbool(2, 2) if kind != BOOL else rand(2, 2)
+    return [registry.ErrorSample((wrong,), error=TypeError, match="requires a")] + \
+        unsigned_refusals(kind, 1)
+
+
+def unsigned_refusals(kind: str, arity: int) -> list:
+    """Error samples of an op of dtype ``kind`` taking ``arity`` same-dtype inputs: for
+    ``SIGNED`` ops (TF lists no unsigned type for them), uint32 and uint64 inputs."""
+    if kind != SIGNED:
+        return []
+    return [registry.ErrorSample((randint(2, low=0).astype(dtype),) * arity, error=TypeError,
+                                 match=f"requires a signed numeric input, got {dtype.__name__}")
+            for dtype in (np.uint32, np.uint64)]
+
+
 # How ops whose split depends on ranks or host values split along the batch axis
 # (OpDef.distribution, read by graphc.dask); each op's OpDef names its rule.
 

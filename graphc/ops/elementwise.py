@@ -17,7 +17,8 @@ import scipy.special
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, SIGNED, apply_elementwise,
-                               broadcast_rule, rand, randbool, randint, same_dtype_rule)
+                               broadcast_rule, rand, randbool, randint, same_dtype_rule,
+                               unary_kind_errors, unsigned_refusals)
 from graphc.ops.creation import ones_like, zeros_like
 from graphc.ops.select import cast, where
 from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
@@ -50,17 +51,6 @@ def _unary_samples(kind: str, low: float, high: float):
     return samples
 
 
-def _unary_errors(kind: str):
-    def errors():
-        wrong = randbool(2, 2) if kind != BOOL else rand(2, 2)
-        cases = [ErrorSample((wrong,), error=TypeError, match="requires a")]
-        if kind == SIGNED:  # TF: no unsigned types in the op's type list
-            cases.append(ErrorSample((randint(2, 2, low=0).astype(np.uint32),), error=TypeError,
-                                     match="requires a signed numeric input, got uint32"))
-        return cases
-    return errors
-
-
 def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None, grad=None,
                   finite=None, loop=None, doc=""):
     opdef = registry.register(OpDef(
@@ -68,7 +58,7 @@ def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None
         kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True, finite_outputs=finite,
         loop=loop,
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
-        error_samples=_unary_errors(kind), doc=doc))
+        error_samples=lambda: unary_kind_errors(kind), doc=doc))
 
     def api(x, name=None):
         return apply_elementwise(opdef.name, [x], name=name)
@@ -239,16 +229,9 @@ def _binary_samples(kind: str, positive: bool = False, nonzero_rhs: bool = False
 def _binary_errors(kind: str):
     def errors():
         good = randbool if kind == BOOL else rand
-        cases = [
-            ErrorSample((good(2, 3), good(4, 3)), match="Incompatible shapes"),
-            ErrorSample((rand(2).astype(np.float32), randint(2)), error=TypeError,
-                        match="requires inputs of one dtype"),
-        ]
-        if kind == SIGNED:
-            unsigned = randint(2, low=0).astype(np.uint64)
-            cases.append(ErrorSample((unsigned, unsigned), error=TypeError,
-                                     match="requires a signed numeric input, got uint64"))
-        return cases
+        return [ErrorSample((good(2, 3), good(4, 3)), match="Incompatible shapes"),
+                ErrorSample((rand(2).astype(np.float32), randint(2)), error=TypeError,
+                            match="requires inputs of one dtype")] + unsigned_refusals(kind, 2)
     return errors
 
 
