@@ -179,3 +179,42 @@ def test_onnx_export_and_import_agree_with_onnxruntime(dtype):
     again = _run(list(outputs.values()), dict(zip(inputs.values(), (a, b))), imported)
     for got, expected in zip(again, want):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", UNSIGNED, ids=lambda d: d.name)
+def test_bitwise_ops_and_shifts_act_on_all_the_bits(dtype):
+    bits = dtype.size * 8
+    top = np.array([1, 2 ** (bits - 1), dtype.max], dtype.np)
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(dtype, [3])
+        amounts = gc.constant(np.array([bits - 1, bits - 1, 4], dtype.np))
+        got = _run([gc.bitwise.left_shift(x, amounts), gc.bitwise.right_shift(x, amounts),
+                    gc.bitwise.invert(x), gc.bitwise.bitwise_xor(x, gc.constant(top[::-1])),
+                    gc.bitwise.bitwise_and(x, 6), gc.bitwise.bitwise_or(x, 6)], {x: top}, graph)
+    assert got[0].tolist() == [2 ** (bits - 1), 0, (dtype.max << 4) & dtype.max]
+    assert got[1].tolist() == [0, 1, dtype.max >> 4]
+    assert got[2].tolist() == [dtype.max - 1, 2 ** (bits - 1) - 1, 0]
+    assert got[3].tolist() == [dtype.max - 1, 0, dtype.max - 1]
+    assert got[4].tolist() == [0, 0, 6] and got[5].tolist() == [7, 2 ** (bits - 1) + 6,
+                                                                  dtype.max]
+
+
+def test_bitwise_ops_export_at_opset_18_and_agree_with_onnxruntime():
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from graphc.onnx import ExportError, export
+    rng = np.random.default_rng(3)
+    a, b = (rng.integers(0, 2 ** 32, size=(2, 5), dtype=np.uint32) for _ in range(2))
+    graph = gc.Graph()
+    with graph.as_default():
+        x, y = gc.placeholder(gc.uint32, [None, 5], name="x"), gc.placeholder(gc.uint32, [None, 5],
+                                                                           name="y")
+        outs = [gc.bitwise.bitwise_and(x, y), gc.bitwise.bitwise_or(x, y),
+                gc.bitwise.bitwise_xor(x, y), gc.bitwise.invert(x)]
+    with pytest.raises(ExportError, match="bitwise ops need opset 18"):
+        export(graph, outs, [x, y], opset=17)
+    session = ort.InferenceSession(export(graph, outs, [x, y], opset=18).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    for got, want in zip(session.run(None, {"x": a, "y": b}), [a & b, a | b, a ^ b, ~a]):
+        np.testing.assert_array_equal(got, want)

@@ -84,7 +84,7 @@ _UNARY = {"Neg": gc.negative, "Exp": gc.exp, "Log": gc.log, "Sqrt": gc.sqrt,
           "Cos": gc.cos, "Tan": gc.tan, "Tanh": gc.tanh, "Sigmoid": gc.sigmoid,
           "Relu": gc.nn.relu, "Erf": gc.erf, "IsNaN": gc.is_nan,
           "Not": gc.logical_not, "Round": gc.round, "Softplus": gc.nn.softplus,
-          "Identity": gc.identity}
+          "Identity": gc.identity, "BitwiseNot": gc.bitwise.invert}
 for _name, _fn in _UNARY.items():
     CONVERTERS[_name] = (lambda fn: lambda ctx, ins, attrs: fn(ins[0]))(_fn)
 
@@ -104,9 +104,26 @@ def _sign(ctx, ins, attrs):
 _BINARY = {"Add": gc.add, "Sub": gc.subtract, "Mul": gc.multiply,
            "Equal": gc.equal, "Less": gc.less, "Greater": gc.greater,
            "LessOrEqual": gc.less_equal, "GreaterOrEqual": gc.greater_equal,
-           "And": gc.logical_and, "Or": gc.logical_or, "Xor": gc.logical_xor}
+           "And": gc.logical_and, "Or": gc.logical_or, "Xor": gc.logical_xor,
+           "BitwiseAnd": gc.bitwise.bitwise_and, "BitwiseOr": gc.bitwise.bitwise_or,
+           "BitwiseXor": gc.bitwise.bitwise_xor}
 for _name, _fn in _BINARY.items():
     CONVERTERS[_name] = (lambda fn: lambda ctx, ins, attrs: fn(ins[0], ins[1]))(_fn)
+
+
+@converter("BitShift")
+def _bit_shift(ctx, ins, attrs):
+    """ONNX shifts every bit out for amounts outside [0, bits): 0, or the sign for a right
+    shift of a signed value; TF's shifts (graphc's) clamp the amount instead."""
+    x, amount = ins
+    bits = x.dtype.size * 8
+    inside = gc.less(amount, bits) if x.dtype.is_unsigned else gc.logical_and(
+        gc.greater_equal(amount, 0), gc.less(amount, bits))
+    if attrs["direction"] == "LEFT":
+        return gc.where(inside, gc.bitwise.left_shift(x, amount), gc.zeros_like(x))
+    outside = gc.zeros_like(x) if x.dtype.is_unsigned else gc.bitwise.right_shift(
+        x, gc.cast(bits - 1, x.dtype))
+    return gc.where(inside, gc.bitwise.right_shift(x, amount), outside)
 
 
 @converter("Pow")

@@ -65,6 +65,14 @@ for _graphc_type, _onnx_type in {
     registry.declare_export(_graphc_type, "onnx", _same_op(_onnx_type))
 
 
+@_writes("bitwise_and", "bitwise_or", "bitwise_xor", "invert")
+def _bitwise(w, op, ins):
+    if w.opset < 18:
+        raise ExportError(f"graphc op '{op.name}' ({op.type}): ONNX's bitwise ops need opset 18")
+    kind = {"bitwise_and": "And", "bitwise_or": "Or", "bitwise_xor": "Xor", "invert": "Not"}
+    return w.node(f"Bitwise{kind[op.type]}", ins)
+
+
 @_writes("divide")
 def _divide(w, op, ins):
     if op.inputs[0].dtype.is_integer:  # TF1's true division of integers

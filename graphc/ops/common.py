@@ -110,7 +110,8 @@ def apply_elementwise(op_type: str, operands: Sequence, name: Optional[str] = No
 # -- dtype rules ---------------------------------------------------------------------------
 def check_kind(op_name: str, dtype, kind: str, what: str = "input") -> None:
     if not _KIND_CHECK[kind](dtype):
-        raise TypeError(f"{op_name} requires a {kind} {what}, got {dtype.name}")
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise TypeError(f"{op_name} requires {article} {kind} {what}, got {dtype.name}")
 
 
 def same_dtype_rule(op_name: str, kind: str = ANY, out=None, count: Optional[int] = None):
