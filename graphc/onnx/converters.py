@@ -101,6 +101,7 @@ def _sign(ctx, ins, attrs):
     x = ins[0]
     return gc.cast(gc.greater(x, 0), x.dtype) if x.dtype.is_unsigned else gc.sign(x)
 
+
 _BINARY = {"Add": gc.add, "Sub": gc.subtract, "Mul": gc.multiply,
            "Equal": gc.equal, "Less": gc.less, "Greater": gc.greater,
            "LessOrEqual": gc.less_equal, "GreaterOrEqual": gc.greater_equal,
@@ -114,7 +115,7 @@ for _name, _fn in _BINARY.items():
 @converter("BitShift")
 def _bit_shift(ctx, ins, attrs):
     """ONNX shifts every bit out for amounts outside [0, bits): 0, or the sign for a right
-    shift of a signed value; TF's shifts (graphc's) clamp the amount instead."""
+    shift of a signed value (written out here: TF leaves such amounts undefined)."""
     x, amount = ins
     bits = x.dtype.size * 8
     inside = gc.less(amount, bits) if x.dtype.is_unsigned else gc.logical_and(

@@ -51,6 +51,10 @@ def _unary_samples(kind: str, low: float, high: float):
     return samples
 
 
+def _unary_errors(kind: str):
+    return lambda: unary_kind_errors(kind)
+
+
 def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None, grad=None,
                   finite=None, loop=None, doc=""):
     opdef = registry.register(OpDef(
@@ -58,7 +62,7 @@ def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None
         kernel=kernel, grad=grad, elementwise=True, unknown_rank_ok=True, finite_outputs=finite,
         loop=loop,
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
-        error_samples=lambda: unary_kind_errors(kind), doc=doc))
+        error_samples=_unary_errors(kind), doc=doc))
 
     def api(x, name=None):
         return apply_elementwise(opdef.name, [x], name=name)
