@@ -8,9 +8,8 @@ import graphc as gc
 UNSIGNED = [gc.uint32, gc.uint64]
 
 
-def _run(fetches, feeds=None, graph=None):
+def _run(fetches, feeds, graph):
     with gc.Session(graph=graph) as sess:
-        sess.run(gc.global_variables_initializer()) if graph is None else None
         return sess.run(fetches, feed_dict=feeds)
 
 
@@ -54,7 +53,7 @@ def test_integer_casts_wrap_modulo_two_to_the_bits():
     with gc.Graph().as_default():
         x, u = gc.constant(values), gc.constant(big)
         got = _run([gc.cast(x, gc.uint32), gc.cast(x, gc.uint64), gc.cast(u, gc.int64),
-                    gc.cast(u, gc.uint32), gc.cast(u, gc.float64)], graph=x.graph)
+                    gc.cast(u, gc.uint32), gc.cast(u, gc.float64)], None, x.graph)
     assert got[0].tolist() == [2 ** 32 - 1, 2 ** 31, 2 ** 31 - 1, 5]
     assert got[1].tolist() == [2 ** 64 - 1, 2 ** 64 - 2 ** 31, 2 ** 31 - 1, 5]
     assert got[2].tolist() == [-1, -2 ** 63, 5] and got[3].tolist() == [2 ** 32 - 1, 0, 5]
@@ -218,3 +217,27 @@ def test_bitwise_ops_export_at_opset_18_and_agree_with_onnxruntime():
                                    providers=["CPUExecutionProvider"])
     for got, want in zip(session.run(None, {"x": a, "y": b}), [a & b, a | b, a ^ b, ~a]):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", UNSIGNED, ids=lambda d: d.name)
+def test_onnx_abs_and_sign_of_unsigned_tensors_import(dtype):
+    """ONNX's Abs and Sign take unsigned types, graphc's abs and sign (TF's) refuse them."""
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from onnx import helper
+    from graphc.onnx import import_model
+    elem = helper.np_dtype_to_tensor_dtype(dtype.np)
+    nodes = [helper.make_node("Abs", ["x"], ["a"]), helper.make_node("Sign", ["x"], ["s"])]
+    model = helper.make_model(helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", elem, [4])],
+        [helper.make_tensor_value_info(name, elem, [4]) for name in "as"]),
+        opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    value = np.array([0, 1, 7, dtype.max], dtype.np)
+    want = ort.InferenceSession(model.SerializeToString(),
+                                providers=["CPUExecutionProvider"]).run(None, {"x": value})
+    graph, inputs, outputs = import_model(model)
+    got = _run(list(outputs.values()), {inputs["x"]: value}, graph)
+    for fetched, expected in zip(got, want):
+        assert fetched.dtype == expected.dtype
+        np.testing.assert_array_equal(fetched, expected)
