@@ -12,7 +12,7 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.array import stack
-from graphc.ops.common import INTEGER, apply_op, check_kind, rand, randint
+from graphc.ops.common import INTEGER, SIGNED_INTEGER, apply_op, check_kind, rand, randint
 from graphc.ops.creation import range as _range
 from graphc.ops.indexing import unsorted_segment_sum
 from graphc.ops.select import where
@@ -183,8 +183,13 @@ def _repeat_grad(op, dy):
     return [transpose(summed, back), None]
 
 
+def _repeat_dtypes(in_dtypes, attrs):
+    check_kind("repeat", in_dtypes[1], SIGNED_INTEGER, "repeats")  # TF: int32/int64 counts
+    return [in_dtypes[0]]
+
+
 REPEAT = registry.register(OpDef(
-    name="repeat", dtypes=lambda in_dtypes, attrs: [in_dtypes[0]], shapes=_repeat_shapes,
+    name="repeat", dtypes=_repeat_dtypes, shapes=_repeat_shapes,
     kernel=_repeat_kernel, grad=_repeat_grad, attrs={"axis": None}, raises_on_values=True,
     unknown_rank_ok=True,
     reference=lambda x, repeats, axis=None: np.repeat(x, repeats, axis=axis),
@@ -193,7 +198,9 @@ REPEAT = registry.register(OpDef(
                      Sample((rand(2, 2), np.array(3, np.int32))),
                      Sample((randint(4), np.array([1, 2, 0, 1], np.int32), -1))],
     error_samples=lambda: [ErrorSample((rand(2), np.zeros((2, 2), np.int32), 0),
-                                       match="scalar or a vector")],
+                                       match="scalar or a vector"),
+                           ErrorSample((rand(2), np.array([1, 2], np.uint64), 0), error=TypeError,
+                                       match="requires a signed integer repeats, got uint64")],
     doc="Each slice along axis repeated (flattened first when axis is None)."))
 
 
