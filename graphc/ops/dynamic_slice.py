@@ -98,7 +98,7 @@ DYNAMIC_SLICE_GRAD = registry.register(OpDef(
     kernel=_grad_kernel, raises_on_values=True, fresh_output=True,
     grad=lambda op, g: [dynamic_slice(g, op.inputs[1], shape_of(op.inputs[0])), None, None],
     reference=lambda dy, begin, input_shape, name=None: np.pad(dy, [
-        (b, n - b - d) for b, d, n in zip(begin, dy.shape, input_shape)]),
+        (int(b), n - int(b) - d) for b, d, n in zip(begin, dy.shape, input_shape)]),
     samples=lambda: [Sample((rand(2, 3), np.array([1, 2], np.int32), [4, 5])),
                      Sample((rand(0, 2), np.array([1, 0], np.int32), [3, 2]))],
     error_samples=lambda: [ErrorSample((rand(2, 3), np.array([1, 2, 0], np.int32), [4, 5]),
