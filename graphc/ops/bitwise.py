@@ -1,7 +1,6 @@
 """``tf.bitwise``: and, or, xor, invert and shifts of integer tensors, elementwise with
-broadcasting (TF1 semantics: a shift by a negative amount or by the bit width or more is
-implementation-defined in TF; here it gives 0, or -1 for a right shift of a negative signed
-value, as an arithmetic shift saturates).
+broadcasting. A shift amount below 0 or of the bit width or more is clamped into
+[0, bits - 1], as TF's kernels do (TF documents it as implementation-defined).
 
 Example:
     >>> gc.bitwise.bitwise_and([12, 10], [10, 6])   # [8, 2]
@@ -22,17 +21,10 @@ __all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "
 
 def _shift(direction):
     def kernel(x, y):
-        bits = x.dtype.itemsize * 8
-        amount = np.asarray(y)
-        inside = (amount >= 0) & (amount < bits)
-        safe = np.where(inside, amount, 0).astype(x.dtype)
-        moved = np.left_shift(x, safe) if direction == "left" else np.right_shift(x, safe)
-        if direction == "left":
-            overflow = np.zeros_like(moved)
-        else:
-            overflow = np.where(x < 0, -1, 0).astype(x.dtype) if x.dtype.kind == "i" else \
-                np.zeros_like(moved)
-        return np.where(inside, moved, overflow).astype(x.dtype)
+        # TF's kernels clamp the amount into [0, bits - 1] (measured on TF 2.21)
+        amount = np.clip(np.asarray(y), 0, x.dtype.itemsize * 8 - 1).astype(x.dtype)
+        shift = np.left_shift if direction == "left" else np.right_shift
+        return shift(x, amount).astype(x.dtype, copy=False)
     return kernel
 
 
