@@ -23,7 +23,7 @@ from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
                loop_accumulations, loop_dead_values, loop_invariant_motion, prune, stabilize,
-               subgraphs)
+               subgraphs, unused_columns)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -65,6 +65,8 @@ PIPELINE = (
             Pass("stabilize", stabilize.run, stabilize.edit),
             Pass("cse", cse.run, cse.edit, idempotent=True),
             Pass("dce", dce.run, dce.edit, idempotent=True),
+            # a split product's columns nobody reads (a gradient nobody asked for)
+            Pass("unused_columns", unused_columns.run, unused_columns.edit, idempotent=True),
             # DCE of what loops carry: loop variables and saved values nobody needs
             Pass("loop_dead_values", loop_dead_values.run, loop_dead_values.edit,
                  idempotent=True),
