@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from graphc.graph import Graph
 from graphc.ops.array import split
-from graphc.ops.creation import zeros
 from graphc.ops.linalg import matmul
 
 from .result import DEFAULT_OPTIONS, REASSOCIATING, Interface, PassOptions, PassResult
@@ -64,8 +63,8 @@ def _drop_unused_columns(rw, op) -> bool:
         pieces = op.outputs[first:last + 1]
         inner = [narrow] if len(pieces) == 1 else split(
             narrow, [t.shape.dims[1] for t in pieces], axis=1)
-        # the pieces nobody reads stand for themselves as zeros (DCE removes them)
-        return [inner[j - first] if first <= j <= last else zeros(t.shape, t.dtype)
+        # a piece nobody reads stands for itself (it goes with the split)
+        return [inner[j - first] if first <= j <= last else t
                 for j, t in enumerate(op.outputs)]
     # BLAS may block a narrower product differently: the last bits may change
     if not rw.replace(op, build, "drop_unused_columns", REASSOCIATING, [product]):

@@ -31,7 +31,7 @@ def same_results(result, fetches, feeds, rtol=1e-12):
 @pytest.mark.parametrize("transpose_b", [False, True])
 @pytest.mark.parametrize("read", [(1,), (0,), (1, 2), (0, 1)])
 def test_the_columns_of_the_pieces_nobody_reads_are_not_computed(transpose_b, read):
-    g = tf.placeholder(tf.float64, [4, 6], name="g")
+    g = tf.placeholder(tf.float64, [None, 6], name="g")  # rows unknown until run time
     w = tf.placeholder(tf.float64, [7, 6] if transpose_b else [6, 7], name="w")
     pieces = tf.split(tf.matmul(g, w, transpose_b=transpose_b), [2, 3, 2], axis=1)
     fetches = tuple(tf.tanh(pieces[j]) for j in read)
@@ -39,7 +39,7 @@ def test_the_columns_of_the_pieces_nobody_reads_are_not_computed(transpose_b, re
     assert [r.rule for r in result.rewrites] == ["drop_unused_columns"]
     [narrow] = [op for op in result.graph.get_operations() if op.type == "matmul"]
     width = sum([2, 3, 2][j] for j in range(min(read), max(read) + 1))
-    assert narrow.outputs[0].shape.as_list() == [4, width]
+    assert narrow.outputs[0].shape.as_list() == [None, width]
     assert not unused_columns.run(result.graph, result.interface).changed  # idempotent
     rng = np.random.default_rng(0)
     same_results(result, fetches, {g: rng.normal(size=(4, 6)),
