@@ -22,7 +22,8 @@ from graphc.fetches import FetchStructure
 from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
-               loop_dead_values, loop_invariant_motion, prune, stabilize, subgraphs)
+               loop_accumulations, loop_dead_values, loop_invariant_motion, prune, stabilize,
+               subgraphs, unused_columns)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -64,6 +65,8 @@ PIPELINE = (
             Pass("stabilize", stabilize.run, stabilize.edit),
             Pass("cse", cse.run, cse.edit, idempotent=True),
             Pass("dce", dce.run, dce.edit, idempotent=True),
+            # a split product's columns nobody reads (a gradient nobody asked for)
+            Pass("unused_columns", unused_columns.run, unused_columns.edit, idempotent=True),
             # DCE of what loops carry: loop variables and saved values nobody needs
             Pass("loop_dead_values", loop_dead_values.run, loop_dead_values.edit,
                  idempotent=True),
@@ -73,6 +76,10 @@ PIPELINE = (
                  idempotent=True),
             Pass("loop_invariant_motion", loop_invariant_motion.run,
                  loop_invariant_motion.edit, idempotent=True),
+            # a sum over iterations of a product of per-iteration values becomes one
+            # product of their stacks after the loop (a gradient loop's weight gradient)
+            Pass("loop_accumulations", loop_accumulations.run, loop_accumulations.edit,
+                 idempotent=True),
             # every branch, body and condition through this whole pipeline (fusion
             # included); what it hoists out of a nested loop, the next round hoists further
             Pass("subgraphs", subgraphs.run, subgraphs.edit, idempotent=True))),

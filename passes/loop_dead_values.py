@@ -24,10 +24,10 @@ from .result import DEFAULT_OPTIONS, Interface, PassOptions, PassResult
 from .rewriter import on_copy, rewrite_graph
 from .subgraph_edits import any_subgraphs, copied
 
-__all__ = ["run", "edit"]
+__all__ = ["run", "edit", "is_loop"]
 
 
-def _is_loop(op) -> bool:
+def is_loop(op) -> bool:
     subs = op.opdef.subgraphs
     return "body" in subs and "cond" in subs and "num_vars" in op.attrs
 
@@ -84,7 +84,7 @@ def _narrowed(sub, keep, outputs, count) -> Subgraph:
 
 
 def _drop_dead_values(rw, op) -> bool:
-    if not _is_loop(op) or not rw.may_rewrite(op):
+    if not is_loop(op) or not rw.may_rewrite(op):
         return False
     count = op.attrs["num_vars"]
     body, cond = op.attrs["body"], op.attrs["cond"]

@@ -20,7 +20,7 @@ from graphc.shapes import TensorShape
 
 from .subgraph import subgraphs_of
 
-__all__ = ["read_history", "only_read_by_rows", "HISTORY_READ"]
+__all__ = ["read_history", "only_read_by_rows", "HISTORY_READ", "StackedRows"]
 
 
 def _read_dtypes(in_dtypes, attrs):
@@ -94,3 +94,54 @@ def only_read_by_rows(tensor) -> bool:
                         inner.consumers() and not only_read_by_rows(inner))):
                     return False
     return True
+
+
+class StackedRows:
+    """One run's values of a history some op reads whole, written into one array as the
+    iterations make them (while they are still in cache) instead of kept and stacked after
+    the loop: one copy per row, none for the stack, and no copy of a value that may be a
+    view (the row is the copy). The array is sized for ``capacity`` rows (the loop passes
+    its previous run's count) and doubles when a run goes further; ``values()`` is a view
+    of its filled rows. One object per run: concurrent runs of a plan share nothing.
+
+    Example:
+        >>> rows = StackedRows(4)
+        >>> rows.append(np.ones(3)); rows.values().shape
+        (1, 3)
+    """
+
+    __slots__ = ("buffer", "count", "capacity", "items")
+
+    def __init__(self, capacity: int = 4):
+        self.buffer, self.count, self.capacity, self.items = None, 0, max(1, capacity), None
+
+    def append(self, value) -> None:
+        value = np.asarray(value)
+        buffer = self.buffer
+        if self.items is not None or (buffer is not None and (
+                buffer.shape[1:] != value.shape or buffer.dtype != value.dtype)):
+            self._listed().append(np.array(value, copy=True))  # changing shape: kept apart
+            return
+        if buffer is None:
+            buffer = self.buffer = np.empty((self.capacity,) + value.shape, value.dtype)
+        elif self.count == len(buffer):
+            grown = np.empty((2 * len(buffer),) + value.shape, value.dtype)
+            grown[:self.count] = buffer
+            buffer = self.buffer = grown
+        buffer[self.count] = value
+        self.count += 1
+
+    def _listed(self) -> list:
+        if self.items is None:
+            self.items = list(self.buffer[:self.count]) if self.buffer is not None else []
+        return self.items
+
+    def __len__(self) -> int:
+        return len(self.items) if self.items is not None else self.count
+
+    def values(self):
+        """The filled rows (None when no iteration ran); a list when a value's shape or
+        dtype changed between iterations (the caller reports that)."""
+        if self.items is not None:
+            return self.items
+        return None if self.buffer is None else self.buffer[:self.count]

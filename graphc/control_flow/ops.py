@@ -27,7 +27,7 @@ from graphc.errors import OpError, describe_op
 from graphc.graph import get_default_graph
 from graphc.shapes import TensorShape
 
-from .history import only_read_by_rows
+from .history import StackedRows, only_read_by_rows
 from .subgraph import service
 
 __all__ = ["build_cond", "build_while", "merged_shape", "save_for_gradient", "COND_FIELDS",
@@ -189,12 +189,15 @@ def bind_while(op):
     # place, say) is copied; the body's own new arrays are kept as they are
     owned = [fresh[position] for position in range(count, count + len(saved))]
     template = [None] * len(histories)
+    # histories read whole are written row by row into one array (StackedRows) sized by
+    # the previous run's iteration count
+    capacity = {k: 4 for k in recorded if k not in listed}
 
     def kernel(ctx, *args):
         values, captured = list(args[:count]), list(args[count:])
         for k in donated:  # the loop's own copy, which the body may then update in place
             values[k] = np.array(values[k], copy=True)
-        kept = {k: [] for k in recorded}
+        kept = {k: [] if k in listed else StackedRows(capacity[k]) for k in recorded}
         iteration = 0
         where = "condition"
         try:
@@ -210,7 +213,7 @@ def bind_while(op):
                 if saved:
                     for position, k in enumerate(saved, count):
                         value = values[position]
-                        kept[k].append(value if owned[position - count]
+                        kept[k].append(value if owned[position - count] or k in capacity
                                        else np.array(value, copy=True))
                     del values[count:]
                 iteration += 1
@@ -220,7 +223,11 @@ def bind_while(op):
             ctx.op = op
         history = list(template)
         for k, items in kept.items():
-            history[k - 1] = items if k in listed else _stacked(items, histories[k - 1], op)
+            if k in listed:
+                history[k - 1] = items
+            else:
+                capacity[k] = max(4, len(items))
+                history[k - 1] = _stacked(items.values(), histories[k - 1], op)
         return tuple(values) + tuple(history)
     kernel.recorded = tuple(recorded)  # the histories kept (see above)
     kernel.listed = tuple(sorted(listed))  # those handed over as lists, not stacked
@@ -246,6 +253,10 @@ def _body_plan(body, count, recorded):
 
 
 def _stacked(items, tensor, op):
+    """The history array of ``items`` (a ``StackedRows``' values: an array, a list when
+    shapes changed, None when no iteration ran)."""
+    if isinstance(items, np.ndarray):
+        return items
     if not items:
         dims = tensor.shape.dims
         tail = [0 if d is None else d for d in dims[1:]] if dims is not None else []

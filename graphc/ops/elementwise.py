@@ -17,8 +17,8 @@ import scipy.special
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.common import (ANY, BOOL, FLOAT, NUMERIC, SIGNED, apply_elementwise,
-                               broadcast_rule, rand, randbool, randint, same_dtype_rule,
-                               unary_kind_errors, unsigned_refusals)
+                               broadcast_rule, fast_sigmoid, rand, randbool, randint,
+                               same_dtype_rule, unary_kind_errors, unsigned_refusals)
 from graphc.ops.creation import ones_like, zeros_like
 from graphc.ops.select import cast, where
 from graphc.registry import ErrorSample, LoopExpr, OpDef, Sample
@@ -155,7 +155,7 @@ UNARY_TABLE = [
     ("tanh", np.tanh, math.tanh, FLOAT, (-3, 3), None,
      lambda op, dy: [dy * (1.0 - square(op.outputs[0]))], KEEPS_FINITE,  # 1 - tanh^2
      APPROX("np.tanh({0})", vector="vtanh({0})", vector_range=3.0e38)),
-    ("sigmoid", scipy.special.expit, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
+    ("sigmoid", fast_sigmoid, lambda v: 1.0 / (1.0 + math.exp(-v)), FLOAT, (-5, 5), None,
      lambda op, dy: [dy * op.outputs[0] * (1.0 - op.outputs[0])], KEEPS_FINITE,  # s (1 - s)
      APPROX("1 / (1 + np.exp(-{0}))", vector="f32(1) / (f32(1) + vexp(-{0}))",
             vector_range=87.0)),
