@@ -37,14 +37,14 @@ def _logits_and_probs(name, logits, probs, to_logits, to_probs):
     return to_logits(probs), probs
 
 
-class Bernoulli(Distribution):
-    """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0 (TF1
-    ``tf.distributions.Bernoulli``; samples of ``dtype``, int32 by default)."""
+class _Discrete(Distribution):
+    """Given by logits or probs; values are class indices of any integer or float dtype
+    (converted as they come, not to the sample dtype)."""
 
-    def __init__(self, logits=None, probs=None, dtype=gdt.int32, validate_args=False,
-                 allow_nan_stats=True, name="Bernoulli"):
-        self._logits, self._probs = _logits_and_probs(
-            "Bernoulli", logits, probs, lambda p: log(p) - log(1.0 - p), sigmoid)
+    def __init__(self, name, logits, probs, to_logits, to_probs, dtype, validate_args,
+                 allow_nan_stats):
+        self._logits, self._probs = _logits_and_probs(name, logits, probs, to_logits,
+                                                      to_probs)
         super().__init__(gdt.as_dtype(dtype), {"logits": logits, "probs": probs}, name,
                          validate_args, allow_nan_stats)
 
@@ -55,6 +55,24 @@ class Bernoulli(Distribution):
     @property
     def probs(self):
         return self._probs
+
+    def log_prob(self, value, name="log_prob"):
+        with self._scope(name):
+            return self._log_prob(convert_to_tensor(value))
+
+    def prob(self, value, name="prob"):
+        with self._scope(name):
+            return exp(self._log_prob(convert_to_tensor(value)))
+
+
+class Bernoulli(_Discrete):
+    """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0 (TF1
+    ``tf.distributions.Bernoulli``; samples of ``dtype``, int32 by default)."""
+
+    def __init__(self, logits=None, probs=None, dtype=gdt.int32, validate_args=False,
+                 allow_nan_stats=True, name="Bernoulli"):
+        super().__init__(name, logits, probs, lambda p: log(p) - log(1.0 - p), sigmoid, dtype,
+                         validate_args, allow_nan_stats)
 
     def _batch_shape(self) -> TensorShape:
         return self._logits.shape
@@ -71,14 +89,6 @@ class Bernoulli(Distribution):
         return -sigmoid_cross_entropy_with_logits(labels=labels + 0.0 * self._logits,
                                                   logits=self._logits + 0.0 * labels)
 
-    def log_prob(self, value, name="log_prob"):
-        with self._scope(name):
-            return self._log_prob(convert_to_tensor(value))
-
-    def prob(self, value, name="prob"):
-        with self._scope(name):
-            return exp(self._log_prob(convert_to_tensor(value)))
-
     def _entropy(self):
         return sigmoid_cross_entropy_with_logits(labels=self._probs, logits=self._logits)
 
@@ -92,27 +102,17 @@ class Bernoulli(Distribution):
         return cast(self._probs > 0.5, self._dtype)
 
 
-class Categorical(Distribution):
+class Categorical(_Discrete):
     """One of ``k`` classes with probabilities ``softmax(logits)`` (or ``probs``) over the
     last dimension (TF1 ``tf.distributions.Categorical``; samples of ``dtype``)."""
 
     def __init__(self, logits=None, probs=None, dtype=gdt.int32, validate_args=False,
                  allow_nan_stats=True, name="Categorical"):
-        self._logits, self._probs = _logits_and_probs(
-            "Categorical", logits, probs, log, lambda lg: softmax(lg))
+        super().__init__(name, logits, probs, log, softmax, dtype, validate_args,
+                         allow_nan_stats)
         if self._logits.shape.rank == 0:
             raise ValueError("Categorical: logits/probs need at least one dimension (the "
                              "classes)")
-        super().__init__(gdt.as_dtype(dtype), {"logits": logits, "probs": probs}, name,
-                         validate_args, allow_nan_stats)
-
-    @property
-    def logits(self):
-        return self._logits
-
-    @property
-    def probs(self):
-        return self._probs
 
     @property
     def event_size(self):
@@ -143,14 +143,6 @@ class Categorical(Distribution):
                                                             logits=logits)
             return -reshape(flat, shape(labels))
         return -sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-
-    def log_prob(self, value, name="log_prob"):
-        with self._scope(name):
-            return self._log_prob(convert_to_tensor(value))
-
-    def prob(self, value, name="prob"):
-        with self._scope(name):
-            return exp(self._log_prob(convert_to_tensor(value)))
 
     def _entropy(self):
         return -reduce_sum(softmax(self._logits) * log_softmax(self._logits), -1)
