@@ -52,7 +52,7 @@ def _backprop_filter_shapes(inputs, attrs):
 
 def _conv_input_reference(input_sizes, w, dy, strides, padding, dilations=1):
     strides, dilations = _spatial(strides, "", ""), _spatial(dilations, "", "")
-    n, h, width, c = input_sizes
+    n, h, width, c = (int(d) for d in input_sizes)  # Python ints: unsigned sizes wrap
     kh, kw = w.shape[:2]
     _, top, _ = window_geometry(h, kh, strides[0], dilations[0], padding)
     _, left, _ = window_geometry(width, kw, strides[1], dilations[1], padding)
@@ -68,7 +68,7 @@ def _conv_input_reference(input_sizes, w, dy, strides, padding, dilations=1):
 
 def _conv_filter_reference(x, filter_sizes, dy, strides, padding, dilations=1):
     strides, dilations = _spatial(strides, "", ""), _spatial(dilations, "", "")
-    kh, kw, c_in, c_out = filter_sizes
+    kh, kw, c_in, c_out = (int(d) for d in filter_sizes)  # Python ints: unsigned sizes wrap
     _, top, _ = window_geometry(x.shape[1], kh, strides[0], dilations[0], padding)
     _, left, _ = window_geometry(x.shape[2], kw, strides[1], dilations[1], padding)
     dw = np.zeros((kh, kw, c_in, c_out))
