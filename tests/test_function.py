@@ -170,3 +170,22 @@ def test_seed_example_runs_and_graphc_inspects_its_function(tmp_path, capsys):
     assert (tmp_path / "seed_eager_tree.png").stat().st_size > 0
     assert cli.main(["inspect", example]) == 0
     assert "fusion" in capsys.readouterr().out
+
+
+def test_cond_and_while_loop_inside_a_traced_function_and_under_a_tape():
+    @gc.function
+    def repeated(x):
+        y = gc.cond(gc.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0)
+        _, total = gc.while_loop(lambda i, acc: i < 3, lambda i, acc: (i + 1, acc + y),
+                                 (gc.constant(0), gc.zeros_like(x)))
+        return total
+    with gc.eager():
+        np.testing.assert_array_equal(repeated(np.array([1.0, 2.0], np.float32)).numpy(),
+                                      [6.0, 12.0])
+        np.testing.assert_array_equal(repeated(np.array([-5.0, 1.0], np.float32)).numpy(),
+                                      [-18.0, 0.0])
+        x = gc.constant([1.0, 2.0])
+        with gc.GradientTape() as tape:
+            tape.watch(x)
+            total = gc.reduce_sum(repeated(x))
+        np.testing.assert_array_equal(tape.gradient(total, x).numpy(), [6.0, 6.0])
