@@ -21,8 +21,9 @@ from graphc import registry
 from graphc.convert import convert_to_tensor
 from graphc.graph import Tensor
 from graphc.ops.common import FLOAT, apply_elementwise, broadcast_rule, rand, same_dtype_rule
-from graphc.ops.elementwise import (_binary_errors, _unary_errors, exp, log, negative,
-                                    reciprocal, rsqrt, scalar_reference, softplus, square)
+from graphc.ops.elementwise import (_binary_errors, _unary_errors, _unary_samples, exp, log,
+                                    negative, reciprocal, rsqrt, scalar_reference, softplus,
+                                    square)
 from graphc.ops.reduce import reduce_sum
 from graphc.registry import OpDef, Sample
 
@@ -34,19 +35,11 @@ ND = registry.NOT_DIFFERENTIABLE
 _SQRT_PI = math.sqrt(math.pi)
 
 
-def _unary_samples(low, high):
-    def samples():
-        return [Sample((rand(3, 4, low=low, high=high),)),
-                Sample((rand(2, 3, low=low, high=high, dtype=np.float32),), rtol=1e-5),
-                Sample((rand(low=low, high=high),)), Sample((rand(0, 3, low=low, high=high),))]
-    return samples
-
-
 def _unary(name, kernel, scalar, domain, grad, summary):
     opdef = registry.register(OpDef(
         name=name, dtypes=same_dtype_rule(name, FLOAT), shapes=broadcast_rule, kernel=kernel,
         grad=grad, elementwise=True, unknown_rank_ok=True, reference=scalar_reference(scalar),
-        samples=_unary_samples(*domain), error_samples=_unary_errors(FLOAT), doc=summary))
+        samples=_unary_samples(FLOAT, *domain), error_samples=_unary_errors(FLOAT), doc=summary))
 
     def build(x, name=None) -> Tensor:
         return apply_elementwise(opdef.name, [x], name=name)
