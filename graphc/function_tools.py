@@ -19,6 +19,7 @@ import inspect
 
 from graphc import registry
 from graphc.convert import convert_to_tensor
+from graphc.gradient_overrides import normalized_type
 from graphc.graph import Tensor, get_default_graph
 from graphc.ops.random import get_seed
 from graphc.ops.shape_checks import identity_n
@@ -217,9 +218,8 @@ def NotDifferentiable(op_type: str) -> None:  # noqa: N802 - TF1's name
     """
     if not isinstance(op_type, str):
         raise TypeError(f"NotDifferentiable: op_type must be a string, got {op_type!r}")
-    normalized = op_type.replace("_", "").lower()
     for opdef in registry.all_ops():
-        if opdef.name.replace("_", "").lower() == normalized and callable(opdef.grad):
+        if normalized_type(opdef.name) == normalized_type(op_type) and callable(opdef.grad):
             raise ValueError(f"NotDifferentiable: graphc's op {opdef.name!r} has a gradient "
                              "rule; use gradient_override_map to replace it in a scope")
 

@@ -26,7 +26,7 @@ from typing import Callable, Optional
 from graphc import registry
 
 __all__ = ["RegisterGradient", "OVERRIDABLE", "override_scope", "override_for",
-           "override_for_op"]
+           "override_for_op", "normalized_type"]
 
 _GRADIENTS: dict = {}
 OVERRIDABLE: set = set()  # TF1 op type names whose gradient an override may replace
@@ -51,11 +51,11 @@ class RegisterGradient:
 def override_scope(graph, op_type_map: dict):
     """The body of ``Graph.gradient_override_map``: ops of the mapped TF1 types created
     inside take the gradient registered under the mapped name."""
-    types = {_normalized(opdef.name): opdef.name for opdef in registry.all_ops()}
+    types = {normalized_type(opdef.name): opdef.name for opdef in registry.all_ops()}
     unknown = sorted(key for key in op_type_map
-                     if key not in OVERRIDABLE and _normalized(key) not in types)
+                     if key not in OVERRIDABLE and normalized_type(key) not in types)
     if unknown:
-        close = difflib.get_close_matches(_normalized(unknown[0]), list(types), n=3)
+        close = difflib.get_close_matches(normalized_type(unknown[0]), list(types), n=3)
         hint = f" (close: {', '.join(types[c] for c in close)})" if close else ""
         raise NotImplementedError(
             f"gradient_override_map: no graphc op type matches {unknown}{hint}; keys name "
@@ -86,12 +86,13 @@ def override_for_op(graph, op_type: str) -> Optional[Callable]:
     """The gradient function the current overrides give a new op of graphc type
     ``op_type`` (None: its own rule); ``Operation`` asks it when created in a scope."""
     for key, name in graph._gradient_overrides.items():
-        if key not in OVERRIDABLE and _normalized(key) == _normalized(op_type):
+        if key not in OVERRIDABLE and normalized_type(key) == normalized_type(op_type):
             return _resolve(key, name)
     return None
 
 
-def _normalized(type_name: str) -> str:
+def normalized_type(type_name: str) -> str:
+    """An op type's spelling without case and underscores ("MatMul" ~ "matmul")."""
     return type_name.replace("_", "").lower()
 
 
@@ -100,7 +101,7 @@ def _resolve(key: str, name: str) -> Callable:
     if name in _GRADIENTS:
         return _GRADIENTS[name]
     for opdef in registry.all_ops():
-        if _normalized(opdef.name) == _normalized(name) and callable(opdef.grad):
+        if normalized_type(opdef.name) == normalized_type(name) and callable(opdef.grad):
             return opdef.grad
     raise LookupError(f"gradient_override_map maps {key!r} to {name!r}, but no gradient is "
                       "registered under that name (gc.RegisterGradient) and no op type of "
