@@ -31,6 +31,13 @@ _CONDITIONS = {  # (label, prediction) of each count
     "true_negatives": (False, False), "false_negatives": (True, False)}
 
 
+def _hits(kind, labels, positive):
+    """1.0 where the (label, prediction) pair is of ``kind`` (true_positives...), else 0.0."""
+    want_label, want_prediction = _CONDITIONS[kind]
+    return cast(logical_and(labels if want_label else logical_not(labels),
+                            positive if want_prediction else logical_not(positive)), gdt.float32)
+
+
 def _bools(metric, labels, predictions, weights):
     labels, predictions, weights = remove_squeezable_dimensions(metric, labels, predictions,
                                                                 weights)
@@ -42,10 +49,7 @@ def _count(metric, labels, predictions, weights, metrics_collections, updates_co
     refuse_eager(metric)
     with variable_scope(name, metric, (predictions, labels, weights)):
         labels, predictions, weights = _bools(metric, labels, predictions, weights)
-        want_label, want_prediction = _CONDITIONS[metric]
-        hit = logical_and(labels if want_label else logical_not(labels),
-                          predictions if want_prediction else logical_not(predictions))
-        hit = cast(hit, gdt.float32)
+        hit = _hits(metric, labels, predictions)
         if weights is not None:
             hit = hit * broadcast_weights(metric, weights, hit)
         count = metric_variable([], gdt.float32, name="count")
@@ -119,10 +123,7 @@ def _confusion_at_thresholds(metric, labels, predictions, thresholds, weights, i
         weight = reshape(broadcast_weights(metric, weights, predictions), [1, -1])
     values, updates = {}, {}
     for kind in includes:
-        want_label, want_prediction = _CONDITIONS[kind]
-        hit = logical_and(labels if want_label else logical_not(labels),
-                          positive if want_prediction else logical_not(positive))
-        hit = cast(hit, gdt.float32)
+        hit = _hits(kind, labels, positive)
         if weight is not None:
             hit = hit * weight
         variable = metric_variable([len(thresholds)], gdt.float32, name=kind)
