@@ -20,18 +20,21 @@ WHOLE_LINE, LINE_NUMBER = -1, -2
 _FILES: dict = {}  # (path, mtime, columns, delimiter) -> (keys, values) as read
 
 
-def _python(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _lookup(keys, values, query, default):
-    table = dict(zip((_python(k) for k in np.asarray(keys).reshape(-1)),
-                     np.asarray(values).reshape(-1)))
+    """Sorted search instead of a dict of every key: a table of many keys is looked up
+    without a Python loop. A repeated key takes its last value (as a dict built in order
+    would): the stable sort keeps equal keys in order, and the search takes the last."""
+    keys, values = np.asarray(keys).reshape(-1), np.asarray(values).reshape(-1)
+    order = np.argsort(keys, kind="stable")
+    ordered_keys, ordered_values = keys[order], values[order]
     flat = np.asarray(query).reshape(-1)
-    out = np.empty(flat.shape, np.asarray(values).dtype)
     fill = np.asarray(default).reshape(-1)[0] if np.size(default) else 0
-    for i, key in enumerate(flat):
-        out[i] = table.get(_python(key), fill)
+    out = np.full(flat.shape, fill, values.dtype)
+    if keys.size and flat.size:
+        position = np.searchsorted(ordered_keys, flat, side="right") - 1
+        found = position >= 0
+        found[found] = ordered_keys[position[found]] == flat[found]
+        out[found] = ordered_values[position[found]]
     return out.reshape(np.shape(query))
 
 
