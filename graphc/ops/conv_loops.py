@@ -9,14 +9,13 @@ only reads, compares and adds, so it stays in registers and cache.
 """
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
-try:  # the optional ``fast`` extra
-    import numba
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised where numba is not installed
-    numba = None
-    HAVE_NUMBA = False
+# the optional ``fast`` extra, found but not imported: importing numba costs ~0.2 s and maps
+# LLVM, which only a program whose max-pool gradient runs should pay for (as runtime.fused)
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 __all__ = ["HAVE_NUMBA", "first_max_loop"]
 
@@ -24,6 +23,8 @@ _COMPILED: dict = {}
 
 
 def _first_max_source():
+    import numba  # here, not at import time: see HAVE_NUMBA
+
     @numba.njit(cache=False, nogil=True)
     def first_max(x, y, grad, out, scatter, kh, kw, sh, sw, top, left, zero):
         """``scatter``: out (x's shape, zeros) += grad (y's shape) at each window's first
