@@ -94,3 +94,12 @@ def test_the_smoke_test_passes_outside_the_source_tree(tmp_path):
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke: ok" in result.stdout
+
+
+def test_importing_graphc_leaves_the_optional_heavy_packages_unimported():
+    # numba (LLVM), dask and onnx load only when a program uses what needs them
+    script = ("import sys, graphc; print(sorted(m for m in ('numba', 'dask', 'onnx', "
+              "'onnxruntime') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
