@@ -70,3 +70,12 @@ def test_extract_and_remove_training_nodes():
             np.testing.assert_allclose(other.run("probs:0", {"x:0": data}),
                                        sess.run("probs:0", {"x:0": data}), rtol=1e-6)
     assert gc.graph_util.tensor_shape_from_node_def_name(graph, "probs").as_list() == [None, 2]
+
+
+def test_every_writer_of_a_frozen_variable_is_refused_as_the_registry_declares_it():
+    sess, graph, _ = _trained()
+    with graph.as_default():
+        gc.scatter_add(graph.get_tensor_by_name("w:0").op.outputs[0], [0],
+                       np.ones((1, 2), np.float32), name="bump")
+    with pytest.raises(ValueError, match="'bump' \\(scatter_add\\) writes the variable 'w'"):
+        gc.graph_util.convert_variables_to_constants(sess, graph.as_graph_def(), ["bump"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphc import registry
 from graphc.serialization import GraphDef, NodeDef
 
 __all__ = ["convert_variables_to_constants", "extract_sub_graph", "remove_training_nodes",
@@ -59,6 +60,15 @@ def _copy(node: NodeDef, **changes) -> NodeDef:
     return NodeDef(**fields)
 
 
+def _writes_variable(node: NodeDef) -> bool:
+    """Whether the node's op writes the variable of its first input (the registry's fact:
+    assign, assign_add, the scatter updates...)."""
+    try:
+        return registry.get(node.op).updates_variable
+    except KeyError:
+        return False
+
+
 def convert_variables_to_constants(sess, input_graph_def: GraphDef, output_node_names,
                                    variable_names_whitelist=None,
                                    variable_names_blacklist=None) -> GraphDef:
@@ -86,8 +96,7 @@ def convert_variables_to_constants(sess, input_graph_def: GraphDef, output_node_
                                attr={"value": value, "dtype": node.outputs[0][1]}))
         elif node.op == "read_variable" and _node_name(node.input[0]) in values:
             nodes.append(_copy(node, op="identity", attr={}))
-        elif node.op in ("assign", "assign_add", "assign_sub") and \
-                _node_name(node.input[0]) in values:
+        elif _writes_variable(node) and _node_name(node.input[0]) in values:
             raise ValueError(f"convert_variables_to_constants: {node.name!r} ({node.op}) writes "
                              f"the variable {_node_name(node.input[0])!r}, which would become a "
                              "constant; freeze the graph of the outputs that only read it")
