@@ -40,7 +40,7 @@ from graphc.variables import (GraphKeys, Variable, assign, assign_add, assign_su
                               initialize_all_variables, trainable_variables,
                               variables_initializer)
 from graphc import operators  # noqa: F401,E402 - installs Tensor operators
-from graphc import compat, math, nn, random  # noqa: F401,E402
+from graphc import compat, math, nest, nn, random  # noqa: F401,E402
 from graphc import image  # noqa: F401,E402 - tf.image
 from graphc.ops.space_batch import *  # noqa: E402,F401,F403 - space_to_batch(_nd), roll...
 from graphc.ops.space_depth import depth_to_space, space_to_depth  # noqa: E402,F401

@@ -7,3 +7,6 @@ from graphc.ops.sampling import (categorical, fixed_unigram_candidate_sampler,  
                                  uniform_candidate_sampler)
 from graphc.ops.random_more import gamma, poisson, shuffle  # noqa: F401,E402
 from graphc.ops.random import get_seed  # noqa: F401,E402
+from graphc.ops.stateless_sampling import (fold_in, split, stateless_categorical,  # noqa: F401,E402
+                                          stateless_multinomial, stateless_normal,
+                                          stateless_truncated_normal, stateless_uniform)

@@ -29,7 +29,7 @@ CORE_LEVELS = (
             "graphc.fetches",
             "graphc.serialization", "graphc.serialization.*",
             "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
-            "graphc.graph_collections")),
+            "graphc.graph_collections", "graphc.nest")),
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators", "graphc.variable_scatter")),
     ("control flow", ("graphc.control_flow", "graphc.control_flow.*")),
@@ -83,7 +83,9 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                # tf.image, space/depth, 3-D convolutions and pools
                "resize_taps", "image_resize", "space_depth", "space_batch",
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
-               "distorted_box", "dynamic_slice", "lookup_ops")
+               "distorted_box", "dynamic_slice", "lookup_ops",
+               # TF's stateless random ops (Philox, TF's values)
+               "philox", "stateless_random", "stateless_sampling")
 
 
 @dataclass(frozen=True)
