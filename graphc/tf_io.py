@@ -124,3 +124,4 @@ def parse_tensor(serialized, out_type, name=None):
     return py_func(parse, [serialized], want, name=name or "ParseTensor")
 
 from graphc.ops.decode_raw import decode_raw  # noqa: E402,F401 - tf.io.decode_raw
+from graphc.ops.decode_csv import decode_csv  # noqa: E402,F401 - tf.io.decode_csv

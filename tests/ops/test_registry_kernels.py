@@ -29,7 +29,9 @@ def test_kernel_matches_reference(opdef, sample):
         got = np.asarray(got)
         want = np.asarray(want)
         assert got.shape == want.shape, f"{opdef.name}: shape {got.shape} != {want.shape}"
-        if got.dtype.kind in "biu":
+        if got.dtype == object:  # strings: equal bytes
+            assert got.tolist() == want.tolist(), opdef.name
+        elif got.dtype.kind in "biu":
             np.testing.assert_array_equal(got, want.astype(got.dtype), err_msg=opdef.name)
         else:
             atol = 1e-6 if got.dtype.itemsize <= 4 else 1e-10
