@@ -158,7 +158,7 @@ from graphc.ops.counting import (bincount, histogram_fixed_width,  # noqa: E402,
                                  invert_permutation, setdiff1d)
 from graphc.ops.special_math import (acos, acosh, asin, asinh, atan, atan2, atanh,  # noqa
                                      cosh, digamma, erfc, igamma, igammac, lbeta, lgamma,
-                                     polygamma, rint, sinh, zeta)
+                                     log_sigmoid, polygamma, rint, sinh, zeta)
 # TF1's streaming metrics (tf.metrics) and tf.confusion_matrix
 from graphc import metrics  # noqa: E402,F401
 # Sparse variable updates (tf.scatter_update, scatter_add, scatter_nd_update...)

@@ -21,15 +21,17 @@ from graphc import registry
 from graphc.convert import convert_to_tensor
 from graphc.graph import Tensor
 from graphc.ops.common import FLOAT, apply_elementwise, broadcast_rule, rand, same_dtype_rule
-from graphc.ops.elementwise import (_binary_errors, _unary_errors, _unary_samples, exp, log,
-                                    negative, reciprocal, rsqrt, scalar_reference, softplus,
-                                    square)
+from graphc.ops.elementwise import (_binary_errors, _unary_errors, _unary_samples, equal, exp,
+                                    log, negative, reciprocal, rsqrt, scalar_reference, sign,
+                                    softplus, square)
+from graphc.ops.select import where
 from graphc.ops.reduce import reduce_sum
 from graphc.registry import OpDef, Sample
 
 __all__ = ["acos", "asin", "atan", "acosh", "asinh", "atanh", "sinh", "cosh", "erfc",
            "erfinv", "ndtri", "lgamma", "digamma", "rint", "atan2", "igamma", "igammac",
-           "zeta", "polygamma", "log_sigmoid", "lbeta"]
+           "zeta", "polygamma", "log_sigmoid", "lbeta", "erfcinv", "bessel_i0", "bessel_i0e",
+           "bessel_i1", "bessel_i1e"]
 
 ND = registry.NOT_DIFFERENTIABLE
 _SQRT_PI = math.sqrt(math.pi)
@@ -89,6 +91,46 @@ digamma = _unary("digamma", scipy.special.psi,
                  lambda op, dy: [dy * polygamma(convert_to_tensor(1.0, dtype=_x(op).dtype),
                                                 _x(op))],
                  "digamma psi(x), the derivative of lgamma")
+erfcinv = _unary("erfcinv", lambda x: -scipy.special.ndtri(x / 2.0) / math.sqrt(2.0),
+                 lambda v: float(scipy.special.erfinv(1.0 - v)), (0.1, 1.9),
+                 lambda op, dy: [dy * (-_SQRT_PI / 2.0) * exp(square(op.outputs[0]))],
+                 "inverse complementary error function")
+
+
+def _bessel_series(x: float, order: int, scaled: bool, terms: int = 80) -> float:
+    """I_order(x) from its power series sum (x/2)^(2k+order) / (k! (k+order)!), times
+    exp(-|x|) when scaled: the tests' independent reference."""
+    half, total, term = x / 2.0, 0.0, (x / 2.0) ** order / math.factorial(order)
+    for k in range(terms):
+        total += term
+        term *= half * half / ((k + 1) * (k + 1 + order))
+    return total * math.exp(-abs(x)) if scaled else total
+
+
+def _safe_x(x):
+    """x, with its zeros replaced by ones (for the I1 gradients' y / x, whose limit is set
+    apart where x == 0)."""
+    return where(equal(x, 0.0), x * 0.0 + 1.0, x)
+
+
+bessel_i0 = _unary("bessel_i0", scipy.special.i0, lambda v: _bessel_series(v, 0, False),
+                   (-3, 3), lambda op, dy: [dy * bessel_i1(_x(op))],
+                   "modified Bessel function of the first kind of order 0")
+bessel_i0e = _unary("bessel_i0e", scipy.special.i0e, lambda v: _bessel_series(v, 0, True),
+                    (-3, 3), lambda op, dy: [dy * (bessel_i1e(_x(op))
+                                                   - sign(_x(op)) * op.outputs[0])],
+                    "exponentially scaled modified Bessel function of order 0")
+bessel_i1 = _unary("bessel_i1", scipy.special.i1, lambda v: _bessel_series(v, 1, False),
+                   (-3, 3), lambda op, dy: [dy * where(
+                       equal(_x(op), 0.0), _x(op) * 0.0 + 0.5,
+                       bessel_i0(_x(op)) - op.outputs[0] / _safe_x(_x(op)))],
+                   "modified Bessel function of the first kind of order 1")
+bessel_i1e = _unary("bessel_i1e", scipy.special.i1e, lambda v: _bessel_series(v, 1, True),
+                    (-3, 3), lambda op, dy: [dy * where(
+                        equal(_x(op), 0.0), _x(op) * 0.0 + 0.5,
+                        bessel_i0e(_x(op)) - op.outputs[0] * (sign(_x(op))
+                                                              + reciprocal(_safe_x(_x(op)))))],
+                    "exponentially scaled modified Bessel function of order 1")
 rint = _unary("rint", np.rint, round, (-4, 4), ND,
               "rounding to the nearest integer, halves to even")
 
