@@ -143,6 +143,8 @@ from graphc.saving import graph_util  # noqa: E402,F401 - tf.graph_util (freezin
 from graphc.ops.strings import as_string, reduce_join, regex_replace, substr  # noqa: E402,F401
 from graphc.ops.decode_raw import decode_raw  # noqa: E402,F401
 from graphc.ops.decode_csv import decode_csv  # noqa: E402,F401
+from graphc.ops.bitcast import bitcast  # noqa: E402,F401
+from graphc.tf1_helpers import add_check_numerics_ops, cross, histogram_fixed_width_bins  # noqa
 from graphc.ops.string_codecs import decode_base64, decode_compressed, encode_base64  # noqa
 from graphc.ops.strings import join as string_join  # noqa: E402,F401
 from graphc.ops.strings import strip as string_strip  # noqa: E402,F401

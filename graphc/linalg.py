@@ -14,6 +14,7 @@ from graphc.ops.linalg_decomp import self_adjoint_eig as eigh  # noqa: F401
 from graphc.ops.linalg_decomp import self_adjoint_eigvals as eigvalsh  # noqa: F401
 from graphc.ops.linalg_extra import log_matrix_determinant as slogdet  # noqa: F401
 from graphc.ops.linalg_extra import matrix_determinant as det  # noqa: F401
+from graphc.tf1_helpers import cross  # noqa: F401,E402
 from graphc.ops.linalg_extra import matrix_inverse as inv  # noqa: F401
 from graphc.ops.linalg_extra import matrix_solve as solve  # noqa: F401
 from graphc.ops.linalg_extra import matrix_triangular_solve as triangular_solve  # noqa: F401

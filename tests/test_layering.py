@@ -59,7 +59,7 @@ LAYERS = (
                 "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
-                "graphc.tf1_compositions", "graphc.linalg_more", "graphc.strings",
+                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.linalg_more", "graphc.strings",
                 "graphc.bitwise", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
                 "graphc.image", "graphc.image.*", "graphc.lookup")),
@@ -85,7 +85,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
                "distorted_box", "dynamic_slice", "lookup_ops",
                # TF's stateless random ops (Philox, TF's values)
-               "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs")
+               "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast")
 
 
 @dataclass(frozen=True)
