@@ -126,3 +126,4 @@ def parse_tensor(serialized, out_type, name=None):
 from graphc.ops.decode_raw import decode_raw  # noqa: E402,F401 - tf.io.decode_raw
 from graphc.ops.decode_csv import decode_csv  # noqa: E402,F401 - tf.io.decode_csv
 from graphc.ops.string_codecs import decode_base64, decode_compressed, encode_base64  # noqa
+from graphc.ops.image_codec_ops import *  # noqa: F401,F403,E402 - PNG/JPEG/GIF/BMP files

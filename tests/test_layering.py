@@ -85,7 +85,8 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
                "distorted_box", "dynamic_slice", "lookup_ops",
                # TF's stateless random ops (Philox, TF's values)
-               "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast")
+               "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast",
+               "image_codecs", "image_codec_ops")
 
 
 @dataclass(frozen=True)

@@ -97,9 +97,9 @@ def test_the_smoke_test_passes_outside_the_source_tree(tmp_path):
 
 
 def test_importing_graphc_leaves_the_optional_heavy_packages_unimported():
-    # numba (LLVM), dask and onnx load only when a program uses what needs them
+    # numba (LLVM), dask, onnx and Pillow load only when a program uses what needs them
     script = ("import sys, graphc; print(sorted(m for m in ('numba', 'dask', 'onnx', "
-              "'onnxruntime') if m in sys.modules))")
+              "'onnxruntime', 'PIL') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.strip() == "[]", result.stdout

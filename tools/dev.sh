@@ -28,7 +28,7 @@ ensure_venv() {
     fi
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     # demo: scikit-learn (the digits data) and tqdm (progress bar), for the demo and its test
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast,onnx,tensorboard,dask,demo]"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,fast,onnx,tensorboard,dask,demo,image]"
 }
 
 # The package as a user gets it: build the wheel, install it into a fresh virtual environment

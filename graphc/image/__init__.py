@@ -26,6 +26,7 @@ from graphc.image.transforms import (central_crop, crop_to_bounding_box,  # noqa
                                      resize_image_with_crop_or_pad, rot90, transpose,
                                      transpose_image)
 from graphc.image.transforms import random_crop  # noqa: F401,E402
+from graphc.ops.image_codec_ops import *  # noqa: F401,F403,E402 - PNG/JPEG/GIF/BMP files
 
 # TF2's names that tf.compat.v1.image has too
 resize_with_crop_or_pad = resize_image_with_crop_or_pad

@@ -26,3 +26,4 @@ from graphc.ops import stateless_random, stateless_sampling  # noqa: F401,E402 -
 from graphc.ops import decode_csv as _decode_csv  # noqa: F401,E402 - tf.io.decode_csv
 from graphc.ops import string_codecs  # noqa: F401,E402 - base64, decode_compressed
 from graphc.ops import bitcast as _bitcast  # noqa: F401,E402 - tf.bitcast
+from graphc.ops import image_codec_ops  # noqa: F401,E402 - PNG/JPEG/GIF/BMP files (Pillow)
