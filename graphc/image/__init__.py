@@ -27,6 +27,7 @@ from graphc.image.transforms import (central_crop, crop_to_bounding_box,  # noqa
                                      transpose_image)
 from graphc.image.transforms import random_crop  # noqa: F401,E402
 from graphc.ops.image_codec_ops import *  # noqa: F401,F403,E402 - PNG/JPEG/GIF/BMP files
+from graphc.image.jpeg_quality import adjust_jpeg_quality, random_jpeg_quality  # noqa
 
 # TF2's names that tf.compat.v1.image has too
 resize_with_crop_or_pad = resize_image_with_crop_or_pad

@@ -155,6 +155,40 @@ ENCODE_JPEG = registry.register(OpDef(
     tested_elsewhere="tests/ops/test_image_codecs.py", doc="An image as a JPEG file."))
 
 
+# adjust_jpeg_quality's op (graphc.image.jpeg_quality builds on it)
+def _requantize_kernel(image, quality):
+    quality = int(np.asarray(quality))
+    if not 0 <= quality <= 100:
+        raise ValueError(f"adjust_jpeg_quality: jpeg_quality must be in [0, 100], got {quality}")
+    data = codecs.encode_jpeg_bytes(np.asarray(image), quality, False, False, True, (300, 300))
+    return codecs.decode_jpeg_array(data, image.shape[-1], 1)
+
+
+def _requantize_shapes(inputs, attrs):
+    shape = inputs[0].shape
+    if shape.rank is not None and (shape.rank != 3 or shape.dims[-1] not in (None, 1, 3)):
+        raise ValueError(f"adjust_jpeg_quality: image must be [height, width, 1 or 3], got "
+                         f"shape {shape}")
+    if inputs[1].shape.rank not in (None, 0):
+        raise ValueError(f"adjust_jpeg_quality: jpeg_quality must be a scalar, got shape "
+                         f"{inputs[1].shape}")
+    return [shape]
+
+
+def _requantize_dtypes(in_dtypes, attrs):
+    if in_dtypes[0] is not gdt.uint8 or not in_dtypes[1].is_integer:
+        raise TypeError(f"encode_decode_jpeg: image must be uint8 and jpeg_quality an "
+                        f"integer, got {in_dtypes[0].name} and {in_dtypes[1].name}")
+    return [gdt.uint8]
+
+
+ENCODE_DECODE_JPEG = registry.register(OpDef(
+    name="encode_decode_jpeg", dtypes=_requantize_dtypes, shapes=_requantize_shapes, kernel=_requantize_kernel,
+    grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True, unknown_rank_ok=True,
+    tested_elsewhere="tests/ops/test_image_codecs.py",
+    doc="A uint8 image after a JPEG encode and decode at quality jpeg_quality."))
+
+
 def _build(op_type, inputs, attrs, name):
     graph = graph_of(*inputs)
     with graph.as_default(), graph.atomic():

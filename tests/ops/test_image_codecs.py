@@ -128,3 +128,17 @@ def test_without_pillow_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
     with pytest.raises(InvalidArgumentError, match=r"graphc\[image\]"):
         run(gc.image.decode_png(contents("small_rgb.png")))
+
+
+def test_jpeg_quality_adjustment_keeps_dtype_and_degrades_with_quality():
+    rng = np.random.default_rng(5)
+    image = gc.constant(rng.random((16, 16, 3)).astype(np.float32))
+    fine, coarse = gc.image.adjust_jpeg_quality(image, 95), gc.image.adjust_jpeg_quality(image, 5)
+    assert fine.dtype == gc.float32 and fine.shape.as_list() == [16, 16, 3]
+    with gc.Session() as sess:
+        original, good, bad = sess.run([image, fine, coarse])
+        random = sess.run(gc.image.random_jpeg_quality(image, 40, 60, seed=1))
+    assert np.abs(good - original).mean() < np.abs(bad - original).mean()
+    assert random.shape == (16, 16, 3) and random.dtype == np.float32
+    with pytest.raises(ValueError, match="min_jpeg_quality"):
+        gc.image.random_jpeg_quality(image, 60, 40)
