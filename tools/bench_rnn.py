@@ -5,13 +5,19 @@ bias 1), loss = mean((h_last - y)^2), SGD 0.1. graphc runs ``dynamic_rnn`` (one
 ``while_loop`` whose body plan is compiled once); the peers get the same weights: TF1's
 ``dynamic_rnn`` (by variable name), PyTorch's ``nn.LSTM`` (gates reordered i, f, g, o; the
 forget bias folded into its bias) and a hand-written cell loop, and JAX's ``lax.scan``
-(jitted). Every implementation's first loss must agree before anything is timed.
+(jitted). Every implementation's first loss must agree before anything is timed. The steps
+are timed in interleaved rounds, next to one-thread GEMMs pinned to each core (how fast
+each core was meanwhile: on a shared host that changes, see ``_interleaved``).
 
 The loop overhead: ``while_loop(i < 10000, i + 1)`` per iteration, next to TF1 and JAX.
 """
 from __future__ import annotations
 
+import os
+import statistics
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import graphc as gc
 
@@ -20,6 +26,7 @@ from .bench_table import row
 
 TIME, BATCH, DEPTH, HIDDEN = 50, 32, 64, 128
 LOOP_ITERATIONS = 10_000
+STEP_WINDOWS = 15  # interleaved rounds (see _interleaved)
 
 
 def _data(quick: bool):
@@ -69,11 +76,17 @@ def w8(quick: bool, measure):
     first, step, sess = _graphc_step(x, y, kernel, bias)
     implementations = [("graphc dynamic_rnn", first, step)]
     implementations += _peer_steps(x, y, kernel, bias)
-    rows = []
-    for name, first_loss, run in implementations:
+    for name, first_loss, _ in implementations:
         np.testing.assert_allclose(first_loss, reference, rtol=1e-3, err_msg=name)
-        rows.append(row("W8", name, "ms per train step", measure(run) * 1000,
-                        first_loss=round(first_loss, 5)))
+    runs = {name: run for name, _, run in implementations}
+    runs.update({f"one thread on core {cpu}: GEMM 32x192x512": run
+                 for cpu, run in _core_checks()})
+    medians = _interleaved(runs, measure, windows=5 if quick else STEP_WINDOWS)
+    firsts = {name: first_loss for name, first_loss, _ in implementations}
+    rows = [row("W8", name, "ms per train step" if name in firsts else "ms per 10 GEMMs",
+                seconds * 1000, **({"first_loss": round(firsts[name], 5)} if name in firsts
+                                   else {}))
+            for name, seconds in medians.items()]
     sess.close()
     iterations = 1000 if quick else LOOP_ITERATIONS
     for name, run in _empty_loops(iterations):
@@ -81,6 +94,47 @@ def w8(quick: bool, measure):
         rows.append(row("W8", name, "us per loop iteration",
                         measure(run, windows=3) * 1e6 / iterations))
     return rows
+
+
+def _interleaved(runs, measure, windows):
+    """Median seconds per call of each of ``runs`` over ``windows`` rounds, one timing
+    window of each per round: on a shared machine the speed of a core changes over seconds
+    (this 2-vCPU VM: one thread's GEMM took 2.2 ms on a core, then 3.4 ms on the same core
+    a few seconds later; the host runs other work beside it), so implementations timed one
+    after another each land in a different stretch; interleaved, every one samples them
+    all."""
+    for run in runs.values():
+        measure(run, windows=1)  # warm-up (fused nodes hot, background compiles done)
+    times = {name: [] for name in runs}
+    for _ in range(windows):
+        for name, run in runs.items():
+            times[name].append(measure(run, windows=1, warm=False))
+    return {name: statistics.median(found) for name, found in times.items()}
+
+
+def _core_checks():
+    """Per core this process may use: ``(core, run)``, run timing 10 one-thread GEMMs of
+    the LSTM's size on that core only (the thread's affinity is restored after), so the
+    table shows how fast each core was while the steps were timed."""
+    if not hasattr(os, "sched_getaffinity"):
+        return []
+    rng = np.random.default_rng(0)
+    left = rng.standard_normal((BATCH, DEPTH + HIDDEN)).astype(np.float32)
+    right = rng.standard_normal((DEPTH + HIDDEN, 4 * HIDDEN)).astype(np.float32)
+    out = np.empty((BATCH, 4 * HIDDEN), np.float32)
+
+    def on(cpu):
+        def run():
+            allowed = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {cpu})
+            try:
+                with threadpool_limits(1, "blas"):
+                    for _ in range(10):
+                        np.matmul(left, right, out=out)
+            finally:
+                os.sched_setaffinity(0, allowed)
+        return run
+    return [(cpu, on(cpu)) for cpu in sorted(os.sched_getaffinity(0))]
 
 
 def _empty_loops(iterations):
