@@ -23,6 +23,8 @@ from graphc.ops.nn import bias_add
 from graphc.ops.select import clip_by_value
 from graphc.variable_scope import get_variable, variable_scope
 
+from .gates import lstm_gates
+
 __all__ = ["RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell",
            "LSTMStateTuple"]
 
@@ -167,9 +169,13 @@ class BasicLSTMCell(RNNCell):
 
     def _step(self, inputs, state):
         c, h = state if self._state_is_tuple else split(state, 2, axis=1)
-        i, j, f, o = split(_linear(inputs, h, self._kernel, self._bias), 4, axis=1)
-        new_c = c * sigmoid(f + self._forget_bias) + sigmoid(i) * self._activation(j)
-        new_h = self._activation(new_c) * sigmoid(o)
+        gates = _linear(inputs, h, self._kernel, self._bias)
+        if self._activation is tanh:  # the same arithmetic as one op each way (gates.py)
+            new_c, new_h = lstm_gates(gates, c, self._forget_bias)
+        else:
+            i, j, f, o = split(gates, 4, axis=1)
+            new_c = c * sigmoid(f + self._forget_bias) + sigmoid(i) * self._activation(j)
+            new_h = self._activation(new_c) * sigmoid(o)
         new_state = LSTMStateTuple(new_c, new_h) if self._state_is_tuple else \
             concat([new_c, new_h], 1)
         return new_h, new_state
