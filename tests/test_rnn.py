@@ -273,3 +273,20 @@ def test_lstm_example_trains_and_its_picture_shows_the_loop(tmp_path, capsys):
     losses = [float(line.split("test loss ")[1].split(",")[0])
               for line in capsys.readouterr().out.splitlines() if "test loss" in line]
     assert losses[-1] < losses[0]
+
+
+def test_the_gradient_loop_of_a_static_dynamic_rnn_reads_no_shapes():
+    """The outputs' TensorArray has a static element shape, so its gradient, a loop
+    variable of the backward loop, has one too: no shape is read per iteration."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [2, 3, 5])
+        cell = rnn_cell.BasicLSTMCell(4)
+        outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        grads = tf.gradients(tf.reduce_sum(outputs[:, -1] ** 2), cell.variables)
+        optimized, _ = tf.optimize(graph, grads, feeds=[x])
+    backward = [op for op in optimized.get_operations()
+                if op.type == "while_loop" and "grad" in op.name]
+    assert backward
+    inside = {inner.type for op in backward for inner in op.attrs["body"].ops()}
+    assert "shape" not in inside and "tensor_array_unwritten" in inside

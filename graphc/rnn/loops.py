@@ -91,7 +91,10 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         state = _initial_state(cell, initial_state, batch, dtype, "dynamic_rnn")
         lengths = None if sequence_length is None else cast(sequence_length, gdt.int32)
         input_ta = TensorArray(x.dtype, size=steps, element_shape=x.shape[1:]).unstack(x)
-        output_ta = TensorArray(x.dtype, size=steps)
+        # the outputs' element shape where it is static: the loop variable then has a known
+        # shape, and so has its gradient's in the backward loop (whose shape reads fold)
+        output_ta = TensorArray(x.dtype, size=steps, element_shape=x.shape[1:2].concatenate(
+            [_depth(cell.output_size)]))
 
         def body(time, state, output_ta):
             output, new_state = _masked_step(cell, input_ta.read(time), state, time, lengths)
