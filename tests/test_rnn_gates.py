@@ -32,6 +32,17 @@ def both(dtype, forget_bias=1.0):
     return graph, z, c, fused, separate, feeds
 
 
+def check_finite_differences(sess, loss, tensors, grads, feeds, eps=1e-6):
+    """Each gradient along a random direction against central differences of ``loss``."""
+    for tensor, grad in zip(tensors, sess.run(grads, feeds)):
+        direction = RNG.standard_normal(feeds[tensor].shape)
+        up, down = dict(feeds), dict(feeds)
+        up[tensor] = feeds[tensor] + eps * direction
+        down[tensor] = feeds[tensor] - eps * direction
+        numeric = (sess.run(loss, up) - sess.run(loss, down)) / (2 * eps)
+        np.testing.assert_allclose(np.sum(grad * direction), numeric, rtol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
 @pytest.mark.parametrize("forget_bias", [1.0, 0.0, -0.5])
 def test_forward_is_bitwise_the_separate_ops(dtype, forget_bias):
@@ -60,15 +71,7 @@ def test_gradients_match_the_separate_ops_and_finite_differences():
         for got, expected in zip(sess.run(grads + h_only, feeds),
                                  sess.run(want + h_only_want, feeds)):
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
-        analytic = sess.run(grads, feeds)
-        eps = 1e-6
-        for tensor, grad in zip((z, c), analytic):
-            direction = RNG.standard_normal(feeds[tensor].shape)
-            up, down = dict(feeds), dict(feeds)
-            up[tensor] = feeds[tensor] + eps * direction
-            down[tensor] = feeds[tensor] - eps * direction
-            numeric = (sess.run(fused_loss, up) - sess.run(fused_loss, down)) / (2 * eps)
-            np.testing.assert_allclose(np.sum(grad * direction), numeric, rtol=1e-6)
+        check_finite_differences(sess, fused_loss, [z, c], grads, feeds)
 
 
 def test_basic_lstm_cell_uses_the_gate_ops_unless_its_activation_is_another():
@@ -111,15 +114,7 @@ def test_gradients_through_the_kept_activations_match_finite_differences():
                 + tf.reduce_sum(tf.cos(tanh_c)) + tf.reduce_sum(fused[1]))
         grads = tf.gradients(loss, [z, c])
     with tf.Session(graph=graph) as sess:
-        analytic = sess.run(grads, feeds)
-        eps = 1e-6
-        for tensor, grad in zip((z, c), analytic):
-            direction = RNG.standard_normal(feeds[tensor].shape)
-            up, down = dict(feeds), dict(feeds)
-            up[tensor] = feeds[tensor] + eps * direction
-            down[tensor] = feeds[tensor] - eps * direction
-            numeric = (sess.run(loss, up) - sess.run(loss, down)) / (2 * eps)
-            np.testing.assert_allclose(np.sum(grad * direction), numeric, rtol=1e-6)
+        check_finite_differences(sess, loss, [z, c], grads, feeds)
 
 
 def test_second_order_gradients_match_the_separate_ops():
