@@ -17,7 +17,6 @@ import os
 import statistics
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import graphc as gc
 
@@ -79,7 +78,7 @@ def w8(quick: bool, measure):
     for name, first_loss, _ in implementations:
         np.testing.assert_allclose(first_loss, reference, rtol=1e-3, err_msg=name)
     runs = {name: run for name, _, run in implementations}
-    runs.update({f"one thread on core {cpu}: GEMM 32x192x512": run
+    runs.update({f"pinned to core {cpu}: GEMM 32x192x512": run
                  for cpu, run in _core_checks()})
     medians = _interleaved(runs, measure, windows=5 if quick else STEP_WINDOWS)
     firsts = {name: first_loss for name, first_loss, _ in implementations}
@@ -113,7 +112,7 @@ def _interleaved(runs, measure, windows):
 
 
 def _core_checks():
-    """Per core this process may use: ``(core, run)``, run timing 10 one-thread GEMMs of
+    """Per core this process may use: ``(core, run)``, run timing 10 GEMMs of
     the LSTM's size on that core only (the thread's affinity is restored after), so the
     table shows how fast each core was while the steps were timed."""
     if not hasattr(os, "sched_getaffinity"):
@@ -128,9 +127,8 @@ def _core_checks():
             allowed = os.sched_getaffinity(0)
             os.sched_setaffinity(0, {cpu})
             try:
-                with threadpool_limits(1, "blas"):
-                    for _ in range(10):
-                        np.matmul(left, right, out=out)
+                for _ in range(10):  # BLAS threads as the threading policy set them (1)
+                    np.matmul(left, right, out=out)
             finally:
                 os.sched_setaffinity(0, allowed)
         return run
