@@ -58,6 +58,12 @@ def _slot(value):
     return ("literal", value)
 
 
+def _holds_strings(slot) -> bool:
+    if slot[0] == "list":
+        return any(_holds_strings(inner) for inner in slot[1])
+    return slot[0] == "array" and np.dtype(slot[1]).kind == "O"
+
+
 def _pure(opdef) -> bool:
     return not (opdef.stateful or opdef.random or opdef.needs_context)
 
@@ -70,6 +76,9 @@ def templates() -> tuple:
         if not (opdef.samples and _pure(opdef) and registry.api_for(opdef.name)):
             continue
         for sample in opdef.samples():
+            slots = [_slot(a) for a in list(sample.args) + list(sample.kwargs.values())]
+            if any(_holds_strings(slot) for slot in slots):
+                continue  # string ops: the generator's values (NaN, Inf, ...) are numbers
             found.append(Template(opdef.name, tuple(_slot(a) for a in sample.args),
                                   tuple((k, _slot(v)) for k, v in sample.kwargs.items()),
                                   opdef.elementwise))
