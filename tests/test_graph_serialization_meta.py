@@ -107,8 +107,20 @@ def test_random_graphs_run_bit_for_bit_the_same_after_a_meta_graph_round_trip(se
                                                      for h in built.placeholders])):
         with gc.Session(graph=graph) as sess:
             sess.run(graph.get_operation_by_name(built.init.name))
-            runs.append([sess.run(fetches, dict(zip(holders, recipe.feeds(built, call)
-                                                    .values()))) for call in range(2)])
+            runs.append([_outcome(sess, fetches, dict(zip(holders, recipe.feeds(built, call)
+                                                          .values()))) for call in range(2)])
     for want_call, got_call in zip(*runs):
+        if isinstance(want_call, str) or isinstance(got_call, str):
+            assert got_call == want_call  # a run that fails fails the same way after loading
+            continue
         for want, got in zip(want_call, got_call):
             np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def _outcome(sess, fetches, feeds):
+    """The run's values, or the failing op's type and error class (a drawn graph may divide
+    integers by zero)."""
+    try:
+        return sess.run(fetches, feeds)
+    except gc.errors.OpError as err:
+        return f"{type(err).__name__} in {err.op.type if err.op is not None else None}"
