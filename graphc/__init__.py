@@ -175,6 +175,7 @@ from graphc import layers, training  # noqa: E402,F401
 from graphc import gfile  # noqa: E402,F401
 from graphc import testing as test  # noqa: E402,F401
 from graphc import tf_io as io  # noqa: E402,F401
+from graphc import python_io  # noqa: E402,F401 - TFRecord files (tf.python_io)
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

@@ -127,3 +127,6 @@ from graphc.ops.decode_raw import decode_raw  # noqa: E402,F401 - tf.io.decode_r
 from graphc.ops.decode_csv import decode_csv  # noqa: E402,F401 - tf.io.decode_csv
 from graphc.ops.string_codecs import decode_base64, decode_compressed, encode_base64  # noqa
 from graphc.ops.image_codec_ops import *  # noqa: F401,F403,E402 - PNG/JPEG/GIF/BMP files
+# TFRecord files (also in tf.python_io)
+from graphc.records.tfrecord import (TFRecordCompressionType, TFRecordOptions,  # noqa: E402
+                                     TFRecordWriter, tf_record_iterator)

@@ -13,11 +13,13 @@ Example:
 """
 from graphc.data import experimental  # noqa: F401
 from graphc.data.dataset import AUTOTUNE, Dataset  # noqa: F401
-from graphc.data.files import FixedLengthRecordDataset, TextLineDataset  # noqa: F401
+from graphc.data.files import (FixedLengthRecordDataset, TextLineDataset,  # noqa: F401
+                               TFRecordDataset)
 from graphc.data.iterator import (Iterator, get_output_classes, get_output_shapes,  # noqa
                                   get_output_types, make_initializable_iterator,
                                   make_one_shot_iterator)
 
 __all__ = ["Dataset", "Iterator", "experimental", "make_one_shot_iterator",
            "make_initializable_iterator", "get_output_types", "get_output_shapes",
-           "get_output_classes", "AUTOTUNE", "TextLineDataset", "FixedLengthRecordDataset"]
+           "get_output_classes", "AUTOTUNE", "TextLineDataset", "FixedLengthRecordDataset",
+           "TFRecordDataset"]

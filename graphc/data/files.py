@@ -1,8 +1,9 @@
-"""Datasets read from files: ``TextLineDataset`` (each line, without its line ending) and
+"""Datasets read from files: ``TextLineDataset`` (each line, without its line ending),
 ``FixedLengthRecordDataset`` (records of a fixed byte length between a header and a
-footer), over one or more files read in order, plain or GZIP/ZLIB compressed (TF1's
-``compression_type``). Files are opened when the iterator reaches them; a missing one ends
-the run with NotFoundError, as in TF.
+footer) and ``TFRecordDataset`` (the records of TFRecord files, checksums checked), over
+one or more files read in order, plain or GZIP/ZLIB compressed (TF1's ``compression_type``).
+Files are opened when the iterator reaches them; a missing one ends the run with
+NotFoundError, as in TF.
 
 Example:
     >>> lines = gc.data.TextLineDataset(["train.csv"]).skip(1)   # without the header
@@ -20,12 +21,13 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor
 from graphc.errors import InvalidArgumentError, NotFoundError
 from graphc.graph import Tensor
+from graphc.records.tfrecord import open_records, read_records
 
 from .dataset import Dataset
 from .stage import Stage
 from .structure import Spec
 
-__all__ = ["TextLineDataset", "FixedLengthRecordDataset"]
+__all__ = ["TextLineDataset", "FixedLengthRecordDataset", "TFRecordDataset"]
 
 _COMPRESSIONS = ("", "GZIP", "ZLIB")
 
@@ -119,6 +121,25 @@ class _FixedLengthRecords(_FileStage):
             yield body[start:start + record]
 
 
+class _TFRecords(_FileStage):
+    kind = "TFRecordDataset"
+
+    def __init__(self, filenames, compression_type, buffer_size):
+        super().__init__(filenames, compression_type, "TFRecordDataset")
+        if buffer_size is not None and (isinstance(buffer_size, Tensor) or buffer_size < 0):
+            raise ValueError(f"TFRecordDataset: buffer_size must be a non-negative int, got "
+                             f"{buffer_size!r}")
+        self._buffer_size = buffer_size
+
+    def _elements(self, env):
+        # streamed record by record: a TFRecord file is often bigger than memory
+        for path in self._paths(env):
+            with open_records(path, self._compression, self._buffer_size,
+                              self._what) as stream:
+                for record in read_records(stream, path):
+                    yield [np.array(record, dtype=object)]
+
+
 def TextLineDataset(filenames, compression_type=None, buffer_size=None,  # noqa: N802
                     num_parallel_reads=None) -> Dataset:
     """The lines of ``filenames`` (a string, a list or a string tensor), in order, as
@@ -142,3 +163,26 @@ def FixedLengthRecordDataset(filenames, record_bytes, header_bytes=None,  # noqa
     """
     return Dataset(_FixedLengthRecords(filenames, record_bytes, header_bytes, footer_bytes,
                                        compression_type))
+
+
+def TFRecordDataset(filenames, compression_type=None, buffer_size=None,  # noqa: N802
+                    num_parallel_reads=None) -> Dataset:
+    """The records of the TFRecord files ``filenames`` (a string, a list or a string
+    tensor), in order, as scalar strings (TF1 ``tf.data.TFRecordDataset``). Each record's
+    checksums are checked as it is read.
+
+    Args:
+        filenames: the files, read one after the other.
+        compression_type: ``''``/None, ``'ZLIB'`` or ``'GZIP'`` (the whole file's stream).
+        buffer_size: bytes read from the file at a time (None: Python's default).
+        num_parallel_reads: accepted for TF's signature; the files are read in order.
+
+    Raises (when run):
+        NotFoundError: a file does not exist.
+        DataLossError: a damaged record; the message names the file and the record's offset.
+
+    Example:
+        >>> ds = gc.data.TFRecordDataset(["train-0.tfrecord", "train-1.tfrecord"])
+        >>> ds = ds.map(lambda record: gc.io.parse_single_example(record, features))
+    """
+    return Dataset(_TFRecords(filenames, compression_type, buffer_size))

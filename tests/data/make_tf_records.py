@@ -1,0 +1,18 @@
+"""Write the TFRecord and tf.train.Example fixtures of tests/test_tfrecord*.py with TensorFlow,
+so that the tests check graphc against TF's own files without TensorFlow installed.
+
+Run where TensorFlow is installed (not a graphc dependency), from the repository root:
+    python tests/data/make_tf_records.py
+"""
+import os
+
+import tensorflow as tf
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECORDS = [b"", b"hello", bytes(range(256)) * 20, b"tail"]  # 5 KB: the CRC's vector path
+
+for kind, suffix in (("", "plain"), ("GZIP", "gzip"), ("ZLIB", "zlib")):
+    with tf.io.TFRecordWriter(os.path.join(HERE, f"tf_written_{suffix}.tfrecord"),
+                              tf.io.TFRecordOptions(compression_type=kind)) as writer:
+        for record in RECORDS:
+            writer.write(record)
