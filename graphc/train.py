@@ -177,3 +177,11 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               start_queue_runners, warm_start)
 from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - TF1's module
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401
+# tf.train.Example and its kin: protobuf classes built on first use (graphc/example_proto.py)
+from graphc import example_proto as _example_proto  # noqa: E402
+
+
+def __getattr__(name):
+    if name in _example_proto.NAMES:
+        return _example_proto.message_class(name)
+    raise AttributeError(f"module 'graphc.train' has no attribute {name!r}")

@@ -56,7 +56,7 @@ LAYERS = (
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
                 "graphc.monitored", "graphc.monitored.*", "graphc.gfile", "graphc.tf_io",
-                "graphc.records", "graphc.records.*", "graphc.python_io",
+                "graphc.records", "graphc.records.*", "graphc.python_io", "graphc.example_proto",
                 "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",

@@ -16,3 +16,14 @@ for kind, suffix in (("", "plain"), ("GZIP", "gzip"), ("ZLIB", "zlib")):
                               tf.io.TFRecordOptions(compression_type=kind)) as writer:
         for record in RECORDS:
             writer.write(record)
+
+import sys  # noqa: E402
+
+sys.path.insert(0, HERE)
+import example_cases  # noqa: E402
+
+# deterministic: protobuf writes a map's entries in its hash table's order, which changes
+# from one process to the next (TF's own bytes do); deterministic=True sorts them by key
+with tf.io.TFRecordWriter(os.path.join(HERE, "tf_examples.tfrecord")) as writer:
+    for case in example_cases.CASES:
+        writer.write(example_cases.build(tf.train, case).SerializeToString(deterministic=True))
