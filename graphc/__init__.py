@@ -176,6 +176,12 @@ from graphc import gfile  # noqa: E402,F401
 from graphc import testing as test  # noqa: E402,F401
 from graphc import tf_io as io  # noqa: E402,F401
 from graphc import python_io  # noqa: E402,F401 - TFRecord files (tf.python_io)
+# SparseTensor and tf.train.Example parsing (TF1's top-level spellings too)
+from graphc import sparse  # noqa: E402,F401
+from graphc.sparse.tensor import (SparseTensor, SparseTensorValue,  # noqa: E402,F401
+                                  convert_to_tensor_or_sparse_tensor, sparse_placeholder)
+from graphc.parsing import (FixedLenFeature, FixedLenSequenceFeature,  # noqa: E402,F401
+                            VarLenFeature, parse_example, parse_single_example)
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

@@ -41,6 +41,11 @@ class FetchStructure:
             builders = {k: self._flatten(graph, v) for k, v in fetches.items()}
             kind = type(fetches)
             return lambda values: kind((k, b(values)) for k, b in builders.items())
+        components = getattr(fetches, "_fetch_components", None)
+        if components is not None:  # a composite (SparseTensor): its parts, then its value
+            parts, make_value = components()
+            builders = [self._flatten(graph, part) for part in parts]
+            return lambda values: make_value(*(b(values) for b in builders))
         if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):
             builders = [self._flatten(graph, v) for v in fetches]
             kind = type(fetches)

@@ -130,3 +130,6 @@ from graphc.ops.image_codec_ops import *  # noqa: F401,F403,E402 - PNG/JPEG/GIF/
 # TFRecord files (also in tf.python_io)
 from graphc.records.tfrecord import (TFRecordCompressionType, TFRecordOptions,  # noqa: E402
                                      TFRecordWriter, tf_record_iterator)
+# tf.train.Example parsing (graphc/parsing.py)
+from graphc.parsing import (FixedLenFeature, FixedLenSequenceFeature,  # noqa: E402,F401
+                            VarLenFeature, parse_example, parse_single_example)

@@ -24,6 +24,17 @@ def _feed_key(graph: Graph, key) -> Tensor:
     return tensor
 
 
+def _component_feeds(feed_dict):
+    """The items of ``feed_dict``, a composite key (a SparseTensor fed a SparseTensorValue)
+    split into a feed per component tensor."""
+    for key, value in (feed_dict or {}).items():
+        split = getattr(key, "_feed_components", None)
+        if split is None:
+            yield key, value
+        else:
+            yield from split(value)
+
+
 def prepare_feeds(graph: Graph, feed_dict) -> dict:
     """``{tensor: array}`` checked against each tensor's dtype and static shape.
 
@@ -33,7 +44,7 @@ def prepare_feeds(graph: Graph, feed_dict) -> dict:
         ValueError: a value's shape does not match the tensor's static shape.
     """
     feeds: dict = {}
-    for key, value in (feed_dict or {}).items():
+    for key, value in _component_feeds(feed_dict):
         tensor = _feed_key(graph, key)
         if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
             raise TypeError(f"The value of a feed cannot be a gc.Tensor object ({value!r}, fed "

@@ -29,7 +29,8 @@ CORE_LEVELS = (
             "graphc.fetches",
             "graphc.serialization", "graphc.serialization.*",
             "graphc.default_session", "graphc.devices", "graphc.gradient_overrides",
-            "graphc.graph_collections", "graphc.nest")),
+            "graphc.graph_collections", "graphc.nest",
+            "graphc.example_proto")),  # imports nothing of graphc; ops/parsing.py needs it
     ("ops", ("graphc.ops", "graphc.ops.*")),
     ("ops API", ("graphc.variables", "graphc.operators", "graphc.variable_scatter")),
     ("control flow", ("graphc.control_flow", "graphc.control_flow.*")),
@@ -56,7 +57,8 @@ LAYERS = (
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
                 "graphc.monitored", "graphc.monitored.*", "graphc.gfile", "graphc.tf_io",
-                "graphc.records", "graphc.records.*", "graphc.python_io", "graphc.example_proto",
+                "graphc.records", "graphc.records.*", "graphc.python_io",
+                "graphc.parsing", "graphc.sparse", "graphc.sparse.*",
                 "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
@@ -87,7 +89,9 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "distorted_box", "dynamic_slice", "lookup_ops",
                # TF's stateless random ops (Philox, TF's values)
                "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast",
-               "image_codecs", "image_codec_ops")
+               "image_codecs", "image_codec_ops",
+               # tf.train.Example parsing and SparseTensor ops
+               "parsing", "sparse_ops")
 
 
 @dataclass(frozen=True)

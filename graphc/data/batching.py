@@ -18,7 +18,7 @@ from graphc.shapes import TensorShape
 from graphc.static_values import constant_value
 
 from .stage import Stage, resolve, rows_of, scalar_arg, static_value, tensor_args
-from .structure import Spec, flatten_up_to, pack_as, shape_of_spec_arg
+from .structure import Spec, flatten_up_to, has_composite, pack_as, shape_of_spec_arg
 
 __all__ = ["Batch", "PaddedBatch"]
 
@@ -36,6 +36,10 @@ class Batch(Stage):
             raise ValueError(f"{name}: batch_size must be > 0, got {batch_size}")
         self.drop_remainder = scalar_arg(drop_remainder, f"{name} drop_remainder", "bool")
         fixed = static_value(self.batch_size) if static_value(self.drop_remainder) else None
+        if has_composite(stage.structure):
+            raise TypeError(f"{name}: the elements hold a SparseTensor, which graphc does not "
+                            "batch; batch the serialized records first and parse them with "
+                            "parse_example (ds.batch(n).map(parse_fn))")
         super().__init__(pack_as(stage.structure, [
             Spec(spec.dtype, TensorShape([fixed]).concatenate(spec.shape))
             for spec in self._element_specs(stage)]), inputs=(stage,),

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from graphc import dtypes as gdt
 from graphc.shapes import TensorShape, as_shape
 
-__all__ = ["Spec", "flatten", "flatten_up_to", "pack_as", "map_structure",
+__all__ = ["Spec", "Composite", "has_composite", "flatten", "flatten_up_to", "pack_as", "map_structure",
            "assert_same_structure", "most_specific_shape", "shape_of_spec_arg", "specs_of"]
 
 
@@ -29,14 +29,47 @@ class Spec:
         return f"Spec({self.dtype.name}, {self.shape})"
 
 
+class Composite:
+    """A composite value (a SparseTensor) in a structure of Specs or arrays: its class and its
+    parts. Structures treat composites as containers of their component tensors, so a
+    dataset's element may hold a SparseTensor: its three tensors travel as components and
+    ``get_next`` gives the SparseTensor back."""
+
+    __slots__ = ("kind", "parts")
+
+    def __init__(self, kind, parts):
+        self.kind, self.parts = kind, tuple(parts)
+
+    def __repr__(self) -> str:
+        return f"{self.kind.__name__}Spec{self.parts!r}"
+
+
+def _is_composite(value) -> bool:
+    return isinstance(value, Composite) or hasattr(value, "_composite_parts")
+
+
 def _is_nested(value) -> bool:
-    return isinstance(value, (tuple, list, dict))
+    return isinstance(value, (tuple, list, dict)) or _is_composite(value)
 
 
 def _children(value) -> list:
     if isinstance(value, dict):
         return [value[key] for key in sorted(value)]
+    if isinstance(value, Composite):
+        return list(value.parts)
+    if _is_composite(value):
+        return list(value._composite_parts())
     return list(value)
+
+
+def _composite_kind(value):
+    return value.kind if isinstance(value, Composite) else type(value)
+
+
+def has_composite(structure) -> bool:
+    """Whether ``structure`` holds a composite (a SparseTensor) anywhere."""
+    return _is_composite(structure) or (_is_nested(structure) and any(
+        has_composite(child) for child in _children(structure)))
 
 
 def flatten(structure) -> list:
@@ -76,6 +109,13 @@ def _pack(structure, leaves):
     if isinstance(structure, dict):
         packed = {key: _pack(structure[key], leaves) for key in sorted(structure)}
         return type(structure)((key, packed[key]) for key in structure)
+    if _is_composite(structure):
+        parts = [_pack(child, leaves) for child in _children(structure)]
+        kind = _composite_kind(structure)
+        # tensors make the composite itself; Specs or arrays a Composite record of them
+        if all(hasattr(part, "op") for part in parts):
+            return kind._from_composite_parts(parts)
+        return Composite(kind, parts)
     children = [_pack(child, leaves) for child in structure]
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):
         return type(structure)(*children)
@@ -95,6 +135,9 @@ def _skeleton(structure) -> Any:
         return None
     if isinstance(structure, dict):
         return ("dict", tuple((key, _skeleton(structure[key])) for key in sorted(structure)))
+    if _is_composite(structure):
+        return (_composite_kind(structure).__name__, tuple(
+            _skeleton(child) for child in _children(structure)))
     kind = "tuple" if isinstance(structure, tuple) else "list"
     return (kind, tuple(_skeleton(child) for child in structure))
 

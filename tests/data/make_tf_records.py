@@ -27,3 +27,20 @@ import example_cases  # noqa: E402
 with tf.io.TFRecordWriter(os.path.join(HERE, "tf_examples.tfrecord")) as writer:
     for case in example_cases.CASES:
         writer.write(example_cases.build(tf.train, case).SerializeToString(deterministic=True))
+
+# what TF's parse_example and parse_single_example make of them
+import numpy as np  # noqa: E402
+
+tf1 = tf.compat.v1
+tf1.disable_eager_execution()
+serialized = [example_cases.build(tf.train, case).SerializeToString()
+              for case in example_cases.CASES[:4]]
+batch = tf1.io.parse_example(serialized, example_cases.feature_specs(
+    tf, example_cases.BATCH_FEATURES))
+single = tf1.io.parse_single_example(serialized[3], example_cases.feature_specs(
+    tf, example_cases.SINGLE_FEATURES))
+with tf1.Session() as sess:
+    results = example_cases.flat_results(sess.run(batch), "batch")
+    results.update(example_cases.flat_results(sess.run(single), "single"))
+np.savez(os.path.join(HERE, "tf_parsed_examples.npz"), tensorflow_version=tf.__version__,
+         **example_cases.storable(results))

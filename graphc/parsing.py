@@ -1,0 +1,180 @@
+"""``tf.io`` parsing of ``tf.train.Example`` protos: the feature specs (``FixedLenFeature``,
+``FixedLenSequenceFeature``, ``VarLenFeature``) and ``parse_example`` /
+``parse_single_example`` / ``parse_single_sequence_example``, graph ops whose kernels decode
+the serialized protos (graphc/ops/parsing.py). A VarLenFeature gives a ``SparseTensor``.
+
+Example:
+    >>> features = {"image": gc.io.FixedLenFeature([], gc.string),
+    ...             "label": gc.io.FixedLenFeature([], gc.int64, default_value=-1),
+    ...             "tags": gc.io.VarLenFeature(gc.string)}
+    >>> ds = gc.data.TFRecordDataset("train.tfrecord").batch(32).map(
+    ...     lambda records: gc.io.parse_example(records, features))
+"""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from graphc import dtypes as gdt
+from graphc.convert import convert_to_tensor, graph_of
+from graphc.ops.common import apply_op
+from graphc.ops.parsing import check_feature_dtype
+from graphc.ops.shape_ops import reshape
+from graphc.shapes import TensorShape
+from graphc.sparse.tensor import SparseTensor
+from graphc.static_values import constant_value
+
+__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example",
+           "parse_single_example", "parse_single_sequence_example"]
+
+
+class FixedLenFeature(collections.namedtuple("FixedLenFeature",
+                                             ["shape", "dtype", "default_value"])):
+    """A feature with a fixed number of values, parsed to a dense tensor of ``shape``
+    (TF1 ``tf.io.FixedLenFeature``). Without ``default_value`` it is required.
+
+    Example:
+        >>> gc.io.FixedLenFeature([3], gc.float32, default_value=[0.0, 0.0, 0.0])
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, shape, dtype, default_value=None):
+        return super().__new__(cls, shape, dtype, default_value)
+
+
+class FixedLenSequenceFeature(collections.namedtuple(
+        "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])):
+    """A feature holding any number of rows of ``shape``, parsed to ``[rows] + shape``
+    (padded with ``default_value``, a scalar, to the longest in a batch) (TF1
+    ``tf.io.FixedLenSequenceFeature``). In an Example, ``allow_missing`` must be True.
+
+    Example:
+        >>> gc.io.FixedLenSequenceFeature([], gc.int64, allow_missing=True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
+
+
+class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
+    """A feature with any number of values, parsed to a SparseTensor (TF1
+    ``tf.io.VarLenFeature``).
+
+    Example:
+        >>> gc.io.VarLenFeature(gc.string)
+    """
+
+    __slots__ = ()
+
+
+def _shape(spec, key: str, what: str) -> tuple:
+    shape = TensorShape(spec.shape)
+    if shape.rank is None or any(d is None for d in shape.dims):
+        raise ValueError(f"{what}: feature {key!r} needs a fully known shape, got {shape}")
+    return tuple(int(d) for d in shape.dims)
+
+
+def _default(spec, key, dtype, shape, sequence, what):
+    """The default tensor of a dense feature: its value (reshaped to ``shape``; a scalar
+    padding value for a sequence feature), or a zero-size tensor where it is required."""
+    if spec.default_value is None:
+        return convert_to_tensor(np.zeros(0, dtype.np), dtype=dtype), True
+    default = convert_to_tensor(spec.default_value, dtype=dtype)
+    want = () if sequence else shape
+    known = constant_value(default)
+    if known is not None and np.size(known) != int(np.prod(want, dtype=np.int64)):
+        raise ValueError(f"{what}: the default_value of feature {key!r} has {np.size(known)} "
+                         f"values; it must have the shape {list(want)}")
+    return reshape(default, list(want)), False
+
+
+def _config(features: dict, what: str, sequence_ok: bool):
+    """The op's attributes and default inputs for a dict of feature specs."""
+    if not isinstance(features, dict) or not features:
+        raise ValueError(f"{what}: features must be a non-empty dict of feature specs, got "
+                         f"{features!r}")
+    attrs = {name: [] for name in ("sparse_keys", "sparse_types", "dense_keys", "dense_types",
+                                   "dense_shapes", "dense_sequence", "dense_required")}
+    defaults = []
+    for key in sorted(features):
+        spec = features[key]
+        if not isinstance(spec, (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature)):
+            raise TypeError(f"{what}: feature {key!r} has an unsupported spec {spec!r} "
+                            f"(FixedLenFeature, FixedLenSequenceFeature or VarLenFeature)")
+        dtype = check_feature_dtype(spec.dtype, key, what)
+        if isinstance(spec, VarLenFeature):
+            attrs["sparse_keys"].append(key)
+            attrs["sparse_types"].append(dtype)
+            continue
+        sequence = isinstance(spec, FixedLenSequenceFeature)
+        if sequence and not (spec.allow_missing or sequence_ok):
+            raise ValueError(f"{what}: FixedLenSequenceFeature {key!r} needs "
+                             f"allow_missing=True in an Example")
+        shape = _shape(spec, key, what)
+        default, required = _default(spec, key, dtype, shape, sequence, what)
+        attrs["dense_keys"].append(key)
+        attrs["dense_types"].append(dtype)
+        attrs["dense_shapes"].append(shape)
+        attrs["dense_sequence"].append(sequence)
+        attrs["dense_required"].append(required and not sequence)
+        defaults.append(default)
+    return {name: tuple(value) for name, value in attrs.items()}, defaults
+
+
+def _results(outputs, attrs) -> dict:
+    count = len(attrs["sparse_keys"])
+    result = {}
+    for position, key in enumerate(attrs["sparse_keys"]):
+        result[key] = SparseTensor(outputs[position], outputs[count + position],
+                                   outputs[2 * count + position])
+    for position, key in enumerate(attrs["dense_keys"]):
+        result[key] = outputs[3 * count + position]
+    return result
+
+
+def _parse(serialized, features, name, what, rank):
+    with graph_of(serialized).as_default():
+        serialized = convert_to_tensor(serialized, dtype=gdt.string)
+        if serialized.shape.rank not in (None, rank):
+            raise ValueError(f"{what}: serialized must have rank {rank}, got shape "
+                             f"{serialized.shape}")
+        if serialized.shape.rank is None:
+            serialized = reshape(serialized, [] if rank == 0 else [-1])
+        attrs, defaults = _config(features, what, sequence_ok=False)
+        outputs = apply_op("parse_example", [serialized] + defaults, attrs,
+                           name=name or "ParseExample")
+    return _results(outputs if isinstance(outputs, tuple) else (outputs,), attrs)
+
+
+def parse_example(serialized, features, name=None, example_names=None) -> dict:
+    """A batch (string vector) of serialized ``tf.train.Example`` protos as a dict of
+    tensors, one per key of ``features`` (TF1 ``tf.io.parse_example``): ``[batch] + shape``
+    for a FixedLenFeature, ``[batch, longest] + shape`` for a FixedLenSequenceFeature and a
+    SparseTensor ``[batch, longest]`` for a VarLenFeature.
+
+    Raises (when run):
+        InvalidArgumentError: a required feature is missing, has the wrong number of values
+            or another dtype's list (the message names the key and the example), or a
+            string is no Example.
+
+    Example:
+        >>> parsed = gc.io.parse_example(records, {"x": gc.io.FixedLenFeature([2], gc.float32)})
+        >>> parsed["x"].shape
+        TensorShape([None, 2])
+    """
+    return _parse(serialized, features, name, "parse_example", 1)
+
+
+def parse_single_example(serialized, features, name=None, example_names=None) -> dict:
+    """One serialized ``tf.train.Example`` (a string scalar) as a dict of tensors (TF1
+    ``tf.io.parse_single_example``); as ``parse_example`` without the batch dim.
+
+    Example:
+        >>> ds = gc.data.TFRecordDataset(path).map(
+        ...     lambda record: gc.io.parse_single_example(record, features))
+    """
+    return _parse(serialized, features, name, "parse_single_example", 0)

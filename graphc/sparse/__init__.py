@@ -1,0 +1,12 @@
+"""``gc.sparse``: TF1's ``tf.sparse``, SparseTensors and the ops on them.
+
+Example:
+    >>> st = gc.SparseTensor([[0, 1], [2, 0]], [3.0, 4.0], [3, 2])
+    >>> dense = gc.sparse.to_dense(st)
+"""
+from graphc.sparse.tensor import (SparseTensor, SparseTensorValue,  # noqa: F401
+                                  convert_to_tensor_or_sparse_tensor, sparse_placeholder)
+
+placeholder = sparse_placeholder
+
+__all__ = ["SparseTensor", "SparseTensorValue", "placeholder"]
