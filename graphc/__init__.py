@@ -182,6 +182,12 @@ from graphc.sparse.tensor import (SparseTensor, SparseTensorValue,  # noqa: E402
                                   convert_to_tensor_or_sparse_tensor, sparse_placeholder)
 from graphc.parsing import (FixedLenFeature, FixedLenSequenceFeature,  # noqa: E402,F401
                             VarLenFeature, parse_example, parse_single_example)
+from graphc.sparse.ops import sparse_to_dense  # noqa: E402,F401
+from graphc.sparse.ops import reduce_sum as sparse_reduce_sum  # noqa: E402,F401
+from graphc.sparse.ops import reorder as sparse_reorder  # noqa: E402,F401
+from graphc.sparse.ops import reshape as sparse_reshape  # noqa: E402,F401
+from graphc.sparse.ops import sparse_dense_matmul as sparse_tensor_dense_matmul  # noqa
+from graphc.sparse.ops import to_dense as sparse_tensor_to_dense  # noqa: E402,F401
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

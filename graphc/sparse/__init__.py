@@ -7,6 +7,11 @@ Example:
 from graphc.sparse.tensor import (SparseTensor, SparseTensorValue,  # noqa: F401
                                   convert_to_tensor_or_sparse_tensor, sparse_placeholder)
 
-placeholder = sparse_placeholder
+from graphc.sparse.ops import (from_dense, reduce_sum, reorder, reshape,  # noqa: F401
+                               sparse_dense_matmul, to_dense)
 
-__all__ = ["SparseTensor", "SparseTensorValue", "placeholder"]
+placeholder = sparse_placeholder
+matmul = sparse_dense_matmul  # TF1's tf.sparse.matmul
+
+__all__ = ["SparseTensor", "SparseTensorValue", "placeholder", "to_dense", "from_dense",
+           "reorder", "reshape", "sparse_dense_matmul", "matmul", "reduce_sum"]
