@@ -178,3 +178,69 @@ def parse_single_example(serialized, features, name=None, example_names=None) ->
         ...     lambda record: gc.io.parse_single_example(record, features))
     """
     return _parse(serialized, features, name, "parse_single_example", 0)
+
+
+def _list_config(features: dict, what: str) -> dict:
+    """The ``list_*`` attributes for the feature-list specs of a SequenceExample."""
+    attrs = {name: [] for name in ("sparse_keys", "sparse_types", "dense_keys",
+                                   "dense_types", "dense_shapes", "dense_required")}
+    for key in sorted(features):
+        spec = features[key]
+        if not isinstance(spec, (FixedLenSequenceFeature, VarLenFeature)):
+            raise TypeError(f"{what}: sequence feature {key!r} must be a "
+                            f"FixedLenSequenceFeature or a VarLenFeature, got {spec!r}")
+        dtype = check_feature_dtype(spec.dtype, key, what)
+        if isinstance(spec, VarLenFeature):
+            attrs["sparse_keys"].append(key)
+            attrs["sparse_types"].append(dtype)
+            continue
+        attrs["dense_keys"].append(key)
+        attrs["dense_types"].append(dtype)
+        attrs["dense_shapes"].append(_shape(spec, key, what))
+        attrs["dense_required"].append(not spec.allow_missing)
+    return {f"list_{name}": tuple(value) for name, value in attrs.items()}
+
+
+def parse_single_sequence_example(serialized, context_features=None, sequence_features=None,
+                                  example_name=None, name=None):
+    """One serialized ``tf.train.SequenceExample`` as ``(context, sequences)``, two dicts of
+    tensors (TF1 ``tf.io.parse_single_sequence_example``). ``context_features`` are parsed
+    as by ``parse_single_example``; in ``sequence_features`` a FixedLenSequenceFeature gives
+    ``[steps] + shape`` (every step must hold that many values; an absent list is an error
+    unless ``allow_missing``, then ``[0] + shape``) and a VarLenFeature a SparseTensor
+    ``[steps, longest]``.
+
+    Raises (when run):
+        InvalidArgumentError: a required feature or feature list is missing, or a step has
+            the wrong number of values (the message names the key).
+
+    Example:
+        >>> context, steps = gc.io.parse_single_sequence_example(record,
+        ...     {"length": gc.io.FixedLenFeature([], gc.int64)},
+        ...     {"tokens": gc.io.FixedLenSequenceFeature([], gc.int64)})
+    """
+    what = "parse_single_sequence_example"
+    context_features, sequence_features = context_features or {}, sequence_features or {}
+    if not context_features and not sequence_features:
+        raise ValueError(f"{what}: give context_features, sequence_features or both")
+    with graph_of(serialized).as_default():
+        serialized = convert_to_tensor(serialized, dtype=gdt.string)
+        attrs, defaults = _config(context_features, what, sequence_ok=False) \
+            if context_features else ({}, [])
+        if any(attrs.pop("dense_sequence", ())):
+            raise TypeError(f"{what}: a context feature cannot be a FixedLenSequenceFeature")
+        attrs = {f"context_{key}": value for key, value in attrs.items()}
+        attrs.update(_list_config(sequence_features, what))
+        outputs = apply_op("parse_single_sequence_example", [serialized] + defaults, attrs,
+                           name=name or "ParseSingleSequenceExample")
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    split = 3 * len(attrs.get("context_sparse_keys", ())) + len(attrs.get(
+        "context_dense_keys", ()))
+    context = _results(outputs[:split], _unprefixed(attrs, "context_"))
+    return context, _results(outputs[split:], _unprefixed(attrs, "list_"))
+
+
+def _unprefixed(attrs: dict, prefix: str) -> dict:
+    found = {key[len(prefix):]: value for key, value in attrs.items() if key.startswith(prefix)}
+    return {"sparse_keys": found.get("sparse_keys", ()),
+            "dense_keys": found.get("dense_keys", ())}

@@ -168,3 +168,49 @@ def test_a_sparse_feature_travels_through_a_pipeline_but_is_not_batched():
     assert isinstance(last["names"], gc.SparseTensorValue)
     assert last["names"].values.tolist() == [b"x", b"", b"yz"]
     assert last["names"].indices.tolist() == [[0], [1], [2]]
+
+
+SEQUENCE = example_cases.build(gc.train, example_cases.CASES[6]).SerializeToString()
+
+
+def test_parse_single_sequence_example_gives_tensorflows_results():
+    with gc.Graph().as_default():
+        context, steps = gc.io.parse_single_sequence_example(
+            gc.constant(SEQUENCE), example_cases.feature_specs(gc, example_cases.SEQUENCE_CONTEXT),
+            example_cases.feature_specs(gc, example_cases.SEQUENCE_FEATURES))
+        assert steps["frames"].shape.as_list() == [None, 2]
+        assert isinstance(steps["words"], gc.SparseTensor)
+        with gc.Session() as sess:
+            context, steps = sess.run([context, steps])
+    _assert_like_tf(context, "context")
+    _assert_like_tf(steps, "steps")
+
+
+@pytest.mark.parametrize("sequence_features, match", [
+    ({"tokens": gc.io.FixedLenSequenceFeature([], gc.int64)},
+     r"feature list 'tokens' \(data type: int64\) is required but could not be found"),
+    ({"frames": gc.io.FixedLenSequenceFeature([3], gc.float32)},
+     r"feature 'frames' of step 0 has 2 values, but its shape \[3\] needs 3"),
+    ({"words": gc.io.FixedLenSequenceFeature([], gc.int64)}, "holds a bytes_list"),
+])
+def test_sequence_example_errors_name_the_feature_list(sequence_features, match):
+    with gc.Graph().as_default():
+        _, steps = gc.io.parse_single_sequence_example(SEQUENCE,
+                                                       sequence_features=sequence_features)
+        with gc.Session() as sess, pytest.raises(gc.errors.InvalidArgumentError, match=match):
+            sess.run(steps)
+
+
+def test_sequence_example_specs_are_checked_at_build_time():
+    with gc.Graph().as_default():
+        with pytest.raises(TypeError, match="must be a FixedLenSequenceFeature or a VarLen"):
+            gc.io.parse_single_sequence_example(SEQUENCE, sequence_features={
+                "labels": gc.io.FixedLenFeature([], gc.int64)})
+        with pytest.raises(TypeError, match="context feature cannot be a FixedLenSequence"):
+            gc.io.parse_single_sequence_example(SEQUENCE, context_features={
+                "id": gc.io.FixedLenSequenceFeature([], gc.string, allow_missing=True)})
+        with pytest.raises(ValueError, match="must be a scalar"):
+            gc.io.parse_single_sequence_example([SEQUENCE], sequence_features={
+                "labels": gc.io.VarLenFeature(gc.int64)})
+        with pytest.raises(ValueError, match="give context_features, sequence_features"):
+            gc.io.parse_single_sequence_example(SEQUENCE)

@@ -54,16 +54,17 @@ def feature_values(feature, key: str, dtype, where: str) -> np.ndarray:
     return np.array(values, dtype=dtype.np)
 
 
-def _parse_all(serialized, what: str) -> list:
-    Example = example_proto.message_class("Example")
-    maps = []
+def _parse_all(serialized, what: str, message: str = "Example") -> list:
+    """The protos of ``serialized`` (any shape), parsed as ``message``s."""
+    kind = example_proto.message_class(message)
+    protos = []
     for index, record in enumerate(np.asarray(serialized, dtype=object).reshape(-1)):
         try:
-            maps.append(Example.FromString(bytes(record)).features.feature)
+            protos.append(kind.FromString(bytes(record)))
         except Exception as err:  # noqa: BLE001 - protobuf's DecodeError has no stable home
-            raise ValueError(f"{what}: could not parse example {index} as a tf.train.Example "
-                             f"({type(err).__name__}: {err})") from None
-    return maps
+            raise ValueError(f"{what}: could not parse example {index} as a tf.train."
+                             f"{message} ({type(err).__name__}: {err})") from None
+    return protos
 
 
 def _dtypes(in_dtypes, attrs):
@@ -92,26 +93,26 @@ def _shapes(inputs, attrs):
     return sparse + dense
 
 
-def _dense(maps, key, dtype, shape, sequence, default, required, single):
-    where = "parse_example"
+def _dense(maps, key, dtype, shape, sequence, default, required, single,
+           where="parse_example", item="example"):
     per_row = int(np.prod(shape, dtype=np.int64))
     rows = []
     for index, features in enumerate(maps):
         feature = features[key] if key in features else None
         if feature is None and required:
             raise ValueError(f"{where}: feature {key!r} (data type: {dtype.name}) is required "
-                             f"but could not be found in example {index}")
+                             f"but could not be found in {item} {index}")
         values = feature_values(feature, key, dtype, where)
         if feature is None and not sequence:
             values = np.asarray(default).reshape(-1)
         if sequence:
             if per_row == 0 or values.size % per_row:
-                raise ValueError(f"{where}: feature {key!r} of example {index} has "
+                raise ValueError(f"{where}: feature {key!r} of {item} {index} has "
                                  f"{values.size} values, not a whole number of rows of shape "
                                  f"{list(shape)}")
             rows.append(values.reshape((-1,) + tuple(shape)))
         elif values.size != per_row:
-            raise ValueError(f"{where}: feature {key!r} of example {index} has {values.size} "
+            raise ValueError(f"{where}: feature {key!r} of {item} {index} has {values.size} "
                              f"values, but its shape {list(shape)} needs {per_row}")
         else:
             rows.append(values.reshape(shape))
@@ -128,9 +129,9 @@ def _dense(maps, key, dtype, shape, sequence, default, required, single):
     return out[0] if single else out
 
 
-def _sparse(maps, key, dtype, single):
-    lists = [feature_values(features[key] if key in features else None, key, dtype,
-                            "parse_example") for features in maps]
+def _sparse(maps, key, dtype, single, where="parse_example"):
+    lists = [feature_values(features[key] if key in features else None, key, dtype, where)
+             for features in maps]
     lengths = np.array([values.size for values in lists], dtype=np.int64)
     values = np.concatenate(lists) if lists else np.zeros(0, dtype.np)
     if dtype is gdt.string:
@@ -147,7 +148,7 @@ def _sparse(maps, key, dtype, single):
 def _kernel(serialized, *defaults, sparse_keys, sparse_types, dense_keys, dense_types,
             dense_shapes, dense_sequence, dense_required):
     single = np.ndim(serialized) == 0
-    maps = _parse_all(serialized, "parse_example")
+    maps = [proto.features.feature for proto in _parse_all(serialized, "parse_example")]
     sparse = [_sparse(maps, key, dtype, single) for key, dtype in zip(sparse_keys, sparse_types)]
     dense = [_dense(maps, key, dtype, shape, sequence, default, required, single)
              for key, dtype, shape, sequence, default, required in zip(
@@ -164,3 +165,78 @@ PARSE_EXAMPLE = registry.register(OpDef(
            "dense_shapes": (), "dense_sequence": (), "dense_required": ()},
     tested_elsewhere="tests/test_parsing.py",
     doc="Serialized tf.train.Example protos decoded into sparse and dense tensors."))
+
+
+# -- parse_single_sequence_example: one SequenceExample's context and feature lists --------
+# Attributes as parse_example's for the context (``context_*``) and for the feature lists
+# (``list_*``: sparse keys give [steps, longest] SparseTensors, dense keys [steps] + shape);
+# inputs: the serialized scalar, then one default per dense context key.
+_SEQUENCE_ATTRS = {f"{part}_{name}": () for part in ("context", "list") for name in (
+    "sparse_keys", "sparse_types", "dense_keys", "dense_types", "dense_shapes",
+    "dense_required")}
+
+
+def _sequence_dtypes(in_dtypes, attrs):
+    out = []
+    for part in ("context", "list"):
+        sparse = list(attrs[f"{part}_sparse_types"])
+        out += [gdt.int64] * len(sparse) + sparse + [gdt.int64] * len(sparse) + \
+            list(attrs[f"{part}_dense_types"])
+    if in_dtypes[0] is not gdt.string:
+        raise TypeError(f"parse_single_sequence_example: serialized must be strings, got "
+                        f"{in_dtypes[0].name}")
+    return out
+
+
+def _sequence_shapes(inputs, attrs):
+    if inputs[0].shape.rank != 0:
+        raise ValueError(f"parse_single_sequence_example: serialized must be a scalar, got "
+                         f"shape {inputs[0].shape}")
+    out = []
+    for part, rank, lead in (("context", 1, []), ("list", 2, [None])):
+        count = len(attrs[f"{part}_sparse_keys"])
+        out += [TensorShape([None, rank])] * count + [TensorShape([None])] * count + \
+            [TensorShape([rank])] * count
+        out += [TensorShape(lead + list(shape)) for shape in attrs[f"{part}_dense_shapes"]]
+    return out
+
+
+def _sequence_kernel(serialized, *defaults, **attrs):
+    what = "parse_single_sequence_example"
+    (proto,) = _parse_all(serialized, what, "SequenceExample")
+    context = [proto.context.feature]
+    outputs = []
+    lists = proto.feature_lists.feature_list
+    for part in ("context", "list"):
+        keys = attrs[f"{part}_sparse_keys"]
+        sparse = []
+        for key, dtype in zip(keys, attrs[f"{part}_sparse_types"]):
+            steps = context if part == "context" else _steps(lists, key)
+            sparse.append(_sparse(steps, key, dtype, part == "context", what))
+        outputs += [s[0] for s in sparse] + [s[1] for s in sparse] + [s[2] for s in sparse]
+        for position, (key, dtype, shape, required) in enumerate(zip(
+                attrs[f"{part}_dense_keys"], attrs[f"{part}_dense_types"],
+                attrs[f"{part}_dense_shapes"], attrs[f"{part}_dense_required"])):
+            if part == "context":
+                outputs.append(_dense(context, key, dtype, shape, False, defaults[position],
+                                      required, True, what))
+                continue
+            if key not in lists and required:
+                raise ValueError(f"{what}: feature list {key!r} (data type: {dtype.name}) is "
+                                 "required but could not be found")
+            steps = _steps(lists, key)
+            outputs.append(_dense(steps, key, dtype, shape, False, None, True, False, what,
+                                  "step") if steps else np.zeros((0,) + tuple(shape), dtype.np))
+    return tuple(outputs)
+
+
+def _steps(lists, key) -> list:
+    """One ``{key: Feature}`` map per step of feature list ``key`` (none when absent)."""
+    return [{key: feature} for feature in lists[key].feature] if key in lists else []
+
+
+PARSE_SINGLE_SEQUENCE_EXAMPLE = registry.register(OpDef(
+    name="parse_single_sequence_example", dtypes=_sequence_dtypes, shapes=_sequence_shapes,
+    kernel=_sequence_kernel, grad=registry.NOT_DIFFERENTIABLE, raises_on_values=True,
+    attrs=_SEQUENCE_ATTRS, tested_elsewhere="tests/test_parsing.py",
+    doc="A serialized tf.train.SequenceExample's context and feature lists as tensors."))

@@ -13,6 +13,10 @@ CASES = [
      {"tokens": [("int64", [1, 2]), ("int64", [3])], "scores": [("float", [0.25]),
                                                                ("float", [])]}),
     ("SequenceExample", {}, {}),
+    ("SequenceExample", {"id": ("bytes", [b"s1"])},
+     {"frames": [("float", [1, 2]), ("float", [3, 4]), ("float", [5, 6])],
+      "labels": [("int64", [1]), ("int64", [0]), ("int64", [1])],
+      "words": [("bytes", [b"a"]), ("bytes", []), ("bytes", [b"b", b"c"])]}),
 ]
 
 
@@ -57,6 +61,18 @@ SINGLE_FEATURES = {
     "label": ("fixed", [2], "int64", [4, 5]),
 }
 
+# parse_single_sequence_example of CASES[6]
+SEQUENCE_CONTEXT = {
+    "id": ("fixed", [], "string", None),
+    "missing": ("fixed", [], "int64", 5),
+}
+SEQUENCE_FEATURES = {
+    "frames": ("steps", [2], "float32", None),
+    "labels": ("steps", [], "int64", None),
+    "words": ("varlen", None, "string", None),
+    "absent": ("sequence", [], "int64", None),
+}
+
 
 def feature_specs(tf, table):
     """The feature-spec dict of ``table`` made with ``tf.io`` and ``tf``'s dtypes."""
@@ -65,9 +81,9 @@ def feature_specs(tf, table):
         dtype = getattr(tf, dtype)
         if kind == "fixed":
             specs[key] = tf.io.FixedLenFeature(shape, dtype, default_value=default)
-        elif kind == "sequence":
-            specs[key] = tf.io.FixedLenSequenceFeature(shape, dtype, allow_missing=True,
-                                                       default_value=default)
+        elif kind in ("sequence", "steps"):  # steps: a feature list that must be there
+            specs[key] = tf.io.FixedLenSequenceFeature(shape, dtype, allow_missing=kind ==
+                                                       "sequence", default_value=default)
         else:
             specs[key] = tf.io.VarLenFeature(dtype)
     return specs

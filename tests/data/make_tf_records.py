@@ -39,8 +39,14 @@ batch = tf1.io.parse_example(serialized, example_cases.feature_specs(
     tf, example_cases.BATCH_FEATURES))
 single = tf1.io.parse_single_example(serialized[3], example_cases.feature_specs(
     tf, example_cases.SINGLE_FEATURES))
+context, steps = tf1.io.parse_single_sequence_example(
+    example_cases.build(tf.train, example_cases.CASES[6]).SerializeToString(),
+    example_cases.feature_specs(tf, example_cases.SEQUENCE_CONTEXT),
+    example_cases.feature_specs(tf, example_cases.SEQUENCE_FEATURES))
 with tf1.Session() as sess:
     results = example_cases.flat_results(sess.run(batch), "batch")
     results.update(example_cases.flat_results(sess.run(single), "single"))
+    results.update(example_cases.flat_results(sess.run(context), "context"))
+    results.update(example_cases.flat_results(sess.run(steps), "steps"))
 np.savez(os.path.join(HERE, "tf_parsed_examples.npz"), tensorflow_version=tf.__version__,
          **example_cases.storable(results))
