@@ -154,7 +154,7 @@ def test_empty_batch_and_unknown_rank_serialized():
     assert two["x"].tolist() == [[1.0, 2.0]] * 2 and two["v"].values.size == 0
 
 
-def test_a_sparse_feature_travels_through_a_pipeline_but_is_not_batched():
+def test_a_sparse_feature_travels_through_a_pipeline():
     features = {"names": gc.io.VarLenFeature(gc.string),
                 "label": gc.io.FixedLenFeature([], gc.int64, default_value=-1)}
     with gc.Graph().as_default():
@@ -162,12 +162,26 @@ def test_a_sparse_feature_travels_through_a_pipeline_but_is_not_batched():
             lambda record: gc.io.parse_single_example(record, features))
         assert "SparseTensorSpec" in repr(parsed._stage.structure["names"])
         elements = _all(parsed.filter(lambda d: d["label"] < 0).skip(2))
-        with pytest.raises(TypeError, match="does not batch; batch the serialized records"):
-            parsed.batch(2)
+        with pytest.raises(TypeError, match="does not pad; use Dataset.batch"):
+            parsed.padded_batch(2)
     (last,) = elements
     assert isinstance(last["names"], gc.SparseTensorValue)
     assert last["names"].values.tolist() == [b"x", b"", b"yz"]
     assert last["names"].indices.tolist() == [[0], [1], [2]]
+
+
+def test_batching_parsed_sparse_features_gives_what_parse_example_gives():
+    keys = ("raw", "big", "names")
+    features = {key: gc.io.VarLenFeature(gc.int64 if key == "big" else gc.string)
+                for key in keys}
+    with gc.Graph().as_default():
+        dataset = gc.data.TFRecordDataset(RECORDS).take(4).map(
+            lambda record: gc.io.parse_single_example(record, features)).batch(4)
+        assert dataset._stage.structure["big"].parts[0].shape.as_list() == [None, 2]
+        (batch,) = _all(dataset)
+    flat = example_cases.flat_results(batch, "batch")
+    for key, value in flat.items():
+        assert value.tolist() == TF_RESULTS[key].tolist(), key
 
 
 SEQUENCE = example_cases.build(gc.train, example_cases.CASES[6]).SerializeToString()

@@ -208,3 +208,25 @@ def test_sparse_tensors_in_a_dataset_become_dense_before_batching():
         element = gc.data.make_one_shot_iterator(rows).get_next()
         out = _run(element)
     assert out.tolist() == (2 * DENSE).tolist()
+
+
+def test_batching_sparse_elements_as_tensorflow_does():
+    with gc.Graph().as_default():
+        rows = gc.data.Dataset.from_tensor_slices(DENSE).map(gc.sparse.from_dense).batch(2)
+        first, second = _run_all(rows)
+        whole = _run(gc.sparse.from_dense(DENSE[:2]))
+    assert first.indices.tolist() == whole.indices.tolist()
+    assert first.values.tolist() == whole.values.tolist()
+    assert first.dense_shape.tolist() == [2, 4] and second.dense_shape.tolist() == [1, 4]
+    assert second.indices.tolist() == [[0, 2]] and second.values.tolist() == [3.0]
+
+
+def _run_all(dataset):
+    element = gc.data.make_one_shot_iterator(dataset).get_next()
+    out = []
+    with gc.Session() as sess:
+        while True:
+            try:
+                out.append(sess.run(element))
+            except gc.errors.OutOfRangeError:
+                return out

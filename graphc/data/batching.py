@@ -18,7 +18,8 @@ from graphc.shapes import TensorShape
 from graphc.static_values import constant_value
 
 from .stage import Stage, resolve, rows_of, scalar_arg, static_value, tensor_args
-from .structure import Spec, flatten_up_to, has_composite, pack_as, shape_of_spec_arg
+from .structure import (Spec, composite_starts, flatten_up_to, pack_as,
+                        shape_of_spec_arg)
 
 __all__ = ["Batch", "PaddedBatch"]
 
@@ -36,14 +37,16 @@ class Batch(Stage):
             raise ValueError(f"{name}: batch_size must be > 0, got {batch_size}")
         self.drop_remainder = scalar_arg(drop_remainder, f"{name} drop_remainder", "bool")
         fixed = static_value(self.batch_size) if static_value(self.drop_remainder) else None
-        if has_composite(stage.structure):
-            raise TypeError(f"{name}: the elements hold a SparseTensor, which graphc does not "
-                            "batch; batch the serialized records first and parse them with "
-                            "parse_example (ds.batch(n).map(parse_fn))")
-        super().__init__(pack_as(stage.structure, [
-            Spec(spec.dtype, TensorShape([fixed]).concatenate(spec.shape))
-            for spec in self._element_specs(stage)]), inputs=(stage,),
-            tensors=tensor_args(self.batch_size, self.drop_remainder))
+        self._sparse_starts = composite_starts(stage.structure)
+        if self._sparse_starts and type(self) is not Batch:
+            raise TypeError(f"{name}: the elements hold a SparseTensor, which {name} does not "
+                            "pad; use Dataset.batch for it")
+        specs = [Spec(spec.dtype, TensorShape([fixed]).concatenate(spec.shape))
+                 for spec in self._element_specs(stage)]
+        for start in self._sparse_starts:
+            specs[start:start + 3] = _batched_sparse_specs(stage.specs[start:start + 3])
+        super().__init__(pack_as(stage.structure, specs), inputs=(stage,),
+                         tensors=tensor_args(self.batch_size, self.drop_remainder))
 
     def _element_specs(self, stage: Stage) -> list:
         return stage.specs
@@ -61,12 +64,15 @@ class Batch(Stage):
             yield batch
 
     def _elements(self, env):
-        if self.inputs[0].chunked:
+        if self.inputs[0].chunked and not self._sparse_starts:
             yield from self._from_chunks(env)
             return
         for batch in self._batches(env):
-            yield [_stacked([element[i] for element in batch], i)
-                   for i in range(len(batch[0]))]
+            out = [None] * len(batch[0])
+            for start in self._sparse_starts:
+                out[start:start + 3] = _batched_sparse([e[start:start + 3] for e in batch])
+            yield [_stacked([element[i] for element in batch], i) if value is None else value
+                   for i, value in enumerate(out)]
 
     def _from_chunks(self, env):
         size, drop = resolve(env, self.batch_size), resolve(env, self.drop_remainder)
@@ -86,6 +92,30 @@ class Batch(Stage):
                     pieces, have = [], 0
         if pieces and not drop:
             yield _joined(pieces, stage.fresh_chunks)
+
+
+def _batched_sparse_specs(specs: list) -> list:
+    """The specs of a batch of SparseTensors: one more leading dim in indices and shape."""
+    indices, values, _ = specs
+    rank = indices.shape[1] if indices.shape.rank == 2 else None
+    rank = None if rank is None else rank + 1
+    return [Spec(indices.dtype, [None, rank]), Spec(values.dtype, [None]),
+            Spec(indices.dtype, [rank])]
+
+
+def _batched_sparse(parts: list) -> list:
+    """A batch of SparseTensor values (indices, values, dense_shape per element) as one
+    SparseTensor, as TF batches them: the element's position leads each index, and the
+    dense shape is the batch size and each dim's largest."""
+    ranks = {len(shape) for _, _, shape in parts}
+    if len(ranks) != 1:
+        raise InvalidArgumentError(None, None, f"Cannot batch SparseTensors of different "
+                                   f"ranks {sorted(ranks)}")
+    indices = [np.hstack([np.full((len(index), 1), row, np.int64), index])
+               for row, (index, _, _) in enumerate(parts)]
+    shape = np.max(np.stack([np.asarray(shape, np.int64) for _, _, shape in parts]), axis=0)
+    return [np.concatenate(indices), np.concatenate([values for _, values, _ in parts]),
+            np.concatenate([[len(parts)], shape]).astype(np.int64)]
 
 
 def _joined(pieces: list, fresh: bool) -> list:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from graphc import dtypes as gdt
 from graphc.shapes import TensorShape, as_shape
 
-__all__ = ["Spec", "Composite", "has_composite", "flatten", "flatten_up_to", "pack_as", "map_structure",
+__all__ = ["Spec", "Composite", "composite_starts", "flatten", "flatten_up_to", "pack_as", "map_structure",
            "assert_same_structure", "most_specific_shape", "shape_of_spec_arg", "specs_of"]
 
 
@@ -66,10 +66,23 @@ def _composite_kind(value):
     return value.kind if isinstance(value, Composite) else type(value)
 
 
-def has_composite(structure) -> bool:
-    """Whether ``structure`` holds a composite (a SparseTensor) anywhere."""
-    return _is_composite(structure) or (_is_nested(structure) and any(
-        has_composite(child) for child in _children(structure)))
+def composite_starts(structure) -> list:
+    """The flat positions (``flatten`` order) of the first part of each composite (a
+    SparseTensor: indices, values, dense_shape follow one another) in ``structure``."""
+    starts: list = []
+    position = 0
+
+    def walk(node):
+        nonlocal position
+        if _is_composite(node):
+            starts.append(position)
+        if _is_nested(node):
+            for child in _children(node):
+                walk(child)
+        else:
+            position += 1
+    walk(structure)
+    return starts
 
 
 def flatten(structure) -> list:
