@@ -230,3 +230,11 @@ def _run_all(dataset):
                 out.append(sess.run(element))
             except gc.errors.OutOfRangeError:
                 return out
+
+
+def test_a_dense_shape_stacked_from_an_int64_tensor_and_python_ints():
+    with gc.Graph().as_default():
+        st = gc.SparseTensor(INDICES, VALUES, SHAPE)
+        shape = gc.stack([st.dense_shape[0], 4])  # TF packs the 4 as int64
+        assert shape.dtype is gc.int64
+        assert _run(shape).tolist() == SHAPE

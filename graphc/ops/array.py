@@ -119,7 +119,10 @@ def stack(values, axis=0, name="stack") -> Tensor:
     Example:
         >>> pair = gc.stack([a, b])
     """
-    return apply_op("stack", list(values), {"axis": int(axis)}, name=name)
+    values = list(values)
+    # Python numbers take the tensors' dtype, as TF packs them: stack([shape64[0], 10])
+    hint = next((v.dtype for v in values if isinstance(v, Tensor)), None)
+    return apply_op("stack", values, {"axis": int(axis)}, name=name, dtype_hint=hint)
 
 
 def _unstack_shapes(inputs, attrs):
