@@ -189,6 +189,14 @@ from graphc.sparse.ops import reorder as sparse_reorder  # noqa: E402,F401
 from graphc.sparse.ops import reshape as sparse_reshape  # noqa: E402,F401
 from graphc.sparse.ops import sparse_dense_matmul as sparse_tensor_dense_matmul  # noqa
 from graphc.sparse.ops import to_dense as sparse_tensor_to_dense  # noqa: E402,F401
+from graphc.sparse.compose import add as sparse_add  # noqa: E402,F401
+from graphc.sparse.compose import concat_sparse as sparse_concat  # noqa: E402,F401
+from graphc.sparse.compose import fill_empty_rows as sparse_fill_empty_rows  # noqa: E402
+from graphc.sparse.compose import reset_shape as sparse_reset_shape  # noqa: E402,F401
+from graphc.sparse.compose import retain as sparse_retain  # noqa: E402,F401
+from graphc.sparse.compose import slice as sparse_slice  # noqa: E402,F401
+from graphc.sparse.compose import to_indicator as sparse_to_indicator  # noqa: E402,F401
+from graphc.sparse.compose import transpose as sparse_transpose  # noqa: E402,F401
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

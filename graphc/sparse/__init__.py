@@ -10,8 +10,15 @@ from graphc.sparse.tensor import (SparseTensor, SparseTensorValue,  # noqa: F401
 from graphc.sparse.ops import (from_dense, reduce_sum, reorder, reshape,  # noqa: F401
                                sparse_dense_matmul, to_dense)
 
+from graphc.sparse.compose import (add, concat_sparse, expand_dims, eye,  # noqa: F401
+                                   fill_empty_rows, reset_shape, retain, slice, to_indicator,
+                                   transpose)
+
 placeholder = sparse_placeholder
+concat = concat_sparse
 matmul = sparse_dense_matmul  # TF1's tf.sparse.matmul
 
 __all__ = ["SparseTensor", "SparseTensorValue", "placeholder", "to_dense", "from_dense",
-           "reorder", "reshape", "sparse_dense_matmul", "matmul", "reduce_sum"]
+           "reorder", "reshape", "sparse_dense_matmul", "matmul", "reduce_sum", "add",
+           "concat", "expand_dims", "eye", "fill_empty_rows", "reset_shape", "retain",
+           "slice", "to_indicator", "transpose"]
