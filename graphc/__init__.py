@@ -197,6 +197,9 @@ from graphc.sparse.compose import retain as sparse_retain  # noqa: E402,F401
 from graphc.sparse.compose import slice as sparse_slice  # noqa: E402,F401
 from graphc.sparse.compose import to_indicator as sparse_to_indicator  # noqa: E402,F401
 from graphc.sparse.compose import transpose as sparse_transpose  # noqa: E402,F401
+from graphc.sparse.embedding import segment_mean as sparse_segment_mean  # noqa: E402,F401
+from graphc.sparse.embedding import segment_sqrt_n as sparse_segment_sqrt_n  # noqa: E402
+from graphc.sparse.embedding import segment_sum as sparse_segment_sum  # noqa: E402,F401
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

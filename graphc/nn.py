@@ -37,3 +37,5 @@ from graphc.ops.conv3d import (conv3d, conv3d_backprop_filter, conv3d_backprop_i
                                conv3d_transpose)
 from graphc.ops.pool3d import avg_pool3d, max_pool3d  # noqa: F401,E402
 conv3d_backprop_filter_v2, conv3d_backprop_input_v2 = conv3d_backprop_filter, conv3d_backprop_input
+from graphc.sparse.embedding import (embedding_lookup_sparse,  # noqa: F401,E402
+                                     safe_embedding_lookup_sparse)

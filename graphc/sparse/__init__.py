@@ -13,6 +13,7 @@ from graphc.sparse.ops import (from_dense, reduce_sum, reorder, reshape,  # noqa
 from graphc.sparse.compose import (add, concat_sparse, expand_dims, eye,  # noqa: F401
                                    fill_empty_rows, reset_shape, retain, slice, to_indicator,
                                    transpose)
+from graphc.sparse.embedding import segment_mean, segment_sqrt_n, segment_sum  # noqa: F401
 
 placeholder = sparse_placeholder
 concat = concat_sparse
@@ -21,4 +22,5 @@ matmul = sparse_dense_matmul  # TF1's tf.sparse.matmul
 __all__ = ["SparseTensor", "SparseTensorValue", "placeholder", "to_dense", "from_dense",
            "reorder", "reshape", "sparse_dense_matmul", "matmul", "reduce_sum", "add",
            "concat", "expand_dims", "eye", "fill_empty_rows", "reset_shape", "retain",
-           "slice", "to_indicator", "transpose"]
+           "slice", "to_indicator", "transpose", "segment_sum", "segment_mean",
+           "segment_sqrt_n"]
