@@ -174,3 +174,35 @@ def test_dataset_pipeline_maps_batches_and_repeats(tmp_path):
     batches = _all(dataset)
     assert [b.tolist() for b in batches] == [[0, 1, 2, 3], [4, 0, 1, 2], [3, 4]]
     assert os.path.getsize(path) == 5 * (16 + 4)
+
+
+def _shards(tmp_path, count=3, per_file=3):
+    for shard in range(count):
+        with gc.io.TFRecordWriter(str(tmp_path / f"train-{shard}.tfrecord")) as writer:
+            for index in range(per_file):
+                writer.write(f"{shard}-{index}".encode())
+    return str(tmp_path / "train-*.tfrecord")
+
+
+def test_list_files_then_interleave_or_flat_map_shards(tmp_path):
+    pattern = _shards(tmp_path)
+    with gc.Graph().as_default():
+        files = gc.data.Dataset.list_files(pattern, shuffle=False)
+        interleaved = _all(files.interleave(gc.data.TFRecordDataset, cycle_length=2))
+        in_order = _all(gc.data.TFRecordDataset(files))            # a dataset of names
+        shuffled = _all(gc.data.Dataset.list_files(pattern, seed=5))
+        again = _all(gc.data.Dataset.list_files([pattern], seed=5))
+    assert interleaved[:4] == [b"0-0", b"1-0", b"0-1", b"1-1"] and len(interleaved) == 9
+    assert in_order == [f"{s}-{i}".encode() for s in range(3) for i in range(3)]
+    assert sorted(shuffled) == sorted(str(p).encode() for p in tmp_path.glob("*.tfrecord"))
+    assert shuffled == again
+
+
+def test_list_files_without_a_match_is_an_invalid_argument(tmp_path):
+    with gc.Graph().as_default():
+        names = gc.placeholder(gc.string, [None])
+        files = gc.data.Dataset.list_files(names, shuffle=False)
+        with pytest.raises(gc.errors.InvalidArgumentError, match="no files matched pattern: "):
+            _all(files, {names: [str(tmp_path / "none-*.tfrecord")]})
+        with pytest.raises(TypeError, match="file_pattern must be strings"):
+            gc.data.Dataset.list_files(gc.constant([1]))

@@ -19,6 +19,8 @@ from .iterator import Iterator
 from .stage import Stage
 from .structure import map_structure
 
+_ALL_FILES = 1 << 20  # list_files shuffles all the names it finds, as TF does
+
 __all__ = ["Dataset", "AUTOTUNE"]
 
 AUTOTUNE = -1  # tf.data.experimental.AUTOTUNE: accepted wherever TF1 accepts it
@@ -68,6 +70,21 @@ class Dataset:
     def range(*args, output_type=gdt.int64) -> "Dataset":
         """``range(stop)``, ``range(start, stop)`` or ``range(start, stop, step)``, int64."""
         return Dataset(sources.Range(*args, output_type=output_type))
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None) -> "Dataset":
+        """The file names matching ``file_pattern`` (a glob, a list of them or a string
+        tensor), one string per element, shuffled unless ``shuffle=False`` (TF1's default
+        shuffles). No match is an InvalidArgumentError when the iterator runs.
+
+        Example:
+            >>> files = gc.data.Dataset.list_files("data/train-*.tfrecord", seed=1)
+            >>> records = files.interleave(gc.data.TFRecordDataset, cycle_length=4)
+        """
+        dataset = Dataset(sources.MatchingFiles(file_pattern))
+        if shuffle is False:
+            return dataset
+        return dataset.shuffle(_ALL_FILES, seed=seed)
 
     @staticmethod
     def zip(datasets) -> "Dataset":

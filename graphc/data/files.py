@@ -167,9 +167,9 @@ def FixedLengthRecordDataset(filenames, record_bytes, header_bytes=None,  # noqa
 
 def TFRecordDataset(filenames, compression_type=None, buffer_size=None,  # noqa: N802
                     num_parallel_reads=None) -> Dataset:
-    """The records of the TFRecord files ``filenames`` (a string, a list or a string
-    tensor), in order, as scalar strings (TF1 ``tf.data.TFRecordDataset``). Each record's
-    checksums are checked as it is read.
+    """The records of the TFRecord files ``filenames`` (a string, a list, a string tensor or
+    a dataset of names), in order, as scalar strings (TF1 ``tf.data.TFRecordDataset``). Each
+    record's checksums are checked as it is read.
 
     Args:
         filenames: the files, read one after the other.
@@ -185,4 +185,7 @@ def TFRecordDataset(filenames, compression_type=None, buffer_size=None,  # noqa:
         >>> ds = gc.data.TFRecordDataset(["train-0.tfrecord", "train-1.tfrecord"])
         >>> ds = ds.map(lambda record: gc.io.parse_single_example(record, features))
     """
+    if isinstance(filenames, Dataset):  # a dataset of names, as TF takes too
+        return filenames.flat_map(lambda name: TFRecordDataset(name, compression_type,
+                                                               buffer_size))
     return Dataset(_TFRecords(filenames, compression_type, buffer_size))

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from graphc import dtypes as gdt
+from graphc import gfile
 from graphc.convert import convert_to_tensor, numpy_value
 from graphc.errors import InvalidArgumentError
 from graphc.graph import Tensor
@@ -230,3 +231,35 @@ class Concatenate(Stage):
 
     def _elements(self, env):
         return itertools.chain(self.inputs[0]._elements(env), self.inputs[1]._elements(env))
+
+
+class MatchingFiles(Stage):
+    """The file names matching a glob pattern (or a list or string tensor of them), sorted,
+    found when the iterator is initialized (``Dataset.list_files``)."""
+
+    kind = "ListFilesDataset"
+    fresh = True
+
+    def __init__(self, file_pattern):
+        if isinstance(file_pattern, Tensor) or hasattr(file_pattern, "_as_graph_element"):
+            self.patterns = convert_to_tensor(file_pattern)
+            if self.patterns.dtype is not gdt.string:
+                raise TypeError(f"Dataset.list_files: file_pattern must be strings, got "
+                                f"{self.patterns.dtype.name}")
+        else:
+            self.patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else \
+                list(file_pattern)
+        super().__init__(Spec(gdt.string, []), tensors=tensor_args(
+            *([self.patterns] if isinstance(self.patterns, Tensor) else [])))
+
+    def _elements(self, env):
+        patterns = self.patterns
+        if isinstance(patterns, Tensor):
+            patterns = list(np.asarray(env.value(patterns), dtype=object).reshape(-1))
+        patterns = [p.decode() if isinstance(p, bytes) else str(p) for p in patterns]
+        found = sorted(set(gfile.glob(patterns)))
+        if not found:
+            raise InvalidArgumentError(None, None, f"Dataset.list_files: no files matched "
+                                       f"pattern: {', '.join(patterns)}")
+        for name in found:
+            yield [np.array(name.encode(), dtype=object)]
