@@ -200,6 +200,13 @@ from graphc.sparse.compose import transpose as sparse_transpose  # noqa: E402,F4
 from graphc.sparse.embedding import segment_mean as sparse_segment_mean  # noqa: E402,F401
 from graphc.sparse.embedding import segment_sqrt_n as sparse_segment_sqrt_n  # noqa: E402
 from graphc.sparse.embedding import segment_sum as sparse_segment_sum  # noqa: E402,F401
+from graphc.sparse.reductions import maximum as sparse_maximum  # noqa: E402,F401
+from graphc.sparse.reductions import minimum as sparse_minimum  # noqa: E402,F401
+from graphc.sparse.reductions import reduce_max as sparse_reduce_max  # noqa: E402,F401
+from graphc.sparse.reductions import reduce_max_sparse as sparse_reduce_max_sparse  # noqa
+from graphc.sparse.reductions import reduce_sum_sparse as sparse_reduce_sum_sparse  # noqa
+from graphc.sparse.reductions import softmax as sparse_softmax  # noqa: E402,F401
+from graphc.sparse.reductions import split as sparse_split  # noqa: E402,F401
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

@@ -14,6 +14,8 @@ from graphc.sparse.compose import (add, concat_sparse, expand_dims, eye,  # noqa
                                    fill_empty_rows, reset_shape, retain, slice, to_indicator,
                                    transpose)
 from graphc.sparse.embedding import segment_mean, segment_sqrt_n, segment_sum  # noqa: F401
+from graphc.sparse.reductions import (maximum, minimum, reduce_max,  # noqa: F401
+                                      reduce_max_sparse, reduce_sum_sparse, softmax, split)
 
 placeholder = sparse_placeholder
 concat = concat_sparse
@@ -23,4 +25,5 @@ __all__ = ["SparseTensor", "SparseTensorValue", "placeholder", "to_dense", "from
            "reorder", "reshape", "sparse_dense_matmul", "matmul", "reduce_sum", "add",
            "concat", "expand_dims", "eye", "fill_empty_rows", "reset_shape", "retain",
            "slice", "to_indicator", "transpose", "segment_sum", "segment_mean",
-           "segment_sqrt_n"]
+           "segment_sqrt_n", "maximum", "minimum", "reduce_max", "reduce_max_sparse",
+           "reduce_sum_sparse", "softmax", "split"]
