@@ -181,9 +181,9 @@ from graphc import sparse  # noqa: E402,F401
 from graphc.sparse.tensor import (SparseTensor, SparseTensorValue,  # noqa: E402,F401
                                   convert_to_tensor_or_sparse_tensor, sparse_placeholder)
 from graphc.parsing import (FixedLenFeature, FixedLenSequenceFeature,  # noqa: E402,F401
-                            VarLenFeature, parse_example, parse_single_example,
+                            SparseFeature, VarLenFeature, parse_example, parse_single_example,
                             parse_single_sequence_example)
-from graphc.sparse.ops import sparse_to_dense  # noqa: E402,F401
+from graphc.sparse.ops import sparse_matmul, sparse_to_dense  # noqa: E402,F401
 from graphc.sparse.ops import reduce_sum as sparse_reduce_sum  # noqa: E402,F401
 from graphc.sparse.ops import reorder as sparse_reorder  # noqa: E402,F401
 from graphc.sparse.ops import reshape as sparse_reshape  # noqa: E402,F401

@@ -20,12 +20,15 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import apply_op
 from graphc.ops.parsing import check_feature_dtype
+from graphc.ops.array import stack
 from graphc.ops.shape_ops import reshape
 from graphc.shapes import TensorShape
+from graphc.sparse.ops import reorder
 from graphc.sparse.tensor import SparseTensor
 from graphc.static_values import constant_value
 
-__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example",
+__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature",
+           "parse_example",
            "parse_single_example", "parse_single_sequence_example"]
 
 
@@ -71,6 +74,59 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     __slots__ = ()
 
 
+class SparseFeature(collections.namedtuple(
+        "SparseFeature", ["index_key", "value_key", "dtype", "size", "already_sorted"])):
+    """A SparseTensor of dense shape ``[size]`` (``[batch, size]`` in a batch) built from
+    two features of each Example: the int64 positions ``index_key`` and the values
+    ``value_key`` (TF1 ``tf.io.SparseFeature``; one index key, so 1-D).
+
+    Example:
+        >>> gc.io.SparseFeature("word_ids", "word_weights", gc.float32, size=10000)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted=False):
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
+def _expand_sparse_features(features: dict, what: str):
+    """``features`` with each SparseFeature replaced by VarLenFeatures of its two keys, and
+    the SparseFeatures by key."""
+    plain, combined = {}, {}
+    for key, spec in features.items():
+        if not isinstance(spec, SparseFeature):
+            plain[key] = spec
+            continue
+        if not isinstance(spec.index_key, str):
+            raise ValueError(f"{what}: SparseFeature {key!r} takes one index_key (a 1-D "
+                             f"SparseTensor), got {spec.index_key!r}")
+        combined[key] = spec
+    for key, spec in combined.items():
+        for part, dtype in ((spec.index_key, gdt.int64), (spec.value_key, spec.dtype)):
+            if part in plain and plain[part] != VarLenFeature(dtype):
+                raise ValueError(f"{what}: SparseFeature {key!r} reads {part!r}, which has "
+                                 f"another spec {plain[part]!r}")
+            plain[part] = VarLenFeature(dtype)
+    return plain, combined
+
+
+def _combined(result: dict, combined: dict, requested: dict) -> dict:
+    """The SparseFeatures' SparseTensors from their keys' VarLen results; only the keys
+    asked for stay."""
+    out = {key: value for key, value in result.items() if key in requested}
+    for key, spec in combined.items():
+        index, values = result[spec.index_key], result[spec.value_key]
+        rank = index.indices.shape[1]
+        leading = [index.indices[:, 0]] if rank == 2 else []
+        indices = stack(leading + [index.values], axis=1)
+        shape = stack([index.dense_shape[0], np.int64(spec.size)]) if rank == 2 else \
+            convert_to_tensor(np.array([spec.size], np.int64))
+        sparse = SparseTensor(indices, values.values, shape)
+        out[key] = sparse if spec.already_sorted else reorder(sparse)
+    return out
+
+
 def _shape(spec, key: str, what: str) -> tuple:
     shape = TensorShape(spec.shape)
     if shape.rank is None or any(d is None for d in shape.dims):
@@ -104,7 +160,8 @@ def _config(features: dict, what: str, sequence_ok: bool):
         spec = features[key]
         if not isinstance(spec, (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature)):
             raise TypeError(f"{what}: feature {key!r} has an unsupported spec {spec!r} "
-                            f"(FixedLenFeature, FixedLenSequenceFeature or VarLenFeature)")
+                            f"(FixedLenFeature, FixedLenSequenceFeature, VarLenFeature or "
+                            f"SparseFeature)")
         dtype = check_feature_dtype(spec.dtype, key, what)
         if isinstance(spec, VarLenFeature):
             attrs["sparse_keys"].append(key)
@@ -144,10 +201,13 @@ def _parse(serialized, features, name, what, rank):
                              f"{serialized.shape}")
         if serialized.shape.rank is None:
             serialized = reshape(serialized, [] if rank == 0 else [-1])
-        attrs, defaults = _config(features, what, sequence_ok=False)
+        plain, combined = _expand_sparse_features(features, what) if isinstance(
+            features, dict) else (features, {})
+        attrs, defaults = _config(plain, what, sequence_ok=False)
         outputs = apply_op("parse_example", [serialized] + defaults, attrs,
                            name=name or "ParseExample")
-    return _results(outputs if isinstance(outputs, tuple) else (outputs,), attrs)
+        result = _results(outputs if isinstance(outputs, tuple) else (outputs,), attrs)
+        return _combined(result, combined, features) if combined else result
 
 
 def parse_example(serialized, features, name=None, example_names=None) -> dict:

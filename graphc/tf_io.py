@@ -132,5 +132,5 @@ from graphc.records.tfrecord import (TFRecordCompressionType, TFRecordOptions,  
                                      TFRecordWriter, tf_record_iterator)
 # tf.train.Example parsing (graphc/parsing.py)
 from graphc.parsing import (FixedLenFeature, FixedLenSequenceFeature,  # noqa: E402,F401
-                            VarLenFeature, parse_example, parse_single_example,
+                            SparseFeature, VarLenFeature, parse_example, parse_single_example,
                             parse_single_sequence_example)

@@ -228,3 +228,28 @@ def test_sequence_example_specs_are_checked_at_build_time():
                 "labels": gc.io.VarLenFeature(gc.int64)})
         with pytest.raises(ValueError, match="give context_features, sequence_features"):
             gc.io.parse_single_sequence_example(SEQUENCE)
+
+
+def _ids_and_weights(ids, weights):
+    return gc.train.Example(features=gc.train.Features(feature={
+        "ids": gc.train.Feature(int64_list=gc.train.Int64List(value=ids)),
+        "w": gc.train.Feature(float_list=gc.train.FloatList(value=weights))})
+    ).SerializeToString()
+
+
+def test_sparse_feature_builds_a_sparse_tensor_from_two_keys():
+    records = [_ids_and_weights([3, 1], [0.5, 2.0]), _ids_and_weights([], []),
+               _ids_and_weights([4], [1.0])]
+    features = {"bag": gc.io.SparseFeature("ids", "w", gc.float32, size=6)}
+    with gc.Graph().as_default():
+        batch = gc.io.parse_example(records, features)
+        single = gc.parse_single_example(records[0], features)
+        assert sorted(batch) == ["bag"]
+        with gc.Session() as sess:
+            batch, single = sess.run([batch["bag"], single["bag"]])
+        with pytest.raises(ValueError, match="one index_key"):
+            gc.io.parse_example(records, {"x": gc.io.SparseFeature(["a", "b"], "w", gc.float32,
+                                                                   [2, 2])})
+    assert batch.indices.tolist() == [[0, 1], [0, 3], [2, 4]]  # sorted, as TF sorts them
+    assert batch.values.tolist() == [2.0, 0.5, 1.0] and batch.dense_shape.tolist() == [3, 6]
+    assert single.indices.tolist() == [[1], [3]] and single.dense_shape.tolist() == [6]

@@ -238,3 +238,22 @@ def test_a_dense_shape_stacked_from_an_int64_tensor_and_python_ints():
         shape = gc.stack([st.dense_shape[0], 4])  # TF packs the 4 as int64
         assert shape.dtype is gc.int64
         assert _run(shape).tolist() == SHAPE
+
+
+def test_sparse_times_or_over_a_broadcast_dense_tensor():
+    with gc.Graph().as_default():
+        st = gc.SparseTensor(INDICES, np.array(VALUES), SHAPE)
+        scale = np.arange(1.0, 5.0)                      # [4], broadcast over the rows
+        out = _run([st * 2.0, st / scale, st * scale[None, :]])
+        with pytest.raises(TypeError, match="SparseTensor \\* SparseTensor is not supported"):
+            st * st  # noqa: B018
+    assert out[0].values.tolist() == [3.0, -4.0, 6.0]
+    np.testing.assert_allclose(out[1].values, np.array(VALUES) / scale[[1, 0, 2]])
+    assert out[2].indices.tolist() == INDICES and out[2].dense_shape.tolist() == SHAPE
+
+
+def test_sparse_matmul_is_the_dense_matmul():
+    with gc.Graph().as_default():
+        a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(4, 3)
+        out = _run(gc.sparse_matmul(a, b, transpose_b=True, a_is_sparse=True))
+    np.testing.assert_allclose(out, a @ b.T)

@@ -12,6 +12,7 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import apply_op
+from graphc.ops.linalg import matmul
 from graphc.ops.scatter import gather_nd
 from graphc.ops.select import cast, where
 from graphc.ops.elementwise import not_equal
@@ -150,3 +151,14 @@ def reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dim
     axes = None if axis is None else tuple(int(a) for a in np.atleast_1d(axis))
     return apply_op("sparse_reduce_sum", [sp.indices, sp.values, sp.dense_shape],
                     {"axis": axes, "keepdims": bool(keep)}, name=name or "SparseReduceSum")
+
+
+def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False,
+                  b_is_sparse=False, name=None):
+    """TF1's ``tf.sparse_matmul``: a dense matmul of two dense matrices; the ``*_is_sparse``
+    hints only chose a kernel in TF, so graphc's ``matmul`` serves for all of them.
+
+    Example:
+        >>> gc.sparse_matmul(x, W, b_is_sparse=True)     # == gc.matmul(x, W)
+    """
+    return matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, name=name)

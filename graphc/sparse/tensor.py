@@ -20,6 +20,9 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.default_session import session_for
 from graphc.graph import get_default_graph
 from graphc.ops.control import placeholder
+from graphc.ops.elementwise import multiply, truediv
+from graphc.ops.scatter import gather_nd
+from graphc.ops.shape_ops import broadcast_to
 from graphc.shapes import TensorShape
 from graphc.static_values import constant_value_as_shape
 
@@ -136,6 +139,26 @@ class SparseTensor:
                             f"SparseTensorValue (indices, values, dense_shape), got "
                             f"{type(value).__name__}")
         return list(zip(self._parts(), value))
+
+    def _with_dense(self, other, combine, symbol: str) -> "SparseTensor":
+        """``self <op> other`` for a dense ``other`` broadcast to the dense shape (TF's
+        sparse-dense cwise ops): a SparseTensor with the same indices."""
+        if isinstance(other, (SparseTensor, SparseTensorValue)):
+            raise TypeError(f"SparseTensor {symbol} SparseTensor is not supported; use "
+                            f"gc.sparse.to_dense on one operand")
+        with graph_of(self._values, other).as_default():
+            dense = convert_to_tensor(other, dtype_hint=self.dtype)
+            picked = gather_nd(broadcast_to(dense, self._dense_shape), self._indices)
+            return SparseTensor(self._indices, combine(self._values, picked),
+                                self._dense_shape)
+
+    def __mul__(self, other) -> "SparseTensor":
+        return self._with_dense(other, multiply, "*")
+
+    def __truediv__(self, other) -> "SparseTensor":
+        return self._with_dense(other, truediv, "/")
+
+    __div__ = __truediv__
 
     def __repr__(self) -> str:
         return (f"SparseTensor(indices={self._indices!r}, values={self._values!r}, "
