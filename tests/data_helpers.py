@@ -31,3 +31,18 @@ def elements(dataset, feed_dict=None) -> list:
     with gc.Session() as sess:
         sess.run(iterator.initializer, feed_dict)
         return run_to_end(sess, next_element)
+
+
+def arrays(dataset, feed_dict=None) -> list:
+    """Every element of ``dataset`` as ``sess.run`` gives it (arrays, SparseTensorValues),
+    in a new Session (an initializable iterator)."""
+    iterator = dataset.make_initializable_iterator()
+    next_element = iterator.get_next()
+    values = []
+    with gc.Session() as sess:
+        sess.run(iterator.initializer, feed_dict)
+        while True:
+            try:
+                values.append(sess.run(next_element))
+            except gc.errors.OutOfRangeError:
+                return values

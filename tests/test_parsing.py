@@ -9,6 +9,7 @@ import pytest
 
 import graphc as gc
 from tests.data import example_cases
+from tests.data_helpers import arrays as _all
 
 DATA = pathlib.Path(__file__).parent / "data"
 TF_RESULTS = example_cases.loaded(np.load(DATA / "tf_parsed_examples.npz"))
@@ -26,17 +27,6 @@ def _assert_like_tf(results: dict, prefix: str):
             np.asarray(flat[key])
         assert got.dtype == value.dtype and got.shape == value.shape, key
         assert got.tolist() == value.tolist(), key
-
-
-def _all(dataset):
-    element = gc.data.make_one_shot_iterator(dataset).get_next()
-    out = []
-    with gc.Session() as sess:
-        while True:
-            try:
-                out.append(sess.run(element))
-            except gc.errors.OutOfRangeError:
-                return out
 
 
 def test_parse_example_gives_tensorflows_results():

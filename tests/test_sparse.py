@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from tests.data_helpers import arrays
 
 INDICES = [[0, 1], [1, 0], [2, 2]]
 VALUES = [1.5, -2.0, 3.0]
@@ -213,23 +214,12 @@ def test_sparse_tensors_in_a_dataset_become_dense_before_batching():
 def test_batching_sparse_elements_as_tensorflow_does():
     with gc.Graph().as_default():
         rows = gc.data.Dataset.from_tensor_slices(DENSE).map(gc.sparse.from_dense).batch(2)
-        first, second = _run_all(rows)
+        first, second = arrays(rows)
         whole = _run(gc.sparse.from_dense(DENSE[:2]))
     assert first.indices.tolist() == whole.indices.tolist()
     assert first.values.tolist() == whole.values.tolist()
     assert first.dense_shape.tolist() == [2, 4] and second.dense_shape.tolist() == [1, 4]
     assert second.indices.tolist() == [[0, 2]] and second.values.tolist() == [3.0]
-
-
-def _run_all(dataset):
-    element = gc.data.make_one_shot_iterator(dataset).get_next()
-    out = []
-    with gc.Session() as sess:
-        while True:
-            try:
-                out.append(sess.run(element))
-            except gc.errors.OutOfRangeError:
-                return out
 
 
 def test_a_dense_shape_stacked_from_an_int64_tensor_and_python_ints():

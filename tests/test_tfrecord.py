@@ -10,23 +10,11 @@ import pytest
 
 import graphc as gc
 from graphc.records import checksum as crc
+from tests.data_helpers import arrays as _all
 
 DATA = pathlib.Path(__file__).parent / "data"
 RECORDS = [b"", b"hello", bytes(range(256)) * 20, b"tail"]  # what TF wrote into the fixtures
 KINDS = {"plain": "", "gzip": "GZIP", "zlib": "ZLIB"}
-
-
-def _all(dataset, feeds=None):
-    iterator = gc.data.make_initializable_iterator(dataset)
-    element = iterator.get_next()
-    out = []
-    with gc.Session() as sess:
-        sess.run(iterator.initializer, feeds)
-        while True:
-            try:
-                out.append(sess.run(element))
-            except gc.errors.OutOfRangeError:
-                return out
 
 
 def test_crc32c_known_values():
