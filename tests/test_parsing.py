@@ -243,3 +243,28 @@ def test_sparse_feature_builds_a_sparse_tensor_from_two_keys():
     assert batch.indices.tolist() == [[0, 1], [0, 3], [2, 4]]  # sorted, as TF sorts them
     assert batch.values.tolist() == [2.0, 0.5, 1.0] and batch.dense_shape.tolist() == [3, 6]
     assert single.indices.tolist() == [[1], [3]] and single.dense_shape.tolist() == [6]
+
+
+def test_make_batched_features_dataset_reads_parses_and_splits_the_label(tmp_path):
+    for shard in range(2):
+        with gc.io.TFRecordWriter(str(tmp_path / f"part-{shard}.tfrecord")) as writer:
+            for index in range(3):
+                writer.write(gc.train.Example(features=gc.train.Features(feature={
+                    "x": gc.train.Feature(float_list=gc.train.FloatList(value=[index, shard])),
+                    "y": gc.train.Feature(int64_list=gc.train.Int64List(value=[shard]))}))
+                    .SerializeToString())
+    features = {"x": gc.io.FixedLenFeature([2], gc.float32),
+                "y": gc.io.FixedLenFeature([], gc.int64)}
+    with gc.Graph().as_default():
+        dataset = gc.data.experimental.make_batched_features_dataset(
+            str(tmp_path / "part-*.tfrecord"), 4, features, label_key="y", num_epochs=1,
+            shuffle=False)
+        batches = _all(dataset)
+        parsed = _all(gc.data.TFRecordDataset(str(tmp_path / "part-0.tfrecord")).batch(3)
+                      .apply(gc.data.experimental.parse_example_dataset(features)))
+        with pytest.raises(ValueError, match="label_key 'z' is not one of the features"):
+            gc.data.experimental.make_batched_features_dataset("*", 4, features, label_key="z")
+    (first, first_labels), (second, second_labels) = batches
+    assert sorted(first) == ["x"] and first_labels.tolist() == [0, 0, 0, 1]
+    assert first["x"][:, 0].tolist() == [0, 1, 2, 0] and second_labels.tolist() == [1, 1]
+    assert parsed[0]["x"][:, 0].tolist() == [0, 1, 2]
