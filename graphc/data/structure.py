@@ -12,8 +12,9 @@ from typing import Any, Callable
 from graphc import dtypes as gdt
 from graphc.shapes import TensorShape, as_shape
 
-__all__ = ["Spec", "Composite", "composite_starts", "flatten", "flatten_up_to", "pack_as", "map_structure",
-           "assert_same_structure", "most_specific_shape", "shape_of_spec_arg", "specs_of"]
+__all__ = ["Spec", "Composite", "composite_starts", "flatten", "flatten_up_to", "pack_as",
+           "map_structure", "assert_same_structure", "most_specific_shape", "shape_of_spec_arg",
+           "specs_of"]
 
 
 class Spec:
