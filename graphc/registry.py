@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "Split",
+__all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "Split", "Blocks",
            "ELEMENTWISE", "ROWWISE", "SHAPE_ONLY", "batch_reduction", "rowwise_unless_axis0",
            "finite_if_inputs_finite", "always_finite", "register", "get", "all_ops", "api_for",
            "public", "declare_export"]
@@ -132,6 +132,29 @@ class Split:
     accumulate: str = "float64"
 
 
+@dataclass(frozen=True)
+class Blocks:
+    """How an op's result follows blocks of some of its inputs along one axis, declared by
+    the op so sibling merging (passes/sibling_merge.py) can run several ops as one.
+
+    Running the op on the blocks of the ``inputs`` (positions) along ``axis`` (a
+    non-negative axis, the same for each), the other inputs whole, gives the blocks of the
+    result along ``output_axis``; with ``output_axis`` None it gives results whose sum is
+    the result (a contraction over the blocked axis). ``sizes``: the position of an input
+    holding the result's shape, whose entry ``output_axis`` is then the block's size. The
+    blocked inputs' other dimensions are fixed by the whole inputs (the kernel checks them,
+    it never broadcasts), so blocks of one op always join.
+
+    Example:
+        >>> Blocks(inputs=(1,), axis=3, output_axis=3)   # conv2d's filters by output channel
+    """
+
+    inputs: tuple
+    axis: int
+    output_axis: Optional[int]
+    sizes: Optional[int] = None
+
+
 ELEMENTWISE = Split("elementwise")
 ROWWISE = Split("rowwise")
 SHAPE_ONLY = Split("shape")
@@ -230,6 +253,9 @@ class OpDef:
         reference: an independent NumPy/Python implementation for the kernel tests.
         samples / error_samples: zero-argument callables returning test cases.
         tested_elsewhere: where an op without samples is tested (e.g. state ops).
+        blocks: a ``Blocks``: how the result follows blocks of some inputs (conv2d: blocks of
+            its filter's output channels give blocks of its result's channels), for sibling
+            merging; None: not declared (elementwise ops follow from ``elementwise``).
         exports: how other formats write the op, by format name: ``exports["onnx"]`` is
             graphc.onnx's writer. The layer that knows a format fills it in when it is
             imported (``declare_export``); core never imports that layer.
@@ -269,6 +295,8 @@ class OpDef:
     subgraphs: tuple = ()
     # how chunked engines (graphc.dask) split it along the batch axis
     distribution: Any = None
+    # how the result follows blocks of inputs (passes/sibling_merge.py)
+    blocks: Optional[Blocks] = None
     reference: Optional[Callable] = None
     samples: Optional[Callable[[], Sequence[Sample]]] = None
     error_samples: Optional[Callable[[], Sequence[ErrorSample]]] = None

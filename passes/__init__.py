@@ -22,8 +22,8 @@ from graphc.fetches import FetchStructure
 from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
-               loop_accumulations, loop_dead_values, loop_invariant_motion, prune, stabilize,
-               subgraphs, unused_columns)
+               loop_accumulations, loop_dead_values, loop_invariant_motion, prune,
+               sibling_merge, stabilize, subgraphs, unused_columns)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -63,6 +63,9 @@ PIPELINE = (
                  idempotent=True),
             Pass("algebraic", algebraic.run, algebraic.edit),
             Pass("stabilize", stabilize.run, stabilize.edit),
+            # ops doing one thing to blocks of one tensor run as one (sibling convolutions);
+            # before CSE, which shares the joins their gradients make alike
+            Pass("sibling_merge", sibling_merge.run, sibling_merge.edit, idempotent=True),
             Pass("cse", cse.run, cse.edit, idempotent=True),
             Pass("dce", dce.run, dce.edit, idempotent=True),
             # a split product's columns nobody reads (a gradient nobody asked for)

@@ -65,10 +65,18 @@ def _concat_grad(op, dy):
     return grads
 
 
+def _concat_kernel(*xs, axis, out=None):
+    """np.concatenate, into ``out`` (a plan's buffer kept across runs: no page faults for
+    a fresh result every run) when it has the result's dtype (strings: their length)."""
+    if out is not None and out.dtype == np.result_type(*xs):
+        return np.concatenate(xs, axis=axis, out=out)
+    return np.concatenate(xs, axis=axis)
+
+
 CONCAT = registry.register(OpDef(
     name="concat", dtypes=same_dtype_rule("concat"), shapes=_concat_shapes, grad=_concat_grad,
-    fresh_output=True,
-    kernel=lambda *xs, axis: np.concatenate(xs, axis=axis), attrs={"axis": 0},
+    fresh_output=True, takes_out=True,
+    kernel=_concat_kernel, attrs={"axis": 0},
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda values, axis: np.moveaxis(
         np.array([v for x in values for v in np.moveaxis(x, axis, 0)]), 0, axis),

@@ -104,6 +104,7 @@ CONV2D = registry.register(OpDef(
     kernel=conv_forward, attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     fresh_output=True, takes_out=True, epilogue=True,
     distribution=registry.ROWWISE,
+    blocks=registry.Blocks(inputs=(1,), axis=3, output_axis=3),  # filters by output channel
     grad=_conv2d_grad,
     reference=_conv_reference,
     samples=lambda: [Sample((rand(2, 5, 5, 3), rand(3, 3, 3, 4), 1, "VALID")),

@@ -85,6 +85,8 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
     name="conv2d_backprop_input", dtypes=lambda d, a: [d[2]], shapes=_backprop_input_shapes,
     kernel=conv_input_grad, fresh_output=True, takes_out=True,
     distribution=registry.Split("rowwise", (2,), batch_shape=0),
+    # sum over output channels: blocks of the filter and dy give terms of the sum
+    blocks=registry.Blocks(inputs=(1, 2), axis=3, output_axis=None),
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddx: [None, conv2d_backprop_filter(ddx, shape(op.inputs[1]), op.inputs[2],
                                                        **_geometry(op)),
@@ -108,6 +110,7 @@ CONV2D_BACKPROP_FILTER = registry.register(OpDef(
     shapes=_backprop_filter_shapes, kernel=conv_filter_grad, fresh_output=True,
     takes_out=True,
     distribution=registry.Split("reduction", (0, 2), "sum"),
+    blocks=registry.Blocks(inputs=(2,), axis=3, output_axis=3, sizes=1),  # by output channel
     attrs={"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
     grad=lambda op, ddw: [conv2d_backprop_input(shape(op.inputs[0]), ddw, op.inputs[2],
                                                 **_geometry(op)), None,
