@@ -2,6 +2,7 @@
 import numpy as np
 
 import graphc as gc
+from graphc import registry
 from graphc.runtime.state import RunContext
 
 F = gc.float64
@@ -109,6 +110,28 @@ def test_fetched_results_are_reused_only_once_the_caller_dropped_them():
         kept = view.copy()
         sess.run(fetched, {x: batch * 2})
         np.testing.assert_array_equal(view, kept)  # a live view keeps its buffer safe
+
+
+def test_a_large_concat_writes_into_its_kept_buffer():
+    """concat (W7's Inception branches, 7 MB a step) takes out=: its buffer stays across runs
+    instead of fresh pages every run; a buffer of another dtype (strings of another length)
+    is never written."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (None, 8, 8, 16))
+        joined = gc.concat([gc.tanh(x), gc.exp(x)], axis=3) * 2.0
+    batch = np.random.default_rng(2).normal(size=(8, 8, 8, 16))
+    with gc.Session(graph=g, optimize=False) as sess:
+        for _ in range(3):
+            got = sess.run(joined, {x: batch})
+        plan = next(iter(sess._plans.values()))
+        [step] = [s for s in plan.steps if s.op.type == "concat"]
+        assert step.arena
+        np.testing.assert_allclose(got, np.concatenate([np.tanh(batch), np.exp(batch)], 3) * 2)
+    kernel = registry.get("concat").kernel
+    words = np.array(["longer", "words"])
+    np.testing.assert_array_equal(kernel(words, words, axis=0, out=np.empty(4, "<U1")),
+                                  np.concatenate([words, words]))
 
 
 def test_small_results_stay_out_of_the_arena():
