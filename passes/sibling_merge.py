@@ -190,7 +190,7 @@ class _Sweep:
         key = _signature(op, cut)
         members = [m for m in dict.fromkeys(cut.whole(op)[0].consumers())
                    if m.type == op.type and m in self.position and m not in self.done
-                   and _mergeable(self.rw, m) and _signature(m, _declared_cut(m)) == key]
+                   and _mergeable(self.rw, m) and _same_signature(m, key)]
         members = self.ordered(members, cut)
         if len(members) > 1 and _costs(members, cut).count(COPY) <= 1:
             self.merge(members, cut, "merge_siblings", REASSOCIATING)
@@ -366,6 +366,11 @@ class _Sweep:
         if rw.replace(op, build, "merge_contraction", REASSOCIATING, summed):
             rw.remove(summed)  # the add_n was their only reader
             self.done.update(summed + [op])
+
+
+def _same_signature(op, key) -> bool:
+    cut = _declared_cut(op)
+    return cut is not None and _signature(op, cut) == key
 
 
 def _same_cut(op, cut: _Cut) -> bool:

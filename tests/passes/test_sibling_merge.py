@@ -294,3 +294,16 @@ def test_blocks_of_the_inputs_give_blocks_of_the_result(opdef):
                                    atol=1e-12 if tight else 1e-6)
         checked += 1
     assert checked
+
+
+def test_a_sibling_of_unknown_rank_is_left_out():
+    x = gc.placeholder(gc.float64, [None, 4, 4, 2], name="x")
+    w = gc.placeholder(gc.float64, [1, 1, 2, 2], name="w")
+    unknown = gc.placeholder(gc.float64, None, name="unknown")
+    fetches = [conv(x, w), conv(x, unknown), conv(x, w * 2.0)]
+    result = _pass_alone(fetches, [x, w, unknown])
+    assert [r.rule for r in result.rewrites] == ["merge_siblings"] * 2
+    rng = np.random.default_rng(7)
+    _same_results(result, fetches, {x: rng.normal(size=(2, 4, 4, 2)),
+                                    w: rng.normal(size=(1, 1, 2, 2)),
+                                    unknown: rng.normal(size=(1, 1, 2, 3))})
