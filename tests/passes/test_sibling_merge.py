@@ -15,6 +15,7 @@ import graphc as gc
 from graphc import registry
 from graphc.passes import Interface, OptimizerConfig, sibling_merge
 from tests import registry_cases
+from tests.passes.test_unused_columns import same_results, types
 
 WITHOUT = OptimizerConfig(disabled=("sibling_merge",))
 
@@ -23,10 +24,6 @@ WITHOUT = OptimizerConfig(disabled=("sibling_merge",))
 def fresh_graph():
     with gc.Graph().as_default() as graph:
         yield graph
-
-
-def types(graph):
-    return [op.type for op in graph.get_operations()]
 
 
 def conv(x, w, strides=1, padding="SAME", dilations=1):
@@ -149,15 +146,6 @@ def _pass_alone(fetches, feeds):
     return result
 
 
-def _same_results(result, fetches, feeds: dict, rtol=1e-12):
-    with gc.Session(graph=result.graph, optimize=False) as merged, \
-            gc.Session(optimize=False) as plain:
-        moved = {result.graph.get_tensor_by_name(t.name): v for t, v in feeds.items()}
-        for got, want in zip(merged.run(list(result.interface.fetches), moved),
-                             plain.run(list(fetches), feeds)):
-            np.testing.assert_allclose(got, want, rtol=rtol)
-
-
 def test_convs_of_one_tensor_become_one_conv_and_its_pieces():
     x = gc.placeholder(gc.float64, [None, 5, 5, 3], name="x")
     ws = [gc.placeholder(gc.float64, [3, 3, 3, c], name=f"w{c}") for c in (2, 4)]
@@ -168,7 +156,7 @@ def test_convs_of_one_tensor_become_one_conv_and_its_pieces():
     [merged] = [op for op in result.graph.get_operations() if op.type == "conv2d"]
     assert merged.outputs[0].shape.as_list() == [None, 5, 5, 6]
     rng = np.random.default_rng(5)
-    _same_results(result, fetches, {x: rng.normal(size=(2, 5, 5, 3)),
+    same_results(result, fetches, {x: rng.normal(size=(2, 5, 5, 3)),
                                     ws[0]: rng.normal(size=(3, 3, 3, 2)),
                                     ws[1]: rng.normal(size=(3, 3, 3, 4))})
 
@@ -186,7 +174,7 @@ def test_elementwise_ops_on_every_piece_of_a_split_become_one_op_bitwise():
     feeds = {y: rng.normal(size=(2, 4, 7)).astype(np.float32),
              b[0]: rng.normal(size=3).astype(np.float32),
              b[1]: rng.normal(size=4).astype(np.float32)}
-    _same_results(result, fetches, feeds, rtol=0)
+    same_results(result, fetches, feeds, rtol=0)
 
 
 def test_a_concat_of_every_piece_in_order_is_the_split_tensor():
@@ -196,7 +184,7 @@ def test_a_concat_of_every_piece_in_order_is_the_split_tensor():
     shuffled = gc.concat([pieces[1], pieces[0], pieces[2]], axis=1)
     result = _pass_alone([whole * 2.0, shuffled], [y])
     assert [r.rule for r in result.rewrites] == ["join_pieces"]
-    _same_results(result, [whole * 2.0, shuffled], {y: np.arange(12.0).reshape(2, 6)}, 0)
+    same_results(result, [whole * 2.0, shuffled], {y: np.arange(12.0).reshape(2, 6)}, 0)
 
 
 def test_a_mask_that_only_an_unmergeable_product_reads_is_not_merged():
@@ -304,6 +292,6 @@ def test_a_sibling_of_unknown_rank_is_left_out():
     result = _pass_alone(fetches, [x, w, unknown])
     assert [r.rule for r in result.rewrites] == ["merge_siblings"] * 2
     rng = np.random.default_rng(7)
-    _same_results(result, fetches, {x: rng.normal(size=(2, 4, 4, 2)),
+    same_results(result, fetches, {x: rng.normal(size=(2, 4, 4, 2)),
                                     w: rng.normal(size=(1, 1, 2, 2)),
                                     unknown: rng.normal(size=(1, 1, 2, 3))})
