@@ -17,10 +17,13 @@ extent along the axis):
   split's input
 
 It runs on the differentiated graph (``minimize`` builds the gradient before the pipeline
-runs), before fusion: the merged conv's bias_add and relu merge into one each, which
-fusion and the epilogue pass then move into the conv's kernel as before; the convs' input
-gradients, summed by the gradient pass, become one conv2d_backprop_input and their filter
-gradients one conv2d_backprop_filter, split.
+runs), before fusion. The convs' input gradients, summed by the gradient pass, become one
+conv2d_backprop_input of the joined dy (one GEMM instead of three and two adds) and their
+filter gradients one conv2d_backprop_filter, split. The forward convs merge where their
+pieces cost the readers nothing (``pieces_pay``): then their bias_add and relu merge too,
+and fusion and the epilogue pass move them into the merged conv's kernel as before. In an
+Inception block they do not: a 3x3 and a 5x5 conv would read two pieces as strided channel
+slices, slower than the wider GEMM saves.
 
 Joining blocks costs nothing for the pieces of one split in order (their split's input), a
 small copy for small static tensors (filters, biases), and a copy of activations otherwise:
@@ -39,108 +42,25 @@ import numpy as np
 
 from graphc import registry
 from graphc.graph import Graph
-from graphc.ops.array import CONCAT, SPLIT, concat, split
+from graphc.ops.array import CONCAT, SPLIT, split
 from graphc.ops.common import apply_op
 from graphc.ops.creation import constant
 from graphc.ops.elementwise import ADD_N, add_n
 from graphc.static_values import constant_value
 
-from .cse import attrs_key
+from .blocks import (COPY, SMALL, SMALL_ELEMENTS, Cut, costs, declared_cut, elementwise_cut,
+                     join_cost, join, same_cut, same_signature, signature, split_input)
 from .result import (DEFAULT_OPTIONS, EXACT, REASSOCIATING, Interface, PassOptions,
                      PassResult)
 from .rewriter import Rewriter, on_copy
 
 __all__ = ["run", "edit", "SMALL_ELEMENTS"]
 
-# A join of tensors this small (filters, biases) costs far less than the work a merge saves
-SMALL_ELEMENTS = 1 << 16
-FREE, SMALL, COPY = "free", "small", "copy"
-
-
-class _Cut:
-    """Which inputs of one op are cut into blocks (position -> axis), the result's axis the
-    blocks make (None: the blocks' results are summed) and the shape input, if any."""
-
-    __slots__ = ("blocked", "output_axis", "sizes")
-
-    def __init__(self, blocked: dict, output_axis: Optional[int], sizes: Optional[int]):
-        self.blocked, self.output_axis, self.sizes = blocked, output_axis, sizes
-
-    def whole(self, op) -> tuple:
-        return tuple(t for k, t in enumerate(op.inputs)
-                     if k not in self.blocked and k != self.sizes)
-
-
-def _declared_cut(op) -> Optional[_Cut]:
-    blocks = registry.get(op.type).blocks
-    if blocks is None or any(op.inputs[k].shape.rank is None for k in blocks.inputs):
-        return None
-    return _Cut({k: blocks.axis for k in blocks.inputs}, blocks.output_axis, blocks.sizes)
-
-
-def _elementwise_cut(op, output_axis: int) -> Optional[_Cut]:
-    """Inputs with the result's extent along ``output_axis`` are blocked (aligned from the
-    right, as broadcasting does); inputs of extent 1 or not reaching it are whole."""
-    out = op.outputs[0].shape
-    if out.rank is None or not 0 <= output_axis < out.rank or out.dims[output_axis] is None:
-        return None
-    blocked = {}
-    for k, tensor in enumerate(op.inputs):
-        rank = tensor.shape.rank
-        if rank is None:
-            return None
-        axis = output_axis - (out.rank - rank)
-        if axis < 0:
-            continue
-        dim = tensor.shape.dims[axis]
-        if dim is None or (dim != out.dims[output_axis] and dim != 1):
-            return None
-        if dim == out.dims[output_axis] and dim != 1:
-            blocked[k] = axis
-    return _Cut(blocked, output_axis, None) if blocked else None
-
 
 def _mergeable(rw: Rewriter, op) -> bool:
     opdef = registry.get(op.type)
     return (len(op.outputs) == 1 and not opdef.stateful and not opdef.random
             and rw.may_rewrite(op, EXACT, any_safety=True))
-
-
-def _signature(op, cut: _Cut) -> tuple:
-    """What members of one group share: type, attributes, dtypes, whole inputs, and the
-    blocked inputs' shapes but for the blocked axis."""
-    shapes = tuple((k, op.inputs[k].dtype, tuple(d for i, d in enumerate(
-        op.inputs[k].shape.dims) if i != axis)) for k, axis in sorted(cut.blocked.items()))
-    return (op.type, attrs_key(op.attrs), op.outputs[0].dtype,
-            tuple(id(t) for t in cut.whole(op)), shapes)
-
-
-def _split_input(tensors, axis: int):
-    """The tensor ``tensors`` are every piece of, in order, split along ``axis``, or None."""
-    first = tensors[0].op
-    if (first.type != SPLIT.name or list(first.outputs) != list(tensors)
-            or first.attrs["axis"] % max(tensors[0].shape.rank, 1) != axis):
-        return None
-    return first.inputs[0]
-
-
-def _join_cost(tensors, axis: int) -> str:
-    if _split_input(tensors, axis) is not None:
-        return FREE
-    if all(t.shape.is_fully_defined() for t in tensors) and sum(
-            t.shape.num_elements() for t in tensors) <= SMALL_ELEMENTS:
-        return SMALL
-    return COPY
-
-
-def _join(tensors, axis: int):
-    whole = _split_input(tensors, axis)
-    return whole if whole is not None else concat(list(tensors), axis=axis)
-
-
-def _costs(members, cut: _Cut) -> list:
-    return [_join_cost([m.inputs[k] for m in members], axis)
-            for k, axis in sorted(cut.blocked.items())]
 
 
 class _Sweep:
@@ -178,22 +98,48 @@ class _Sweep:
         rank = op.outputs[0].shape.rank
         if rank is None or not op.inputs or not self.rw.may_rewrite(op, EXACT):
             return
-        whole = _split_input(list(op.inputs), op.attrs["axis"] % max(rank, 1))
+        whole = split_input(list(op.inputs), op.attrs["axis"] % max(rank, 1))
         if whole is not None and self.rw.redirect(op, [whole], "join_pieces", EXACT):
             self.done.add(op)
 
     def merge_siblings(self, op) -> None:
-        cut = _declared_cut(op)
+        cut = declared_cut(op)
         if cut is None or cut.output_axis is None or not cut.whole(op) or not _mergeable(
                 self.rw, op):
             return
-        key = _signature(op, cut)
+        key = signature(op, cut)
         members = [m for m in dict.fromkeys(cut.whole(op)[0].consumers())
                    if m.type == op.type and m in self.position and m not in self.done
-                   and _mergeable(self.rw, m) and _same_signature(m, key)]
+                   and _mergeable(self.rw, m) and same_signature(m, key)]
         members = self.ordered(members, cut)
-        if len(members) > 1 and _costs(members, cut).count(COPY) <= 1:
+        if (len(members) > 1 and costs(members, cut).count(COPY) <= 1
+                and self.pieces_pay(members)):
             self.merge(members, cut, "merge_siblings", REASSOCIATING)
+
+    def pieces_pay(self, members) -> bool:
+        """Whether the merged result's pieces cost their readers nothing: they are small
+        (filter gradients), or read only by elementwise ops (which merge along, followed
+        to their readers), concats (which copy anyway) and ops needing only shapes. Pieces
+        of activations are strided channel slices, which convolutions and fused loops read
+        slower than contiguous arrays (measured 8% and 2x at W7's shapes), more than one
+        wider GEMM saves (W7 (b): three 1x1 convs then a 3x3 and a 5x5 on their pieces,
+        12% slower merged)."""
+        results = [m.outputs[0] for m in members]
+        if join_cost(results, 0) == SMALL:
+            return True
+        seen: set = set()
+        stack = [r for t in results for r in t.consumers()]
+        while stack:
+            reader = stack.pop()
+            if reader in seen:
+                continue
+            seen.add(reader)
+            opdef = registry.get(reader.type)
+            if opdef.elementwise:
+                stack.extend(r for t in reader.outputs for r in t.consumers())
+            elif reader.type != CONCAT.name and opdef.distribution is not registry.SHAPE_ONLY:
+                return False
+        return True
 
     def merge_pieces(self, op) -> None:
         for k, tensor in enumerate(op.inputs):
@@ -201,26 +147,26 @@ class _Sweep:
             if source.type != SPLIT.name or tensor.shape.rank is None:
                 continue
             axis = source.attrs["axis"] % max(tensor.shape.rank, 1)
-            cut = _elementwise_cut(op, axis + op.outputs[0].shape.rank - tensor.shape.rank) \
+            cut = elementwise_cut(op, axis + op.outputs[0].shape.rank - tensor.shape.rank) \
                 if op.outputs[0].shape.rank is not None else None
             if cut is None or cut.blocked.get(k) != axis or not _mergeable(self.rw, op):
                 continue
-            key = _signature(op, cut)
+            key = signature(op, cut)
             members = []
             for piece in source.outputs:
                 readers = [m for m in dict.fromkeys(piece.consumers())
                            if m.type == op.type and m in self.position and m not in self.done
                            and m.inputs[k] is piece and _mergeable(self.rw, m)
-                           and _same_cut(m, cut) and _signature(m, cut) == key]
+                           and same_cut(m, cut) and signature(m, cut) == key]
                 if not readers:
                     break
                 members.append(readers[0])
             if (len(members) == len(source.outputs) > 1
-                    and COPY not in _costs(members, cut) and self.fuses_on(members, cut)):
+                    and COPY not in costs(members, cut) and self.fuses_on(members, cut)):
                 self.merge(members, cut, "merge_pieces", EXACT)
                 return
 
-    def fuses_on(self, members, cut: _Cut, depth: int = 0) -> bool:
+    def fuses_on(self, members, cut: Cut, depth: int = 0) -> bool:
         """Whether merged members still fuse with what they fused with: a member whose
         result only one elementwise op reads fuses with that reader (fusion makes groups of
         one result), so the readers must merge too (relu's mask -> cast -> multiply by an
@@ -237,17 +183,17 @@ class _Sweep:
         if depth > 16 or len(positions) != 1 or len(set(followers)) != len(followers):
             return False
         k = positions[0]
-        after = _elementwise_cut(first, cut.output_axis + first.outputs[0].shape.rank
+        after = elementwise_cut(first, cut.output_axis + first.outputs[0].shape.rank
                                  - members[0].outputs[0].shape.rank) \
             if first.outputs[0].shape.rank is not None else None
         if after is None or after.blocked.get(k) is None:
             return False
-        key = _signature(first, after)
-        if any(f.type != first.type or f.inputs[k] is not m.outputs[0] or not _same_cut(
-                f, after) or _signature(f, after) != key or not _mergeable(self.rw, f)
+        key = signature(first, after)
+        if any(f.type != first.type or f.inputs[k] is not m.outputs[0] or not same_cut(
+                f, after) or signature(f, after) != key or not _mergeable(self.rw, f)
                 for f, m in zip(followers, members)):
             return False
-        costs = [_join_cost([f.inputs[j] for f in followers], axis)
+        costs = [join_cost([f.inputs[j] for f in followers], axis)
                  for j, axis in sorted(after.blocked.items()) if j != k]
         return COPY not in costs and self.fuses_on(followers, after, depth + 1)
 
@@ -257,25 +203,25 @@ class _Sweep:
         groups: dict = {}
         for tensor in op.inputs:
             term = tensor.op
-            cut = _declared_cut(term)
+            cut = declared_cut(term)
             if (cut is None or cut.output_axis is not None or term in self.done
                     or term not in self.position or tensor in self.fetched
                     or tensor.consumers() != [op] or op.inputs.count(tensor) != 1
                     or not _mergeable(self.rw, term)):
                 continue
-            groups.setdefault(_signature(term, cut), []).append(term)
+            groups.setdefault(signature(term, cut), []).append(term)
         merged = []
         for terms in groups.values():
-            cut = _declared_cut(terms[0])
+            cut = declared_cut(terms[0])
             terms = self.ordered(terms, cut)
-            if len(terms) > 1 and _costs(terms, cut).count(COPY) <= 1 and self.independent(
+            if len(terms) > 1 and costs(terms, cut).count(COPY) <= 1 and self.independent(
                     terms):
                 merged.append((terms, cut))
         if merged:
             self.sum_terms(op, merged)
 
     # -- building ----------------------------------------------------------------------------
-    def ordered(self, members, cut: _Cut) -> list:
+    def ordered(self, members, cut: Cut) -> list:
         """Members in the order their blocked inputs come (pieces of a split by piece), so
         the same blocks join the same way wherever they meet (and CSE shares the joins)."""
         def key(member):
@@ -302,11 +248,11 @@ class _Sweep:
             stack.extend(op.control_inputs)
         return True
 
-    def merged_inputs(self, members, cut: _Cut) -> Optional[list]:
+    def merged_inputs(self, members, cut: Cut) -> Optional[list]:
         first = members[0]
         inputs = list(first.inputs)
         for k, axis in cut.blocked.items():
-            inputs[k] = _join([m.inputs[k] for m in members], axis)
+            inputs[k] = join([m.inputs[k] for m in members], axis)
         if cut.sizes is not None:
             sizes = [constant_value(m.inputs[cut.sizes]) for m in members]
             if any(s is None or s.ndim != 1 for s in sizes):
@@ -319,7 +265,7 @@ class _Sweep:
             inputs[cut.sizes] = constant(total, dtype=first.inputs[cut.sizes].dtype)
         return inputs
 
-    def merge(self, members, cut: _Cut, rule: str, safety: str) -> None:
+    def merge(self, members, cut: Cut, rule: str, safety: str) -> None:
         """Replace ``members`` by one op on their joined blocks, split along the result's
         blocked axis."""
         rw = self.rw
@@ -366,16 +312,6 @@ class _Sweep:
         if rw.replace(op, build, "merge_contraction", REASSOCIATING, summed):
             rw.remove(summed)  # the add_n was their only reader
             self.done.update(summed + [op])
-
-
-def _same_signature(op, key) -> bool:
-    cut = _declared_cut(op)
-    return cut is not None and _signature(op, cut) == key
-
-
-def _same_cut(op, cut: _Cut) -> bool:
-    mine = _elementwise_cut(op, cut.output_axis)
-    return mine is not None and mine.blocked == cut.blocked
 
 
 def edit(graph: Graph, interface: Interface,

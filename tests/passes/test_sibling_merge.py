@@ -70,23 +70,38 @@ def training_graph(dtype=np.float64, batch=None):
 
 
 def test_the_inception_gradients_merge_and_match_the_unmerged_graph():
-    """Forward: one conv of 10 channels, its bias_add and relu; backward: one input
-    gradient (the add_n of the three goes) and one filter gradient, split."""
+    """Backward: one input gradient (the add_n of the three goes) and one filter gradient,
+    split. The forward convs stay apart: their pieces would feed the 3x3 and 5x5 convs as
+    strided channel slices."""
     x = np.random.default_rng(1).normal(size=(2, 6, 6, 3))
     (got, want), records = run_both(training_graph, [x])
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
     first, *_ = [r for r in records if r.name == "sibling_merge"]
     rules = [r.rule for r in records if r.name == "sibling_merge" for r in r.rewrites]
-    assert rules.count("merge_siblings") == 3 + 3  # the convs, then their filter gradients
-    assert rules.count("merge_pieces") == 3 * 2  # bias_add, relu
+    assert rules.count("merge_siblings") == 3  # the filter gradients
     assert rules.count("merge_contraction") == 1
+    assert "merge_pieces" not in rules
     before, after = first.histogram_before, records[-1].histogram_after
     for kind in ("conv2d_backprop_input", "conv2d_backprop_filter"):
         assert after[kind] == before[kind] - 2
-    # three convs are one, which took the bias_add and relu of the three as its epilogue
-    assert after.get("conv2d", 0) + after["with_epilogue"] == before["conv2d"] - 2
-    assert after["with_epilogue"] == 1
+    assert after.get("conv2d", 0) + after["with_epilogue"] == before["conv2d"]
+
+
+def test_convs_whose_pieces_only_elementwise_ops_and_a_concat_read_merge_with_them():
+    """The forward merge where it pays: the three 1x1 convs, bias_add and relu become one
+    each (the epilogue pass then folds bias and relu into the merged conv), the pieces
+    concatenated."""
+    x = gc.placeholder(gc.float64, [None, 6, 6, 3], name="x")
+    rng = np.random.default_rng(8)
+    params = [(gc.Variable(rng.normal(size=(1, 1, 3, c))), gc.Variable(rng.normal(size=c)))
+              for c in (4, 4, 2)]
+    out = gc.concat([gc.nn.relu(gc.nn.bias_add(conv(x, w), b)) for w, b in params], axis=3)
+    loss = gc.reduce_sum(gc.sin(out))
+    result = _pass_alone([loss], [x])
+    rules = [r.rule for r in result.rewrites]
+    assert rules == ["merge_siblings"] * 3 + ["merge_pieces"] * 6 + ["join_pieces"]
+    assert types(result.graph).count("conv2d") == 1
 
 
 @pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
@@ -115,28 +130,29 @@ def test_float32_results_stay_within_rounding_of_the_unmerged_ones():
 
 
 def test_the_merged_gradient_matches_finite_differences():
-    """The filter gradient of the optimized graph in a random direction, against central
-    differences of the loss (float64)."""
+    """The gradient of the optimized graph (merged input and filter gradients) in a random
+    direction of every variable, against central differences of the loss (float64)."""
     rng = np.random.default_rng(4)
     x_value = rng.normal(size=(2, 6, 6, 3))
     x = gc.placeholder(gc.float64, [None, 6, 6, 3])
     loss, variables = inception(x)
-    first = variables[0]
-    [grad] = gc.gradients(loss, [first])
+    grads = gc.gradients(loss, variables)
     with gc.Session() as sess:
         sess.run(gc.global_variables_initializer())
-        analytic = sess.run(grad, {x: x_value})
-        base = sess.run(first)
-        direction = rng.normal(size=base.shape)
+        analytic = sess.run(grads, {x: x_value})
+        bases = sess.run(variables)
+        directions = [rng.normal(size=b.shape) for b in bases]
         eps = 1e-6
         values = []
         for sign in (1, -1):
-            first.load(base + sign * eps * direction, sess)
+            for v, base, d in zip(variables, bases, directions):
+                v.load(base + sign * eps * d, sess)
             values.append(sess.run(loss, {x: x_value}))
         numeric = (values[0] - values[1]) / (2 * eps)
-        records = sess.optimization_records(grad, {x: x_value})
+        records = sess.optimization_records(grads, {x: x_value})
     assert any(r.name == "sibling_merge" and r.changed for r in records)
-    np.testing.assert_allclose(np.sum(analytic * direction), numeric, rtol=1e-6)
+    projected = sum(np.sum(g * d) for g, d in zip(analytic, directions))
+    np.testing.assert_allclose(projected, numeric, rtol=1e-6)
 
 
 def _pass_alone(fetches, feeds):
