@@ -193,9 +193,9 @@ class _Sweep:
                 f, after) or signature(f, after) != key or not _mergeable(self.rw, f)
                 for f, m in zip(followers, members)):
             return False
-        costs = [join_cost([f.inputs[j] for f in followers], axis)
+        joins = [join_cost([f.inputs[j] for f in followers], axis)
                  for j, axis in sorted(after.blocked.items()) if j != k]
-        return COPY not in costs and self.fuses_on(followers, after, depth + 1)
+        return COPY not in joins and self.fuses_on(followers, after, depth + 1)
 
     def merge_contraction(self, op) -> None:
         if not self.rw.may_rewrite(op, REASSOCIATING):
