@@ -207,6 +207,14 @@ from graphc.sparse.reductions import reduce_max_sparse as sparse_reduce_max_spar
 from graphc.sparse.reductions import reduce_sum_sparse as sparse_reduce_sum_sparse  # noqa
 from graphc.sparse.reductions import softmax as sparse_softmax  # noqa: E402,F401
 from graphc.sparse.reductions import split as sparse_split  # noqa: E402,F401
+from graphc.tf_io import matching_files, read_file, write_file  # noqa: E402,F401
+# Queue-based input pipelines: queues, readers (TF1's tf.FIFOQueue, tf.TextLineReader...)
+from graphc import queues as queue  # noqa: E402,F401 - tf.queue
+from graphc.queues import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,  # noqa
+                           RandomShuffleQueue)
+from graphc.readers import (FixedLengthRecordReader, IdentityReader, ReaderBase,  # noqa
+                            TextLineReader, WholeFileReader)
+from graphc.ops.count_up_to import count_up_to  # noqa: E402,F401
 from graphc.monitored import report_uninitialized_variables  # noqa: E402,F401
 
 newaxis = None

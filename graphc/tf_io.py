@@ -21,10 +21,14 @@ from graphc import dtypes as gdt
 from graphc import gfile
 from graphc.errors import InvalidArgumentError
 from graphc.ops.py_func import py_func
+from graphc.graph import get_default_graph
+from graphc.queues import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa
 from graphc.saving import write_graph
+from graphc.variables import GraphKeys, Variable
 
 __all__ = ["gfile", "read_file", "write_file", "write_graph", "serialize_tensor",
-           "parse_tensor", "matching_files"]
+           "parse_tensor", "matching_files", "match_filenames_once", "QueueBase",
+           "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue"]
 
 
 def _text(value) -> str:
@@ -78,6 +82,19 @@ def matching_files(pattern, name=None):
         return np.array([f.encode() for f in found], dtype=object)
 
     return py_func(match, [pattern], gdt.string, name=name or "MatchingFiles")
+
+
+def match_filenames_once(pattern, name=None):
+    """A local variable holding the file names matching ``pattern`` (a glob, or a list),
+    found when it is initialized (TF1 ``tf.train.match_filenames_once``; run
+    ``gc.local_variables_initializer()``).
+
+    Example:
+        >>> files = gc.train.match_filenames_once("data/*.csv")
+    """
+    with get_default_graph().name_scope(name or "matching_filenames") as scope:
+        return Variable(name=scope, initial_value=matching_files(pattern), trainable=False,
+                        validate_shape=False, collections=[GraphKeys.LOCAL_VARIABLES])
 
 
 def _serialize(array):

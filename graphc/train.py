@@ -177,6 +177,13 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               start_queue_runners, warm_start)
 from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - TF1's module
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401
+# Queue-based input pipelines: producers and batching (graphc/input_*.py)
+from graphc.input_producers import (input_producer, limit_epochs,  # noqa: E402,F401
+                                    match_filenames_once, range_input_producer,
+                                    slice_input_producer, string_input_producer)
+from graphc.input_batching import (batch, batch_join, maybe_batch,  # noqa: E402,F401
+                                   maybe_batch_join, maybe_shuffle_batch,
+                                   maybe_shuffle_batch_join, shuffle_batch, shuffle_batch_join)
 # tf.train.Example and its kin: protobuf classes built on first use (graphc/example_proto.py)
 from graphc import example_proto as _example_proto  # noqa: E402
 

@@ -49,17 +49,25 @@ class SessionState:
         self.variables: dict = {}  # variable op name -> read-only ndarray
         self.retired: dict = {}  # variable op name -> its previous value, for reuse
         self.generators: dict = {}  # random op name -> np.random.Generator
+        # resource name -> a queue or reader of this Session (graphc.ops.queue, .reader)
+        self.resources: dict = {}
         self.lock = threading.Lock()
         self._variable_locks: dict = {}  # variable op name -> the lock updating runs hold
         self._lock_sets: dict = {}  # sorted names -> their locks, in that order
 
     def clear(self) -> None:
-        """Drop every value and stream (``Session.close``): iterators' generators close."""
+        """Drop every value and stream (``Session.close``): iterators' generators close, and
+        runs blocked on a queue of this Session raise CancelledError (as in TF1)."""
         with self.lock:
             self.variables.clear()
             self.retired.clear()
             self.iterators.clear()
             self.functions.clear()
+            resources, self.resources = list(self.resources.values()), {}
+        for resource in resources:
+            cancel = getattr(resource, "cancel", None)  # queues wake their waiting runs
+            if cancel is not None:
+                cancel()
 
     def update_locks(self, names: tuple) -> tuple:
         """The locks of the variables ``names`` (sorted: the global order they are taken in).
@@ -142,6 +150,18 @@ class RunContext:
     def next_element(self, iterator: str, one_shot) -> list:
         """The iterator's next element, a list of arrays (``iterator_get_next``'s kernel)."""
         return iterators.next_element(self, iterator, one_shot)
+
+    def resource(self, name: str, make=None):
+        """The Session's resource ``name`` (a queue, a reader); ``make()`` creates it on
+        first use (the kernel of the op that defines it), else None when it does not exist.
+        Resources hold Session state that runs change at once (never staged, as in TF1)."""
+        found = self.state.resources.get(name)
+        if found is None and make is not None:
+            with self.state.lock:
+                found = self.state.resources.get(name)
+                if found is None:
+                    found = self.state.resources[name] = make()
+        return found
 
     def commit(self) -> None:
         """Publish this run's writes; called only after every step succeeded."""

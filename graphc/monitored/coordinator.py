@@ -1,9 +1,11 @@
 """Threads that stop together (TF1's ``tf.train.Coordinator``) and the runners that feed a
 graph from threads (``QueueRunner``, ``start_queue_runners``).
 
-graphc has no queue ops, so a ``QueueRunner`` here runs any ops (``enqueue_ops``) in a loop
-until the coordinator stops or an op raises one of ``queue_closed_exception_types``
-(OutOfRangeError: the input is exhausted), as TF1's runner does with its queue's ops.
+A ``QueueRunner`` runs its ``enqueue_ops`` (a queue's enqueues, ``graphc.queues``; any ops)
+in a loop until the coordinator stops or an op raises one of ``queue_closed_exception_types``
+(OutOfRangeError: the input is exhausted), as TF1's runner does; then it closes its queue,
+and a coordinator's stop closes it cancelling the waiting enqueues, so no thread stays
+blocked on a full queue.
 
 Example:
     >>> coord = gc.train.Coordinator()
@@ -203,6 +205,10 @@ class QueueRunner:
         if not enqueue_ops:
             raise ValueError("QueueRunner needs enqueue_ops: the ops its threads run")
         self._queue, self._enqueue_ops = queue, list(enqueue_ops)
+        if queue is not None and hasattr(queue, "close"):  # TF1's defaults for a real queue
+            close_op = close_op if close_op is not None else queue.close()
+            cancel_op = cancel_op if cancel_op is not None else \
+                queue.close(cancel_pending_enqueues=True)
         self._close_op, self._cancel_op = close_op, cancel_op
         self._closed_types = tuple(queue_closed_exception_types or (OutOfRangeError,))
         self._name = name or getattr(queue, "name", None) or "queue_runner"

@@ -27,3 +27,4 @@ from graphc.ops import decode_csv as _decode_csv  # noqa: F401,E402 - tf.io.deco
 from graphc.ops import string_codecs  # noqa: F401,E402 - base64, decode_compressed
 from graphc.ops import bitcast as _bitcast  # noqa: F401,E402 - tf.bitcast
 from graphc.ops import image_codec_ops  # noqa: F401,E402 - PNG/JPEG/GIF/BMP files (Pillow)
+from graphc.ops import count_up_to, queue, queue_state, reader  # noqa: F401,E402 - TF1 queues
