@@ -142,7 +142,8 @@ class QueueBase:
     def _enqueue(self, vals, many: bool, name, default: str):
         where = _user_location()
         graph = self._graph()
-        with graph.as_default(), graph.name_scope(name or f"{self._name}_{default}") as scope:
+        with graph.as_default(), graph.atomic(), \
+                graph.name_scope(name or f"{self._name}_{default}") as scope:
             tensors = self._components(vals, many, where)
             return graph.create_op("queue_enqueue_many" if many else "queue_enqueue",
                                    [self._queue_ref] + tensors, {}, name=scope)

@@ -65,7 +65,9 @@ LAYERS = (
                 "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.linalg_more", "graphc.strings",
                 "graphc.bitwise", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
-                "graphc.image", "graphc.image.*", "graphc.lookup")),
+                "graphc.image", "graphc.image.*", "graphc.lookup",
+                "graphc.queues", "graphc.readers", "graphc.input_producers",
+                "graphc.input_batching")),
     ("tools", ("graphc.tools", "graphc.tools.*")),
 )
 FACADE = [name for name, _ in LAYERS].index("facade")
@@ -91,7 +93,9 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast",
                "image_codecs", "image_codec_ops",
                # tf.train.Example parsing and SparseTensor ops
-               "parsing", "sparse_ops")
+               "parsing", "sparse_ops",
+               # TF1's queue-based input pipelines: counters, queues, readers
+               "count_up_to", "queue_state", "queue", "reader")
 
 
 @dataclass(frozen=True)
