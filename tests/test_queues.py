@@ -260,3 +260,17 @@ def test_queue_ops_are_stateful_for_the_passes(graph):
         records = sess.optimization_records([a, b, difference])
     kinds = [op.type for op in records[-1].graph.get_operations()]
     assert kinds.count("queue_dequeue") == 2 and kinds.count("queue") == 1
+
+
+def test_concurrent_enqueue_many_keep_their_batches_together(graph):
+    """Pending enqueues are served in order, so each batch stays contiguous even when four
+    threads push into a queue smaller than a batch."""
+    q = gc.FIFOQueue(3, gc.int32, shapes=[[]])
+    ops = [q.enqueue_many([list(range(10 * k, 10 * k + 10))]) for k in range(4)]
+    dequeue = q.dequeue_many(10)
+    with gc.Session() as sess:
+        runs = [Background(lambda op=op: sess.run(op)) for op in ops]
+        batches = sorted(sess.run(dequeue).tolist() for _ in range(4))
+        for run in runs:
+            run.result()
+    assert batches == [list(range(10 * k, 10 * k + 10)) for k in range(4)]

@@ -222,3 +222,15 @@ def test_monitored_training_session_starts_and_stops_the_runners(graph, tmp_path
             sess.run(train)
             steps += 1
     assert steps == 6  # the runners still fill the queues (no epoch limit) when it stops
+
+
+def test_a_runner_error_stops_the_coordinator_and_join_raises_it(graph, tmp_path):
+    filenames = gc.train.string_input_producer([str(tmp_path / "missing.bin")])
+    _, contents = gc.WholeFileReader().read(filenames)
+    gc.train.batch([contents], batch_size=1)
+    with gc.Session() as sess:
+        coord = gc.train.Coordinator()
+        threads = gc.train.start_queue_runners(sess, coord)
+        assert coord.wait_for_stop(WAIT)
+        with pytest.raises(gc.errors.NotFoundError, match="missing.bin; No such file"):
+            coord.join(threads, stop_grace_period_secs=WAIT)

@@ -5,7 +5,8 @@ and priority queues holding tuples of arrays (one per component), with TF1's blo
   as room appears (a batch larger than the capacity goes through), and pending enqueues are
   served in the order they came, so one batch's elements stay together.
 - A dequeue waits until enough elements are there (more than ``min_after_dequeue`` for a
-  random-shuffle queue); pending dequeues are served in order, each takes its elements at once.
+  random-shuffle queue), taking them as they come (a batch larger than the capacity comes
+  out); pending dequeues are served in order, so each gets consecutive elements.
 - ``close()``: later enqueues fail with CancelledError; dequeues still take what is left,
   and a dequeue that would wait for more fails with OutOfRangeError instead (a random-shuffle
   queue then ignores ``min_after_dequeue``). ``cancel_pending_enqueues`` also ends the
@@ -73,6 +74,10 @@ class QueueState:
     def _take(self, count: int) -> list:
         return [self._items.popleft() for _ in range(count)]
 
+    def _restore(self, elements: list) -> None:
+        """Put taken ``elements`` back where they were (a failed dequeue_many)."""
+        self._items.extendleft(reversed(elements))
+
     def batch(self, elements: list, op) -> list:
         """The elements' components stacked into arrays with a leading batch axis."""
         if not elements:
@@ -138,27 +143,32 @@ class QueueState:
 
     def dequeue_many(self, count: int, op, allow_smaller: bool = False) -> list:
         """Take ``count`` elements (fewer, but at least one, from a closed queue when
-        ``allow_smaller``), waiting until they are there."""
+        ``allow_smaller``), waiting until they are there. The elements are taken as they
+        come, so ``count`` may exceed the capacity; a closed queue that cannot give them
+        all gets them back (at the front) and the dequeue fails."""
         with self._cond:
             pending = _Pending()
             self._dequeuers.append(pending)
+            taken: list = []
             try:
                 while True:
                     if pending.cancelled:
                         raise CancelledError(None, op, "Dequeue operation was cancelled "
                                              f"({describe_op(op)})")
                     if self._dequeuers[0] is pending:
-                        size = self._size()
                         keep = 0 if self._closed else self.min_after_dequeue
-                        if size - keep >= count:
-                            return self._take(count)
+                        room = min(count - len(taken), self._size() - keep)
+                        if room > 0:
+                            taken.extend(self._take(room))
+                            self._cond.notify_all()  # room for the waiting enqueues
+                        if len(taken) == count or (self._closed and allow_smaller and taken):
+                            return taken
                         if self._closed:
-                            if allow_smaller and size > 0:
-                                return self._take(size)
+                            self._restore(taken)
                             raise OutOfRangeError(
                                 None, op, f"{self.kind} '{self.name}' is closed and has "
                                 f"insufficient elements (requested {count}, current size "
-                                f"{size}) ({describe_op(op)})")
+                                f"{self._size()}) ({describe_op(op)})")
                     self._cond.wait()
             finally:
                 self._dequeuers.remove(pending)
@@ -189,6 +199,9 @@ class RandomShuffleQueueState(QueueState):
             self._items[index], self._items[-1] = self._items[-1], self._items[index]
             taken.append(self._items.pop())
         return taken
+
+    def _restore(self, elements: list) -> None:
+        self._items.extend(elements)
 
 
 class PaddingFIFOQueueState(QueueState):
@@ -229,6 +242,10 @@ class PriorityQueueState(QueueState):
 
     def _take(self, count: int) -> list:
         return [heapq.heappop(self._items)[2] for _ in range(count)]
+
+    def _restore(self, elements: list) -> None:
+        for element in elements:
+            self._push(element)
 
 
 # the ``kind`` attribute of a ``queue`` op -> the state it makes
