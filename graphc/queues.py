@@ -20,6 +20,8 @@ from graphc import dtypes as gdt
 from graphc.convert import convert_to_tensor
 from graphc.graph import Tensor, get_default_graph
 from graphc.nodes import _user_location
+from graphc.ops.array import stack
+from graphc.ops.indexing import gather
 from graphc.ops.random import get_seed
 from graphc.shapes import TensorShape
 
@@ -83,6 +85,30 @@ class QueueBase:
             kind=kind, component_types=tuple(dtypes), shapes=tuple(shapes),
             capacity=int(capacity), shared_name=shared_name or "", **attrs),
             name=name).outputs[0]
+
+    @staticmethod
+    def from_list(index, queues) -> "QueueBase":
+        """The queue ``queues[index]`` (``index`` a scalar tensor chosen at run time); the
+        queues must have the same dtypes, shapes and names (TF1 ``QueueBase.from_list``).
+
+        Example:
+            >>> q = gc.QueueBase.from_list(gc.cast(is_training, gc.int32), [test_q, train_q])
+        """
+        queues = list(queues)
+        if not queues or not all(isinstance(q, QueueBase) for q in queues):
+            raise TypeError("A list of queues expected")
+        first = queues[0]
+        for other in queues[1:]:
+            if (other.dtypes, [str(s) for s in other.shapes], other.names) != (
+                    first.dtypes, [str(s) for s in first.shapes], first.names):
+                raise TypeError(f"Queue '{other.name}' has dtypes {other.dtypes}, shapes "
+                                f"{other.shapes} and names {other.names}, queue "
+                                f"'{first.name}' {first.dtypes}, {first.shapes} and "
+                                f"{first.names}: from_list needs them equal")
+        with first._graph().as_default():
+            ref = gather(stack([q.queue_ref for q in queues], name="refs"), index,
+                         name="QueueFromList")
+        return QueueBase(first.dtypes, first.shapes, first.names, ref)
 
     # -- properties -----------------------------------------------------------------------
     queue_ref = property(lambda self: self._queue_ref, doc="The queue's handle tensor.")

@@ -59,7 +59,7 @@ class ReaderBase:
                                 f"'{queue.name}' holds {[d.name for d in queue.dtypes]}")
             return queue.queue_ref
         ref = convert_to_tensor(queue)
-        if ref.dtype is not gdt.string or ref.op.type != "queue":
+        if ref.dtype is not gdt.string or ref.shape.rank not in (None, 0):
             raise TypeError(f"A reader needs a queue (or its queue_ref), got {ref!r}")
         return ref
 

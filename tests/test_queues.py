@@ -274,3 +274,16 @@ def test_concurrent_enqueue_many_keep_their_batches_together(graph):
         for run in runs:
             run.result()
     assert batches == [list(range(10 * k, 10 * k + 10)) for k in range(4)]
+
+
+def test_from_list_picks_a_queue_at_run_time(graph):
+    train = gc.FIFOQueue(5, gc.int32, shapes=[[]])
+    test = gc.FIFOQueue(5, gc.int32, shapes=[[]])
+    which = gc.placeholder(gc.int32, [])
+    chosen = gc.QueueBase.from_list(which, [train, test])
+    value = chosen.dequeue()
+    with gc.Session() as sess:
+        sess.run([train.enqueue(1), test.enqueue(2)])
+        assert [sess.run(value, {which: 1}), sess.run(value, {which: 0})] == [2, 1]
+    with pytest.raises(TypeError, match="from_list needs them equal"):
+        gc.QueueBase.from_list(which, [train, gc.FIFOQueue(5, gc.float32, shapes=[[]])])

@@ -98,6 +98,17 @@ def test_slice_input_producer_keeps_rows_together(graph):
     assert all(img.tolist() == images[lab].tolist() for img, lab in pairs)
 
 
+def test_slice_input_producer_of_file_names_and_labels(graph):
+    """TF1's idiom for image files: a string row is one bytes value (the gather of one
+    element of a string vector failed: 'bytes' object has no attribute 'copy')."""
+    name, label = gc.train.slice_input_producer([["a.png", "b.png"], [0, 1]], num_epochs=1,
+                                                shuffle=False)
+    with gc.Session() as sess:
+        sess.run(gc.local_variables_initializer())
+        with _Runners(sess):
+            assert _drain(sess, [name, label]) == [[b"a.png", 0], [b"b.png", 1]]
+
+
 def test_batch_forms_shapes_and_the_smaller_final_batch(graph):
     values = gc.train.limit_epochs(gc.constant([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]), 1)
     one = gc.train.batch([values], batch_size=2, enqueue_many=True,

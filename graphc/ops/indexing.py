@@ -174,7 +174,8 @@ def _gather_kernel(params, indices, axis):
         index = int(indices)
         if not 0 <= index < limit:
             raise IndexError(f"gather: index {index} is not in [0, {limit}) on axis {axis}")
-        return params[(_slice(None),) * axis + (index,)].copy()
+        # np.array, not .copy(): one element of a string (object) vector is a bytes object
+        return np.array(params[(_slice(None),) * axis + (index,)], dtype=params.dtype)
     if indices.size and (indices.min() < 0 or indices.max() >= limit):
         bad = indices[(indices < 0) | (indices >= limit)].ravel()[0]
         raise IndexError(f"gather: index {bad} is not in [0, {limit}) on axis {axis}")
