@@ -23,7 +23,7 @@ from graphc.registry import OpDef
 from graphc.shapes import TensorShape
 from graphc.static_values import constant_value
 
-__all__ = ["queue_of", "QUEUE_OPS"]
+__all__ = ["queue_of", "resource_of", "QUEUE_OPS"]
 
 _TESTS = "tests/test_queues.py"
 
@@ -56,15 +56,19 @@ def _make_queue_kernel(ctx, kind, component_types, shapes, capacity, min_after_d
     return _handle_value(name)
 
 
-def queue_of(ctx, handle):
-    """The Session's queue state named by the run-time ``handle`` value."""
+def resource_of(ctx, handle, what: str = "queue"):
+    """The Session's resource (a queue, a reader) that the run-time ``handle`` value names;
+    NotFoundError naming the op when the Session has none of that name."""
     name = handle.item() if isinstance(handle, np.ndarray) else handle
     name = name.decode() if isinstance(name, bytes) else str(name)
     state = ctx.resource(name)
     if state is None:
-        raise NotFoundError(None, ctx.op, f"{describe_op(ctx.op)}: no queue named '{name}' "
+        raise NotFoundError(None, ctx.op, f"{describe_op(ctx.op)}: no {what} named '{name}' "
                             "in this Session")
     return state
+
+
+queue_of = resource_of  # the queue a handle names
 
 
 def _handle_dtypes(in_dtypes, attrs):

@@ -27,7 +27,7 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.errors import InvalidArgumentError, NotFoundError, describe_op
-from graphc.ops.queue import queue_of
+from graphc.ops.queue import queue_of, resource_of
 from graphc.registry import OpDef
 from graphc.shapes import TensorShape
 
@@ -124,13 +124,7 @@ READER_KINDS = {"TextLineReader": _text_lines, "FixedLengthRecordReader": _fixed
 
 
 def _reader_of(ctx, handle) -> ReaderState:
-    name = handle.item() if isinstance(handle, np.ndarray) else handle
-    name = name.decode() if isinstance(name, bytes) else str(name)
-    state = ctx.resource(name)
-    if state is None:
-        raise NotFoundError(None, ctx.op, f"{describe_op(ctx.op)}: no reader named '{name}' "
-                            "in this Session")
-    return state
+    return resource_of(ctx, handle, "reader")
 
 
 def _make_reader_kernel(ctx, kind, shared_name, **attrs):
