@@ -17,7 +17,7 @@ from __future__ import annotations
 from graphc import dtypes as gdt
 from graphc import summary
 from graphc.convert import convert_to_tensor
-from graphc.graph import Tensor, get_default_graph
+from graphc.graph import get_default_graph
 from graphc.monitored.coordinator import QueueRunner, add_queue_runner
 from graphc.ops.control import identity
 from graphc.ops.count_up_to import count_up_to
@@ -104,8 +104,8 @@ def string_input_producer(string_tensor, num_epochs=None, shuffle=True, seed=Non
         >>> key, value = gc.FixedLengthRecordReader(3073).read(filenames)
     """
     not_null = "string_input_producer requires a non-null input tensor"
-    if not isinstance(string_tensor, Tensor) and not len(string_tensor):
-        raise ValueError(not_null)
+    if isinstance(string_tensor, (list, tuple)) and not string_tensor:
+        raise ValueError(not_null)  # a tensor or variable is checked when it runs
     graph = get_default_graph()
     with graph.name_scope(name or "input_producer") as scope:
         string_tensor = convert_to_tensor(string_tensor, dtype=gdt.string)

@@ -20,8 +20,8 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import gfile
 from graphc.errors import InvalidArgumentError
-from graphc.ops.py_func import py_func
 from graphc.graph import get_default_graph
+from graphc.ops.py_func import py_func
 from graphc.queues import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa
 from graphc.saving import write_graph
 from graphc.variables import GraphKeys, Variable

@@ -245,3 +245,26 @@ def test_a_runner_error_stops_the_coordinator_and_join_raises_it(graph, tmp_path
         assert coord.wait_for_stop(WAIT)
         with pytest.raises(gc.errors.NotFoundError, match="missing.bin; No such file"):
             coord.join(threads, stop_grace_period_secs=WAIT)
+
+
+def test_match_filenames_once_feeds_string_input_producer(graph, tmp_path):
+    for name, text in [("a.csv", b"1\n2\n"), ("b.csv", b"3\n"), ("skip.txt", b"x\n")]:
+        (tmp_path / name).write_bytes(text)
+    files = gc.train.match_filenames_once(str(tmp_path / "*.csv"))
+    assert files.name == "matching_filenames:0" and files in gc.local_variables()
+    queue = gc.train.string_input_producer(files, num_epochs=1, shuffle=False)
+    _, line = gc.TextLineReader().read(queue)
+    with gc.Session() as sess:
+        sess.run(gc.local_variables_initializer())
+        with _Runners(sess):
+            assert _drain(sess, line) == [b"1", b"2", b"3"]
+
+
+def test_an_empty_file_list_fails_its_runner(graph, tmp_path):
+    files = gc.train.match_filenames_once(str(tmp_path / "*.none"))
+    gc.train.string_input_producer(files)
+    with gc.Session() as sess:
+        sess.run(gc.local_variables_initializer())
+        with pytest.raises(gc.errors.InvalidArgumentError, match="requires a non-null input"):
+            with _Runners(sess) as coord:
+                assert coord.wait_for_stop(WAIT)
