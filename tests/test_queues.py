@@ -287,3 +287,15 @@ def test_from_list_picks_a_queue_at_run_time(graph):
         assert [sess.run(value, {which: 1}), sess.run(value, {which: 0})] == [2, 1]
     with pytest.raises(TypeError, match="from_list needs them equal"):
         gc.QueueBase.from_list(which, [train, gc.FIFOQueue(5, gc.float32, shapes=[[]])])
+
+
+def test_strings_keep_their_bytes_and_dtype(graph):
+    """Rows of a string batch stay object arrays of bytes (a NumPy "S" array would drop the
+    trailing NUL of a binary record)."""
+    q = gc.FIFOQueue(5, gc.string, shapes=[[]])
+    records = [b"ab\x00", b"\x00", b"c"]
+    with gc.Session() as sess:
+        sess.run(q.enqueue_many([records]))
+        first = sess.run(q.dequeue())
+        rest = sess.run(q.dequeue_many(2))
+    assert first == b"ab\x00" and rest.dtype == object and rest.tolist() == [b"\x00", b"c"]

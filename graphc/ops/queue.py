@@ -101,7 +101,8 @@ def _dims(shape: TensorShape) -> list:
 def _enqueue_kernel(ctx, handle, *values):
     state = queue_of(ctx, handle)
     _check_element(state, values, ctx.op, many=False)
-    state.enqueue_many([tuple(np.array(v, copy=True) for v in values)], ctx.op)
+    dtypes = [t.dtype.np for t in ctx.op.inputs[1:]]  # strings stay object arrays of bytes
+    state.enqueue_many([tuple(np.array(v, dtype=d) for v, d in zip(values, dtypes))], ctx.op)
 
 
 def _enqueue_many_kernel(ctx, handle, *values):
@@ -113,7 +114,9 @@ def _enqueue_many_kernel(ctx, handle, *values):
                                    f"got shapes {[list(np.shape(v)) for v in values]}")
     _check_element(state, values, op, many=True)
     copies = [np.array(v, copy=True) for v in values]
-    state.enqueue_many([tuple(np.array(c[row]) for c in copies)
+    # dtype=: a row of a string (object) vector is a bytes object, which np.array alone
+    # would make a fixed-width "S" array (dropping trailing NUL bytes)
+    state.enqueue_many([tuple(np.array(c[row], dtype=c.dtype) for c in copies)
                         for row in range(sizes.pop())], op)
 
 
