@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from graphc.ops import conv_grads, conv_kernels
+from graphc.ops import conv_buffers, conv_grads, conv_kernels
 from graphc.runtime.threads import _BatchPool
 from tests import conv_baseline as old
 
@@ -99,10 +99,10 @@ def test_scratch_buffers_above_the_keep_limit_are_not_held(monkeypatch):
     x, w = _arrays((2, 6, 6, 3), (3, 3, 3, 4), np.float32)
     geometry = dict(strides=(1, 1), padding="SAME", dilations=(1, 1))
     kept = conv_kernels.conv_forward(x, w, **geometry)
-    monkeypatch.setattr(conv_kernels, "SCRATCH_KEEP_BYTES", 0)
-    monkeypatch.setattr(conv_kernels, "_SCRATCH", threading.local())
+    monkeypatch.setattr(conv_buffers, "SCRATCH_KEEP_BYTES", 0)
+    monkeypatch.setattr(conv_buffers, "_SCRATCH", threading.local())
     np.testing.assert_array_equal(conv_kernels.conv_forward(x, w, **geometry), kept)
-    assert not conv_kernels._SCRATCH.__dict__
+    assert not conv_buffers._SCRATCH.__dict__
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

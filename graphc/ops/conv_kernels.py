@@ -2,6 +2,8 @@
 measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
 
 - a 1x1 convolution of stride 1 is one plain 2-D GEMM on the reshaped NHWC tensor;
+- a stride-1 convolution with deep filter rows (3x3 over 16 channels, 5x5 over 8) takes
+  the row-window kernels of graphc.ops.conv_rows, forward and filter gradient;
 - any other convolution copies its windows into an im2col matrix (rows: output positions,
   columns: (tap, channel)) and does a GEMM with the filter as a (taps * C_in, C_out)
   matrix, piece by piece (about CHUNK_BYTES of the matrix each, so the GEMM reads it from
@@ -18,7 +20,7 @@ measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
 
 Every kernel takes ``out=`` (its OpDef declares ``takes_out``): the plan's arena hands it
 last run's result buffer to write into, and its temporaries are buffers each thread keeps
-(``_scratch``), so a training step allocates no large array afresh.
+(graphc.ops.conv_buffers), so a training step allocates no large array afresh.
 
 Every kernel splits its batch over graphc's thread pool when the runtime's threading policy
 installs one (``set_batch_splitter``; graphc.runtime.threads).
@@ -34,12 +36,15 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from graphc.ops.conv_buffers import output as _output
+from graphc.ops.conv_buffers import padded as _pad
+from graphc.ops.conv_buffers import scratch as _scratch
 from graphc.ops.conv_loops import HAVE_NUMBA, first_max_loop
+from graphc.ops.conv_rows import rows_filter_grad, rows_forward, takes_rows
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "max_pool_forward",
            "max_pool_scatter", "max_pool_gather", "window_geometry", "HAVE_NUMBA"]
@@ -56,47 +61,9 @@ def window_geometry(size, window, stride, dilation, padding):
     return out, total // 2, total - total // 2
 
 
-# Temporaries (padded inputs, im2col matrices) live in buffers of each thread's own, kept from
-# call to call: a fresh multi-megabyte array per call costs a page fault per 4 KB page (a
-# third of a convolution's time at W7 (b)'s shapes). And the im2col matrix is built and
-# multiplied in pieces of about CHUNK_BYTES, so each piece is still in cache for its GEMM.
-_SCRATCH = threading.local()
+# The im2col matrix is built and multiplied in pieces of about CHUNK_BYTES, so each piece is
+# still in cache for its GEMM (buffers: graphc.ops.conv_buffers).
 CHUNK_BYTES = 1 << 19
-# a thread keeps buffers up to this size; larger temporaries are allocated per call (a
-# process that once pooled a huge batch does not hold that memory for good)
-SCRATCH_KEEP_BYTES = 1 << 26
-
-
-def _scratch(name, shape, dtype):
-    """This thread's buffer ``name`` as an array of ``shape`` (grown when too small)."""
-    buffers = _SCRATCH.__dict__
-    key, size = (name, np.dtype(dtype)), math.prod(shape)
-    if size * key[1].itemsize > SCRATCH_KEEP_BYTES:
-        return np.empty(shape, dtype=dtype)
-    buffer = buffers.get(key)
-    if buffer is None or buffer.size < size:
-        buffer = buffers[key] = np.empty(size, dtype=dtype)
-    return buffer[:size].reshape(shape)
-
-
-def _pad(x, top, bottom, left, right, fill=0, name="pad"):
-    """``x`` padded with ``fill`` (a scratch buffer, valid until the next call)."""
-    if not (top or bottom or left or right):
-        return x
-    n, h, width, c = x.shape
-    xp = _scratch(name, (n, h + top + bottom, width + left + right, c), x.dtype)
-    xp[:, :top], xp[:, top + h:] = fill, fill
-    xp[:, top:top + h, :left], xp[:, top:top + h, left + width:] = fill, fill
-    xp[:, top:top + h, left:left + width] = x
-    return xp
-
-
-def _output(out, shape, dtype):
-    """``out`` when the caller's buffer fits (the plan's arena), else a new array."""
-    if (out is not None and out.shape == tuple(shape) and out.dtype == dtype
-            and out.flags.c_contiguous):
-        return out
-    return np.empty(shape, dtype=dtype)
 
 
 def _window(x, i, j, oh, ow, strides, dilations):
@@ -171,6 +138,8 @@ def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
         for lo in range(0, n, step):
             np.matmul(_rows(x[lo:lo + step]), filt, out=_rows(out[lo:lo + step]))
             finish(out[lo:lo + step])
+    elif takes_rows(w.shape, strides, dilations):
+        rows_forward(x, w, dilations[0], pads, out, finish)
     else:
         filt = w.reshape(kh * kw * c_in, c_out)
         for lo, hi, bands in _pieces(n, oh, ow * kh * kw * c_in * x.itemsize):
@@ -311,6 +280,8 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations, out=None)
         if _is_pointwise(kh, kw, strides) and not any(pads):
             np.matmul(_rows(x[lo:hi]).T, _rows(dy[lo:hi]), out=total)
             return into
+        if takes_rows((kh, kw, c_in, c_out), strides, dilations):
+            return rows_filter_grad(x[lo:hi], dy[lo:hi], dilations[0], pads, into)
         step = None  # each piece's GEMM after the first (a scratch buffer), added to total
         for first_image, end_image, bands in _pieces(hi - lo, out_hw[0],
                                                      out_hw[1] * kh * kw * c_in * x.itemsize):
