@@ -33,8 +33,9 @@ def test_row_window_kernels_match_the_per_tap_kernels(monkeypatch, filter_row_su
                                                       w_shape, strides, dilations, padding,
                                                       block_bytes):
     monkeypatch.setattr(conv_rows, "ROWS_MIN_DEPTH", 0)
+    monkeypatch.setattr(conv_rows, "ROWS_MAX_EXTRA", np.inf)
     monkeypatch.setattr(conv_rows, "ROWS_BLOCK_BYTES", block_bytes)
-    assert conv_rows.takes_rows(w_shape, strides, dilations)
+    assert conv_rows.takes_rows(w_shape, strides, dilations, 1)
     fast.test_conv_kernels_match_the_per_tap_kernels(x_shape, w_shape, strides, dilations,
                                                      padding, np.float64)
 
@@ -71,11 +72,15 @@ def test_the_compiled_filter_row_sum_is_bitwise_the_numpy_passes(monkeypatch, dt
     assert np.isnan(compiled[0, 1, 2, 3]) and np.isinf(compiled[1, 2, 0, 1])
 
 
-def test_deep_stride_one_convolutions_take_the_row_kernels():
-    """The choice: stride 1, no column dilation, kw * C_in >= ROWS_MIN_DEPTH (W7's 3x3 over
-    16 channels and 5x5 over 8 do; its first 3x3 over 3 channels and strided ones do not)."""
-    assert conv_rows.takes_rows((3, 3, 16, 24), (1, 1), (1, 1))
-    assert conv_rows.takes_rows((5, 5, 8, 8), (1, 1), (2, 1))
-    assert not conv_rows.takes_rows((3, 3, 3, 32), (1, 1), (1, 1))
-    assert not conv_rows.takes_rows((3, 3, 16, 24), (2, 2), (1, 1))
-    assert not conv_rows.takes_rows((3, 3, 16, 24), (1, 1), (1, 2))
+def test_deep_stride_one_convolutions_of_tall_outputs_take_the_row_kernels():
+    """The choice: stride 1, no column dilation, kw * C_in >= ROWS_MIN_DEPTH, at most
+    ROWS_MAX_EXTRA padding rows per output row (W7 (b)'s 3x3 over 16 channels and 5x5 over 8
+    do; its first 3x3 over 3 channels, strided ones and W7 (a)'s 8-row outputs do not)."""
+    assert conv_rows.takes_rows((3, 3, 16, 24), (1, 1), (1, 1), 32)
+    assert conv_rows.takes_rows((5, 5, 8, 8), (1, 1), (1, 1), 32)
+    assert conv_rows.takes_rows((5, 5, 8, 8), (1, 1), (2, 1), 64)
+    assert not conv_rows.takes_rows((5, 5, 8, 8), (1, 1), (2, 1), 32)
+    assert not conv_rows.takes_rows((3, 3, 16, 24), (1, 1), (1, 1), 8)
+    assert not conv_rows.takes_rows((3, 3, 3, 32), (1, 1), (1, 1), 32)
+    assert not conv_rows.takes_rows((3, 3, 16, 24), (2, 2), (1, 1), 32)
+    assert not conv_rows.takes_rows((3, 3, 16, 24), (1, 1), (1, 2), 32)

@@ -101,9 +101,9 @@ CONV2D_BACKPROP_INPUT = registry.register(OpDef(
                              rand(1, 5, 5, 2), 1, "SAME")),
                      Sample((np.array([2, 4, 4, 3], np.int32), rand(1, 1, 3, 2),
                              rand(2, 4, 4, 2), 1, "VALID")),
-                     # the flipped convolution by row windows (kw * C_out >= 32)
-                     Sample((np.array([1, 5, 6, 8], np.int32), rand(3, 3, 8, 11),
-                             rand(1, 5, 6, 11), 1, "SAME"))],
+                     # the flipped convolution by row windows (conv_rows.takes_rows)
+                     Sample((np.array([1, 8, 4, 8], np.int32), rand(2, 2, 8, 16),
+                             rand(1, 8, 4, 16), 1, "SAME"))],
     error_samples=lambda: [ErrorSample((np.array([1, 5, 5, 3], np.int32), rand(3, 3, 3, 4),
                                         rand(1, 3, 3, 2), 1, "VALID"),
                                        match="output channels")],
@@ -125,9 +125,9 @@ CONV2D_BACKPROP_FILTER = registry.register(OpDef(
                              rand(1, 7, 7, 2), 1, "SAME", 2)),
                      Sample((rand(2, 4, 4, 3), np.array([1, 1, 3, 2], np.int32),
                              rand(2, 4, 4, 2), 1, "SAME")),
-                     # by row windows (kw * C_in >= 32), row-dilated
-                     Sample((rand(1, 7, 6, 11), np.array([3, 3, 11, 2], np.int32),
-                             rand(1, 3, 4, 2), 1, "VALID", [1, 2, 1, 1]))],
+                     # by row windows (conv_rows.takes_rows)
+                     Sample((rand(1, 9, 4, 17), np.array([2, 2, 17, 2], np.int32),
+                             rand(1, 8, 3, 2), 1, "VALID"))],
     error_samples=lambda: [ErrorSample((rand(5, 5, 3), np.array([3, 3, 3, 4], np.int32),
                                         rand(2, 3, 3, 4), 1, "VALID"), match="rank 4")],
     doc="The gradient of conv2d with respect to its filter."))

@@ -12,8 +12,8 @@ measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
   result; the input gradient of a stride-1 convolution with 8 or more input channels is the
   forward convolution of the output gradient with the flipped, transposed filter,
   otherwise a GEMM followed by a scatter of its columns (col2im);
-- max pooling is separable: the maximum over the window's columns, then over its rows
-  ((kh - 1) + (kw - 1) passes instead of kh * kw - 1);
+- max pooling is separable: the maximum over the window's rows, then over its columns
+  ((kh - 1) + (kw - 1) passes instead of kh * kw - 1, each from the first two taps);
 - the max-pool gradient finds each window's first maximum and adds the output gradient there
   in one pass, compiled by numba where it is installed (graphc.ops.conv_loops); without
   numba, the NumPy kernel of graphc.ops.conv_grads runs (the reference path).
@@ -138,7 +138,7 @@ def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
         for lo in range(0, n, step):
             np.matmul(_rows(x[lo:lo + step]), filt, out=_rows(out[lo:lo + step]))
             finish(out[lo:lo + step])
-    elif takes_rows(w.shape, strides, dilations):
+    elif takes_rows(w.shape, strides, dilations, oh):
         rows_forward(x, w, dilations[0], pads, out, finish)
     else:
         filt = w.reshape(kh * kw * c_in, c_out)
@@ -280,7 +280,7 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations, out=None)
         if _is_pointwise(kh, kw, strides) and not any(pads):
             np.matmul(_rows(x[lo:hi]).T, _rows(dy[lo:hi]), out=total)
             return into
-        if takes_rows((kh, kw, c_in, c_out), strides, dilations):
+        if takes_rows((kh, kw, c_in, c_out), strides, dilations, out_hw[0]):
             return rows_filter_grad(x[lo:hi], dy[lo:hi], dilations[0], pads, into)
         step = None  # each piece's GEMM after the first (a scratch buffer), added to total
         for first_image, end_image, bands in _pieces(hi - lo, out_hw[0],
@@ -303,7 +303,7 @@ def _lowest(dtype):
 
 
 def max_pool_forward(x, ksize, strides, padding, out=None):
-    """max_pool, separable: the maximum over each window's columns, then over its rows."""
+    """max_pool, separable: the maximum over each window's rows, then over its columns."""
     out_hw, pads = _geometry(x.shape[1], x.shape[2], *ksize, strides, (1, 1), padding)
     out = _output(out, (x.shape[0], *out_hw, x.shape[3]), x.dtype)
     if x.size == 0 or min(out_hw) == 0:
@@ -325,16 +325,35 @@ def _max_pool(x, ksize, strides, pads, out):
 
 
 def _max_pool_block(x, ksize, strides, pads, out):
+    """The maximum over each window's rows first (whole padded rows at a time, and a
+    strided pool's output has a stride's fraction of them), then over its columns; each
+    pass starts from the maximum of its first two taps (no copy): 2 passes for a 2x2 pool
+    (2.3x fewer than columns first from a copy), 4 for a 3x3 one."""
     (kh, kw), (sh, sw), (_, oh, ow, _) = ksize, strides, out.shape
     xp = _pad(x, *pads, fill=_lowest(x.dtype))
-    cols = _scratch("pool_cols", (xp.shape[0], xp.shape[1], ow, xp.shape[3]), x.dtype)
-    np.copyto(cols, xp[:, :, 0: sw * (ow - 1) + 1: sw, :])
-    for j in range(1, kw):
-        np.maximum(cols, xp[:, :, j: j + sw * (ow - 1) + 1: sw, :], out=cols)
-    np.copyto(out, cols[:, 0: sh * (oh - 1) + 1: sh])
-    for i in range(1, kh):
-        np.maximum(out, cols[:, i: i + sh * (oh - 1) + 1: sh], out=out)
+    rows = _max_of_taps(xp, 1, kh, sh, oh, out if (kw, sw) == (1, 1) else None)
+    _max_of_taps(rows, 2, kw, sw, ow, out)
     return out
+
+
+def _max_of_taps(a, axis, taps, stride, size, into):
+    """The maximum over ``taps`` windows of ``a`` along ``axis`` (``size`` outputs apart by
+    ``stride``), in ``into`` (None: a scratch buffer; ``a`` itself for one tap, stride 1)."""
+    def tap(t):
+        index = [slice(None)] * 4
+        index[axis] = slice(t, t + stride * (size - 1) + 1, stride)
+        return a[tuple(index)]
+    if taps == 1 and stride == 1 and into is None:
+        return a
+    if into is None:
+        into = _scratch("pool_rows", tap(0).shape, a.dtype)
+    if taps == 1:
+        np.copyto(into, tap(0))
+    else:
+        np.maximum(tap(0), tap(1), out=into)
+    for t in range(2, taps):
+        np.maximum(into, tap(t), out=into)
+    return into
 
 
 def compiled_pooling(x, y, grad):

@@ -35,15 +35,20 @@ __all__ = ["takes_rows", "rows_forward", "rows_filter_grad", "ROWS_MIN_DEPTH"]
 # below this many elements per filter row (kw * C_in), im2col's deeper GEMM wins
 # (measured: conv1's 3x3 over 3 channels, 9 per row, is 1.3x faster by im2col)
 ROWS_MIN_DEPTH = 32
+# the GEMM also runs over the (kh - 1) * dilation padding rows below each image's output
+# rows; above this fraction of extra rows im2col wins (measured: W7 (a)'s 3x3 over 8x8
+# images, 25% extra, is 1.4x slower by rows; at 32x32, 6% and 12%, rows win)
+ROWS_MAX_EXTRA = 1 / 8
 ROWS_BLOCK_BYTES = 3 << 19
 
 
-def takes_rows(w_shape, strides, dilations) -> bool:
+def takes_rows(w_shape, strides, dilations, out_height) -> bool:
     """Whether the row-window kernels take this convolution (stride 1, no column dilation,
-    filter rows of at least ROWS_MIN_DEPTH elements)."""
+    filter rows of at least ROWS_MIN_DEPTH elements, few padding rows per output row)."""
     kh, kw, c_in, _ = w_shape
     return (tuple(strides) == (1, 1) and dilations[1] == 1 and kh * kw > 1
-            and kw * c_in >= ROWS_MIN_DEPTH)
+            and kw * c_in >= ROWS_MIN_DEPTH
+            and (kh - 1) * dilations[0] <= ROWS_MAX_EXTRA * out_height)
 
 
 def _row_windows(x, pads, kw, ow):
