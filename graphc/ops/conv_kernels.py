@@ -343,7 +343,7 @@ def _max_of_taps(a, axis, taps, stride, size, into):
         index = [slice(None)] * 4
         index[axis] = slice(t, t + stride * (size - 1) + 1, stride)
         return a[tuple(index)]
-    if taps == 1 and stride == 1 and into is None:
+    if taps == 1 and stride == 1 and (into is None or into is a):
         return a
     if into is None:
         into = _scratch("pool_rows", tap(0).shape, a.dtype)
