@@ -33,10 +33,11 @@ from graphc.errors import describe_tensor
 from graphc.graph import Graph, _position
 from graphc.nodes import Operation, Tensor
 
-from .dispatch import (UNPLANNED, line_of, make_plan, plan_for, plan_key, read_only, run_kernel,
-                       run_op, stored_value, user_line)
-from .records import install_operators, materialize, op_slot, run_elementwise, set_op_slot
-from .state import EagerRunContext, EagerState
+from .dispatch import UNPLANNED, line_of, make_plan, plan_for, plan_key, read_only, run_op
+from .fast_calls import install_fast_calls
+from .planned import run_planned, run_source
+from .records import materialize, op_slot, run_elementwise, set_op_slot
+from .state import EagerState
 
 __all__ = ["EagerTensor", "EagerOperation", "EagerGraph", "EagerState"]
 
@@ -81,7 +82,7 @@ class EagerTensor(Tensor):
         producer = self._producer
         if producer is None:
             return f"{op_slot(self).name}:{self.value_index}"
-        return f"{producer[4]}{producer[5]}:0"  # the name its op will have
+        return f"{producer[3]}{producer[4]}:0"  # the name its op will have (records.py)
 
     @property
     def data(self) -> np.ndarray:
@@ -151,10 +152,11 @@ class EagerTensor(Tensor):
             self._consumers = kept or None
 
 
-# the hook ``apply_elementwise`` tries first, and the operators taken straight to it: a
-# planned elementwise call runs at once and returns a recorded tensor (records.py)
+# the hooks ``apply_elementwise`` and the unary op functions try first, and the operators
+# taken straight to the fast calls: a planned elementwise call runs at once and returns a
+# recorded tensor (records.py, fast_calls.py)
 EagerTensor.run_elementwise = functools.partial(run_elementwise, EagerTensor)
-install_operators(EagerTensor, operators.BINARY, operators.UNARY)
+install_fast_calls(EagerTensor, operators.BINARY, operators.UNARY)
 
 
 class EagerOperation(Operation):
@@ -227,74 +229,22 @@ class EagerGraph(Graph):
         """Build and run an op; a call like one seen before runs from its plan
         (dispatch.py): no inference, validation or kernel binding again."""
         key = None
-        if specs is None and not (self._control_stack or self._device_stack or
-                                  self._gradient_overrides or self._finalized) and \
-                (not name or name[-1] != "/"):
+        plain = specs is None and not (self._control_stack or self._device_stack or
+                                       self._gradient_overrides or self._finalized) and \
+            (not name or name[-1] != "/")
+        if plain:
             key = plan_key(self, EagerTensor, op_type, inputs, attrs)
             if key is not None:
                 plan = plan_for(key)
                 if plan is UNPLANNED:
                     key = None
                 elif plan is not None:
-                    op = self._run_planned(plan, op_type, inputs, attrs, name)
+                    op = run_planned(self, plan, op_type, inputs, attrs, name)
                     if op is not None:
                         return op
-        op = self._build(op_type, inputs, attrs, name, specs)
+        op = self._build(op_type, inputs, attrs, name, specs, plain)
         if key is not None:
             make_plan(key, op)
-        return op
-
-    def _run_planned(self, plan, op_type, inputs, attrs, name):
-        """The op of a planned call, run and recorded; None when the plan does not fit
-        these values (the kernel failed, or made another shape): then the graph mode's
-        build raises or answers."""
-        opdef, specs, kernel, checked_dims, _ = plan
-        op = EagerOperation.__new__(EagerOperation)
-        op.graph, op.type, op.name = self, op_type, self._name_stack + (name or op_type)
-        op._inputs = inputs = tuple(inputs)
-        if attrs:
-            full_attrs = dict(opdef.attrs)
-            full_attrs.update(attrs)
-            op.attrs = full_attrs
-        else:
-            op.attrs = dict(opdef.attrs) if opdef.attrs else {}
-        op._where = user_line(3)
-        op._control_inputs, op._provenance, op.device, op.gradient_override = (), None, "", None
-        op._specs = specs
-        ctx = None
-        if opdef.needs_context:
-            ctx = EagerRunContext(self.state)
-            ctx.op = op
-        try:
-            result = run_kernel(kernel, [t._value for t in inputs], ctx)
-        except Exception:  # noqa: BLE001 - built again, the graph mode's error is raised
-            return None
-        if len(specs) == 1:
-            values = (result if result.__class__ is np.ndarray else stored_value(result),)
-        else:
-            values = tuple([stored_value(v) for v in result])
-        if checked_dims is not None and any(
-                getattr(v, "shape", None) != dims for v, dims in zip(values, checked_dims)):
-            return None
-        if ctx is not None:
-            ctx.commit()
-        op._values = values
-        op._id = next(self._serials)
-        if len(specs) == 1:
-            shape, dtype = specs[0]
-            tensor = EagerTensor(op, 0, shape, dtype, values[0])
-            op._fresh, op._output_refs = (tensor,), [weakref.ref(tensor)]
-        else:
-            op._fresh = tensors = tuple([EagerTensor(op, index, shape, dtype, values[index])
-                                         for index, (shape, dtype) in enumerate(specs)])
-            op._output_refs = [weakref.ref(t) for t in tensors]
-        reader = weakref.ref(op)
-        for tensor in inputs:
-            tensor._add_reader(reader)
-        if self._journal is not None:
-            self._journal_ops.append(op)
-        for observer in self.observers:
-            observer._record(op)
         return op
 
     def shared_constant(self, value, dtype) -> EagerTensor:
@@ -312,7 +262,7 @@ class EagerGraph(Graph):
                 self._shared_constants[key] = tensor
         return tensor
 
-    def _build(self, op_type, inputs, attrs, name, specs) -> Operation:
+    def _build(self, op_type, inputs, attrs, name, specs, plain=False) -> Operation:
         inputs = list(inputs)
         opdef = registry.get(op_type)
         if opdef.stateful and not inputs:
@@ -328,6 +278,10 @@ class EagerGraph(Graph):
                     self._scalars.clear()
                 op = self._scalars[key] = super().create_op(op_type, inputs, attrs, name, specs)
             return op
+        elif plain and not inputs and not (opdef.subgraphs or opdef.random):
+            op = run_source(self, opdef, op_type, attrs, name)  # gc.constant(array)
+            if op is not None:
+                return op
         return super().create_op(op_type, inputs, attrs, name, specs)
 
     def _state_name(self, name: str) -> str:

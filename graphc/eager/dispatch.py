@@ -92,6 +92,8 @@ def plan_key(graph, tensor_class, op_type: str, inputs, attrs) -> Optional[tuple
             parts.append(tuple([(k, _attr_token(v)) for k, v in attrs.items()]))
         except TypeError:
             return None
+        if any(value.__class__ is np.ndarray for value in attrs.values()):
+            return None  # gc.constant(array): an array keys nothing (no hash to fail later)
     for tensor in inputs:
         if tensor.__class__ is not tensor_class or tensor.graph is not graph:
             return None

@@ -33,15 +33,13 @@ import numpy as np
 
 from graphc import dtypes as gdt
 from graphc import graph as graph_module
-from graphc import registry
 from graphc.convert import numpy_value
 from graphc.nodes import Tensor
-from graphc.ops import elementwise
 
 from .dispatch import (_GRAPHC_CODE, _NUMPY_ERRORS, _PLANS, _SILENT, _attr_token, run_kernel,
                        stored_value, user_line)
 
-__all__ = ["run_elementwise", "materialize", "install_operators", "op_slot", "set_op_slot"]
+__all__ = ["run_elementwise", "run_binary", "materialize", "op_slot", "set_op_slot"]
 
 _OP_SLOT = Tensor.__dict__["op"]  # EagerTensor's ``op`` property keeps the op in this slot
 op_slot, set_op_slot = _OP_SLOT.__get__, _OP_SLOT.__set__
@@ -49,6 +47,11 @@ _THREAD = graph_module._THREAD
 _NUMBERS_LIMIT = 4096
 _WITH_NUMBERS: dict = {}  # a key with Python numbers in it -> (plan, the numbers' values)
 _NUMBERS = (float, int, bool)
+# A producer record is one flat tuple (fewer objects per op for the collector to walk):
+# (graph, plan, attrs, name scope, name, user's code, instruction offset, serial, *operands),
+# the operands being tensors or the Python numbers themselves (PRODUCER names its fields).
+PRODUCER = ("graph", "plan", "attrs", "name_stack", "name", "code", "offset", "serial")
+SERIAL, OPERANDS = PRODUCER.index("serial"), len(PRODUCER)
 
 
 def run_elementwise(tensor_class, op_type: str, operands, name, attrs):
@@ -179,9 +182,12 @@ def _recorded(tensor_class, graph, plan, args, operands, attrs, name, depth):
     tensor.value_index, tensor._consumers, tensor._value = 0, None, result  # fix the shape
     frame = sys._getframe(depth - 1)  # the user's line: most often this very frame
     code = frame.f_code
-    where = (code, frame.f_lasti) if _GRAPHC_CODE.get(code) is False else user_line(depth)
-    tensor._producer = (graph, plan, operands, attrs, graph._name_stack, name, where,
-                        next(graph._serials))
+    if _GRAPHC_CODE.get(code) is False:
+        offset = frame.f_lasti
+    else:
+        code, offset = user_line(depth) or (None, None)
+    tensor._producer = (graph, plan, attrs, graph._name_stack, name, code, offset,
+                        next(graph._serials), *operands)  # (PRODUCER: the layout)
     return tensor
 
 
@@ -216,49 +222,6 @@ def _number_value(value, dtype: str) -> np.ndarray:
     return array
 
 
-def install_operators(tensor_class, binary: dict, unary: dict) -> None:
-    """``+ - * /`` ... and unary ``-``/``abs`` on ``tensor_class``, straight to
-    ``run_elementwise`` (the table-made op function, the graph mode's way, when it answers
-    None). Only operators whose function is the elementwise tables' plain ``apply_elementwise``
-    of one op are taken straight; the others stay as ``graphc.operators`` installs them."""
-    plain = {elementwise.add.__code__, elementwise.negative.__code__}
-    for name, fn in binary.items():
-        if getattr(fn, "__code__", None) in plain and registry.get(fn.__name__).elementwise:
-            setattr(tensor_class, f"__{name}__", _forward(tensor_class, fn))
-            setattr(tensor_class, f"__r{name}__", _reflected(tensor_class, fn))
-    for name, fn in unary.items():
-        if getattr(fn, "__code__", None) in plain and registry.get(fn.__name__).elementwise:
-            setattr(tensor_class, f"__{name}__", _unary(tensor_class, fn))
-    tensor_class.__div__ = tensor_class.__truediv__
-
-
-def _forward(tensor_class, fn):
-    op_type = fn.__name__
-
-    def operator(self, other):
-        result = run_binary(tensor_class, op_type, self, other)
-        return fn(self, other) if result is None else result
-    return operator
-
-
-def _reflected(tensor_class, fn):
-    op_type = fn.__name__
-
-    def operator(self, other):
-        result = run_binary(tensor_class, op_type, other, self)
-        return fn(other, self) if result is None else result
-    return operator
-
-
-def _unary(tensor_class, fn):
-    op_type = fn.__name__
-
-    def operator(self):
-        result = run_elementwise(tensor_class, op_type, [self], None, None)
-        return fn(self) if result is None else result
-    return operator
-
-
 def materialize(tensor):
     """The op of a recorded ``tensor``, made now with every recorded op under it."""
     graph = tensor._producer[0]
@@ -272,15 +235,15 @@ def materialize(tensor):
                 continue
             seen.add(id(current))
             pending.append(current)
-            stack.extend(v for v in current._producer[2] if isinstance(v, Tensor))
-        pending.sort(key=lambda t: t._producer[7])  # creation order: inputs first
+            stack.extend(v for v in current._producer[OPERANDS:] if isinstance(v, Tensor))
+        pending.sort(key=lambda t: t._producer[SERIAL])  # creation order: inputs first
         for current in pending:
             _make_op(current)
     return op_slot(tensor)
 
 
 def _make_op(tensor) -> None:
-    graph, plan, operands, attrs, name_stack, name, where, serial = tensor._producer
+    graph, plan, attrs, name_stack, name, code, offset, serial, *operands = tensor._producer
     dtype = next(v.dtype for v in operands if isinstance(v, Tensor))
     inputs = []
     for value in operands:
@@ -299,7 +262,8 @@ def _make_op(tensor) -> None:
     op.attrs = dict(opdef.attrs) if opdef.attrs else {}
     if attrs:
         op.attrs.update(attrs)
-    op._where, op._specs, op._values, op._id = where, plan.specs, (tensor._value,), serial
+    op._where = None if code is None else (code, offset)
+    op._specs, op._values, op._id = plan.specs, (tensor._value,), serial
     op._control_inputs, op._provenance, op.device, op.gradient_override = (), None, "", None
     op._fresh, op._output_refs = None, [weakref.ref(tensor)]
     set_op_slot(tensor, op)

@@ -64,8 +64,10 @@ def _define_unary(name, kernel, scalar, kind=FLOAT, domain=(-2.0, 2.0), out=None
         reference=scalar_reference(scalar), samples=_unary_samples(kind, *domain),
         error_samples=_unary_errors(kind), doc=doc))
 
-    def api(x, name=None):
-        return apply_elementwise(opdef.name, [x], name=name)
+    def api(x, name=None):  # an eager tensor runs a planned call at once (graphc/eager):
+        run_now = None if name else getattr(x.__class__, "run_unary", None)
+        result = None if run_now is None else run_now(opdef.name, x)
+        return apply_elementwise(opdef.name, [x], name=name) if result is None else result
     return _export(opdef, api, f"Elementwise {doc or name}(x) (TF1 ``tf.{name}``).",
                    f"y = gc.{name}(x)")
 
