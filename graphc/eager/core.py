@@ -232,6 +232,10 @@ class EagerGraph(Graph):
         plain = specs is None and not (self._control_stack or self._device_stack or
                                        self._gradient_overrides or self._finalized) and \
             (not name or name[-1] != "/")
+        if plain and not inputs and not (attrs and _small_scalar(attrs.get("value"))):
+            op = run_source(self, op_type, attrs, name)  # gc.constant(array), at once
+            if op is not None:
+                return op
         if plain:
             key = plan_key(self, EagerTensor, op_type, inputs, attrs)
             if key is not None:
@@ -242,7 +246,7 @@ class EagerGraph(Graph):
                     op = run_planned(self, plan, op_type, inputs, attrs, name)
                     if op is not None:
                         return op
-        op = self._build(op_type, inputs, attrs, name, specs, plain)
+        op = self._build(op_type, inputs, attrs, name, specs)
         if key is not None:
             make_plan(key, op)
         return op
@@ -262,7 +266,7 @@ class EagerGraph(Graph):
                 self._shared_constants[key] = tensor
         return tensor
 
-    def _build(self, op_type, inputs, attrs, name, specs, plain=False) -> Operation:
+    def _build(self, op_type, inputs, attrs, name, specs) -> Operation:
         inputs = list(inputs)
         opdef = registry.get(op_type)
         if opdef.stateful and not inputs:
@@ -278,10 +282,6 @@ class EagerGraph(Graph):
                     self._scalars.clear()
                 op = self._scalars[key] = super().create_op(op_type, inputs, attrs, name, specs)
             return op
-        elif plain and not inputs and not (opdef.subgraphs or opdef.random):
-            op = run_source(self, opdef, op_type, attrs, name)  # gc.constant(array)
-            if op is not None:
-                return op
         return super().create_op(op_type, inputs, attrs, name, specs)
 
     def _state_name(self, name: str) -> str:

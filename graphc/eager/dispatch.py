@@ -31,7 +31,7 @@ from graphc.errors import InvalidArgumentError, OpError, describe_op, describe_t
 
 from .state import EagerRunContext
 
-__all__ = ["OpPlan", "UNPLANNED", "plan_key", "plan_for", "make_plan", "bound_kernel",
+__all__ = ["OpPlan", "UNPLANNED", "RECORDABLE", "plan_key", "plan_for", "make_plan", "bound_kernel",
            "run_kernel", "run_op", "user_line", "line_of", "stored_value", "read_only"]
 
 _PLAN_LIMIT = 4096  # distinct keys kept; a program that makes more starts over
@@ -59,6 +59,9 @@ class _OpKind(NamedTuple):
 
 _KINDS: dict = {}
 _PLANS: dict = {}
+# the recordable plans again, as flat ``(kernel, shape, dtype, plan)`` tuples: what the
+# one-frame calls (fast_calls.py) need, unpacked at once instead of by attribute
+RECORDABLE: dict = {}
 
 
 def _kind(op_type: str) -> _OpKind:
@@ -88,12 +91,13 @@ def plan_key(graph, tensor_class, op_type: str, inputs, attrs) -> Optional[tuple
         return None
     parts = [op_type]
     if attrs:
+        for value in attrs.values():
+            if value.__class__ is np.ndarray:
+                return None  # gc.constant(array): an array keys nothing (planned.run_source)
         try:
             parts.append(tuple([(k, _attr_token(v)) for k, v in attrs.items()]))
         except TypeError:
             return None
-        if any(value.__class__ is np.ndarray for value in attrs.values()):
-            return None  # gc.constant(array): an array keys nothing (no hash to fail later)
     for tensor in inputs:
         if tensor.__class__ is not tensor_class or tensor.graph is not graph:
             return None
@@ -127,8 +131,11 @@ def make_plan(key: tuple, op) -> None:
     checked = None if opdef.elementwise else tuple(shape._dims for shape, _ in specs)
     if len(_PLANS) >= _PLAN_LIMIT:
         _PLANS.clear()
+        RECORDABLE.clear()
     recordable = len(specs) == 1 and opdef.elementwise and not opdef.needs_context
-    _PLANS[key] = OpPlan(opdef, specs, bound_kernel(opdef, op), checked, recordable)
+    plan = _PLANS[key] = OpPlan(opdef, specs, bound_kernel(opdef, op), checked, recordable)
+    if recordable:
+        RECORDABLE[key] = (plan.kernel, *specs[0], plan)
 
 
 def bound_kernel(opdef, op):

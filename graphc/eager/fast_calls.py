@@ -30,7 +30,7 @@ import numpy as np
 from graphc import registry
 from graphc.ops import elementwise
 
-from .dispatch import _GRAPHC_CODE, _NUMPY_ERRORS, _PLANS, _SILENT, stored_value, user_line
+from .dispatch import _GRAPHC_CODE, _NUMPY_ERRORS, _SILENT, RECORDABLE, stored_value, user_line
 from .records import _NUMBERS, _THREAD, _WITH_NUMBERS, _learn, op_slot, run_binary
 
 __all__ = ["install_fast_calls", "unary_runner", "binary_operator"]
@@ -65,7 +65,8 @@ def _unary_operator(run_unary, fn):
 
 # The bodies below repeat ``records._graph_for`` and ``records._recorded`` inline on purpose:
 # each call they would make costs about a tenth of the whole op (tests/test_eager_fast_calls.py
-# holds them to the general path's answers).
+# holds them to the general path's answers); module-level names spare attribute lookups.
+_getframe, _copysign, _NDARRAY = sys._getframe, math.copysign, np.ndarray
 
 
 def unary_runner(tensor_class):
@@ -74,6 +75,7 @@ def unary_runner(tensor_class):
     general path, which plans a first call or raises the graph mode's error)."""
     if _NUMPY_ERRORS is None:  # NumPy 1.x: the general path silences its warnings
         return lambda op_type, x: None
+    new_tensor = tensor_class.__new__
 
     def run_unary(op_type, x):
         producer = x._producer
@@ -90,22 +92,23 @@ def unary_runner(tensor_class):
         stack = _THREAD.stack
         if stack and stack[-1] is not graph and getattr(stack[-1], "outer_graph", None) is not None:
             return None  # a graph traced inside the eager one builds this op
-        plan = _PLANS.get((op_type, x.dtype.name, x._shape._dims))
-        if plan is None or not plan.recordable:
+        entry = RECORDABLE.get((op_type, x.dtype.name, x._shape._dims))
+        if entry is None:
             return None
+        kernel, shape, dtype, plan = entry
         token = _NUMPY_ERRORS.set(_SILENT)  # NumPy's warnings silenced, as in a graph run
         try:
-            result = plan.kernel(x._value)
+            result = kernel(x._value)
         except Exception:  # noqa: BLE001 - the general path raises the graph mode's error
             return None
         finally:
             _NUMPY_ERRORS.reset(token)
-        if result.__class__ is not np.ndarray:
+        if result.__class__ is not _NDARRAY:
             result = stored_value(result)
-        tensor = tensor_class.__new__(tensor_class)  # its op slot stays empty until asked for
-        tensor._shape, tensor.dtype = plan.specs[0]
-        tensor.value_index, tensor._consumers, tensor._value = 0, None, result
-        frame = sys._getframe(2)  # the caller of the op function: most often the user's
+        tensor = new_tensor(tensor_class)  # its op slot stays empty until asked for
+        tensor._shape, tensor.dtype, tensor.value_index, tensor._consumers = shape, dtype, 0, None
+        tensor._value = result
+        frame = _getframe(2)  # the caller of the op function: most often the user's
         code = frame.f_code
         if _GRAPHC_CODE.get(code) is False:
             offset = frame.f_lasti
@@ -122,9 +125,11 @@ def binary_operator(tensor_class, fn, reflected: bool):
     elementwise op function ``fn``: a planned call of a tensor and a Python number runs here,
     any other call as ``records.run_binary`` answers, else ``fn`` (the graph mode's way)."""
     op_type = fn.__name__
+    new_tensor = tensor_class.__new__
+    numbers = _NUMBERS if _NUMPY_ERRORS is not None else ()  # NumPy 1.x: run_binary's way
 
     def operator(self, other):
-        if other.__class__ not in _NUMBERS or _NUMPY_ERRORS is None:
+        if other.__class__ not in numbers:
             x, y = (other, self) if reflected else (self, other)
             result = run_binary(tensor_class, op_type, x, y)
             return fn(x, y) if result is None else result
@@ -140,7 +145,7 @@ def binary_operator(tensor_class, fn, reflected: bool):
         stack = _THREAD.stack
         if stack and stack[-1] is not graph and getattr(stack[-1], "outer_graph", None) is not None:
             return fn(other, self) if reflected else fn(self, other)
-        sign = math.copysign(1.0, other) if not other else None  # -0.0 == 0.0: the sign too
+        sign = _copysign(1.0, other) if not other else None  # -0.0 == 0.0: the sign too
         if reflected:
             key = (op_type, other.__class__, other, sign, self.dtype.name, self._shape._dims)
         else:
@@ -151,23 +156,22 @@ def binary_operator(tensor_class, fn, reflected: bool):
             known = _learn(key, operands, tensor_class, self.dtype.name)
             if known is None:
                 return fn(*operands)
-        plan, number = known[0], known[1][0][1]
+        kernel, shape, dtype, plan, number = known
         token = _NUMPY_ERRORS.set(_SILENT)  # NumPy's warnings silenced, as in a graph run
         try:
-            result = plan.kernel(number, self._value) if reflected else \
-                plan.kernel(self._value, number)
+            result = kernel(number, self._value) if reflected else kernel(self._value, number)
         except Exception:  # noqa: BLE001 - built the graph mode's way, its error is raised
             result = None
         finally:
             _NUMPY_ERRORS.reset(token)
         if result is None:  # (after the reset: the build runs under the user's NumPy state)
             return fn(other, self) if reflected else fn(self, other)
-        if result.__class__ is not np.ndarray:
+        if result.__class__ is not _NDARRAY:
             result = stored_value(result)
-        tensor = tensor_class.__new__(tensor_class)  # its op slot stays empty until asked for
-        tensor._shape, tensor.dtype = plan.specs[0]
-        tensor.value_index, tensor._consumers, tensor._value = 0, None, result
-        frame = sys._getframe(1)  # the line that holds the operator: most often the user's
+        tensor = new_tensor(tensor_class)  # its op slot stays empty until asked for
+        tensor._shape, tensor.dtype, tensor.value_index, tensor._consumers = shape, dtype, 0, None
+        tensor._value = result
+        frame = _getframe(1)  # the line that holds the operator: most often the user's
         code = frame.f_code
         if _GRAPHC_CODE.get(code) is False:
             offset = frame.f_lasti

@@ -36,8 +36,8 @@ from graphc import graph as graph_module
 from graphc.convert import numpy_value
 from graphc.nodes import Tensor
 
-from .dispatch import (_GRAPHC_CODE, _NUMPY_ERRORS, _PLANS, _SILENT, _attr_token, run_kernel,
-                       stored_value, user_line)
+from .dispatch import (_GRAPHC_CODE, _NUMPY_ERRORS, _PLANS, _SILENT, RECORDABLE, _attr_token,
+                       run_kernel, stored_value, user_line)
 
 __all__ = ["run_elementwise", "run_binary", "materialize", "op_slot", "set_op_slot"]
 
@@ -45,7 +45,7 @@ _OP_SLOT = Tensor.__dict__["op"]  # EagerTensor's ``op`` property keeps the op i
 op_slot, set_op_slot = _OP_SLOT.__get__, _OP_SLOT.__set__
 _THREAD = graph_module._THREAD
 _NUMBERS_LIMIT = 4096
-_WITH_NUMBERS: dict = {}  # a key with Python numbers in it -> (plan, the numbers' values)
+_WITH_NUMBERS: dict = {}  # a call's key with its Python number -> _learn's answer
 _NUMBERS = (float, int, bool)
 # A producer record is one flat tuple (fewer objects per op for the collector to walk):
 # (graph, plan, attrs, name scope, name, user's code, instruction offset, serial, *operands),
@@ -122,8 +122,8 @@ def run_binary(tensor_class, op_type: str, x, y, depth: int = 4):
         known = _WITH_NUMBERS.get(key) or _learn(key, [x, y], tensor_class, x.dtype.name)
         if known is None:
             return None
-        return _recorded(tensor_class, graph, known[0], [x._value, known[1][0][1]], [x, y],
-                         None, op_type, depth)
+        return _recorded(tensor_class, graph, known[3], [x._value, known[4]], [x, y], None,
+                         op_type, depth)
     if y.__class__ is not tensor_class or x.__class__ not in _NUMBERS:
         return None
     graph = _graph_for(y, tensor_class)
@@ -134,7 +134,7 @@ def run_binary(tensor_class, op_type: str, x, y, depth: int = 4):
     known = _WITH_NUMBERS.get(key) or _learn(key, [x, y], tensor_class, y.dtype.name)
     if known is None:
         return None
-    return _recorded(tensor_class, graph, known[0], [known[1][0][1], y._value], [x, y], None,
+    return _recorded(tensor_class, graph, known[3], [known[4], y._value], [x, y], None,
                      op_type, depth)
 
 
@@ -192,23 +192,23 @@ def _recorded(tensor_class, graph, plan, args, operands, attrs, name, depth):
 
 
 def _learn(key, operands, tensor_class, dtype: str):
-    """``(plan, [(position, 0-d value)])`` of a call with a Python number, keyed by the
-    number itself: the plan of the call with the constant ``convert_to_tensor`` would make
-    of it (the same dtype rule, no op built); None while there is no such plan."""
-    parts, scalars = [key[0]], []
-    for index, value in enumerate(operands):
+    """``(kernel, shape, dtype, plan, 0-d value)`` of a call of a tensor and a Python number,
+    keyed by the number itself: the plan of the call with the constant ``convert_to_tensor``
+    would make of it (the same dtype rule, no op built) and that constant's value; None while
+    there is no such plan."""
+    parts = [key[0]]
+    for value in operands:
         if value.__class__ is tensor_class:
             parts += (value.dtype.name, value._shape._dims)
         else:
-            array = _number_value(value, dtype)
-            parts += (gdt.as_dtype(array.dtype).name, ())
-            scalars.append((index, array))
-    plan = _PLANS.get(tuple(parts))
-    if plan is None or not plan.recordable:
+            number = _number_value(value, dtype)
+            parts += (gdt.as_dtype(number.dtype).name, ())
+    entry = RECORDABLE.get(tuple(parts))
+    if entry is None:
         return None
     if len(_WITH_NUMBERS) >= _NUMBERS_LIMIT:
         _WITH_NUMBERS.clear()
-    known = _WITH_NUMBERS[key] = (plan, tuple(scalars))
+    known = _WITH_NUMBERS[key] = (*entry, number)
     return known
 
 
