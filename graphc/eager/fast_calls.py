@@ -8,11 +8,12 @@ kinds are answered by one function each, with the same checks and the same recor
 - ``run_unary`` (``EagerTensor.run_unary``): a unary math function on an eager tensor
   (``gc.tanh(x)``), asked first by the table-made op functions (``graphc.ops.elementwise``).
 - ``binary_operator``: ``x * y``, ``x + 0.1``, ``2.0 - x``..., installed on ``EagerTensor``
-  by ``records.install_operators``, a tensor and a Python number in one frame.
+  by ``install_fast_calls``, a tensor and a Python number in one frame.
 
 Each answers what ``records.run_elementwise`` answers (the same plan, kernel, record, name and
 user's line), or hands the call to it (None, or the general path) when anything differs from
-the planned case: no plan yet, a variable, a tape, a scope, a graph traced inside.
+the planned case: no plan yet, a variable, a tape, control dependencies, a device scope, a
+gradient override, an ``atomic()`` block, a graph traced inside (``gc.function``).
 
 Example:
     >>> with gc.eager():
