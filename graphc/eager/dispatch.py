@@ -31,8 +31,9 @@ from graphc.errors import InvalidArgumentError, OpError, describe_op, describe_t
 
 from .state import EagerRunContext
 
-__all__ = ["OpPlan", "UNPLANNED", "RECORDABLE", "plan_key", "plan_for", "make_plan", "bound_kernel",
-           "run_kernel", "run_op", "user_line", "line_of", "stored_value", "read_only"]
+__all__ = ["OpPlan", "UNPLANNED", "RECORDABLE", "plan_key", "plan_for", "make_plan",
+           "bound_kernel", "run_kernel", "run_op", "user_line", "line_of", "stored_value",
+           "read_only"]
 
 _PLAN_LIMIT = 4096  # distinct keys kept; a program that makes more starts over
 _VALUE_KEYED_SIZE = 16  # integer inputs up to this many elements are keyed by value
