@@ -23,7 +23,7 @@ from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
                loop_accumulations, loop_dead_values, loop_invariant_motion, prune,
-               sibling_merge, stabilize, subgraphs, unused_columns)
+               scaled_updates, sibling_merge, stabilize, subgraphs, unused_columns, xent_pairs)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -86,6 +86,10 @@ PIPELINE = (
             # every branch, body and condition through this whole pipeline (fusion
             # included); what it hoists out of a nested loop, the next round hoists further
             Pass("subgraphs", subgraphs.run, subgraphs.edit, idempotent=True))),
+    # a cross-entropy and its gradient's backprop of the same logits share one softmax
+    Pass("xent_pairs", xent_pairs.run, xent_pairs.edit, idempotent=True),
+    # an SGD step's v -= lr * grad as one op: no temporary product, one plan step
+    Pass("scaled_updates", scaled_updates.run, scaled_updates.edit, idempotent=True),
     Pass("fusion", fusion.run, fusion.edit),
     # a fused group reading only a conv's result runs on its blocks inside the conv kernel
     Pass("epilogue", epilogue.run, epilogue.edit),

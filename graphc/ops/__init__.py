@@ -13,6 +13,7 @@ from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
 from graphc.ops import counting, partition, safe_math, shape_checks, special_math  # noqa
 from graphc.ops import batch_gather, linalg_decomp, random_more, search_repeat  # noqa
 from graphc.ops import bitwise, decode_raw, state_scatter, strings  # noqa: F401,E402
+from graphc.ops import scaled_update  # noqa: F401,E402 - an SGD step in one op (a pass makes it)
 from graphc.ops import image_resize  # noqa: F401,E402 - tf.image resizes (NHWC)
 from graphc.ops import space_batch, space_depth  # noqa: F401,E402 - tf.space_to_depth & co
 from graphc.ops import patches  # noqa: F401,E402 - tf.extract_image_patches

@@ -11,7 +11,8 @@ from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape_ops import expand_dims
 from graphc.registry import OpDef
 
-__all__ = ["sparse_softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_backprop"]
+__all__ = ["sparse_softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_backprop",
+           "sparse_softmax_cross_entropy_pair", "SPARSE_XENT_PAIR"]
 
 
 def _sparse_dtypes(in_dtypes, attrs):
@@ -134,3 +135,60 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
                          "by name")
     return apply_op("sparse_softmax_cross_entropy_with_logits", [labels, logits],
                     name=name or "SparseSoftmaxCrossEntropyWithLogits")
+
+
+def _pair_kernel(labels, logits):
+    """Both kernels' results from one softmax: the max, shift, exp and row sums that
+    ``_sparse_kernel`` and ``_sparse_backprop_kernel`` each compute, computed once with the
+    same NumPy calls in the same order, so both outputs are bitwise theirs."""
+    classes = logits.shape[-1]
+    _check_labels(labels, classes)
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    probs = np.exp(shifted)
+    totals = np.sum(probs, axis=-1, keepdims=True)
+    picked = np.take_along_axis(shifted, labels[..., None].astype(np.intp), axis=-1)[..., 0]
+    loss = np.log(totals[..., 0]) - picked
+    probs /= totals
+    rows = probs.reshape(-1, classes)
+    rows[np.arange(len(rows)), labels.reshape(-1)] -= 1
+    return loss, probs
+
+
+def _pair_grad(op, dy_loss, dy_backprop):
+    """The two ops' gradients, summed (the xent_pairs pass makes this op after
+    differentiation, so only a graph differentiated after ``gc.optimize`` meets it)."""
+    loss_grad = None if dy_loss is None else _sparse_xent_grad(op, dy_loss)[1]
+    backprop_grad = None if dy_backprop is None else _sparse_backprop_grad(op, dy_backprop)[1]
+    if loss_grad is None or backprop_grad is None:
+        return [None, backprop_grad if loss_grad is None else loss_grad]
+    return [None, loss_grad + backprop_grad]
+
+
+SPARSE_XENT_PAIR = registry.register(OpDef(
+    raises_on_values=True,  # labels out of range
+    name="sparse_softmax_cross_entropy_pair",
+    dtypes=lambda d, a: _sparse_dtypes(d, a) * 2,
+    shapes=lambda ins, a: _sparse_shapes(ins, a) + [ins[1].shape],
+    kernel=_pair_kernel, grad=_pair_grad, fresh_output=True,
+    distribution=registry.Split("rowwise", (0, 1)),
+    reference=lambda labels, logits: (SPARSE_XENT.reference(labels, logits),
+                                      _py_sparse_backprop(labels, logits)),
+    samples=lambda: [_labeled(randint(4, low=0, high=5), rand(4, 5, low=-3, high=3)),
+                     _labeled(randint(2, 3, low=0, high=4), rand(2, 3, 4))],
+    error_samples=lambda: [_labeled(randint(4, low=0, high=3), rand(3, 5),
+                                    match="without its last dimension")],
+    doc="The sparse cross-entropy and its backprop (softmax - one_hot) from one softmax, as "
+        "TF1's SparseSoftmaxCrossEntropyWithLogits gives both (made by the xent_pairs pass "
+        "where a graph computes both for the same labels and logits)."))
+
+
+@registry.public(SPARSE_XENT_PAIR)
+def sparse_softmax_cross_entropy_pair(labels=None, logits=None, name=None):
+    """``(loss, backprop)``: ``sparse_softmax_cross_entropy_with_logits`` and
+    ``sparse_softmax_cross_entropy_backprop`` of the same labels and logits, from one softmax.
+
+    Example:
+        >>> loss, d_logits = sparse_softmax_cross_entropy_pair(labels=y, logits=logits)
+    """
+    return apply_op("sparse_softmax_cross_entropy_pair", [labels, logits],
+                    name=name or "SparseSoftmaxCrossEntropyPair")
