@@ -26,7 +26,7 @@ __all__ = ["SCALED_ASSIGN_SUB"]
 
 def _declared_fits(declared, shape) -> bool:
     """Whether a value of ``shape`` fits the variable's declared dims (None: any)."""
-    return declared is None or (len(declared) == len(shape) and all(
+    return declared is None or shape == declared or (len(declared) == len(shape) and all(
         d is None or d == s for d, s in zip(declared, shape)))
 
 
