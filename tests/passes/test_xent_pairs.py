@@ -95,3 +95,34 @@ def test_ops_of_other_logits_or_with_control_edges_stay():
     fetches = (per_row, other, gated, gated_backprop)
     result = xent_pairs.run(tf.get_default_graph(), Interface(fetches, (), (labels, logits)))
     assert not result.changed
+
+
+def logits_gradient(reduce, weights=None):
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    logits = tf.placeholder(tf.float32, [None, 5], name="logits")
+    per_row = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    loss = reduce(per_row if weights is None else per_row * weights)
+    [grad] = tf.gradients(loss * 3.0, [logits])
+    return labels, logits, loss, grad
+
+
+@pytest.mark.parametrize("reduce", [tf.reduce_mean, tf.reduce_sum])
+def test_a_mean_or_sum_of_the_losses_scales_the_backprop_by_one_scalar_bitwise(reduce):
+    labels, logits, loss, grad = logits_gradient(reduce)
+    fetches = (loss, grad)
+    result = xent_pairs.run(tf.get_default_graph(), Interface(fetches, (), (labels, logits)))
+    assert "scalar_row_gradient" in [r.rule for r in result.rewrites]
+    kinds = types(result.graph)
+    assert "expand_dims" not in kinds and "broadcast_to" not in kinds
+    feeds = feeds_for(labels, logits, rows=7)
+    for got, want in zip(*run_both(result, fetches, feeds)):
+        assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+def test_row_gradients_that_differ_per_row_keep_their_vector():
+    weights = tf.placeholder(tf.float32, [None], name="weights")
+    labels, logits, loss, grad = logits_gradient(tf.reduce_mean, weights)
+    result = xent_pairs.run(tf.get_default_graph(),
+                            Interface((grad,), (), (labels, logits, weights)))
+    assert "scalar_row_gradient" not in [r.rule for r in result.rewrites]
+    assert "expand_dims" in types(result.graph)
