@@ -8,15 +8,10 @@ import pytest
 import graphc as tf
 from graphc.passes import Interface, scaled_updates
 
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with tf.Graph().as_default() as graph:
-        yield graph
+from .tools import fresh_graph, op_types  # noqa: F401 - a fixture
 
 
-def types(graph):
-    return [op.type for op in graph.get_operations()]
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def sgd_graph(dtype=np.float32):
@@ -50,7 +45,7 @@ def test_the_pass_replaces_the_update_and_its_product_and_keeps_the_train_op():
     graph = tf.get_default_graph()
     result = scaled_updates.run(graph, Interface((), (train,), (x,)))
     assert [r.rule for r in result.rewrites] == ["fold_scale"] * 2
-    kinds = types(result.graph)
+    kinds = op_types(result.graph)
     assert kinds.count("scaled_assign_sub") == 2 and "assign_sub" not in kinds
     [group] = result.interface.targets
     assert sorted(op.type for op in group.control_inputs) == ["scaled_assign_sub"] * 2

@@ -8,15 +8,10 @@ import graphc as tf
 from graphc.ops.sparse_xent import sparse_softmax_cross_entropy_backprop
 from graphc.passes import Interface, xent_pairs
 
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with tf.Graph().as_default() as graph:
-        yield graph
+from .tools import fresh_graph, op_types  # noqa: F401 - a fixture
 
 
-def types(graph):
-    return [op.type for op in graph.get_operations()]
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def feeds_for(labels, logits, rows=6, classes=5):
@@ -52,8 +47,8 @@ def test_a_loss_and_its_backprop_share_one_softmax_bitwise(backprop_first):
     fetches = (tf.reduce_mean(per_row), d * 2.0)
     result = xent_pairs.run(tf.get_default_graph(), Interface(fetches, (), (labels, logits)))
     assert [r.rule for r in result.rewrites] == ["share_softmax"] * 2
-    assert types(result.graph).count("sparse_softmax_cross_entropy_pair") == 1
-    assert "sparse_softmax_cross_entropy_backprop" not in types(result.graph)
+    assert op_types(result.graph).count("sparse_softmax_cross_entropy_pair") == 1
+    assert "sparse_softmax_cross_entropy_backprop" not in op_types(result.graph)
     assert not xent_pairs.run(result.graph, result.interface).changed  # idempotent
     feeds = feeds_for(labels, logits)
     for got, want in zip(*run_both(result, fetches, feeds)):
@@ -112,7 +107,7 @@ def test_a_mean_or_sum_of_the_losses_scales_the_backprop_by_one_scalar_bitwise(r
     fetches = (loss, grad)
     result = xent_pairs.run(tf.get_default_graph(), Interface(fetches, (), (labels, logits)))
     assert "scalar_row_gradient" in [r.rule for r in result.rewrites]
-    kinds = types(result.graph)
+    kinds = op_types(result.graph)
     assert "expand_dims" not in kinds and "broadcast_to" not in kinds
     feeds = feeds_for(labels, logits, rows=7)
     for got, want in zip(*run_both(result, fetches, feeds)):
@@ -125,4 +120,4 @@ def test_row_gradients_that_differ_per_row_keep_their_vector():
     result = xent_pairs.run(tf.get_default_graph(),
                             Interface((grad,), (), (labels, logits, weights)))
     assert "scalar_row_gradient" not in [r.rule for r in result.rewrites]
-    assert "expand_dims" in types(result.graph)
+    assert "expand_dims" in op_types(result.graph)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import graphc as gc
 from graphc.passes import prune
@@ -107,3 +108,15 @@ def check_pass_on_vague_shapes(run_pass, make, inputs: dict, variant: str, rtol:
         assert np.shape(got) == np.shape(want), variant
         np.testing.assert_allclose(got, want, rtol=rtol, err_msg=variant)
     return result
+
+
+def op_types(graph) -> list:
+    """The op types of ``graph``, in its order."""
+    return [op.type for op in graph.get_operations()]
+
+
+@pytest.fixture()
+def fresh_graph():
+    """A new default graph for the test (use with ``pytest.mark.usefixtures`` or autouse)."""
+    with gc.Graph().as_default() as graph:
+        yield graph
