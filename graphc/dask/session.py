@@ -6,6 +6,7 @@ one ``dask.compute``, and writes are committed only after it succeeded.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Optional
 
@@ -16,7 +17,8 @@ from graphc.errors import InvalidArgumentError, OpError
 from graphc.fetches import FetchStructure
 from graphc.graph import Graph, required_ops
 from graphc.ops.state import VariableHandle
-from graphc.passes import Interface, collection_paused, optimize_interface
+from graphc.passes import (Interface, OptimizerConfig, collection_paused,
+                            optimize_interface)
 from graphc.runtime.feeds import prepare_feeds
 from graphc.runtime.plan import Plan
 from graphc.runtime.session import Session as NumpySession
@@ -70,7 +72,7 @@ class Session(NumpySession):
         if backend != "dask":
             raise ValueError(f"graphc.dask.Session is the 'dask' backend, not {backend!r}")
         self._dask, self._da = import_dask()
-        super().__init__(target, graph, config, optimize)
+        super().__init__(target, graph, config, _single_output_passes(optimize))
         parse = self._dask.utils.parse_bytes
         self._chunks = chunks if isinstance(chunks, int) else parse(chunks)
         self._chunk_rows = isinstance(chunks, int)
@@ -219,3 +221,13 @@ class Session(NumpySession):
         except ChunkTaskError as err:
             name, message = err.args
             raise InvalidArgumentError(None, self._graph._by_name.get(name), message) from None
+
+
+def _single_output_passes(optimize):
+    """The Session's optimizer without ``xent_pairs``: chunked lowering runs ops of one
+    output only, and the pair op it makes has two (the loss and its backprop)."""
+    config = OptimizerConfig.coerce(optimize)
+    if config is None or "xent_pairs" in config.disabled:
+        return config
+    return dataclasses.replace(config, disabled=tuple(config.disabled) + ("xent_pairs",))
+
