@@ -163,6 +163,7 @@ def _drop_unread(rw: Rewriter, ops, fetched) -> None:
         feeders = [t.op for t in op.inputs if t.op.type == "shape"]
         for candidate in [op, *feeders]:
             if (candidate not in gone and not has_effect(candidate)
+                    and candidate not in rw._control_sources
                     and not any(t in fetched for t in candidate.outputs)
                     and all(reader in gone for t in candidate.outputs
                             for reader in t.consumers())):

@@ -121,3 +121,17 @@ def test_row_gradients_that_differ_per_row_keep_their_vector():
                             Interface((grad,), (), (labels, logits, weights)))
     assert "scalar_row_gradient" not in [r.rule for r in result.rewrites]
     assert "expand_dims" in op_types(result.graph)
+
+
+def test_a_row_gradient_op_another_op_waits_for_stays_in_the_graph():
+    labels, logits, loss, grad = logits_gradient(tf.reduce_mean)
+    graph = tf.get_default_graph()
+    [expand] = [op for op in graph.get_operations() if op.type == "expand_dims"]
+    with tf.control_dependencies([expand]):
+        marker = tf.identity(loss)
+    result = xent_pairs.run(graph, Interface((grad, marker), (), (labels, logits)))
+    assert "scalar_row_gradient" in [r.rule for r in result.rewrites]
+    assert "expand_dims" in op_types(result.graph)
+    feeds = feeds_for(labels, logits)
+    for got, want in zip(*run_both(result, (grad, marker), feeds)):
+        assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
