@@ -14,6 +14,7 @@ from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops import image_codecs as codecs
 from graphc.ops.common import apply_op
+from graphc.ops.strings import _text
 from graphc.registry import OpDef
 from graphc.shapes import TensorShape
 
@@ -22,8 +23,7 @@ __all__ = ["decode_png", "decode_jpeg", "decode_and_crop_jpeg", "decode_bmp", "d
 
 
 def _contents(value) -> bytes:
-    value = np.asarray(value, dtype=object).reshape(())[()]
-    return value if isinstance(value, bytes) else str(value).encode()
+    return _text(np.asarray(value, dtype=object).reshape(())[()])
 
 
 def _channels(op_type, channels, allowed):

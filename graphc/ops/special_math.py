@@ -24,6 +24,7 @@ from graphc.ops.common import FLOAT, apply_elementwise, broadcast_rule, rand, sa
 from graphc.ops.elementwise import (_binary_errors, _unary_errors, _unary_samples, equal, exp,
                                     log, negative, reciprocal, rsqrt, scalar_reference, sign,
                                     softplus, square)
+from graphc.ops.creation import ones_like
 from graphc.ops.select import where
 from graphc.ops.reduce import reduce_sum
 from graphc.registry import OpDef, Sample
@@ -110,7 +111,7 @@ def _bessel_series(x: float, order: int, scaled: bool, terms: int = 80) -> float
 def _safe_x(x):
     """x, with its zeros replaced by ones (for the I1 gradients' y / x, whose limit is set
     apart where x == 0)."""
-    return where(equal(x, 0.0), x * 0.0 + 1.0, x)
+    return where(equal(x, 0.0), ones_like(x), x)
 
 
 bessel_i0 = _unary("bessel_i0", scipy.special.i0, lambda v: _bessel_series(v, 0, False),
@@ -122,12 +123,12 @@ bessel_i0e = _unary("bessel_i0e", scipy.special.i0e, lambda v: _bessel_series(v,
                     "exponentially scaled modified Bessel function of order 0")
 bessel_i1 = _unary("bessel_i1", scipy.special.i1, lambda v: _bessel_series(v, 1, False),
                    (-3, 3), lambda op, dy: [dy * where(
-                       equal(_x(op), 0.0), _x(op) * 0.0 + 0.5,
+                       equal(_x(op), 0.0), ones_like(_x(op)) * 0.5,
                        bessel_i0(_x(op)) - op.outputs[0] / _safe_x(_x(op)))],
                    "modified Bessel function of the first kind of order 1")
 bessel_i1e = _unary("bessel_i1e", scipy.special.i1e, lambda v: _bessel_series(v, 1, True),
                     (-3, 3), lambda op, dy: [dy * where(
-                        equal(_x(op), 0.0), _x(op) * 0.0 + 0.5,
+                        equal(_x(op), 0.0), ones_like(_x(op)) * 0.5,
                         bessel_i0e(_x(op)) - op.outputs[0] * (sign(_x(op))
                                                               + reciprocal(_safe_x(_x(op)))))],
                     "exponentially scaled modified Bessel function of order 1")

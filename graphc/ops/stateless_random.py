@@ -165,16 +165,23 @@ def _uniform_int_kernel(shape, seed, minval, maxval, dtype):
             [int(d) for d in shape])
 
 
+def _drawn(draw):
+    """The kernel ``(shape, seed, dtype)`` of ``draw(seed pair, count, NumPy dtype)``."""
+    def kernel(shape, seed, dtype):
+        values = draw(_seed_pair(seed), _count(shape), gdt.as_dtype(dtype).np)
+        return values.reshape([int(d) for d in np.reshape(shape, -1)])
+    return kernel
+
+
+def _full_range_ints(seed, count: int, dtype) -> np.ndarray:
+    return _wide_bits(seed, count, dtype).view(dtype)
+
+
 _KERNELS = {
-    "stateless_random_uniform": lambda shape, seed, dtype: _uniform_floats(
-        _seed_pair(seed), _count(shape), gdt.as_dtype(dtype).np).reshape([int(d) for d in shape]),
-    "stateless_random_normal": lambda shape, seed, dtype: _normals(
-        _seed_pair(seed), _count(shape), gdt.as_dtype(dtype).np).reshape([int(d) for d in shape]),
-    "stateless_truncated_normal": lambda shape, seed, dtype: _truncated_normals(
-        _seed_pair(seed), _count(shape), gdt.as_dtype(dtype).np).reshape([int(d) for d in shape]),
-    "stateless_random_uniform_full_int": lambda shape, seed, dtype: _wide_bits(
-        _seed_pair(seed), _count(shape), gdt.as_dtype(dtype).np).view(
-            gdt.as_dtype(dtype).np).reshape([int(d) for d in shape]),
+    "stateless_random_uniform": _drawn(_uniform_floats),
+    "stateless_random_normal": _drawn(_normals),
+    "stateless_truncated_normal": _drawn(_truncated_normals),
+    "stateless_random_uniform_full_int": _drawn(_full_range_ints),
     "stateless_random_uniform_int": _uniform_int_kernel,
 }
 _DOCS = {

@@ -18,19 +18,10 @@ import numpy as np
 from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.common import apply_op
+from graphc.ops.strings import _map as map_bytes  # each string's bytes through fn
 from graphc.registry import ErrorSample, OpDef, Sample
 
 __all__ = ["encode_base64", "decode_base64", "decode_compressed"]
-
-
-def _bytes_map(fn, op_name):
-    def kernel(x, **attrs):
-        x = np.asarray(x, dtype=object)
-        out = np.empty(x.shape, object)
-        for index, value in np.ndenumerate(x):
-            out[index] = fn(value if isinstance(value, bytes) else str(value).encode(), **attrs)
-        return out
-    return kernel
 
 
 def _encode(value: bytes, pad: bool) -> bytes:
@@ -76,7 +67,7 @@ def _strings_in(op_name):
 def _register(op_name, fn, attrs, samples, reference, doc, raises=False):
     return registry.register(OpDef(
         name=op_name, dtypes=_strings_in(op_name), shapes=lambda ins, a: [ins[0].shape],
-        kernel=_bytes_map(fn, op_name), grad=registry.NOT_DIFFERENTIABLE, attrs=attrs,
+        kernel=map_bytes(fn), grad=registry.NOT_DIFFERENTIABLE, attrs=attrs,
         raises_on_values=raises, unknown_rank_ok=True, samples=samples, reference=reference,
         error_samples=lambda: [ErrorSample((np.array([1, 2], np.int32),), error=TypeError,
                                            match="must be strings")],
