@@ -31,6 +31,8 @@ from graphc.ops.indexing import gather
 from graphc.registry import OpDef
 from graphc.shapes import TensorShape
 
+from . import gate_loops
+
 __all__ = ["lstm_gates", "GATES", "GATES_GRAD"]
 
 
@@ -77,6 +79,19 @@ def _gates_kernel(z, c, forget_bias):
     if z.shape != (batch, 4 * n):
         raise ValueError(f"lstm_gates: gates of shape {z.shape} do not fit a cell state of "
                          f"shape {c.shape}")
+    compiled = gate_loops.forward_loop() if z.dtype == c.dtype == np.float32 else None
+    if compiled is not None:
+        outputs = (np.empty_like(c), np.empty_like(c), np.empty((4, batch, n), z.dtype),
+                   np.empty_like(c))
+        new_c, new_h, act, tanh_c = outputs
+        if compiled(z, c, np.float32(forget_bias), new_c, new_h, act, tanh_c) == 0:
+            return outputs
+    return _numpy_gates(z, c, forget_bias)
+
+
+def _numpy_gates(z, c, forget_bias):
+    """The reference kernel (NumPy's ufuncs, the separate ops' values bitwise)."""
+    batch, n = c.shape
     act = np.empty((4, batch, n), z.dtype)
     # sigmoid as the sigmoid kernel computes it (graphc.ops.common.fast_sigmoid), on the
     # three sigmoid blocks at once; -(f + b) is exactly (-f) - b
@@ -124,6 +139,20 @@ def _grad_shapes(inputs, attrs):
 def _grad_kernel(d_c, d_h, c, act, tanh_c):
     """The gradients of ``z`` and ``c``: ``s (1 - s)`` for the sigmoids, ``1 - t^2`` for
     the tanh, through ``c' = c f + i j`` and ``h' = tanh(c') o``."""
+    batch, n = c.shape
+    compiled = gate_loops.grad_loop()
+    # the loop reads every array at [b, k] unchecked: only exactly matching operands
+    if compiled is not None and len({a.dtype for a in (d_c, d_h, c, act, tanh_c)}) == 1 \
+            and d_c.shape == d_h.shape == tanh_c.shape == c.shape \
+            and act.shape == (4, batch, n):
+        d_z, d_c_prev = np.empty((batch, 4 * n), act.dtype), np.empty_like(c)
+        compiled(d_c, d_h, c, act, tanh_c, act.dtype.type(1), d_z, d_c_prev)
+        return d_z, d_c_prev
+    return _numpy_grad(d_c, d_h, c, act, tanh_c)
+
+
+def _numpy_grad(d_c, d_h, c, act, tanh_c):
+    """The reference gradient kernel (the compiled loop's values bitwise)."""
     batch, n = c.shape
     one = act.dtype.type(1)
     total = np.multiply(tanh_c, tanh_c)  # dc' in all: d_c + d_h o (1 - tanh(c')^2)
