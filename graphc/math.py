@@ -25,3 +25,4 @@ from graphc.nn_norm import l2_normalize  # noqa: E402,F401
 from graphc.ops.safe_math import mul_no_nan as multiply_no_nan  # noqa: E402,F401
 from graphc.ops.search_repeat import searchsorted  # noqa: E402,F401
 from graphc.tf1_compositions import zero_fraction  # noqa: E402,F401
+from graphc.nn_more import approx_max_k, approx_min_k  # noqa: F401,E402

@@ -39,3 +39,8 @@ from graphc.ops.pool3d import avg_pool3d, max_pool3d  # noqa: F401,E402
 conv3d_backprop_filter_v2, conv3d_backprop_input_v2 = conv3d_backprop_filter, conv3d_backprop_input
 from graphc.sparse.embedding import (embedding_lookup_sparse,  # noqa: F401,E402
                                      safe_embedding_lookup_sparse)
+from graphc.nn_more import (approx_max_k, approx_min_k, compute_average_loss,  # noqa: F401,E402
+                            conv1d_transpose, conv_transpose, scale_regularization_loss)
+# TF1's other names of the depthwise gradients (the same signature)
+depthwise_conv2d_backprop_filter = depthwise_conv2d_native_backprop_filter
+depthwise_conv2d_backprop_input = depthwise_conv2d_native_backprop_input

@@ -52,7 +52,7 @@ LAYERS = (
                 "graphc.layers", "graphc.layers.*", "graphc.training", "graphc.training.*",
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",
                 "graphc.learning_rate", "graphc.moving_averages", "graphc.clip_ops",
-                "graphc.nn_losses", "graphc.weighted_loss", "graphc.data",
+                "graphc.nn_losses", "graphc.nn_more", "graphc.weighted_loss", "graphc.data",
                 "graphc.data.*", "graphc.eager", "graphc.eager.*",
                 "graphc.nn_norm", "graphc.nn_sampled", "graphc.onnx", "graphc.onnx.*",
                 "graphc.rnn", "graphc.rnn.*",
