@@ -97,14 +97,16 @@ def device_for_op(scopes, op) -> str:
     """The device of ``op`` under the ``gc.device`` scopes ``scopes`` (outermost first).
 
     As in TF1, the innermost scope decides first: a device function's result replaces the
-    op's device, a device name only fills the parts still unset; a ``None`` scope ends the
-    walk (it clears the scopes outside it).
+    op's device (the function sees, as ``op.device``, the device the scopes inside it chose),
+    a device name only fills the parts still unset; a ``None`` scope ends the walk (it
+    clears the scopes outside it).
     """
     current: Optional[DeviceSpec] = DeviceSpec()
     for scope in reversed(scopes):
         if scope is None:
             break
         if callable(scope):
+            op.device = current.to_string()
             current = DeviceSpec.from_string(canonical_device(scope(op)))
         else:
             merged = DeviceSpec.from_string(scope)

@@ -176,6 +176,9 @@ from graphc.monitored import (CheckpointSaverHook, CheckpointSaverListener,  # n
                               get_checkpoint_mtimes, init_from_checkpoint, load_checkpoint,
                               start_queue_runners, warm_start)
 from graphc.monitored import coordinator as queue_runner  # noqa: E402,F401 - TF1's module
+from graphc.monitored.cluster import (ClusterSpec, basic_train_loop,  # noqa: E402,F401
+                                      replica_device_setter)
+piecewise_constant_decay = piecewise_constant  # TF1's other name for it
 from graphc.summary import FileWriterCache as SummaryWriterCache  # noqa: E402,F401
 # Queue-based input pipelines: producers and batching (graphc/input_*.py)
 from graphc.input_producers import (input_producer, limit_epochs,  # noqa: E402,F401
