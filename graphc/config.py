@@ -134,3 +134,14 @@ class RunMetadata(_Message):
     trace, so its fields stay empty."""
 
     FIELDS = dict(step_stats=StepStats, partition_graphs=list, function_graphs=list)
+
+
+# tf.config's devices, threads and tracing switch (graphc/config_devices.py)
+from graphc.config_devices import (LogicalDevice, LogicalDeviceConfiguration,  # noqa: E402,F401
+                                   PhysicalDevice, experimental,
+                                   experimental_functions_run_eagerly,
+                                   experimental_run_functions_eagerly, functions_run_eagerly,
+                                   get_logical_device_configuration, get_visible_devices,
+                                   list_logical_devices, list_physical_devices,
+                                   run_functions_eagerly, set_logical_device_configuration,
+                                   set_visible_devices, threading)

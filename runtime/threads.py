@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from graphc.ops import conv_kernels, gemm
 
 __all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "kernel_threads", "blas_info",
-           "MODES"]
+           "request_threads", "requested_threads", "applied", "MODES"]
 
 MODES = ("pool", "blas")
 
@@ -175,9 +175,50 @@ _POOL: list = [None]  # graphc's pool in force (the pool policy on several cores
 _LOCK = threading.Lock()
 
 
+_REQUESTED: list = [None]  # a thread count asked for in code (tf.config.threading)
+
+
+def _asked_for() -> ThreadPolicy:
+    """The environment's policy, with the thread count code asked for unless
+    ``GRAPHC_THREADS`` sets one."""
+    policy = ThreadPolicy.from_environment()
+    if _REQUESTED[0] is not None and not os.environ.get("GRAPHC_THREADS", "").strip():
+        policy = ThreadPolicy(policy.mode, _REQUESTED[0])
+    return policy
+
+
+def request_threads(threads) -> None:
+    """Ask for ``threads`` threads (0: the default) before the policy is applied, as TF's
+    ``tf.config.threading.set_intra_op_parallelism_threads`` does; once applied, only the
+    count in force may be asked for (RuntimeError otherwise, TF's rule).
+
+    Example:
+        >>> request_threads(1)   # before the first Session runs: one thread, BLAS included
+    """
+    if not isinstance(threads, int) or threads < 0:
+        raise ValueError(f"the thread count must be a non-negative integer, got {threads!r}")
+    asked = None if threads == 0 else threads
+    if _APPLIED and (asked or ThreadPolicy.from_environment().threads) != _APPLIED[0].threads:
+        raise RuntimeError("Intra op parallelism cannot be modified after initialization "
+                           f"(graphc runs with {_APPLIED[0].threads} threads since its first "
+                           "Session run)")
+    _REQUESTED[0] = asked
+
+
+def requested_threads() -> int:
+    """The count ``request_threads`` asked for, 0 when none."""
+    return _REQUESTED[0] or 0
+
+
+def applied() -> bool:
+    """Whether the policy is in force: a Session of this process has run (the runtime is
+    initialized, in TF's words)."""
+    return bool(_APPLIED)
+
+
 def current_policy() -> ThreadPolicy:
-    """The policy in force (applied), or the one the environment asks for."""
-    return _APPLIED[0] if _APPLIED else ThreadPolicy.from_environment()
+    """The policy in force (applied), or the one the environment (and code) asks for."""
+    return _APPLIED[0] if _APPLIED else _asked_for()
 
 
 def ensure_applied() -> ThreadPolicy:
@@ -187,7 +228,7 @@ def ensure_applied() -> ThreadPolicy:
         return _APPLIED[0]
     with _LOCK:
         if not _APPLIED:
-            policy = ThreadPolicy.from_environment()
+            policy = _asked_for()
             _limit_blas(policy.blas_threads)
             _POOL[0] = _BatchPool(policy.pool_threads) if policy.pool_threads > 1 else None
             conv_kernels.set_batch_splitter(_POOL[0])

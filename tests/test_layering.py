@@ -47,7 +47,7 @@ LAYERS = (
                 "graphc.linalg",
                 "graphc.compat", "graphc.viz", "graphc.viz.*", "graphc.losses", "graphc.contrib",
                 "graphc.contrib.*", "graphc.keras", "graphc.keras.*", "graphc.app", "graphc.flags",
-                "graphc.tf_logging", "graphc.config", "graphc.deprecated",
+                "graphc.tf_logging", "graphc.config", "graphc.config_devices", "graphc.deprecated",
                 "graphc.saving", "graphc.saving.*",
                 "graphc.layers", "graphc.layers.*", "graphc.training", "graphc.training.*",
                 "graphc.debugging", "graphc.optimizer", "graphc.optimizers_more",

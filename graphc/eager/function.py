@@ -235,6 +235,23 @@ class ConcreteFunction:
         return pass_table(self.optimization_records())
 
 
+_RUN_EAGERLY = [False]  # tf.config.run_functions_eagerly: call the Python function itself
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Whether ``gc.function``s run their Python function op by op instead of a trace.
+
+    Example:
+        >>> run_functions_eagerly(True)   # gc.config.run_functions_eagerly
+    """
+    _RUN_EAGERLY[0] = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    """Whether ``run_functions_eagerly(True)`` is in force."""
+    return _RUN_EAGERLY[0]
+
+
 class Function:
     """A Python function that runs as traced, optimized graphs (made by ``gc.function``)."""
 
@@ -247,8 +264,9 @@ class Function:
         functools.update_wrapper(self, python_function)
 
     def __call__(self, *args, **kwargs):
-        if not isinstance(get_default_graph(), EagerGraph):
-            # building a graph already (TF1 code, or inside another trace): inline it
+        if not isinstance(get_default_graph(), EagerGraph) or _RUN_EAGERLY[0]:
+            # building a graph already (TF1 code, or inside another trace): inline it; or
+            # asked to run eagerly: op by op
             return self.python_function(*args, **kwargs)
         key, tensors = self._signature((args, kwargs))
         concrete = self._traces.get(key)
