@@ -134,6 +134,7 @@ from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F40
 # String ops: tf.strings and TF1's top-level spellings
 from graphc import strings  # noqa: E402,F401
 from graphc import bitwise  # noqa: E402,F401
+from graphc import sets  # noqa: E402,F401
 from graphc import distributions  # noqa: E402,F401
 from graphc import saved_model  # noqa: E402,F401
 from graphc import lookup  # noqa: E402,F401
