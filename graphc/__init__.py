@@ -135,6 +135,14 @@ from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F40
 from graphc import strings  # noqa: E402,F401
 from graphc import bitwise  # noqa: E402,F401
 from graphc import sets  # noqa: E402,F401
+from graphc.tf1_extras import (AggregationMethod, Module, UnconnectedGradients,  # noqa: E402
+                               VariableAggregation, VariableSynchronization,
+                               assert_same_float_dtype, assert_variables_initialized,
+                               conv2d_backprop_filter_v2, conv2d_backprop_input_v2,
+                               grad_pass_through, is_symbolic_tensor, op_scope, recompute_grad,
+                               timestamp, variable_op_scope, vectorized_map)
+from graphc.errors import OpError  # noqa: E402,F401
+from graphc.tf_logging import get_logger  # noqa: E402,F401
 from graphc import distributions  # noqa: E402,F401
 from graphc import saved_model  # noqa: E402,F401
 from graphc import lookup  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""tf.train.ClusterSpec, replica_device_setter and basic_train_loop (graphc/monitored/cluster.py)."""
+"""tf.train.ClusterSpec, replica_device_setter and basic_train_loop (monitored/cluster.py)."""
 import pytest
 
 import graphc as gc
