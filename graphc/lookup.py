@@ -3,8 +3,10 @@ from tensors or text files, for vocabularies in input pipelines.
 
 A table's initializer is an op in the ``TABLE_INITIALIZERS`` collection, run by
 ``gc.tables_initializer()`` as in TF1; lookups read the table's keys and values directly, so
-they do not fail before it runs (TF's would). Out-of-vocabulary hash buckets
-(``num_oov_buckets > 0``) need TF's Fingerprint64 hash and are not provided.
+they do not fail before it runs (TF's would). Out-of-vocabulary words go to
+``num_oov_buckets`` hash buckets after the vocabulary (``IdTableWithHashBuckets``), by TF's
+Fingerprint64 (``FastHashSpec``; the keyed ``StrongHashSpec`` is not provided), so ids match
+TF's.
 
 Example:
     >>> table = gc.lookup.index_table_from_tensor(["emerson", "lake", "palmer"])
@@ -21,13 +23,17 @@ from graphc.graph import get_default_graph
 from graphc.ops.common import apply_op
 from graphc.ops.creation import range as _range
 from graphc.ops.lookup_ops import LINE_NUMBER, WHOLE_LINE
-from graphc.ops.select import cast
+from graphc.ops.elementwise import equal
+from graphc.ops.fingerprint import to_hash_bucket_fast
+from graphc.ops.select import cast, where
 from graphc.ops.shape_ops import size
+from graphc.ops.strings import as_string
 from graphc.variables import GraphKeys
 
 __all__ = ["KeyValueTensorInitializer", "TextFileInitializer", "TextFileIndex",
            "StaticHashTable", "HashTable", "index_table_from_tensor", "index_table_from_file",
-           "index_to_string_table_from_tensor", "tables_initializer"]
+           "index_to_string_table_from_tensor", "tables_initializer", "IdTableWithHashBuckets",
+           "HasherSpec", "FastHashSpec", "StrongHashSpec"]
 
 
 class TextFileIndex:
@@ -124,10 +130,81 @@ def _lines(path: str) -> int:
         return len(handle.read().splitlines())
 
 
-def _no_hash_buckets(num_oov_buckets, what):
-    if num_oov_buckets:
-        raise NotImplementedError(f"{what}: num_oov_buckets > 0 needs TF's Fingerprint64 "
-                                  "hash, which graphc does not provide")
+class HasherSpec:
+    """Which hash an IdTableWithHashBuckets uses: ``FastHashSpec`` (Fingerprint64)."""
+
+    def __init__(self, hasher, key=None):
+        self.hasher, self.key = hasher, key
+
+
+FastHashSpec = HasherSpec("fasthash")
+
+
+class StrongHashSpec(HasherSpec):
+    """TF's keyed SipHash buckets: refused by IdTableWithHashBuckets (not provided)."""
+
+    def __init__(self, key):
+        super().__init__("stronghash", key)
+
+
+class IdTableWithHashBuckets:
+    """``table``'s ids for known keys, and for the others one of ``num_oov_buckets`` ids
+    after the table's (``table.size() + Fingerprint64(key) mod num_oov_buckets``, TF1's
+    ``tf.contrib.lookup.IdTableWithHashBuckets``; integer keys are hashed as their decimal
+    strings, as in TF). ``table`` may be None: every key is hashed.
+
+    Example:
+        >>> table = gc.lookup.IdTableWithHashBuckets(vocabulary_table, num_oov_buckets=5)
+    """
+
+    def __init__(self, table, num_oov_buckets, hasher_spec=FastHashSpec, name=None,
+                 key_dtype=None):
+        if hasher_spec is None:
+            hasher_spec = FastHashSpec
+        if hasher_spec.hasher != "fasthash":
+            raise ValueError("IdTableWithHashBuckets: only FastHashSpec (TF's Fingerprint64) "
+                             f"is provided, got {hasher_spec.hasher!r}")
+        if int(num_oov_buckets) < (0 if table is not None else 1):
+            raise ValueError(f"IdTableWithHashBuckets: num_oov_buckets must be "
+                             f"{'non-negative' if table is not None else 'positive'}, got "
+                             f"{num_oov_buckets}")
+        self._table, self._buckets = table, int(num_oov_buckets)
+        self.key_dtype = table.key_dtype if table is not None else gdt.as_dtype(
+            key_dtype or gdt.string)
+        self.value_dtype = gdt.int64
+        self._name = name or "hash_bucket"
+
+    @property
+    def initializer(self):
+        return self._table.initializer if self._table is not None else \
+            get_default_graph().create_op("no_op", [], {}, name="table_init")
+
+    init = initializer
+
+    def size(self, name=None):
+        """The table's size plus the buckets (int64)."""
+        buckets = convert_to_tensor(self._buckets, dtype=gdt.int64)
+        return buckets if self._table is None else self._table.size() + buckets
+
+    def lookup(self, keys, name=None):
+        """Each key's id (int64): the table's, or its hash bucket's past them."""
+        keys = convert_to_tensor(keys, dtype=self.key_dtype)
+        with get_default_graph().name_scope(name or self._name):
+            if self._buckets == 0:
+                return self._table.lookup(keys)
+            hashed = as_string(keys) if keys.dtype.is_integer else keys
+            buckets = to_hash_bucket_fast(hashed, self._buckets)
+            if self._table is None:
+                return buckets
+            ids = cast(self._table.lookup(keys), gdt.int64)
+            unknown = equal(ids, cast(self._table.default_value, gdt.int64))
+            return where(unknown, buckets + self._table.size(), ids)
+
+
+def _with_buckets(table, num_oov_buckets, hasher_spec, name):
+    if not num_oov_buckets:
+        return table
+    return IdTableWithHashBuckets(table, num_oov_buckets, hasher_spec, name=name)
 
 
 def index_table_from_tensor(vocabulary_list, num_oov_buckets=0, default_value=-1,
@@ -138,10 +215,10 @@ def index_table_from_tensor(vocabulary_list, num_oov_buckets=0, default_value=-1
     Example:
         >>> table = gc.lookup.index_table_from_tensor(["a", "b"])
     """
-    _no_hash_buckets(num_oov_buckets, "index_table_from_tensor")
     keys = convert_to_tensor(vocabulary_list, dtype=gdt.as_dtype(dtype))
     init = KeyValueTensorInitializer(keys, cast(_range(size(keys)), gdt.int64))
-    return StaticHashTable(init, default_value, name=name or "string_to_index")
+    table = StaticHashTable(init, default_value, name=name or "string_to_index")
+    return _with_buckets(table, num_oov_buckets, hasher_spec, name)
 
 
 def index_table_from_file(vocabulary_file=None, num_oov_buckets=0, vocab_size=None,
@@ -154,10 +231,10 @@ def index_table_from_file(vocabulary_file=None, num_oov_buckets=0, vocab_size=No
     Example:
         >>> table = gc.lookup.index_table_from_file("vocab.txt")
     """
-    _no_hash_buckets(num_oov_buckets, "index_table_from_file")
     init = TextFileInitializer(vocabulary_file, key_dtype, key_column_index, gdt.int64,
                                value_column_index, vocab_size, delimiter)
-    return StaticHashTable(init, default_value, name=name or "string_to_index")
+    table = StaticHashTable(init, default_value, name=name or "string_to_index")
+    return _with_buckets(table, num_oov_buckets, hasher_spec, name)
 
 
 def index_to_string_table_from_tensor(vocabulary_list, default_value="UNK", name=None):

@@ -6,3 +6,4 @@ Example:
 from graphc.ops.strings import (as_string, join, length, lower, reduce_join,  # noqa: F401
                                 regex_full_match, regex_replace, strip, substr, to_number,
                                 upper)
+from graphc.ops.fingerprint import to_hash_bucket_fast  # noqa: F401,E402

@@ -30,3 +30,4 @@ from graphc.ops import bitcast as _bitcast  # noqa: F401,E402 - tf.bitcast
 from graphc.ops import image_codec_ops  # noqa: F401,E402 - PNG/JPEG/GIF/BMP files (Pillow)
 from graphc.ops import count_up_to, queue, queue_state, reader  # noqa: F401,E402 - TF1 queues
 from graphc.ops import sets as _sets  # noqa: F401,E402 - tf.sets (with sparse_ops)
+from graphc.ops import fingerprint  # noqa: F401,E402 - TF's Fingerprint64 hash buckets
