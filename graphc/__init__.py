@@ -142,6 +142,7 @@ from graphc.tf1_extras import (AggregationMethod, Module, UnconnectedGradients, 
                                grad_pass_through, is_symbolic_tensor, op_scope, recompute_grad,
                                timestamp, variable_op_scope, vectorized_map)
 from graphc.errors import OpError  # noqa: E402,F401
+from graphc.strings_split import string_split  # noqa: E402,F401
 from graphc.ops.fingerprint import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa
 from graphc.tf_logging import get_logger  # noqa: E402,F401
 from graphc import distributions  # noqa: E402,F401

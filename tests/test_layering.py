@@ -62,7 +62,7 @@ LAYERS = (
                 "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
-                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.linalg_more", "graphc.strings",
+                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.linalg_more", "graphc.strings", "graphc.strings_split",
                 "graphc.bitwise", "graphc.sets", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
                 "graphc.image", "graphc.image.*", "graphc.lookup",
@@ -94,7 +94,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast",
                "image_codecs", "image_codec_ops",
                # tf.train.Example parsing and SparseTensor ops
-               "parsing", "sparse_ops", "sets", "fingerprint",
+               "parsing", "sparse_ops", "sets", "fingerprint", "string_split",
                # TF1's queue-based input pipelines: counters, queues, readers
                "count_up_to", "queue_state", "queue", "reader")
 
