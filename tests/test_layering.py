@@ -94,7 +94,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "philox", "stateless_random", "stateless_sampling", "decode_csv", "string_codecs", "bitcast",
                "image_codecs", "image_codec_ops",
                # tf.train.Example parsing and SparseTensor ops
-               "parsing", "sparse_ops", "sets", "fingerprint", "string_split",
+               "parsing", "sparse_ops", "sets", "fingerprint", "string_split", "draw_boxes",
                # TF1's queue-based input pipelines: counters, queues, readers
                "count_up_to", "queue_state", "queue", "reader")
 

@@ -15,6 +15,7 @@ from graphc.image.color import (adjust_gamma, adjust_hue, adjust_saturation, hsv
                                rgb_to_yuv, yiq_to_rgb, yuv_to_rgb)
 from graphc.ops.patches import extract_image_patches  # noqa: F401
 from graphc.ops.nms import non_max_suppression, non_max_suppression_with_scores  # noqa: F401
+from graphc.ops.draw_boxes import draw_bounding_boxes  # noqa: F401
 from graphc.image.crop_resize import crop_and_resize  # noqa: F401
 from graphc.ops.distorted_box import sample_distorted_bounding_box  # noqa: F401
 from graphc.image.resizing import (ResizeMethod, resize, resize_area, resize_bicubic,  # noqa

@@ -10,8 +10,8 @@ import sys
 
 import tensorflow.compat.v1 as tf
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from test_string_split import CASES, parts  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from tests.test_string_split import CASES, parts  # noqa: E402
 
 tf.disable_eager_execution()
 with tf.Session() as session:
