@@ -78,3 +78,6 @@ def logdet(matrix, name=None) -> Tensor:
 
 from graphc.linalg_more import (cholesky_solve, cross, lstsq, matrix_rank,  # noqa: E402,F401
                                 matvec, normalize, pinv)
+from graphc.linalg_expm import expm  # noqa: E402,F401
+from graphc.clip_ops import global_norm  # noqa: E402,F401
+from graphc.nn_norm import l2_normalize  # noqa: E402,F401
