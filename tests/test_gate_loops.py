@@ -98,3 +98,14 @@ def test_operands_the_loop_cannot_index_take_the_numpy_kernel():
         assert np.array_equal(g, w)
     with pytest.raises(ValueError):
         gates._grad_kernel(np.ones((4, 6), np.float32), row, c, act, tanh_c)
+
+
+def test_half_precision_takes_the_numpy_kernels():
+    z, c = inputs(3, 4, np.float16, scale=1.0)
+    got = gates._gates_kernel(z, c, 1.0)
+    for g, w in zip(got, gates._numpy_gates(z, c, 1.0)):
+        assert g.dtype == np.float16 and np.array_equal(g, w)
+    _, _, act, tanh_c = got
+    grads = gates._grad_kernel(c, c, c, act, tanh_c)
+    for g, w in zip(grads, gates._numpy_grad(c, c, c, act, tanh_c)):
+        assert g.dtype == np.float16 and np.array_equal(g, w)

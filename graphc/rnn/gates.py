@@ -10,9 +10,11 @@ place of the four pieces: no concat) and of ``c``.
 Built of separate ops, an LSTM iteration runs about 9 small ops forward and 8 backward
 (split, three sigmoids, two tanh, their products, and the concat of the gate gradients),
 each a Python-level kernel call on a ``[batch, n]`` array; in a ``dynamic_rnn`` the loop runs
-them every iteration (benchmark W8: 50 iterations each way per training step). The forward
-kernel computes exactly the ufuncs the separate ops do, in the same order, so its results
-are bitwise theirs; the gradient is the chain rule of the same formulas.
+them every iteration (benchmark W8: 50 iterations each way per training step). The NumPy
+forward kernel computes exactly the ufuncs the separate ops do, in the same order, so its
+results are bitwise theirs; the gradient is the chain rule of the same formulas. Where numba
+is installed, both run as compiled loops (graphc.rnn.gate_loops): the gradient bitwise the
+NumPy kernel's, the float32 forward within the SIMD engine's ulp bound of it.
 
 Example:
     >>> new_c, new_h = lstm_gates(z, c, forget_bias=1.0)   # z: [batch, 4n], c: [batch, n]
@@ -136,13 +138,16 @@ def _grad_shapes(inputs, attrs):
                          else 4 * c.shape.dims[1]]), c.shape]
 
 
+_LOOP_DTYPES = ({np.dtype(np.float32)}, {np.dtype(np.float64)})  # numba's float types
+
+
 def _grad_kernel(d_c, d_h, c, act, tanh_c):
     """The gradients of ``z`` and ``c``: ``s (1 - s)`` for the sigmoids, ``1 - t^2`` for
     the tanh, through ``c' = c f + i j`` and ``h' = tanh(c') o``."""
     batch, n = c.shape
     compiled = gate_loops.grad_loop()
     # the loop reads every array at [b, k] unchecked: only exactly matching operands
-    if compiled is not None and len({a.dtype for a in (d_c, d_h, c, act, tanh_c)}) == 1 \
+    if compiled is not None and {a.dtype for a in (d_c, d_h, c, act, tanh_c)} in _LOOP_DTYPES \
             and d_c.shape == d_h.shape == tanh_c.shape == c.shape \
             and act.shape == (4, batch, n):
         d_z, d_c_prev = np.empty((batch, 4 * n), act.dtype), np.empty_like(c)
