@@ -81,3 +81,4 @@ from graphc.linalg_more import (cholesky_solve, cross, lstsq, matrix_rank,  # no
 from graphc.linalg_expm import expm  # noqa: E402,F401
 from graphc.clip_ops import global_norm  # noqa: E402,F401
 from graphc.nn_norm import l2_normalize  # noqa: E402,F401
+from graphc.linalg_tridiag import tridiagonal_matmul, tridiagonal_solve  # noqa: E402,F401
