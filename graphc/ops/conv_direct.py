@@ -12,25 +12,42 @@ block of (filter tap element, output channel) accumulators in registers while it
 over the output pixels. With no column dilation a filter row's kw taps meet kw * C_in
 contiguous input elements, so both loops run over that row as one contiguous "depth".
 
-The loops are generated per (output channels, block size) as straight-line code over
-compile-time constant offsets and compiled with LLVM's SLP vectorizer on (numba keeps it
-off by default; it is what turns each pixel's C_out FMAs into vector FMAs, 4-10x faster
-than without it). ``fastmath`` allows only contraction into FMAs (NaN, infinities and
-signed zeros behave as IEEE says). Results differ from the GEMM kernels only in the order
-of the float sums (by filter row, then along the row's depth; the filter gradient by
+Each loop is compiled per (output channels, block size), both compile-time constants, so
+the loops over a block's accumulators (buffers on the stack, which nothing else can point
+to) unroll and the accumulators live in registers; LLVM's SLP vectorizer, switched on for
+these loops only (numba keeps it off), then turns each pixel's C_out multiply-adds into
+vector FMAs (4-10x faster than without it; offsets are unsigned, as numba's wraparound of
+negative indices would hide that a vector's loads are adjacent). ``fastmath`` allows only
+contraction into FMAs (NaN, infinities and signed zeros behave as IEEE says).
+Results differ from the GEMM kernels only in the order of the float sums (by filter row, then along the row's depth; the filter gradient by
 chunks of images, then pixels): within the float-sum bound that tests/test_conv_direct.py
 checks against tests/conv_baseline.py and the GEMM kernels.
 
-When the kernels are chosen (``takes_direct``): numba installed, float32 or float64, stride
-1, no column dilation, and C_out one of DIRECT_CHANNELS. Measured at W7's shapes (process
-CPU time per call, medians of interleaved rounds, 2-core EPYC under load 2; before -> now):
+When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
+numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
+one of DIRECT_CHANNELS; the filter gradient not for 1x1 filters. Measured at W7's shapes,
+GEMM kernels -> direct, ms per call (process CPU time, BLAS 1 thread as graphc's pool
+policy sets it, medians of 9 interleaved rounds of 10 calls, 2-core EPYC at load 2-5):
 
-    (a) 64 x 8x8          forward         filter gradient   input gradient
-    conv1 3x3 1->32       see MEASURED
-    ...
+    (a) 64 x 8x8        forward        filter grad    input grad (its forward)
+    conv1 3x3 1->32     0.320 -> 0.126  0.342 -> 0.159  -
+    1x1 32->16          0.101 -> 0.081  0.099 -> 0.109  0.123 -> 0.077 (1x1 16->32)
+    1x1 32->8           0.098 -> 0.073  0.113 -> 0.103  0.124 -> 0.078 (1x1 8->32)
+    3x3 16->24          1.265 -> 0.515  1.302 -> 0.682  1.255 -> 0.493 (3x3 24->16)
+    5x5 8->8            1.175 -> 0.352  1.251 -> 0.379  1.205 -> 0.357
+    (b) 32 x 32x32
+    conv1 3x3 3->32     2.833 -> 1.369  3.501 -> 1.909  -
+    1x1 32->16          1.071 -> 0.867  1.111 -> 1.028  0.774 -> 0.605
+    1x1 32->8           0.800 -> 0.496  0.899 -> 0.981  0.826 -> 0.608
+    3x3 16->24          9.173 -> 3.841  7.391 -> 4.408  7.657 -> 4.151
+    5x5 8->8            5.924 -> 2.587  6.094 -> 2.841  5.817 -> 2.406
 
-MEASURED below holds the table. Without numba, graphc.ops.conv_kernels' GEMM kernels run
-(the reference path).
+The 1x1 filter gradients were as often slower as faster (0.90 -> 0.98 and 0.74 -> 0.90 at
+(b)): they stay one GEMM. The whole W7 step (process CPU time per step, medians of
+interleaved rounds, same load): (a) 22.5 -> 16.3 ms, (b) 143 -> 114 ms.
+
+Each (kind, C_out, dtype) compiles on first use (1.5-3 s). Without numba,
+graphc.ops.conv_kernels' GEMM kernels run (the reference path).
 """
 from __future__ import annotations
 
@@ -45,8 +62,8 @@ __all__ = ["takes_direct_forward", "takes_direct_filter_grad", "direct_forward",
 # the compiled loops by (kind, C_out, block, dtype), and the stack-buffer intrinsic
 _COMPILED: dict = {}
 
-# output channel counts the direct kernels take (a whole number of 8-lane float32
-# vectors, at most 4: above that the GEMMs are wide enough for BLAS)
+# output channel counts the direct kernels take: whole 8-lane float32 vectors, up to W7's
+# widest (32); wider ones were not measured and stay with the GEMM kernels
 DIRECT_CHANNELS = (8, 16, 24, 32)
 # accumulator vector registers a loop may keep (AVX2 has 16; the rest hold the filter
 # vector, the broadcast input and addresses)
