@@ -181,10 +181,12 @@ def test_direct_kernels_split_over_the_pool_give_the_unsplit_results(split_batch
     ((3, 3, 4, 8), (1, 1), (1, 2), ("float32",) * 3, False, False),  # column dilation
     ((3, 3, 4, 12), (1, 1), (1, 1), ("float32",) * 3, False, False),  # C_out not taken
     ((3, 3, 4, 8), (1, 1), (1, 1), ("float32", "float64", "float64"), False, False),
-    ((3, 3, 4, 8), (1, 1), (1, 1), ("int32",) * 3, False, False)])
+    ((3, 3, 4, 8), (1, 1), (1, 1), ("int32",) * 3, False, False),
+    ((3, 3, 4, 8), (1, 1), (1, 1), ("float32", "float32", "strided"), False, False)])
 def test_the_rule_that_chooses_the_direct_kernels(w_shape, strides, dilations, dtypes,
                                                   forward, gradient):
-    arrays = [np.zeros(1, dtype) for dtype in dtypes]
+    arrays = [np.zeros(4, np.float32)[::2] if dtype == "strided" else np.zeros(1, dtype)
+              for dtype in dtypes]
     assert conv_direct.takes_direct_forward(w_shape, strides, dilations, *arrays) == forward
     assert conv_direct.takes_direct_filter_grad(w_shape, strides, dilations,
                                                 *arrays) == gradient

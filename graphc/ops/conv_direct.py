@@ -19,9 +19,10 @@ these loops only (numba keeps it off), then turns each pixel's C_out multiply-ad
 vector FMAs (4-10x faster than without it; offsets are unsigned, as numba's wraparound of
 negative indices would hide that a vector's loads are adjacent). ``fastmath`` allows only
 contraction into FMAs (NaN, infinities and signed zeros behave as IEEE says).
-Results differ from the GEMM kernels only in the order of the float sums (by filter row, then along the row's depth; the filter gradient by
-chunks of images, then pixels): within the float-sum bound that tests/test_conv_direct.py
-checks against tests/conv_baseline.py and the GEMM kernels.
+Results differ from the GEMM kernels only in the order of the float sums (by filter row,
+then along the row's depth; the filter gradient by chunks of images, then pixels): within
+the float-sum bound that tests/test_conv_direct.py checks against tests/conv_baseline.py
+and against the GEMM kernels.
 
 When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
 numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
@@ -80,7 +81,8 @@ FORWARD_BLOCK_BYTES = 1 << 18
 def _takes(w_shape, strides, dilations, arrays) -> bool:
     kh, kw, c_in, c_out = w_shape
     dtypes = {a.dtype for a in arrays}
-    return (HAVE_NUMBA and len(dtypes) == 1 and dtypes <= {np.dtype(np.float32),
+    # the result (the last array) is written through a flat view of it
+    return (HAVE_NUMBA and len(dtypes) == 1 and arrays[-1].flags.c_contiguous and dtypes <= {np.dtype(np.float32),
                                                           np.dtype(np.float64)}
             and tuple(strides) == (1, 1) and dilations[1] == 1
             and c_out in DIRECT_CHANNELS and min(kh, kw, c_in) > 0)
@@ -89,7 +91,7 @@ def _takes(w_shape, strides, dilations, arrays) -> bool:
 def takes_direct_forward(w_shape, strides, dilations, *arrays) -> bool:
     """Whether ``direct_forward`` takes this convolution of ``arrays`` (input, filter,
     output): numba installed, one float dtype, stride 1, no column dilation, C_out one of
-    DIRECT_CHANNELS (faster at every such W7 shape, 1x1 included: see MEASURED)."""
+    DIRECT_CHANNELS (faster at every such W7 shape, 1x1 included: see the module docstring)."""
     return _takes(w_shape, strides, dilations, arrays)
 
 
@@ -110,9 +112,9 @@ def _block(c_out, itemsize, limit=8):
 
 
 def _stack_vector():
-    """(Made once.) An njit-callable ``stack_vector(size, dtype)``: a pointer to ``size`` elements on the
-    loop's stack. Unlike an np.empty buffer, LLVM knows nothing else can point there, so
-    once the loops over it are unrolled its elements live in registers."""
+    """An njit-callable ``stack_vector(size, dtype)`` (made once): a pointer to ``size``
+    elements on the loop's stack. Unlike an np.empty buffer, LLVM knows nothing else can
+    point there, so once the loops over it are unrolled its elements live in registers."""
     from numba import types
     from numba.core import cgutils
     from numba.extending import intrinsic
@@ -230,7 +232,8 @@ def _compiled(kind, c_out, block, dtype):
     size = numba.int64
     # the inputs as read-only arrays (a graph's constants are): writable ones convert
     source_array = numba.types.Array(value, 1, "C", readonly=True)
-    args = (source_array, source_array, value[::1]) + (size,) * 9 + ((value,) if kind == "forward" else ())
+    zero = (value,) if kind == "forward" else ()
+    args = (source_array, source_array, value[::1]) + (size,) * 9 + zero
     with global_compiler_lock:  # an RLock: numba's compile below takes it again
         if key not in _COMPILED:
             # SLP on: it turns each unrolled run of C_out multiply-adds into vector FMAs
