@@ -45,7 +45,9 @@ policy sets it, medians of 9 interleaved rounds of 10 calls, 2-core EPYC at load
 
 The 1x1 filter gradients were as often slower as faster (0.90 -> 0.98 and 0.74 -> 0.90 at
 (b)): they stay one GEMM. The whole W7 step (process CPU time per step, medians of
-interleaved rounds, same load): (a) 22.5 -> 16.3 ms, (b) 143 -> 114 ms.
+interleaved rounds, same load): (a) 22.5 -> 16.3 ms, (b) 143 -> 114 ms. float64 at (a),
+load 7: forward 1.2-4.8x faster (5x5 8->8: 3.03 -> 0.63), 3x3 and 5x5 filter gradients
+1.35-3.8x, input gradients 1.2-4.2x; 1x1 filter gradients again even (0.32 -> 0.33).
 
 Each (kind, C_out, dtype) compiles on first use (1.5-3 s). Without numba,
 graphc.ops.conv_kernels' GEMM kernels run (the reference path).
