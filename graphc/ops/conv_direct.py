@@ -1,0 +1,303 @@
+"""Direct convolution kernels (issue 14): stride-1 NHWC convolutions with few output
+channels, forward and filter gradient, compiled by numba (the optional ``fast`` extra); the
+input gradient of a stride-1 convolution is the forward convolution of the output gradient
+with the flipped, transposed filter (graphc.ops.conv_kernels), so it takes these too.
+
+At W7's shapes the GEMMs of the im2col and row-window kernels have 8-32 columns (the output
+channels), which BLAS runs at a third of a core's speed. Here the output channels are the
+vector lanes: each step of the inner loop loads one filter vector per block of output
+channels and multiplies it into several output pixels' accumulators (a filter load serves
+``pixels`` FMAs), which stay in registers across all taps; the filter gradient keeps a
+block of (filter tap element, output channel) accumulators in registers while it streams
+over the output pixels. With no column dilation a filter row's kw taps meet kw * C_in
+contiguous input elements, so both loops run over that row as one contiguous "depth".
+
+Each loop is compiled per (output channels, block size), both compile-time constants, so
+the loops over a block's accumulators (buffers on the stack, which nothing else can point
+to) unroll and the accumulators live in registers; LLVM's SLP vectorizer, switched on for
+these loops only (numba keeps it off), then turns each pixel's C_out multiply-adds into
+vector FMAs (4-10x faster than without it; offsets are unsigned, as numba's wraparound of
+negative indices would hide that a vector's loads are adjacent). ``fastmath`` allows only
+contraction into FMAs (NaN, infinities and signed zeros behave as IEEE says).
+Results differ from the GEMM kernels only in the order of the float sums (by filter row,
+then along the row's depth; the filter gradient by chunks of images, then pixels): within
+the float-sum bound that tests/test_conv_direct.py checks against tests/conv_baseline.py
+and against the GEMM kernels.
+
+When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
+numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
+one of DIRECT_CHANNELS; the filter gradient not for 1x1 filters. Measured at W7's shapes,
+GEMM kernels -> direct, ms per call (process CPU time, BLAS 1 thread as graphc's pool
+policy sets it, medians of 9 interleaved rounds of 10 calls, 2-core EPYC at load 2-5):
+
+    (a) 64 x 8x8        forward        filter grad    input grad (its forward)
+    conv1 3x3 1->32     0.320 -> 0.126  0.342 -> 0.159  -
+    1x1 32->16          0.101 -> 0.081  0.099 -> 0.109  0.123 -> 0.077 (1x1 16->32)
+    1x1 32->8           0.098 -> 0.073  0.113 -> 0.103  0.124 -> 0.078 (1x1 8->32)
+    3x3 16->24          1.265 -> 0.515  1.302 -> 0.682  1.255 -> 0.493 (3x3 24->16)
+    5x5 8->8            1.175 -> 0.352  1.251 -> 0.379  1.205 -> 0.357
+    (b) 32 x 32x32
+    conv1 3x3 3->32     2.833 -> 1.369  3.501 -> 1.909  -
+    1x1 32->16          1.071 -> 0.867  1.111 -> 1.028  0.774 -> 0.605
+    1x1 32->8           0.800 -> 0.496  0.899 -> 0.981  0.826 -> 0.608
+    3x3 16->24          9.173 -> 3.841  7.391 -> 4.408  7.657 -> 4.151
+    5x5 8->8            5.924 -> 2.587  6.094 -> 2.841  5.817 -> 2.406
+
+The 1x1 filter gradients were as often slower as faster (0.90 -> 0.98 and 0.74 -> 0.90 at
+(b)): they stay one GEMM. The whole W7 step (process CPU time per step, medians of
+interleaved rounds, same load): (a) 22.5 -> 16.3 ms, (b) 143 -> 114 ms. float64 at (a),
+load 7: forward 1.2-4.8x faster (5x5 8->8: 3.03 -> 0.63), 3x3 and 5x5 filter gradients
+1.35-3.8x, input gradients 1.2-4.2x; 1x1 filter gradients again even (0.32 -> 0.33).
+
+Each (kind, C_out, dtype) compiles on first use (1.5-3 s). Without numba,
+graphc.ops.conv_kernels' GEMM kernels run (the reference path).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphc.ops.conv_buffers import padded
+from graphc.ops.conv_loops import HAVE_NUMBA
+
+__all__ = ["takes_direct_forward", "takes_direct_filter_grad", "direct_forward",
+           "direct_filter_grad", "DIRECT_CHANNELS"]
+
+# the compiled loops by (kind, C_out, block, dtype), and the stack-buffer intrinsic
+_COMPILED: dict = {}
+
+# output channel counts the direct kernels take: whole 8-lane float32 vectors, up to W7's
+# widest (32); wider ones were not measured and stay with the GEMM kernels
+DIRECT_CHANNELS = (8, 16, 24, 32)
+# accumulator vector registers a loop may keep (AVX2 has 16; the rest hold the filter
+# vector, the broadcast input and addresses)
+ACCUMULATOR_REGISTERS = 12
+# the filter gradient sums chunks of about this many bytes of input and output gradient
+# at a time, so its repeated passes over a chunk (one per filter row and block of depth)
+# read it from cache
+GRAD_CHUNK_BYTES = 1 << 17
+# the forward convolution pads and computes blocks of about this many output bytes, and
+# hands each to the epilogue while it is in cache
+FORWARD_BLOCK_BYTES = 1 << 18
+
+
+def _takes(w_shape, strides, dilations, arrays) -> bool:
+    kh, kw, c_in, c_out = w_shape
+    dtypes = {a.dtype for a in arrays}
+    # the result (the last array) is written through a flat view of it
+    return (HAVE_NUMBA and len(dtypes) == 1 and arrays[-1].flags.c_contiguous and dtypes <= {np.dtype(np.float32),
+                                                          np.dtype(np.float64)}
+            and tuple(strides) == (1, 1) and dilations[1] == 1
+            and c_out in DIRECT_CHANNELS and min(kh, kw, c_in) > 0)
+
+
+def takes_direct_forward(w_shape, strides, dilations, *arrays) -> bool:
+    """Whether ``direct_forward`` takes this convolution of ``arrays`` (input, filter,
+    output): numba installed, one float dtype, stride 1, no column dilation, C_out one of
+    DIRECT_CHANNELS (faster at every such W7 shape, 1x1 included: see the module docstring)."""
+    return _takes(w_shape, strides, dilations, arrays)
+
+
+def takes_direct_filter_grad(w_shape, strides, dilations, *arrays) -> bool:
+    """Whether ``direct_filter_grad`` takes this filter gradient of ``arrays`` (input,
+    output gradient, result): as ``takes_direct_forward``, but not for a 1x1 filter, whose
+    gradient is one long GEMM (x^T dy over all pixels) that BLAS runs as fast or faster."""
+    return w_shape[0] * w_shape[1] > 1 and _takes(w_shape, strides, dilations, arrays)
+
+
+def _block(c_out, itemsize, limit=8):
+    """Pixels (forward) or row elements (filter gradient) per register block: the largest
+    power of two (W7's rows of 8 and 32 pixels split evenly) whose C_out accumulators fit
+    ACCUMULATOR_REGISTERS 32-byte AVX2 vectors."""
+    vectors = -(-c_out * itemsize // 32)
+    fits = max(1, min(limit, ACCUMULATOR_REGISTERS // vectors))
+    return 1 << (fits.bit_length() - 1)
+
+
+def _stack_vector():
+    """An njit-callable ``stack_vector(size, dtype)`` (made once): a pointer to ``size``
+    elements on the loop's stack. Unlike an np.empty buffer, LLVM knows nothing else can
+    point there, so once the loops over it are unrolled its elements live in registers."""
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+    if "stack_vector" in _COMPILED:
+        return _COMPILED["stack_vector"]
+
+    @intrinsic
+    def stack_vector(typingctx, size, dtype):
+        def lower(context, builder, signature, args):
+            return cgutils.alloca_once(builder, context.get_value_type(dtype.dtype),
+                                       size=args[0])
+        return types.CPointer(dtype.dtype)(types.int64, dtype), lower
+    return _COMPILED.setdefault("stack_vector", stack_vector)
+
+
+def _forward_loop(c_out, pixels, dtype):
+    """``forward(xp, w, out, n, hp, wp, c, oh, ow, kh, depth, dh, zero)``: ``out`` (flat
+    N*OH*OW*C_out) of flat padded ``xp`` (N, HP, WP, C) and flat HWIO ``w``, output rows
+    in blocks of ``pixels`` columns, then column by column."""
+    import numba
+    stack_vector, value, U = _stack_vector(), numba.from_dtype(dtype), numba.uint64
+
+    def block_of(count):
+        size = count * c_out
+
+        @numba.njit(nogil=True, fastmath={"contract"})
+        def block(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero):
+            acc = numba.carray(stack_vector(size, value), size)
+            filt = numba.carray(stack_vector(c_out, value), c_out)
+            for q in range(size):
+                acc[U(q)] = zero
+            for i in range(kh):
+                xb = U(((b * hp + r + i * dh) * wp + c0) * c)
+                wb = U(i * depth * c_out)
+                for d in range(depth):
+                    wd, xd = wb + U(d * c_out), xb + U(d)
+                    for o in range(c_out):
+                        filt[U(o)] = w[wd + U(o)]
+                    for p in range(count):
+                        pixel = xp[xd + U(p * c)]
+                        for o in range(c_out):
+                            acc[U(p * c_out + o)] += pixel * filt[U(o)]
+            first = U(((b * oh + r) * ow + c0) * c_out)
+            for q in range(size):
+                out[first + U(q)] = acc[U(q)]
+        return block
+    many, one = block_of(pixels), block_of(1)
+
+    def forward(xp, w, out, n, hp, wp, c, oh, ow, kh, depth, dh, zero):
+        full = ow - ow % pixels
+        for b in range(n):
+            for r in range(oh):
+                for c0 in range(0, full, pixels):
+                    many(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
+                for c0 in range(full, ow):
+                    one(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
+    return forward
+
+
+def _filter_grad_loop(c_out, depth_block, dtype):
+    """``filter_grad(xp, dy, dw, n, hp, wp, c, oh, ow, kh, depth, dh)``: ``dw`` (flat HWIO,
+    rows of ``depth`` = kw * C elements) += the products of flat padded ``xp`` and flat
+    ``dy`` over all output pixels, in blocks of ``depth_block`` row elements, then one by
+    one."""
+    import numba
+    stack_vector, value, U = _stack_vector(), numba.from_dtype(dtype), numba.uint64
+
+    def block_of(count):
+        size = count * c_out
+
+        @numba.njit(nogil=True, fastmath={"contract"})
+        def block(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh):
+            acc = numba.carray(stack_vector(size, value), size)
+            grad = numba.carray(stack_vector(c_out, value), c_out)
+            first = U((i * depth + d0) * c_out)
+            for q in range(size):
+                acc[U(q)] = dw[first + U(q)]
+            for b in range(n):
+                for r in range(oh):
+                    xb = U(((b * hp + r + i * dh) * wp) * c + d0)
+                    yb = U((b * oh + r) * ow * c_out)
+                    for col in range(ow):
+                        xc, yc = xb + U(col * c), yb + U(col * c_out)
+                        for o in range(c_out):
+                            grad[U(o)] = dy[yc + U(o)]
+                        for e in range(count):
+                            pixel = xp[xc + U(e)]
+                            for o in range(c_out):
+                                acc[U(e * c_out + o)] += pixel * grad[U(o)]
+            for q in range(size):
+                dw[first + U(q)] = acc[U(q)]
+        return block
+    many, one = block_of(depth_block), block_of(1)
+
+    def filter_grad(xp, dy, dw, n, hp, wp, c, oh, ow, kh, depth, dh):
+        full = depth - depth % depth_block
+        for i in range(kh):
+            for d0 in range(0, full, depth_block):
+                many(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh)
+            for d0 in range(full, depth):
+                one(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh)
+    return filter_grad
+
+
+def _compiled(kind, c_out, block, dtype):
+    """The loop ``kind`` for (C_out, block, dtype), compiled on first use."""
+    key = (kind, c_out, block, np.dtype(dtype))
+    loop = _COMPILED.get(key)
+    if loop is not None:
+        return loop
+    import numba  # here, not at import time: see conv_loops.HAVE_NUMBA
+    from numba.core import config
+    from numba.core.compiler_lock import global_compiler_lock
+    value = numba.from_dtype(np.dtype(dtype))
+    size = numba.int64
+    # the inputs as read-only arrays (a graph's constants are): writable ones convert
+    source_array = numba.types.Array(value, 1, "C", readonly=True)
+    zero = (value,) if kind == "forward" else ()
+    args = (source_array, source_array, value[::1]) + (size,) * 9 + zero
+    with global_compiler_lock:  # an RLock: numba's compile below takes it again
+        if key not in _COMPILED:
+            # SLP on: it turns each unrolled run of C_out multiply-adds into vector FMAs
+            before = config.SLP_VECTORIZE
+            config.SLP_VECTORIZE = 1
+            try:
+                source = (_forward_loop if kind == "forward" else _filter_grad_loop)(
+                    c_out, block, np.dtype(dtype))
+                _COMPILED[key] = numba.njit(numba.void(*args), nogil=True,
+                                            fastmath={"contract"})(source)
+            finally:
+                config.SLP_VECTORIZE = before
+    return _COMPILED[key]
+
+
+def _flat_padded(x, pads):
+    """Flat C-contiguous ``x`` padded by ``pads`` and its padded shape."""
+    xp = padded(x, *pads)
+    if not xp.flags.c_contiguous:
+        xp = np.ascontiguousarray(xp)
+    return xp.reshape(-1), xp.shape
+
+
+def direct_forward(x, w, dilation, pads, out, finish):
+    """Correlate NHWC ``x`` padded by ``pads`` with HWIO ``w`` (stride 1, row dilation
+    ``dilation``) into C-contiguous ``out``, ``finish(block)`` after each block of images.
+
+    Example:
+        >>> direct_forward(x, w, 1, (1, 1, 1, 1), out, lambda block: None)
+    """
+    kh, kw, c_in, c_out = w.shape
+    n, oh, ow, _ = out.shape
+    loop = _compiled("forward", c_out, _block(c_out, out.itemsize), out.dtype)
+    filt = np.ascontiguousarray(w, dtype=out.dtype).reshape(-1)
+    step = max(1, FORWARD_BLOCK_BYTES // max(1, out[:1].nbytes))
+    for lo in range(0, n, step):
+        block = out[lo:lo + step]
+        xp, (images, hp, wp, _) = _flat_padded(x[lo:lo + step].astype(out.dtype, copy=False),
+                                               pads)
+        loop(xp, filt, block.reshape(-1), images, hp, wp, c_in, oh, ow, kh, kw * c_in,
+             dilation, out.dtype.type(0))
+        finish(block)
+    return out
+
+
+def direct_filter_grad(x, dy, dilation, pads, total):
+    """The filter gradient (``total``, HWIO, C-contiguous) of the convolution of NHWC ``x``
+    padded by ``pads`` (stride 1, row dilation ``dilation``) with output gradient ``dy``.
+
+    Example:
+        >>> direct_filter_grad(x, dy, 1, (1, 1, 1, 1), np.empty((3, 3, 16, 24), np.float32))
+    """
+    kh, kw, c_in, c_out = total.shape
+    n, oh, ow, _ = dy.shape
+    loop = _compiled("filter_grad", c_out, _block(c_out, total.itemsize), total.dtype)
+    total.fill(0)
+    flat = total.reshape(-1)
+    per_image = (x[:1].size + dy[:1].size) * total.itemsize
+    step = max(1, GRAD_CHUNK_BYTES // max(1, per_image))
+    for lo in range(0, n, step):
+        xp, (images, hp, wp, _) = _flat_padded(x[lo:lo + step].astype(total.dtype, copy=False),
+                                               pads)
+        grad = np.ascontiguousarray(dy[lo:lo + step], dtype=total.dtype).reshape(-1)
+        loop(xp, grad, flat, images, hp, wp, c_in, oh, ow, kh, kw * c_in, dilation)
+    return total
