@@ -122,12 +122,19 @@ class _BatchPool:
             self._checked = (now, idle, cpu)
         return idle
 
-    def __call__(self, work, n: int, chunks: int) -> None:
+    def bounds(self, n: int, chunks: int) -> list:
+        """Where a split of ``range(n)`` into about ``chunks`` pieces per call cuts it (the
+        pieces' first elements, then n): the same for any load (a loaded machine runs it
+        whole instead)."""
         pieces = max(1, min(2 * chunks, 2 * self.threads, n))
+        return [n * k // pieces for k in range(pieces + 1)]
+
+    def __call__(self, work, n: int, chunks: int) -> None:
+        bounds = self.bounds(n, chunks)
+        pieces = len(bounds) - 1
         if pieces == 1 or not self.idle():
             work(0, n)
             return
-        bounds = [n * k // pieces for k in range(pieces + 1)]
         taken = itertools.count()  # next() on a count is atomic under the GIL
         finished = threading.Condition()
         state = {"done": 0, "error": None}

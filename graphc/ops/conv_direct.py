@@ -54,16 +54,31 @@ graphc.ops.conv_kernels' GEMM kernels run (the reference path).
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import string
+from pathlib import Path
+
 import numpy as np
 
+from graphc.ops import jit_cache
 from graphc.ops.conv_buffers import padded
 from graphc.ops.conv_loops import HAVE_NUMBA
 
 __all__ = ["takes_direct_forward", "takes_direct_filter_grad", "direct_forward",
            "direct_filter_grad", "DIRECT_CHANNELS"]
 
-# the compiled loops by (kind, C_out, block, dtype), and the stack-buffer intrinsic
+# the compiled loops by (kind, C_out, block, dtype)
 _COMPILED: dict = {}
+FOLDER = "conv-kernels"  # in graphc's cache (graphc.ops.jit_cache)
+
+
+@functools.lru_cache(maxsize=1)
+def _stamp() -> str:
+    """What a generated module's file name digests beside its source: the compile options
+    and the helpers it imports (a change of them must change its name)."""
+    helpers = Path(__file__).with_name("conv_direct_support.py").read_bytes()
+    return f"slp=1 {hashlib.sha256(helpers).hexdigest()[:16]}"
 
 # output channel counts the direct kernels take: whole 8-lane float32 vectors, up to W7's
 # widest (32); wider ones were not measured and stay with the GEMM kernels
@@ -113,116 +128,103 @@ def _block(c_out, itemsize, limit=8):
     return 1 << (fits.bit_length() - 1)
 
 
-def _stack_vector():
-    """An njit-callable ``stack_vector(size, dtype)`` (made once): a pointer to ``size``
-    elements on the loop's stack. Unlike an np.empty buffer, LLVM knows nothing else can
-    point there, so once the loops over it are unrolled its elements live in registers."""
-    from numba import types
-    from numba.core import cgutils
-    from numba.extending import intrinsic
-    if "stack_vector" in _COMPILED:
-        return _COMPILED["stack_vector"]
+# The loops are generated source with C_out and the block as literals (compile-time
+# constants: the loops over a block's accumulators unroll), written to graphc's cache
+# (graphc.ops.jit_cache) so that numba's disk cache keeps their machine code: a later process
+# loads a kernel in milliseconds instead of compiling it for 1.5-3 s.
+_HEADER = """import numba
+from graphc.ops.conv_direct_support import stack_vector
 
-    @intrinsic
-    def stack_vector(typingctx, size, dtype):
-        def lower(context, builder, signature, args):
-            return cgutils.alloca_once(builder, context.get_value_type(dtype.dtype),
-                                       size=args[0])
-        return types.CPointer(dtype.dtype)(types.int64, dtype), lower
-    return _COMPILED.setdefault("stack_vector", stack_vector)
+U = numba.uint64
+VALUE = numba.$value
+# numba's disk cache only for a module imported from its file in graphc's cache
+JIT = dict(nogil=True, fastmath={"contract"}, cache="__file__" in globals())
+"""
+
+_FORWARD_BLOCK = """
+@numba.njit(**JIT)
+def block_$count(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero):
+    acc = numba.carray(stack_vector($size, VALUE), $size)
+    filt = numba.carray(stack_vector($c_out, VALUE), $c_out)
+    for q in range($size):
+        acc[U(q)] = zero
+    for i in range(kh):
+        xb = U(((b * hp + r + i * dh) * wp + c0) * c)
+        wb = U(i * depth * $c_out)
+        for d in range(depth):
+            wd, xd = wb + U(d * $c_out), xb + U(d)
+            for o in range($c_out):
+                filt[U(o)] = w[wd + U(o)]
+            for p in range($count):
+                pixel = xp[xd + U(p * c)]
+                for o in range($c_out):
+                    acc[U(p * $c_out + o)] += pixel * filt[U(o)]
+    first = U(((b * oh + r) * ow + c0) * $c_out)
+    for q in range($size):
+        out[first + U(q)] = acc[U(q)]
+"""
+
+_FORWARD = """
+def loop(xp, w, out, n, hp, wp, c, oh, ow, kh, depth, dh, zero):
+    full = ow - ow % $block
+    for b in range(n):
+        for r in range(oh):
+            for c0 in range(0, full, $block):
+                block_$block(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
+            for c0 in range(full, ow):
+                block_1(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
+"""
+
+_GRAD_BLOCK = """
+@numba.njit(**JIT)
+def block_$count(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh):
+    acc = numba.carray(stack_vector($size, VALUE), $size)
+    grad = numba.carray(stack_vector($c_out, VALUE), $c_out)
+    first = U((i * depth + d0) * $c_out)
+    for q in range($size):
+        acc[U(q)] = dw[first + U(q)]
+    for b in range(n):
+        for r in range(oh):
+            xb = U(((b * hp + r + i * dh) * wp) * c + d0)
+            yb = U((b * oh + r) * ow * $c_out)
+            for col in range(ow):
+                xc, yc = xb + U(col * c), yb + U(col * $c_out)
+                for o in range($c_out):
+                    grad[U(o)] = dy[yc + U(o)]
+                for e in range($count):
+                    pixel = xp[xc + U(e)]
+                    for o in range($c_out):
+                        acc[U(e * $c_out + o)] += pixel * grad[U(o)]
+    for q in range($size):
+        dw[first + U(q)] = acc[U(q)]
+"""
+
+_GRAD = """
+def loop(xp, dy, dw, n, hp, wp, c, oh, ow, kh, depth, dh):
+    full = depth - depth % $block
+    for i in range(kh):
+        for d0 in range(0, full, $block):
+            block_$block(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh)
+        for d0 in range(full, depth):
+            block_1(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh)
+"""
 
 
-def _forward_loop(c_out, pixels, dtype):
-    """``forward(xp, w, out, n, hp, wp, c, oh, ow, kh, depth, dh, zero)``: ``out`` (flat
-    N*OH*OW*C_out) of flat padded ``xp`` (N, HP, WP, C) and flat HWIO ``w``, output rows
-    in blocks of ``pixels`` columns, then column by column."""
-    import numba
-    stack_vector, value, U = _stack_vector(), numba.from_dtype(dtype), numba.uint64
-
-    def block_of(count):
-        size = count * c_out
-
-        @numba.njit(nogil=True, fastmath={"contract"})
-        def block(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero):
-            acc = numba.carray(stack_vector(size, value), size)
-            filt = numba.carray(stack_vector(c_out, value), c_out)
-            for q in range(size):
-                acc[U(q)] = zero
-            for i in range(kh):
-                xb = U(((b * hp + r + i * dh) * wp + c0) * c)
-                wb = U(i * depth * c_out)
-                for d in range(depth):
-                    wd, xd = wb + U(d * c_out), xb + U(d)
-                    for o in range(c_out):
-                        filt[U(o)] = w[wd + U(o)]
-                    for p in range(count):
-                        pixel = xp[xd + U(p * c)]
-                        for o in range(c_out):
-                            acc[U(p * c_out + o)] += pixel * filt[U(o)]
-            first = U(((b * oh + r) * ow + c0) * c_out)
-            for q in range(size):
-                out[first + U(q)] = acc[U(q)]
-        return block
-    many, one = block_of(pixels), block_of(1)
-
-    def forward(xp, w, out, n, hp, wp, c, oh, ow, kh, depth, dh, zero):
-        full = ow - ow % pixels
-        for b in range(n):
-            for r in range(oh):
-                for c0 in range(0, full, pixels):
-                    many(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
-                for c0 in range(full, ow):
-                    one(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
-    return forward
-
-
-def _filter_grad_loop(c_out, depth_block, dtype):
-    """``filter_grad(xp, dy, dw, n, hp, wp, c, oh, ow, kh, depth, dh)``: ``dw`` (flat HWIO,
-    rows of ``depth`` = kw * C elements) += the products of flat padded ``xp`` and flat
-    ``dy`` over all output pixels, in blocks of ``depth_block`` row elements, then one by
-    one."""
-    import numba
-    stack_vector, value, U = _stack_vector(), numba.from_dtype(dtype), numba.uint64
-
-    def block_of(count):
-        size = count * c_out
-
-        @numba.njit(nogil=True, fastmath={"contract"})
-        def block(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh):
-            acc = numba.carray(stack_vector(size, value), size)
-            grad = numba.carray(stack_vector(c_out, value), c_out)
-            first = U((i * depth + d0) * c_out)
-            for q in range(size):
-                acc[U(q)] = dw[first + U(q)]
-            for b in range(n):
-                for r in range(oh):
-                    xb = U(((b * hp + r + i * dh) * wp) * c + d0)
-                    yb = U((b * oh + r) * ow * c_out)
-                    for col in range(ow):
-                        xc, yc = xb + U(col * c), yb + U(col * c_out)
-                        for o in range(c_out):
-                            grad[U(o)] = dy[yc + U(o)]
-                        for e in range(count):
-                            pixel = xp[xc + U(e)]
-                            for o in range(c_out):
-                                acc[U(e * c_out + o)] += pixel * grad[U(o)]
-            for q in range(size):
-                dw[first + U(q)] = acc[U(q)]
-        return block
-    many, one = block_of(depth_block), block_of(1)
-
-    def filter_grad(xp, dy, dw, n, hp, wp, c, oh, ow, kh, depth, dh):
-        full = depth - depth % depth_block
-        for i in range(kh):
-            for d0 in range(0, full, depth_block):
-                many(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh)
-            for d0 in range(full, depth):
-                one(xp, dy, dw, i, d0, n, hp, wp, c, oh, ow, depth, dh)
-    return filter_grad
+def loop_source(kind, c_out, block, dtype) -> str:
+    """The generated module of loop ``kind`` ("forward" or "filter_grad"): ``loop`` with
+    its blocks of ``block`` and of 1 pixels (forward) or row elements (filter gradient)."""
+    forward = kind == "forward"
+    pieces = [string.Template(_HEADER).substitute(value=np.dtype(dtype).name)]
+    for count in sorted({block, 1}):
+        pieces.append(string.Template(_FORWARD_BLOCK if forward else _GRAD_BLOCK).substitute(
+            count=count, size=count * c_out, c_out=c_out))
+    pieces.append(string.Template(_FORWARD if forward else _GRAD).substitute(block=block))
+    return "".join(pieces)
 
 
 def _compiled(kind, c_out, block, dtype):
-    """The loop ``kind`` for (C_out, block, dtype), compiled on first use."""
+    """The loop ``kind`` for (C_out, block, dtype): compiled on first use in this process,
+    or loaded from the disk cache."""
     key = (kind, c_out, block, np.dtype(dtype))
     loop = _COMPILED.get(key)
     if loop is not None:
@@ -235,17 +237,16 @@ def _compiled(kind, c_out, block, dtype):
     # the inputs as read-only arrays (a graph's constants are): writable ones convert
     source_array = numba.types.Array(value, 1, "C", readonly=True)
     zero = (value,) if kind == "forward" else ()
-    args = (source_array, source_array, value[::1]) + (size,) * 9 + zero
+    signature = numba.void(source_array, source_array, value[::1], *(size,) * 9, *zero)
+    source = loop_source(kind, c_out, block, dtype)
     with global_compiler_lock:  # an RLock: numba's compile below takes it again
         if key not in _COMPILED:
             # SLP on: it turns each unrolled run of C_out multiply-adds into vector FMAs
             before = config.SLP_VECTORIZE
             config.SLP_VECTORIZE = 1
             try:
-                source = (_forward_loop if kind == "forward" else _filter_grad_loop)(
-                    c_out, block, np.dtype(dtype))
-                _COMPILED[key] = numba.njit(numba.void(*args), nogil=True,
-                                            fastmath={"contract"})(source)
+                namespace, _ = jit_cache.generated_module(source, FOLDER, _stamp())
+                _COMPILED[key] = numba.njit(signature, **namespace["JIT"])(namespace["loop"])
             finally:
                 config.SLP_VECTORIZE = before
     return _COMPILED[key]

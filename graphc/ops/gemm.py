@@ -8,7 +8,13 @@ output rows, one block per thread, each written straight into its rows of the re
 output element is the same dot product over the inner dimension, in the same order, as in
 one whole call (blocks start at multiples of ``ROW_ALIGN`` rows, the register-block height
 of the BLAS kernels), so the result is bitwise the whole call's; tests/test_gemm.py checks
-it on NaN, infinities, signed zeros and empty operands.
+it on NaN, infinities, signed zeros and empty operands. Not every BLAS keeps that promise: on
+OpenBLAS's Haswell (AVX2) kernels a row's rounding depends on where the row falls in the
+call (its edge rows take other kernels), so a split GEMM's bits could differ from the whole
+call's, and a result would depend on whether the machine had idle cores. So each shape and
+layout is split only once it is checked: the first time, the split and the whole call are
+run on random operands of that shape and layout (``_split_keeps_bits``), and splitting is
+kept for it only if the two agree bit for bit.
 
 Not an epilogue host (OpDef.epilogue): measured on the MLP step (W1), the bias + ReLU group
 run op by op on each block of rows (graphc.ops.epilogue) cost more than the fused engine's
@@ -53,6 +59,42 @@ def _worth_splitting(left, right) -> bool:
             and right.dtype == left.dtype)
 
 
+# (shapes, strides, dtype) -> whether a split of such a GEMM gives the whole call's bits
+_SPLIT_CHECKED: dict = {}
+
+
+def _probe(operand, rng):
+    """Random values laid out as ``operand`` (C-contiguous, or the transpose of one)."""
+    if operand.flags.c_contiguous:
+        return rng.standard_normal(operand.shape).astype(operand.dtype)
+    return rng.standard_normal(operand.shape[::-1]).astype(operand.dtype).T
+
+
+def _split_keeps_bits(left, right) -> bool:
+    """Whether the pool's row split gives the whole call's bits for GEMMs of this shape and
+    layout: checked once on random operands, piece by piece where the pool would cut them
+    (on this thread, whatever the machine's load), then remembered."""
+    key = (left.shape, right.shape, left.strides, right.strides, left.dtype.str)
+    kept = _SPLIT_CHECKED.get(key)
+    if kept is None:
+        rng = np.random.default_rng(0)
+        probe_left, probe_right = _probe(left, rng), _probe(right, rng)
+        whole = np.matmul(probe_left, probe_right)
+        pieces = np.empty_like(whole)
+        blocks, chunks = _blocks(left.shape[0])
+        cuts = [min(b * ROW_ALIGN, len(whole)) for b in _SPLITTER[0].bounds(blocks, chunks)]
+        for lo, hi in zip(cuts, cuts[1:]):
+            np.matmul(probe_left[lo:hi], probe_right, out=pieces[lo:hi])
+        kept = _SPLIT_CHECKED[key] = bool(np.array_equal(whole.view(np.uint8),
+                                                         pieces.view(np.uint8)))
+    return kept
+
+
+def _blocks(m: int) -> tuple:
+    """``(blocks of ROW_ALIGN rows, pieces asked for)`` of a split of ``m`` rows."""
+    return -(-m // ROW_ALIGN), (_SPLITTER[0].threads + 1) // 2  # a piece per thread
+
+
 def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None):
     """``a @ b`` of 2-D operands (``a.T``, ``b.T`` where transposed: BLAS reads the
     transposes in place), into ``out`` when given.
@@ -64,15 +106,19 @@ def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None):
     a, b = dense(a), dense(b)
     left = a.T if transpose_a else a
     right = b.T if transpose_b else b
-    if not _worth_splitting(left, right):
+    if not _worth_splitting(left, right) or not _split_keeps_bits(left, right):
         return np.matmul(left, right, out=out)
-    m = left.shape[0]
     if out is None:
-        out = np.empty((m, right.shape[1]), np.result_type(left, right))
+        out = np.empty((left.shape[0], right.shape[1]), np.result_type(left, right))
+    return _split(left, right, out)
+
+
+def _split(left, right, out):
+    """``left @ right`` into ``out``, in blocks of rows on the pool, a piece per thread."""
+    m = left.shape[0]
 
     def rows(lo, hi):
         lo, hi = lo * ROW_ALIGN, min(hi * ROW_ALIGN, m)
         np.matmul(left[lo:hi], right, out=out[lo:hi])
-    splitter = _SPLITTER[0]
-    splitter(rows, -(-m // ROW_ALIGN), (splitter.threads + 1) // 2)  # a piece per thread
+    _SPLITTER[0](rows, *_blocks(m))
     return out

@@ -1,26 +1,24 @@
 """What the fused engines share: the thread pool, input layouts, and compiling generated
 source with numba, cached on disk across processes.
 
-Compiled kernels are cached in ``GRAPHC_CACHE_DIR`` (default ``$XDG_CACHE_HOME/graphc``, else
-``~/.cache/graphc``), in its ``fused-kernels`` folder: each generated module is written there
-under a name hashed from its source (which names a digest of any helper code it imports),
-the compile options and the numba version, and numba's own cache (``cache=True``) keeps the
-machine code beside it, so a later process loads a kernel in milliseconds instead of
-compiling it for seconds. An empty ``GRAPHC_CACHE_DIR`` turns the disk cache off; a folder
-that cannot be written is the same as none.
+Compiled kernels are cached in the ``fused-kernels`` folder of graphc's cache
+(graphc.ops.jit_cache: ``GRAPHC_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphc`` or
+``~/.cache/graphc``): each generated module is written there under a name hashed from its
+source (which names a digest of any helper code it imports), the compile options and the
+numba version, and numba's own cache keeps the machine code beside it, so a later process
+loads a kernel in milliseconds instead of compiling it for seconds.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import functools
-import hashlib
 import importlib.util
 import math
 import os
-import sys
-import tempfile
 import threading
 from pathlib import Path
+
+from graphc.ops import jit_cache
 
 __all__ = ["POOL", "WORKERS", "numba_available", "input_modes", "cache_dir", "jit_source",
            "warm_up", "not_compiled_for"]
@@ -30,6 +28,7 @@ WORKERS = os.cpu_count() or 1
 POOL = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS,
                                              thread_name_prefix="graphc-fused")
 JIT_OPTIONS = {"nogil": True, "error_model": "numpy"}  # no fastmath: it changes results
+FOLDER = "fused-kernels"  # in graphc's cache (graphc.ops.jit_cache)
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,35 +64,8 @@ def input_modes(in_shapes, out_shape):
 
 
 def cache_dir() -> Path | None:
-    """The folder of cached kernels, or None when the disk cache is off."""
-    chosen = os.environ.get("GRAPHC_CACHE_DIR")
-    if chosen is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        chosen = os.path.join(base, "graphc")
-    return Path(chosen) / "fused-kernels" if chosen else None
-
-
-def _module_file(source: str) -> Path | None:
-    """The generated module's file in the cache folder (written once, atomically), or None
-    when the folder cannot be made or written."""
-    import numba
-    folder = cache_dir()
-    if folder is None:
-        return None
-    # the machine code depends on the source, the compile options and numba, nothing else
-    key = f"{numba.__version__}\n{sorted(JIT_OPTIONS.items())}\n{source}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    path = folder / f"graphc_{digest}.py"
-    try:
-        if not path.exists():  # never rewritten: numba's index is stamped with its mtime
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(handle, "w") as stream:
-                stream.write(source)
-            os.replace(temporary, path)
-        return path
-    except OSError:
-        return None
+    """The folder of cached fused kernels, or None when the disk cache is off."""
+    return jit_cache.cache_dir(FOLDER)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -106,20 +78,12 @@ def jit_source(source: str, names: tuple):
         >>> loop = jit_source("import numpy as np\\ndef loop(out, a0): ...\\n", ("loop",))
     """
     import numba
-    path = _module_file(source)
-    if path is not None:
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[path.stem] = module  # numba imports it by name when it loads the cache
-        namespace = vars(module)
-    else:
-        namespace = {}
-        exec(compile(source, "<graphc fused>", "exec"), namespace)  # noqa: S102 - generated
+    namespace, on_disk = jit_cache.generated_module(source, FOLDER,
+                                                    str(sorted(JIT_OPTIONS.items())))
     for name in names:
         function = namespace[name]
         try:
-            namespace[name] = numba.njit(cache=path is not None, **JIT_OPTIONS)(function)
+            namespace[name] = numba.njit(cache=on_disk, **JIT_OPTIONS)(function)
         except RuntimeError:  # numba found no writable place for its cache after all
             namespace[name] = numba.njit(**JIT_OPTIONS)(function)
     return namespace[names[-1]]
