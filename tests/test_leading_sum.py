@@ -1,6 +1,7 @@
 """reduce_sum over leading axes, or a run of middle axes, by a GEMV with ones
-(graphc.ops.reduce._leading_sum; reduce_mean's sum too) against the NumPy sum it replaced: within the float-sum bound, NaN/Inf where NumPy has them, size 0,
-and NumPy's own sum wherever the fast path does not apply."""
+(graphc.ops.reduce._leading_sum; reduce_mean's sum too) against the NumPy sum it replaced:
+within the float-sum bound, NaN/Inf where NumPy has them, size 0, and NumPy's own sum
+wherever the fast path does not apply."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
