@@ -116,10 +116,18 @@ def _max_of_taps(a, axis, taps, stride, size, into):
 
 def _first_max_pass(name, x, y, grad, out, ksize, strides, padding):
     """Run the compiled loop ``name`` over the batch: ``out`` starts as zeros for the
-    scatter (the loop adds into it); the gather writes every element itself."""
+    scatter (the loop adds into it) but for the pixels that the disjoint scatter writes
+    itself; the gather writes every element itself."""
     (kh, kw), (sh, sw) = ksize, strides
-    _, (top, _, left, _) = pool_geometry(x.shape, ksize, strides, padding)
-    if name == "max_pool_scatter" or not y.size:
+    (oh, ow), (top, _, left, _) = pool_geometry(x.shape, ksize, strides, padding)
+    if name == "max_pool_scatter" and y.size and sh >= kh and sw >= kw:
+        name = "max_pool_scatter_disjoint"
+        if (sh, sw) == (kh, kw):  # windows tile the image but for a last band (VALID)
+            out[:, max(0, oh * kh - top):] = 0
+            out[:, :, max(0, ow * kw - left):] = 0
+        else:
+            out.fill(0)  # gaps between the windows
+    elif name == "max_pool_scatter" or not y.size:
         out.fill(0)
     if y.size:
         loop, zero = pool_loop(name), grad.dtype.type(0)
