@@ -86,8 +86,10 @@ def _concat_blocks(xs, axis, out) -> bool:
     axis = axis % out.ndim
     rows = int(np.prod(out.shape[:axis]))
     if (rows < 2 or out.dtype.kind not in "biufc" or not out.flags.c_contiguous
-            or any(x.dtype != out.dtype or not x.flags.c_contiguous for x in xs)):
-        return False
+            or any(x.dtype != out.dtype or not x.flags.c_contiguous for x in xs)
+            or any(x.shape[:axis] + x.shape[axis + 1:] != out.shape[:axis] + out.shape[axis + 1:]
+                   for x in xs) or sum(x.shape[axis] for x in xs) != out.shape[axis]):
+        return False  # a wrong ``out`` or mismatched inputs: np.concatenate's error
     columns = out.reshape(rows, -1)
     first = 0
     for x in xs:
