@@ -12,7 +12,7 @@ from graphc.ops import conv_direct, conv_kernels
 from tests import conv_baseline as old
 from tests.test_conv_kernels import _arrays, _assert_within_sum_bound, split_batches  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not conv_kernels.HAVE_NUMBA,
+pytestmark = pytest.mark.skipif(not conv_direct.HAVE_NUMBA,
                                 reason="the direct kernels need numba")
 
 # (x shape, filter shape, dilations): C_out in DIRECT_CHANNELS; odd widths leave a partial

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from graphc.ops import conv_buffers, conv_grads, conv_kernels
+from graphc.ops import conv_buffers, conv_grads, conv_kernels, pool_kernels
 from graphc.runtime.threads import _BatchPool
 from tests import conv_baseline as old
 
@@ -85,7 +85,7 @@ def test_a_kernel_result_is_not_changed_by_the_next_call():
     calls = [lambda s: conv_kernels.conv_forward(x * s, w, **geometry),
              lambda s: conv_kernels.conv_input_grad(np.array(x.shape), w, dy * s, **geometry),
              lambda s: conv_kernels.conv_filter_grad(x * s, np.array(w.shape), dy, **geometry),
-             lambda s: conv_kernels.max_pool_forward(x * s, (3, 3), (1, 1), "SAME")]
+             lambda s: pool_kernels.max_pool_forward(x * s, (3, 3), (1, 1), "SAME")]
     for call in calls:
         first = call(1)
         kept = first.copy()
@@ -158,7 +158,7 @@ POOL_CASES = [((2, 7, 6, 3), (3, 3), (1, 1)), ((2, 8, 8, 4), (2, 2), (2, 2)),
 def test_max_pool_kernels_are_bitwise_the_per_tap_kernels(shape, ksize, strides, padding, dtype):
     x = _pool_inputs(shape).astype(dtype)
     attrs = dict(ksize=ksize, strides=strides, padding=padding)
-    y = conv_kernels.max_pool_forward(x, **attrs)
+    y = pool_kernels.max_pool_forward(x, **attrs)
     np.testing.assert_array_equal(y, old.max_pool_kernel(x, **attrs))
     rng = np.random.default_rng(2)
     dy = rng.standard_normal(y.shape).astype(dtype)
@@ -173,12 +173,12 @@ def test_max_pool_kernels_are_bitwise_the_per_tap_kernels(shape, ksize, strides,
         np.testing.assert_array_equal(ddy, want_ddy)
 
 
-@pytest.mark.skipif(not conv_kernels.HAVE_NUMBA, reason="the compiled loops need numba")
+@pytest.mark.skipif(not pool_kernels.HAVE_NUMBA, reason="the compiled loops need numba")
 def test_the_compiled_max_pool_gradient_takes_floats_and_leaves_other_dtypes_to_numpy():
     x = np.arange(16, dtype=np.int32).reshape(1, 4, 4, 1)
-    y = conv_kernels.max_pool_forward(x, (2, 2), (2, 2), "VALID")
-    assert not conv_kernels.compiled_pooling(x, y, y)
-    assert conv_kernels.compiled_pooling(x.astype(np.float32), y.astype(np.float32),
+    y = pool_kernels.max_pool_forward(x, (2, 2), (2, 2), "VALID")
+    assert not pool_kernels.compiled_pooling(x, y, y)
+    assert pool_kernels.compiled_pooling(x.astype(np.float32), y.astype(np.float32),
                                          y.astype(np.float32))
     dx = conv_grads._max_pool_grad_kernel(x, y, np.ones_like(y), (2, 2), (2, 2), "VALID")
     np.testing.assert_array_equal(dx, old.max_pool_grad_kernel(x, y, np.ones_like(y), (2, 2),
@@ -189,7 +189,7 @@ def test_max_pool_kernels_of_size_zero():
     for shape in ((0, 4, 4, 2), (2, 4, 4, 0), (2, 1, 1, 2)):
         x = np.ones(shape, np.float32)
         attrs = dict(ksize=(2, 2), strides=(2, 2), padding="VALID")
-        y = conv_kernels.max_pool_forward(x, **attrs)
+        y = pool_kernels.max_pool_forward(x, **attrs)
         assert y.shape == old.max_pool_kernel(x, **attrs).shape
         dx = conv_grads._max_pool_grad_kernel(x, y, np.ones_like(y), **attrs)
         assert dx.shape == x.shape and not dx.any()
@@ -216,7 +216,7 @@ def test_kernels_split_over_the_pool_give_the_unsplit_results(split_batches):
              conv_kernels.conv_filter_grad(x, np.array(w.shape), dy, **geometry)]
     pooled = _pool_inputs((5, 6, 6, 3))
     attrs = dict(ksize=(3, 3), strides=(1, 1), padding="SAME")
-    p = conv_kernels.max_pool_forward(pooled, **attrs)
+    p = pool_kernels.max_pool_forward(pooled, **attrs)
     dp = np.random.default_rng(2).standard_normal(p.shape)
     split_pool = [p, conv_grads._max_pool_grad_kernel(pooled, p, dp, **attrs)]
     conv_kernels.set_batch_splitter(None)
@@ -225,7 +225,7 @@ def test_kernels_split_over_the_pool_give_the_unsplit_results(split_batches):
              conv_kernels.conv_filter_grad(x, np.array(w.shape), dy, **geometry)]
     for got, want in zip(split, whole):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(split_pool[0], conv_kernels.max_pool_forward(pooled, **attrs))
+    np.testing.assert_array_equal(split_pool[0], pool_kernels.max_pool_forward(pooled, **attrs))
     np.testing.assert_array_equal(split_pool[1],
                                   conv_grads._max_pool_grad_kernel(pooled, p, dp, **attrs))
 
@@ -295,8 +295,9 @@ def test_max_pool_in_blocks_of_images_is_bitwise_the_whole_batch(monkeypatch, sh
                                                                    strides):
     """max_pool passes over blocks of images that fit the cache; one image per block (the
     smallest block) gives bitwise the per-tap kernel's result."""
-    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(pool_kernels, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(pool_kernels, "HAVE_NUMBA", False)  # the NumPy passes
     x = _pool_inputs((5,) + shape[1:])
     attrs = dict(ksize=ksize, strides=strides, padding="SAME")
-    np.testing.assert_array_equal(conv_kernels.max_pool_forward(x, **attrs),
+    np.testing.assert_array_equal(pool_kernels.max_pool_forward(x, **attrs),
                                   old.max_pool_kernel(x, **attrs))

@@ -288,3 +288,50 @@ def test_the_background_compile_times_engines_without_numpy_warnings():
         wait_for_compiles()
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], \
         [str(w.message) for w in caught]
+
+
+F32 = (("dtype", gc.float32),)
+# TF1's ReLU gradient after fusion: dy * cast(x > 0), and with its upstream sum (add_n)
+RELU_GRAD = (("greater", (("in", 0), ("in", 1)), ()), ("cast", (("step", 0),), F32),
+             ("multiply", (("in", 2), ("step", 1)), ()))
+RELU_GRAD_SUM = (("add_n", (("in", 0), ("in", 1)), ()), ("greater", (("in", 2), ("in", 3)), ()),
+                 ("cast", (("step", 1),), F32), ("multiply", (("step", 0), ("step", 2)), ()))
+
+
+def _special(shape, seed):
+    a = np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+    a.reshape(-1)[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45]
+    return a
+
+
+@needs_numba
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf * 0 on NumPy
+def test_simd_engine_takes_the_bools_of_comparisons_bitwise():
+    """A comparison's bool inside a float32 group compiles (a select): a ReLU gradient is
+    bitwise NumPy's, NaN, +-Inf (inf * 0 is NaN) and signed zeros included."""
+    x, dy, other = _special(5000, 0), _special(5000, 1)[::-1].copy(), _special(5000, 2)
+    zero = np.float32(0)
+    for program, arrays in [(RELU_GRAD, [x, zero, dy]), (RELU_GRAD_SUM, [dy, other, x, zero])]:
+        run = simd.compile_simd_loop(program, arrays)
+        got, want = run(*arrays), _reference(program, *arrays)
+        assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
+    only_bools = (("greater", (("in", 0), ("in", 1)), ()),)  # a bool result: not covered
+    assert simd.compile_simd_loop(only_bools, [x, zero]) is None
+
+
+@needs_numba
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf * 0 on NumPy
+def test_short_groups_compile_only_for_large_outputs():
+    """Fewer than LOOP_MIN_STEPS ops: NumPy for small outputs (faster inside plans), one
+    SIMD pass for large ones; a small static shape binds the straight-line function."""
+    zero = np.float32(0)
+    large = [_special((64, 8, 8, 32), 3), zero, _special((64, 8, 8, 32), 4)]
+    small = [a[:1, :2] if np.ndim(a) else a for a in large]
+    assert max(a.size for a in small) <= policy.LOOP_MAX_ELEMENTS < large[0].size
+    for arrays, engine in [(large, "simd"), (small, "numpy")]:
+        kernel, results = _hot_kernel(RELU_GRAD, arrays)
+        assert kernel.engine(*[np.shape(a) for a in arrays]) == engine
+        assert results[-1].tobytes() == results[0].tobytes()
+    auto = EnginePolicy()
+    assert not isinstance(fused_kernel(RELU_GRAD, gc.TensorShape([4, 8]), auto), FusedKernel)
+    assert isinstance(fused_kernel(RELU_GRAD, gc.TensorShape([None, 8]), auto), FusedKernel)

@@ -77,7 +77,10 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 # (conv2d and conv2d_backprop_*) create the later op by its registered name instead.
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
                "reduce", "indexing", "gemm", "linalg", "array", "padding", "nn", "sparse_xent",
-               "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows", "conv_direct", "conv_kernels", "conv", "conv_grads", "random", "state", "debug",
+               "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows",
+               "conv_direct", "conv_kernels",
+               "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
+               "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "fused", "epilogue",
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
                "scaled_update",  # an SGD step as one op, on state

@@ -8,7 +8,8 @@ import numpy as np
 
 from graphc import registry
 from graphc.ops.common import FLOAT, NUMERIC, apply_op, rand, same_dtype_rule
-from graphc.ops.conv_kernels import _window, conv_forward, max_pool_forward, window_geometry
+from graphc.ops.conv_kernels import _window, conv_forward, window_geometry
+from graphc.ops.pool_kernels import max_pool_forward
 from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape

@@ -14,9 +14,9 @@ from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import apply_op, rand
 from graphc.ops.conv import (_check_padding, _geometry, _padded, _pool_attrs, _spatial,
                              avg_pool, conv2d)
-from graphc.ops.conv_kernels import (_window, compiled_pooling, conv_filter_grad,
-                                     conv_input_grad, max_pool_forward, max_pool_gather,
-                                     max_pool_scatter, window_geometry)
+from graphc.ops.conv_kernels import _window, conv_filter_grad, conv_input_grad, window_geometry
+from graphc.ops.pool_kernels import (compiled_pooling, max_pool_forward, max_pool_gather,
+                                     max_pool_scatter)
 from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.static_values import constant_value_as_shape

@@ -1,4 +1,4 @@
-"""Fast kernels of convolution and max pooling over NHWC images (issue 14), chosen by
+"""Fast kernels of convolution over NHWC images (issue 14), chosen by
 measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
 
 - a stride-1 convolution with 8, 16, 24 or 32 output channels takes the compiled direct
@@ -16,11 +16,8 @@ measurement at the shapes of the benchmark's CNN (tools/bench_conv.py, W7):
   result; the input gradient of a stride-1 convolution with 8 or more input channels is the
   forward convolution of the output gradient with the flipped, transposed filter,
   otherwise a GEMM followed by a scatter of its columns (col2im);
-- max pooling is separable: the maximum over the window's rows, then over its columns
-  ((kh - 1) + (kw - 1) passes instead of kh * kw - 1, each from the first two taps);
-- the max-pool gradient finds each window's first maximum and adds the output gradient there
-  in one pass, compiled by numba where it is installed (graphc.ops.conv_loops); without
-  numba, the NumPy kernel of graphc.ops.conv_grads runs (the reference path).
+- max pooling and its gradients are graphc.ops.pool_kernels', which share this module's
+  batch splitting.
 
 Every kernel takes ``out=`` (its OpDef declares ``takes_out``): the plan's arena hands it
 last run's result buffer to write into, and its temporaries are buffers each thread keeps
@@ -33,8 +30,7 @@ Results differ from the per-tap kernels they replaced only in the order of a con
 float sums (im2col sums over taps and channels in one dot product, and the filter gradient
 sums its pieces' products in batch order): within the float-sum bound (a few ulps of the
 sum of |products|), which tests/test_conv_kernels.py checks against those kernels
-(tests/conv_baseline.py). Max pooling and its gradients are bitwise the old
-kernels' values, NaN, infinities and ties included.
+(tests/conv_baseline.py).
 """
 from __future__ import annotations
 
@@ -49,11 +45,9 @@ from graphc.ops.conv_buffers import padded as _pad
 from graphc.ops.conv_buffers import scratch as _scratch
 from graphc.ops.conv_direct import (direct_filter_grad, direct_forward,
                                     takes_direct_filter_grad, takes_direct_forward)
-from graphc.ops.conv_loops import HAVE_NUMBA, first_max_loop
 from graphc.ops.conv_rows import rows_filter_grad, rows_forward, takes_rows
 
-__all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "max_pool_forward",
-           "max_pool_scatter", "max_pool_gather", "window_geometry", "HAVE_NUMBA"]
+__all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "window_geometry"]
 
 
 def window_geometry(size, window, stride, dilation, padding):
@@ -306,94 +300,3 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations, out=None)
                     total += np.matmul(cols.T, grad_rows, out=step)
         return into
     return _summed_by_batch(n, n * out_hw[0] * out_hw[1] * kh * kw * c_in, partial, out)
-
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def max_pool_forward(x, ksize, strides, padding, out=None):
-    """max_pool, separable: the maximum over each window's rows, then over its columns."""
-    out_hw, pads = _geometry(x.shape[1], x.shape[2], *ksize, strides, (1, 1), padding)
-    out = _output(out, (x.shape[0], *out_hw, x.shape[3]), x.dtype)
-    if x.size == 0 or min(out_hw) == 0:
-        out.fill(_lowest(x.dtype))
-        return out
-    _each_chunk(x.shape[0], x.size, lambda lo, hi: _max_pool(x[lo:hi], ksize, strides, pads,
-                                                             out[lo:hi]))
-    return out
-
-
-def _max_pool(x, ksize, strides, pads, out):
-    """Blocks of images small enough that the padded copy and the column maxima of one
-    block stay in cache for all of the block's (kh - 1) + (kw - 1) passes (1.4-1.8x
-    faster at W7 (b)'s shapes than whole-batch passes)."""
-    step = max(1, (CHUNK_BYTES // 2) // max(1, x[:1].nbytes))
-    for lo in range(0, x.shape[0], step):
-        _max_pool_block(x[lo:lo + step], ksize, strides, pads, out[lo:lo + step])
-    return out
-
-
-def _max_pool_block(x, ksize, strides, pads, out):
-    """The maximum over each window's rows first (whole padded rows at a time, and a
-    strided pool's output has a stride's fraction of them), then over its columns; each
-    pass starts from the maximum of its first two taps (no copy): 2 passes for a 2x2 pool
-    (2.3x fewer than columns first from a copy), 4 for a 3x3 one."""
-    (kh, kw), (sh, sw), (_, oh, ow, _) = ksize, strides, out.shape
-    xp = _pad(x, *pads, fill=_lowest(x.dtype))
-    rows = _max_of_taps(xp, 1, kh, sh, oh, out if (kw, sw) == (1, 1) else None)
-    _max_of_taps(rows, 2, kw, sw, ow, out)
-    return out
-
-
-def _max_of_taps(a, axis, taps, stride, size, into):
-    """The maximum over ``taps`` windows of ``a`` along ``axis`` (``size`` outputs apart by
-    ``stride``), in ``into`` (None: a scratch buffer; ``a`` itself for one tap, stride 1)."""
-    def tap(t):
-        index = [slice(None)] * 4
-        index[axis] = slice(t, t + stride * (size - 1) + 1, stride)
-        return a[tuple(index)]
-    if taps == 1 and stride == 1 and (into is None or into is a):
-        return a
-    if into is None:
-        into = _scratch("pool_rows", tap(0).shape, a.dtype)
-    if taps == 1:
-        np.copyto(into, tap(0))
-    else:
-        np.maximum(tap(0), tap(1), out=into)
-    for t in range(2, taps):
-        np.maximum(into, tap(t), out=into)
-    return into
-
-
-def compiled_pooling(x, y, grad):
-    """Whether the compiled max-pool gradient loops take these arrays (numba installed;
-    float32/float64 values of one dtype, as the loops compare them exactly)."""
-    return (HAVE_NUMBA and x.dtype == y.dtype and x.dtype in (np.float32, np.float64)
-            and grad.dtype in (np.float32, np.float64))
-
-
-def _first_max_pass(x, y, grad, out, scatter, ksize, strides, padding):
-    (kh, kw), (sh, sw) = ksize, strides
-    _, (top, _, left, _) = _geometry(x.shape[1], x.shape[2], kh, kw, strides, (1, 1), padding)
-    out.fill(0)
-    if y.size:
-        loop, zero = first_max_loop(), grad.dtype.type(0)
-        _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
-            x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], scatter, kh, kw, sh, sw, top, left,
-            zero))
-    return out
-
-
-def max_pool_scatter(x, y, dy, ksize, strides, padding, out=None):
-    """max_pool_grad by the compiled loop (see ``compiled_pooling``): dy added at each
-    window's first maximum."""
-    return _first_max_pass(x, y, dy, _output(out, x.shape, dy.dtype), True, ksize, strides,
-                           padding)
-
-
-def max_pool_gather(x, y, ddx, ksize, strides, padding, out=None):
-    """max_pool_grad_grad by the compiled loop (see ``compiled_pooling``): ddx read at each
-    window's first maximum."""
-    return _first_max_pass(x, y, ddx, _output(out, y.shape, ddx.dtype), False, ksize,
-                           strides, padding)

@@ -2,7 +2,8 @@
 
 Every fused node starts on the NumPy engine (``numpy_engine``), which needs no compilation.
 After ``hot_calls`` calls a node of ``LOOP_MIN_STEPS`` ops or more turns hot for the input
-shapes it sees: a background thread compiles it, outputs of at most ``LOOP_MAX_ELEMENTS``
+shapes it sees (a shorter node too, once its output is larger than ``LOOP_MAX_ELEMENTS``):
+a background thread compiles it, outputs of at most ``LOOP_MAX_ELEMENTS``
 elements into one scalar loop (``loops``), larger float32 ones into a SIMD loop (``simd``),
 while the calls go on running on NumPy; the compiled kernel is then timed against NumPy on a
 copy of those inputs, and the node switches to it only if it is faster. Either way the
@@ -38,8 +39,11 @@ HOT_CALLS = 16
 # Larger outputs run best on NumPy's SIMD functions over cache-sized chunks on every core,
 # which beat numba's scalar libm calls 8x (W2), unless the SIMD engine covers the group
 LOOP_MAX_ELEMENTS = 1 << 11
-# Groups of a few ops stay on NumPy: timed alone their loops win, but inside W5's gradient
-# (2-3 op groups between matrix products) the plan ran slower with them (1.62 vs 1.49 ms)
+# Small groups of a few ops stay on NumPy: timed alone their loops win, but inside W5's
+# gradient (2-3 op groups between matrix products) the plan ran slower with them (1.62 vs
+# 1.49 ms). Larger outputs compile whatever the group's length: each ufunc call is a pass
+# over memory (a ReLU gradient's compare, cast and multiply: 3 passes and 2 temporaries),
+# the SIMD loop one pass (W7 (a)'s 64x8x8x32 gradients 3-5x faster)
 LOOP_MIN_STEPS = 6
 
 # One compile at a time, off the threads that run sessions (a compile takes 0.2-3 s)
@@ -93,9 +97,11 @@ def fused_kernel(program, shape=None, policy: EnginePolicy | None = None):
         >>> y = kernel(x, bias)
     """
     policy = policy or EnginePolicy.from_environment()
-    if not policy.compiles or len(program) < policy.min_steps:
-        if (shape is not None and shape.is_fully_defined()
-                and math.prod(shape.dims) < PARALLEL_MIN):
+    known = shape is not None and shape.is_fully_defined()
+    small = known and math.prod(shape.dims) <= LOOP_MAX_ELEMENTS
+    # a short program compiles only for large outputs (see FusedKernel._compile)
+    if not policy.compiles or (len(program) < policy.min_steps and small):
+        if known and math.prod(shape.dims) < PARALLEL_MIN:
             return compile_program(program)
         return ChunkedProgram(program)
     return FusedKernel(program, policy)
@@ -172,9 +178,10 @@ class FusedKernel:
     def _compile(self, arrays):
         """The kernel to serve inputs like ``arrays``: a compiled loop, or the NumPy engine
         when none covers them or (``timed``) none beats it."""
-        if len(self.program) < self.policy.min_steps:
-            return self.numpy
-        if max(a.size for a in arrays) <= LOOP_MAX_ELEMENTS:
+        small = max(a.size for a in arrays) <= LOOP_MAX_ELEMENTS
+        if small and len(self.program) < self.policy.min_steps:
+            return self.numpy  # a few ufunc calls on small arrays: a loop gains nothing
+        if small:
             run = compile_loop(self.program, arrays)
         else:  # large: only the SIMD loops (float32) can beat NumPy's chunks
             run = compile_simd_loop(self.program, arrays)

@@ -4,11 +4,13 @@ numba compiles ``np.exp``/``np.sin``/``np.tanh`` in a loop into calls to scalar 
 keeps LLVM from vectorizing the loop (40 ms for W2's chain, 8x slower than NumPy). Ops with a
 ``LoopExpr.vector`` form use the branch-free float32 polynomials of ``simd_math`` instead,
 plain arithmetic its scalar form, so the whole group becomes one vectorized pass over memory
-with every value in registers, split over the thread pool. The loop runs in blocks and
-counts arguments outside a polynomial's range (NaN, +-Inf, huge); a block that met any is
-computed again element by element, those arguments with the op's scalar (libm) form, so every
-element's value depends on its inputs alone, never on its neighbours. Only programs whose
-values are all float32, with inputs of the output's shape or single elements, qualify.
+with every value in registers, split over the thread pool when the threading policy
+allows. The loop runs in blocks and counts arguments outside a polynomial's range (NaN,
++-Inf, huge); a block that met any is computed again element by element, those arguments
+with the op's scalar (libm) form, so every element's value depends on its inputs alone,
+never on its neighbours. Only programs whose
+values are all float32 (but for the bools of comparisons between them, as a ReLU gradient's
+``dy * cast(x > 0)``), with inputs of the output's shape or single elements, qualify.
 """
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.fused import replay_dtypes
 
+from ..threads import kernel_threads
 from .common import POOL, WORKERS, input_modes, jit_source, warm_up
 from .loops import scalar_expression
+from .numpy_engine import PARALLEL_MIN
 
 __all__ = ["compile_simd_loop", "simd_source"]
 
@@ -56,7 +60,7 @@ def _expressions(op_type, names, exact: bool):
     return vector, f"not ({inside})"
 
 
-def _function(program, modes, exact: bool) -> list | None:
+def _function(program, modes, exact: bool, step_dtypes) -> list | None:
     """The lines of ``exact`` (one block, element by element, arguments out of range with
     libm) or of ``loop`` (blocks of vectorized code, each redone by ``exact`` if it met an
     argument out of range)."""
@@ -82,7 +86,9 @@ def _function(program, modes, exact: bool) -> list | None:
         expression, check = found
         if check:
             lines.append(f"{indent}bad += {check}")
-        lines.append(f"{indent}v{index} = f32({expression})")
+        # a comparison's bool stays a bool (a select in the vector code); values are float32
+        rounded = f"f32({expression})" if step_dtypes[index] == np.float32 else f"({expression})"
+        lines.append(f"{indent}v{index} = {rounded}")
     lines.append(f"{indent}{'out' if exact else 'block'}[i] = v{len(program) - 1}")
     if not exact:
         lines += ["        if bad:", f"            exact(out, {params}, start, stop)"]
@@ -92,10 +98,11 @@ def _function(program, modes, exact: bool) -> list | None:
 def simd_source(program, modes) -> str | None:
     """The generated module (``exact`` and ``loop``), or None when the program is not
     covered."""
-    if any(dtype.np != np.float32
-           for dtype in replay_dtypes([gdt.float32] * len(modes), program)):
+    steps = [dtype.np for dtype in replay_dtypes([gdt.float32] * len(modes), program)]
+    if steps[-1] != np.float32 or any(d not in (np.float32, np.bool_) for d in steps):
         return None
-    exact, loop = _function(program, modes, True), _function(program, modes, False)
+    exact, loop = (_function(program, modes, True, steps),
+                   _function(program, modes, False, steps))
     if exact is None or loop is None:
         return None
     return _header() + "\n".join(exact) + "\n\n\n" + "\n".join(loop) + "\n"
@@ -124,7 +131,8 @@ def compile_simd_loop(program, arrays):
     few = min(size, 8)  # compiled here, on a few elements, never in the pool's threads
     warm_up(loop, np.empty(few, np.float32), *[np.reshape(a, -1)[:few] if mode == "full" else
                                                np.reshape(a, -1) for a, mode in zip(arrays, modes)])
-    bounds = [(w * size // WORKERS, (w + 1) * size // WORKERS) for w in range(WORKERS)]
+    splits = {workers: [(w * size // workers, (w + 1) * size // workers)
+                        for w in range(workers)] for workers in range(1, WORKERS + 1)}
 
     def run(*inputs, out=None):
         result = out if out is not None else np.empty(out_shape, np.float32)
@@ -135,7 +143,13 @@ def compile_simd_loop(program, arrays):
             start, stop = bound
             loop(flat_out[start:stop],
                  *[f[start:stop] if mode == "full" else f for f, mode in zip(flat, modes)])
-        list(POOL.map(share, bounds))
+        # the threading policy's threads now (1 under a CPU load), as the NumPy engine; a
+        # hand-off to the pool costs more than it saves below PARALLEL_MIN elements
+        workers = 1 if size < PARALLEL_MIN else min(WORKERS, kernel_threads())
+        if workers == 1:
+            share((0, size))
+        else:
+            list(POOL.map(share, splits[workers]))
         return result
     run.engine = "simd"
     return run
