@@ -55,16 +55,14 @@ def _pade(matrix, degree, ident):
     in TF's order."""
     b = [constant(value, matrix.dtype) for value in _PADE[degree]]
     m = {0: ident, 2: matmul(matrix, matrix)}
-    m[4] = matmul(m[2], m[2])
-    m[6] = matmul(m[4], m[2])
+    for k in range(4, (6 if degree == 13 else degree - 1) + 1, 2):  # those this degree reads
+        m[k] = matmul(m[k - 2], m[2])
     if degree == 13:
         tmp_u = matmul(m[6], m[6] + b[11] * m[4] + b[9] * m[2]) + b[7] * m[6] + \
             b[5] * m[4] + b[3] * m[2] + b[1] * ident
         tmp_v = b[12] * m[6] + b[10] * m[4] + b[8] * m[2]
         v = matmul(m[6], tmp_v) + b[6] * m[6] + b[4] * m[4] + b[2] * m[2] + b[0] * ident
         return matmul(matrix, tmp_u), v
-    if degree == 9:
-        m[8] = matmul(m[6], m[2])
     tmp, v = m[degree - 1], b[degree - 1] * m[degree - 1]
     for k in range(degree - 2, 0, -2):  # + b[k] A^(k-1) and + b[k-1] A^(k-1), down to I
         tmp = tmp + b[k] * m[k - 1]

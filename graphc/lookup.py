@@ -173,11 +173,13 @@ class IdTableWithHashBuckets:
             key_dtype or gdt.string)
         self.value_dtype = gdt.int64
         self._name = name or "hash_bucket"
+        # hashing alone needs no initialization: one no-op stands for it, made once
+        self._init_op = table.initializer if table is not None else \
+            get_default_graph().create_op("no_op", [], {}, name="table_init")
 
     @property
     def initializer(self):
-        return self._table.initializer if self._table is not None else \
-            get_default_graph().create_op("no_op", [], {}, name="table_init")
+        return self._init_op
 
     init = initializer
 
