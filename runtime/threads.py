@@ -94,46 +94,63 @@ class _BatchPool:
     Whoever runs takes the next piece (work sharing), so a worker that the OS has not
     scheduled yet costs nothing: the calling thread runs every piece no worker took, and waits
     only for pieces a worker is in the middle of. And the batch is split only while the
-    machine has idle cores (its load average less this process's own CPU use since the last
-    check, read at most every ``LOAD_CHECK_SECONDS``, is below the policy's threads; without
-    the correction a process that keeps both cores busy would see its own load and stop
-    splitting, then start again once the average decayed): under a CPU load, handing pieces
-    to threads that wait for a time slice would make each call wait too (measured: 5-20x
-    slower calls at load 4-19 on 2 cores)."""
+    machine has idle cores for the pool's threads: under a CPU load a worker that took a piece
+    waits for a time slice, and so does the call (measured: 5-20x slower calls at load 4-19
+    on 2 cores), so the calling thread then runs the same pieces itself, one after another.
+    The pieces depend only on ``n``, ``chunks`` and the policy's thread count (``bounds``),
+    never on the load, so neither does any result.
 
-    LOAD_CHECK_SECONDS = 1.0
+    The check, at most every ``LOAD_CHECK_SECONDS``: the cores other processes kept busy
+    since the last one (``busy_cores``: the machine's busy cores, from /proc/stat, less this
+    process's own CPU use, ``cpu_seconds``) leave at least ``threads - 0.5`` cores free.
+    Without the correction a process that keeps both cores busy would see its own use and
+    stop splitting. /proc/stat tells within the check's interval that a load started; the
+    1-minute load average (the reading where /proc/stat is missing) lags it by up to a
+    minute, and for that minute the pool split under load (W7 (a) took 3x its quiet step)."""
 
-    def __init__(self, threads: int, load_average=None, cpu_seconds=None):
+    LOAD_CHECK_SECONDS = 0.5
+
+    def __init__(self, threads: int, busy_cores=None, cpu_seconds=None):
         self.threads = threads
         self._executor = ThreadPoolExecutor(max_workers=threads - 1,
                                             thread_name_prefix="graphc-pool")
-        self._load_average = load_average or _load_average
+        self._busy_cores = busy_cores or _BusyCores()
         self._cpu_seconds = cpu_seconds or _process_cpu_seconds
+        # a configured count above the machine's cores was asked for: free cores count up to it
+        self._cores = max(threads, os.cpu_count() or 1)
         self._checked = (-math.inf, True, 0.0)  # (when, idle cores then, CPU seconds then)
 
     def idle(self) -> bool:
-        """Whether the machine had idle cores at the last check (at most a second ago)."""
+        """Whether the machine had idle cores at the last check (at most
+        ``LOAD_CHECK_SECONDS`` ago)."""
         when, idle, cpu_then = self._checked
         now = time.monotonic()
         if now - when > self.LOAD_CHECK_SECONDS:
             cpu = self._cpu_seconds()
             own = (cpu - cpu_then) / (now - when) if math.isfinite(when) else 0.0
-            idle = self._load_average() - own < self.threads - 0.5
+            others = self._busy_cores() - own
+            idle = self._cores - others >= self.threads - 0.5
             self._checked = (now, idle, cpu)
         return idle
 
     def bounds(self, n: int, chunks: int) -> list:
         """Where a split of ``range(n)`` into about ``chunks`` pieces per call cuts it (the
-        pieces' first elements, then n): the same for any load (a loaded machine runs it
-        whole instead)."""
+        pieces' first elements, then n): the same for any load."""
         pieces = max(1, min(2 * chunks, 2 * self.threads, n))
         return [n * k // pieces for k in range(pieces + 1)]
 
     def __call__(self, work, n: int, chunks: int) -> None:
         bounds = self.bounds(n, chunks)
         pieces = len(bounds) - 1
-        if pieces == 1 or not self.idle():
+        if pieces == 1:
             work(0, n)
+            return
+        if not self.idle():
+            # the same pieces, one after another on this thread: a piece's GEMM rounds its
+            # rows by where they fall in it (OpenBLAS's Haswell kernels) and a batch's sum
+            # adds the pieces' partial sums, so a whole call would give other bits
+            for lo, hi in zip(bounds, bounds[1:]):
+                work(lo, hi)
             return
         taken = itertools.count()  # next() on a count is atomic under the GIL
         finished = threading.Condition()
@@ -168,6 +185,34 @@ def _process_cpu_seconds() -> float:
     """User and system CPU seconds of every thread of this process so far."""
     times = os.times()
     return times.user + times.system
+
+
+class _BusyCores:
+    """How many of the machine's cores were busy since the last call (Linux: /proc/stat's
+    ticks; steal counts as busy, the cores being lent elsewhere); where /proc/stat cannot
+    be read, and on the first call, the 1-minute load average."""
+
+    def __init__(self, path: str = "/proc/stat"):
+        self._path = path
+        self._last = None  # (busy ticks, all ticks) at the last call
+
+    def _ticks(self):
+        try:
+            with open(self._path, "rb") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        # user nice system idle iowait irq softirq steal (guest time is inside user)
+        idle = sum(fields[3:5])
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    def __call__(self) -> float:
+        ticks, last = self._ticks(), self._last
+        self._last = ticks
+        if ticks is None or last is None or ticks[1] <= last[1]:
+            return _load_average()
+        cores = os.cpu_count() or 1
+        return cores * (ticks[0] - last[0]) / (ticks[1] - last[1])
 
 
 def _load_average() -> float:

@@ -87,7 +87,7 @@ def test_the_epilogue_runs_on_the_blocks_of_a_split_batch(monkeypatch):
     """... and the pool's threads keep the session's NumPy error state (no warnings)."""
     monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
     before = conv_kernels._SPLITTER[0]
-    conv_kernels.set_batch_splitter(_BatchPool(3, load_average=lambda: 0.0))
+    conv_kernels.set_batch_splitter(_BatchPool(3, busy_cores=lambda: 0.0))
     try:
         graph, x, fetches = _conv_block((5, 6, 6, 3), (3, 3, 3, 4))
         value = _special_values((5, 6, 6, 3), 3)

@@ -199,7 +199,7 @@ def test_max_pool_kernels_of_size_zero():
 def split_batches(monkeypatch):
     """Kernels split every batch over a 3-thread pool, however small."""
     monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
-    pool, before = _BatchPool(3, load_average=lambda: 0.0), conv_kernels._SPLITTER[0]
+    pool, before = _BatchPool(3, busy_cores=lambda: 0.0), conv_kernels._SPLITTER[0]
     conv_kernels.set_batch_splitter(pool)
     try:
         yield pool
@@ -231,7 +231,7 @@ def test_kernels_split_over_the_pool_give_the_unsplit_results(split_batches):
 
 
 def test_the_pool_runs_every_piece_once_and_reraises_a_piece_error():
-    pool = _BatchPool(3, load_average=lambda: 0.0)
+    pool = _BatchPool(3, busy_cores=lambda: 0.0)
     seen = []
     pool(lambda lo, hi: seen.append((lo, hi)), 10, 3)
     assert sorted(seen) == [(0, 1), (1, 3), (3, 5), (5, 6), (6, 8), (8, 10)]
@@ -246,7 +246,7 @@ def test_the_pool_runs_every_piece_once_and_reraises_a_piece_error():
 def test_the_pool_runs_pieces_under_the_callers_numpy_error_state():
     """NumPy's error state is per thread: a Session's ``ignore`` must hold on the pool's
     threads too, or a NaN inside a split conv warns (or raises) there."""
-    pool = _BatchPool(2, load_average=lambda: 0.0)
+    pool = _BatchPool(2, busy_cores=lambda: 0.0)
     both_started = threading.Barrier(2, timeout=10)  # piece 0 waits for a worker's piece
     seen = []
 
@@ -260,11 +260,15 @@ def test_the_pool_runs_pieces_under_the_callers_numpy_error_state():
     assert {state for _, state in seen} == {"ignore"}
 
 
-def test_the_pool_runs_the_batch_whole_while_the_machine_has_no_idle_core():
-    pool = _BatchPool(2, load_average=lambda: 3.0)
+def test_the_calling_thread_runs_the_same_pieces_while_the_machine_has_no_idle_core():
+    """Under load no piece goes to a worker, but the cuts stay where an idle machine's are
+    (a piece's GEMM rounds by where rows fall in it: a whole call would give other bits)."""
+    pool = _BatchPool(2, busy_cores=lambda: 3.0)
     seen = []
-    pool(lambda lo, hi: seen.append((lo, hi)), 10, 2)
-    assert seen == [(0, 10)]
+    pool(lambda lo, hi: seen.append((lo, hi, threading.get_ident())), 10, 2)
+    assert [(lo, hi) for lo, hi, _ in seen] == list(zip(pool.bounds(10, 2),
+                                                        pool.bounds(10, 2)[1:]))
+    assert len(seen) > 1 and {ident for *_, ident in seen} == {threading.get_ident()}
 
 
 def test_im2col_columns_are_tap_major_then_channel():

@@ -1,6 +1,7 @@
 """graphc.ops.gemm: 2-D matrix products split into blocks of output rows over graphc's pool,
-bitwise the whole call's result (NaN, +-Inf, -0.0, empty operands, every transpose), in a
-session past the fused engines' hot threshold and in a training step's gradient GEMMs."""
+bitwise one BLAS call per block (NaN, +-Inf, -0.0, empty operands, every transpose) whatever
+the machine's load, in a session past the fused engines' hot threshold and in a training
+step's gradient GEMMs."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,10 +18,11 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in matmul:RuntimeW
 
 
 class _CountingPool(_BatchPool):
-    """The pool, counting the pieces it hands out (so a test can tell the GEMM was split)."""
+    """The pool, counting the pieces it hands out (so a test can tell the GEMM was split);
+    ``loaded``: the machine's cores all busy (the pieces then run on the calling thread)."""
 
-    def __init__(self, count: int):
-        super().__init__(count, load_average=lambda: 0.0)
+    def __init__(self, count: int, loaded: bool = False):
+        super().__init__(count, busy_cores=lambda: 50.0 if loaded else 0.0)
         self.pieces = 0
 
     def __call__(self, work, n, chunks):
@@ -35,27 +37,40 @@ def pool(monkeypatch):
     """A 3-thread pool installed for every GEMM, however small or loaded the machine."""
     threads.ensure_applied()  # a Session's first run would install the policy's own pool
     monkeypatch.setattr(gemm, "MIN_SPLIT_MACS", 0)
-    monkeypatch.setattr(gemm, "_SPLIT_CHECKED", {})  # every shape checked afresh
     counting = _CountingPool(3)
     monkeypatch.setattr(gemm, "_SPLITTER", [counting])
     return counting
+
+
+def _blockwise(left, right, pool):
+    """``left @ right`` as one np.matmul per block of rows where ``pool`` cuts them."""
+    blocks = -(-len(left) // gemm.ROW_ALIGN)
+    cuts = [min(b * gemm.ROW_ALIGN, len(left)) for b in pool.bounds(blocks, (pool.threads + 1) // 2)]
+    out = np.empty((len(left), right.shape[1]), np.result_type(left, right))
+    for lo, hi in zip(cuts, cuts[1:]):
+        np.matmul(left[lo:hi], right, out=out[lo:hi])
+    return out
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("transpose_a", [False, True])
 @pytest.mark.parametrize("transpose_b", [False, True])
 @pytest.mark.parametrize("m,k,n", [(37, 19, 23), (64, 5, 3), (96, 0, 4), (33, 8, 0)])
-def test_a_split_gemm_is_bitwise_the_whole_call(pool, dtype, transpose_a, transpose_b, m, k, n):
+@pytest.mark.parametrize("loaded", [False, True])
+def test_a_split_gemm_is_bitwise_its_blocks_at_any_load(pool, monkeypatch, dtype, transpose_a,
+                                                        transpose_b, m, k, n, loaded):
     a = _special_values((k, m) if transpose_a else (m, k), 0).astype(dtype)
     b = _special_values((n, k) if transpose_b else (k, n), 1).astype(dtype)
-    whole = np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
+    left, right = a.T if transpose_a else a, b.T if transpose_b else b
+    if loaded:
+        pool = _CountingPool(3, loaded=True)
+        monkeypatch.setattr(gemm, "_SPLITTER", [pool])
     got = gemm.matmul_2d(a, b, transpose_a, transpose_b)
-    _assert_bitwise([got], [whole])
-    # m >= 2 * ROW_ALIGN rows: split, unless this BLAS's split changes bits (the check)
-    assert pool.pieces >= 2 if all(gemm._SPLIT_CHECKED.values()) else pool.pieces == 0
-    out = np.full_like(whole, 7.0)
+    _assert_bitwise([got], [_blockwise(left, right, pool)])
+    assert pool.pieces >= 2  # m >= 2 * ROW_ALIGN rows: split, on the pool or on this thread
+    out = np.full_like(got, 7.0)
     assert gemm.matmul_2d(a, b, transpose_a, transpose_b, out=out) is out
-    _assert_bitwise([out], [whole])
+    _assert_bitwise([out], [got])
 
 
 def test_small_and_integer_gemms_stay_whole(pool, monkeypatch):
@@ -89,15 +104,13 @@ def test_a_dense_layer_splits_its_gemm_bitwise_the_unoptimized_graph(pool, activ
     with gc.Session(graph=graph) as sess:
         for _ in range(CALLS):
             _assert_bitwise(sess.run(fetches, {x: value}), unfused)
-    # split every call, unless this BLAS's split changed bits (found by the check, which ran
-    # on the unoptimized run's first GEMM): then whole every call
-    assert gemm._SPLIT_CHECKED
-    assert pool.pieces >= 2 * CALLS if all(gemm._SPLIT_CHECKED.values()) else pool.pieces == 0
+    assert pool.pieces >= 2 * CALLS  # split every call
 
 
-def test_a_training_step_splits_its_gemms_and_matches_the_unsplit_step(monkeypatch):
-    """The MLP step's forward and gradient GEMMs on the pool: the same variables after three
-    steps as with every GEMM whole (the session's own policy installs the pool)."""
+def test_a_training_step_splits_its_gemms_the_same_at_any_load(monkeypatch):
+    """The MLP step's forward and gradient GEMMs on the pool: bitwise the same variables
+    after three steps whether the pool's threads or the calling thread run the blocks, and
+    the whole calls' values but for float rounding."""
     threads.ensure_applied()
 
     def train(splitter):
@@ -124,13 +137,12 @@ def test_a_training_step_splits_its_gemms_and_matches_the_unsplit_step(monkeypat
                 sess.run(step, feeds)
             return sess.run(variables)
     monkeypatch.setattr(gemm, "MIN_SPLIT_MACS", 0)
-    monkeypatch.setattr(gemm, "_SPLIT_CHECKED", {})
-    counting = _CountingPool(2)
-    split = train(counting)
-    # split where this BLAS keeps the bits (every shape on some, none on others)
-    assert (counting.pieces > 0) == any(gemm._SPLIT_CHECKED.values())
-    for got, want in zip(split, train(None)):
+    idle, loaded = _CountingPool(2), _CountingPool(2, loaded=True)
+    on_threads, on_caller = train(idle), train(loaded)
+    assert idle.pieces > 0 and loaded.pieces == idle.pieces
+    for got, want, whole in zip(on_threads, on_caller, train(None)):
         _assert_bitwise([got], [want])
+        np.testing.assert_allclose(got, whole, rtol=1e-4, atol=1e-6)
 
 
 def test_the_pool_discounts_its_own_process_cpu_use_from_the_load():
@@ -138,7 +150,7 @@ def test_the_pool_discounts_its_own_process_cpu_use_from_the_load():
     own, not another's, so the cores still count as idle; the same load with this process
     idle means others use them."""
     cpu = [0.0]
-    busy = _BatchPool(2, load_average=lambda: 1.9, cpu_seconds=lambda: cpu[0])
+    busy = _BatchPool(2, busy_cores=lambda: 1.9, cpu_seconds=lambda: cpu[0])
     assert not busy.idle()  # the first check knows no CPU use of this process yet
     when, _, cpu_then = busy._checked
     busy._checked = (when - 1.5, True, cpu_then)  # 1.5 s ago, then 3 CPU seconds since
@@ -149,9 +161,11 @@ def test_the_pool_discounts_its_own_process_cpu_use_from_the_load():
     assert threads._process_cpu_seconds() > 0
 
 
-def test_a_split_that_changes_bits_is_not_used(pool, monkeypatch):
-    """A BLAS whose rows round by position (OpenBLAS's Haswell edge kernels): the check on
-    random operands finds the split's bits differ, and that shape stays whole."""
+def test_the_split_does_not_depend_on_the_load_even_where_blocks_round_differently(
+        pool, monkeypatch):
+    """A BLAS whose rows round by position (OpenBLAS's Haswell edge kernels): a block's
+    rows differ from the whole call's, but the calling thread runs the same blocks as the
+    pool's threads, so a loaded machine gives the idle machine's bits."""
     real = np.matmul
 
     def position_dependent(x, y, out=None):
@@ -160,8 +174,9 @@ def test_a_split_that_changes_bits_is_not_used(pool, monkeypatch):
             out[0] = np.nextafter(out[0], np.inf)
         return result
     a, b = np.ones((64, 8), np.float32), np.ones((8, 8), np.float32)
-    whole = real(a, b)
     monkeypatch.setattr(gemm.np, "matmul", position_dependent)
-    got = gemm.matmul_2d(a, b)
-    assert list(gemm._SPLIT_CHECKED.values()) == [False] and np.array_equal(got, whole)
-    assert np.array_equal(gemm.matmul_2d(a, b), whole) and pool.pieces == 0
+    idle = gemm.matmul_2d(a, b)
+    monkeypatch.setattr(gemm, "_SPLITTER", [_CountingPool(3, loaded=True)])
+    loaded = gemm.matmul_2d(a, b)
+    assert np.array_equal(idle, loaded) and not np.array_equal(idle, real(a, b))
+    assert pool.pieces >= 2 and gemm._SPLITTER[0].pieces == pool.pieces

@@ -86,7 +86,7 @@ import numpy as np
 import graphc as gc
 from graphc.ops import conv_kernels
 from graphc.runtime import threads
-threads._load_average = lambda: 0.0  # split however loaded the test machine is
+threads._BusyCores.__call__ = lambda self: 0.0  # split however loaded the test machine is
 with gc.Graph().as_default() as g:
     x = gc.placeholder(gc.float32, (None, 6, 6, 2))
     y = gc.nn.conv2d(x, gc.constant(np.ones((3, 3, 2, 4), np.float32)), 1, "SAME")
@@ -120,9 +120,9 @@ def test_kernel_threads_follow_the_pool_and_its_load_check(monkeypatch):
     from graphc.runtime import threads
 
     threads.ensure_applied()
-    monkeypatch.setattr(threads, "_POOL", [threads._BatchPool(2, load_average=lambda: 0.0)])
+    monkeypatch.setattr(threads, "_POOL", [threads._BatchPool(2, busy_cores=lambda: 0.0)])
     assert threads.kernel_threads() == 2
-    monkeypatch.setattr(threads, "_POOL", [threads._BatchPool(2, load_average=lambda: 5.0)])
+    monkeypatch.setattr(threads, "_POOL", [threads._BatchPool(2, busy_cores=lambda: 5.0)])
     assert threads.kernel_threads() == 1
     monkeypatch.setattr(threads, "_POOL", [None])
     assert threads.kernel_threads() == 1
@@ -144,3 +144,44 @@ def test_the_fused_engine_on_one_thread_never_hands_chunks_to_its_pool(monkeypat
     x = np.linspace(-1, 1, 1 << 18, dtype=np.float32).reshape(1 << 8, -1)
     got = numpy_engine.ChunkedProgram(program)(x, np.float32(0.25))
     np.testing.assert_array_equal(got, np.maximum(x + np.float32(0.25), np.float32(0)))
+
+
+def test_busy_cores_come_from_proc_stat_ticks_and_else_the_load_average(tmp_path, monkeypatch):
+    """The machine's busy cores between two readings of /proc/stat's first line (idle and
+    iowait are not busy; steal is), so that a load that just started is seen at the next
+    check rather than a minute later; the 1-minute load average on the first call and
+    where the file cannot be read."""
+    from graphc.runtime import threads
+
+    monkeypatch.setattr(threads, "_load_average", lambda: 1.25)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 4)
+    stat = tmp_path / "stat"
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3 4\n")
+    busy = threads._BusyCores(str(stat))
+    assert busy() == 1.25  # no earlier reading yet
+    stat.write_text("cpu  160 0 70 860 60 0 0 10 0 0\ncpu0 1 2 3 4\n")
+    # 90 busy ticks (60 user, 20 system, 10 steal) of 160: 4 cores x 90 / 160
+    assert busy() == pytest.approx(4 * 90 / 160)
+    assert busy() == 1.25  # no tick since: nothing to tell
+    assert threads._BusyCores(str(tmp_path / "missing"))() == 1.25
+
+
+def test_a_load_that_starts_is_seen_at_the_next_check(monkeypatch):
+    """Two other processes keeping both cores busy: the pool's next check (half a second
+    on) stops splitting, and resumes once they stop; this process's own use never counts."""
+    from graphc.runtime import threads
+
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    reading, own_cpu = [0.0], [0.0]
+    pool = threads._BatchPool(2, busy_cores=lambda: reading[0], cpu_seconds=lambda: own_cpu[0])
+    assert pool.idle()
+
+    def later(busy, own_seconds):
+        when, idle, cpu = pool._checked
+        pool._checked = (when - pool.LOAD_CHECK_SECONDS - 0.5, idle, cpu)
+        reading[0], own_cpu[0] = busy, own_cpu[0] + own_seconds
+        return pool.idle()
+    assert later(2.0, 2.0)  # both cores busy with this process's own threads
+    assert not later(2.0, 0.7)  # the load: 1.3 cores others'
+    assert later(0.4, 0.4)  # it stopped

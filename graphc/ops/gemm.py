@@ -4,17 +4,15 @@ installs one (``set_row_splitter``; graphc.runtime.threads).
 
 The pool policy runs BLAS single-threaded (so that BLAS threads and graphc's pool never
 share the cores); a large GEMM then runs as one single-threaded BLAS call per block of
-output rows, one block per thread, each written straight into its rows of the result. Each
-output element is the same dot product over the inner dimension, in the same order, as in
-one whole call (blocks start at multiples of ``ROW_ALIGN`` rows, the register-block height
-of the BLAS kernels), so the result is bitwise the whole call's; tests/test_gemm.py checks
-it on NaN, infinities, signed zeros and empty operands. Not every BLAS keeps that promise: on
-OpenBLAS's Haswell (AVX2) kernels a row's rounding depends on where the row falls in the
-call (its edge rows take other kernels), so a split GEMM's bits could differ from the whole
-call's, and a result would depend on whether the machine had idle cores. So each shape and
-layout is split only once it is checked: the first time, the split and the whole call are
-run on random operands of that shape and layout (``_split_keeps_bits``), and splitting is
-kept for it only if the two agree bit for bit.
+output rows, one block per thread, each written straight into its rows of the result (the
+calling thread runs the blocks one after another when the machine is loaded). Blocks start
+at multiples of ``ROW_ALIGN`` rows, the register-block height of the BLAS kernels, and
+where they fall depends only on the shape and the policy's thread count, never on the load,
+so a given thread count always gives the same bits. On BLAS kernels that round each row the
+same wherever it falls in a call (OpenBLAS's SkylakeX kernels) they are the whole call's
+bits; on others (its Haswell kernels, whose edge rows take other kernels) a row may round
+differently in its block than in one whole call, as in any threaded BLAS, where the block
+edges also fall by thread count.
 
 Not an epilogue host (OpDef.epilogue): measured on the MLP step (W1), the bias + ReLU group
 run op by op on each block of rows (graphc.ops.epilogue) cost more than the fused engine's
@@ -59,37 +57,6 @@ def _worth_splitting(left, right) -> bool:
             and right.dtype == left.dtype)
 
 
-# (shapes, strides, dtype) -> whether a split of such a GEMM gives the whole call's bits
-_SPLIT_CHECKED: dict = {}
-
-
-def _probe(operand, rng):
-    """Random values laid out as ``operand`` (C-contiguous, or the transpose of one)."""
-    if operand.flags.c_contiguous:
-        return rng.standard_normal(operand.shape).astype(operand.dtype)
-    return rng.standard_normal(operand.shape[::-1]).astype(operand.dtype).T
-
-
-def _split_keeps_bits(left, right) -> bool:
-    """Whether the pool's row split gives the whole call's bits for GEMMs of this shape and
-    layout: checked once on random operands, piece by piece where the pool would cut them
-    (on this thread, whatever the machine's load), then remembered."""
-    key = (left.shape, right.shape, left.strides, right.strides, left.dtype.str)
-    kept = _SPLIT_CHECKED.get(key)
-    if kept is None:
-        rng = np.random.default_rng(0)
-        probe_left, probe_right = _probe(left, rng), _probe(right, rng)
-        whole = np.matmul(probe_left, probe_right)
-        pieces = np.empty_like(whole)
-        blocks, chunks = _blocks(left.shape[0])
-        cuts = [min(b * ROW_ALIGN, len(whole)) for b in _SPLITTER[0].bounds(blocks, chunks)]
-        for lo, hi in zip(cuts, cuts[1:]):
-            np.matmul(probe_left[lo:hi], probe_right, out=pieces[lo:hi])
-        kept = _SPLIT_CHECKED[key] = bool(np.array_equal(whole.view(np.uint8),
-                                                         pieces.view(np.uint8)))
-    return kept
-
-
 def _blocks(m: int) -> tuple:
     """``(blocks of ROW_ALIGN rows, pieces asked for)`` of a split of ``m`` rows."""
     return -(-m // ROW_ALIGN), (_SPLITTER[0].threads + 1) // 2  # a piece per thread
@@ -106,7 +73,7 @@ def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None):
     a, b = dense(a), dense(b)
     left = a.T if transpose_a else a
     right = b.T if transpose_b else b
-    if not _worth_splitting(left, right) or not _split_keeps_bits(left, right):
+    if not _worth_splitting(left, right):
         return np.matmul(left, right, out=out)
     if out is None:
         out = np.empty((left.shape[0], right.shape[1]), np.result_type(left, right))
