@@ -83,7 +83,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "fused", "epilogue",
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
-               "scaled_update",  # an SGD step as one op, on state
+               "update_loops", "scaled_update",  # an SGD step as one op, on state
                # TF1 math/array ops (issue 11), on top of the families above
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",

@@ -7,8 +7,11 @@ step, TF1's ApplyGradientDescent). Inputs: the variable's handle, the 0-d ``scal
 The product is written straight into the buffer of the variable's next value (its previous
 value, when nothing holds it: ``RunContext.recycled``), and the difference over it: no
 temporary array and one plan step instead of two. The same two NumPy calls on the same
-values as the two ops make: bitwise their result. A ``delta`` that only broadcasts to the
-variable's shape takes ``assign_sub``'s own path (its checks and errors).
+values as the two ops make: bitwise their result. Where numba is installed, float arrays
+of at least ``LOOP_MIN_SIZE`` elements take one compiled pass instead
+(graphc.ops.update_loops: the same two operations per element, bitwise the same values,
+the NumPy calls redoing any update with a NaN result). A ``delta`` that only broadcasts to
+the variable's shape takes ``assign_sub``'s own path (its checks and errors).
 
 Example:
     >>> step = gc.Session(graph=g).run(train)  # an SGD step runs scaled_assign_sub ops
@@ -19,9 +22,14 @@ import numpy as np
 
 from graphc import registry
 from graphc.ops.state import ASSIGN_SUB, _assign_dtypes, _assign_shapes
+from graphc.ops.update_loops import update_loop
 from graphc.registry import OpDef
 
-__all__ = ["SCALED_ASSIGN_SUB"]
+__all__ = ["SCALED_ASSIGN_SUB", "LOOP_MIN_SIZE"]
+
+_LOOP_DTYPES = (np.float32, np.float64)
+# below this many elements the two NumPy calls cost about what one compiled call does
+LOOP_MIN_SIZE = 4096
 
 
 def _declared_fits(declared, shape) -> bool:
@@ -40,12 +48,28 @@ def _update(ctx, handle, scale, delta, scale_first, declared):
     buffer = ctx.recycled(handle.op, shape, current.dtype)
     if buffer is None:
         buffer = np.empty(shape, current.dtype)
+    if _compiled_update(current, scale, delta, scale_first, buffer):
+        return ctx.write_variable(handle.op, buffer, owned=True)
     if scale_first:
         np.multiply(scale, delta, out=buffer)
     else:
         np.multiply(delta, scale, out=buffer)
     np.subtract(current, buffer, out=buffer)
     return ctx.write_variable(handle.op, buffer, owned=True)
+
+
+def _compiled_update(current, scale, delta, scale_first, buffer) -> bool:
+    """``buffer = current - scale * delta`` by graphc.ops.update_loops' one pass, where it
+    takes these arrays (C-contiguous floats of one dtype, a scale of it); False when it does
+    not, or when some result is NaN (the NumPy calls then decide the NaN payloads)."""
+    if (current.size < LOOP_MIN_SIZE or current.dtype.type not in _LOOP_DTYPES
+            or delta.dtype != current.dtype or np.result_type(scale) != current.dtype
+            or not (current.flags.c_contiguous and delta.flags.c_contiguous
+                    and buffer.flags.c_contiguous)):
+        return False
+    loop = update_loop()
+    return loop is not None and loop(current.reshape(-1), delta.reshape(-1), current.dtype.type(scale), scale_first,
+                buffer.reshape(-1)) == 0
 
 
 def _dims(shape):
