@@ -143,6 +143,15 @@ from graphc.tf1_extras import (AggregationMethod, Module, UnconnectedGradients, 
                                timestamp, variable_op_scope, vectorized_map)
 from graphc.errors import OpError  # noqa: E402,F401
 from graphc.strings_split import string_split  # noqa: E402,F401
+# the API and format versions (tf.version, TF1's tf.VERSION ...) and TF2's switches
+from graphc import version  # noqa: E402,F401
+from graphc.version import (COMPILER_VERSION, CXX11_ABI_FLAG, CXX_VERSION,  # noqa: E402,F401
+                            GIT_VERSION, GRAPH_DEF_VERSION, GRAPH_DEF_VERSION_MIN_CONSUMER,
+                            GRAPH_DEF_VERSION_MIN_PRODUCER, MONOLITHIC_BUILD, VERSION)
+from graphc.compat import (control_flow_v2_enabled, disable_control_flow_v2,  # noqa: E402,F401
+                           disable_tensor_equality, enable_control_flow_v2,
+                           enable_tensor_equality, enable_v2_behavior,
+                           executing_eagerly_outside_functions, resource_variables_enabled)
 from graphc.ops.fingerprint import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa
 from graphc.tf_logging import get_logger  # noqa: E402,F401
 from graphc import distributions  # noqa: E402,F401
@@ -292,4 +301,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'graphc' has no attribute {name!r}")
 
 
-__version__ = "0.1.0"
+from graphc.version import GRAPHC_VERSION as __version__  # noqa: E402

@@ -15,7 +15,13 @@ from graphc.graph import get_default_graph
 
 __all__ = ["v1", "disable_eager_execution", "disable_v2_behavior", "enable_resource_variables",
            "disable_resource_variables", "disable_v2_tensorshape", "executing_eagerly",
-           "dimension_value", "as_bytes", "as_text", "as_str"]
+           "dimension_value", "as_bytes", "as_text", "as_str", "enable_v2_behavior",
+           "resource_variables_enabled", "control_flow_v2_enabled", "enable_control_flow_v2",
+           "disable_control_flow_v2", "executing_eagerly_outside_functions",
+           "disable_tensor_equality", "enable_tensor_equality"]
+
+# what the switches that only report were last set to (TF1's defaults: all off)
+_SWITCHES = {"resource_variables": False, "control_flow_v2": False}
 
 
 def disable_eager_execution() -> None:
@@ -27,11 +33,69 @@ def disable_v2_behavior() -> None:
 
 
 def enable_resource_variables() -> None:
-    """Nothing to do: graphc's variables already read consistently within a run."""
+    """Nothing changes: graphc's variables already read consistently within a run, as
+    TF's resource variables do; ``resource_variables_enabled()`` reports the switch."""
+    _SWITCHES["resource_variables"] = True
 
 
 def disable_resource_variables() -> None:
-    """Nothing to do (see ``enable_resource_variables``)."""
+    """Nothing changes (see ``enable_resource_variables``); the switch reads False again."""
+    _SWITCHES["resource_variables"] = False
+
+
+def resource_variables_enabled() -> bool:
+    """The switch ``enable_resource_variables`` sets: False by default, as in TF1 (and in
+    TF2's ``compat.v1`` after ``disable_v2_behavior``)."""
+    return _SWITCHES["resource_variables"]
+
+
+def enable_control_flow_v2() -> None:
+    """Nothing changes: graphc has one control flow (``cond``/``while_loop`` as functional
+    ops whose branches and bodies are sub-graphs, differentiable, as TF's v2); the switch
+    only reports (``control_flow_v2_enabled``)."""
+    _SWITCHES["control_flow_v2"] = True
+
+
+def disable_control_flow_v2() -> None:
+    """Nothing changes (see ``enable_control_flow_v2``); the switch reads False again."""
+    _SWITCHES["control_flow_v2"] = False
+
+
+def control_flow_v2_enabled() -> bool:
+    """The switch ``enable_control_flow_v2`` sets: False by default, as in TF1."""
+    return _SWITCHES["control_flow_v2"]
+
+
+def enable_v2_behavior() -> None:
+    """TF2's behaviour where graphc has it: ops run eagerly from now on
+    (``enable_eager_execution``: call it at program startup) and both switches read True.
+    graphc's TensorShape, variables and control flow are the same either way.
+
+    Example:
+        >>> tf.compat.v1.enable_v2_behavior()   # first thing in the program
+    """
+    # imported when called: graphc.eager imports the facade, whose __init__ imports this module
+    from graphc.eager import enable_eager_execution
+    enable_eager_execution()
+    enable_resource_variables()
+    enable_control_flow_v2()
+
+
+def executing_eagerly_outside_functions() -> bool:
+    """Whether ops built outside a traced function run at once: graphc traces functions in
+    graphs of their own, so this is ``executing_eagerly()`` of the default graph."""
+    return bool(getattr(get_default_graph(), "executes_eagerly", False))
+
+
+def disable_tensor_equality() -> None:
+    """Nothing to do: ``==`` on tensors compares identity and tensors hash, TF1's rule."""
+
+
+def enable_tensor_equality() -> None:
+    """TF2's elementwise ``==`` on tensors is not provided (graphc keeps TF1's identity
+    comparison, which graph code uses as dict keys): raises NotImplementedError."""
+    raise NotImplementedError("enable_tensor_equality: graphc's tensors compare by identity, "
+                              "as in TF1; use tf.equal(x, y) for an elementwise comparison")
 
 
 def disable_v2_tensorshape() -> None:
