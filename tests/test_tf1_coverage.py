@@ -19,3 +19,19 @@ def test_the_tool_lists_what_a_module_lacks(capsys):
     tf1_coverage.main(["--missing", "sparse"])
     missing = capsys.readouterr().out.split()
     assert "cross_hashed" in missing and "SparseTensor" not in missing
+
+
+def test_a_name_whose_optional_extra_is_missing_still_counts():
+    """graphc's summary protos import tensorboard on first use: without it the lookup raises
+    ImportError, and the name is graphc's all the same (the count must not depend on the
+    extras installed)."""
+    class Namespace:
+        present = 1
+
+        def __getattr__(self, name):
+            if name == "needs_an_extra":
+                raise ImportError("tensorboard is not installed")
+            raise AttributeError(name)
+    assert tf1_coverage._has(Namespace(), "needs_an_extra")
+    assert tf1_coverage._has(Namespace(), "present")
+    assert not tf1_coverage._has(Namespace(), "absent")
