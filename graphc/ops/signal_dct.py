@@ -159,14 +159,17 @@ def _validate(op_name, x, dct_type, n, axis, norm):
     """TF's argument checks (dct_ops._validate_dct_arguments), before any op is made."""
     if axis != -1:
         raise NotImplementedError(f"{op_name}: axis must be -1 (as in TF), got {axis!r} for "
-                                  f"input shape {format_shape(x.shape)}")
+                                  f"input {format_shape(x.shape)} {x.dtype.name}")
     if n is not None and n < 1:
         raise ValueError(f"{op_name}: n should be a positive integer or None, got {n!r} for "
-                         f"input shape {format_shape(x.shape)}")
+                         f"input {format_shape(x.shape)} {x.dtype.name}")
 
 
-def _resized(x, n):
+def _resized(op_name, x, n):
     """``x`` cut or zero-padded to ``n`` samples along the last axis (TF's ``n``)."""
+    if x.shape.rank is None:
+        raise ValueError(f"{op_name}: n needs an input of known rank, got "
+                         f"{format_shape(x.shape)} {x.dtype.name}")
     samples = x.shape.dims[-1] if x.shape.rank else None
     if samples is not None:
         if n <= samples:
@@ -183,7 +186,7 @@ def _transform(op_name, input, dct_type, n, axis, norm, name, inverse):  # noqa:
         x = convert_to_tensor(input, name="input")
         _validate(op_name, x, dct_type, n, axis, norm)
         if n is not None:
-            x = _resized(x, int(n))
+            x = _resized(op_name, x, int(n))
         attrs = {"type": INVERSE_TYPE.get(dct_type, dct_type) if inverse else dct_type,
                  "norm": norm, "adjoint": False}
         return apply_op("dct", [x], attrs, name="dct")

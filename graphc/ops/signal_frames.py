@@ -33,10 +33,14 @@ from graphc.static_values import constant_value
 __all__ = ["frame", "overlap_and_add"]
 
 
+def _integer_inputs(op_name: str, dtypes: dict) -> None:
+    for what, dtype in dtypes.items():
+        if not dtype.is_integer:
+            raise TypeError(f"{op_name}: {what} must be an integer, got {dtype.name}")
+
+
 def _scalar_int(op_name: str, tensor, what: str):
-    """Check that ``tensor`` is an integer scalar; its value when known at build time."""
-    if not tensor.dtype.is_integer:
-        raise TypeError(f"{op_name}: {what} must be an integer, got {tensor.dtype.name}")
+    """Check that integer ``tensor`` is a scalar; its value when known at build time."""
     if tensor.shape.rank not in (None, 0):
         raise ValueError(f"{op_name}: {what} must be a scalar, got shape "
                          f"{format_shape(tensor.shape)}")
@@ -62,6 +66,8 @@ def _check_geometry(op_name: str, frame_length, frame_step) -> None:
 def _frame_dtypes(in_dtypes, attrs):
     signal, frame_length, frame_step, pad_value, num_frames = in_dtypes
     check_kind("frame", signal, ANY, "signal")
+    _integer_inputs("frame", {"frame_length": frame_length, "frame_step": frame_step,
+                              "num_frames": num_frames})
     if pad_value is not signal:
         raise TypeError(f"frame: pad_value must have the signal's dtype {signal.name}, got "
                         f"{pad_value.name}")
@@ -198,6 +204,8 @@ def _frames_axis(axis: int, rank: int) -> int:
 
 def _ola_dtypes(in_dtypes, attrs):
     check_kind("overlap_and_add", in_dtypes[0], NUMERIC, "signal")
+    _integer_inputs("overlap_and_add", {"frame_step": in_dtypes[1],
+                                        "output_length": in_dtypes[2]})
     return [in_dtypes[0]]
 
 
@@ -243,7 +251,7 @@ def _ola_kernel(frames, frame_step, output_length, axis):
         width = min(step, length - j * step)
         if width > 0 and count:
             hops[..., j:j + count, :width] += moved[..., :, j * step:j * step + width]
-    flat = hops.reshape(moved.shape[:-2] + (-1,))
+    flat = hops.reshape(moved.shape[:-2] + ((count + segments - 1) * step,))
     if flat.shape[-1] < samples:
         flat = np.concatenate([flat, np.zeros(flat.shape[:-1] + (samples - flat.shape[-1],),
                                               frames.dtype)], axis=-1)
