@@ -163,6 +163,7 @@ def _frame_errors():
 FRAME = registry.register(OpDef(
     name="frame", dtypes=_frame_dtypes, shapes=_frame_shapes, kernel=_frame_kernel,
     grad=_frame_grad, attrs={"axis": -1, "pad_end": False}, fresh_output=True,
+    raises_on_values=True,  # a fed frame_step <= 0 or frame_length < 0
     reference=_frame_reference, samples=_frame_samples, error_samples=_frame_errors,
     doc="Overlapping frames of frame_length samples, frame_step apart, along axis; pad_end "
         "pads the tail with pad_value (inputs: signal, frame_length, frame_step, pad_value, "
@@ -302,6 +303,7 @@ def _ola_errors():
 OVERLAP_AND_ADD = registry.register(OpDef(
     name="overlap_and_add", dtypes=_ola_dtypes, shapes=_ola_shapes, kernel=_ola_kernel,
     grad=_ola_grad, attrs={"axis": -2}, fresh_output=True, reference=_ola_reference,
+    raises_on_values=True,  # a fed frame_step <= 0
     samples=_ola_samples, error_samples=_ola_errors,
     doc="Frames [..., frames, frame_length] (at axis, axis + 1) summed frame_step apart into "
         "[..., samples]; inputs: frames, frame_step, output_length (-1: (frames - 1) * "

@@ -16,7 +16,7 @@ from graphc.convert import convert_to_tensor
 from graphc.graph import Tensor, get_default_graph
 from graphc.ops.array import concat, split
 from graphc.ops.creation import zeros_like
-from graphc.ops.elementwise import equal, exp, floordiv, log, maximum, minimum, negative, rsqrt
+from graphc.ops.elementwise import equal, floordiv, log, maximum, minimum, rsqrt
 from graphc.ops.masking import reverse
 from graphc.ops.math_extra import linspace
 from graphc.ops.padding import pad
