@@ -135,6 +135,7 @@ from graphc.linalg_more import cholesky_solve, matrix_solve_ls  # noqa: E402,F40
 from graphc import strings  # noqa: E402,F401
 from graphc import bitwise  # noqa: E402,F401
 from graphc import sets  # noqa: E402,F401
+from graphc import signal  # noqa: E402,F401 - tf.signal without the complex FFTs
 from graphc.tf1_extras import (AggregationMethod, Module, UnconnectedGradients,  # noqa: E402
                                VariableAggregation, VariableSynchronization,
                                assert_same_float_dtype, assert_variables_initialized,

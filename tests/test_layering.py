@@ -63,7 +63,7 @@ LAYERS = (
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
                 "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.version", "graphc.linalg_more", "graphc.linalg_expm", "graphc.linalg_tridiag", "graphc.strings", "graphc.strings_split",
-                "graphc.bitwise", "graphc.sets", "graphc.distributions", "graphc.distributions.*",
+                "graphc.bitwise", "graphc.sets", "graphc.signal", "graphc.signal.*", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
                 "graphc.image", "graphc.image.*", "graphc.lookup",
                 "graphc.queues", "graphc.readers", "graphc.input_producers",
@@ -99,7 +99,9 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                # tf.train.Example parsing and SparseTensor ops
                "parsing", "sparse_ops", "sets", "fingerprint", "string_split", "draw_boxes",
                # TF1's queue-based input pipelines: counters, queues, readers
-               "count_up_to", "queue_state", "queue", "reader")
+               "count_up_to", "queue_state", "queue", "reader",
+               # tf.signal's framing and DCT kernels
+               "signal_frames", "signal_dct")
 
 
 @dataclass(frozen=True)

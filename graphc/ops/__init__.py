@@ -33,3 +33,4 @@ from graphc.ops import sets as _sets  # noqa: F401,E402 - tf.sets (with sparse_o
 from graphc.ops import fingerprint  # noqa: F401,E402 - TF's Fingerprint64 hash buckets
 from graphc.ops import string_split as _string_split  # noqa: F401,E402 - tf.string_split
 from graphc.ops import draw_boxes  # noqa: F401,E402 - tf.image.draw_bounding_boxes
+from graphc.ops import signal_dct, signal_frames  # noqa: F401,E402 - tf.signal (real part)
