@@ -88,7 +88,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
                "shape_checks", "random_more", "batch_gather", "search_repeat",
-               "linalg_decomp", "strings", "bitwise", "decode_raw",
+               "linalg_decomp", "linalg_lu", "linalg_sqrtm", "strings", "bitwise", "decode_raw",
                # tf.image, space/depth, 3-D convolutions and pools
                "resize_taps", "image_resize", "space_depth", "space_batch",
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",
