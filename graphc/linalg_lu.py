@@ -16,10 +16,11 @@ Example:
 """
 from __future__ import annotations
 
-from graphc import dtypes as gdt
+import numpy as np
+
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.graph import Graph, Tensor
-from graphc.ops.array import concat
+from graphc.ops.array import concat, stack
 from graphc.ops.counting import invert_permutation
 from graphc.ops.check_ops import assert_equal, assert_rank, assert_rank_at_least
 from graphc.ops.control import identity
@@ -37,10 +38,14 @@ __all__ = ["lu_solve", "lu_matrix_inverse", "lu_reconstruct", "logm"]
 
 
 def _inputs(op_name, lower_upper, perm, rhs=None):
-    lower_upper = convert_to_tensor(lower_upper, dtype_hint=gdt.float32, name="lower_upper")
-    perm = convert_to_tensor(perm, dtype_hint=gdt.int32, name="perm")
+    """The tensors, converted as TF converts them: Python values of ``lower_upper`` become
+    float32 and those of ``rhs`` take its dtype; arrays and tensors keep their own dtype."""
+    lower_upper = convert_to_tensor(lower_upper, name="lower_upper")
+    perm = convert_to_tensor(perm, name="perm")
     if rhs is not None:
-        rhs = convert_to_tensor(rhs, dtype_hint=lower_upper.dtype, name="rhs")
+        python = not isinstance(rhs, (Tensor, np.ndarray, np.generic))
+        rhs = convert_to_tensor(rhs, dtype_hint=lower_upper.dtype if python else None,
+                                name="rhs")
     if not perm.dtype.is_integer:
         raise TypeError(f"{op_name}: perm must be int32 or int64 (the p of tf.linalg.lu), got "
                         f"{perm.dtype.name}")
@@ -109,13 +114,15 @@ def _flat_rows(rows, order):
     A batch of permutations so becomes one permutation of the flat rows."""
     count = reduce_prod(shape(rows)[:-1])
     offsets = arange(0, count, dtype=rows.dtype)[:, None] * cast(order, rows.dtype)
-    return reshape(reshape(rows, concat([[-1], [order]], 0)) + offsets, [-1])
+    # explicit sizes: -1 is ambiguous for zero-size matrices
+    return reshape(reshape(rows, stack([count, order])) + offsets, [-1])
 
 
 def _gather_flat_rows(matrices, flat_rows):
     """The rows ``flat_rows`` of ``matrices`` ``[..., order, K]`` flattened to rows."""
-    flat = reshape(matrices, concat([[-1], shape(matrices)[-1:]], 0))
-    return reshape(gather(flat, flat_rows), shape(matrices))
+    dims = shape(matrices)
+    flat = reshape(matrices, stack([reduce_prod(dims[:-1]), dims[-1]]))
+    return reshape(gather(flat, flat_rows), dims)
 
 
 def lu_reconstruct(lower_upper, perm, validate_args=False, name=None):

@@ -112,7 +112,7 @@ def invertible(lu: np.ndarray) -> np.ndarray:
 
 def _lu_kernel(a, output_idx_type):
     n = a.shape[-1]
-    flat = a.reshape((-1, n, n))
+    flat = a.reshape((int(np.prod(a.shape[:-2])), n, n))  # -1 is ambiguous at size 0
     lu, perm = lu_factor(flat)
     bad = np.flatnonzero(~invertible(lu))
     if bad.size:

@@ -96,7 +96,7 @@ def sqrtm_one(matrix: np.ndarray) -> np.ndarray:
 
 def _sqrtm_kernel(a):
     n = a.shape[-1]
-    flat = a.reshape((-1, n, n))
+    flat = a.reshape((int(np.prod(a.shape[:-2])), n, n))  # -1 is ambiguous at size 0
     return np.stack([sqrtm_one(m) for m in flat]).reshape(a.shape) if flat.shape[0] and n \
         else a.copy()
 
