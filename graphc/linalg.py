@@ -86,3 +86,4 @@ from graphc.linalg_lu import (logm, lu_matrix_inverse, lu_reconstruct,  # noqa: 
 from graphc.clip_ops import global_norm  # noqa: E402,F401
 from graphc.nn_norm import l2_normalize  # noqa: E402,F401
 from graphc.linalg_tridiag import tridiagonal_matmul, tridiagonal_solve  # noqa: E402,F401
+from graphc.linalg_eigh_tridiag import eigh_tridiagonal  # noqa: E402,F401

@@ -62,7 +62,7 @@ LAYERS = (
                 "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
-                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.linalg_more", "graphc.linalg_expm", "graphc.linalg_tridiag", "graphc.linalg_lu", "graphc.strings", "graphc.strings_split",
+                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.linalg_more", "graphc.linalg_expm", "graphc.linalg_tridiag", "graphc.linalg_lu", "graphc.linalg_eigh_tridiag", "graphc.strings", "graphc.strings_split",
                 "graphc.bitwise", "graphc.sets", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
                 "graphc.image", "graphc.image.*", "graphc.lookup",

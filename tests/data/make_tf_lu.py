@@ -1,5 +1,5 @@
-"""Writes tf_lu.npz: TensorFlow's tf.linalg.lu, lu_solve, lu_matrix_inverse, lu_reconstruct
-and sqrtm on the cases below, with gradients from tf.GradientTape and which inputs TF
+"""Writes tf_lu.npz: TensorFlow's tf.linalg.lu, lu_solve, lu_matrix_inverse, lu_reconstruct,
+sqrtm and eigh_tridiagonal on the cases below, with gradients from tf.GradientTape and which inputs TF
 refuses (run with TensorFlow installed: python tests/data/make_tf_lu.py). The keys are
 ``<case>/<what>``; tests/test_linalg_lu.py rebuilds the same graphs in graphc.
 """
@@ -49,6 +49,27 @@ SQRTM_CASES = {
     "empty_batch": np.zeros((0, 2, 2)),
 }
 SQRTM_GRAD_CASES = ("spd", "general", "complex_pair", "float32")
+# eigh_tridiagonal: (alpha, beta, keyword arguments); Wilkinson's W21+ has pairs of
+# eigenvalues closer than sqrt(eps) |A|, whose eigenvectors TF re-orthogonalizes
+WILKINSON = (np.abs(np.arange(21) - 10.0), np.ones(20))
+EIGH_TRIDIAGONAL_CASES = {
+    "all": (RNG.standard_normal(9), RNG.standard_normal(8), {}),
+    "by_index": (RNG.standard_normal(9), RNG.standard_normal(8),
+                 {"select": "i", "select_range": [2, 5]}),
+    "by_value": (RNG.standard_normal(9), RNG.standard_normal(8),
+                 {"select": "v", "select_range": [-0.5, 1.0]}),
+    "tolerance": (RNG.standard_normal(6), RNG.standard_normal(5), {"tol": 1e-3}),
+    "float32": (RNG.standard_normal(7).astype(np.float32),
+                RNG.standard_normal(6).astype(np.float32), {}),
+    "two": (np.array([2.0, 2.0]), np.array([1.0]), {}),
+    "wilkinson": WILKINSON + ({},),
+    "vectors": (RNG.standard_normal(8), RNG.standard_normal(7), {"eigvals_only": False}),
+    "vectors_by_value": (RNG.standard_normal(8), RNG.standard_normal(7),
+                         {"eigvals_only": False, "select": "v", "select_range": [-1.0, 1.0]}),
+    "vectors_wilkinson": WILKINSON + ({"eigvals_only": False},),
+    "vectors_float32": (RNG.standard_normal(6).astype(np.float32),
+                        RNG.standard_normal(5).astype(np.float32), {"eigvals_only": False}),
+}
 
 
 def _weights(shape, dtype):
@@ -118,11 +139,23 @@ def sqrtm_cases(out):
             out[f"sqrtm/{case}/grad"] = tape.gradient(loss, x).numpy()
 
 
+def eigh_tridiagonal_cases(out):
+    for case, (alpha, beta, kwargs) in EIGH_TRIDIAGONAL_CASES.items():
+        out[f"eigh_tridiagonal/{case}/alpha"], out[f"eigh_tridiagonal/{case}/beta"] = alpha, beta
+        result = tf.linalg.eigh_tridiagonal(alpha, beta, **kwargs)
+        if kwargs.get("eigvals_only", True):
+            out[f"eigh_tridiagonal/{case}/values"] = result.numpy()
+        else:
+            out[f"eigh_tridiagonal/{case}/values"] = result[0].numpy()
+            out[f"eigh_tridiagonal/{case}/vectors"] = result[1].numpy()
+
+
 def main():
     out = {}
     lu_cases(out)
     singular_cases(out)
     sqrtm_cases(out)
+    eigh_tridiagonal_cases(out)
     np.savez_compressed(pathlib.Path(__file__).parent / "tf_lu.npz", **out,
                         tensorflow_version=tf.__version__)
 
