@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphc import dtypes as gdt
 from graphc.control_flow import while_loop
 from graphc.convert import convert_to_tensor
 from graphc.graph import get_default_graph
@@ -31,11 +32,11 @@ from graphc.linalg_tridiag import tridiagonal_solve
 from graphc.ops.array import concat
 from graphc.ops.check_ops import assert_less, assert_less_equal
 from graphc.ops.control import identity
-from graphc.ops.creation import ones, range as arange, zeros
+from graphc.ops.creation import range as arange, zeros
 from graphc.ops.indexing import gather
 from graphc.ops.elementwise import (abs as absolute, equal, greater, greater_equal, less,
                                     less_equal, logical_and, logical_not, maximum, minimum,
-                                    sqrt, square)
+                                    square)
 from graphc.ops.linalg_decomp import qr
 from graphc.ops.math_extra import norm
 from graphc.ops.reduce import reduce_any, reduce_max, reduce_min
@@ -44,7 +45,6 @@ from graphc.ops.search_repeat import where_v2
 from graphc.ops.select import cast, where
 from graphc.ops.shape_ops import broadcast_to, expand_dims, shape, size, squeeze, transpose
 from graphc.ops.stateless_sampling import stateless_normal
-from graphc import dtypes as gdt
 
 __all__ = ["eigh_tridiagonal"]
 

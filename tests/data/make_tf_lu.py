@@ -1,7 +1,8 @@
 """Writes tf_lu.npz: TensorFlow's tf.linalg.lu, lu_solve, lu_matrix_inverse, lu_reconstruct,
-sqrtm and eigh_tridiagonal on the cases below, with gradients from tf.GradientTape and which inputs TF
-refuses (run with TensorFlow installed: python tests/data/make_tf_lu.py). The keys are
-``<case>/<what>``; tests/test_linalg_lu.py rebuilds the same graphs in graphc.
+sqrtm and eigh_tridiagonal on the cases below, with gradients from tf.GradientTape and
+which inputs TF refuses (run with TensorFlow installed: python tests/data/make_tf_lu.py).
+The keys are ``<family>/<case>/<what>``; tests/test_linalg_lu.py and
+tests/test_linalg_eigh_tridiag.py rebuild the same graphs in graphc.
 """
 import pathlib
 
