@@ -105,3 +105,12 @@ def test_bad_input_is_refused_clearly(build, error, match):
     with gc.Graph().as_default():
         with pytest.raises(error, match=match):
             build()
+
+
+def test_eager_call():
+    """In eager mode too (its loops trace where(cond, x, y) with the eager operand in the
+    middle, which graphc's eager records once mistook for a graph tensor)."""
+    alpha, beta = TF["eigh_tridiagonal/all/alpha"], TF["eigh_tridiagonal/all/beta"]
+    with gc.eager():
+        got = np.asarray(gc.linalg.eigh_tridiagonal(alpha, beta))
+    np.testing.assert_allclose(got, TF["eigh_tridiagonal/all/values"], rtol=0, atol=1e-14)

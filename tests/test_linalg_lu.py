@@ -299,3 +299,16 @@ def test_arrays_keep_their_dtype_and_python_values_follow_tensorflow():
         assert gc.linalg.lu_reconstruct([[1.0, 0.0], [0.0, 1.0]], [0, 1]).dtype == gc.float32
         assert gc.linalg.lu_matrix_inverse(np.eye(2), np.array([1, 0], np.int64)).dtype == \
             gc.float64
+
+
+def test_eager_calls_and_tape_gradients():
+    a = TF["lu/single/input"]
+    with gc.eager():
+        lu, p = gc.linalg.lu(a)
+        np.testing.assert_array_equal(np.asarray(p), TF["lu/single/p"])
+        x = gc.constant(TF["sqrtm/spd/input"])
+        with gc.GradientTape() as tape:
+            tape.watch(x)
+            loss = gc.reduce_sum(TF["sqrtm/spd/weights"] * gc.linalg.sqrtm(x))
+        np.testing.assert_allclose(np.asarray(tape.gradient(loss, x)), TF["sqrtm/spd/grad"],
+                                   rtol=1e-9, atol=1e-12)
