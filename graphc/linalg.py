@@ -79,6 +79,11 @@ def logdet(matrix, name=None) -> Tensor:
 from graphc.linalg_more import (cholesky_solve, cross, lstsq, matrix_rank,  # noqa: E402,F401
                                 matvec, normalize, pinv)
 from graphc.linalg_expm import expm  # noqa: E402,F401
+from graphc.ops.linalg_lu import lu  # noqa: E402,F401
+from graphc.ops.linalg_sqrtm import matrix_square_root as sqrtm  # noqa: E402,F401
+from graphc.linalg_lu import (logm, lu_matrix_inverse, lu_reconstruct,  # noqa: E402,F401
+                              lu_solve)
 from graphc.clip_ops import global_norm  # noqa: E402,F401
 from graphc.nn_norm import l2_normalize  # noqa: E402,F401
 from graphc.linalg_tridiag import tridiagonal_matmul, tridiagonal_solve  # noqa: E402,F401
+from graphc.linalg_eigh_tridiag import eigh_tridiagonal  # noqa: E402,F401

@@ -62,7 +62,7 @@ LAYERS = (
                 "graphc.testing",
                 "graphc.summary", "graphc.summary.*", "graphc.dask", "graphc.dask.*",
                 "graphc.metrics", "graphc.metrics.*", "graphc.function_tools",
-                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.version", "graphc.linalg_more", "graphc.linalg_expm", "graphc.linalg_tridiag", "graphc.strings", "graphc.strings_split",
+                "graphc.tf1_compositions", "graphc.tf1_helpers", "graphc.tf1_extras", "graphc.version", "graphc.linalg_more", "graphc.linalg_expm", "graphc.linalg_tridiag", "graphc.linalg_lu", "graphc.linalg_eigh_tridiag", "graphc.strings", "graphc.strings_split",
                 "graphc.bitwise", "graphc.sets", "graphc.signal", "graphc.signal.*", "graphc.distributions", "graphc.distributions.*",
                 "graphc.saved_model", "graphc.saved_model.*",
                 "graphc.image", "graphc.image.*", "graphc.lookup",
@@ -88,7 +88,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "cumulative", "scatter", "masking", "sorting", "segment", "matrix_diag",
                "linalg_extra", "math_extra", "safe_math", "state_scatter", "special_math", "partition", "counting",
                "shape_checks", "random_more", "batch_gather", "search_repeat",
-               "linalg_decomp", "strings", "bitwise", "decode_raw",
+               "linalg_decomp", "linalg_lu", "linalg_sqrtm", "strings", "bitwise", "decode_raw",
                # tf.image, space/depth, 3-D convolutions and pools
                "resize_taps", "image_resize", "space_depth", "space_batch",
                "patches", "pool_argmax", "nn_extra", "conv3d", "pool3d", "nms",

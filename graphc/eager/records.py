@@ -70,7 +70,8 @@ def run_elementwise(tensor_class, op_type: str, operands, name, attrs):
             return _recorded(tensor_class, graph, plan, [x._value], operands, None, op_type, 5)
         if len(operands) == 2:  # (the frame above apply_elementwise is graphc's: an op's
             return run_binary(tensor_class, op_type, operands[0], operands[1], 6)  # function)
-    lead = operands[0] if operands[0].__class__ is tensor_class else operands[-1]
+    # the first eager operand (where(cond, x, y) traced in a loop may have it in the middle)
+    lead = next(v for v in operands if v.__class__ is tensor_class)
     graph = _graph_for(lead, tensor_class)
     if graph is None or (name and name[-1] == "/"):
         return None

@@ -12,6 +12,7 @@ from graphc.ops import cumulative, masking, scatter, segment, sorting  # noqa: F
 from graphc.ops import linalg_extra, math_extra, matrix_diag  # noqa: F401,E402
 from graphc.ops import counting, partition, safe_math, shape_checks, special_math  # noqa
 from graphc.ops import batch_gather, linalg_decomp, random_more, search_repeat  # noqa
+from graphc.ops import linalg_lu, linalg_sqrtm  # noqa: F401,E402 - tf.linalg.lu, sqrtm
 from graphc.ops import bitwise, decode_raw, state_scatter, strings  # noqa: F401,E402
 from graphc.ops import scaled_update  # noqa: F401,E402 - an SGD step in one op (a pass makes it)
 from graphc.ops import image_resize  # noqa: F401,E402 - tf.image resizes (NHWC)

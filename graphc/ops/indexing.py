@@ -259,7 +259,8 @@ def _segment_kernel(data, ids, num_segments):
     if ids.size and (ids.min() < 0 or ids.max() >= count):
         raise IndexError(f"unsorted_segment_sum: segment id out of [0, {count})")
     out = np.zeros((count,) + data.shape[ids.ndim:], dtype=data.dtype)
-    np.add.at(out, ids.reshape(-1), data.reshape((-1,) + data.shape[ids.ndim:]))
+    # the row count spelled out: -1 is ambiguous when a trailing dim is 0
+    np.add.at(out, ids.reshape(-1), data.reshape((ids.size,) + data.shape[ids.ndim:]))
     return out
 
 
