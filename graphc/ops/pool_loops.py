@@ -33,12 +33,16 @@ HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 __all__ = ["HAVE_NUMBA", "pool_loop"]
 
 _COMPILED: dict = {}
+# max_pool_scatter's first-max tap of a window with none (NaN, or a padding tap first)
+NO_TAP = np.int32(-1)
 
 
 def _sources():
     import numba  # here, not at import time: see HAVE_NUMBA
 
-    jit = numba.njit(cache=False, nogil=True, error_model="numpy")
+    def jit(function=None, **options):
+        compile_ = numba.njit(cache=False, nogil=True, error_model="numpy", **options)
+        return compile_ if function is None else compile_(function)
 
     @jit
     def max_pool(x, out, kh, kw, sh, sw, top, left):
@@ -75,30 +79,104 @@ def _sources():
                     for ch in range(channels):
                         out[n, r, c, ch] = running[now, ch]
 
+    @jit(inline="always")
+    def _flat(index):
+        # flat indices as unsigned: numba wraps a negative signed index with a select per
+        # element, which keeps LLVM from vectorizing a loop over an offset it cannot prove
+        # non-negative (measured 15x slower)
+        return np.uint64(index)
+
     @jit
-    def max_pool_scatter(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
-        """out (x's shape, zeros) += grad (y's shape) at each window's first maximum."""
-        h, width, channels = x.shape[1], x.shape[2], x.shape[3]
-        found = np.zeros(channels, dtype=np.uint8)
-        # plain 4-D indexing and non-short-circuit tests: row views and `and`/`or`
-        # branches made this loop 2.5x slower (a first-max index per channel, a scalar
-        # early exit per channel, and a local accumulator were measured no faster)
-        for n in range(y.shape[0]):
-            for r in range(y.shape[1] - 1, -1, -1):
-                for c in range(y.shape[2] - 1, -1, -1):
-                    found[:] = 0
-                    for i in range(kh):
-                        rr = r * sh + i - top
-                        for j in range(kw):
-                            cc = c * sw + j - left
-                            if 0 <= rr < h and 0 <= cc < width:
-                                for ch in range(channels):
-                                    hit = (x[n, rr, cc, ch] == y[n, r, c, ch]) & (found[ch] == 0)
-                                    found[ch] |= hit
-                                    out[n, rr, cc, ch] += grad[n, r, c, ch] if hit else zero
-                            else:
-                                for ch in range(channels):
-                                    found[ch] |= y[n, r, c, ch] == -np.inf
+    def _span(size, out_size, stride, pad, tap):
+        """The output positions [lo, hi) whose tap ``tap`` lies inside the input
+        (0 <= position * stride + tap - pad < size)."""
+        lo = max(0, -((tap - pad) // stride))
+        return lo, max(lo, min(out_size, (size - 1 + pad - tap) // stride + 1))
+
+    @jit
+    def _first_max_row(x, y, first, cur, nxt, x_image, y_row, r, h, width, channels, ow,
+                       kh, kw, sh, sw, top, left):
+        """first (OW*C) = the first-max tap of each window of output row r (NO_TAP: none):
+        taps in reverse raster order, the tap replacing the index wherever it equals y,
+        so the first matching tap is the one left (a padding tap matches where y is
+        -inf); cur and nxt alternate, like max_pool's running maximum."""
+        row = ow * channels
+        for k in range(row):
+            cur[_flat(k)] = NO_TAP
+        for i in range(kh - 1, -1, -1):
+            rr = r * sh + i - top
+            for j in range(kw - 1, -1, -1):
+                tap = np.int32(i * kw + j)
+                lo, hi = _span(width, ow, sw, left, j)
+                if not 0 <= rr < h:
+                    lo, hi = 0, 0
+                for k in range(lo * channels):
+                    seen = cur[_flat(k)]
+                    nxt[_flat(k)] = tap if y[_flat(y_row + k)] == -np.inf else seen
+                for k in range(hi * channels, row):
+                    seen = cur[_flat(k)]
+                    nxt[_flat(k)] = tap if y[_flat(y_row + k)] == -np.inf else seen
+                x0 = x_image + (rr * width + lo * sw + j - left) * channels
+                # stride 1: the inside windows read one run of x (a long vector loop)
+                runs, run, x_step = (1, (hi - lo) * channels, 0) if sw == 1 else (
+                    hi - lo, channels, sw * channels)
+                for q in range(runs):
+                    b0, xq = (lo + q) * channels, x0 + q * x_step
+                    for k in range(run):
+                        seen = cur[_flat(b0 + k)]
+                        nxt[_flat(b0 + k)] = (
+                            tap if x[_flat(xq + k)] == y[_flat(y_row + b0 + k)] else seen)
+                cur, nxt = nxt, cur
+        for k in range(row):
+            first[_flat(k)] = cur[_flat(k)]
+
+    @jit
+    def _gradient_row(grad, ring, out, y_image, out_row, pr, width, channels, oh, ow,
+                      kh, kw, sh, sw, top, left, zero):
+        """out's input row pr = +0.0, then + grad[w] for each window w containing the pixel
+        whose first maximum it is, in increasing tap order of the pixel within w."""
+        row = ow * channels
+        for k in range(width * channels):
+            out[_flat(out_row + k)] = zero
+        for i in range(kh):
+            rs = pr + top - i
+            if rs < 0:
+                break
+            r = rs // sh
+            if r * sh != rs or r >= oh:
+                continue
+            first, g0 = ring[r % kh], y_image + r * row
+            for j in range(kw):
+                tap = np.int32(i * kw + j)
+                lo, hi = _span(width, ow, sw, left, j)
+                runs, run = (1, (hi - lo) * channels) if sw == 1 else (hi - lo, channels)
+                for q in range(runs):
+                    b0 = (lo + q) * channels
+                    p0 = out_row + ((lo + q) * sw + j - left) * channels
+                    for k in range(run):
+                        g = grad[_flat(g0 + b0 + k)]  # read always: no masked load
+                        out[_flat(p0 + k)] += g if first[_flat(b0 + k)] == tap else zero
+
+    @jit
+    def max_pool_scatter(x, y, grad, out, rows, batch, h, width, channels, oh, ow,
+                         kh, kw, sh, sw, top, left, zero):
+        """out (flat NHWC, x's shape) = grad (flat, y's shape) summed at each window's first
+        maximum; rows: (kh + 2, OW*C) int32 scratch, a ring of kh rows of first-max taps
+        and two working rows. Each input row is written once its last window row is
+        known, so x, y, grad and out stream through the cache row by row."""
+        ring, cur, nxt = rows[:kh], rows[kh], rows[kh + 1]
+        row = ow * channels
+        for n in range(batch):
+            x_image, y_image, pr = n * h * width * channels, n * oh * row, 0
+            for r in range(oh):
+                _first_max_row(x, y, ring[r % kh], cur, nxt, x_image, y_image + r * row, r,
+                               h, width, channels, ow, kh, kw, sh, sw, top, left)
+                # input row pr's windows end at row (pr + top) // sh (all rows: the last)
+                while pr < h and (r == oh - 1 or (pr + top) // sh <= r):
+                    _gradient_row(grad, ring, out, y_image, x_image + pr * width * channels,
+                                  pr, width, channels, oh, ow, kh, kw, sh, sw, top, left,
+                                  zero)
+                    pr += 1
 
     @jit
     def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
