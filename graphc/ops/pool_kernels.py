@@ -154,8 +154,10 @@ def _overlapping_scatter(x, y, grad, out, ksize, strides, top, left):
 
     def work(lo, hi):
         rows = _scratch("pool_first_max", (kh + 2, ow * channels), np.int32)
+        # input rows padded with -inf for windows 3 wide at column stride 1 (else unused)
+        padded = _scratch("pool_padded_rows", (kh, (ow + 2) * channels), x.dtype)
         loop(x[lo:hi].reshape(-1), y[lo:hi].reshape(-1), grad[lo:hi].reshape(-1),
-             out[lo:hi].reshape(-1), rows, hi - lo, h, width, channels, oh, ow,
+             out[lo:hi].reshape(-1), rows, padded, hi - lo, h, width, channels, oh, ow,
              kh, kw, sh, sw, top, left, zero)
     _each_chunk(x.shape[0], x.size, work)
     return out

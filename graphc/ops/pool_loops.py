@@ -158,24 +158,115 @@ def _sources():
                         out[_flat(p0 + k)] += g if first[_flat(b0 + k)] == tap else zero
 
     @jit
-    def max_pool_scatter(x, y, grad, out, rows, batch, h, width, channels, oh, ow,
+    def _first_max_row_3wide(x, y, first, cur, nxt, padded, held, x_image, y_row, r, h,
+                             width, channels, ow, kh, sh, top, left):
+        """_first_max_row for windows 3 wide at column stride 1 (W7's pools): a window
+        row's three taps in one pass of selects (3.7x fewer loads and stores than tap by
+        tap), over input rows padded with -inf (a ring of kh rows, ``held`` naming the
+        input row each slot holds), so the edge columns need no tests."""
+        row = ow * channels
+        for k in range(row):
+            cur[_flat(k)] = NO_TAP
+        for i in range(kh - 1, -1, -1):
+            rr = r * sh + i - top
+            first_tap = np.int32(i * 3)
+            if not 0 <= rr < h:  # three padding taps: the row's first one, where y is -inf
+                for k in range(row):
+                    seen = cur[_flat(k)]
+                    nxt[_flat(k)] = first_tap if y[_flat(y_row + k)] == -np.inf else seen
+                cur, nxt = nxt, cur
+                continue
+            x_row, line = x_image + rr * width * channels, padded[rr % kh]
+            if held[rr % kh] != x_row:  # padded column q holds input column q - left
+                held[rr % kh] = x_row
+                for k in range(line.size):
+                    line[_flat(k)] = -np.inf
+                for k in range(width * channels):
+                    line[_flat(left * channels + k)] = x[_flat(x_row + k)]
+            second, third = np.int32(first_tap + 1), np.int32(first_tap + 2)
+            for k in range(row):  # output column c's tap j: padded column c + j
+                value, best = y[_flat(y_row + k)], cur[_flat(k)]
+                best = third if line[_flat(k + 2 * channels)] == value else best
+                best = second if line[_flat(k + channels)] == value else best
+                nxt[_flat(k)] = first_tap if line[_flat(k)] == value else best
+            cur, nxt = nxt, cur
+        for k in range(row):
+            first[_flat(k)] = cur[_flat(k)]
+
+    @jit
+    def _gradient_row_3wide(grad, ring, out, y_image, out_row, pr, width, channels, oh, ow,
+                            kh, sh, top, left, zero):
+        """_gradient_row for windows 3 wide at column stride 1: a pixel's three taps of a
+        window row in one pass, but for the edge pixels (those outside some window)."""
+        row = ow * channels
+        # the pixels in all three windows of a row: 0 <= pc + left - j < ow for j in 0..2
+        inner_lo = min(width, max(0, 2 - left))
+        inner_hi = max(inner_lo, min(width, ow - left))
+        for k in range(width * channels):
+            out[_flat(out_row + k)] = zero
+        for i in range(kh):
+            rs = pr + top - i
+            if rs < 0:
+                break
+            r = rs // sh
+            if r * sh != rs or r >= oh:
+                continue
+            first, g0 = ring[r % kh], y_image + r * row
+            for pc in range(width):  # edge pixels, window by window (a few columns)
+                if inner_lo <= pc < inner_hi:
+                    continue
+                for j in range(3):
+                    c, tap = pc + left - j, np.int32(i * 3 + j)
+                    if not 0 <= c < ow:
+                        continue
+                    for k in range(channels):
+                        g = grad[_flat(g0 + c * channels + k)]
+                        out[_flat(out_row + pc * channels + k)] += (
+                            g if first[_flat(c * channels + k)] == tap else zero)
+            # pixel pc's window of tap j is c = pc + left - j: flat offset (left - j) * C
+            tap, second, third = np.int32(i * 3), np.int32(i * 3 + 1), np.int32(i * 3 + 2)
+            for k in range(inner_lo * channels, inner_hi * channels):
+                k0 = k + left * channels
+                k1, k2 = k0 - channels, k0 - 2 * channels
+                total = out[_flat(out_row + k)]
+                g = grad[_flat(g0 + k0)]
+                total += g if first[_flat(k0)] == tap else zero
+                g = grad[_flat(g0 + k1)]
+                total += g if first[_flat(k1)] == second else zero
+                g = grad[_flat(g0 + k2)]
+                total += g if first[_flat(k2)] == third else zero
+                out[_flat(out_row + k)] = total
+
+    @jit
+    def max_pool_scatter(x, y, grad, out, rows, padded, batch, h, width, channels, oh, ow,
                          kh, kw, sh, sw, top, left, zero):
         """out (flat NHWC, x's shape) = grad (flat, y's shape) summed at each window's first
         maximum; rows: (kh + 2, OW*C) int32 scratch, a ring of kh rows of first-max taps
-        and two working rows. Each input row is written once its last window row is
+        and two working rows; padded: (kh, (OW + 2)*C) scratch of x's dtype (windows 3
+        wide at column stride 1). Each input row is written once its last window row is
         known, so x, y, grad and out stream through the cache row by row."""
         ring, cur, nxt = rows[:kh], rows[kh], rows[kh + 1]
-        row = ow * channels
+        row, three_wide = ow * channels, kw == 3 and sw == 1
+        held = np.full(kh, -1, dtype=np.int64)  # the padded rows: none yet
         for n in range(batch):
             x_image, y_image, pr = n * h * width * channels, n * oh * row, 0
             for r in range(oh):
-                _first_max_row(x, y, ring[r % kh], cur, nxt, x_image, y_image + r * row, r,
-                               h, width, channels, ow, kh, kw, sh, sw, top, left)
+                if three_wide:
+                    _first_max_row_3wide(x, y, ring[r % kh], cur, nxt, padded, held, x_image,
+                                         y_image + r * row, r, h, width, channels, ow, kh,
+                                         sh, top, left)
+                else:
+                    _first_max_row(x, y, ring[r % kh], cur, nxt, x_image, y_image + r * row,
+                                   r, h, width, channels, ow, kh, kw, sh, sw, top, left)
                 # input row pr's windows end at row (pr + top) // sh (all rows: the last)
                 while pr < h and (r == oh - 1 or (pr + top) // sh <= r):
-                    _gradient_row(grad, ring, out, y_image, x_image + pr * width * channels,
-                                  pr, width, channels, oh, ow, kh, kw, sh, sw, top, left,
-                                  zero)
+                    out_row = x_image + pr * width * channels
+                    if three_wide:
+                        _gradient_row_3wide(grad, ring, out, y_image, out_row, pr, width,
+                                            channels, oh, ow, kh, sh, top, left, zero)
+                    else:
+                        _gradient_row(grad, ring, out, y_image, out_row, pr, width, channels,
+                                      oh, ow, kh, kw, sh, sw, top, left, zero)
                     pr += 1
 
     @jit
