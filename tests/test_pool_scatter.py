@@ -161,3 +161,22 @@ def test_batches_split_over_the_pool_give_the_whole_batch_bits(split_batches, st
     conv_kernels.set_batch_splitter(None)
     _same_bits(split, pool_kernels.max_pool_scatter(x, y, dy, (3, 3), strides, "SAME"))
     _same_bits(split, _old(x, y, dy, (3, 3), strides, "SAME"))
+
+
+@pytest.mark.parametrize("shape,ksize,strides", [((2, 7, 8, 5), (3, 3), (1, 1)),
+                                                 ((1, 9, 4, 3), (4, 3), (2, 1)),
+                                                 ((2, 5, 2, 2), (2, 3), (1, 1))])
+def test_the_tap_by_tap_passes_give_the_3wide_passes_bits(monkeypatch, shape, ksize, strides):
+    """Windows 3 wide at column stride 1 through the general passes too (the kernels send
+    them to the 3-wide ones)."""
+    from graphc.ops.pool_loops import pool_loop
+    for padding in ("SAME", "VALID"):
+        x, y, dy = _case(shape, ksize, strides, padding, np.float64, np.float32)
+        if not y.size:
+            continue
+        monkeypatch.setattr(pool_kernels, "pool_loop", pool_loop)
+        three_wide = pool_kernels.max_pool_scatter(x, y, dy, ksize, strides, padding)
+        monkeypatch.setattr(pool_kernels, "pool_loop", lambda name: pool_loop(
+            "max_pool_scatter" if name == "max_pool_scatter_3wide" else name))
+        _same_bits(pool_kernels.max_pool_scatter(x, y, dy, ksize, strides, padding),
+                   three_wide)

@@ -148,7 +148,8 @@ def _overlapping_scatter(x, y, grad, out, ksize, strides, top, left):
     first maximum it is): flat C-ordered arrays, and a scratch ring of first-max rows
     per thread (1.5-2.3x faster at W7's 3x3 stride-1 pools than adding into ``out`` tap
     by tap, window by window)."""
-    loop, (kh, kw), (sh, sw) = pool_loop("max_pool_scatter"), ksize, strides
+    (kh, kw), (sh, sw) = ksize, strides
+    loop = pool_loop("max_pool_scatter_3wide" if (kw, sw) == (3, 1) else "max_pool_scatter")
     x, y, grad = (np.ascontiguousarray(a) for a in (x, y, grad))
     _, h, width, channels = x.shape
     oh, ow, zero = y.shape[1], y.shape[2], grad.dtype.type(0)

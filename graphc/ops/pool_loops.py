@@ -83,7 +83,7 @@ def _sources():
                     for ch in range(channels):
                         out[n, r, c, ch] = running[now, ch]
 
-    @jit(inline="always")
+    @jit
     def _flat(index):
         # flat indices as unsigned: numba wraps a negative signed index with a select per
         # element, which keeps LLVM from vectorizing a loop over an offset it cannot prove
@@ -98,8 +98,8 @@ def _sources():
         return lo, max(lo, min(out_size, (size - 1 + pad - tap) // stride + 1))
 
     @jit
-    def _first_max_row(x, y, first, cur, nxt, x_image, y_row, r, h, width, channels, ow,
-                       kh, kw, sh, sw, top, left):
+    def _first_max_row(x, y, first, cur, nxt, padded, held, x_image, y_row, r, h, width,
+                       channels, ow, kh, kw, sh, sw, top, left):
         """first (OW*C) = the first-max tap of each window of output row r (NO_TAP: none):
         taps in reverse raster order, the tap replacing the index wherever it equals y,
         so the first matching tap is the one left (a padding tap matches where y is
@@ -163,7 +163,7 @@ def _sources():
 
     @jit
     def _first_max_row_3wide(x, y, first, cur, nxt, padded, held, x_image, y_row, r, h,
-                             width, channels, ow, kh, sh, top, left):
+                             width, channels, ow, kh, kw, sh, sw, top, left):
         """_first_max_row for windows 3 wide at column stride 1 (W7's pools): a window
         row's three taps in one pass of selects (this pass 2.3x faster at W7 (a) than tap
         by tap), over input rows padded with -inf (a ring of kh rows, ``held`` naming the
@@ -199,7 +199,7 @@ def _sources():
 
     @jit
     def _gradient_row_3wide(grad, ring, out, y_image, out_row, pr, width, channels, oh, ow,
-                            kh, sh, top, left, zero):
+                            kh, kw, sh, sw, top, left, zero):
         """_gradient_row for windows 3 wide at column stride 1: a pixel's three taps of a
         window row in one pass, but for the edge pixels (those outside some window)."""
         row = ow * channels
@@ -242,36 +242,44 @@ def _sources():
                 out[_flat(out_row + k)] = total
 
     @jit
-    def max_pool_scatter(x, y, grad, out, rows, padded, batch, h, width, channels, oh, ow,
-                         kh, kw, sh, sw, top, left, zero):
+    def _scatter_by_rows(first_max_row, gradient_row, x, y, grad, out, rows, padded, batch,
+                         h, width, channels, oh, ow, kh, kw, sh, sw, top, left, zero):
         """out (flat NHWC, x's shape) = grad (flat, y's shape) summed at each window's first
-        maximum; rows: (kh + 2, OW*C) int32 scratch, a ring of kh rows of first-max taps
-        and two working rows; padded: (kh, (OW + 2)*C) scratch of x's dtype (windows 3
-        wide at column stride 1). Each input row is written once its last window row is
-        known, so x, y, grad and out stream through the cache row by row."""
+        maximum, by the row passes given; rows: (kh + 2, OW*C) int32 scratch, a ring of kh
+        rows of first-max taps and two working rows; padded: (kh, (OW + 2)*C) scratch of
+        x's dtype (the 3-wide passes'). Each input row is written once its last window row
+        is known, so x, y, grad and out stream through the cache row by row."""
         ring, cur, nxt = rows[:kh], rows[kh], rows[kh + 1]
-        row, three_wide = ow * channels, kw == 3 and sw == 1
+        row = ow * channels
         held = np.full(kh, -1, dtype=np.int64)  # the padded rows: none yet
         for n in range(batch):
             x_image, y_image, pr = n * h * width * channels, n * oh * row, 0
             for r in range(oh):
-                if three_wide:
-                    _first_max_row_3wide(x, y, ring[r % kh], cur, nxt, padded, held, x_image,
-                                         y_image + r * row, r, h, width, channels, ow, kh,
-                                         sh, top, left)
-                else:
-                    _first_max_row(x, y, ring[r % kh], cur, nxt, x_image, y_image + r * row,
-                                   r, h, width, channels, ow, kh, kw, sh, sw, top, left)
+                first_max_row(x, y, ring[r % kh], cur, nxt, padded, held, x_image,
+                              y_image + r * row, r, h, width, channels, ow, kh, kw, sh, sw,
+                              top, left)
                 # input row pr's windows end at row (pr + top) // sh (all rows: the last)
                 while pr < h and (r == oh - 1 or (pr + top) // sh <= r):
-                    out_row = x_image + pr * width * channels
-                    if three_wide:
-                        _gradient_row_3wide(grad, ring, out, y_image, out_row, pr, width,
-                                            channels, oh, ow, kh, sh, top, left, zero)
-                    else:
-                        _gradient_row(grad, ring, out, y_image, out_row, pr, width, channels,
-                                      oh, ow, kh, kw, sh, sw, top, left, zero)
+                    gradient_row(grad, ring, out, y_image, x_image + pr * width * channels,
+                                 pr, width, channels, oh, ow, kh, kw, sh, sw, top, left, zero)
                     pr += 1
+
+    # two entry points, so that a process compiles only the passes it runs (each pair
+    # takes ~2-5 s to compile)
+    @jit
+    def max_pool_scatter(x, y, grad, out, rows, padded, batch, h, width, channels, oh, ow,
+                         kh, kw, sh, sw, top, left, zero):
+        """The overlapping scatter, any window and strides (see _scatter_by_rows)."""
+        _scatter_by_rows(_first_max_row, _gradient_row, x, y, grad, out, rows, padded,
+                         batch, h, width, channels, oh, ow, kh, kw, sh, sw, top, left, zero)
+
+    @jit
+    def max_pool_scatter_3wide(x, y, grad, out, rows, padded, batch, h, width, channels, oh,
+                               ow, kh, kw, sh, sw, top, left, zero):
+        """The overlapping scatter for windows 3 wide at column stride 1."""
+        _scatter_by_rows(_first_max_row_3wide, _gradient_row_3wide, x, y, grad, out, rows,
+                         padded, batch, h, width, channels, oh, ow, kh, kw, sh, sw, top,
+                         left, zero)
 
     @jit
     def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
@@ -331,13 +339,14 @@ def _sources():
                                 for ch in range(channels):
                                     found[ch] |= y[n, r, c, ch] == -np.inf
     return {"max_pool": max_pool, "max_pool_scatter": max_pool_scatter,
+            "max_pool_scatter_3wide": max_pool_scatter_3wide,
             "max_pool_scatter_disjoint": max_pool_scatter_disjoint,
             "max_pool_gather": max_pool_gather}
 
 
 def pool_loop(name: str):
     """The compiled loop ``name`` ("max_pool", "max_pool_scatter",
-    "max_pool_scatter_disjoint", "max_pool_gather"), compiled on first use; requires
+    "max_pool_scatter_3wide", "max_pool_scatter_disjoint", "max_pool_gather"), compiled on first use; requires
     ``HAVE_NUMBA``.
 
     Example:
