@@ -79,7 +79,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "reduce", "indexing", "gemm", "linalg", "copy_loops", "array", "padding", "nn", "sparse_xent",
                "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows",
                "conv_direct", "conv_kernels",
-               "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
+               "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
                "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "fused", "epilogue",
                "activations", "normalization", "depthwise", "conv_variants", "sampling",

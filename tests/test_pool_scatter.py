@@ -12,8 +12,10 @@ from graphc.runtime.threads import _BatchPool
 from tests import conv_baseline as reference
 from tests.pool_loops_before import old_max_pool_scatter
 
-pytestmark = pytest.mark.skipif(not pool_kernels.HAVE_NUMBA,
-                                reason="the compiled loops need numba")
+pytestmark = [pytest.mark.skipif(not pool_kernels.HAVE_NUMBA,
+                                 reason="the compiled loops need numba"),
+              # the per-tap reference adds infinities of both signs (NaN, as intended)
+              pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")]
 
 # (x shape, ksize, strides): overlapping windows in rows, columns or both
 OVERLAPPING = [((3, 8, 8, 5), (3, 3), (1, 1)), ((2, 9, 7, 3), (3, 3), (2, 2)),
@@ -146,7 +148,7 @@ def test_windows_of_more_than_255_taps():
 def split_batches(monkeypatch):
     """Every batch split over a 3-thread pool, however small."""
     monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
-    pool, before = _BatchPool(3, load_average=lambda: 0.0), conv_kernels._SPLITTER[0]
+    pool, before = _BatchPool(3, busy_cores=lambda: 0.0), conv_kernels._SPLITTER[0]
     conv_kernels.set_batch_splitter(pool)
     try:
         yield pool
