@@ -119,6 +119,7 @@ class _BatchPool:
         # a configured count above the machine's cores was asked for: free cores count up to it
         self._cores = max(threads, os.cpu_count() or 1)
         self._checked = (-math.inf, True, 0.0)  # (when, idle cores then, CPU seconds then)
+        self._own_rate = 0.0  # this process's CPU use (cores) between the last two checks
 
     def idle(self) -> bool:
         """Whether the machine had idle cores at the last check (at most
@@ -128,6 +129,7 @@ class _BatchPool:
         if now - when > self.LOAD_CHECK_SECONDS:
             cpu = self._cpu_seconds()
             own = (cpu - cpu_then) / (now - when) if math.isfinite(when) else 0.0
+            self._own_rate = own
             others = self._busy_cores() - own
             idle = self._cores - others >= self.threads - 0.5
             self._checked = (now, idle, cpu)
@@ -139,13 +141,24 @@ class _BatchPool:
         pieces = max(1, min(2 * chunks, 2 * self.threads, n))
         return [n * k // pieces for k in range(pieces + 1)]
 
-    def __call__(self, work, n: int, chunks: int) -> None:
+    def heavily_loaded(self) -> bool:
+        """Whether other processes keep more than twice the cores runnable (the 1-minute
+        load average less this process's own CPU use at the last check)."""
+        self.idle()
+        return _load_average() - self._own_rate > 2 * self._cores
+
+    def __call__(self, work, n: int, chunks: int, long_pieces: bool = False) -> None:
+        """``long_pieces``: the caller's pieces take milliseconds (W7 (b)'s convolutions),
+        so a worker's wait for a time slice costs a fraction of one: they still go to the
+        pool under a moderate load (the process then gets its fair share of the cores, two
+        threads' worth, not one's: W7 (b) took 2.8x its quiet step run on one thread under a
+        2-process load, 2.0x split), but not under a heavy one (``heavily_loaded``)."""
         bounds = self.bounds(n, chunks)
         pieces = len(bounds) - 1
         if pieces == 1:
             work(0, n)
             return
-        if not self.idle():
+        if not self.idle() and not (long_pieces and not self.heavily_loaded()):
             # the same pieces, one after another on this thread: a piece's GEMM rounds its
             # rows by where they fall in it (OpenBLAS's Haswell kernels) and a batch's sum
             # adds the pieces' partial sums, so a whole call would give other bits

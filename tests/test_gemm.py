@@ -25,11 +25,11 @@ class _CountingPool(_BatchPool):
         super().__init__(count, busy_cores=lambda: 50.0 if loaded else 0.0)
         self.pieces = 0
 
-    def __call__(self, work, n, chunks):
+    def __call__(self, work, n, chunks, **options):
         def counted(lo, hi):
             self.pieces += 1
             work(lo, hi)
-        super().__call__(counted, n, chunks)
+        super().__call__(counted, n, chunks, **options)
 
 
 @pytest.fixture

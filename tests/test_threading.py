@@ -185,3 +185,34 @@ def test_a_load_that_starts_is_seen_at_the_next_check(monkeypatch):
     assert later(2.0, 2.0)  # both cores busy with this process's own threads
     assert not later(2.0, 0.7)  # the load: 1.3 cores others'
     assert later(0.4, 0.4)  # it stopped
+
+
+def test_long_pieces_still_go_to_the_pool_under_a_moderate_load_but_not_a_heavy_one(
+        monkeypatch):
+    """Pieces of milliseconds (W7 (b)'s convolutions): under a 2-process load the process
+    still gets two threads' share of the cores; under a heavy load (the load average above
+    twice the cores) the calling thread runs them. Short pieces never go under load."""
+    import threading
+
+    from graphc.runtime import threads
+
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    pool = threads._BatchPool(2, busy_cores=lambda: 2.0, cpu_seconds=lambda: 0.0)
+    assert not pool.idle()
+
+    def runners(long_pieces):
+        seen, both = set(), threading.Barrier(2, timeout=0.5)
+
+        def work(lo, hi):
+            seen.add(threading.get_ident())
+            try:
+                both.wait()  # holds a piece until another thread takes one (or times out)
+            except threading.BrokenBarrierError:
+                pass
+        pool(work, 4, 2, long_pieces=long_pieces)
+        return len(seen)
+    monkeypatch.setattr(threads, "_load_average", lambda: 3.0)  # 2 busy processes, us
+    assert runners(long_pieces=True) == 2
+    assert runners(long_pieces=False) == 1
+    monkeypatch.setattr(threads, "_load_average", lambda: 12.0)
+    assert runners(long_pieces=True) == 1

@@ -166,6 +166,9 @@ _SPLITTER: list = [None]
 # below this many elements per call, splitting costs more than it saves (each piece pays
 # its own padding, im2col and GEMM setup; W7 (a)'s 64x8x8 batches stay whole)
 MIN_SPLIT_ELEMENTS = 1 << 18
+# from this many elements a call's pieces take milliseconds (W7 (b)'s 32x32x32x16-32
+# convolutions and pools): the pool hands them out under a moderate load too
+LONG_PIECE_ELEMENTS = 1 << 19
 
 
 def set_batch_splitter(splitter) -> None:
@@ -185,12 +188,13 @@ def _splitter(n, elements):
 
 
 def _each_chunk(n, elements, work) -> None:
-    """``work(lo, hi)`` over the batch ``range(n)``: in one call, or in chunks on the pool."""
+    """``work(lo, hi)`` over the batch ``range(n)``: in one call, or in chunks on the pool
+    (whose pieces count as long from LONG_PIECE_ELEMENTS elements: see the pool's call)."""
     splitter = _splitter(n, elements)
     if splitter is None:
         work(0, n)
     else:
-        splitter(work, n, splitter.threads)
+        splitter(work, n, splitter.threads, long_pieces=elements >= LONG_PIECE_ELEMENTS)
 
 
 def _summed_by_batch(n, elements, compute, out):
