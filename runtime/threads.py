@@ -96,7 +96,8 @@ class _BatchPool:
     only for pieces a worker is in the middle of. And the batch is split only while the
     machine has idle cores for the pool's threads: under a CPU load a worker that took a piece
     waits for a time slice, and so does the call (measured: 5-20x slower calls at load 4-19
-    on 2 cores), so the calling thread then runs the same pieces itself, one after another.
+    on 2 cores), so the calling thread then runs the same pieces itself, one after another
+    (but pieces of milliseconds: see ``__call__``).
     The pieces depend only on ``n``, ``chunks`` and the policy's thread count (``bounds``),
     never on the load, so neither does any result.
 
@@ -152,7 +153,7 @@ class _BatchPool:
         so a worker's wait for a time slice costs a fraction of one: they still go to the
         pool under a moderate load (the process then gets its fair share of the cores, two
         threads' worth, not one's: W7 (b) took 2.8x its quiet step run on one thread under a
-        2-process load, 2.0x split), but not under a heavy one (``heavily_loaded``)."""
+        2-process load, 2.3x split), but not under a heavy one (``heavily_loaded``)."""
         bounds = self.bounds(n, chunks)
         pieces = len(bounds) - 1
         if pieces == 1:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from graphc.ops import conv_kernels, pool_kernels
-from graphc.runtime.threads import _BatchPool
 from tests import conv_baseline as reference
 from tests.pool_loops_before import old_max_pool_scatter
+from tests.test_conv_kernels import split_batches  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.skipif(not pool_kernels.HAVE_NUMBA,
                                  reason="the compiled loops need numba"),
@@ -142,18 +142,6 @@ def test_windows_of_more_than_255_taps():
     x, y, dy = _case((1, 20, 19, 3), (17, 16), (1, 1), "SAME", np.float32, np.float32)
     got = pool_kernels.max_pool_scatter(x, y, dy, (17, 16), (1, 1), "SAME")
     _same_bits(got, _old(x, y, dy, (17, 16), (1, 1), "SAME"))
-
-
-@pytest.fixture
-def split_batches(monkeypatch):
-    """Every batch split over a 3-thread pool, however small."""
-    monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
-    pool, before = _BatchPool(3, busy_cores=lambda: 0.0), conv_kernels._SPLITTER[0]
-    conv_kernels.set_batch_splitter(pool)
-    try:
-        yield pool
-    finally:
-        conv_kernels.set_batch_splitter(before)
 
 
 @pytest.mark.parametrize("strides", [(1, 1), (2, 2)])

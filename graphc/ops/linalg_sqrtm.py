@@ -23,6 +23,7 @@ from graphc import registry
 from graphc.ops import shape_ops
 from graphc.ops.array import concat
 from graphc.ops.common import apply_op, rand
+from graphc.ops.linalg_decomp import _adjoint
 from graphc.ops.linalg_extra import matrix_solve
 from graphc.ops.linalg_lu import check_matrix_dtype, square_matrix_shape
 from graphc.ops.matrix_diag import eye
@@ -116,11 +117,7 @@ def _kronecker(left, right, batch, order):
 
 
 def _transposed(x):
-    rank = x.shape.rank
-    if rank is None:
-        raise ValueError(f"matrix_square_root: the gradient needs the rank of {x.name}, "
-                         "which is unknown")
-    return shape_ops.transpose(x, list(range(rank - 2)) + [rank - 1, rank - 2])
+    return _adjoint(x, "matrix_square_root")
 
 
 def _sqrtm_grad(op, grad):
