@@ -84,7 +84,7 @@ def enable_v2_behavior() -> None:
 def executing_eagerly_outside_functions() -> bool:
     """Whether ops built outside a traced function run at once: graphc traces functions in
     graphs of their own, so this is ``executing_eagerly()`` of the default graph."""
-    return bool(getattr(get_default_graph(), "executes_eagerly", False))
+    return executing_eagerly()
 
 
 def disable_tensor_equality() -> None:

@@ -142,10 +142,9 @@ class _BatchPool:
         pieces = max(1, min(2 * chunks, 2 * self.threads, n))
         return [n * k // pieces for k in range(pieces + 1)]
 
-    def heavily_loaded(self) -> bool:
+    def _heavily_loaded(self) -> bool:
         """Whether other processes keep more than twice the cores runnable (the 1-minute
-        load average less this process's own CPU use at the last check)."""
-        self.idle()
+        load average less this process's own CPU use at the last ``idle`` check)."""
         return _load_average() - self._own_rate > 2 * self._cores
 
     def __call__(self, work, n: int, chunks: int, long_pieces: bool = False) -> None:
@@ -153,13 +152,13 @@ class _BatchPool:
         so a worker's wait for a time slice costs a fraction of one: they still go to the
         pool under a moderate load (the process then gets its fair share of the cores, two
         threads' worth, not one's: W7 (b) took 2.8x its quiet step run on one thread under a
-        2-process load, 2.3x split), but not under a heavy one (``heavily_loaded``)."""
+        2-process load, 2.3x split), but not under a heavy one (``_heavily_loaded``)."""
         bounds = self.bounds(n, chunks)
         pieces = len(bounds) - 1
         if pieces == 1:
             work(0, n)
             return
-        if not self.idle() and not (long_pieces and not self.heavily_loaded()):
+        if not self.idle() and not (long_pieces and not self._heavily_loaded()):
             # the same pieces, one after another on this thread: a piece's GEMM rounds its
             # rows by where they fall in it (OpenBLAS's Haswell kernels) and a batch's sum
             # adds the pieces' partial sums, so a whole call would give other bits

@@ -82,7 +82,7 @@ def _concat_blocks(xs, axis, out) -> bool:
     every array is C-contiguous numbers of out's dtype; False (nothing written) elsewhere.
 
     Each input's block (its dims from ``axis`` on) is copied by graphc.ops.copy_loops' one
-    pass over the rows of ``out`` (``_copy_void_rows`` without numba):
+    pass over the rows of ``out`` (``_copy_columns``):
     np.concatenate along the channels of NHWC copies row by row a few channels at a time,
     paying an inner loop's setup per pixel. Bytes are copied unchanged: bitwise
     np.concatenate."""
@@ -93,26 +93,33 @@ def _concat_blocks(xs, axis, out) -> bool:
             or any(x.shape[:axis] + x.shape[axis + 1:] != out.shape[:axis] + out.shape[axis + 1:]
                    for x in xs) or sum(x.shape[axis] for x in xs) != out.shape[axis]):
         return False  # a wrong ``out`` or mismatched inputs: np.concatenate's error
-    blocks = [x.reshape(rows, -1) for x in xs if x.size]
-    loops = block_loops()
-    if loops is not None and blocks:
-        *blocks, wide = word_rows(blocks + [out.reshape(rows, -1)])
-        loops[0](tuple(blocks), wide)
-        return True
-    columns, first = out.reshape(rows, -1), 0
-    for block in blocks:
-        width = block.shape[1]
-        _copy_void_rows(block, columns[:, first:first + width])
-        first += width
+    _copy_columns(out.reshape(rows, -1), [x.reshape(rows, -1) for x in xs if x.size],
+                  into_wide=True)
     return True
 
 
-def _copy_void_rows(source, into) -> None:
-    """``into[:] = source`` (2-D, one dtype, contiguous rows) with each row as one ``void``
-    element: one memcpy per row instead of NumPy's inner loop over a few channels (the
-    copy where numba is missing)."""
-    block = np.dtype((np.void, source.shape[1] * source.itemsize))
-    np.copyto(into.view(block), source.view(block))
+def _copy_columns(wide, blocks, into_wide: bool) -> None:
+    """Copy the 2-D ``blocks`` (side by side, one dtype, C-contiguous) into the columns of
+    the wide matrix (``into_wide``) or out of them: graphc.ops.copy_loops' one pass over the
+    rows, else each block's row as one ``void`` element (one memcpy per row instead of
+    NumPy's inner loop over a few channels). Bytes unchanged either way."""
+    if not blocks:
+        return
+    loops = block_loops()
+    if loops is not None:
+        wide_words, *block_words = word_rows([wide] + blocks)
+        if into_wide:
+            loops[0](tuple(block_words), wide_words)
+        else:
+            loops[1](wide_words, tuple(block_words))
+        return
+    first = 0
+    for block in blocks:
+        width = block.shape[1]
+        row = np.dtype((np.void, width * block.itemsize))
+        columns, piece = wide[:, first:first + width].view(row), block.view(row)
+        np.copyto(*((columns, piece) if into_wide else (piece, columns)))
+        first += width
 
 
 CONCAT = registry.register(OpDef(
@@ -292,18 +299,8 @@ def _copied_pieces(x, bounds, axis, inner):
     pieces = tuple(np.empty(x.shape[:axis] + (stop - start,) + x.shape[axis + 1:], x.dtype)
                    for start, stop in zip(bounds[:-1], bounds[1:]))
     blocks = [piece.reshape(rows, -1) for piece in pieces if piece.size]
-    if not blocks:
-        return pieces
-    loops = block_loops()
-    if loops is not None:
-        wide, *blocks = word_rows([x.reshape(rows, -1)] + blocks)
-        loops[1](wide, tuple(blocks))
-        return pieces
-    columns, first = x.reshape(rows, -1), 0
-    for block in blocks:
-        width = block.shape[1]
-        _copy_void_rows(columns[:, first:first + width], block)
-        first += width
+    if blocks:  # an empty batch has no (0, -1) shape to reshape to
+        _copy_columns(x.reshape(rows, -1), blocks, into_wide=False)
     return pieces
 
 

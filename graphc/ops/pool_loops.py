@@ -35,24 +35,18 @@ HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 __all__ = ["HAVE_NUMBA", "pool_loop"]
 
-_COMPILED: dict = {}
 LOOPS = ("max_pool", "max_pool_scatter", "max_pool_scatter_3wide", "max_pool_scatter_disjoint",
          "max_pool_gather")
 
 
-def _sources():
-    from graphc.ops import pool_loop_code  # imports numba: here, not at import time
-    return {name: getattr(pool_loop_code, name) for name in LOOPS}
-
-
 def pool_loop(name: str):
-    """The compiled loop ``name`` ("max_pool", "max_pool_scatter",
-    "max_pool_scatter_3wide", "max_pool_scatter_disjoint", "max_pool_gather"), compiled on first use; requires
-    ``HAVE_NUMBA``.
+    """The compiled loop ``name`` (one of ``LOOPS``), compiled on first use (or loaded from
+    numba's disk cache); requires ``HAVE_NUMBA``.
 
     Example:
         >>> pool_loop("max_pool")(x, out, 3, 3, 1, 1, 1, 1)
     """
-    if not _COMPILED:
-        _COMPILED.update(_sources())
-    return _COMPILED[name]
+    if name not in LOOPS:
+        raise KeyError(name)
+    from graphc.ops import pool_loop_code  # imports numba: here, not at import time
+    return getattr(pool_loop_code, name)
