@@ -36,8 +36,13 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from graphc.ops import conv_kernels, gemm
 
-__all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "kernel_threads", "blas_info",
-           "request_threads", "requested_threads", "applied", "MODES"]
+from .machine_load import BusyCores as _BusyCores
+from .machine_load import load_average as _load_average
+from .machine_load import process_cpu_seconds as _process_cpu_seconds
+from .spin_workers import SpinWorkers
+
+__all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "kernel_threads", "run_shares",
+           "blas_info", "request_threads", "requested_threads", "applied", "MODES"]
 
 MODES = ("pool", "blas")
 
@@ -111,10 +116,13 @@ class _BatchPool:
 
     LOAD_CHECK_SECONDS = 0.5
 
-    def __init__(self, threads: int, busy_cores=None, cpu_seconds=None):
+    def __init__(self, threads: int, busy_cores=None, cpu_seconds=None, spinning=True):
         self.threads = threads
-        self._executor = ThreadPoolExecutor(max_workers=threads - 1,
-                                            thread_name_prefix="graphc-pool")
+        self._workers_lock = threading.Lock()
+        self._started = False  # the workers start when work is first split (``_workers``)
+        self._spinning = spinning  # False: sleeping workers even where spinning ones can run
+        self._spin = None
+        self._executor = None
         self._busy_cores = busy_cores or _BusyCores()
         self._cpu_seconds = cpu_seconds or _process_cpu_seconds
         # a configured count above the machine's cores was asked for: free cores count up to it
@@ -135,6 +143,23 @@ class _BatchPool:
             idle = self._cores - others >= self.threads - 0.5
             self._checked = (now, idle, cpu)
         return idle
+
+    def _workers(self):
+        """The spinning workers (None where they cannot be built here: then the sleeping
+        ``_executor``), started on the first split: a program that never splits work never
+        loads numba (~0.5 s and its LLVM) for them."""
+        if not self._started:
+            with self._workers_lock:
+                if not self._started:
+                    # spinning where they can be built (numba, x86-64, NumPy's OpenBLAS), else
+                    # sleeping: the same pieces either way
+                    if self._spinning:
+                        self._spin = SpinWorkers.start(self.threads - 1)
+                    if self._spin is None:
+                        self._executor = ThreadPoolExecutor(max_workers=self.threads - 1,
+                                                            thread_name_prefix="graphc-pool")
+                    self._started = True
+        return self._spin
 
     def bounds(self, n: int, chunks: int) -> list:
         """Where a split of ``range(n)`` into about ``chunks`` pieces per call cuts it (the
@@ -158,13 +183,26 @@ class _BatchPool:
         if pieces == 1:
             work(0, n)
             return
-        if not self.idle() and not (long_pieces and not self._heavily_loaded()):
+        split = self.idle() or long_pieces and not self._heavily_loaded()
+        spin = self._workers() if split else None
+        if not split or spin is not None and not spin.busy.acquire(blocking=False):
             # the same pieces, one after another on this thread: a piece's GEMM rounds its
             # rows by where they fall in it (OpenBLAS's Haswell kernels) and a batch's sum
-            # adds the pieces' partial sums, so a whole call would give other bits
+            # adds the pieces' partial sums, so a whole call would give other bits (and so
+            # while another thread of the process hands the spinning workers work)
             for lo, hi in zip(bounds, bounds[1:]):
                 work(lo, hi)
             return
+        try:
+            self._share(work, bounds, spin=self._checked[1])
+        finally:
+            if spin is not None:
+                spin.busy.release()
+
+    def _share(self, work, bounds, spin: bool) -> None:
+        """Run ``work`` over the pieces ``bounds`` cuts, on this thread and the workers
+        (spinning ones spin after it where ``spin``: the machine had idle cores)."""
+        pieces = len(bounds) - 1
         taken = itertools.count()  # next() on a count is atomic under the GIL
         finished = threading.Condition()
         state = {"done": 0, "error": None}
@@ -185,55 +223,28 @@ class _BatchPool:
                 with finished:
                     state["done"] += 1
                     finished.notify_all()
-        for _ in range(min(self.threads, pieces) - 1):
-            self._executor.submit(drain)
+        if self._spin is not None:
+            self._spin.run_python(drain, spin)
+        else:
+            for _ in range(min(self.threads, pieces) - 1):
+                self._executor.submit(drain)
         drain()
         with finished:
             finished.wait_for(lambda: state["done"] == pieces)
         if state["error"] is not None:
             raise state["error"]
 
-
-def _process_cpu_seconds() -> float:
-    """User and system CPU seconds of every thread of this process so far."""
-    times = os.times()
-    return times.user + times.system
-
-
-class _BusyCores:
-    """How many of the machine's cores were busy since the last call (Linux: /proc/stat's
-    ticks; steal counts as busy, the cores being lent elsewhere); where /proc/stat cannot
-    be read, and on the first call, the 1-minute load average."""
-
-    def __init__(self, path: str = "/proc/stat"):
-        self._path = path
-        self._last = None  # (busy ticks, all ticks) at the last call
-
-    def _ticks(self):
-        try:
-            with open(self._path, "rb") as stat:
-                fields = [int(v) for v in stat.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        # user nice system idle iowait irq softirq steal (guest time is inside user)
-        idle = sum(fields[3:5])
-        return sum(fields[:8]) - idle, sum(fields[:8])
-
-    def __call__(self) -> float:
-        ticks, last = self._ticks(), self._last
-        self._last = ticks
-        if ticks is None or last is None or ticks[1] <= last[1]:
-            return _load_average()
-        cores = os.cpu_count() or 1
-        return cores * (ticks[0] - last[0]) / (ticks[1] - last[1])
-
-
-def _load_average() -> float:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available: assume idle cores
-        return 0.0
-
+    def gemm_rows(self, left, right, out, cuts: list) -> bool:
+        """``out = left @ right`` in the pieces of rows ``cuts`` marks, by the spinning
+        workers' compiled loop (each piece one single-threaded BLAS call, as np.matmul
+        makes it) while the machine has idle cores, else one after another on this thread;
+        False (nothing done) where the spinning workers or these operands cannot."""
+        spin = self._workers()
+        job = None if spin is None else spin.gemm_job(left, right, out)
+        if job is None:
+            return False
+        spin.gemm(job, cuts, split=len(cuts) > 2 and self.idle())
+        return True
 
 _APPLIED: list = []  # the policy in force, once applied
 _POOL: list = [None]  # graphc's pool in force (the pool policy on several cores), once applied
@@ -315,6 +326,27 @@ def kernel_threads() -> int:
     ensure_applied()
     pool = _POOL[0]
     return pool.threads if pool is not None and pool.idle() else 1
+
+
+def run_shares(function, shares: list) -> None:
+    """``function(share)`` for each of ``shares``, on the pool's threads and this one (where
+    ``kernel_threads`` said more than one may share a kernel: the fused engines' chunks), so
+    that the fused engines and the conv and GEMM kernels share one set of workers and never
+    run more threads than the policy's.
+
+    Example:
+        >>> run_shares(fill, [(0, 512), (512, 1024)])
+    """
+    pool = _POOL[0]
+    if pool is None or len(shares) < 2:
+        for share in shares:
+            function(share)
+        return
+
+    def run(lo, hi):
+        for share in shares[lo:hi]:
+            function(share)
+    pool(run, len(shares), (len(shares) + 1) // 2)
 
 
 def _forget_in_child() -> None:

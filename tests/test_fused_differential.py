@@ -304,7 +304,8 @@ def _chain_case(engine, dtype, seed):
     rng = np.random.default_rng(seed)
     if engine == "simd":
         ops = [registry.get(name) for name in SIMD_OPS if name != "bias_add"]
-        shape, extra = (3, LARGE // 3), []
+        shape = (3, LARGE // 3)
+        extra = [special_values(dtype, shape[1], rng)]  # a row: run row by row
     else:
         ops = [o for o in LOOP_OPS if _signature(o, dtype) == (["f"] * arity(o), np.dtype(dtype))
                and o.name != "bias_add"]

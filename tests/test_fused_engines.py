@@ -65,7 +65,14 @@ def test_simd_engine_takes_float32_groups_of_vector_and_plain_ops_only():
     assert simd.compile_simd_loop(chain, [x.astype(np.float64), np.float64(0.5)]) is None
     logs = (("log", (("in", 0),), ()),)  # scalar libm only: not vectorizable, stays on NumPy
     assert simd.compile_simd_loop(logs, [x]) is None
-    assert simd.compile_simd_loop(chain, [x.reshape(100, 100), np.ones(100, np.float32)]) is None
+    # a row of the output's last axis (a bias): the loop runs row by row, on whole rows
+    rows, row = x.reshape(100, 100), np.linspace(-2, 2, 100).astype(np.float32)
+    by_rows = simd.compile_simd_loop(chain, [rows, row])
+    np.testing.assert_allclose(by_rows(rows, row),
+                               np.maximum(np.maximum(np.exp(rows) * row, rows), 0), rtol=2e-6)
+    two_tails = (("add", (("in", 0), ("in", 1)), ()), ("add", (("step", 0), ("in", 2)), ()))
+    wide = np.ones((4, 10, 100), np.float32)
+    assert simd.compile_simd_loop(two_tails, [wide, row, np.ones((10, 100), np.float32)]) is None
 
 
 def _hot_kernel(program, arrays, **options):

@@ -21,8 +21,8 @@ class _CountingPool(_BatchPool):
     """The pool, counting the pieces it hands out (so a test can tell the GEMM was split);
     ``loaded``: the machine's cores all busy (the pieces then run on the calling thread)."""
 
-    def __init__(self, count: int, loaded: bool = False):
-        super().__init__(count, busy_cores=lambda: 50.0 if loaded else 0.0)
+    def __init__(self, count: int, loaded: bool = False, spinning: bool = True):
+        super().__init__(count, busy_cores=lambda: 50.0 if loaded else 0.0, spinning=spinning)
         self.pieces = 0
 
     def __call__(self, work, n, chunks, **options):
@@ -30,6 +30,11 @@ class _CountingPool(_BatchPool):
             self.pieces += 1
             work(lo, hi)
         super().__call__(counted, n, chunks, **options)
+
+    def gemm_rows(self, left, right, out, cuts):
+        done = super().gemm_rows(left, right, out, cuts)
+        self.pieces += (len(cuts) - 1) * done
+        return done
 
 
 @pytest.fixture
@@ -57,13 +62,16 @@ def _blockwise(left, right, pool):
 @pytest.mark.parametrize("transpose_b", [False, True])
 @pytest.mark.parametrize("m,k,n", [(37, 19, 23), (64, 5, 3), (96, 0, 4), (33, 8, 0)])
 @pytest.mark.parametrize("loaded", [False, True])
+@pytest.mark.parametrize("spinning", [True, False])
 def test_a_split_gemm_is_bitwise_its_blocks_at_any_load(pool, monkeypatch, dtype, transpose_a,
-                                                        transpose_b, m, k, n, loaded):
+                                                        transpose_b, m, k, n, loaded, spinning):
+    """The spinning workers' compiled BLAS calls and the sleeping workers' np.matmul calls
+    give the same bits: one np.matmul per block."""
     a = _special_values((k, m) if transpose_a else (m, k), 0).astype(dtype)
     b = _special_values((n, k) if transpose_b else (k, n), 1).astype(dtype)
     left, right = a.T if transpose_a else a, b.T if transpose_b else b
-    if loaded:
-        pool = _CountingPool(3, loaded=True)
+    if loaded or not spinning:
+        pool = _CountingPool(3, loaded=loaded, spinning=spinning)
         monkeypatch.setattr(gemm, "_SPLITTER", [pool])
     got = gemm.matmul_2d(a, b, transpose_a, transpose_b)
     _assert_bitwise([got], [_blockwise(left, right, pool)])
@@ -175,8 +183,10 @@ def test_the_split_does_not_depend_on_the_load_even_where_blocks_round_different
         return result
     a, b = np.ones((64, 8), np.float32), np.ones((8, 8), np.float32)
     monkeypatch.setattr(gemm.np, "matmul", position_dependent)
+    pool = _CountingPool(3, spinning=False)  # one np.matmul per block (no compiled loop)
+    monkeypatch.setattr(gemm, "_SPLITTER", [pool])
     idle = gemm.matmul_2d(a, b)
-    monkeypatch.setattr(gemm, "_SPLITTER", [_CountingPool(3, loaded=True)])
+    monkeypatch.setattr(gemm, "_SPLITTER", [_CountingPool(3, loaded=True, spinning=False)])
     loaded = gemm.matmul_2d(a, b)
     assert np.array_equal(idle, loaded) and not np.array_equal(idle, real(a, b))
     assert pool.pieces >= 2 and gemm._SPLITTER[0].pieces == pool.pieces

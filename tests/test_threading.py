@@ -135,11 +135,10 @@ def test_the_fused_engine_on_one_thread_never_hands_chunks_to_its_pool(monkeypat
 
     from graphc.runtime.fused import numpy_engine
 
-    class NoPool:
-        def map(self, *args):
-            raise AssertionError("the pool was used")
+    def no_pool(*args):
+        raise AssertionError("the pool was used")
     monkeypatch.setattr(numpy_engine, "kernel_threads", lambda: 1)
-    monkeypatch.setattr(numpy_engine, "POOL", NoPool())
+    monkeypatch.setattr(numpy_engine, "run_shares", no_pool)
     program = (("add", (("in", 0), ("in", 1)), ()), ("relu", (("step", 0),), ()))
     x = np.linspace(-1, 1, 1 << 18, dtype=np.float32).reshape(1 << 8, -1)
     got = numpy_engine.ChunkedProgram(program)(x, np.float32(0.25))
@@ -151,9 +150,8 @@ def test_busy_cores_come_from_proc_stat_ticks_and_else_the_load_average(tmp_path
     iowait are not busy; steal is), so that a load that just started is seen at the next
     check rather than a minute later; the 1-minute load average on the first call and
     where the file cannot be read."""
-    from graphc.runtime import threads
-
-    monkeypatch.setattr(threads, "_load_average", lambda: 1.25)
+    from graphc.runtime import machine_load, threads
+    monkeypatch.setattr(machine_load, "load_average", lambda: 1.25)
     monkeypatch.setattr(threads.os, "cpu_count", lambda: 4)
     stat = tmp_path / "stat"
     # user nice system idle iowait irq softirq steal guest guest_nice

@@ -81,11 +81,19 @@ def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None):
 
 
 def _split(left, right, out):
-    """``left @ right`` into ``out``, in blocks of rows on the pool, a piece per thread."""
+    """``left @ right`` into ``out``, in blocks of rows on the pool, a piece per thread: by
+    the pool's compiled GEMM loop where it has one for these operands (``gemm_rows``), else
+    by one np.matmul per piece (the same BLAS call on the same rows)."""
     m = left.shape[0]
+    splitter = _SPLITTER[0]
+    blocks, chunks = _blocks(m)
+    gemm_rows = getattr(splitter, "gemm_rows", None)
+    if gemm_rows is not None and gemm_rows(
+            left, right, out, [min(b * ROW_ALIGN, m) for b in splitter.bounds(blocks, chunks)]):
+        return out
 
     def rows(lo, hi):
         lo, hi = lo * ROW_ALIGN, min(hi * ROW_ALIGN, m)
         np.matmul(left[lo:hi], right, out=out[lo:hi])
-    _SPLITTER[0](rows, *_blocks(m))
+    splitter(rows, blocks, chunks)
     return out

@@ -10,7 +10,6 @@ loads a kernel in milliseconds instead of compiling it for seconds.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import importlib.util
 import math
@@ -20,13 +19,12 @@ from pathlib import Path
 
 from graphc.ops import jit_cache
 
-__all__ = ["POOL", "WORKERS", "numba_available", "input_modes", "cache_dir", "jit_source",
+__all__ = ["WORKERS", "numba_available", "input_modes", "cache_dir", "jit_source",
            "warm_up", "not_compiled_for"]
 
-# The worker count is ours: the executor's own is private (ThreadPoolExecutor._max_workers)
+# the most threads a fused kernel's chunks are split for (they run on the threading
+# policy's pool: graphc.runtime.threads.run_shares)
 WORKERS = os.cpu_count() or 1
-POOL = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS,
-                                             thread_name_prefix="graphc-fused")
 JIT_OPTIONS = {"nogil": True, "error_model": "numpy"}  # no fastmath: it changes results
 FOLDER = "fused-kernels"  # in graphc's cache (graphc.ops.jit_cache)
 

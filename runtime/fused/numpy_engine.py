@@ -20,8 +20,7 @@ from graphc import registry
 from graphc.ops.fused import Spec, replay_specs
 from graphc.shapes import TensorShape
 
-from ..threads import kernel_threads
-from .common import POOL
+from ..threads import kernel_threads, run_shares
 
 __all__ = ["compile_program", "ChunkedProgram", "CHUNK_BYTES", "PARALLEL_MIN"]
 
@@ -143,7 +142,7 @@ class ChunkedProgram:
             return out
         shares = [bounds[w * len(bounds) // workers:(w + 1) * len(bounds) // workers]
                   for w in range(workers)]
-        list(POOL.map(fill, shares))
+        run_shares(fill, shares)
         return out
 
     @property

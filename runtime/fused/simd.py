@@ -10,7 +10,9 @@ allows. The loop runs in blocks and counts arguments outside a polynomial's rang
 with the op's scalar (libm) form, so every element's value depends on its inputs alone,
 never on its neighbours. Only programs whose
 values are all float32 (but for the bools of comparisons between them, as a ReLU gradient's
-``dy * cast(x > 0)``), with inputs of the output's shape or single elements, qualify.
+``dy * cast(x > 0)``), with inputs of the output's shape, single elements, or the
+output's trailing elements (a bias over its last axis: the loop then runs row by row),
+qualify.
 """
 from __future__ import annotations
 
@@ -25,8 +27,8 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.fused import replay_dtypes
 
-from ..threads import kernel_threads
-from .common import POOL, WORKERS, input_modes, jit_source, warm_up
+from ..threads import kernel_threads, run_shares
+from .common import WORKERS, input_modes, jit_source, warm_up
 from .loops import scalar_expression
 from .numpy_engine import PARALLEL_MIN
 
@@ -67,17 +69,36 @@ def _function(program, modes, exact: bool, step_dtypes) -> list | None:
     params = ", ".join(f"a{k}" for k in range(len(modes)))
     lines = [f"def exact(out, {params}, start, stop):" if exact else f"def loop(out, {params}):"]
     lines += [f"    x{k} = a{k}[0]" for k, mode in enumerate(modes) if mode == "one"]
+    tails = [k for k, mode in enumerate(modes) if mode == "tail"]
+    if tails:  # every tail input has the output's last c elements (compile_simd_loop)
+        lines.append(f"    c = a{tails[0]}.size")
     if exact:
         lines.append("    for i in range(start, stop):")
+        indent = " " * 8
+        lines += [f"{indent}x{k} = a{k}[i % c]" for k in tails]
     else:  # indices from 0 on block views: no negative-index wraparound in the loop
-        lines += ["    n = out.size", f"    for start in range(0, n, {BLOCK}):",
-                  f"        stop = min(start + {BLOCK}, n)", "        block = out[start:stop]"]
+        # with tail inputs, blocks of whole rows of c: an inner loop over a row reads them
+        # at the row's index, no modulo (which would keep the loop from vectorizing)
+        step = f"max(1, {BLOCK} // c) * c" if tails else f"{BLOCK}"
+        lines += ["    n = out.size", "    if n == 0:", "        return", f"    step = {step}",
+                  "    for start in range(0, n, step):",
+                  "        stop = min(start + step, n)", "        block = out[start:stop]"]
         lines += [f"        b{k} = a{k}[start:stop]" for k, mode in enumerate(modes)
                   if mode == "full"]
-        lines += ["        bad = 0", "        for i in range(stop - start):"]
-    indent = " " * (8 if exact else 12)
-    lines += [f"{indent}x{k} = {'a' if exact else 'b'}{k}[i]" for k, mode in enumerate(modes)
-              if mode == "full"]
+        lines.append("        bad = 0")
+        if tails:  # views of one row, indexed from 0 (as the blocks, for the same reason)
+            lines += ["        for row in range(0, stop - start, c):",
+                      "            line = block[row:row + c]"]
+            lines += [f"            r{k} = b{k}[row:row + c]" for k, mode in enumerate(modes)
+                      if mode == "full"]
+            lines.append("            for i in range(c):")
+            indent = " " * 16
+            lines += [f"{indent}x{k} = a{k}[i]" for k in tails]
+        else:
+            lines.append("        for i in range(stop - start):")
+            indent = " " * 12
+    source = "a" if exact else "r" if tails else "b"
+    lines += [f"{indent}x{k} = {source}{k}[i]" for k, mode in enumerate(modes) if mode == "full"]
     for index, (op_type, args, _) in enumerate(program):
         names = [f"x{i}" if kind == "in" else f"v{i}" for kind, i in args]
         found = _expressions(op_type, names, exact)
@@ -89,7 +110,8 @@ def _function(program, modes, exact: bool, step_dtypes) -> list | None:
         # a comparison's bool stays a bool (a select in the vector code); values are float32
         rounded = f"f32({expression})" if step_dtypes[index] == np.float32 else f"({expression})"
         lines.append(f"{indent}v{index} = {rounded}")
-    lines.append(f"{indent}{'out' if exact else 'block'}[i] = v{len(program) - 1}")
+    target = "out" if exact else "line" if tails else "block"
+    lines.append(f"{indent}{target}[i] = v{len(program) - 1}")
     if not exact:
         lines += ["        if bad:", f"            exact(out, {params}, start, stop)"]
     return lines
@@ -121,17 +143,23 @@ def compile_simd_loop(program, arrays):
     if any(np.result_type(a) != np.float32 for a in arrays):
         return None
     modes = input_modes(shapes, out_shape)
-    if modes is None or "tail" in modes:
-        return None  # a modulo per element would keep the loop from vectorizing
+    if modes is None or len({math.prod(shape) for shape, mode in zip(shapes, modes)
+                             if mode == "tail"}) > 1:
+        return None  # the loop's rows are one tail's length: all tails must share it
     source = simd_source(program, modes)
     if source is None:
         return None
     loop = jit_source(source, ("exact", "loop"))
     size = math.prod(out_shape)
-    few = min(size, 8)  # compiled here, on a few elements, never in the pool's threads
+    # shares of whole rows where tail inputs index by the position in a row
+    row = max([math.prod(shape) for shape, mode in zip(shapes, modes) if mode == "tail"],
+              default=1)
+    rows = size // row if row else 0
+    # compiled here, on a few elements (a row where rows count), never in the pool's threads
+    few = min(size, 8) if row == 1 else min(size, row)
     warm_up(loop, np.empty(few, np.float32), *[np.reshape(a, -1)[:few] if mode == "full" else
                                                np.reshape(a, -1) for a, mode in zip(arrays, modes)])
-    splits = {workers: [(w * size // workers, (w + 1) * size // workers)
+    splits = {workers: [(w * rows // workers * row, (w + 1) * rows // workers * row)
                         for w in range(workers)] for workers in range(1, WORKERS + 1)}
 
     def run(*inputs, out=None):
@@ -149,7 +177,7 @@ def compile_simd_loop(program, arrays):
         if workers == 1:
             share((0, size))
         else:
-            list(POOL.map(share, splits[workers]))
+            run_shares(share, splits[workers])
         return result
     run.engine = "simd"
     return run
