@@ -78,7 +78,7 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
                "reduce", "indexing", "gemm", "linalg", "copy_loops", "array", "padding", "nn", "sparse_xent",
                "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows",
-               "conv_direct", "conv_kernels",
+               "conv_direct", "kernel_choice", "conv_kernels",
                "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
                "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "fused", "epilogue",

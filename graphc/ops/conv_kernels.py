@@ -43,6 +43,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from graphc.ops.conv_buffers import output as _output
 from graphc.ops.conv_buffers import padded as _pad
 from graphc.ops.conv_buffers import scratch as _scratch
+from graphc.ops.kernel_choice import faster_first
 from graphc.ops.conv_direct import (direct_filter_grad, direct_forward,
                                     takes_direct_filter_grad, takes_direct_forward)
 from graphc.ops.conv_rows import rows_filter_grad, rows_forward, takes_rows
@@ -123,17 +124,36 @@ def _conv_padded(x, w, strides, dilations, pads, out, epilogue=None):
     ``out`` (N, OH, OW, C_out), C-contiguous: one GEMM per piece of the im2col matrix,
     written straight into the output's rows; ``epilogue(block)`` then transforms each
     finished block of whole images while it is in cache (see OpDef.epilogue)."""
-    kh, kw, c_in, c_out = w.shape
-    n, oh, ow, _ = out.shape
     finish = epilogue or (lambda block: None)
     if out.size == 0:
         return out
-    if c_in == 0:
+    if w.shape[2] == 0:
         out.fill(0)
         finish(out)
-    elif takes_direct_forward(w.shape, strides, dilations, x, w, out):
+    elif (takes_direct_forward(w.shape, strides, dilations, x, w, out)
+          and _direct_forward_faster(x, w, strides, dilations, pads, out)):
         direct_forward(x, w, dilations[0], pads, out, finish)
-    elif _is_pointwise(kh, kw, strides) and not any(pads):
+    else:
+        _gemm_forward(x, w, strides, dilations, pads, out, epilogue)
+    return out
+
+
+def _direct_forward_faster(x, w, strides, dilations, pads, out) -> bool:
+    """Whether the direct loop ran faster here than the GEMM kernel (``faster_first``)."""
+    def candidates():
+        scratch = np.empty_like(out)
+        return (lambda: direct_forward(x, w, dilations[0], pads, scratch, lambda block: None),
+                lambda: _gemm_forward(x, w, strides, dilations, pads, scratch, None))
+    key = ("conv2d", x.shape, w.shape, x.dtype, tuple(strides), tuple(dilations), tuple(pads))
+    return faster_first(key, candidates)
+
+
+def _gemm_forward(x, w, strides, dilations, pads, out, epilogue):
+    """``_conv_padded`` by GEMMs: the pointwise, row-window or im2col kernel."""
+    kh, kw, c_in, c_out = w.shape
+    n, oh, ow, _ = out.shape
+    finish = epilogue or (lambda block: None)
+    if _is_pointwise(kh, kw, strides) and not any(pads):
         filt = w.reshape(c_in, c_out)
         # one GEMM, or one per block of images when an epilogue follows each block
         step = n if epilogue is None else max(1, CHUNK_BYTES // (out[0].nbytes or 1))
@@ -281,10 +301,23 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations, out=None)
         return out
 
     def partial(lo, hi, into):
-        """The filter gradient of batch rows lo:hi, written into ``into``."""
-        total = into.reshape(kh * kw * c_in, c_out)
+        """The filter gradient of batch rows lo:hi, written into ``into``: by the direct
+        loop where it takes these arrays and ran faster here (``faster_first``)."""
         if takes_direct_filter_grad((kh, kw, c_in, c_out), strides, dilations, x, dy, into):
-            return direct_filter_grad(x[lo:hi], dy[lo:hi], dilations[0], pads, into)
+            def direct(target=into):
+                return direct_filter_grad(x[lo:hi], dy[lo:hi], dilations[0], pads, target)
+
+            def candidates():
+                scratch = np.empty_like(into)
+                return lambda: direct(scratch), lambda: gemm_partial(lo, hi, scratch)
+            key = ("conv2d_backprop_filter", x[lo:hi].shape, dy.shape[1:], into.shape,
+                   x.dtype, tuple(strides), tuple(dilations), tuple(pads))
+            if faster_first(key, candidates):
+                return direct()
+        return gemm_partial(lo, hi, into)
+
+    def gemm_partial(lo, hi, into):
+        total = into.reshape(kh * kw * c_in, c_out)
         if _is_pointwise(kh, kw, strides) and not any(pads):
             np.matmul(_rows(x[lo:hi]).T, _rows(dy[lo:hi]), out=total)
             return into

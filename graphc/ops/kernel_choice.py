@@ -1,0 +1,49 @@
+"""Choosing between two kernels of one op by timing them on this machine, once per shape.
+
+The direct convolution loops (graphc.ops.conv_direct) beat the GEMM kernels 1.5-2.5x on
+the 2-core Zen 3 EPYC they were measured on, but on a Zen 4 EPYC (AVX-512; LLVM vectorizes
+the generated loops for the host CPU) the 3x3 16->24 filter gradient of W7 (b) ran 10-20x
+slower than its GEMM kernel (~100 ms against 5-9 ms). Which kernel wins depends on the CPU
+and the compiler, so the first call of a shape times both and keeps the faster one for the
+rest of the process: each candidate runs twice (the first run compiles or warms it), and
+the second run's time counts. Both candidates compute the op's value within its documented
+float-sum bound (tests/test_conv_direct.py), and a process keeps its choice, so a given
+process and thread count always gives the same bits.
+
+Example:
+    >>> use_first = faster_first(("filter_grad", x.shape, w_shape), lambda: (direct, gemm))
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+__all__ = ["faster_first", "choices"]
+
+_CHOSEN: dict = {}  # key -> whether the first candidate was faster
+_LOCK = threading.Lock()
+
+
+def _seconds(run) -> float:
+    run()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def faster_first(key, candidates) -> bool:
+    """Whether the first of ``candidates()`` (two callables without arguments that compute
+    the same thing into scratch space; made only when ``key`` is new, so the scratch is
+    allocated once) ran faster than the second the first time ``key`` was asked about."""
+    chosen = _CHOSEN.get(key)
+    if chosen is None:
+        first, second = candidates()
+        chosen = _seconds(first) <= _seconds(second)
+        with _LOCK:
+            chosen = _CHOSEN.setdefault(key, chosen)
+    return chosen
+
+
+def choices() -> dict:
+    """The choices made so far (key -> first candidate chosen), for tests and reports."""
+    return dict(_CHOSEN)
