@@ -65,14 +65,21 @@ NO_TRANS = 111
 @numba.njit(nogil=True, cache={cache})
 def run_piece(job, cuts, piece):
     lo = cuts[piece]
-    rows = cuts[piece + 1] - lo
+    size = cuts[piece + 1] - lo
     item = job[11]
-    a = job[1] + (lo * job[6] if job[9] == NO_TRANS else lo) * item
-    c = job[3] + lo * job[8] * item
+    a, b, c, rows, columns = job[1], job[2], job[3], job[12], job[4]
+    if job[13] == 0:  # a block of rows: rows lo:hi of op(A) and of C
+        a += (lo * job[6] if job[9] == NO_TRANS else lo) * item
+        c += lo * job[8] * item
+        rows = size
+    else:  # a block of columns: columns lo:hi of op(B) and of C
+        b += (lo if job[10] == NO_TRANS else lo * job[7]) * item
+        c += lo * item
+        columns = size
     if job[0] == 0:
-        sgemm(job[9], job[10], rows, job[4], job[5], a, job[6], job[2], job[7], c, job[8])
+        sgemm(job[9], job[10], rows, columns, job[5], a, job[6], b, job[7], c, job[8])
     else:
-        dgemm(job[9], job[10], rows, job[4], job[5], a, job[6], job[2], job[7], c, job[8])
+        dgemm(job[9], job[10], rows, columns, job[5], a, job[6], b, job[7], c, job[8])
 
 
 @numba.njit(nogil=True, cache={cache})
@@ -210,7 +217,7 @@ class SpinWorkers:
         self.busy = threading.Lock()
         self._loops = loops
         self._ctl = np.zeros(8 * (4 + count), np.int64)
-        self._job = np.zeros(12, np.int64)
+        self._job = np.zeros(14, np.int64)
         self._cuts = np.zeros(MAX_PIECES + 1, np.int64)
         self._seq = 0
         self._python = (-1, None)  # (seq, run) of the current Python job
@@ -273,9 +280,10 @@ class SpinWorkers:
         self._post(0, python=True, spin=spin)
 
     @staticmethod
-    def gemm_job(left, right, out):
+    def gemm_job(left, right, out, axis: int = 0):
         """The job record of ``out = left @ right`` (2-D; each operand dense or the
-        transpose of a dense array; float32 or float64), or None for other operands."""
+        transpose of a dense array; float32 or float64) cut into blocks of rows (``axis``
+        0) or columns (1), or None for other operands."""
         code = _CODES.get(left.dtype)
         if code is None or right.dtype != left.dtype or out.dtype != left.dtype:
             return None
@@ -292,13 +300,13 @@ class SpinWorkers:
         (trans_a, lda), (trans_b, ldb) = flags
         m, k = left.shape
         n = right.shape[1]
-        if min(lda, ldb, n, k) < 2:
+        if min(lda, ldb, m, n, k) < 2:
             return None  # NumPy's matmul takes other routines (gemv, dot) for vectors
         return np.array([code, left.ctypes.data, right.ctypes.data, out.ctypes.data, n, k,
-                         lda, ldb, n, trans_a, trans_b, left.itemsize], np.int64)
+                         lda, ldb, n, trans_a, trans_b, left.itemsize, m, axis], np.int64)
 
     def gemm(self, job, cuts: list, split: bool) -> None:
-        """Run the GEMM ``job`` (``gemm_job``) in the pieces of rows ``cuts`` marks: shared
+        """Run the GEMM ``job`` (``gemm_job``) in the pieces ``cuts`` marks: shared
         with the workers where ``split`` and nobody else is handing out work, else one after
         another on this thread (the same pieces, the same bits)."""
         pieces = len(cuts) - 1

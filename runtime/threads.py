@@ -7,8 +7,10 @@ its quiet time (issue 14). So the runtime decides once per process, never both a
 - ``pool`` (the default on several cores): BLAS runs single-threaded, and graphc's own pool
   of ``threads`` workers shares the pieces of each conv and pool kernel's batch
   (graphc.ops.conv_kernels) and of each large 2-D GEMM's rows (graphc.ops.gemm) with the
-  calling thread, while the machine has idle cores.
-  Waiting workers sleep; under load a step slows down by its fair share only.
+  calling thread, and the fused engines' chunks (``run_shares``), while the machine has
+  idle cores. Its workers wait spinning in compiled code for 2 ms after work handed out on
+  an idle machine, then sleep (graphc.runtime.spin_workers; sleeping workers only, where
+  those cannot be built); under load a step slows down by its fair share only.
 - ``blas``: BLAS gets ``threads`` threads and graphc's pool is not used.
 
 ``GRAPHC_THREADS`` (a count, default: the cores this process may run on) and
@@ -234,13 +236,16 @@ class _BatchPool:
         if state["error"] is not None:
             raise state["error"]
 
-    def gemm_rows(self, left, right, out, cuts: list) -> bool:
-        """``out = left @ right`` in the pieces of rows ``cuts`` marks, by the spinning
-        workers' compiled loop (each piece one single-threaded BLAS call, as np.matmul
-        makes it) while the machine has idle cores, else one after another on this thread;
-        False (nothing done) where the spinning workers or these operands cannot."""
+    def gemm_blocks(self, left, right, out, cuts: list, axis: int = 0) -> bool:
+        """``out = left @ right`` in the pieces of rows (``axis`` 0; columns: 1) ``cuts``
+        marks, by the spinning workers' compiled loop (each piece one single-threaded BLAS
+        call, as np.matmul makes it) while the machine has idle cores, else one after
+        another on this thread; False (nothing done) where the spinning workers or these
+        operands cannot."""
+        if any(hi - lo < 2 for lo, hi in zip(cuts, cuts[1:])):
+            return False  # np.matmul takes a vector routine for a row or a column
         spin = self._workers()
-        job = None if spin is None else spin.gemm_job(left, right, out)
+        job = None if spin is None else spin.gemm_job(left, right, out, axis)
         if job is None:
             return False
         spin.gemm(job, cuts, split=len(cuts) > 2 and self.idle())

@@ -31,8 +31,8 @@ class _CountingPool(_BatchPool):
             work(lo, hi)
         super().__call__(counted, n, chunks, **options)
 
-    def gemm_rows(self, left, right, out, cuts):
-        done = super().gemm_rows(left, right, out, cuts)
+    def gemm_blocks(self, left, right, out, cuts, axis=0):
+        done = super().gemm_blocks(left, right, out, cuts, axis)
         self.pieces += (len(cuts) - 1) * done
         return done
 
@@ -48,19 +48,26 @@ def pool(monkeypatch):
 
 
 def _blockwise(left, right, pool):
-    """``left @ right`` as one np.matmul per block of rows where ``pool`` cuts them."""
-    blocks = -(-len(left) // gemm.ROW_ALIGN)
-    cuts = [min(b * gemm.ROW_ALIGN, len(left)) for b in pool.bounds(blocks, (pool.threads + 1) // 2)]
+    """``left @ right`` as one np.matmul per block of rows where ``pool`` cuts them (of
+    columns, for a result wider than tall)."""
     out = np.empty((len(left), right.shape[1]), np.result_type(left, right))
+    wide = right.shape[1] > len(left)
+    length = out.shape[wide]
+    blocks = -(-length // gemm.ROW_ALIGN)
+    cuts = [min(b * gemm.ROW_ALIGN, length) for b in pool.bounds(blocks, (pool.threads + 1) // 2)]
     for lo, hi in zip(cuts, cuts[1:]):
-        np.matmul(left[lo:hi], right, out=out[lo:hi])
+        if wide:
+            np.matmul(left, right[:, lo:hi], out=out[:, lo:hi])
+        else:
+            np.matmul(left[lo:hi], right, out=out[lo:hi])
     return out
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("transpose_a", [False, True])
 @pytest.mark.parametrize("transpose_b", [False, True])
-@pytest.mark.parametrize("m,k,n", [(37, 19, 23), (64, 5, 3), (96, 0, 4), (33, 8, 0)])
+@pytest.mark.parametrize("m,k,n", [(37, 19, 23), (64, 5, 3), (96, 0, 4), (33, 8, 0),
+                                   (20, 9, 71), (3, 6, 64), (33, 7, 49)])
 @pytest.mark.parametrize("loaded", [False, True])
 @pytest.mark.parametrize("spinning", [True, False])
 def test_a_split_gemm_is_bitwise_its_blocks_at_any_load(pool, monkeypatch, dtype, transpose_a,
@@ -75,7 +82,7 @@ def test_a_split_gemm_is_bitwise_its_blocks_at_any_load(pool, monkeypatch, dtype
         monkeypatch.setattr(gemm, "_SPLITTER", [pool])
     got = gemm.matmul_2d(a, b, transpose_a, transpose_b)
     _assert_bitwise([got], [_blockwise(left, right, pool)])
-    assert pool.pieces >= 2  # m >= 2 * ROW_ALIGN rows: split, on the pool or on this thread
+    assert pool.pieces >= 2  # 2 * ROW_ALIGN rows or columns: split, on the pool or this thread
     out = np.full_like(got, 7.0)
     assert gemm.matmul_2d(a, b, transpose_a, transpose_b, out=out) is out
     _assert_bitwise([out], [got])

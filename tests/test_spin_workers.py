@@ -51,6 +51,20 @@ def test_a_gemm_job_is_bitwise_one_matmul_per_block(workers, dtype, transpose_a,
     np.testing.assert_array_equal(out, _blocks(left, right, cuts))
 
 
+@pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (True, True)])
+def test_a_gemm_job_of_column_blocks_is_bitwise_one_matmul_per_block(workers, transpose_a,
+                                                                     transpose_b):
+    rng = np.random.default_rng(4)
+    left, right = _operands(rng, 20, 33, 90, np.float32, transpose_a, transpose_b)
+    cuts = [0, 32, 48, 90]
+    out = np.full((20, 90), np.nan, np.float32)
+    workers.gemm(SpinWorkers.gemm_job(left, right, out, axis=1), cuts, split=True)
+    expected = np.empty_like(out)
+    for lo, hi in zip(cuts, cuts[1:]):
+        np.matmul(left, right[:, lo:hi], out=expected[:, lo:hi])
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_operands_the_compiled_call_cannot_take_are_refused():
     rng = np.random.default_rng(1)
     left, right = _operands(rng, 32, 8, 8, np.float32)
@@ -78,7 +92,7 @@ def test_many_calling_threads_share_the_workers_without_mixing_jobs(workers):
                 left, right = _operands(rng, 96, 24, 40, np.float32)
                 out = np.empty((96, 40), np.float32)
                 cuts = [0, 32, 64, 96]
-                assert pool.gemm_rows(left, right, out, cuts)
+                assert pool.gemm_blocks(left, right, out, cuts)
                 np.testing.assert_array_equal(out, _blocks(left, right, cuts))
                 seen = np.zeros(50, np.int64)
 

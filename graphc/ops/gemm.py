@@ -1,5 +1,5 @@
 """Matrix products of two 2-D operands (the dense layers' forward and gradient GEMMs), split
-into blocks of output rows over graphc's thread pool when the runtime's threading policy
+into blocks of output rows (columns, for results wider than tall) over graphc's thread pool when the runtime's threading policy
 installs one (``set_row_splitter``; graphc.runtime.threads).
 
 The pool policy runs BLAS single-threaded (so that BLAS threads and graphc's pool never
@@ -51,14 +51,14 @@ def set_row_splitter(splitter) -> None:
 
 
 def _worth_splitting(left, right) -> bool:
-    m, k = left.shape
-    return (_SPLITTER[0] is not None and m >= 2 * ROW_ALIGN
-            and m * k * right.shape[1] >= MIN_SPLIT_MACS and left.dtype in _BLAS_DTYPES
+    (m, k), n = left.shape, right.shape[1]
+    return (_SPLITTER[0] is not None and max(m, n) >= 2 * ROW_ALIGN
+            and m * k * n >= MIN_SPLIT_MACS and left.dtype in _BLAS_DTYPES
             and right.dtype == left.dtype)
 
 
 def _blocks(m: int) -> tuple:
-    """``(blocks of ROW_ALIGN rows, pieces asked for)`` of a split of ``m`` rows."""
+    """``(blocks of ROW_ALIGN rows or columns, pieces asked for)`` of a split of ``m``."""
     return -(-m // ROW_ALIGN), (_SPLITTER[0].threads + 1) // 2  # a piece per thread
 
 
@@ -81,19 +81,26 @@ def matmul_2d(a, b, transpose_a=False, transpose_b=False, out=None):
 
 
 def _split(left, right, out):
-    """``left @ right`` into ``out``, in blocks of rows on the pool, a piece per thread: by
-    the pool's compiled GEMM loop where it has one for these operands (``gemm_rows``), else
-    by one np.matmul per piece (the same BLAS call on the same rows)."""
-    m = left.shape[0]
+    """``left @ right`` into ``out``, in blocks of rows (of columns where the result is
+    wider than tall: each piece then packs half of the wider operand, not all of it) on the
+    pool, a piece per thread: by the pool's compiled GEMM loop where it has one for these
+    operands (``gemm_blocks``), else by one np.matmul per piece (the same BLAS call on the
+    same rows or columns)."""
+    axis = int(right.shape[1] > left.shape[0])
+    length = out.shape[axis]
     splitter = _SPLITTER[0]
-    blocks, chunks = _blocks(m)
-    gemm_rows = getattr(splitter, "gemm_rows", None)
-    if gemm_rows is not None and gemm_rows(
-            left, right, out, [min(b * ROW_ALIGN, m) for b in splitter.bounds(blocks, chunks)]):
+    blocks, chunks = _blocks(length)
+    gemm_blocks = getattr(splitter, "gemm_blocks", None)
+    if gemm_blocks is not None and gemm_blocks(
+            left, right, out, [min(b * ROW_ALIGN, length)
+                               for b in splitter.bounds(blocks, chunks)], axis):
         return out
 
-    def rows(lo, hi):
-        lo, hi = lo * ROW_ALIGN, min(hi * ROW_ALIGN, m)
-        np.matmul(left[lo:hi], right, out=out[lo:hi])
-    splitter(rows, blocks, chunks)
+    def piece(lo, hi):
+        lo, hi = lo * ROW_ALIGN, min(hi * ROW_ALIGN, length)
+        if axis:
+            np.matmul(left, right[:, lo:hi], out=out[:, lo:hi])
+        else:
+            np.matmul(left[lo:hi], right, out=out[lo:hi])
+    splitter(piece, blocks, chunks)
     return out
