@@ -20,12 +20,12 @@ The handshake, all on one int64 array (each slot on a cache line of its own):
   again; a caller stores the ticket, then reads the flags: one of the two sees the other.
 A Python job (``python`` bit) sends each worker back to Python to run ``job()`` with the GIL
 (the conv kernels' pieces). A GEMM piece is one single-threaded ``cblas_?gemm`` call on its
-rows, the same call ``np.matmul`` makes for them, on any thread, so the bits depend only on
-where the pieces fall.
+rows (or columns), the same call ``np.matmul`` makes for them, on any thread, so the bits
+depend only on where the pieces fall.
 
 Example:
     >>> workers = SpinWorkers.start(1)   # None where numba, x86-64 or the BLAS is missing
-    >>> workers.gemm(a, b, out, [0, 64, 128])
+    >>> workers.gemm(SpinWorkers.gemm_job(a, b, out), [0, 64, 128], split=True)
 """
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ __all__ = ["SpinWorkers", "SPIN_SECONDS", "blas_gemm_symbols"]
 # step's GEMMs (W1: under 0.3 ms), not the gaps between steps of a slow program
 SPIN_SECONDS = 0.002
 MAX_PIECES = 0xFFFF
+_SEQ_MASK = (1 << 30) - 1  # call numbers wrap: a ticket stays an int64
 _NO_TRANS, _TRANS = 111, 112  # CBLAS's transpose flags
 _CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1}
 
@@ -261,8 +262,11 @@ class SpinWorkers:
             if seq == got:
                 run()
 
+    def _next_seq(self) -> int:
+        return (self._seq + 1) & _SEQ_MASK
+
     def _post(self, pieces: int, python: bool, spin: bool = True) -> int:
-        self._seq += 1
+        self._seq = self._next_seq()
         ticket = self._seq << 33 | int(python) << 32 | pieces << 16
         asleep = self._loops["post"](self._ctl, ticket, self.count,
                                      self._spin_cycles if spin else 0)
@@ -276,7 +280,7 @@ class SpinWorkers:
         call of it); the caller holds ``busy``. ``spin``: the workers spin after it (False
         on a loaded machine, where a spinning worker would take this process's own share
         of the cores from its calling thread)."""
-        self._python = (self._seq + 1, run)
+        self._python = (self._next_seq(), run)
         self._post(0, python=True, spin=spin)
 
     @staticmethod

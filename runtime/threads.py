@@ -251,6 +251,7 @@ class _BatchPool:
         spin.gemm(job, cuts, split=len(cuts) > 2 and self.idle())
         return True
 
+
 _APPLIED: list = []  # the policy in force, once applied
 _POOL: list = [None]  # graphc's pool in force (the pool policy on several cores), once applied
 _LOCK = threading.Lock()

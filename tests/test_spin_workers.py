@@ -148,3 +148,15 @@ def test_stopped_workers_end_their_threads():
     for thread in stopping._threads:
         thread.join(5)
         assert not thread.is_alive()
+
+
+def test_call_numbers_wrap_and_the_next_calls_still_run(workers):
+    """A ticket holds the call number in 30 bits: past the last one it starts again at 0."""
+    workers._seq = spin_workers._SEQ_MASK - 1
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        left, right = _operands(rng, 64, 8, 8, np.float32)
+        out = np.empty((64, 8), np.float32)
+        workers.gemm(SpinWorkers.gemm_job(left, right, out), [0, 32, 64], split=True)
+        np.testing.assert_array_equal(out, _blocks(left, right, [0, 32, 64]))
+    assert workers._seq < 4

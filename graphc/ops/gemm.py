@@ -1,6 +1,7 @@
 """Matrix products of two 2-D operands (the dense layers' forward and gradient GEMMs), split
-into blocks of output rows (columns, for results wider than tall) over graphc's thread pool when the runtime's threading policy
-installs one (``set_row_splitter``; graphc.runtime.threads).
+into blocks of output rows (of columns, for results wider than tall) over graphc's thread
+pool when the runtime's threading policy installs one (``set_row_splitter``;
+graphc.runtime.threads).
 
 The pool policy runs BLAS single-threaded (so that BLAS threads and graphc's pool never
 share the cores); a large GEMM then runs as one single-threaded BLAS call per block of
