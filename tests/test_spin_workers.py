@@ -160,3 +160,23 @@ def test_call_numbers_wrap_and_the_next_calls_still_run(workers):
         workers.gemm(SpinWorkers.gemm_job(left, right, out), [0, 32, 64], split=True)
         np.testing.assert_array_equal(out, _blocks(left, right, [0, 32, 64]))
     assert workers._seq < 4
+
+
+def test_after_work_handed_out_on_a_loaded_machine_the_workers_sleep_at_once(workers):
+    """Long pieces still go to the workers under a moderate load (the pool's rule), but a
+    worker then sleeps instead of spinning: it would take the process's own share of the
+    cores from the calling thread."""
+    pool = threads._BatchPool(3, busy_cores=lambda: 50.0)
+    pool._spin, pool._started = workers, True
+    pool._heavily_loaded = lambda: False
+    seen = np.zeros(8, np.int64)
+
+    def work(lo, hi):
+        seen[lo:hi] += 1
+    pool(work, 8, 4, long_pieces=True)
+    assert (seen == 1).all()
+    assert workers._ctl[spin_workers._SPIN] == 0  # the call asked for no spinning
+    deadline = time.monotonic() + 5
+    while not all(workers._ctl[spin_workers._SLEEPING + 8 * w] for w in range(2)):
+        assert time.monotonic() < deadline, "a worker kept spinning on a loaded machine"
+        time.sleep(0.001)
