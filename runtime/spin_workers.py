@@ -51,6 +51,9 @@ MAX_PIECES = 0xFFFF
 _SEQ_MASK = (1 << 30) - 1  # call numbers wrap: a ticket stays an int64
 _NO_TRANS, _TRANS = 111, 112  # CBLAS's transpose flags
 _CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1}
+# the handshake array's slots (see the module docstring), each on a cache line of its own;
+# the compiled loops get the same numbers written into their source
+_TICKET, _DONE, _STOP, _SPIN, _SLEEPING = 0, 8, 16, 24, 32
 
 _SOURCE = '''\
 import numba
@@ -59,7 +62,7 @@ from graphc.runtime.spin_intrinsics import (atomic_load, atomic_store, compare_s
 
 sgemm = gemm_caller({single!r}, "float32", {ilp64})
 dgemm = gemm_caller({double!r}, "float64", {ilp64})
-TICKET, DONE, STOP, SPIN, SLEEPING = 0, 8, 16, 24, 32
+TICKET, DONE, STOP, SPIN, SLEEPING = {layout}
 NO_TRANS = 111
 
 
@@ -149,7 +152,6 @@ def wait_for_work(ctl, job, cuts, worker, python_seen):
 def now():
     return cycles()
 '''
-_TICKET, _DONE, _STOP, _SPIN, _SLEEPING = 0, 8, 16, 24, 32
 
 
 def _numpy_blas():
@@ -194,9 +196,11 @@ def _loops():
     from llvmlite import binding  # here: numba (and LLVM) load only where a pool starts
     path, single, double, ilp64 = symbols
     binding.load_library_permanently(path)  # the compiled calls find the symbols by name
-    source = _SOURCE.format(single=single, double=double, ilp64=ilp64, cache=True)
+    fields = dict(single=single, double=double, ilp64=ilp64,
+                  layout=", ".join(map(str, (_TICKET, _DONE, _STOP, _SPIN, _SLEEPING))))
+    source = _SOURCE.format(cache=True, **fields)
     if module_file(source, "spin-workers", path) is None:  # no disk cache: numba may not
-        source = _SOURCE.format(single=single, double=double, ilp64=ilp64, cache=False)
+        source = _SOURCE.format(cache=False, **fields)
     return generated_module(source, "spin-workers", path)[0]
 
 

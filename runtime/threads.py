@@ -196,14 +196,14 @@ class _BatchPool:
                 work(lo, hi)
             return
         try:
-            self._share(work, bounds, spin=self._checked[1])
+            self._share(work, bounds, keep_spinning=self._checked[1])
         finally:
             if spin is not None:
                 spin.busy.release()
 
-    def _share(self, work, bounds, spin: bool) -> None:
+    def _share(self, work, bounds, keep_spinning: bool) -> None:
         """Run ``work`` over the pieces ``bounds`` cuts, on this thread and the workers
-        (spinning ones spin after it where ``spin``: the machine had idle cores)."""
+        (spinning ones spin after it where ``keep_spinning``: the machine had idle cores)."""
         pieces = len(bounds) - 1
         taken = itertools.count()  # next() on a count is atomic under the GIL
         finished = threading.Condition()
@@ -226,7 +226,7 @@ class _BatchPool:
                     state["done"] += 1
                     finished.notify_all()
         if self._spin is not None:
-            self._spin.run_python(drain, spin)
+            self._spin.run_python(drain, keep_spinning)
         else:
             for _ in range(min(self.threads, pieces) - 1):
                 self._executor.submit(drain)
