@@ -82,6 +82,37 @@ def test_conv_bias_relu_in_the_kernel_is_bitwise_the_unfused_graph(monkeypatch, 
         _assert_bitwise(got, unfused[0])
 
 
+@pytest.mark.parametrize("x_shape,w_shape", [((3, 6, 5, 2), (3, 3, 2, 8)),
+                                             ((2, 5, 5, 6), (1, 1, 6, 3))])
+def test_an_exact_epilogue_runs_on_the_fused_engines_compiled_loop(monkeypatch, x_shape,
+                                                                   w_shape):
+    """bias_add -> relu is exact in the engines' loops: the blocks go through the fused
+    engines' kernel (compiled at once under GRAPHC_FUSED_ENGINE=loops), still bitwise."""
+    from graphc.ops import epilogue
+    monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "loops")
+    kernels = []
+
+    def recorded(program, _make=epilogue.program_kernel):
+        kernels.append(_make(program))
+        return kernels[-1]
+    monkeypatch.setattr(epilogue, "program_kernel", recorded)
+    graph, x, fetches = _conv_block(x_shape, w_shape)
+    value = _special_values(x_shape, 4)
+    unfused = _runs(graph, x, fetches, value, optimize=False)
+    for got in _runs(graph, x, fetches, value, optimize=True):
+        _assert_bitwise(got, unfused[0])
+    engines = {getattr(k, "engine", "numpy") for kernel in kernels
+               for k in getattr(kernel, "kernels", {}).values()}
+    assert engines & {"loops", "simd"}, engines
+
+
+def test_an_epilogue_with_an_inexact_op_keeps_the_registry_kernels():
+    from graphc.ops import epilogue
+    assert epilogue._exact_in_loops((("bias_add", (("in", 0), ("in", 1)), ()),
+                                     ("relu", (("step", 0),), ())))
+    assert not epilogue._exact_in_loops((("tanh", (("in", 0),), ()),))
+
+
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_the_epilogue_runs_on_the_blocks_of_a_split_batch(monkeypatch):
     """... and the pool's threads keep the session's NumPy error state (no warnings)."""

@@ -14,7 +14,7 @@ from graphc.registry import ErrorSample, OpDef, Sample
 from graphc.shapes import TensorShape
 
 __all__ = ["fused_elementwise", "program_from_ops", "Spec", "replay_specs", "replay_dtypes",
-           "register_service"]
+           "register_service", "program_kernel"]
 
 # What a fused node needs from the layers above core, registered by them (imports only go
 # down): "kernel", ``kernel(program, shape=None) -> callable``, from graphc.runtime.fused;
@@ -31,6 +31,18 @@ def register_service(name: str, function) -> None:
     if name not in ("kernel", "gradients"):
         raise ValueError(f"fused_elementwise has no service {name!r}")
     _SERVICES[name] = function
+
+
+def program_kernel(program):
+    """The fused engines' kernel for ``program`` (``kernel(*arrays, out=None)``, the one a
+    fused node of it runs), or None where no engine is registered (core alone).
+
+    Example:
+        >>> run = program_kernel(program)
+        >>> y = run(x, bias) if run is not None else run_program(program, [x, bias])
+    """
+    factory = _SERVICES.get("kernel")
+    return None if factory is None else factory(program)
 
 
 def _service(name: str):

@@ -64,6 +64,7 @@ def max_pool_forward(x, ksize, strides, padding, out=None):
         return out
     if compiled_pooling(x, out):
         loop, (kh, kw), (sh, sw) = pool_loop("max_pool"), ksize, strides
+        x = np.ascontiguousarray(x)  # the loop reads it as one flat array
         _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
             x[lo:hi], out[lo:hi], kh, kw, sh, sw, pads[0], pads[2]))
         return out
