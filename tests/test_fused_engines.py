@@ -75,6 +75,27 @@ def test_simd_engine_takes_float32_groups_of_vector_and_plain_ops_only():
     assert simd.compile_simd_loop(two_tails, [wide, row, np.ones((10, 100), np.float32)]) is None
 
 
+@needs_numba
+@pytest.mark.parametrize("shape", [(64, 8, 8, 24), (7, 3, 8), (3, 5, 1000)])
+def test_a_short_tail_is_tiled_into_long_rows_with_the_same_bits(shape):
+    """bias_add -> relu with a bias of a few channels: the loop's rows are several bias
+    rows long (as many as divide the row count and fit TAIL_ROW), bitwise NumPy's."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-42]
+    bias = rng.standard_normal(shape[-1]).astype(np.float32)
+    bias[0] = -0.0
+    program = (("bias_add", (("in", 0), ("in", 1)), ()), ("relu", (("step", 0),), ()))
+    run = simd.compile_simd_loop(program, [x, bias])
+    want = np.maximum(x + bias, np.float32(0))
+    got = run(x, bias)
+    assert got.tobytes() == want.tobytes()
+    rows = x.size // shape[-1]
+    tiles = simd._tiles(rows, shape[-1])
+    assert rows % tiles == 0 and tiles * shape[-1] <= max(simd.TAIL_ROW, shape[-1])
+    assert simd._tiles(4096, 24) == 32 and simd._tiles(7, 24) == 7 and simd._tiles(5, 2000) == 1
+
+
 def _hot_kernel(program, arrays, **options):
     """A FusedKernel run past its lowered hot threshold, its compile waited for."""
     kernel = FusedKernel(program, EnginePolicy(hot_calls=2, timed=False, **options))

@@ -24,11 +24,17 @@ then along the row's depth; the filter gradient by chunks of images, then pixels
 the float-sum bound that tests/test_conv_direct.py checks against tests/conv_baseline.py
 and against the GEMM kernels.
 
+The register blocks are sized for the compile target's vector registers (16 with AVX2, 32
+with AVX-512: ``_block``). The filter gradient's accumulators are named locals rather than
+a stack buffer (``_grad_block``): with a buffer, LLVM's vectorizers on an AVX-512 target
+reached them through gather and scatter instructions (93 ms per call at W7 (b) on a Zen 4
+EPYC, against 0.97 ms per 8 images with locals).
+
 When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
 numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
 one of DIRECT_CHANNELS; the filter gradient not for 1x1 filters; and where they timed faster
-than the GEMM kernels on this machine (graphc.ops.kernel_choice: on a Zen 4 EPYC the 3x3
-16->24 filter gradient took 93 ms here against 3.5-4.8 ms by GEMMs, at W7 (b)). Measured at W7's shapes,
+than the GEMM kernels on this machine (graphc.ops.kernel_choice). Measured on a Zen 3 EPYC
+(AVX2) at W7's shapes,
 GEMM kernels -> direct, ms per call (process CPU time, BLAS 1 thread as graphc's pool
 policy sets it, medians of 9 interleaved rounds of 10 calls, 2-core EPYC at load 2-5):
 
@@ -94,8 +100,10 @@ ACCUMULATOR_REGISTERS = {16: 12, 32: 28}
 # read it from cache
 GRAD_CHUNK_BYTES = 1 << 17
 # the forward convolution pads and computes blocks of about this many output bytes, and
-# hands each to the epilogue while it is in cache
-FORWARD_BLOCK_BYTES = 1 << 18
+# hands each to the epilogue while it is in cache (half a Zen 4 core's L2: W7 step A/B,
+# in-process medians, 256 KB -> 512 KB: (a) 7.66 -> 6.97 ms, (b) 35.2 -> 33.3 ms; 1 MB
+# between the two, as each block's epilogue call costs ~10 us of Python)
+FORWARD_BLOCK_BYTES = 1 << 19
 
 
 def _takes(w_shape, strides, dilations, arrays) -> bool:

@@ -2,13 +2,15 @@
 
 The direct convolution loops (graphc.ops.conv_direct) beat the GEMM kernels 1.5-2.5x on
 the 2-core Zen 3 EPYC they were measured on, but on a Zen 4 EPYC the 3x3 16->24 filter
-gradient of W7 (b) ran 20-30x slower than its GEMM kernel (~100 ms against 3.5-5 ms), and
-as slowly when compiled for a Zen 3 or Haswell target there (so not AVX-512 code). Which
-kernel wins depends on the machine, so the first call of a shape times both and keeps the
-faster one for the rest of the process: each candidate runs once untimed (which compiles or warms it), then
-three times timed, and the fastest of the three counts. Both candidates compute the op's
-value within its documented float-sum bound (tests/test_conv_direct.py), and a process
-keeps its choice, so a given process and thread count always gives the same bits.
+gradient of W7 (b) once ran 20-30x slower than its GEMM kernel (~100 ms against 3.5-5 ms):
+LLVM had vectorized its accumulators with AVX-512 gathers and scatters, which Zen 4 runs
+microcoded (now fixed in conv_direct). Which kernel wins depends on the machine and on
+code generation no test can foresee, so the first call of a shape times both and keeps the
+faster one for the rest of the process: each candidate runs once untimed (which compiles
+or warms it), then three times timed, and the fastest of the three counts. Both
+candidates compute the op's value within its documented float-sum bound
+(tests/test_conv_direct.py), and a process keeps its choice, so a given process and
+thread count always gives the same bits.
 
 Example:
     >>> use_first = faster_first(("filter_grad", x.shape, w_shape), lambda: (direct, gemm))

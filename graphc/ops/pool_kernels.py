@@ -138,6 +138,8 @@ def _first_max_pass(name, x, y, grad, out, ksize, strides, padding):
         out.fill(0)
     if y.size:
         loop, zero = pool_loop(name), grad.dtype.type(0)
+        # the disjoint scatter reads its arrays as flat ones
+        x, y, grad = (np.ascontiguousarray(a) for a in (x, y, grad))
         _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
             x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], kh, kw, sh, sw, top, left, zero))
     return out

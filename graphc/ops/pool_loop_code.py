@@ -296,32 +296,45 @@ def max_pool_scatter_3wide(x, y, grad, out, rows, padded, batch, h, width, chann
 def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
     """max_pool_scatter where windows do not overlap (strides >= window): each input
     of a window is written once, 0 + grad at the first maximum, else 0 (3x faster: no
-    read of ``out``, whose pixels outside every window the caller zeroes)."""
+    read of ``out``, whose pixels outside every window the caller zeroes).
+
+    An output row at a time, as ``max_pool``: each tap in raster order tests every window
+    of the row in one pass over its (column, channel) elements, on flat C-ordered arrays
+    with unsigned offsets, so the loop over a window's channels vectorizes (W7 (b)'s 2x2
+    stride-2 pool gradient over 56 channels: 1.7 -> 0.5 ms a call, Zen 4)."""
     h, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    oh, ow = y.shape[1], y.shape[2]
+    span = ow * channels
     # found flags alternate between two rows, like max_pool's running maximum
-    found = np.zeros((2, channels), dtype=np.bool_)
+    found = np.zeros((2, span), dtype=np.bool_)
+    xs, ys, gs, outs = x.reshape(-1), y.reshape(-1), grad.reshape(-1), out.reshape(-1)
     for n in range(y.shape[0]):
-        for r in range(y.shape[1]):
-            for c in range(y.shape[2]):
-                for ch in range(channels):
-                    found[0, ch] = False
-                now = 0
-                for i in range(kh):
-                    rr = r * sh + i - top
-                    for j in range(kw):
+        for r in range(oh):
+            first = found[0]
+            for e in range(span):
+                first[_flat(e)] = False
+            now = 0
+            base = (n * oh + r) * span  # the output row's first element
+            for i in range(kh):
+                rr = r * sh + i - top
+                for j in range(kw):
+                    seen_row, next_row = found[now], found[1 - now]
+                    for c in range(ow):
                         cc = c * sw + j - left
+                        at = c * channels
                         if 0 <= rr < h and 0 <= cc < width:
+                            pixel = ((n * h + rr) * width + cc) * channels
                             for ch in range(channels):
-                                seen = found[now, ch]
-                                hit = (x[n, rr, cc, ch] == y[n, r, c, ch]) & ~seen
-                                out[n, rr, cc, ch] = zero + grad[n, r, c, ch] if hit \
-                                    else zero
-                                found[1 - now, ch] = seen | hit
+                                e, o = _flat(at + ch), _flat(base + at + ch)
+                                seen = seen_row[e]
+                                hit = (xs[_flat(pixel + ch)] == ys[o]) & ~seen
+                                outs[_flat(pixel + ch)] = zero + gs[o] if hit else zero
+                                next_row[e] = seen | hit
                         else:
                             for ch in range(channels):
-                                found[1 - now, ch] = found[now, ch] | (
-                                    y[n, r, c, ch] == -np.inf)
-                        now = 1 - now
+                                e, o = _flat(at + ch), _flat(base + at + ch)
+                                next_row[e] = seen_row[e] | (ys[o] == -np.inf)
+                    now = 1 - now
 
 
 @jit

@@ -4,12 +4,14 @@ NumPy passes there (and graphc.ops.conv_grads' taps) are the reference and give 
 values, NaN, infinities and ties included.
 
 Every loop runs its innermost loop over the channels, the contiguous axis of NHWC (the
-overlapping scatter over whole rows), with selects instead of branches; nothing but the
-result (and per-thread scratch rows) is written (the forward pool records no argmax):
+forward pool, the overlapping scatter and the disjoint scatter over whole output rows at a
+time, tap by tap), with selects instead of branches; nothing but the result (and
+per-thread scratch rows) is written (the forward pool records no argmax):
 
-- ``max_pool``: each window's maximum by np.maximum's rule, tap after tap (NaN as soon as
-  one tap is NaN; of equal values such as -0.0 and +0.0, the later tap's), over the taps
-  inside the image (SAME's padding holds -inf, which never changes a maximum);
+- ``max_pool``: each window's maximum by np.maximum's rule, tap after tap in raster order
+  (NaN as soon as one tap is NaN; of equal values such as -0.0 and +0.0, the later tap's),
+  over the taps inside the image (SAME's padding holds -inf, which never changes a
+  maximum), each tap's pass covering every window of an output row;
 - ``max_pool_scatter``: each window's first maximum (the first tap in raster order equal to
   the window's max_pool value, padding taps included: a -inf window whose first -inf is a
   padding tap sends its gradient nowhere) receives the window's gradient. Two passes per
