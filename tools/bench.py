@@ -2,8 +2,10 @@
 
 Writes ``DIR/results.json`` and ``DIR/results.md``. Every figure is the median of repeated
 timing windows after a warm-up, and every implementation's result is checked against the
-NumPy reference before it is timed. Implementations run in one process, one after another,
-so their ratios hold on a noisy machine. Workloads (float32 unless stated):
+NumPy reference before it is timed. Implementations run in one process; W1's, W7's and
+W8's take turns window by window (``bench_env.interleaved``), so that a host whose speed
+drifts over seconds slows them alike and their ratios hold. Workloads (float32 unless
+stated):
 
 - W1 MLP training step (784-256-256-10, batch 128, ReLU, softmax cross-entropy, SGD 0.01),
   under the default malloc and with ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``
@@ -19,8 +21,8 @@ so their ratios hold on a noisy machine. Workloads (float32 unless stated):
 - W7 CNN training step (issue 14's small Inception network, two sizes; see bench_conv.py),
   and its micro-suite: each conv/pool kernel and gradient alone at W7's layer shapes
 
-W1 and W7 are measured again under a concurrent 2-process CPU load (``loaded_ms``,
-``loaded_x`` = loaded over quiet time), and graphc and hand NumPy again in a child process
+W1 and W7 are measured again under a concurrent 2-process CPU load, all implementations
+interleaved under one load (``loaded_ms``, ``loaded_x`` = loaded over quiet time), and graphc and hand NumPy again in a child process
 without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (rows marked ``blas_env=unset``; see
 bench_env.py). ``--only W7`` runs W7 and its micro-suite alone.
 
@@ -30,7 +32,6 @@ graphc, hand-written NumPy and numexpr.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import math
@@ -53,7 +54,8 @@ from . import bench_peers as peers
 from .bench_compile import w4, w4_child
 from .bench_conv import w7, w7_micro
 from .bench_eager import w3_eager
-from .bench_env import BLAS_VARIABLES, blas_note, cpu_load, unset_blas_rows, users_blas
+from .bench_env import (BLAS_VARIABLES, blas_note, cpu_load, interleaved, unset_blas_rows,
+                        users_blas)
 from .bench_memory import w6
 from .bench_rnn import w8
 from .bench_table import markdown, row
@@ -149,17 +151,19 @@ def w1(quick: bool):
     for name, run in peers.w1_peers(params, x, labels):
         np.testing.assert_allclose(run(), expected, rtol=1e-4, err_msg=name)
         runs[name] = run
+    quiet = interleaved(runs, measure, QUIET_WINDOWS, contexts=blas)
+    # whether graphc's pool split the GEMMs (graphc.ops.gemm): only with idle cores
+    gemm_threads = kernel_threads()
+    loaded = {}
+    if LOADED[0] and malloc == "default":
+        with cpu_load():
+            loaded = interleaved(runs, measure, LOADED_WINDOWS, contexts=blas, warm=False)
     rows = []
-    for impl, run in runs.items():
-        with blas.get(impl, contextlib.nullcontext)():
-            quiet = measure(run)
-            # whether graphc's pool split the GEMMs (graphc.ops.gemm): only with idle cores
-            extra = {"gemm_threads": kernel_threads()} if impl == "graphc" else {}
-            if LOADED[0] and malloc == "default":
-                with cpu_load():
-                    loaded = measure(run, windows=LOADED_WINDOWS, warm=False)
-                extra.update(loaded_steps_s=1 / loaded, loaded_x=loaded / quiet)
-        rows.append(row("W1", impl, "steps/s", 1 / quiet, malloc=malloc, **extra))
+    for impl in runs:
+        extra = {"gemm_threads": gemm_threads} if impl == "graphc" else {}
+        if impl in loaded:
+            extra.update(loaded_steps_s=1 / loaded[impl], loaded_x=loaded[impl] / quiet[impl])
+        rows.append(row("W1", impl, "steps/s", 1 / quiet[impl], malloc=malloc, **extra))
     sess.close()
     return rows
 
@@ -274,7 +278,7 @@ def w5(quick: bool):
 
 def w7_and_micro(quick: bool):
     rows = w7(quick, measure, loaded=cpu_load if LOADED[0] else None,
-              loaded_windows=LOADED_WINDOWS)
+              loaded_windows=LOADED_WINDOWS, quiet_windows=QUIET_WINDOWS)
     return rows + (w7_micro(quick) if MICRO[0] else [])
 
 
@@ -283,6 +287,7 @@ WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3e": lambda quick: w3_eager(quick, 
              "W8": lambda quick: w8(quick, measure)}
 LOADED = [True]  # --no-loaded: skip the loaded measurements
 LOADED_WINDOWS = 3  # fewer windows under load: a peer that collapses there takes minutes
+QUIET_WINDOWS = 7  # rounds of W1's and W7's interleaved windows (bench_env.interleaved)
 MICRO = [True]  # --no-micro: W7 without its micro-suite
 
 

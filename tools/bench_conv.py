@@ -13,6 +13,7 @@ arena does), so each kernel's progress is visible.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import statistics
@@ -24,6 +25,7 @@ import graphc as gc
 from graphc import registry
 
 from . import bench_conv_peers as peers
+from .bench_env import interleaved
 from .bench_table import row
 
 __all__ = ["SIZES", "cnn_params", "graphc_step", "w7", "w7_micro", "conv_layers",
@@ -102,10 +104,11 @@ def _checked(implementations, x, labels):
         np.testing.assert_allclose(losses, expected, rtol=1e-3, err_msg=f"W7: {name}")
 
 
-def w7(quick: bool, measure, loaded=None, loaded_windows=3):
-    """Rows of W7: ms per training step of each implementation at both sizes; with
-    ``loaded`` (a context manager running a CPU load), also the step time under it
-    (``measure(fn, windows=, warm=)`` is the suite's timer)."""
+def w7(quick: bool, measure, loaded=None, loaded_windows=3, quiet_windows=7):
+    """Rows of W7: ms per training step of each implementation at both sizes, their timing
+    windows interleaved (``bench_env.interleaved``); with ``loaded`` (a context manager
+    running a CPU load), also the step time under it (``measure(fn, windows=, warm=)`` is
+    the suite's timer)."""
     rows = []
     for label, size in (QUICK_SIZES if quick else SIZES).items():
         params = cnn_params(size[3])
@@ -113,15 +116,18 @@ def w7(quick: bool, measure, loaded=None, loaded_windows=3):
         implementations = {"graphc": graphc_step(params, size)}
         implementations.update(peers.w7_peers(params, size, LEARNING_RATE, (CONVS, BRANCHES)))
         _checked(implementations, x, labels)
-        for name, (run, close) in implementations.items():
-            quiet = measure(lambda: run(x, labels)) * 1000
+        steps = {name: functools.partial(run, x, labels)
+                 for name, (run, _) in implementations.items()}
+        quiet = interleaved(steps, measure, quiet_windows)
+        found = {}
+        if loaded is not None:
+            with loaded():
+                found = interleaved(steps, measure, loaded_windows, warm=False)
+        for name, (_, close) in implementations.items():
             extra = {"size": label, "batch": size[0], "image": "x".join(map(str, size[1:]))}
-            if loaded is not None:
-                with loaded():
-                    extra["loaded_ms"] = measure(lambda: run(x, labels),
-                                                 windows=loaded_windows, warm=False) * 1000
-                extra["loaded_x"] = extra["loaded_ms"] / quiet
-            rows.append(row("W7", name, "ms/step", quiet, **extra))
+            if name in found:
+                extra.update(loaded_ms=found[name] * 1000, loaded_x=found[name] / quiet[name])
+            rows.append(row("W7", name, "ms/step", quiet[name] * 1000, **extra))
             if close is not None:
                 close()
     return rows

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,10 +24,38 @@ from threadpoolctl import threadpool_limits
 
 from graphc.runtime.threads import blas_info
 
-__all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows", "users_blas"]
+__all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows", "users_blas",
+           "interleaved"]
 
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
+
+
+def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = True) -> dict:
+    """Median seconds per call of each of ``runs`` over ``windows`` rounds, one timing
+    window of each per round (``measure(fn, windows=, warm=)`` is the suite's timer), each
+    window inside ``contexts[name]()`` where given (hand NumPy's BLAS threads). On a shared
+    machine the speed of a core changes over seconds (this 2-vCPU VM: one thread's GEMM
+    took 2.2 ms on a core, then 3.4 ms on the same core a few seconds later; W1 ran at 750
+    and 430 steps/s in two runs five minutes apart), so implementations timed one after
+    another each land in a different stretch; interleaved, every one samples them all.
+
+    Example:
+        >>> interleaved({"graphc": step, "numpy": numpy_step}, measure, windows=7)
+        {'graphc': 0.0013, 'numpy': 0.0012}
+    """
+    contexts = contexts or {}
+
+    def timed(name, **options):
+        with contexts.get(name, contextlib.nullcontext)():
+            return measure(runs[name], windows=1, **options)
+    for name in runs:
+        timed(name, warm=warm)  # warm-up (fused nodes hot, background compiles done)
+    times: dict = {name: [] for name in runs}
+    for _ in range(windows):
+        for name in runs:
+            times[name].append(timed(name, warm=False))
+    return {name: statistics.median(found) for name, found in times.items()}
 
 
 @contextlib.contextmanager

@@ -7,25 +7,25 @@ bias 1), loss = mean((h_last - y)^2), SGD 0.1. graphc runs ``dynamic_rnn`` (one
 forget bias folded into its bias) and a hand-written cell loop, and JAX's ``lax.scan``
 (jitted). Every implementation's first loss must agree before anything is timed. The steps
 are timed in interleaved rounds, next to one-thread GEMMs pinned to each core (how fast
-each core was meanwhile: on a shared host that changes, see ``_interleaved``).
+each core was meanwhile: on a shared host that changes, see ``bench_env.interleaved``).
 
 The loop overhead: ``while_loop(i < 10000, i + 1)`` per iteration, next to TF1 and JAX.
 """
 from __future__ import annotations
 
 import os
-import statistics
 
 import numpy as np
 
 import graphc as gc
 
 from . import bench_peers as peers
+from .bench_env import interleaved
 from .bench_table import row
 
 TIME, BATCH, DEPTH, HIDDEN = 50, 32, 64, 128
 LOOP_ITERATIONS = 10_000
-STEP_WINDOWS = 15  # interleaved rounds (see _interleaved)
+STEP_WINDOWS = 15  # interleaved rounds (see bench_env.interleaved)
 
 
 def _data(quick: bool):
@@ -80,7 +80,7 @@ def w8(quick: bool, measure):
     runs = {name: run for name, _, run in implementations}
     runs.update({f"pinned to core {cpu}: GEMM 32x192x512": run
                  for cpu, run in _core_checks()})
-    medians = _interleaved(runs, measure, windows=5 if quick else STEP_WINDOWS)
+    medians = interleaved(runs, measure, windows=5 if quick else STEP_WINDOWS)
     firsts = {name: first_loss for name, first_loss, _ in implementations}
     rows = [row("W8", name, "ms per train step" if name in firsts else "ms per 10 GEMMs",
                 seconds * 1000, **({"first_loss": round(firsts[name], 5)} if name in firsts
@@ -93,22 +93,6 @@ def w8(quick: bool, measure):
         rows.append(row("W8", name, "us per loop iteration",
                         measure(run, windows=3) * 1e6 / iterations))
     return rows
-
-
-def _interleaved(runs, measure, windows):
-    """Median seconds per call of each of ``runs`` over ``windows`` rounds, one timing
-    window of each per round: on a shared machine the speed of a core changes over seconds
-    (this 2-vCPU VM: one thread's GEMM took 2.2 ms on a core, then 3.4 ms on the same core
-    a few seconds later; the host runs other work beside it), so implementations timed one
-    after another each land in a different stretch; interleaved, every one samples them
-    all."""
-    for run in runs.values():
-        measure(run, windows=1)  # warm-up (fused nodes hot, background compiles done)
-    times = {name: [] for name in runs}
-    for _ in range(windows):
-        for name, run in runs.items():
-            times[name].append(measure(run, windows=1, warm=False))
-    return {name: statistics.median(found) for name, found in times.items()}
 
 
 def _core_checks():
