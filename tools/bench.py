@@ -54,8 +54,8 @@ from . import bench_peers as peers
 from .bench_compile import w4, w4_child
 from .bench_conv import w7, w7_micro
 from .bench_eager import w3_eager
-from .bench_env import (BLAS_VARIABLES, blas_note, cpu_load, interleaved, unset_blas_rows,
-                        users_blas)
+from .bench_env import (BLAS_VARIABLES, SETTLE_SECONDS, blas_note, cpu_load, interleaved,
+                        unset_blas_rows, users_blas)
 from .bench_memory import w6
 from .bench_rnn import w8
 from .bench_table import markdown, row
@@ -151,13 +151,15 @@ def w1(quick: bool):
     for name, run in peers.w1_peers(params, x, labels):
         np.testing.assert_allclose(run(), expected, rtol=1e-4, err_msg=name)
         runs[name] = run
-    quiet = interleaved(runs, measure, QUIET_WINDOWS, contexts=blas)
+    settle = 0.0 if quick else SETTLE_SECONDS
+    quiet = interleaved(runs, measure, QUIET_WINDOWS, contexts=blas, settle=settle)
     # whether graphc's pool split the GEMMs (graphc.ops.gemm): only with idle cores
     gemm_threads = kernel_threads()
     loaded = {}
     if LOADED[0] and malloc == "default":
         with cpu_load():
-            loaded = interleaved(runs, measure, LOADED_WINDOWS, contexts=blas, warm=False)
+            loaded = interleaved(runs, measure, LOADED_WINDOWS, contexts=blas, warm=False,
+                                 settle=settle)
     rows = []
     for impl in runs:
         extra = {"gemm_threads": gemm_threads} if impl == "graphc" else {}

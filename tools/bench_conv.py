@@ -25,7 +25,7 @@ import graphc as gc
 from graphc import registry
 
 from . import bench_conv_peers as peers
-from .bench_env import interleaved
+from .bench_env import SETTLE_SECONDS, interleaved
 from .bench_table import row
 
 __all__ = ["SIZES", "cnn_params", "graphc_step", "w7", "w7_micro", "conv_layers",
@@ -118,11 +118,12 @@ def w7(quick: bool, measure, loaded=None, loaded_windows=3, quiet_windows=7):
         _checked(implementations, x, labels)
         steps = {name: functools.partial(run, x, labels)
                  for name, (run, _) in implementations.items()}
-        quiet = interleaved(steps, measure, quiet_windows)
+        settle = 0.0 if quick else SETTLE_SECONDS
+        quiet = interleaved(steps, measure, quiet_windows, settle=settle)
         found = {}
         if loaded is not None:
             with loaded():
-                found = interleaved(steps, measure, loaded_windows, warm=False)
+                found = interleaved(steps, measure, loaded_windows, warm=False, settle=settle)
         for name, (_, close) in implementations.items():
             extra = {"size": label, "batch": size[0], "image": "x".join(map(str, size[1:]))}
             if name in found:

@@ -25,16 +25,24 @@ from threadpoolctl import threadpool_limits
 from graphc.runtime.threads import blas_info
 
 __all__ = ["cpu_load", "BLAS_VARIABLES", "blas_note", "unset_blas_rows", "users_blas",
-           "interleaved"]
+           "interleaved", "SETTLE_SECONDS"]
 
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
 
 
-def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = True) -> dict:
+# before each window: the threads of the implementation timed just before stop spinning
+# (OpenBLAS's wait ~0.1 s for work, TF's and torch's pools theirs); without the pause, W1's
+# torch eager and TF1 steps ran at half their speed behind hand NumPy's window
+SETTLE_SECONDS = 0.3
+
+
+def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = True,
+                settle: float = SETTLE_SECONDS) -> dict:
     """Median seconds per call of each of ``runs`` over ``windows`` rounds, one timing
     window of each per round (``measure(fn, windows=, warm=)`` is the suite's timer), each
-    window inside ``contexts[name]()`` where given (hand NumPy's BLAS threads). On a shared
+    window inside ``contexts[name]()`` where given (hand NumPy's BLAS threads), ``settle``
+    seconds after the window before (0 in the quick smoke test). On a shared
     machine the speed of a core changes over seconds (this 2-vCPU VM: one thread's GEMM
     took 2.2 ms on a core, then 3.4 ms on the same core a few seconds later; W1 ran at 750
     and 430 steps/s in two runs five minutes apart), so implementations timed one after
@@ -48,6 +56,7 @@ def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = T
 
     def timed(name, **options):
         with contexts.get(name, contextlib.nullcontext)():
+            time.sleep(settle)
             return measure(runs[name], windows=1, **options)
     for name in runs:
         timed(name, warm=warm)  # warm-up (fused nodes hot, background compiles done)

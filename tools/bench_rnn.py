@@ -20,7 +20,7 @@ import numpy as np
 import graphc as gc
 
 from . import bench_peers as peers
-from .bench_env import interleaved
+from .bench_env import SETTLE_SECONDS, interleaved
 from .bench_table import row
 
 TIME, BATCH, DEPTH, HIDDEN = 50, 32, 64, 128
@@ -80,7 +80,8 @@ def w8(quick: bool, measure):
     runs = {name: run for name, _, run in implementations}
     runs.update({f"pinned to core {cpu}: GEMM 32x192x512": run
                  for cpu, run in _core_checks()})
-    medians = interleaved(runs, measure, windows=5 if quick else STEP_WINDOWS)
+    medians = interleaved(runs, measure, windows=5 if quick else STEP_WINDOWS,
+                          settle=0.0 if quick else SETTLE_SECONDS)
     firsts = {name: first_loss for name, first_loss, _ in implementations}
     rows = [row("W8", name, "ms per train step" if name in firsts else "ms per 10 GEMMs",
                 seconds * 1000, **({"first_loss": round(firsts[name], 5)} if name in firsts
