@@ -7,7 +7,7 @@ LLVM had vectorized its accumulators with AVX-512 gathers and scatters, which Ze
 microcoded (now fixed in conv_direct). Which kernel wins depends on the machine and on
 code generation no test can foresee, so the first call of a shape times both and keeps the
 faster one for the rest of the process: each candidate runs once untimed (which compiles
-or warms it), then three times timed, and the fastest of the three counts. Both
+or warms it), then ROUNDS times, alternating with the other, and its fastest run counts. Both
 candidates compute the op's value within its documented float-sum bound
 (tests/test_conv_direct.py), and a process keeps its choice, so a given process and
 thread count always gives the same bits.
@@ -23,19 +23,24 @@ import time
 __all__ = ["faster_first", "choices"]
 
 _CHOSEN: dict = {}  # key -> whether the first candidate was faster
+ROUNDS = 5  # timed rounds of the two candidates, interleaved
 _LOCK = threading.Lock()
 
 
-def _seconds(run, repeats: int = 3) -> float:
-    """The fastest of ``repeats`` timed runs after an untimed one (a time slice lost to
-    another thread or process lengthens one run, not the fastest)."""
-    run()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
+def _first_is_faster(first, second, rounds: int = ROUNDS) -> bool:
+    """Whether ``first``'s fastest run beat ``second``'s, over ``rounds`` rounds that time
+    one run of each, after an untimed one of each: a time slice lost to another thread or
+    process lengthens one run, not the fastest, and a host whose speed drifts over
+    milliseconds slows both alike."""
+    first()
+    second()
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for index, run in enumerate((first, second)):
+            start = time.perf_counter()
+            run()
+            best[index] = min(best[index], time.perf_counter() - start)
+    return best[0] <= best[1]
 
 
 def faster_first(key, candidates) -> bool:
@@ -45,7 +50,7 @@ def faster_first(key, candidates) -> bool:
     chosen = _CHOSEN.get(key)
     if chosen is None:
         first, second = candidates()
-        chosen = _seconds(first) <= _seconds(second)
+        chosen = _first_is_faster(first, second)
         with _LOCK:
             chosen = _CHOSEN.setdefault(key, chosen)
     return chosen
