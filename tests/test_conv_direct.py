@@ -22,7 +22,9 @@ DIRECT_CASES = [((2, 7, 9, 3), (3, 3, 3, 8), (1, 1)),
                 ((2, 6, 7, 16), (3, 3, 16, 24), (1, 1)),
                 ((2, 5, 5, 7), (1, 1, 7, 24), (1, 1)),
                 ((1, 9, 5, 2), (3, 2, 2, 8), (2, 1)),
-                ((2, 4, 11, 1), (3, 3, 1, 24), (1, 1))]
+                ((2, 4, 11, 1), (3, 3, 1, 24), (1, 1)),
+                ((2, 5, 6, 9), (1, 1, 9, 40), (1, 1)),
+                ((2, 6, 5, 3), (3, 3, 3, 64), (1, 1))]
 W7_CASES = [((3, 8, 8, 1), (3, 3, 1, 32), (1, 1)),
             ((2, 8, 8, 32), (1, 1, 32, 16), (1, 1)),
             ((2, 8, 8, 24), (3, 3, 24, 16), (1, 1))]
@@ -60,6 +62,27 @@ def test_direct_kernels_match_the_per_tap_kernels(x_shape, w_shape, dilations, p
     assert conv_direct.takes_direct_forward(w_shape, (1, 1), dilations,
                                             *_arrays(x_shape, w_shape, dtype))
     _check_against_baseline(*_arrays(x_shape, w_shape, dtype), _geometry(padding, dilations))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape,w_shape,dilations", DIRECT_CASES)
+def test_the_direct_filter_gradient_itself_matches_the_per_tap_kernel(x_shape, w_shape,
+                                                                      dilations, dtype):
+    """The direct loop alone (conv_kernels may time the GEMM kernel faster and run that)."""
+    x, w = _arrays(x_shape, w_shape, dtype)
+    geometry = _geometry("SAME", dilations)
+    dy = np.random.default_rng(3).standard_normal(
+        old.conv_kernel(x, w, **geometry).shape).astype(dtype)
+    kh, kw = w_shape[:2]
+    eff_h, eff_w = (kh - 1) * dilations[0] + 1, kw
+    pads = ((eff_h - 1) // 2, eff_h - 1 - (eff_h - 1) // 2, (eff_w - 1) // 2,
+            eff_w - 1 - (eff_w - 1) // 2)
+    got = conv_direct.direct_filter_grad(x, dy, dilations[0], pads, np.empty(w_shape, dtype))
+    sizes = np.array(w_shape, np.int32)
+    _assert_within_sum_bound(got, old.backprop_filter_kernel(x, sizes, dy, **geometry),
+                             old.backprop_filter_kernel(np.abs(x), sizes, np.abs(dy),
+                                                        **geometry),
+                             dtype, int(np.prod(dy.shape[:3])))
 
 
 @pytest.mark.parametrize("x_shape,w_shape,dilations", W7_CASES)
@@ -176,7 +199,9 @@ def test_direct_kernels_split_over_the_pool_give_the_unsplit_results(split_batch
 
 @pytest.mark.parametrize("w_shape,strides,dilations,dtypes,forward,gradient", [
     ((3, 3, 4, 8), (1, 1), (1, 1), ("float32",) * 3, True, True),
-    ((1, 1, 4, 8), (1, 1), (1, 1), ("float32",) * 3, True, False),  # 1x1 gradient: GEMM
+    ((1, 1, 4, 8), (1, 1), (1, 1), ("float32",) * 3, True, True),  # 1x1: timed against GEMM
+    ((3, 3, 4, 64), (1, 1), (1, 1), ("float32",) * 3, True, True),
+    ((3, 3, 4, 72), (1, 1), (1, 1), ("float32",) * 3, False, False),  # wider: GEMM
     ((3, 3, 4, 8), (2, 1), (1, 1), ("float32",) * 3, False, False),  # strided
     ((3, 3, 4, 8), (1, 1), (1, 2), ("float32",) * 3, False, False),  # column dilation
     ((3, 3, 4, 12), (1, 1), (1, 1), ("float32",) * 3, False, False),  # C_out not taken
@@ -195,10 +220,10 @@ def test_the_rule_that_chooses_the_direct_kernels(w_shape, strides, dilations, d
 def test_the_register_blocks_fit_the_accumulator_registers():
     blocks = lambda itemsize, registers: [conv_direct._block(c, itemsize, registers=registers)
                                           for c in conv_direct.DIRECT_CHANNELS]
-    assert blocks(4, 16) == [8, 4, 4, 2]  # AVX2
-    assert blocks(8, 16) == [4, 2, 2, 1]
-    assert blocks(4, 32) == [8, 8, 8, 4]  # AVX-512: 32 registers
-    assert blocks(8, 32) == [8, 4, 4, 2]
+    assert blocks(4, 16) == [8, 4, 4, 2, 2, 2, 1, 1]  # AVX2: C_out 8, 16, ..., 64
+    assert blocks(8, 16) == [4, 2, 2, 1, 1, 1, 1, 1]
+    assert blocks(4, 32) == [8, 8, 8, 4, 4, 4, 4, 2]  # AVX-512: 32 registers
+    assert blocks(8, 32) == [8, 4, 4, 2, 2, 2, 2, 1]
     assert conv_direct._vector_registers() in (16, 32)
 
 

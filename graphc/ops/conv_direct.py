@@ -32,8 +32,7 @@ EPYC, against 0.97 ms per 8 images with locals).
 
 When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
 numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
-one of DIRECT_CHANNELS; the filter gradient not for 1x1 filters; and where they timed faster
-than the GEMM kernels on this machine (graphc.ops.kernel_choice). Measured on a Zen 3 EPYC
+one of DIRECT_CHANNELS; and where they timed faster than the GEMM kernels on this machine (graphc.ops.kernel_choice). Measured on a Zen 3 EPYC
 (AVX2) at W7's shapes,
 GEMM kernels -> direct, ms per call (process CPU time, BLAS 1 thread as graphc's pool
 policy sets it, medians of 9 interleaved rounds of 10 calls, 2-core EPYC at load 2-5):
@@ -88,9 +87,10 @@ def _stamp() -> str:
     helpers = Path(__file__).with_name("conv_direct_support.py").read_bytes()
     return f"slp=1 {hashlib.sha256(helpers).hexdigest()[:16]}"
 
-# output channel counts the direct kernels take: whole 8-lane float32 vectors, up to W7's
-# widest (32); wider ones were not measured and stay with the GEMM kernels
-DIRECT_CHANNELS = (8, 16, 24, 32)
+# output channel counts the direct kernels take: whole 8-lane float32 vectors, up to 64
+# (graphc.ops.kernel_choice then times them against the GEMM kernels, shape by shape: the
+# merged 1x1 gradient of W7's Inception block has 40; at (a) direct 0.11 ms, GEMM 0.19)
+DIRECT_CHANNELS = tuple(range(8, 65, 8))
 # accumulator vector registers (32-byte units) a loop may keep: AVX2 has 16 vector
 # registers, AVX-512 32 (its VL extension gives 256-bit code all 32); the rest hold the filter
 # or gradient vectors, the broadcast input and addresses
@@ -125,9 +125,11 @@ def takes_direct_forward(w_shape, strides, dilations, *arrays) -> bool:
 
 def takes_direct_filter_grad(w_shape, strides, dilations, *arrays) -> bool:
     """Whether ``direct_filter_grad`` takes this filter gradient of ``arrays`` (input,
-    output gradient, result): as ``takes_direct_forward``, but not for a 1x1 filter, whose
-    gradient is one long GEMM (x^T dy over all pixels) that BLAS runs as fast or faster."""
-    return w_shape[0] * w_shape[1] > 1 and _takes(w_shape, strides, dilations, arrays)
+    output gradient, result): as ``takes_direct_forward``. A 1x1 filter's gradient is one
+    long GEMM (x^T dy over all pixels), which BLAS ran as fast on the Zen 3 host; on a Zen
+    4 host the direct loop was 1.0-1.8x faster (1x1 32->16 at W7 (b): 0.25 against 0.34 ms
+    per 16 images), so it competes too (graphc.ops.kernel_choice)."""
+    return _takes(w_shape, strides, dilations, arrays)
 
 
 def _block(c_out, itemsize, limit=8, registers=None):
