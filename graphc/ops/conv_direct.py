@@ -32,9 +32,9 @@ EPYC, against 0.97 ms per 8 images with locals).
 
 When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
 numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
-one of DIRECT_CHANNELS; and where they timed faster than the GEMM kernels on this machine (graphc.ops.kernel_choice). Measured on a Zen 3 EPYC
-(AVX2) at W7's shapes,
-GEMM kernels -> direct, ms per call (process CPU time, BLAS 1 thread as graphc's pool
+one of DIRECT_CHANNELS; and where they timed faster than the GEMM kernels on this machine
+(graphc.ops.kernel_choice). Measured on a Zen 3 EPYC (AVX2) at W7's shapes, GEMM kernels
+-> direct, ms per call (process CPU time, BLAS 1 thread as graphc's pool
 policy sets it, medians of 9 interleaved rounds of 10 calls, 2-core EPYC at load 2-5):
 
     (a) 64 x 8x8        forward        filter grad    input grad (its forward)
@@ -204,7 +204,6 @@ def loop(xp, w, out, n, hp, wp, c, oh, ow, kh, depth, dh, zero):
             for c0 in range(full, ow):
                 block_1(xp, w, out, b, r, c0, hp, wp, c, oh, ow, kh, depth, dh, zero)
 """
-
 
 
 def _grad_block(count: int, c_out: int) -> str:
