@@ -225,6 +225,9 @@ def test_the_register_blocks_fit_the_accumulator_registers():
     assert blocks(4, 32) == [8, 8, 8, 4, 4, 4, 4, 2]  # AVX-512: 32 registers
     assert blocks(8, 32) == [8, 4, 4, 2, 2, 2, 2, 1]
     assert conv_direct._vector_registers() in (16, 32)
+    assert conv_direct._registers_for("+avx2,+avx512f,+fma", None) == 32
+    assert conv_direct._registers_for("+avx2,-avx512f,+fma", "host") == 16
+    assert conv_direct._registers_for(None, "haswell") == 16  # a named target: AVX2's
 
 
 def test_the_filter_gradient_keeps_its_accumulators_in_named_locals():

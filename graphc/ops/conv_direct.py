@@ -149,11 +149,17 @@ def _block(c_out, itemsize, limit=8, registers=None):
 @functools.lru_cache(maxsize=1)
 def _vector_registers() -> int:
     """32 where numba compiles for a CPU with AVX-512 (``NUMBA_CPU_FEATURES`` where set,
-    else the host's), else 16."""
+    else the host's), else 16: also for a CPU named by ``NUMBA_CPU_NAME`` alone, whose
+    features this cannot see (AVX2's budget is the one that fits every x86-64 target)."""
     from numba.core import config  # here, not at import time: see conv_loops.HAVE_NUMBA
-    features = config.CPU_FEATURES
+    return _registers_for(config.CPU_FEATURES, config.CPU_NAME)
+
+
+def _registers_for(features, cpu_name) -> int:
     if features is None:
-        import llvmlite.binding as llvm
+        if cpu_name not in (None, "host"):
+            return 16
+        import llvmlite.binding as llvm  # numba's own LLVM binding, loaded with it
         features = llvm.get_host_cpu_features().flatten()
     return 32 if "+avx512f" in features.split(",") else 16
 
