@@ -22,9 +22,9 @@ stated):
   and its micro-suite: each conv/pool kernel and gradient alone at W7's layer shapes
 
 W1 and W7 are measured again under a concurrent 2-process CPU load, all implementations
-interleaved under one load (``loaded_ms``, ``loaded_x`` = loaded over quiet time), and graphc and hand NumPy again in a child process
-without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (rows marked ``blas_env=unset``; see
-bench_env.py). ``--only W7`` runs W7 and its micro-suite alone.
+interleaved under one load (``loaded_ms``, ``loaded_x`` = loaded over quiet time), and
+graphc and hand NumPy again in a child process without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
+(rows marked ``blas_env=unset``; see bench_env.py). ``--only W7`` runs W7 and its micro-suite alone.
 
 Peers are measured only where installed (never project dependencies); this version covers
 graphc, hand-written NumPy and numexpr.

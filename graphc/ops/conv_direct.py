@@ -129,8 +129,9 @@ def takes_direct_filter_grad(w_shape, strides, dilations, *arrays) -> bool:
     """Whether ``direct_filter_grad`` takes this filter gradient of ``arrays`` (input,
     output gradient, result): as ``takes_direct_forward``. A 1x1 filter's gradient is one
     long GEMM (x^T dy over all pixels), which BLAS ran as fast on the Zen 3 host; on a Zen
-    4 host the direct loop was 1.0-1.8x faster (1x1 32->16 at W7 (b): 0.25 against 0.34 ms
-    per 16 images), so it competes too (graphc.ops.kernel_choice)."""
+    4 host the winner depended on the shape (one thread: 1x1 32->40 over 32 8x8 images,
+    direct 0.11 ms against 0.19 by GEMM; 1x1 32->8 there, 0.040 against 0.016), so both
+    compete (graphc.ops.kernel_choice)."""
     return _takes(w_shape, strides, dilations, arrays)
 
 

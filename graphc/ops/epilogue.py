@@ -12,10 +12,10 @@ the host's result).
 The program runs on each block through the registry's own kernels, step by step, in the
 program's order: every element gets exactly the operations, in the same order and dtype,
 that the unfused graph gives it, so results are bitwise the unfused ones (NaN, infinities
-and signed zeros included). Where every op of the program is exact in the fused engines'
-loops (``LoopExpr.ulp`` 0: bias_add, relu, arithmetic), the block runs instead through the
-fused engines' kernel (``program_kernel``: one compiled pass once hot, the SIMD loop taking
-a bias row by row), bitwise the same by the engines' own contract. At W7 (b) the NumPy steps
+and signed zeros included). In a plan, where every op of the program is exact in the
+fused engines' loops (``LoopExpr.ulp`` 0: bias_add, relu, arithmetic), the block runs
+instead through the fused engines' kernel (``program_kernel``: one compiled pass once hot,
+the SIMD loop taking a bias row by row), bitwise the same by the engines' own contract. At W7 (b) the NumPy steps
 (bias_add's inner loop of C_out elements per pixel, then relu) took 1.2 ms of a 3x3 16->24
 convolution's 3.0 ms. Its gradient is the expanded ops' (host, then the program).
 """
@@ -137,10 +137,12 @@ def _block_copy(block):
     return view
 
 
-def _runner(host, host_attrs, host_inputs, program, position, ops=()):
-    """The host's kernel with its attributes and the block-wise program bound."""
+def _runner(host, host_attrs, host_inputs, program, position, ops=(), bound=False):
+    """The host's kernel with its attributes and the block-wise program bound. Only a
+    ``bound`` runner (a plan's, kept across its runs) takes the fused engines' kernel: one
+    made for a single call would never turn hot, and making it costs more than the call."""
     kernel, host_attrs = registry.get(host).kernel, dict(host_attrs)
-    fused = program_kernel(program) if _exact_in_loops(program) else None
+    fused = program_kernel(program) if bound and _exact_in_loops(program) else None
 
     def run(*arrays, out=None):
         extras = arrays[host_inputs:]
@@ -187,7 +189,7 @@ def _kernel(*arrays, out=None, **attrs):
 
 WITH_EPILOGUE = registry.register(OpDef(
     name="with_epilogue", dtypes=_dtypes, shapes=_shapes, kernel=_kernel, grad=_grad,
-    bind=lambda op: _runner(**op.attrs),
+    bind=lambda op: _runner(**op.attrs, bound=True),
     attrs={"host": "", "host_attrs": (), "host_inputs": 0, "program": (), "position": 0,
            "ops": ()},
     fresh_output=True, takes_out=True, distribution=_distribution,
