@@ -76,7 +76,8 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 # two families need live in common. Gradient rules of adjoint pairs in different families
 # (conv2d and conv2d_backprop_*) create the later op by its registered name instead.
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
-               "reduce", "indexing", "gemm", "linalg", "copy_loops", "array", "padding", "nn", "sparse_xent",
+               "reduce", "indexing", "gemm", "linalg", "copy_loops", "array", "padding", "nn",
+               "xent_loops", "sparse_xent",
                "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows",
                "conv_direct", "kernel_choice", "conv_kernels",
                "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphc import registry
+from graphc.ops import xent_loops
 from graphc.ops.common import FLOAT, apply_op, check_kind, rand, randint
 from graphc.ops.nn import _labeled, _py_log_softmax, _py_softmax, softmax
 from graphc.ops.reduce import reduce_sum
@@ -140,8 +141,12 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
 def _pair_kernel(labels, logits):
     """Both kernels' results from one softmax: the max, shift, exp and row sums that
     ``_sparse_kernel`` and ``_sparse_backprop_kernel`` each compute, computed once with the
-    same NumPy calls in the same order, so both outputs are bitwise theirs."""
+    same NumPy calls in the same order, so both outputs are bitwise theirs (the exact steps
+    by graphc.ops.xent_loops' compiled loops where they take the arrays: the same bits)."""
     classes = logits.shape[-1]
+    compiled = _compiled_pair(labels, logits, classes)
+    if compiled is not None:
+        return compiled
     _check_labels(labels, classes)
     shifted = logits - np.max(logits, axis=-1, keepdims=True)
     probs = np.exp(shifted)
@@ -152,6 +157,28 @@ def _pair_kernel(labels, logits):
     rows = probs.reshape(-1, classes)
     rows[np.arange(len(rows)), labels.reshape(-1)] -= 1
     return loss, probs
+
+
+def _compiled_pair(labels, logits, classes):
+    """``_pair_kernel``'s results with its exact steps compiled (xent_loops), or None where
+    the loops do not take these arrays (no numba, other dtypes, no classes, strided, labels
+    not of the logits' leading shape: NumPy's calls then raise as before)."""
+    if (not xent_loops.HAVE_NUMBA or labels.shape != logits.shape[:-1] or logits.dtype.type not in (np.float32, np.float64)
+            or labels.dtype.type not in (np.int32, np.int64) or classes == 0
+            or not (logits.flags.c_contiguous and labels.flags.c_contiguous)):
+        return None
+    prepare, finish = xent_loops.xent_loops()
+    table = logits.reshape(-1, classes)
+    flat_labels = labels.reshape(-1)
+    shifted = np.empty_like(table)
+    picked = np.empty(len(table), logits.dtype)
+    if prepare(flat_labels, table, shifted, picked) >= 0:
+        _check_labels(labels, classes)  # raises, naming the label
+    probs = np.exp(shifted, out=shifted)
+    totals = np.sum(probs, axis=-1, keepdims=True)
+    loss = np.log(totals[:, 0])
+    finish(flat_labels, loss, picked, probs, totals, loss)
+    return loss.reshape(labels.shape), probs.reshape(logits.shape)
 
 
 def _pair_grad(op, dy_loss, dy_backprop):
