@@ -25,7 +25,11 @@ the float-sum bound that tests/test_conv_direct.py checks against tests/conv_bas
 and against the GEMM kernels.
 
 The register blocks are sized for the compile target's vector registers (16 with AVX2, 32
-with AVX-512: ``_block``). The filter gradient's accumulators are named locals rather than
+with AVX-512: ``_block``), counted in 32-byte vectors: on an Intel host (KVM's model 167,
+which LLVM takes for a Rocket Lake, AVX-512) LLVM's prefer-256-bit tuning compiles the loops
+to 256-bit vectors, and 512-bit ones (``NUMBA_CPU_FEATURES`` with ``-prefer-256-bit``) left
+W7 (b)'s step where it was (2026-12-02, separate processes in turns: 34.1 and 34.6 ms against
+35.4 and 33.9): the loops are not bound by the FMA width. The filter gradient's accumulators are named locals rather than
 a stack buffer (``_grad_block``): with a buffer, LLVM's vectorizers on an AVX-512 target
 reached them through gather and scatter instructions (93 ms per call at W7 (b) on a Zen 4
 EPYC, against 0.97 ms per 8 images with locals).
