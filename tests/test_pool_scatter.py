@@ -56,7 +56,7 @@ def _gradient(shape, dtype, seed):
 def _same_bits(got, want):
     """Bitwise but for NaN's sign and payload: which NaN an add of two NaNs (or of +Inf and
     -Inf) keeps is up to the instruction order LLVM picks for the CPU, so two compiled loops,
-    or NumPy's and numba's adds, differ there (seen between a Zen 4 and a Sapphire Rapids)."""
+    or NumPy's and numba's adds, differ there (seen between a Zen 4 EPYC and an Intel Xeon)."""
     assert got.shape == want.shape and got.dtype == want.dtype
     nan = np.isnan(got)
     np.testing.assert_array_equal(nan, np.isnan(want))
