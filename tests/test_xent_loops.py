@@ -29,10 +29,14 @@ def _logits(shape, dtype, seed):
         flat[3, ::2] = -0.0  # max of +-0 ties
         flat[4, :] = 7  # all tied
         flat[5, -1] = -np.inf
+    if len(flat) >= 8:
+        flat[6, 0] = np.nan  # a NaN first: the row's max stays NaN
+        flat[7, :] = np.nan
     return logits
 
 
-@pytest.mark.parametrize("shape", [(128, 10), (6, 1), (7, 3), (2, 4, 5), (0, 4), (3, 0, 5)])
+@pytest.mark.parametrize("shape", [(128, 10), (6, 1), (8, 1), (9, 3), (2, 4, 5), (0, 4),
+                                   (3, 0, 5)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
 def test_compiled_steps_give_the_numpy_kernels_bits(shape, dtype, label_dtype, monkeypatch):

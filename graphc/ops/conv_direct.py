@@ -29,10 +29,11 @@ with AVX-512: ``_block``), counted in 32-byte vectors: on an Intel host (KVM's m
 which LLVM takes for a Rocket Lake, AVX-512) LLVM's prefer-256-bit tuning compiles the loops
 to 256-bit vectors, and 512-bit ones (``NUMBA_CPU_FEATURES`` with ``-prefer-256-bit``) left
 W7 (b)'s step where it was (2026-12-02, separate processes in turns: 34.1 and 34.6 ms against
-35.4 and 33.9): the loops are not bound by the FMA width. The filter gradient's accumulators are named locals rather than
-a stack buffer (``_grad_block``): with a buffer, LLVM's vectorizers on an AVX-512 target
-reached them through gather and scatter instructions (93 ms per call at W7 (b) on a Zen 4
-EPYC, against 0.97 ms per 8 images with locals).
+35.4 and 33.9): the loops are not bound by the FMA width. The filter gradient's
+accumulators are named locals rather than a stack buffer (``_grad_block``): with a buffer,
+LLVM's vectorizers on an AVX-512 target reached them through gather and scatter
+instructions (93 ms per call at W7 (b) on a Zen 4 EPYC, against 0.97 ms per 8 images with
+locals).
 
 When the kernels are chosen (``takes_direct_forward``, ``takes_direct_filter_grad``):
 numba installed, one float dtype (float32 or float64), stride 1, no column dilation, C_out
@@ -116,8 +117,8 @@ def _takes(w_shape, strides, dilations, arrays) -> bool:
     kh, kw, c_in, c_out = w_shape
     dtypes = {a.dtype for a in arrays}
     # the result (the last array) is written through a flat view of it
-    return (HAVE_NUMBA and len(dtypes) == 1 and arrays[-1].flags.c_contiguous and dtypes <= {np.dtype(np.float32),
-                                                          np.dtype(np.float64)}
+    return (HAVE_NUMBA and len(dtypes) == 1 and arrays[-1].flags.c_contiguous
+            and dtypes <= {np.dtype(np.float32), np.dtype(np.float64)}
             and tuple(strides) == (1, 1) and dilations[1] == 1
             and c_out in DIRECT_CHANNELS and min(kh, kw, c_in) > 0)
 

@@ -163,7 +163,8 @@ def _compiled_pair(labels, logits, classes):
     """``_pair_kernel``'s results with its exact steps compiled (xent_loops), or None where
     the loops do not take these arrays (no numba, other dtypes, no classes, strided, labels
     not of the logits' leading shape: NumPy's calls then raise as before)."""
-    if (not xent_loops.HAVE_NUMBA or labels.shape != logits.shape[:-1] or logits.dtype.type not in (np.float32, np.float64)
+    if (not xent_loops.HAVE_NUMBA or labels.shape != logits.shape[:-1]
+            or logits.dtype.type not in (np.float32, np.float64)
             or labels.dtype.type not in (np.int32, np.int64) or classes == 0
             or not (logits.flags.c_contiguous and labels.flags.c_contiguous)):
         return None

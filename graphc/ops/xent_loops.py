@@ -51,12 +51,12 @@ def xent_loops():
                 return i
         for i in range(rows):
             top = logits[i, 0]
-            for j in range(1, classes):
+            j = 1
+            while j < classes and top == top:  # a NaN max stays: np.max's row max is NaN
                 value = logits[i, j]
-                if not value <= top:  # larger, or NaN: np.max's row max is NaN then
+                if not value <= top:  # larger, or NaN
                     top = value
-                    if value != value:
-                        break
+                j += 1
             for j in range(classes):
                 shifted[i, j] = logits[i, j] - top
             picked[i] = shifted[i, labels[i]]
