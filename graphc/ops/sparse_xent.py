@@ -178,7 +178,7 @@ def _compiled_pair(labels, logits, classes):
     probs = np.exp(shifted, out=shifted)
     totals = np.sum(probs, axis=-1, keepdims=True)
     loss = np.log(totals[:, 0])
-    finish(flat_labels, loss, picked, probs, totals, loss)
+    finish(flat_labels, picked, probs, totals, loss)
     return loss.reshape(labels.shape), probs.reshape(logits.shape)
 
 

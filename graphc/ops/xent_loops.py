@@ -34,9 +34,9 @@ def xent_loops():
 
     ``prepare(labels, logits, shifted, picked)`` returns the first row whose label is out
     of range (nothing written then), else -1 with ``shifted = logits - rowmax`` and
-    ``picked[i] = shifted[i, labels[i]]``. ``finish(labels, log_totals, picked, probs,
-    totals, loss)`` writes ``loss = log_totals - picked``, divides ``probs`` by its rows'
-    ``totals`` (shape (rows, 1)) and subtracts 1 at each row's label."""
+    ``picked[i] = shifted[i, labels[i]]``. ``finish(labels, picked, probs, totals, loss)``
+    turns ``loss`` (the rows' log totals) into ``loss - picked``, divides ``probs`` by its
+    rows' ``totals`` (shape (rows, 1)) and subtracts 1 at each row's label."""
     if not HAVE_NUMBA:
         return None
     import numba  # here, not at import time: see HAVE_NUMBA
@@ -63,10 +63,10 @@ def xent_loops():
         return -1
 
     @jit
-    def finish(labels, log_totals, picked, probs, totals, loss):
+    def finish(labels, picked, probs, totals, loss):
         rows, classes = probs.shape
         for i in range(rows):
-            loss[i] = log_totals[i] - picked[i]
+            loss[i] -= picked[i]
             total = totals[i, 0]
             for j in range(classes):
                 probs[i, j] = probs[i, j] / total
