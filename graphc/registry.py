@@ -221,7 +221,8 @@ class OpDef:
             variables, so read-modify-write updates of concurrent runs never interleave.
         takes_out: the bound kernel accepts ``out=``, an array of the result's shape and
             dtype it may write the result into (it returns the result either way), so plans
-            can keep such buffers across runs; ufunc kernels are known to.
+            can keep such buffers across runs; ufunc kernels are known to. An op of several
+            results takes a tuple of arrays, one per result.
         epilogue: the kernel also accepts ``epilogue=fn`` and calls ``fn(block)`` on each
             finished block of whole batch rows of its result (C-contiguous, still in cache),
             which ``fn`` overwrites with the block's transformed values; the epilogue pass

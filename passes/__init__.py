@@ -23,7 +23,8 @@ from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
                loop_accumulations, loop_dead_values, loop_invariant_motion, prune,
-               scaled_updates, sibling_merge, stabilize, subgraphs, unused_columns, xent_pairs)
+               relu_bias_grads, scaled_updates, sibling_merge, stabilize, subgraphs,
+               unused_columns, xent_pairs)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
 from .verify import VerificationError, verify
@@ -93,6 +94,9 @@ PIPELINE = (
     Pass("fusion", fusion.run, fusion.edit),
     # a fused group reading only a conv's result runs on its blocks inside the conv kernel
     Pass("epilogue", epilogue.run, epilogue.edit),
+    # a fused ReLU gradient and the bias gradient summing it as one pass, reading a concat
+    # gradient's pieces in place
+    Pass("relu_bias_grads", relu_bias_grads.run, relu_bias_grads.edit, idempotent=True),
 )
 
 PASSES = {stage.name: stage for step in PIPELINE

@@ -84,7 +84,11 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
             shapes = "(" + "".join(f"s{i}.shape, " for i in step.inputs) + ")"
             target = _target(step.outputs)
             lines.append(f"    b = B[{index}]")
-            lines.append(f"    if K[{index}] == {shapes} and refs(b) == 3: {target} = "
+            if len(step.outputs) == 1:
+                free = "refs(b) == 3"
+            else:  # a tuple of buffers: each referenced by the tuple and getrefcount alone
+                free = " and ".join(f"refs(b[{k}]) == 2" for k in range(len(step.outputs)))
+            lines.append(f"    if K[{index}] == {shapes} and {free}: {target} = "
                          f"k{index}({args}, out=b)")
             line_to_step[len(lines)] = index
             call = f"else: {target} = B[{index}] = k{index}({args}); K[{index}] = {shapes}"

@@ -129,16 +129,21 @@ def plan_arena(steps) -> None:
     buffer is free is decided at run time by its reference count: only when the arena holds
     the sole reference (the caller dropped last run's result, no view of it is alive, no
     variable stores it) is it written again; otherwise the step allocates, as without an
-    arena. Results known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc."""
+    arena. Results known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc.
+
+    A step of several results (``relu_bias_grad``) keeps a tuple of buffers, one per result,
+    each written again only when it is free, and all of them computed unless some are:
+    ``kernel(..., out=(buffer, ...))``."""
     for step in steps:
         step.arena = False
         if (step.constant or step.needs_context or step.in_place is not None
-                or len(step.outputs) != 1 or step.outputs[0] is None or not _takes_out(step)):
+                or all(slot is None for slot in step.outputs) or not _takes_out(step)):
             continue
-        result = step.op.outputs[0]
-        if not result.shape.rank:
+        results = step.op.outputs
+        if not all(result.shape.rank for result in results):
             continue  # 0-d or unknown rank: results are NumPy scalars or of unknown size
-        step.arena = not (result.shape.is_fully_defined() and _bytes(result) < ARENA_MIN_BYTES)
+        step.arena = not all(result.shape.is_fully_defined()
+                             and _bytes(result) < ARENA_MIN_BYTES for result in results)
 
 
 def _bytes(tensor) -> int:

@@ -56,10 +56,28 @@ def test_eager_equals_session(opdef, sample):
             _same(got, want, f"{opdef.name}: eager ({call}) vs session")
 
 
+def _flat_args(args):
+    """The sample's arguments with lists of them (add_n's inputs) flattened, in the order
+    the registry cases make their placeholders."""
+    return [v for a in args for v in (a if isinstance(a, list) else [a])]
+
+
+def _with_sources(args, sources):
+    """The sample's arguments with each array, also inside a list, replaced by the next
+    of ``sources`` (an iterator)."""
+    def convert(value):
+        if is_array(value):
+            return next(sources)
+        if isinstance(value, list) and any(is_array(v) for v in value):
+            return [convert(v) for v in value]
+        return value
+    return [convert(a) for a in args]
+
+
 def _differentiable_cases():
     picked, ids = [], []
     for (opdef, sample), case_id in zip(CASES, IDS):
-        arrays = [a for a in sample.args if is_array(a)]
+        arrays = [a for a in _flat_args(sample.args) if is_array(a)]
         if (callable(opdef.grad) and not opdef.random and arrays
                 and all(np.asarray(a).dtype == np.float64 for a in arrays)):
             picked.append((opdef, sample))
@@ -87,8 +105,7 @@ def test_tape_gradient_equals_graph_gradient(opdef, sample):
     wanted = [g for g in graph_grads if g is not None]
     expected = run(graph, wanted, feeds) if wanted else []
     def eager_loss(sources):
-        it = iter(sources)
-        args = [next(it) if is_array(a) else a for a in sample.args]
+        args = _with_sources(sample.args, iter(sources))
         out = registry.api_for(opdef.name)(*args, **dict(sample.kwargs))
         eager_outputs = list(out) if isinstance(out, (list, tuple)) else [out]
         floats = [t for t in eager_outputs if t.dtype.is_floating]

@@ -83,6 +83,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
                "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "fused", "epilogue",
+               "relu_grad_loops", "relu_bias_grad",  # a ReLU's and its bias's gradients
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
                "update_loops", "scaled_update",  # an SGD step as one op, on state
                # TF1 math/array ops (issue 11), on top of the families above

@@ -224,10 +224,16 @@ class Session(NumpySession):
 
 
 def _single_output_passes(optimize):
-    """The Session's optimizer without ``xent_pairs``: chunked lowering runs ops of one
-    output only, and the pair op it makes has two (the loss and its backprop)."""
+    """The Session's optimizer without the passes making ops of two outputs: chunked
+    lowering runs ops of one output only, and ``xent_pairs`` makes the pair op (the loss and
+    its backprop), ``relu_bias_grads`` relu_bias_grad (a ReLU's gradient and its bias's)."""
     config = OptimizerConfig.coerce(optimize)
-    if config is None or "xent_pairs" in config.disabled:
+    if config is None:
         return config
-    return dataclasses.replace(config, disabled=tuple(config.disabled) + ("xent_pairs",))
+    missing = tuple(name for name in SEVERAL_OUTPUTS if name not in config.disabled)
+    return dataclasses.replace(config, disabled=tuple(config.disabled) + missing) \
+        if missing else config
 
+
+# the passes making ops of several outputs, which chunked lowering does not run
+SEVERAL_OUTPUTS = ("xent_pairs", "relu_bias_grads")

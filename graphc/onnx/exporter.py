@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphc.graph import required_ops
-from graphc.passes import Interface, optimize_interface
+from graphc.passes import Interface, OptimizerConfig, optimize_interface
 
 from .export_writers import ExportError, emit, onnx_type
 from .safety import onnx_module
@@ -70,7 +70,10 @@ def export(graph_or_session, fetches, feeds, path=None, opset: int = 17, optimiz
     values = _variable_values(session, graph, fetches, feeds)
     work, interface = graph, Interface(tuple(fetches), (), tuple(feeds))
     if optimize:
-        work, interface, _ = optimize_interface(graph, interface)
+        # relu_bias_grad (a ReLU's and its bias's gradients in one pass) has no ONNX form:
+        # the runtime reading the model fuses what it can itself
+        work, interface, _ = optimize_interface(graph, interface, OptimizerConfig(
+            disabled=("relu_bias_grads",)))
     w = _Writer(opset)
     inputs = []
     for user_feed, feed in zip(feeds, interface.feeds):

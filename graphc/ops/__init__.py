@@ -3,6 +3,7 @@ from graphc.ops import (array, control, conv, creation, elementwise, indexing, l
                         nn, padding, random, reduce, select, shape_ops, state)
 from graphc.ops import conv_grads, fused  # noqa: F401,E402 - build on the others
 from graphc.ops import epilogue  # noqa: F401,E402 - on fused: conv epilogues
+from graphc.ops import relu_bias_grad  # noqa: F401,E402 - ReLU and bias gradients in one pass
 from graphc.ops import activations, conv_variants, depthwise, normalization  # noqa - tf.nn
 from graphc.ops import sampling  # noqa: F401,E402 - seeded draws on graphc.ops.random
 from graphc.ops import check_ops, debug, py_func  # noqa: F401,E402 - run-time checks, user code
