@@ -132,8 +132,7 @@ def plan_arena(steps) -> None:
     arena. Results known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc.
 
     A step of several results (``relu_bias_grad``) keeps a tuple of buffers, one per result,
-    each written again only when it is free, and all of them computed unless some are:
-    ``kernel(..., out=(buffer, ...))``."""
+    and writes into them (``kernel(..., out=(buffer, ...))``) only when every one is free."""
     for step in steps:
         step.arena = False
         if (step.constant or step.needs_context or step.in_place is not None

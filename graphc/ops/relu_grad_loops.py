@@ -46,7 +46,9 @@ def masked_sums(y, dy, dz, totals):
 
 @jit
 def masked_sums2(y, dy0, dy1, dz, totals):
-    """``masked_sums`` of the sum ``dy0 + dy1`` of two gradients."""
+    """``masked_sums`` of the sum ``dy0 + dy1`` of two gradients. A loop of its own, not
+    one over a tuple of gradients: numba's tuple indexing kept the channel loop from
+    vectorizing (measured 2x slower), and adding the two first is one more pass."""
     channels = totals.size
     one, zero = y.dtype.type(1), y.dtype.type(0)
     for c in range(channels):
