@@ -94,8 +94,7 @@ PIPELINE = (
     Pass("fusion", fusion.run, fusion.edit),
     # a fused group reading only a conv's result runs on its blocks inside the conv kernel
     Pass("epilogue", epilogue.run, epilogue.edit),
-    # a fused ReLU gradient and the bias gradient summing it as one pass, reading a concat
-    # gradient's pieces in place
+    # a fused ReLU gradient and the bias gradient summing it as one op: one pass, not two
     Pass("relu_bias_grads", relu_bias_grads.run, relu_bias_grads.edit, idempotent=True),
 )
 

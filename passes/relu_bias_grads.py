@@ -31,8 +31,6 @@ from .rewriter import Rewriter, on_copy
 
 __all__ = ["run", "edit", "find_relu_gradients"]
 
-_FLOATS = ("float32", "float64")
-
 
 def _is_zero(tensor) -> bool:
     value = constant_value(tensor)
@@ -85,7 +83,7 @@ def match_relu_gradient(group):
             return None  # the program computes more than the ReLU gradient
         features, gradients = inputs[features_at], [inputs[i] for i in positions]
         dtypes = {t.dtype for t in [features, *gradients, group.outputs[0]]}
-        if len(dtypes) != 1 or dtypes.pop().name not in _FLOATS:
+        if len(dtypes) != 1 or not dtypes.pop().is_floating:  # the op's kernel decides how
             return None
         return features, gradients
     return None

@@ -223,3 +223,21 @@ def test_the_backprop_stays_fetchable_and_control_edges_block_the_rule():
             return [gc.reduce_sum(backprop, axis=[0, 1])]
     g, y, dy, fetches = _relu_gradient_graph(guarded)
     assert "relu_bias_grad" not in _types_after(g, fetches, [y, dy])
+
+
+def test_other_float_dtypes_take_the_op_and_its_unfused_calls():
+    """float16: the pass makes the op (its kernel decides how), the results bitwise the
+    unoptimized graph's."""
+    g = gc.Graph()
+    with g.as_default():
+        y = gc.placeholder(gc.float16, (None, 4, 8))
+        dy = gc.placeholder(gc.float16, (None, 4, 8))
+        backprop = dy * gc.cast(y > 0, gc.float16)
+        fetches = [backprop, gc.reduce_sum(backprop, axis=[0, 1])]
+    assert "relu_bias_grad" in _types_after(g, fetches, [y, dy])
+    value = np.random.default_rng(9).standard_normal((3, 4, 8)).astype(np.float16)
+    feeds = {y: value, dy: value[::-1].copy()}
+    with gc.Session(graph=g) as fast, gc.Session(graph=g, optimize=False) as plain:
+        for _ in range(CALLS):
+            for got, want in zip(fast.run(fetches, feeds), plain.run(fetches, feeds)):
+                np.testing.assert_array_equal(got, want)

@@ -223,6 +223,10 @@ class Session(NumpySession):
             raise InvalidArgumentError(None, self._graph._by_name.get(name), message) from None
 
 
+# the passes making ops of several outputs, which chunked lowering does not run
+SEVERAL_OUTPUTS = ("xent_pairs", "relu_bias_grads")
+
+
 def _single_output_passes(optimize):
     """The Session's optimizer without the passes making ops of two outputs: chunked
     lowering runs ops of one output only, and ``xent_pairs`` makes the pair op (the loss and
@@ -233,7 +237,3 @@ def _single_output_passes(optimize):
     missing = tuple(name for name in SEVERAL_OUTPUTS if name not in config.disabled)
     return dataclasses.replace(config, disabled=tuple(config.disabled) + missing) \
         if missing else config
-
-
-# the passes making ops of several outputs, which chunked lowering does not run
-SEVERAL_OUTPUTS = ("xent_pairs", "relu_bias_grads")
