@@ -222,7 +222,8 @@ class OpDef:
         takes_out: the bound kernel accepts ``out=``, an array of the result's shape and
             dtype it may write the result into (it returns the result either way), so plans
             can keep such buffers across runs; ufunc kernels are known to. An op of several
-            results takes a tuple of arrays, one per result.
+            results takes a tuple of arrays, one per result. ``takes_out(op) -> bool`` where
+            the op's static shapes decide (``split``: only its copied pieces need buffers).
         epilogue: the kernel also accepts ``epilogue=fn`` and calls ``fn(block)`` on each
             finished block of whole batch rows of its result (C-contiguous, still in cache),
             which ``fn`` overwrites with the block's transformed values; the epilogue pass
@@ -282,7 +283,7 @@ class OpDef:
     needs_context: bool = False
     bind: Optional[Callable] = None
     fresh_output: bool = False
-    takes_out: bool = False
+    takes_out: Any = False  # bool, or takes_out(op) -> bool
     epilogue: bool = False
     updates_input: bool = False
     updates_variable: bool = False

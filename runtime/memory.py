@@ -120,7 +120,9 @@ def unshared(value, *sources):
 
 def _takes_out(step) -> bool:
     opdef = registry.get(step.op.type)
-    return (opdef.ufunc and step.fn is opdef.kernel) or opdef.takes_out
+    if opdef.ufunc and step.fn is opdef.kernel:
+        return True
+    return opdef.takes_out(step.op) if callable(opdef.takes_out) else opdef.takes_out
 
 
 def plan_arena(steps) -> None:

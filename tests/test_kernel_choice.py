@@ -53,3 +53,38 @@ def test_a_filter_gradient_is_its_reference_whichever_kernel_won(monkeypatch):
     for got in results:
         np.testing.assert_allclose(got[0, 0], expected, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-3)
+
+
+def test_threads_reaching_a_new_key_together_time_it_once_one_at_a_time(monkeypatch):
+    """The pool's threads reach a new key together (each with its piece of a batch): one
+    times the candidates while the others wait, so no timing runs beside another (on
+    2 vCPUs that made the compute-bound candidate lose in some processes)."""
+    import threading
+    monkeypatch.setattr(kernel_choice, "_CHOSEN", {})
+    running, most, built = [0], [0], []
+    lock = threading.Lock()
+
+    def candidate():
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.001)
+        with lock:
+            running[0] -= 1
+
+    def candidates():
+        built.append(1)
+        return candidate, candidate
+    start = threading.Barrier(4)
+    answers = []
+
+    def ask():
+        start.wait()
+        answers.append(kernel_choice.faster_first("shared key", candidates))
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and most[0] == 1
+    assert len(set(answers)) == 1 and len(answers) == 4

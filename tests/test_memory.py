@@ -164,3 +164,63 @@ def test_concurrent_runs_use_arenas_of_their_own():
         for thread in threads:
             thread.join()
         assert not failures
+
+
+def test_narrow_split_pieces_keep_their_buffers_and_fetched_pieces_stay_intact():
+    """split into narrow channel pieces (W7's concat gradient, ~1,500 page faults a step as
+    fresh arrays) writes into buffers kept across runs; pieces the caller holds are never
+    written again, and a kept buffer that is a view of an input is never written."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (None, 16, 16, 56))
+        pieces = gc.split(gc.tanh(x), [16, 24, 8, 8], axis=3)
+        summed = sum(gc.reduce_sum(p * float(k + 1)) for k, p in enumerate(pieces))
+    rng = np.random.default_rng(3)
+    batches = [rng.normal(size=(8, 16, 16, 56)) for _ in range(4)]
+    with gc.Session(graph=g, optimize=False) as sess:
+        held = sess.run(pieces, {x: batches[0]})
+        kept = [p.copy() for p in held]
+        plan = next(iter(sess._plans.values()))
+        [step] = [s for s in plan.steps if s.op.type == "split"]
+        assert step.arena
+        for batch in batches[1:]:
+            got = sess.run(pieces, {x: batch})
+            want = np.split(np.tanh(batch), [16, 40, 48], axis=3)
+            for piece, expected in zip(got, want):
+                assert piece.flags.c_contiguous
+                np.testing.assert_array_equal(piece, expected)
+        for piece, copy in zip(held, kept):
+            np.testing.assert_array_equal(piece, copy)  # held by the caller: never reused
+        for batch in batches:  # the pieces dropped each run: the same buffers written again
+            np.testing.assert_allclose(sess.run(summed, {x: batch}), sum(
+                (k + 1) * p.sum() for k, p in enumerate(np.split(np.tanh(batch),
+                                                                  [16, 40, 48], axis=3))))
+    kernel = registry.get("split").kernel
+    wide = np.arange(8 * 16 * 16 * 56, dtype=np.float64).reshape(8, 16, 16, 56)
+    other = np.zeros_like(wide)
+    views = tuple(np.split(other, [16, 40, 48], axis=3))  # views: never written into
+    got = kernel(wide, num=4, sizes=(16, 24, 8, 8), axis=3, out=views)
+    assert not other.any()
+    for piece, expected in zip(got, np.split(wide, [16, 40, 48], axis=3)):
+        np.testing.assert_array_equal(piece, expected)
+    owned = tuple(np.empty(p.shape) for p in got)
+    assert all(a is b for a, b in zip(kernel(wide, num=4, sizes=(16, 24, 8, 8), axis=3,
+                                             out=owned), owned))
+
+
+def test_only_splits_into_copied_pieces_take_buffers():
+    from graphc.ops.array import _split_takes_out
+    g = gc.Graph()
+    with g.as_default():
+        images = gc.placeholder(gc.float32, (None, 32, 32, 56))
+        rows = gc.placeholder(gc.float32, (64, 512))
+        small = gc.placeholder(gc.float32, (2, 4, 4, 56))
+        words = gc.placeholder(gc.string, (None, 32, 32, 8))
+        cases = {
+            "narrow channels of a batch": (gc.split(images, [16, 24, 8, 8], axis=3), True),
+            "wide pieces (views)": (gc.split(rows, 2, axis=1), False),
+            "the batch axis (views)": (gc.split(images, 2, axis=0), False),
+            "a small static input": (gc.split(small, [16, 40], axis=3), False),
+            "strings": (gc.split(words, 2, axis=3), False)}
+    for name, (pieces, expected) in cases.items():
+        assert _split_takes_out(pieces[0].op) is expected, name

@@ -250,19 +250,22 @@ def _split_shapes(inputs, attrs):
     return outs
 
 
-def _split_kernel(x, num, sizes, axis):
+def _split_kernel(x, num, sizes, axis, out=None):
+    """The pieces (``_pieces``); copied ones go into ``out`` (a plan's tuple of buffers kept
+    across runs, see ``_split_takes_out``) when it holds arrays of their own of the pieces'
+    shapes and dtype: 7 MB of fresh pieces page-faulted ~1,500 times per W7 (b) step."""
     if sizes is None:
         if x.shape[axis] % num:
             raise ValueError(f"split: dimension of size {x.shape[axis]} cannot be split into "
                              f"{num} equal parts")
         return _pieces(x, range(0, x.shape[axis] + 1, x.shape[axis] // num or 1)
-                       if x.shape[axis] else [0] * (num + 1), axis)
+                       if x.shape[axis] else [0] * (num + 1), axis, out)
     sizes = list(sizes)
     if -1 in sizes:
         sizes[sizes.index(-1)] = x.shape[axis] - (sum(sizes) + 1)
     if sum(sizes) != x.shape[axis]:
         raise ValueError(f"split: sizes {sizes} do not sum to {x.shape[axis]}")
-    return _pieces(x, [0, *itertools.accumulate(sizes)], axis)
+    return _pieces(x, [0, *itertools.accumulate(sizes)], axis, out)
 
 
 # a piece whose rows (its elements from the split axis on) are shorter than this is copied
@@ -271,24 +274,37 @@ COPIED_PIECE_MAX_ROW = 64
 COPIED_PIECES_MIN_SIZE = 1 << 15
 
 
-def _pieces(x, bounds, axis):
+def _narrow_pieces(dims, bounds, axis: int, dtype) -> bool:
+    """Whether pieces between ``bounds`` on ``axis`` of an array of ``dims`` (None: unknown)
+    and ``dtype`` are narrow numbers: their rows (elements from the split axis on) shorter
+    than COPIED_PIECE_MAX_ROW."""
+    inner = dims[axis + 1:]
+    if axis == 0 or np.dtype(dtype).kind not in "biufc" or None in inner or len(bounds) < 2:
+        return False
+    return max(b - a for a, b in zip(bounds, bounds[1:])) * math.prod(inner) \
+        < COPIED_PIECE_MAX_ROW
+
+
+def _pieces(x, bounds, axis, out=None):
     """The pieces of ``x`` between consecutive ``bounds`` on ``axis`` (np.split's result,
     without its per-piece Python overhead: an LSTM step splits its gates every iteration):
-    views, but for narrow pieces of a large C-contiguous input (``_copied_pieces``)."""
+    views, but for narrow pieces of a large C-contiguous input (``_copied_pieces``, into
+    ``out`` where it fits)."""
     axis = axis % x.ndim
     lead = (builtins.slice(None),) * axis
     bounds = list(bounds)
-    inner = math.prod(x.shape[axis + 1:])
-    if (x.size >= COPIED_PIECES_MIN_SIZE and x.flags.c_contiguous and x.dtype.kind in "biufc"
-            and axis > 0 and max(b - a for a, b in zip(bounds, bounds[1:])) * inner
-            < COPIED_PIECE_MAX_ROW):
-        return _copied_pieces(x, bounds, axis, inner)
+    if (x.size >= COPIED_PIECES_MIN_SIZE and x.flags.c_contiguous
+            and _narrow_pieces(x.shape, bounds, axis, x.dtype)):
+        return _copied_pieces(x, bounds, axis, out)
     return tuple(x[lead + (builtins.slice(start, stop),)]
                  for start, stop in zip(bounds[:-1], bounds[1:]))
 
 
-def _copied_pieces(x, bounds, axis, inner):
-    """The pieces as C-contiguous arrays, copied by rows (``_concat_blocks`` in reverse).
+def _copied_pieces(x, bounds, axis, out=None):
+    """The pieces as C-contiguous arrays, copied by rows (``_concat_blocks`` in reverse),
+    written into ``out`` when each of its arrays owns its memory (never a view a caller may
+    see: an arena that last kept views of an input passes them back) and has its piece's
+    shape and x's dtype, C-contiguous.
 
     A narrow view (a few channels of NHWC, as the gradient of an Inception block's concat)
     makes every NumPy pass over it run one short inner loop per pixel, and the fused
@@ -296,18 +312,40 @@ def _copied_pieces(x, bounds, axis, inner):
     gradient took 10x as long as of dense arrays, 2-4x at (a); with the copy, the step's
     CPU time fell 15% at (b)."""
     rows = math.prod(x.shape[:axis])
-    pieces = tuple(np.empty(x.shape[:axis] + (stop - start,) + x.shape[axis + 1:], x.dtype)
-                   for start, stop in zip(bounds[:-1], bounds[1:]))
+    shapes = [x.shape[:axis] + (stop - start,) + x.shape[axis + 1:]
+              for start, stop in zip(bounds[:-1], bounds[1:])]
+    if not (isinstance(out, tuple) and len(out) == len(shapes) and all(
+            isinstance(o, np.ndarray) and o.base is None and o.shape == shape
+            and o.dtype == x.dtype and o.flags.c_contiguous for o, shape in zip(out, shapes))):
+        out = tuple(np.empty(shape, x.dtype) for shape in shapes)
+    pieces = out
     blocks = [piece.reshape(rows, -1) for piece in pieces if piece.size]
     if blocks:  # an empty batch has no (0, -1) shape to reshape to
         _copy_columns(x.reshape(rows, -1), blocks, into_wide=False)
     return pieces
 
 
+def _split_takes_out(op) -> bool:
+    """Whether the plan keeps buffers for the op's pieces: where the static shape says they
+    are narrow and copied (``_pieces``; a batch of unknown size may be large). Views need
+    none, and a buffer kept of them would keep the input alive from run to run."""
+    x = op.inputs[0]
+    dims = x.shape.dims
+    if dims is None:
+        return False
+    axis = normalize_axis(op.attrs["axis"], len(dims), "split")
+    if dims[axis] is None:
+        return False
+    sizes = _split_sizes("split", dims[axis], op.attrs["sizes"], op.attrs["num"])
+    return _narrow_pieces(dims, [0, *itertools.accumulate(sizes)], axis, x.dtype.np) \
+        and not (None not in dims and math.prod(dims) < COPIED_PIECES_MIN_SIZE)
+
+
 SPLIT = registry.register(OpDef(
     name="split", dtypes=lambda d, attrs: [d[0]] * attrs["num"], shapes=_split_shapes,
     grad=lambda op, *dys: [concat(_fill_missing(op, dys), axis=op.attrs["axis"])],
     kernel=_split_kernel, attrs={"num": None, "sizes": None, "axis": 0},
+    takes_out=_split_takes_out,
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, parts, axis=0: [x.take(range(start, start + size), axis=axis)
                                         for start, size in _reference_split(x, parts, axis)],
