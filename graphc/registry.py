@@ -94,6 +94,10 @@ class LoopExpr:
     vector_range: float = float("inf")
     ulp: int = 0
 
+    def scalar_code(self, names: list) -> str:
+        """``scalar`` applied to the argument ``names`` (``"x + b"``)."""
+        return self.scalar(names) if callable(self.scalar) else self.scalar.format(*names)
+
 
 @dataclass(frozen=True)
 class Split:

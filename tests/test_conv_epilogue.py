@@ -87,9 +87,12 @@ def test_conv_bias_relu_in_the_kernel_is_bitwise_the_unfused_graph(monkeypatch, 
 def test_an_exact_epilogue_runs_on_the_fused_engines_compiled_loop(monkeypatch, x_shape,
                                                                    w_shape):
     """bias_add -> relu is exact in the engines' loops: the blocks go through the fused
-    engines' kernel (compiled at once under GRAPHC_FUSED_ENGINE=loops), still bitwise."""
+    engines' kernel (compiled at once under GRAPHC_FUSED_ENGINE=loops), still bitwise
+    (here on the blocks even where the direct loop would inline the program:
+    tests/test_conv_direct_epilogue.py covers that)."""
     from graphc.ops import epilogue
     monkeypatch.setenv("GRAPHC_FUSED_ENGINE", "loops")
+    monkeypatch.setattr(epilogue, "takes_inline", lambda program: False)
     kernels = []
 
     def recorded(program, _make=epilogue.program_kernel):

@@ -79,10 +79,11 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "reduce", "indexing", "gemm", "linalg", "copy_loops", "array", "padding", "nn",
                "xent_loops", "sparse_xent",
                "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows",
+               "fused", "conv_direct_epilogue",  # an epilogue program inlined in conv_direct
                "conv_direct", "kernel_choice", "conv_kernels",
                "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
                "conv", "conv_grads", "random", "state", "debug",
-               "check_ops", "py_func", "data", "fused", "epilogue",
+               "check_ops", "py_func", "data", "epilogue",
                "relu_grad_loops", "relu_bias_grad",  # a ReLU's and its bias's gradients
                "activations", "normalization", "depthwise", "conv_variants", "sampling",
                "update_loops", "scaled_update",  # an SGD step as one op, on state

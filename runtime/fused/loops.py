@@ -30,8 +30,7 @@ HEADER = "import math\nimport numpy as np\n\n"
 
 def scalar_expression(op_type: str, names: list) -> str:
     """The op's scalar loop form (``LoopExpr.scalar``) applied to argument ``names``."""
-    template = registry.get(op_type).loop.scalar
-    return template(names) if callable(template) else template.format(*names)
+    return registry.get(op_type).loop.scalar_code(names)
 
 
 def loop_source(program, in_dtypes, modes, lanes: int = LANES) -> str | None:
