@@ -36,6 +36,11 @@ _BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pa
 # W1 timed in turns with hand NumPy's (two OpenBLAS threads) made 292 steps/s without the
 # pause, 367 with it
 SETTLE_SECONDS = 0.3
+# ... and after it, calls for this long untimed, so the window times the steady state: after
+# the pause the first steps are slow for every implementation (a core woken from idle, cold
+# caches, a pool's threads asleep): W7 (a) in graphc took 8, 6, 10, 7, 8, 8 ms for its first
+# six steps, then 4.9 ms; a 0.1 s window timed 5.9 ms of it
+REWARM_SECONDS = 0.1
 
 
 def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = True,
@@ -43,7 +48,8 @@ def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = T
     """Median seconds per call of each of ``runs`` over ``windows`` rounds, one timing
     window of each per round (``measure(fn, windows=, warm=)`` is the suite's timer), each
     window inside ``contexts[name]()`` where given (hand NumPy's BLAS threads), ``settle``
-    seconds after the window before (0 in the quick smoke test). On a shared
+    seconds after the window before and REWARM_SECONDS of untimed calls (neither in the
+    quick smoke test). On a shared
     machine the speed of a core changes over seconds (this 2-vCPU VM: one thread's GEMM
     took 2.2 ms on a core, then 3.4 ms on the same core a few seconds later; W1 ran at 750
     and 430 steps/s in two runs five minutes apart), so implementations timed one after
@@ -58,6 +64,8 @@ def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = T
     def timed(name, **options):
         with contexts.get(name, contextlib.nullcontext)():
             time.sleep(settle)
+            if settle:
+                _rewarm(runs[name], REWARM_SECONDS)
             return measure(runs[name], windows=1, **options)
     for name in runs:
         timed(name, warm=warm)  # warm-up (fused nodes hot, background compiles done)
@@ -66,6 +74,14 @@ def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = T
         for name in runs:
             times[name].append(timed(name, warm=False))
     return {name: statistics.median(found) for name, found in times.items()}
+
+
+def _rewarm(fn, seconds: float) -> None:
+    """Call ``fn`` untimed for about ``seconds`` (at least once)."""
+    end = time.perf_counter() + seconds
+    fn()
+    while time.perf_counter() < end:
+        fn()
 
 
 @contextlib.contextmanager
