@@ -12,6 +12,8 @@ import graphc as gc
 from graphc.ops import conv_direct
 from graphc.ops.conv_direct_epilogue import inline_epilogue, takes_inline
 from graphc.ops.epilogue import run_in_place
+from tests.test_conv_epilogue import _assert_bitwise
+from tests.test_conv_epilogue import _special_values as _specials
 
 pytest.importorskip("numba")
 
@@ -29,23 +31,6 @@ PROGRAMS = {
                              ("maximum", (("step", 0), ("in", 2)), ())), 1,
                             lambda c: [_specials((c,), 6), np.array(-0.5, np.float32)]),
 }
-
-
-def _specials(shape, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape).astype(np.float32)
-    flat = x.reshape(-1)
-    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-42, -1e-42, 3e38, -3e38],
-                        np.float32)
-    count = min(flat.size, len(specials), max(1, flat.size // 8))
-    flat[rng.choice(flat.size, count, replace=False)] = specials[:count]
-    return x
-
-
-def _assert_bitwise(got, want):
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    numbers = ~np.isnan(want)
-    np.testing.assert_array_equal(got[numbers].view(np.uint32), want[numbers].view(np.uint32))
 
 
 def _block_finish(program, position, extras):
@@ -70,16 +55,15 @@ def test_the_inlined_program_is_bitwise_the_block_epilogue(name, k, c_in, c_out,
     conv_direct.direct_forward(x, w, 1, pads, want, _block_finish(program, position, extras))
     finish = _block_finish(program, position, extras)
     calls = []
-    finish_called = finish
 
     def recorded(block):
         calls.append(block.shape)
-        finish_called(block)
+        finish(block)
     recorded.inline = (program, position, extras)
     got = np.full_like(want, 7.0)
     conv_direct.direct_forward(x, w, 1, pads, got, recorded)
     assert calls == []  # the program ran in the loop, not on the blocks
-    _assert_bitwise(got, want)
+    _assert_bitwise([got], [want])
 
 
 def test_a_product_read_by_a_later_step_stays_on_the_blocks():
@@ -100,7 +84,7 @@ def test_a_product_read_by_a_later_step_stays_on_the_blocks():
     finish.inline = (SCALE_SHIFT, 0, [scale, shift])
     got = np.empty_like(want)
     conv_direct.direct_forward(x, w, 1, (0, 0, 0, 0), got, finish)
-    _assert_bitwise(got, want)
+    _assert_bitwise([got], [want])
 
 
 def test_programs_and_inputs_that_do_not_qualify_stay_on_the_blocks():
@@ -131,7 +115,7 @@ def test_a_session_runs_conv_bias_relu_inlined_bitwise_the_unfused_graph():
             want = sess.run(y, {x: value})
         with gc.Session(graph=graph) as sess:
             for _ in range(20):  # past the fused engines' hot thresholds
-                _assert_bitwise(sess.run(y, {x: value}), want)
+                _assert_bitwise([sess.run(y, {x: value})], [want])
     inlined = [key for key in conv_direct._COMPILED if key[0] == "forward" and key[1] == 16
                and key[4] is not None and key[4][0] == BIAS_RELU]
     from graphc.ops.kernel_choice import choices

@@ -335,8 +335,8 @@ def direct_forward(x, w, dilation, pads, out, finish):
     """Correlate NHWC ``x`` padded by ``pads`` with HWIO ``w`` (stride 1, row dilation
     ``dilation``) into C-contiguous ``out``, ``finish(block)`` after each block of images;
     where ``finish.inline`` (the with_epilogue op's ``(program, position, extras)``) makes
-    an InlineEpilogue (graphc.ops.conv_direct_epilogue), its program runs in the store
-    instead and ``finish`` is not called.
+    an InlineEpilogue (graphc.ops.conv_direct_epilogue), its program runs on each output
+    row as the loop finishes it instead, and ``finish`` is not called.
 
     Example:
         >>> direct_forward(x, w, 1, (1, 1, 1, 1), out, lambda block: None)

@@ -1,12 +1,12 @@
 """An epilogue program (bias_add, relu, ...) inlined into the direct forward convolution's
-store of its accumulators (graphc.ops.conv_direct), instead of a pass over each finished
-block.
+loop (graphc.ops.conv_direct), run over each output row as soon as the row is stored,
+instead of a copy and a pass over each finished block.
 
 The with_epilogue op (graphc.ops.epilogue) hands its host kernel an ``epilogue(block)``
 that copies the block and runs the fused engines' kernel over it: at W7 (b) that cost
 0.3-0.9 ms per convolution beside 0.4-1.4 ms of the convolution itself (isolated calls, two
-threads; 3 ms of the step in all). Here each accumulator goes through the program's scalar
-loop forms (``LoopExpr.scalar``) as it is stored, while it is still in a register.
+threads; 3 ms of the step in all). Here each element of a finished row, still in L1, goes
+through the program's scalar loop forms (``LoopExpr.scalar``) in one vectorized loop.
 
 Taken (``inline_epilogue``) where every op of the program is exact, plain arithmetic in the
 loops (``LoopExpr.plain`` and ulp 0: bias_add, relu, add, multiply, ...), every step keeps
@@ -19,8 +19,8 @@ to contract multiply-adds into FMAs, and LLVM fused ``x * s + b`` into one round
 in a function of its own compiled without it (a third of the elements differed).
 
 Example:
-    >>> code = inline_epilogue(program, position, extras, np.dtype(np.float32), 16)
-    >>> code.source  # the module text of ``finish(v, o, e0, ...)``; code.arrays: e0, ...
+    >>> code = inline_epilogue(program, position, extras, np.dtype(np.float32), 16, 32)
+    >>> code.source  # the module text of ``finish(v, i, e0, ...)``; code.arrays: e0, ...
 """
 from __future__ import annotations
 
