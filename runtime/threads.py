@@ -6,8 +6,9 @@ its quiet time (issue 14). So the runtime decides once per process, never both a
 
 - ``pool`` (the default on several cores): BLAS runs single-threaded, and graphc's own pool
   of ``threads`` workers shares the pieces of each conv and pool kernel's batch
-  (graphc.ops.conv_kernels) and of each large 2-D GEMM's rows (graphc.ops.gemm) with the
-  calling thread, and the fused engines' chunks (``run_shares``), while the machine has
+  (graphc.ops.batch_split), of each concat's copy, and of each large
+  2-D GEMM's rows (graphc.ops.gemm) with the calling thread, and the fused engines'
+  chunks (``run_shares``), while the machine has
   idle cores. Its workers wait spinning in compiled code for 2 ms after work handed out on
   an idle machine, then sleep (graphc.runtime.spin_workers; sleeping workers only, where
   those cannot be built); under load a step slows down by its fair share only.
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from graphc.ops import conv_kernels, gemm
+from graphc.ops import batch_split, gemm
 
 from .machine_load import BusyCores as _BusyCores
 from .machine_load import load_average as _load_average
@@ -313,7 +314,7 @@ def ensure_applied() -> ThreadPolicy:
             policy = _asked_for()
             _limit_blas(policy.blas_threads)
             _POOL[0] = _BatchPool(policy.pool_threads) if policy.pool_threads > 1 else None
-            conv_kernels.set_batch_splitter(_POOL[0])
+            batch_split.set_batch_splitter(_POOL[0])
             gemm.set_row_splitter(_POOL[0])
             _APPLIED.append(policy)
     return _APPLIED[0]
@@ -360,7 +361,7 @@ def _forget_in_child() -> None:
     (with a new pool) when it first runs a Session."""
     _APPLIED.clear()
     _POOL[0] = None
-    conv_kernels.set_batch_splitter(None)
+    batch_split.set_batch_splitter(None)
     gemm.set_row_splitter(None)
 
 

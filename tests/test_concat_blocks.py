@@ -6,6 +6,7 @@ import pytest
 
 from graphc import registry
 from graphc.ops import array
+from tests.test_conv_kernels import split_batches  # noqa: F401 (a fixture)
 
 KERNEL = registry.get("concat").kernel
 
@@ -37,3 +38,15 @@ def test_the_blocks_run_for_nhwc_channels_and_not_elsewhere():
     assert not array._concat_blocks([words, words], 1, np.empty((2, 2), words.dtype))
     np.testing.assert_array_equal(KERNEL(strided, x, axis=3, out=out),
                                   np.concatenate([strided, x], axis=3))
+
+
+def test_rows_copied_on_the_pool_are_bitwise_np_concatenate_and_np_split(split_batches):
+    """The rows of the copies go in pieces to graphc's pool (split_batches: a 3-thread one,
+    pieces however small)."""
+    rng = np.random.default_rng(1)
+    xs = [rng.standard_normal((64, 8, 8, c)).astype(np.float32) for c in (16, 24, 8, 8)]
+    want = np.concatenate(xs, axis=3)
+    got = KERNEL(*xs, axis=3, out=np.zeros_like(want))
+    assert got.tobytes() == want.tobytes()
+    pieces = registry.get("split").kernel(want, num=4, sizes=[16, 24, 8, 8], axis=3)
+    assert all(p.base is None and p.tobytes() == x.tobytes() for p, x in zip(pieces, xs))

@@ -10,7 +10,7 @@ import pytest
 
 import graphc as gc
 from graphc import registry
-from graphc.ops import conv_kernels
+from graphc.ops import batch_split, conv_kernels
 from graphc.ops.epilogue import run_in_place, run_program
 from graphc.runtime.threads import _BatchPool
 
@@ -119,8 +119,8 @@ def test_an_epilogue_with_an_inexact_op_keeps_the_registry_kernels():
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_the_epilogue_runs_on_the_blocks_of_a_split_batch(monkeypatch):
     """... and the pool's threads keep the session's NumPy error state (no warnings)."""
-    monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
-    before = conv_kernels._SPLITTER[0]
+    monkeypatch.setattr(batch_split, "MIN_SPLIT_ELEMENTS", 0)
+    before = batch_split._SPLITTER[0]
     conv_kernels.set_batch_splitter(_BatchPool(3, busy_cores=lambda: 0.0))
     try:
         graph, x, fetches = _conv_block((5, 6, 6, 3), (3, 3, 3, 4))

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from graphc.ops import conv_buffers, conv_grads, conv_kernels, pool_kernels
+from graphc.ops import batch_split, conv_buffers, conv_grads, conv_kernels, pool_kernels
 from graphc.runtime.threads import _BatchPool
 from tests import conv_baseline as old
 
@@ -198,8 +198,8 @@ def test_max_pool_kernels_of_size_zero():
 @pytest.fixture
 def split_batches(monkeypatch):
     """Kernels split every batch over a 3-thread pool, however small."""
-    monkeypatch.setattr(conv_kernels, "MIN_SPLIT_ELEMENTS", 0)
-    pool, before = _BatchPool(3, busy_cores=lambda: 0.0), conv_kernels._SPLITTER[0]
+    monkeypatch.setattr(batch_split, "MIN_SPLIT_ELEMENTS", 0)
+    pool, before = _BatchPool(3, busy_cores=lambda: 0.0), batch_split._SPLITTER[0]
     conv_kernels.set_batch_splitter(pool)
     try:
         yield pool

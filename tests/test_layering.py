@@ -76,12 +76,14 @@ FACADE = [name for name, _ in LAYERS].index("facade")
 # two families need live in common. Gradient rules of adjoint pairs in different families
 # (conv2d and conv2d_backprop_*) create the later op by its registered name instead.
 OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementwise",
-               "reduce", "indexing", "gemm", "linalg", "copy_loops", "array", "padding", "nn",
+               "reduce", "indexing", "gemm", "linalg",
+               "kernel_choice", "batch_split",  # timed choices; splitting work over the pool
+               "copy_loops", "array", "padding", "nn",
                "xent_loops", "sparse_xent",
                "jit_cache", "conv_loops", "conv_buffers", "conv_direct_support", "conv_rows",
                "fused", "conv_direct_epilogue",  # an epilogue program inlined in conv_direct
-               "conv_direct", "kernel_choice", "conv_kernels",
-               "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, on conv_kernels' batch splitting
+               "conv_direct", "conv_kernels",
+               "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, split by batch_split
                "conv", "conv_grads", "random", "state", "debug",
                "check_ops", "py_func", "data", "epilogue",
                "relu_grad_loops", "relu_bias_grad",  # a ReLU's and its bias's gradients

@@ -13,6 +13,7 @@ import graphc as gc
 from graphc import registry
 from graphc.ops import relu_bias_grad as rbg
 from graphc.ops.conv_loops import HAVE_NUMBA
+from tests.test_conv_kernels import split_batches  # noqa: F401 (a fixture)
 
 KERNEL = registry.get("relu_bias_grad").kernel
 CALLS = 20  # past the fused engines' hot threshold (16)
@@ -65,6 +66,27 @@ def test_the_loops_give_the_unfused_backprops_and_numpys_bias_sum(shape, count, 
         got_dz, got_db = KERNEL(features, *gradients)
         want_dz, _ = rbg._unfused(features, gradients)
         want_db = np.sum(want_dz, axis=tuple(range(len(shape) - 1)))
+    _bitwise(got_dz, want_dz)
+    _bitwise(got_db, want_db)
+
+
+@needs_numba
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_rows_on_the_pool_add_their_pieces_column_sums_in_row_order(split_batches, monkeypatch,
+                                                                     count):
+    monkeypatch.setattr(rbg, "SPLIT_MIN_ELEMENTS", 0)
+    shape = (5, 6, 7, 16)
+    features = np.maximum(_special(shape, 0), 0)
+    gradients = [_special(shape, 1 + k) for k in range(count)]
+    with np.errstate(all="ignore"):
+        got_dz, got_db = KERNEL(features, *gradients)
+        want_dz, _ = rbg._unfused(features, gradients)
+        rows = want_dz.reshape(-1, shape[-1])
+        bounds = split_batches.bounds(len(rows), split_batches.threads)
+        assert len(bounds) > 2  # pieces
+        want_db = np.sum(rows[:bounds[1]], axis=0)
+        for lo, hi in zip(bounds[1:], bounds[2:]):
+            want_db += np.sum(rows[lo:hi], axis=0)
     _bitwise(got_dz, want_dz)
     _bitwise(got_db, want_db)
 

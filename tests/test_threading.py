@@ -15,7 +15,7 @@ _PROBE = """
 import json
 import numpy as np
 import graphc as gc
-from graphc.ops import conv_kernels
+from graphc.ops import batch_split
 from graphc.runtime.threads import blas_info, current_policy, kernel_threads
 before = [lib["num_threads"] for lib in blas_info()]
 with gc.Graph().as_default() as g:
@@ -23,7 +23,7 @@ with gc.Graph().as_default() as g:
     y = gc.matmul(x, gc.constant(np.ones((3, 2), np.float32)))
 with gc.Session(graph=g) as sess:
     sess.run(y, {x: np.ones((2, 3), np.float32)})
-splitter = conv_kernels._SPLITTER[0]
+splitter = batch_split._SPLITTER[0]
 print(json.dumps({"before": before, "after": [lib["num_threads"] for lib in blas_info()],
                   "pool": getattr(splitter, "threads", None),
                   "policy": current_policy().describe(), "kernel_threads": kernel_threads()}))
@@ -84,14 +84,14 @@ _FORKED = """
 import os, json
 import numpy as np
 import graphc as gc
-from graphc.ops import conv_kernels
+from graphc.ops import batch_split
 from graphc.runtime import threads
 threads._BusyCores.__call__ = lambda self: 0.0  # split however loaded the test machine is
 with gc.Graph().as_default() as g:
     x = gc.placeholder(gc.float32, (None, 6, 6, 2))
     y = gc.nn.conv2d(x, gc.constant(np.ones((3, 3, 2, 4), np.float32)), 1, "SAME")
 sess = gc.Session(graph=g)
-conv_kernels.MIN_SPLIT_ELEMENTS = 0
+batch_split.MIN_SPLIT_ELEMENTS = 0
 batch = np.ones((4, 6, 6, 2), np.float32)
 want = sess.run(y, {x: batch})
 pid = os.fork()

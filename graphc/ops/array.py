@@ -12,6 +12,7 @@ from graphc import registry
 from graphc.convert import convert_to_tensor
 from graphc.graph import Tensor
 from graphc.ops import creation, shape_ops
+from graphc.ops.batch_split import each_chunk
 from graphc.ops.copy_loops import block_loops, word_rows
 from graphc.ops.common import apply_op, normalize_axis, rand, same_dtype_rule, static_axis
 from graphc.ops.indexing import gather
@@ -108,10 +109,16 @@ def _copy_columns(wide, blocks, into_wide: bool) -> None:
     loops = block_loops()
     if loops is not None:
         wide_words, *block_words = word_rows([wide] + blocks)
-        if into_wide:
-            loops[0](tuple(block_words), wide_words)
-        else:
-            loops[1](wide_words, tuple(block_words))
+
+        def copy(lo, hi):
+            pieces = tuple(block[lo:hi] for block in block_words)
+            if into_wide:
+                loops[0](pieces, wide_words[lo:hi])
+            else:
+                loops[1](wide_words[lo:hi], pieces)
+        # rows shared with the pool's threads: one thread copies at one core's memory
+        # bandwidth (W7 (b)'s concat: 1.2 -> 0.9 ms on two Xeon threads)
+        each_chunk(wide.shape[0], wide.size, copy)
         return
     first = 0
     for block in blocks:

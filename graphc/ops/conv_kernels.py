@@ -24,7 +24,7 @@ last run's result buffer to write into, and its temporaries are buffers each thr
 (graphc.ops.conv_buffers), so a training step allocates no large array afresh.
 
 Every kernel splits its batch over graphc's thread pool when the runtime's threading policy
-installs one (``set_batch_splitter``; graphc.runtime.threads).
+installs one (graphc.ops.batch_split).
 
 Results differ from the per-tap kernels they replaced only in the order of a convolution's
 float sums (im2col sums over taps and channels in one dot product, and the filter gradient
@@ -46,9 +46,11 @@ from graphc.ops.conv_buffers import scratch as _scratch
 from graphc.ops.conv_direct import (direct_filter_grad, direct_forward,
                                     takes_direct_filter_grad, takes_direct_forward)
 from graphc.ops.conv_rows import rows_filter_grad, rows_forward, takes_rows
+from graphc.ops.batch_split import each_chunk, set_batch_splitter, summed_by_batch
 from graphc.ops.kernel_choice import faster_first
 
-__all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "window_geometry"]
+__all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "window_geometry",
+           "set_batch_splitter"]
 
 
 def window_geometry(size, window, stride, dilation, padding):
@@ -179,62 +181,6 @@ def _geometry(h, width, kh, kw, strides, dilations, padding):
     return (oh, ow), (top, bottom, left, right)
 
 
-# graphc's pool (graphc.runtime.threads) installs itself here: ``splitter(work, n, chunks)``
-# runs ``work(lo, hi)`` over chunks of the batch ``range(n)`` on its threads (GEMMs, copies
-# and the compiled loops release the GIL). None: every kernel runs on the calling thread.
-_SPLITTER: list = [None]
-# below this many elements per call, splitting costs more than it saves (each piece pays
-# its own padding, im2col and GEMM setup; W7 (a)'s 64x8x8 batches stay whole)
-MIN_SPLIT_ELEMENTS = 1 << 18
-# from this many elements a call's pieces take milliseconds (W7 (b)'s 32x32x32x16-32
-# convolutions and pools): the pool hands them out under a moderate load too
-LONG_PIECE_ELEMENTS = 1 << 19
-
-
-def set_batch_splitter(splitter) -> None:
-    """Install the runtime's batch splitter (None: no splitting).
-
-    Example:
-        >>> set_batch_splitter(pool)  # graphc.runtime.threads.ensure_applied does this
-    """
-    _SPLITTER[0] = splitter
-
-
-def _splitter(n, elements):
-    """The pool's splitter when this call is worth splitting, else None."""
-    splitter = _SPLITTER[0]
-    return splitter if splitter is not None and n > 1 and elements >= MIN_SPLIT_ELEMENTS \
-        else None
-
-
-def _each_chunk(n, elements, work) -> None:
-    """``work(lo, hi)`` over the batch ``range(n)``: in one call, or in chunks on the pool
-    (whose pieces count as long from LONG_PIECE_ELEMENTS elements: see the pool's call)."""
-    splitter = _splitter(n, elements)
-    if splitter is None:
-        work(0, n)
-    else:
-        splitter(work, n, splitter.threads, long_pieces=elements >= LONG_PIECE_ELEMENTS)
-
-
-def _summed_by_batch(n, elements, compute, out):
-    """The sum over the batch of ``compute(lo, hi, into)`` (which writes the sum over batch
-    rows lo:hi into ``into``), in ``out``: partial sums per chunk, added in batch order (so
-    a given thread count always gives the same result)."""
-    if _splitter(n, elements) is None:
-        return compute(0, n, out)
-    partials: dict = {}
-
-    def work(lo, hi):
-        partials[lo] = compute(lo, hi, np.empty_like(out))
-    _each_chunk(n, elements, work)
-    ordered = [partials[lo] for lo in sorted(partials)]
-    np.copyto(out, ordered[0])
-    for partial in ordered[1:]:
-        out += partial
-    return out
-
-
 def conv_forward(x, w, strides, padding, dilations, out=None, epilogue=None):
     """conv2d of NHWC ``x`` with HWIO ``w`` (TF's SAME/VALID, strides and dilations),
     written into ``out`` where that fits (see ``_output``), each finished block of images
@@ -243,8 +189,8 @@ def conv_forward(x, w, strides, padding, dilations, out=None, epilogue=None):
                              dilations, padding)
     n, c_out = x.shape[0], w.shape[3]
     out = _output(out, (n, *out_hw, c_out), np.result_type(x, w))
-    _each_chunk(n, out.size, lambda lo, hi: _conv_padded(x[lo:hi], w, strides, dilations,
-                                                         pads, out[lo:hi], epilogue))
+    each_chunk(n, out.size, lambda lo, hi: _conv_padded(x[lo:hi], w, strides, dilations,
+                                                        pads, out[lo:hi], epilogue))
     return out
 
 
@@ -260,8 +206,8 @@ def conv_input_grad(input_sizes, w, dy, strides, padding, dilations, out=None):
     if min(n, h, width, c) == 0 or min(out_hw) == 0 or w.shape[3] == 0:
         out.fill(0)
         return out
-    _each_chunk(n, out.size, lambda lo, hi: _input_grad(w, dy[lo:hi], strides, dilations, pads,
-                                                        out[lo:hi]))
+    each_chunk(n, out.size, lambda lo, hi: _input_grad(w, dy[lo:hi], strides, dilations, pads,
+                                                       out[lo:hi]))
     return out
 
 
@@ -336,4 +282,7 @@ def conv_filter_grad(x, filter_sizes, dy, strides, padding, dilations, out=None)
                 else:
                     total += np.matmul(cols.T, grad_rows, out=step)
         return into
-    return _summed_by_batch(n, n * out_hw[0] * out_hw[1] * kh * kw * c_in, partial, out)
+    # split by the size of its operands, as the other kernels: at W7 (a)'s 64x8x8x8-24
+    # ones (by work, 0.6-0.8M elements) the two halves ran 1.3-2x slower than the whole
+    # on another core's cache, and slowed the kernels after them
+    return summed_by_batch(n, max(x.size, dy.size), partial, out)

@@ -22,7 +22,8 @@ import numpy as np
 from graphc.ops.conv_buffers import output as _output
 from graphc.ops.conv_buffers import padded as _pad
 from graphc.ops.conv_buffers import scratch as _scratch
-from graphc.ops.conv_kernels import CHUNK_BYTES, _each_chunk, window_geometry
+from graphc.ops.batch_split import each_chunk
+from graphc.ops.conv_kernels import CHUNK_BYTES, window_geometry
 from graphc.ops.pool_loops import HAVE_NUMBA, pool_loop
 
 __all__ = ["max_pool_forward", "max_pool_scatter", "max_pool_gather", "compiled_pooling",
@@ -65,11 +66,11 @@ def max_pool_forward(x, ksize, strides, padding, out=None):
     if compiled_pooling(x, out):
         loop, (kh, kw), (sh, sw) = pool_loop("max_pool"), ksize, strides
         x = np.ascontiguousarray(x)  # the loop reads it as one flat array
-        _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
+        each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
             x[lo:hi], out[lo:hi], kh, kw, sh, sw, pads[0], pads[2]))
         return out
-    _each_chunk(x.shape[0], x.size, lambda lo, hi: _max_pool(x[lo:hi], ksize, strides, pads,
-                                                             out[lo:hi]))
+    each_chunk(x.shape[0], x.size, lambda lo, hi: _max_pool(x[lo:hi], ksize, strides, pads,
+                                                            out[lo:hi]))
     return out
 
 
@@ -140,7 +141,7 @@ def _first_max_pass(name, x, y, grad, out, ksize, strides, padding):
         loop, zero = pool_loop(name), grad.dtype.type(0)
         # the disjoint scatter reads its arrays as flat ones
         x, y, grad = (np.ascontiguousarray(a) for a in (x, y, grad))
-        _each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
+        each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
             x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], kh, kw, sh, sw, top, left, zero))
     return out
 
@@ -164,7 +165,7 @@ def _overlapping_scatter(x, y, grad, out, ksize, strides, top, left):
         loop(x[lo:hi].reshape(-1), y[lo:hi].reshape(-1), grad[lo:hi].reshape(-1),
              out[lo:hi].reshape(-1), rows, padded, hi - lo, h, width, channels, oh, ow,
              kh, kw, sh, sw, top, left, zero)
-    _each_chunk(x.shape[0], x.size, work)
+    each_chunk(x.shape[0], x.size, work)
     return out
 
 
