@@ -29,7 +29,7 @@ from graphc.ops import elementwise
 from graphc.ops.common import apply_elementwise
 from graphc.ops.creation import zeros, zeros_like
 from graphc.ops.select import where
-from graphc.ops.shape_ops import reshape, transpose
+from graphc.ops.shape_ops import broadcast_to, reshape, transpose
 from graphc.static_values import constant_value
 
 from .patterns import ONE, ZERO, Pat, Rule, X, const, rules_by_root
@@ -213,7 +213,23 @@ def _double(m):
     return elementwise.multiply(m.x, np.asarray(2, dtype=m.x.dtype.np))
 
 
+def _scalar_operand(m) -> bool:
+    """A scalar (rank 0, known statically) neither widens the broadcast's shape nor changes
+    which IEEE operation each element gets."""
+    return m.c.shape.rank == 0
+
+
+def _scaled_before_broadcast(op_name):
+    """``broadcast_to(x op c, shape)``: each element of the broadcast gets the same one
+    operation as before, so the values are bitwise the same, computed once per element of
+    ``x`` instead of once per element of the broadcast (the gradient of a mean divides its
+    broadcast by the count: W7 (b)'s 32x16x16x56 one took 0.6 ms, reading the broadcast
+    view element by element)."""
+    return lambda m: broadcast_to(apply_elementwise(op_name, [m.x, m.c]), m.shape)
+
+
 C1, C2, SHAPE = const("c1"), const("c2"), Pat(name="shape")
+SCALAR = Pat(name="c")
 
 ALGEBRAIC_RULES = [
     # name, pattern, rewrite, safety, math "if" its precondition, the precondition's test
@@ -243,6 +259,12 @@ ALGEBRAIC_RULES = [
          "reshape(x, shape(x)) -> x if both shapes are fully known", _same_shape),
     Rule("drop_same_shape_broadcast", Pat("broadcast_to", X, Pat()), _x, EXACT,
          "broadcast_to(x, shape(x)) -> x if both shapes are fully known", _same_shape),
+    Rule("divide_before_broadcast", Pat("divide", Pat("broadcast_to", X, SHAPE), SCALAR),
+         _scaled_before_broadcast("divide"), EXACT,
+         "broadcast_to(x, s) / c -> broadcast_to(x / c, s) if c is a scalar", _scalar_operand),
+    Rule("multiply_before_broadcast", Pat("multiply", Pat("broadcast_to", X, SHAPE), SCALAR),
+         _scaled_before_broadcast("multiply"), EXACT,
+         "broadcast_to(x, s) * c -> broadcast_to(x * c, s) if c is a scalar", _scalar_operand),
     Rule("drop_same_shape_sum_to", Pat("sum_to_shape", X, Pat()), _x, EXACT,
          "sum_to_shape(x, shape(x)) -> x if both shapes are fully known", _same_shape),
     Rule("remove_identity", Pat("identity", X), _x, EXACT, "identity(x) -> x"),

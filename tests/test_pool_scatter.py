@@ -136,6 +136,27 @@ def test_inputs_that_are_not_c_ordered_give_the_same_bits():
     _same_bits(pool_kernels.max_pool_scatter(*strided, (3, 3), (1, 1), "SAME"), want)
 
 
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("ksize,strides", [((2, 2), (2, 2)), ((2, 2), (3, 3))])
+def test_a_broadcast_gradient_is_read_without_a_copy_and_gives_the_copys_bits(
+        split_batches, ksize, strides, padding):
+    """The gradient of a mean is one row per image broadcast over the pool's output (strides
+    0); the disjoint scatter reads it as such, and any other strides from a copy."""
+    x, y, _ = _case((5, 9, 8, 6), ksize, strides, padding, np.float32, np.float32)
+    rows = _gradient((5, 1, 1, 6), np.float32, 3)
+    dense = _gradient(y.shape, np.float32, 4)
+    for dy in (np.broadcast_to(rows, y.shape),            # strides (24, 0, 0, 4): no copy
+               np.repeat(dense, 2, axis=1)[:, ::2],       # every other row: no copy
+               dense[:, ::-1],                            # rows reversed: a copy
+               np.broadcast_to(rows[..., ::-1], y.shape)):  # channels reversed: a copy
+        want = pool_kernels.max_pool_scatter(x, y, np.ascontiguousarray(dy), ksize, strides,
+                                             padding)
+        _same_bits(pool_kernels.max_pool_scatter(x, y, dy, ksize, strides, padding), want)
+        _same_bits(want, _old(x, y, np.ascontiguousarray(dy), ksize, strides, padding))
+    flat, steps = pool_kernels._gradient_rows(np.broadcast_to(rows, y.shape))
+    assert steps == (1, 0, 0) and flat.size == rows.size  # no copy: the rows themselves
+
+
 def test_windows_of_more_than_255_taps():
     x, y, dy = _case((1, 20, 19, 3), (17, 16), (1, 1), "SAME", np.float32, np.float32)
     got = pool_kernels.max_pool_scatter(x, y, dy, (17, 16), (1, 1), "SAME")

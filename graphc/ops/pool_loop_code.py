@@ -293,7 +293,7 @@ def max_pool_scatter_3wide(x, y, grad, out, rows, padded, batch, h, width, chann
 
 
 @jit
-def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
+def max_pool_scatter_disjoint(x, y, grad, grad_steps, out, kh, kw, sh, sw, top, left, zero):
     """max_pool_scatter where windows do not overlap (strides >= window): each input
     of a window is written once, 0 + grad at the first maximum, else 0 (3x faster: no
     read of ``out``, whose pixels outside every window the caller zeroes).
@@ -302,8 +302,13 @@ def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
     of the row in one pass over its (column, channel) elements, on flat C-ordered arrays
     with unsigned offsets, so the loop over a window's channels vectorizes (W7 (a)'s 2x2
     stride-2 pool gradient over 56 channels, one thread: 0.135 -> 0.099 ms a call, Zen 4;
-    at (b), 32x32 images, it stays ~1.5 ms, the time to stream its 18 MB)."""
+    at (b), 32x32 images, it stays ~1.5 ms, the time to stream its 18 MB).
+
+    ``grad`` is flat rows of ``channels`` elements, and ``grad_steps`` how many rows apart
+    its images, rows and columns are: (OH * OW, OW, 1) when C-contiguous, (1, 0, 0) for
+    the broadcast of one row per image (the gradient of a mean, read without a copy)."""
     h, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    step_image, step_row, step_column = grad_steps
     oh, ow = y.shape[1], y.shape[2]
     span = ow * channels
     # found flags alternate between two rows, like max_pool's running maximum
@@ -316,6 +321,7 @@ def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
                 first[_flat(e)] = False
             now = 0
             base = (n * oh + r) * span  # the output row's first element
+            grad_base = n * step_image + r * step_row  # its gradient's first row
             for i in range(kh):
                 rr = r * sh + i - top
                 for j in range(kw):
@@ -325,11 +331,12 @@ def max_pool_scatter_disjoint(x, y, grad, out, kh, kw, sh, sw, top, left, zero):
                         at = c * channels
                         if 0 <= rr < h and 0 <= cc < width:
                             pixel = ((n * h + rr) * width + cc) * channels
+                            g = (grad_base + c * step_column) * channels
                             for ch in range(channels):
                                 e, o = _flat(at + ch), _flat(base + at + ch)
                                 seen = seen_row[e]
                                 hit = (xs[_flat(pixel + ch)] == ys[o]) & ~seen
-                                outs[_flat(pixel + ch)] = zero + gs[o] if hit else zero
+                                outs[_flat(pixel + ch)] = zero + gs[_flat(g + ch)] if hit else zero
                                 next_row[e] = seen | hit
                         else:
                             for ch in range(channels):

@@ -49,6 +49,10 @@ CASES = {
                        lambda x: gc.reshape(x, [3, 2])),
     "drop_same_shape_reshape": (MAT, lambda x: gc.reshape(x, [2, 3]), lambda x: x),
     "drop_same_shape_broadcast": (MAT, lambda x: gc.broadcast_to(x, [2, 3]), lambda x: x),
+    "divide_before_broadcast": (VEC, lambda x: gc.broadcast_to(x, [2, 3]) / gc.reduce_sum(x),
+                                lambda x: gc.broadcast_to(x / gc.reduce_sum(x), [2, 3])),
+    "multiply_before_broadcast": (VEC, lambda x: gc.exp(x[0]) * gc.broadcast_to(x, [4, 3]),
+                                  lambda x: gc.broadcast_to(x * gc.exp(x[0]), [4, 3])),
     "drop_same_shape_sum_to": (MAT, lambda x: gc.sum_to_shape(x, [2, 3]), lambda x: x),
     "remove_identity": (VEC, lambda x: gc.identity(gc.exp(x)), lambda x: gc.exp(x)),
     "drop_same_dtype_cast": (VEC, lambda x: gc.cast(x, F), lambda x: x),
@@ -87,8 +91,11 @@ def test_rule(rule):
     lambda x, y: y + 0.0,  # -0.0 + 0.0 is +0.0
     lambda x, y: y - gc.constant(-0.0, F),
     lambda x, y: gc.reshape(y, [-1, 3]),  # unknown dims: not provably the same shape
+    lambda x, y: gc.broadcast_to(gc.cast(x, F), [2, 3]) / y[0],  # not a scalar: its row
+    lambda x, y: gc.broadcast_to(gc.cast(x, F), [2, 3]) * gc.squeeze(y),  # rank unknown
 ], ids=["broadcasting-one", "mul-zero-unbounded", "sub-self-unbounded", "sub-self-sin",
-        "mul-zero-signed", "add-positive-zero", "sub-negative-zero", "unknown-shape"])
+        "mul-zero-signed", "add-positive-zero", "sub-negative-zero", "unknown-shape",
+        "broadcast-by-row", "broadcast-by-unknown-rank"])
 def test_rules_decline_when_unsafe(make):
     graph, interface = build(make, {"x": ((3,), gc.int32), "y": ((None, 3), F)})
     assert not algebraic.run(graph, interface).changed
