@@ -64,6 +64,9 @@ TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_
 
 
 WINDOW_SECONDS = [0.1]  # shortened by --quick
+# a window times at least this many calls: a 0.1 s window held one call of a W7 (b) step
+# under load (40-70 ms), a median of three windows three calls
+MIN_CALLS_PER_WINDOW = 3
 
 
 def measure(fn, windows: int = 7, window_seconds=None, warm: bool = True) -> float:
@@ -77,7 +80,7 @@ def measure(fn, windows: int = 7, window_seconds=None, warm: bool = True) -> flo
     start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-7)
-    calls = max(1, int(window_seconds / once))
+    calls = max(MIN_CALLS_PER_WINDOW, int(window_seconds / once))
     results = []
     for _ in range(windows):
         start = time.perf_counter()

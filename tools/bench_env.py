@@ -41,6 +41,10 @@ SETTLE_SECONDS = 0.3
 # caches, a pool's threads asleep): W7 (a) in graphc took 8, 6, 10, 7, 8, 8 ms for its first
 # six steps, then 4.9 ms; a 0.1 s window timed 5.9 ms of it
 REWARM_SECONDS = 0.1
+# ... and at least this many calls: under a CPU load a W7 (b) step takes 40-70 ms, and after
+# the pause graphc's first five steps took 65-72 ms against 40-53 from the sixth on (its
+# pool's sleeping workers woken by the scheduler among the load's processes)
+REWARM_CALLS = 5
 
 
 def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = True,
@@ -48,8 +52,8 @@ def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = T
     """Median seconds per call of each of ``runs`` over ``windows`` rounds, one timing
     window of each per round (``measure(fn, windows=, warm=)`` is the suite's timer), each
     window inside ``contexts[name]()`` where given (hand NumPy's BLAS threads), ``settle``
-    seconds after the window before and REWARM_SECONDS of untimed calls (neither in the
-    quick smoke test). On a shared
+    seconds after the window before and REWARM_SECONDS (at least REWARM_CALLS) of untimed
+    calls (neither in the quick smoke test). On a shared
     machine the speed of a core changes over seconds (this 2-vCPU VM: one thread's GEMM
     took 2.2 ms on a core, then 3.4 ms on the same core a few seconds later; W1 ran at 750
     and 430 steps/s in two runs five minutes apart), so implementations timed one after
@@ -76,10 +80,11 @@ def interleaved(runs: dict, measure, windows: int, contexts=None, warm: bool = T
     return {name: statistics.median(found) for name, found in times.items()}
 
 
-def _rewarm(fn, seconds: float) -> None:
-    """Call ``fn`` untimed for about ``seconds`` (at least once)."""
+def _rewarm(fn, seconds: float, calls: int = REWARM_CALLS) -> None:
+    """Call ``fn`` untimed for about ``seconds``, and at least ``calls`` times."""
     end = time.perf_counter() + seconds
-    fn()
+    for _ in range(calls):
+        fn()
     while time.perf_counter() < end:
         fn()
 

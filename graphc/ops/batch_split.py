@@ -55,17 +55,21 @@ def _splitter(n, elements):
         else None
 
 
-def each_chunk(n, elements, work) -> None:
-    """``work(lo, hi)`` over ``range(n)``: in one call, or in pieces on the pool (whose
-    pieces count as long from LONG_PIECE_ELEMENTS elements: see the pool's call)."""
+def each_chunk(n, elements, work, long_pieces=None) -> None:
+    """``work(lo, hi)`` over ``range(n)``: in one call, or in pieces on the pool, whose
+    pieces count as long (see the pool's call) where ``long_pieces`` says, or by default
+    from LONG_PIECE_ELEMENTS elements (a convolution's or pool's work; a copy's or another
+    pass at memory speed takes a fraction of a millisecond there: False)."""
     splitter = _splitter(n, elements)
     if splitter is None:
         work(0, n)
-    else:
-        splitter(work, n, splitter.threads, long_pieces=elements >= LONG_PIECE_ELEMENTS)
+        return
+    if long_pieces is None:
+        long_pieces = elements >= LONG_PIECE_ELEMENTS
+    splitter(work, n, splitter.threads, long_pieces=long_pieces)
 
 
-def summed_by_batch(n, elements, compute, out):
+def summed_by_batch(n, elements, compute, out, long_pieces=None):
     """The sum over the batch of ``compute(lo, hi, into)`` (which writes the sum over batch
     rows lo:hi into ``into``), in ``out``: partial sums per piece, added in batch order (so
     a given thread count always gives the same result, on the pool or not)."""
@@ -75,7 +79,7 @@ def summed_by_batch(n, elements, compute, out):
 
     def work(lo, hi):
         partials[lo] = compute(lo, hi, np.empty_like(out))
-    each_chunk(n, elements, work)
+    each_chunk(n, elements, work, long_pieces)
     ordered = [partials[lo] for lo in sorted(partials)]
     np.copyto(out, ordered[0])
     for partial in ordered[1:]:

@@ -100,7 +100,7 @@ def _kernel(features, *gradients, out=None):
     if features.size < SPLIT_MIN_ELEMENTS:
         rows(0, len(matrices[0]), bias_grad)
     else:  # pieces of rows on the pool, their column sums added in row order
-        summed_by_batch(len(matrices[0]), features.size, rows, bias_grad)
+        summed_by_batch(len(matrices[0]), features.size, rows, bias_grad, long_pieces=False)
     return backprops, bias_grad
 
 
