@@ -5,13 +5,13 @@ processes load the cores, its threads and theirs oversubscribe them and a step c
 its quiet time (issue 14). So the runtime decides once per process, never both at a time:
 
 - ``pool`` (the default on several cores): BLAS runs single-threaded, and graphc's own pool
-  of ``threads`` workers shares the pieces of each conv and pool kernel's batch
-  (graphc.ops.batch_split), of each concat's copy, and of each large
-  2-D GEMM's rows (graphc.ops.gemm) with the calling thread, and the fused engines'
-  chunks (``run_shares``), while the machine has
-  idle cores. Its workers wait spinning in compiled code for 2 ms after work handed out on
-  an idle machine, then sleep (graphc.runtime.spin_workers; sleeping workers only, where
-  those cannot be built); under load a step slows down by its fair share only.
+  of ``threads`` workers shares with the calling thread the pieces of each conv and pool
+  kernel's batch, of each large concat's and split's copy and ReLU gradient's rows
+  (graphc.ops.batch_split), of each large 2-D GEMM's rows (graphc.ops.gemm), and the fused
+  engines' chunks (``run_shares``), while the machine has idle cores. Its workers wait
+  spinning in compiled code for 2 ms after work handed out on an idle machine, then sleep
+  (graphc.runtime.spin_workers; sleeping workers only, where those cannot be built); under
+  load a step slows down by its fair share only.
 - ``blas``: BLAS gets ``threads`` threads and graphc's pool is not used.
 
 ``GRAPHC_THREADS`` (a count, default: the cores this process may run on) and

@@ -118,8 +118,8 @@ def _copy_columns(wide, blocks, into_wide: bool) -> None:
                 loops[1](wide_words[lo:hi], pieces)
         # rows shared with the pool's threads: one thread copies at one core's memory
         # bandwidth (W7 (b)'s concat: 1.2 -> 0.9 ms on two Xeon threads); its pieces are
-        # short, so under load they stay on this thread (a wait for a descheduled worker's
-        # piece costs a time slice: W7 (b) loaded 2.2 -> 2.5x its quiet step otherwise)
+        # short, so under load they stay on this thread (waiting for a descheduled
+        # worker's piece would cost a time slice, many times the copy)
         each_chunk(wide.shape[0], wide.size, copy, long_pieces=False)
         return
     first = 0

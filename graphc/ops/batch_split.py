@@ -1,6 +1,7 @@
 """Splitting a kernel's work over graphc's thread pool, by pieces of a leading axis: a conv
 or pool kernel's batch (graphc.ops.conv_kernels, graphc.ops.pool_kernels), the rows of a
-concat's or split's copy (graphc.ops.array).
+concat's or split's copy (graphc.ops.array) and of a ReLU gradient
+(graphc.ops.relu_bias_grad).
 
 The runtime's pool (graphc.runtime.threads) installs itself here (``set_batch_splitter``):
 ``splitter(work, n, chunks, long_pieces=...)`` runs ``work(lo, hi)`` over pieces of
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["set_batch_splitter", "current_splitter", "each_chunk", "summed_by_batch",
+__all__ = ["set_batch_splitter", "each_chunk", "summed_by_batch",
            "MIN_SPLIT_ELEMENTS", "LONG_PIECE_ELEMENTS"]
 
 # None: every kernel runs on the calling thread (no Session yet, or the ``blas`` policy)
@@ -41,11 +42,6 @@ def set_batch_splitter(splitter) -> None:
         >>> set_batch_splitter(pool)  # graphc.runtime.threads.ensure_applied does this
     """
     _SPLITTER[0] = splitter
-
-
-def current_splitter():
-    """The installed splitter, or None."""
-    return _SPLITTER[0]
 
 
 def _splitter(n, elements):

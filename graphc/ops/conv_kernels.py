@@ -40,13 +40,13 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from graphc.ops.batch_split import each_chunk, set_batch_splitter, summed_by_batch
 from graphc.ops.conv_buffers import output as _output
 from graphc.ops.conv_buffers import padded as _pad
 from graphc.ops.conv_buffers import scratch as _scratch
 from graphc.ops.conv_direct import (direct_filter_grad, direct_forward,
                                     takes_direct_filter_grad, takes_direct_forward)
 from graphc.ops.conv_rows import rows_filter_grad, rows_forward, takes_rows
-from graphc.ops.batch_split import each_chunk, set_batch_splitter, summed_by_batch
 from graphc.ops.kernel_choice import faster_first
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_filter_grad", "window_geometry",

@@ -4,8 +4,8 @@ Where numba is installed and the values are float32/float64, one compiled pass e
 (graphc.ops.pool_loops): the forward pool writes only its result (5-10x faster at W7's
 shapes than NumPy's passes over strided views, which pay their inner-loop setup for every
 run of a few channels), the gradient finds each window's first maximum per channel, then
-sums at each input pixel the gradients of the windows whose first maximum it is. Elsewhere (integers, no numba) the NumPy kernels run: the
-forward pool separable (the maximum over each window's rows, then over its columns), the
+sums at each input pixel the gradients of the windows whose first maximum it is. Elsewhere
+(integers, no numba) the NumPy kernels run: the forward pool separable (the maximum over each window's rows, then over its columns), the
 gradients the per-tap kernels of graphc.ops.conv_grads.
 
 Every kernel takes ``out=`` (the plan's arena hands it last run's buffer) and splits its
