@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from .memory import owned_copy, unshared
+from .memory import owned_copy, unshared, writeable
 
 __all__ = ["compile_plan"]
 
@@ -41,26 +41,30 @@ def _target(outputs) -> str:
     return ", ".join(f"s{o}" if o is not None else "_" for o in outputs) + ","
 
 
-def _fetched(slot: int, aliases: tuple) -> str:
+def _fetched(slot: int, aliases: tuple, own: bool) -> str:
     """A fetch in the return line: as is, copied, or copied if it shares memory with one of
-    ``aliases`` (the feeds, variable values and constants it may view)."""
-    if not aliases:
-        return f"s{slot}"
+    ``aliases`` (the feeds, variable values and constants it may view); where the caller
+    owns its fetches (``own``), also copied where read-only (``memory.writeable``)."""
     if aliases == (slot,):
         return f"copy(s{slot})"
-    return f"unshared(s{slot}, " + ", ".join(f"s{alias}" for alias in aliases) + ")"
+    value = f"unshared(s{slot}, " + ", ".join(f"s{alias}" for alias in aliases) + ")" \
+        if aliases else f"s{slot}"
+    return f"writeable({value})" if own else value
 
 
 def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
-                 passthrough=(), fetch_aliases=None) -> Callable:
+                 passthrough=(), fetch_aliases=None, own_fetches: bool = True) -> Callable:
     """A function ``run(feed_values, ctx, buffers, keys) -> fetch values`` executing
     ``steps`` in order (``buffers``/``keys``: the arena, lists indexed by step).
 
     ``on_error(step, args, err)`` builds the exception raised when a kernel fails; errors of
     the ``passthrough`` types are re-raised as they are. ``fetch_aliases`` (from
-    ``memory.fetch_aliases``) says which fetches must be copied so the caller owns them.
+    ``memory.fetch_aliases``) says which fetches must be copied so the caller owns them;
+    ``own_fetches=False`` (a loop handing them to its next iteration) leaves read-only
+    ones as they are.
     """
-    namespace: dict = {"refs": sys.getrefcount, "copy": owned_copy, "unshared": unshared}
+    namespace: dict = {"refs": sys.getrefcount, "copy": owned_copy, "unshared": unshared,
+                       "writeable": writeable}
     lines = ["def run(feeds, ctx, B, K):"]
     if num_feeds:
         lines.append("    " + ", ".join(f"s{i}" for i in range(num_feeds))
@@ -99,7 +103,7 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
         if step.frees:
             lines.append("    del " + ", ".join(f"s{i}" for i in step.frees))
     fetch_aliases = fetch_aliases or [()] * len(fetch_slots)
-    fetched = ", ".join(_fetched(slot, aliases)
+    fetched = ", ".join(_fetched(slot, aliases, own_fetches)
                         for slot, aliases in zip(fetch_slots, fetch_aliases))
     lines.append(f"    return [{fetched}]")
     code = compile("\n".join(lines) + "\n", "<graphc plan>", "exec")

@@ -17,7 +17,7 @@ import numpy as np
 from graphc import registry
 
 __all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES",
-           "fetch_aliases", "owned_copy", "unshared"]
+           "fetch_aliases", "owned_copy", "unshared", "writeable"]
 
 # Smaller results come from malloc's free lists at no cost. Larger ones, allocated and freed
 # by the thousand per run, make glibc grow and trim its heap every run: W5's gradients
@@ -105,6 +105,15 @@ def fetch_aliases(steps, num_feeds: int, fetch_slots) -> list:
 def owned_copy(value):
     """A copy the caller owns of an array (NumPy scalars and other values are immutable)."""
     return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def writeable(value):
+    """``value``, or a dense copy of it where it is a read-only array: a fetched value is the
+    caller's own array to write into, as TF1 hands it out, and a kernel may return a
+    read-only view (np.broadcast_to's, whose elements share their memory)."""
+    if isinstance(value, np.ndarray) and not value.flags.writeable:
+        return value.copy()
+    return value
 
 
 def unshared(value, *sources):

@@ -19,7 +19,7 @@ from graphc.shapes import format_shape
 
 from .codegen import compile_plan
 from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_arena, plan_in_place,
-                     unshared)
+                     unshared, writeable)
 
 __all__ = ["Plan", "LONG_PLAN_STEPS", "LOOP_RUNS"]
 
@@ -101,6 +101,7 @@ class Plan:
         # fetched arrays are the caller's own: never a feed, variable value or constant
         # (unless the caller is a loop handing them to its next iteration: own_fetches)
         self.output_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots)
+        self.own_fetches = own_fetches
         self.fetch_aliases = self.output_aliases if own_fetches else [()] * len(
             self.fetch_slots)
         self._plan_frees(set(self.fetch_slots).union(*self.fetch_aliases))
@@ -121,7 +122,8 @@ class Plan:
                 self._compiled = compile_plan(
                     self.steps, self.num_feeds, self.fetch_slots,
                     lambda step, args, err: _kernel_error(step.op, args, err),
-                    passthrough=(OpError,), fetch_aliases=self.fetch_aliases)
+                    passthrough=(OpError,), fetch_aliases=self.fetch_aliases,
+                    own_fetches=self.own_fetches)
         return self._compiled
 
     def _plan_frees(self, keep: set) -> None:
@@ -203,15 +205,17 @@ class Plan:
                         slots[slot] = value
             for slot in step.frees:
                 slots[slot] = None
-        return [_owned(slots, slot, aliases)
+        return [_owned(slots, slot, aliases, self.own_fetches)
                 for slot, aliases in zip(self.fetch_slots, self.fetch_aliases)]
 
 
-def _owned(slots: list, slot: int, aliases: tuple):
-    """The fetched value of ``slot`` as the caller may keep it (see ``fetch_aliases``)."""
+def _owned(slots: list, slot: int, aliases: tuple, own: bool):
+    """The fetched value of ``slot`` as the caller may keep it (see ``fetch_aliases``):
+    where the caller owns its fetches (``own``), never read-only (``writeable``)."""
     if aliases == (slot,):
         return owned_copy(slots[slot])
-    return unshared(slots[slot], *(slots[alias] for alias in aliases))
+    value = unshared(slots[slot], *(slots[alias] for alias in aliases))
+    return writeable(value) if own else value
 
 
 def _kernel_error(op: Operation, args: list, err: Exception) -> InvalidArgumentError:

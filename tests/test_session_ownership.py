@@ -147,6 +147,27 @@ def test_interpreted_and_compiled_plans_both_return_owned_arrays():
             assert not np.shares_memory(results[2], sess._state.variables["v"])
 
 
+@pytest.mark.parametrize("optimize", MODES)
+def test_fetched_broadcasts_are_writeable_arrays_of_the_callers_own(optimize):
+    """np.broadcast_to's result is a read-only view; TF1 hands out arrays the caller may
+    write into, whatever the optimizer made of the graph (the algebraic pass divides by a
+    scalar before the broadcast), from the compiled and the interpreted plan alike."""
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(gc.float64, (2, 1), name="x")
+        outs = [gc.broadcast_to(x * 2.0, [2, 3]), gc.broadcast_to(x, [2, 3]) / 4.0]
+    with gc.Session(graph=g, optimize=optimize) as sess:
+        sess.run(outs, {x: np.ones((2, 1))})
+        plan = next(iter(sess._plans.values()))
+        for run in (plan.run, plan.run_interpreted):
+            results = run([np.ones((2, 1))], RunContext(sess._state))
+            for result, want in zip(results, (2.0, 0.25)):
+                assert result.flags.writeable and result.shape == (2, 3)
+                np.testing.assert_array_equal(result, np.full((2, 3), want))
+                result[0, 0] = 7.0  # its own memory: the other elements stay
+                assert result[1, 0] == want and result[0, 1] == want
+
+
 def test_arena_buffers_are_not_reused_while_a_view_of_a_view_is_alive():
     g = gc.Graph()
     with g.as_default():
