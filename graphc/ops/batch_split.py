@@ -44,19 +44,21 @@ def set_batch_splitter(splitter) -> None:
     _SPLITTER[0] = splitter
 
 
-def _splitter(n, elements):
-    """The pool's splitter when this call is big enough to split, else None."""
+def _splitter(n, elements, minimum=None):
+    """The pool's splitter when this call is big enough to split (``minimum`` elements,
+    by default MIN_SPLIT_ELEMENTS), else None."""
     splitter = _SPLITTER[0]
-    return splitter if splitter is not None and n > 1 and elements >= MIN_SPLIT_ELEMENTS \
-        else None
+    minimum = MIN_SPLIT_ELEMENTS if minimum is None else minimum
+    return splitter if splitter is not None and n > 1 and elements >= minimum else None
 
 
-def each_chunk(n, elements, work, long_pieces=None) -> None:
-    """``work(lo, hi)`` over ``range(n)``: in one call, or in pieces on the pool, whose
-    pieces count as long (see the pool's call) where ``long_pieces`` says, or by default
-    from LONG_PIECE_ELEMENTS elements (a convolution's or pool's work; a copy's or another
-    pass at memory speed takes a fraction of a millisecond there: False)."""
-    splitter = _splitter(n, elements)
+def each_chunk(n, elements, work, long_pieces=None, minimum=None) -> None:
+    """``work(lo, hi)`` over ``range(n)``: in one call, or in pieces on the pool from
+    ``minimum`` elements (by default MIN_SPLIT_ELEMENTS), whose pieces count as long (see
+    the pool's call) where ``long_pieces`` says, or by default from LONG_PIECE_ELEMENTS
+    elements (a convolution's or pool's work; a copy's or another pass at memory speed
+    takes a fraction of a millisecond there: False)."""
+    splitter = _splitter(n, elements, minimum)
     if splitter is None:
         work(0, n)
         return
@@ -65,17 +67,18 @@ def each_chunk(n, elements, work, long_pieces=None) -> None:
     splitter(work, n, splitter.threads, long_pieces=long_pieces)
 
 
-def summed_by_batch(n, elements, compute, out, long_pieces=None):
+def summed_by_batch(n, elements, compute, out, long_pieces=None, minimum=None):
     """The sum over the batch of ``compute(lo, hi, into)`` (which writes the sum over batch
     rows lo:hi into ``into``), in ``out``: partial sums per piece, added in batch order (so
-    a given thread count always gives the same result, on the pool or not)."""
-    if _splitter(n, elements) is None:
+    a given thread count always gives the same result, on the pool or not); split as
+    ``each_chunk`` splits."""
+    if _splitter(n, elements, minimum) is None:
         return compute(0, n, out)
     partials: dict = {}
 
     def work(lo, hi):
         partials[lo] = compute(lo, hi, np.empty_like(out))
-    each_chunk(n, elements, work, long_pieces)
+    each_chunk(n, elements, work, long_pieces, minimum)
     ordered = [partials[lo] for lo in sorted(partials)]
     np.copyto(out, ordered[0])
     for partial in ordered[1:]:

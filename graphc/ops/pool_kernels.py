@@ -138,17 +138,17 @@ def _first_max_pass(name, x, y, grad, out, ksize, strides, padding):
             out.fill(0)  # gaps between the windows
     elif not y.size:
         out.fill(0)
-    if y.size and name == "max_pool_scatter_disjoint":
+    if y.size:
         loop, zero = pool_loop(name), grad.dtype.type(0)
         x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)  # read as flat arrays
+        if name == "max_pool_scatter_disjoint":
+            gradient = _gradient_rows  # its rows, in place where they can be (a broadcast)
+        else:
+            grad = np.ascontiguousarray(grad)
+            gradient = lambda rows: (rows,)  # noqa: E731 - one flat array
         each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
-            x[lo:hi], y[lo:hi], *_gradient_rows(grad[lo:hi]), out[lo:hi], kh, kw, sh, sw,
-            top, left, zero))
-    elif y.size:
-        loop, zero = pool_loop(name), grad.dtype.type(0)
-        x, y, grad = (np.ascontiguousarray(a) for a in (x, y, grad))  # read as flat arrays
-        each_chunk(x.shape[0], x.size, lambda lo, hi: loop(
-            x[lo:hi], y[lo:hi], grad[lo:hi], out[lo:hi], kh, kw, sh, sw, top, left, zero))
+            x[lo:hi], y[lo:hi], *gradient(grad[lo:hi]), out[lo:hi], kh, kw, sh, sw, top,
+            left, zero))
     return out
 
 

@@ -97,10 +97,9 @@ def _kernel(features, *gradients, out=None):
     def rows(lo, hi, totals):
         loop(*(m[lo:hi].reshape(-1) for m in matrices), totals)
         return totals
-    if features.size < SPLIT_MIN_ELEMENTS:
-        rows(0, len(matrices[0]), bias_grad)
-    else:  # pieces of rows on the pool, their column sums added in row order
-        summed_by_batch(len(matrices[0]), features.size, rows, bias_grad, long_pieces=False)
+    # pieces of rows on the pool from SPLIT_MIN_ELEMENTS, their column sums added in row order
+    summed_by_batch(len(matrices[0]), features.size, rows, bias_grad, long_pieces=False,
+                    minimum=SPLIT_MIN_ELEMENTS)
     return backprops, bias_grad
 
 
