@@ -22,8 +22,8 @@ from graphc.fetches import FetchStructure
 from graphc import control_flow
 
 from . import (algebraic, branch_folding, constant_folding, cse, dce, epilogue, fusion,
-               loop_accumulations, loop_dead_values, loop_invariant_motion, prune,
-               relu_bias_grads, scaled_updates, sibling_merge, stabilize, subgraphs,
+               loop_accumulations, loop_dead_values, loop_invariant_motion, pool_taps,
+               prune, relu_bias_grads, scaled_updates, sibling_merge, stabilize, subgraphs,
                unused_columns, xent_pairs)
 from .result import (DEFAULT_FOLD_LIMIT, SAFETY_CLASSES, Interface, PassError, PassOptions,
                      PassResult, strict_fields)
@@ -89,6 +89,8 @@ PIPELINE = (
             Pass("subgraphs", subgraphs.run, subgraphs.edit, idempotent=True))),
     # a cross-entropy and its gradient's backprop of the same logits share one softmax
     Pass("xent_pairs", xent_pairs.run, xent_pairs.edit, idempotent=True),
+    # a max pool with its gradient records each window's first-max tap for the gradient
+    Pass("pool_taps", pool_taps.run, pool_taps.edit, idempotent=True),
     # an SGD step's v -= lr * grad as one op: no temporary product, one plan step
     Pass("scaled_updates", scaled_updates.run, scaled_updates.edit, idempotent=True),
     Pass("fusion", fusion.run, fusion.edit),

@@ -85,6 +85,7 @@ OP_FAMILIES = ("common", "control", "shape_ops", "creation", "select", "elementw
                "conv_direct", "conv_kernels",
                "pool_loop_code", "pool_loops", "pool_kernels",  # max pooling, split by batch_split
                "conv", "conv_grads", "random", "state", "debug",
+               "pool_taps_code", "pool_taps",  # pools recording their first-max taps
                "check_ops", "py_func", "data", "epilogue",
                "relu_grad_loops", "relu_bias_grad",  # a ReLU's and its bias's gradients
                "activations", "normalization", "depthwise", "conv_variants", "sampling",

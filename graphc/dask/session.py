@@ -224,13 +224,14 @@ class Session(NumpySession):
 
 
 # the passes making ops of several outputs, which chunked lowering does not run
-SEVERAL_OUTPUTS = ("xent_pairs", "relu_bias_grads")
+SEVERAL_OUTPUTS = ("xent_pairs", "relu_bias_grads", "pool_taps")
 
 
 def _single_output_passes(optimize):
     """The Session's optimizer without the passes making ops of two outputs: chunked
     lowering runs ops of one output only, and ``xent_pairs`` makes the pair op (the loss and
-    its backprop), ``relu_bias_grads`` relu_bias_grad (a ReLU's gradient and its bias's)."""
+    its backprop), ``relu_bias_grads`` relu_bias_grad (a ReLU's gradient and its bias's),
+    ``pool_taps`` max_pool_taps (a pool's result and its first-max taps)."""
     config = OptimizerConfig.coerce(optimize)
     if config is None:
         return config

@@ -20,6 +20,7 @@ from graphc.ops import image_resize  # noqa: F401,E402 - tf.image resizes (NHWC)
 from graphc.ops import space_batch, space_depth  # noqa: F401,E402 - tf.space_to_depth & co
 from graphc.ops import patches  # noqa: F401,E402 - tf.extract_image_patches
 from graphc.ops import pool_argmax  # noqa: F401,E402 - tf.nn.max_pool_with_argmax
+from graphc.ops import pool_taps  # noqa: F401,E402 - pools recording their taps (a pass makes them)
 from graphc.ops import conv3d, pool3d  # noqa: F401,E402 - tf.nn.conv3d, max/avg_pool3d
 from graphc.ops import nms  # noqa: F401,E402 - tf.image.non_max_suppression
 from graphc.ops import distorted_box  # noqa: F401,E402 - tf.image.sample_distorted_bounding_box

@@ -131,7 +131,9 @@ def _first_max_row(x, y, first, cur, nxt, padded, held, x_image, y_row, r, h, wi
 def _gradient_row(grad, ring, out, y_image, out_row, pr, width, channels, oh, ow,
                   kh, kw, sh, sw, top, left, zero):
     """out's input row pr = +0.0, then + grad[w] for each window w containing the pixel
-    whose first maximum it is, in increasing tap order of the pixel within w."""
+    whose first maximum it is, in increasing tap order of the pixel within w; ``ring``
+    holds output row r's first-max taps at ``r % len(ring)`` (a ring of kh rows, or
+    every row of the image: graphc.ops.pool_taps_code)."""
     row = ow * channels
     for k in range(width * channels):
         out[_flat(out_row + k)] = zero
@@ -142,7 +144,7 @@ def _gradient_row(grad, ring, out, y_image, out_row, pr, width, channels, oh, ow
         r = rs // sh
         if r * sh != rs or r >= oh:
             continue
-        first, g0 = ring[r % kh], y_image + r * row
+        first, g0 = ring[r % ring.shape[0]], y_image + r * row
         for j in range(kw):
             tap = np.int32(i * kw + j)
             lo, hi = _span(width, ow, sw, left, j)
@@ -210,7 +212,7 @@ def _gradient_row_3wide(grad, ring, out, y_image, out_row, pr, width, channels, 
         r = rs // sh
         if r * sh != rs or r >= oh:
             continue
-        first, g0 = ring[r % kh], y_image + r * row
+        first, g0 = ring[r % ring.shape[0]], y_image + r * row
         for pc in range(width):  # edge pixels, window by window (a few columns)
             if inner_lo <= pc < inner_hi:
                 continue
