@@ -163,11 +163,14 @@ def micro_cases(size):
     geometry = {"strides": (1, 1), "padding": "SAME", "dilations": (1, 1)}
     cases = []
 
-    def case(name, op_type, old_name, arrays, **attrs):
+    def case(name, op_type, old_name, arrays, old_arrays=None, **attrs):
+        """``old_arrays``: the "before" kernel's own operands, where they differ."""
         opdef = registry.get(op_type)
         kernels = {"now": _bound(opdef.kernel, opdef.takes_out, **attrs)}
         if old is not None:
-            kernels["before"] = _bound(getattr(old, old_name), **attrs)
+            before = _bound(getattr(old, old_name), **attrs)
+            kernels["before"] = before if old_arrays is None else (
+                lambda *_: before(*old_arrays))
         cases.append((name, kernels, arrays))
     for name, x_shape, w_shape in conv_layers(size):
         x = rng.normal(size=x_shape).astype(np.float32)
@@ -190,6 +193,11 @@ def micro_cases(size):
         dy = rng.normal(size=y.shape).astype(np.float32)
         case(f"max_pool {tag}", "max_pool", "max_pool_kernel", (x,), **pool)
         case(f"max_pool_grad {tag}", "max_pool_grad", "max_pool_grad_kernel", (x, y, dy), **pool)
+        # the pair the pool_taps pass makes of them in a training step (passes/pool_taps.py)
+        taps = registry.get("max_pool_taps").kernel(x, **pool)[1]
+        case(f"max_pool_taps {tag}", "max_pool_taps", "max_pool_kernel", (x,), **pool)
+        case(f"max_pool_grad_taps {tag}", "max_pool_grad_taps", "max_pool_grad_kernel",
+             (taps, dy, np.array(shape, np.int32)), old_arrays=(x, y, dy), **pool)
     return cases
 
 

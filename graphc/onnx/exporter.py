@@ -70,10 +70,11 @@ def export(graph_or_session, fetches, feeds, path=None, opset: int = 17, optimiz
     values = _variable_values(session, graph, fetches, feeds)
     work, interface = graph, Interface(tuple(fetches), (), tuple(feeds))
     if optimize:
-        # relu_bias_grad (a ReLU's and its bias's gradients in one pass) has no ONNX form:
+        # relu_bias_grad (a ReLU's and its bias's gradients in one pass) and
+        # max_pool_grad_taps (a pool's gradient from its recorded taps) have no ONNX form:
         # the runtime reading the model fuses what it can itself
         work, interface, _ = optimize_interface(graph, interface, OptimizerConfig(
-            disabled=("relu_bias_grads",)))
+            disabled=("relu_bias_grads", "pool_taps")))
     w = _Writer(opset)
     inputs = []
     for user_feed, feed in zip(feeds, interface.feeds):
