@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from graphc.graph import Graph
 from graphc.ops.conv_grads import MAX_POOL_GRAD
-from graphc.ops.conv import MAX_POOL
+from graphc.ops.conv import MAX_POOL, _pool_attrs
 from graphc.ops.pool_taps import MAX_POOL_GRAD_TAPS, MAX_POOL_TAPS
 from graphc.ops.shape_ops import shape
 
@@ -26,13 +26,6 @@ from .result import DEFAULT_OPTIONS, EXACT, Interface, PassOptions, PassResult
 from .rewriter import Rewriter, on_copy
 
 __all__ = ["run", "edit", "find_pools"]
-
-_WINDOW = ("ksize", "strides", "padding")
-
-
-def _same_window(a, b) -> bool:
-    return all(a.attrs[k] == b.attrs[k] for k in _WINDOW)
-
 
 def find_pools(graph: Graph) -> list:
     """``(pool, gradients)``: each max_pool with the max_pool_grad ops of its input, output
@@ -44,7 +37,7 @@ def find_pools(graph: Graph) -> list:
         x, y = op.inputs[0], op.outputs[0]
         grads = [c for c in dict.fromkeys(y.consumers())
                  if c.type == MAX_POOL_GRAD.name and c.inputs[0] is x and c.inputs[1] is y
-                 and _same_window(c, op)]
+                 and _pool_attrs(c) == _pool_attrs(op)]
         if grads:
             found.append((op, grads))
     return found
@@ -65,7 +58,7 @@ def edit(graph: Graph, interface: Interface,
 def _record(rw: Rewriter, pool, grads) -> None:
     if not (rw.may_rewrite(pool, EXACT) and all(rw.may_rewrite(g, EXACT) for g in grads)):
         return
-    attrs = {k: pool.attrs[k] for k in _WINDOW}
+    attrs = _pool_attrs(pool)
     made: list = []
 
     def build():

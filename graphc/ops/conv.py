@@ -213,14 +213,19 @@ AVG_POOL = registry.register(OpDef(
     doc="Mean over each window; with SAME padding, only real elements are counted (TF1)."))
 
 
+def pool_window_attrs(ksize, strides, padding, op_type) -> dict:
+    """A pool op's ``ksize``, ``strides`` and ``padding`` attributes from TF1's arguments
+    (an int, [h, w] or [1, h, w, 1]; a padding name in any case)."""
+    return {"ksize": _spatial(ksize, "ksize", op_type),
+            "strides": _spatial(strides, "strides", op_type), "padding": str(padding).upper()}
+
+
 def _pool_api(op_type):
     def api(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa
         if data_format != "NHWC":
             raise ValueError(f"{op_type}: data_format {data_format!r} is not supported; use NHWC")
         value = input if value is None else value
-        attrs = {"ksize": _spatial(ksize, "ksize", op_type),
-                 "strides": _spatial(strides, "strides", op_type),
-                 "padding": str(padding).upper()}
+        attrs = pool_window_attrs(ksize, strides, padding, op_type)
         return apply_op(op_type, [value], attrs, name=name)
     return api
 

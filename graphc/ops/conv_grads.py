@@ -185,14 +185,20 @@ def _max_pool_grad_kernel(x, y, dy, ksize, strides, padding, out=None):
 
 
 def _max_pool_grad_numpy(x, y, dy, ksize, strides, padding):
-    out = None
-    for i, j, hit, padded_shape, oh, ow in _argmax_taps(x, y, ksize, strides, padding):
-        if out is None:
-            out = np.zeros(padded_shape, dtype=dy.dtype)
-        _window(out, i, j, oh, ow, strides, (1, 1))[...] += np.where(hit, dy, 0)
-    _, top, _ = window_geometry(x.shape[1], ksize[0], strides[0], 1, padding)
-    _, left, _ = window_geometry(x.shape[2], ksize[1], strides[1], 1, padding)
-    return out[:, top:top + x.shape[1], left:left + x.shape[2], :]
+    hits = ((i, j, hit) for i, j, hit, *_ in _argmax_taps(x, y, ksize, strides, padding))
+    return scatter_at_taps(hits, dy, x.shape, ksize, strides, padding)
+
+
+def scatter_at_taps(hits, dy, x_shape, ksize, strides, padding):
+    """max_pool_grad by NumPy, tap by tap: ``hits`` gives ``(i, j, mask)`` for each tap in
+    raster order, ``mask`` (dy's shape) the windows whose first maximum is that tap; each
+    window's gradient is added at its tap, in that order, from +0.0."""
+    padded, oh, ow = _padded(np.zeros(x_shape, dy.dtype), *ksize, strides, (1, 1), padding, 0)
+    for i, j, hit in hits:
+        _window(padded, i, j, oh, ow, strides, (1, 1))[...] += np.where(hit, dy, 0)
+    _, top, _ = window_geometry(x_shape[1], ksize[0], strides[0], 1, padding)
+    _, left, _ = window_geometry(x_shape[2], ksize[1], strides[1], 1, padding)
+    return padded[:, top:top + x_shape[1], left:left + x_shape[2], :]
 
 
 def _max_pool_grad_grad_kernel(x, y, ddx, ksize, strides, padding, out=None):

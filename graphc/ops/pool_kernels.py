@@ -28,7 +28,7 @@ from graphc.ops.conv_kernels import CHUNK_BYTES, window_geometry
 from graphc.ops.pool_loops import HAVE_NUMBA, pool_loop
 
 __all__ = ["max_pool_forward", "max_pool_scatter", "max_pool_gather", "compiled_pooling",
-           "pool_geometry", "HAVE_NUMBA"]
+           "pool_geometry", "zero_outside_windows", "HAVE_NUMBA"]
 
 _FLOATS = (np.float32, np.float64)
 
@@ -131,11 +131,7 @@ def _first_max_pass(name, x, y, grad, out, ksize, strides, padding):
         return _overlapping_scatter(x, y, grad, out, ksize, strides, top, left)
     if name == "max_pool_scatter" and y.size:
         name = "max_pool_scatter_disjoint"
-        if (sh, sw) == (kh, kw):  # windows tile the image but for a last band (VALID)
-            out[:, max(0, oh * kh - top):] = 0
-            out[:, :, max(0, ow * kw - left):] = 0
-        else:
-            out.fill(0)  # gaps between the windows
+        zero_outside_windows(out, ksize, strides, (oh, ow), top, left)
     elif not y.size:
         out.fill(0)
     if y.size:
@@ -150,6 +146,17 @@ def _first_max_pass(name, x, y, grad, out, ksize, strides, padding):
             x[lo:hi], y[lo:hi], *gradient(grad[lo:hi]), out[lo:hi], kh, kw, sh, sw, top,
             left, zero))
     return out
+
+
+def zero_outside_windows(out, ksize, strides, out_hw, top, left) -> None:
+    """Zero the pixels of ``out`` (the pool input's shape) that no window covers, for a
+    disjoint scatter (strides >= window), which writes every pixel inside a window."""
+    (kh, kw), (sh, sw), (oh, ow) = ksize, strides, out_hw
+    if (sh, sw) == (kh, kw):  # windows tile the image but for a last band (VALID)
+        out[:, max(0, oh * kh - top):] = 0
+        out[:, :, max(0, ow * kw - left):] = 0
+    else:
+        out.fill(0)  # gaps between the windows
 
 
 def _gradient_rows(grad):

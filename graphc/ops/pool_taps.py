@@ -35,12 +35,11 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.batch_split import each_chunk
 from graphc.ops.common import FLOAT, NUMERIC, apply_op, rand, same_dtype_rule
-from graphc.ops.conv import _pool_shapes, _spatial
+from graphc.ops.conv import _pool_shapes, pool_window_attrs
 from graphc.ops.conv_buffers import output as _output
-from graphc.ops.conv_grads import _argmax_taps, _padded, _sizes
-from graphc.ops.conv_kernels import _window
+from graphc.ops.conv_grads import _argmax_taps, _sizes, scatter_at_taps
 from graphc.ops.pool_kernels import (_gradient_rows, _lowest, compiled_pooling,
-                                     max_pool_forward, pool_geometry)
+                                     max_pool_forward, pool_geometry, zero_outside_windows)
 from graphc.ops.pool_loops import HAVE_NUMBA
 from graphc.ops.shape_ops import shape
 from graphc.registry import ErrorSample, OpDef, Sample
@@ -165,11 +164,7 @@ def _grad_kernel(taps, dy, input_shape, ksize, strides, padding, out=None):
         return out
     zero, taps = dy.dtype.type(0), np.ascontiguousarray(taps)
     if sh >= kh and sw >= kw:  # windows never overlap: each pixel written once
-        if (sh, sw) == (kh, kw):  # they tile the image but for a last band (VALID)
-            out[:, max(0, oh * kh - top):] = 0
-            out[:, :, max(0, ow * kw - left):] = 0
-        else:
-            out.fill(0)
+        zero_outside_windows(out, ksize, strides, (oh, ow), top, left)
         loop = _loops().max_pool_scatter_disjoint_taps
         each_chunk(x_shape[0], out.size, lambda lo, hi: loop(
             taps[lo:hi], *_gradient_rows(dy[lo:hi]), out[lo:hi], x_shape[1], x_shape[2],
@@ -185,14 +180,11 @@ def _grad_kernel(taps, dy, input_shape, ksize, strides, padding, out=None):
 
 
 def _grad_numpy(taps, dy, x_shape, ksize, strides, padding):
-    """Tap by tap in raster order, each window's gradient added at its tap: the per-tap
-    kernel of max_pool_grad (graphc.ops.conv_grads) with the recorded taps for its masks."""
-    padded, oh, ow = _padded(np.zeros(x_shape, dy.dtype), *ksize, strides, (1, 1), padding, 0)
-    for i, j in itertools.product(range(ksize[0]), range(ksize[1])):
-        _window(padded, i, j, oh, ow, strides, (1, 1))[...] += np.where(
-            taps == i * ksize[1] + j, dy, 0)
-    (_, _), (top, _, left, _) = pool_geometry(x_shape, ksize, strides, padding)
-    return padded[:, top:top + x_shape[1], left:left + x_shape[2], :]
+    """The per-tap kernel of max_pool_grad (graphc.ops.conv_grads) with the recorded taps
+    for its masks."""
+    hits = ((i, j, taps == i * ksize[1] + j)
+            for i, j in itertools.product(range(ksize[0]), range(ksize[1])))
+    return scatter_at_taps(hits, dy, x_shape, ksize, strides, padding)
 
 
 def _grad_reference(taps, dy, input_shape, ksize, strides, padding):
@@ -253,11 +245,6 @@ MAX_POOL_GRAD_TAPS = registry.register(OpDef(
     doc="max_pool_grad from the taps max_pool_taps recorded (made by the pool_taps pass)."))
 
 
-def _attrs(ksize, strides, padding, op_type):
-    return {"ksize": _spatial(ksize, "ksize", op_type),
-            "strides": _spatial(strides, "strides", op_type), "padding": str(padding).upper()}
-
-
 @registry.public(MAX_POOL_TAPS)
 def max_pool_taps(value, ksize, strides, padding, name=None):
     """``(max_pool(value), taps)``: each window's maximum and its first-max tap.
@@ -265,8 +252,8 @@ def max_pool_taps(value, ksize, strides, padding, name=None):
     Example:
         >>> y, taps = max_pool_taps(x, 3, 1, "SAME")
     """
-    return apply_op(MAX_POOL_TAPS.name, [value], _attrs(ksize, strides, padding,
-                                                          MAX_POOL_TAPS.name), name=name)
+    return apply_op(MAX_POOL_TAPS.name, [value], pool_window_attrs(
+        ksize, strides, padding, MAX_POOL_TAPS.name), name=name)
 
 
 @registry.public(MAX_POOL_GRAD_TAPS)
@@ -277,4 +264,5 @@ def max_pool_grad_taps(taps, grad, input_shape, ksize, strides, padding, name=No
         >>> dx = max_pool_grad_taps(taps, dy, gc.shape(x), 3, 1, "SAME")
     """
     return apply_op(MAX_POOL_GRAD_TAPS.name, [taps, grad, input_shape],
-                    _attrs(ksize, strides, padding, MAX_POOL_GRAD_TAPS.name), name=name)
+                    pool_window_attrs(ksize, strides, padding, MAX_POOL_GRAD_TAPS.name),
+                    name=name)
