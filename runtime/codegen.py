@@ -13,8 +13,9 @@
 
 with every kernel bound (attributes included) as a global of that function, and each value
 deleted right after its last reader. Steps planned into the arena write into the buffer
-``B[i]`` they made on an earlier run with inputs of the same shapes (``K[i]``), when no one
-but the arena refers to it any more. Errors cost nothing until they happen: the failing line
+``B[j]`` they made on an earlier run with inputs of the same shapes (``K[i]``), when no one
+but the arena refers to it any more; steps sharing a buffer (arena.py) also check that it
+has the shape and dtype they made and owns its memory. Errors cost nothing until they happen: the failing line
 number identifies the step, whose inputs are still in the frame's locals, so the error can
 name the op, its inputs' shapes and dtypes and the user's line.
 """
@@ -23,6 +24,9 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+import numpy as np
+
+from .arena import remember
 from .memory import owned_copy, unshared, writeable
 
 __all__ = ["compile_plan"]
@@ -52,6 +56,34 @@ def _fetched(slot: int, aliases: tuple, own: bool) -> str:
     return f"writeable({value})" if own else value
 
 
+def _arena_lines(index: int, step, args: str):
+    """The three lines of a step writing its results into the arena's buffers
+    ``B[step.arena_buffers]`` where they are free and large enough (see the module
+    docstring and arena.py), and its ``else:``."""
+    shapes = "(" + "".join(f"s{i}.shape, " for i in step.inputs) + ")"
+    target, buffers = _target(step.outputs), step.arena_buffers
+    names = [f"b{k}" for k in range(len(buffers))]
+    load = "    " + "; ".join(f"{name} = B[{buffer}]" for name, buffer in zip(names, buffers))
+    load += f"; key = K[{index}]"
+    # a buffer is free when 3 references to it remain: B's, the local name's and
+    # getrefcount's own (a result carved from it, or any view of one, adds its own)
+    free = " and ".join(f"refs({name}) == 3 and {name}.nbytes >= key[{3 * k + 3}]"
+                        for k, name in enumerate(names))
+    carved = ", ".join(f"ndarray(key[{3 * k + 1}], key[{3 * k + 2}], {name})"
+                       for k, name in enumerate(names))
+    if len(names) > 1:
+        carved = f"({carved})"
+    check = (f"    if key is not None and key[0] == {shapes} and {free}: {target} = "
+             f"k{index}({args}, out={carved})")
+    if len(names) == 1 and step.outputs[0] is not None:
+        call = (f"else: {target} = k{index}({args}); K[{index}] = remember(B, "
+                f"{tuple(buffers)!r}, {shapes}, ({target},))")
+    else:  # r: the results, dropped at once (a reference to one keeps its buffer busy)
+        call = (f"else: r = k{index}({args}); {target} = r; K[{index}] = remember(B, "
+                f"{tuple(buffers)!r}, {shapes}, r if isinstance(r, tuple) else (r,)); del r")
+    return load, check, call
+
+
 def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
                  passthrough=(), fetch_aliases=None, own_fetches: bool = True) -> Callable:
     """A function ``run(feed_values, ctx, buffers, keys) -> fetch values`` executing
@@ -64,7 +96,7 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
     ones as they are.
     """
     namespace: dict = {"refs": sys.getrefcount, "copy": owned_copy, "unshared": unshared,
-                       "writeable": writeable}
+                       "writeable": writeable, "ndarray": np.ndarray, "remember": remember}
     lines = ["def run(feeds, ctx, B, K):"]
     if num_feeds:
         lines.append("    " + ", ".join(f"s{i}" for i in range(num_feeds))
@@ -84,24 +116,18 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
             reused = f"s{step.inputs[step.in_place]}"
             call = f"{_assign(step.outputs)}k{index}({args}, out={reused})"
         elif step.arena:
-            # b: the buffer; 3 references = B's, b's and getrefcount's own: nobody else's
-            shapes = "(" + "".join(f"s{i}.shape, " for i in step.inputs) + ")"
-            target = _target(step.outputs)
-            lines.append(f"    b = B[{index}]")
-            if len(step.outputs) == 1:
-                free = "refs(b) == 3"
-            else:  # a tuple of buffers: each referenced by the tuple and getrefcount alone
-                free = " and ".join(f"refs(b[{k}]) == 2" for k in range(len(step.outputs)))
-            lines.append(f"    if K[{index}] == {shapes} and {free}: {target} = "
-                         f"k{index}({args}, out=b)")
+            load, check, call = _arena_lines(index, step, args)
+            lines += [load, check]
             line_to_step[len(lines)] = index
-            call = f"else: {target} = B[{index}] = k{index}({args}); K[{index}] = {shapes}"
         else:
             call = f"{_assign(step.outputs)}k{index}({args})"
         lines.append(f"    {call}")
         line_to_step[len(lines)] = index
-        if step.frees:
-            lines.append("    del " + ", ".join(f"s{i}" for i in step.frees))
+        # the buffers' local names go with the step: they would count as references later
+        dropped = [f"b{k}" for k in range(len(step.arena_buffers))] + ["key"] * step.arena
+        dropped += [f"s{i}" for i in step.frees]
+        if dropped:
+            lines.append("    del " + ", ".join(dropped))
     fetch_aliases = fetch_aliases or [()] * len(fetch_slots)
     fetched = ", ".join(_fetched(slot, aliases, own_fetches)
                         for slot, aliases in zip(fetch_slots, fetch_aliases))

@@ -1,6 +1,6 @@
 """Memory planning for a plan's steps: which elementwise results may overwrite a dead
-input's buffer, which results may reuse a buffer the plan keeps across runs, and an
-estimate of the plan's peak bytes.
+input's buffer and an estimate of the plan's peak bytes (the buffers kept across runs:
+arena.py).
 
 An input buffer is reused (``ufunc(a, b, out=a)``) only when nothing else can still see it:
 it was freshly allocated by this run (a ufunc or matmul result: never a feed the caller
@@ -16,16 +16,10 @@ import numpy as np
 
 from graphc import registry
 
-__all__ = ["plan_in_place", "plan_arena", "estimate_peak_bytes", "ARENA_MIN_BYTES",
-           "fetch_aliases", "owned_copy", "unshared", "writeable"]
+__all__ = ["plan_in_place", "estimate_peak_bytes", "fetch_aliases", "owned_copy", "unshared",
+           "writeable", "allocates_fresh", "static_bytes"]
 
-# Smaller results come from malloc's free lists at no cost. Larger ones, allocated and freed
-# by the thousand per run, make glibc grow and trim its heap every run: W5's gradients
-# (16 KB each, 3 MB per run) cost 780 page faults and 1.6x the time without the arena.
-ARENA_MIN_BYTES = 4 << 10
-
-
-def _allocates(step) -> bool:
+def allocates_fresh(step) -> bool:
     """The step's outputs are new arrays that only its slots refer to."""
     opdef = registry.get(step.op.type)
     return (opdef.ufunc and opdef.bind is None) or opdef.fresh_output
@@ -51,10 +45,10 @@ def plan_in_place(steps, num_feeds: int, fetch_slots, donated=frozenset()) -> No
         if opdef.updates_input:
             slot = step.inputs[0]
             owned = slot in donated or (slot >= num_feeds and producer.get(slot) is not None
-                                        and _allocates(producer[slot]))
+                                        and allocates_fresh(producer[slot]))
             if (owned and slot not in fetched and slot in step.frees
                     and step.inputs.count(slot) == 1
-                    and all(_allocates(reader) for reader in readers[slot])):
+                    and all(allocates_fresh(reader) for reader in readers[slot])):
                 step.in_place = 0
             continue
         if not opdef.ufunc or step.op.attrs or len(step.outputs) != 1:
@@ -65,9 +59,9 @@ def plan_in_place(steps, num_feeds: int, fetch_slots, donated=frozenset()) -> No
         for position, (slot, tensor) in enumerate(zip(step.inputs, step.op.inputs)):
             source = producer.get(slot)
             if (slot < num_feeds or slot in fetched or slot not in step.frees or source is None
-                    or not _allocates(source) or tensor.dtype is not result.dtype
+                    or not allocates_fresh(source) or tensor.dtype is not result.dtype
                     or tensor.shape != result.shape
-                    or not all(_allocates(reader) for reader in readers[slot])):
+                    or not all(allocates_fresh(reader) for reader in readers[slot])):
                 continue
             step.in_place = position
             break
@@ -94,7 +88,7 @@ def fetch_aliases(steps, num_feeds: int, fetch_slots) -> list:
         opdef = registry.get(step.op.type)
         # a stateful op returns session state, unless its results are new (iterator_get_next)
         source = step.constant or (opdef.stateful and not opdef.fresh_output)
-        inherited = () if source or _allocates(step) else tuple(sorted(
+        inherited = () if source or allocates_fresh(step) else tuple(sorted(
             {alias for slot in step.inputs for alias in aliases[slot]}))
         for slot in step.outputs:
             if slot is not None:
@@ -127,36 +121,8 @@ def unshared(value, *sources):
     return value
 
 
-def _takes_out(step) -> bool:
-    opdef = registry.get(step.op.type)
-    if opdef.ufunc and step.fn is opdef.kernel:
-        return True
-    return opdef.takes_out(step.op) if callable(opdef.takes_out) else opdef.takes_out
-
-
-def plan_arena(steps) -> None:
-    """Set ``step.arena`` on steps whose result may be written into a buffer the plan keeps
-    from run to run (``kernel(..., out=buffer)``), fetched results included. Whether the
-    buffer is free is decided at run time by its reference count: only when the arena holds
-    the sole reference (the caller dropped last run's result, no view of it is alive, no
-    variable stores it) is it written again; otherwise the step allocates, as without an
-    arena. Results known to be smaller than ``ARENA_MIN_BYTES`` are left to malloc.
-
-    A step of several results (``relu_bias_grad``) keeps a tuple of buffers, one per result,
-    and writes into them (``kernel(..., out=(buffer, ...))``) only when every one is free."""
-    for step in steps:
-        step.arena = False
-        if (step.constant or step.needs_context or step.in_place is not None
-                or all(slot is None for slot in step.outputs) or not _takes_out(step)):
-            continue
-        results = step.op.outputs
-        if not all(result.shape.rank for result in results):
-            continue  # 0-d or unknown rank: results are NumPy scalars or of unknown size
-        step.arena = not all(result.shape.is_fully_defined()
-                             and _bytes(result) < ARENA_MIN_BYTES for result in results)
-
-
-def _bytes(tensor) -> int:
+def static_bytes(tensor) -> int:
+    """Bytes of ``tensor`` by its static shape (unknown dims count as 1)."""
     dims = tensor.shape.dims
     if dims is None:
         return tensor.dtype.size
@@ -172,7 +138,7 @@ def estimate_peak_bytes(steps) -> int:
         for slot, tensor in zip(step.outputs, step.op.outputs):
             if slot is None:
                 continue
-            size[slot] = 0 if step.in_place is not None or step.constant else _bytes(tensor)
+            size[slot] = 0 if step.in_place is not None or step.constant else static_bytes(tensor)
             live += size[slot]
         peak = max(peak, live)
         for slot in step.frees:

@@ -18,8 +18,9 @@ from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.shapes import format_shape
 
 from .codegen import compile_plan
-from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_arena, plan_in_place,
-                     unshared, writeable)
+from .arena import plan_arena
+from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_in_place, unshared,
+                     writeable)
 
 __all__ = ["Plan", "LONG_PLAN_STEPS", "LOOP_RUNS"]
 
@@ -36,7 +37,7 @@ class Step:
     """One op's kernel bound to its attributes, with the slots it reads and writes."""
 
     __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees",
-                 "constant", "in_place", "arena")
+                 "constant", "in_place", "arena", "arena_buffers")
 
     def __init__(self, op: Operation, inputs: list, outputs: list):
         opdef = registry.get(op.type)
@@ -54,7 +55,8 @@ class Step:
         self.constant = (not inputs and opdef.foldable and not opdef.stateful
                          and not opdef.random and not opdef.needs_context)
         self.in_place = None  # input position whose buffer receives the result
-        self.arena = False  # the result goes into a buffer kept across runs
+        self.arena = False  # the result goes into a buffer kept across runs (arena.py)
+        self.arena_buffers = ()  # which of the arena's buffers, one per result
 
 
 class Plan:
@@ -106,7 +108,7 @@ class Plan:
             self.fetch_slots)
         self._plan_frees(set(self.fetch_slots).union(*self.fetch_aliases))
         plan_in_place(self.steps, self.num_feeds, self.fetch_slots, frozenset(donated_feeds))
-        plan_arena(self.steps)
+        self.arena_buffers = plan_arena(self.steps, self.fetch_slots)
         self.arena_steps = sum(step.arena for step in self.steps)
         self._arenas: list = []  # idle (buffers, keys) pairs; each run takes one of its own
         self.estimated_peak_bytes = estimate_peak_bytes(self.steps)
@@ -174,7 +176,7 @@ class Plan:
         try:
             buffers, keys = arenas.pop()
         except IndexError:
-            buffers, keys = [None] * len(self.steps), [None] * len(self.steps)
+            buffers, keys = [None] * self.arena_buffers, [None] * len(self.steps)
         try:
             return compiled(feed_values, ctx, buffers, keys)
         finally:

@@ -26,7 +26,6 @@ Example:
 """
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
@@ -204,21 +203,37 @@ class _BatchPool:
 
     def _share(self, work, bounds, keep_spinning: bool) -> None:
         """Run ``work`` over the pieces ``bounds`` cuts, on this thread and the workers
-        (spinning ones spin after it where ``keep_spinning``: the machine had idle cores)."""
+        (spinning ones spin after it where ``keep_spinning``: the machine had idle cores).
+
+        The calling thread takes pieces from the front, the workers from the back, so on
+        two threads each core runs the same rows of every op (its half of the batch) and
+        finds them in its own cache, written there by the op before: W7 (b)'s 3x3
+        convolution took 2.36 ms in the step when whoever came first took the next piece
+        (1.59 ms alone), as each op's halves changed cores. Who runs a piece never changes
+        its bits; a late worker only leaves the caller more pieces."""
         pieces = len(bounds) - 1
-        taken = itertools.count()  # next() on a count is atomic under the GIL
+        ends = [0, pieces]  # the next piece from the front; one past the next from the back
+        taking = threading.Lock()
         finished = threading.Condition()
         state = {"done": 0, "error": None}
         errors = np.geterr()  # the caller's (a Session ignores NaN/Inf): NumPy's is per thread
 
-        def drain():
-            with np.errstate(**errors):
-                take_pieces()
+        def take(from_back: bool):
+            with taking:
+                if ends[0] >= ends[1]:
+                    return None
+                if from_back:
+                    ends[1] -= 1
+                    return ends[1]
+                ends[0] += 1
+                return ends[0] - 1
 
-        def take_pieces():
-            for k in iter(lambda: next(taken), None):
-                if k >= pieces:
-                    return
+        def drain(from_back=True):
+            with np.errstate(**errors):
+                take_pieces(from_back)
+
+        def take_pieces(from_back):
+            for k in iter(lambda: take(from_back), None):
                 try:
                     work(bounds[k], bounds[k + 1])
                 except BaseException as err:  # noqa: BLE001 - re-raised by the caller
@@ -231,7 +246,7 @@ class _BatchPool:
         else:
             for _ in range(min(self.threads, pieces) - 1):
                 self._executor.submit(drain)
-        drain()
+        drain(from_back=False)
         with finished:
             finished.wait_for(lambda: state["done"] == pieces)
         if state["error"] is not None:

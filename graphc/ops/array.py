@@ -311,9 +311,8 @@ def _pieces(x, bounds, axis, out=None):
 
 def _copied_pieces(x, bounds, axis, out=None):
     """The pieces as C-contiguous arrays, copied by rows (``_concat_blocks`` in reverse),
-    written into ``out`` when each of its arrays owns its memory (never a view a caller may
-    see: an arena that last kept views of an input passes them back) and has its piece's
-    shape and x's dtype, C-contiguous.
+    written into ``out`` when each of its arrays has its piece's shape and x's dtype, is
+    C-contiguous and shares no memory with x (never writing over the input being split).
 
     A narrow view (a few channels of NHWC, as the gradient of an Inception block's concat)
     makes every NumPy pass over it run one short inner loop per pixel, and the fused
@@ -324,8 +323,9 @@ def _copied_pieces(x, bounds, axis, out=None):
     shapes = [x.shape[:axis] + (stop - start,) + x.shape[axis + 1:]
               for start, stop in zip(bounds[:-1], bounds[1:])]
     if not (isinstance(out, tuple) and len(out) == len(shapes) and all(
-            isinstance(o, np.ndarray) and o.base is None and o.shape == shape
-            and o.dtype == x.dtype and o.flags.c_contiguous for o, shape in zip(out, shapes))):
+            isinstance(o, np.ndarray) and o.shape == shape and o.dtype == x.dtype
+            and o.flags.c_contiguous and not np.may_share_memory(o, x)
+            for o, shape in zip(out, shapes))):
         out = tuple(np.empty(shape, x.dtype) for shape in shapes)
     pieces = out
     blocks = [piece.reshape(rows, -1) for piece in pieces if piece.size]
