@@ -4,20 +4,23 @@
 
     def run(feeds, ctx, B, K):
         s0, s1 = feeds
-        b = B[0]
-        if K[0] == (s0.shape, s1.shape) and refs(b) == 3: s2 = k0(s0, s1, out=b)
-        else: s2 = B[0] = k0(s0, s1); K[0] = (s0.shape, s1.shape)
-        del s0
+        b0 = B[3]; key = K[0]
+        if key is not None and key[0] == (s0.shape, s1.shape, ) and refs(b0) == 3 and \
+                b0.nbytes >= key[3]: s2 = k0(s0, s1, out=ndarray(key[1], key[2], b0))
+        else: s2 = k0(s0, s1); K[0] = remember(B, (3,), (s0.shape, s1.shape, ), (s2,))
+        del b0, key, s0
         ctx.op = op1; s3 = k1(ctx, s2)
         return [s3]
 
 with every kernel bound (attributes included) as a global of that function, and each value
-deleted right after its last reader. Steps planned into the arena write into the buffer
-``B[j]`` they made on an earlier run with inputs of the same shapes (``K[i]``), when no one
-but the arena refers to it any more; steps sharing a buffer (arena.py) also check that it
-has the shape and dtype they made and owns its memory. Errors cost nothing until they happen: the failing line
-number identifies the step, whose inputs are still in the frame's locals, so the error can
-name the op, its inputs' shapes and dtypes and the user's line.
+deleted right after its last reader. A step planned into the arena (arena.py) writes each
+result into a view carved from one of the arena's buffers ``B[j]``, which other steps may
+share, by the shape and dtype it made on an earlier run with inputs of the same shapes
+(``K[i]``), when no one but the arena refers to that buffer any more (no result carved
+from it is alive) and it is large enough; otherwise it allocates and ``remember`` records
+what it made, growing the buffers for the next run. Errors cost nothing until they happen:
+the failing line number identifies the step, whose inputs are still in the frame's locals,
+so the error can name the op, its inputs' shapes and dtypes and the user's line.
 """
 from __future__ import annotations
 
@@ -125,6 +128,8 @@ def compile_plan(steps, num_feeds: int, fetch_slots, on_error: Callable,
         line_to_step[len(lines)] = index
         # the buffers' local names go with the step: they would count as references later
         dropped = [f"b{k}" for k in range(len(step.arena_buffers))] + ["key"] * step.arena
+        if step.arena and len(step.outputs) > 1 and None in step.outputs:
+            dropped.append("_")  # a result nobody reads, holding its buffer
         dropped += [f"s{i}" for i in step.frees]
         if dropped:
             lines.append("    del " + ", ".join(dropped))

@@ -98,8 +98,9 @@ class ThreadPolicy:
 class _BatchPool:
     """Runs ``work(lo, hi)`` over pieces of ``range(n)``, on the calling thread and the pool.
 
-    Whoever runs takes the next piece (work sharing), so a worker that the OS has not
-    scheduled yet costs nothing: the calling thread runs every piece no worker took, and waits
+    Whoever runs takes the next piece (work sharing: the calling thread from the front, the
+    workers from the back, see ``_share``), so a worker that the OS has not scheduled yet
+    costs nothing: the calling thread runs every piece no worker took, and waits
     only for pieces a worker is in the middle of. And the batch is split only while the
     machine has idle cores for the pool's threads: under a CPU load a worker that took a piece
     waits for a time slice, and so does the call (measured: 5-20x slower calls at load 4-19
