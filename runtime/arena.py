@@ -1,10 +1,12 @@
 """The buffers a plan keeps from run to run (its arena), and which steps share one.
 
-A step whose kernel takes ``out=`` writes its result into a buffer kept from an earlier run
-(``kernel(..., out=buffer)``) instead of allocating one; whether the buffer is free is
-decided at run time by its reference count (codegen.py). Steps share a buffer: two results
-of one static shape and dtype whose lifetimes within a run do not overlap get one, and a
-step takes the buffer freed most recently, as TF's allocator hands out the chunk freed last.
+A step whose kernel takes ``out=`` writes each result into a view carved from one of the
+arena's buffers instead of allocating (``kernel(..., out=ndarray(shape, dtype, buffer))``,
+codegen.py). Results whose lifetimes within a run do not overlap share a buffer: each takes
+the smallest free buffer of its kind that holds it (freed last among equals, as TF's
+allocator hands out the chunk freed last), and a buffer grows to the largest result it
+holds. The view's shape and dtype are those the step made on an earlier run with inputs of
+the same shapes (``remember``).
 
 Why share: with a buffer per step, W7 (b)'s step kept 80 MB of results and each op wrote
 memory no op had touched for a whole step, long evicted from the cache (about 50 MB held
@@ -12,11 +14,11 @@ data on the 2-vCPU Xeon host, measured by flushing): its memory-bound ops ran at
 (the first ReLU gradient 1.43 ms in the step, 0.69 ms run alone). Shared, the results take
 38 MB and the buffer a step writes was last written a few ops before.
 
-Sharing never rests on the lifetimes computed here, which only choose who shares: a shared
-buffer is written only when the arena holds its sole reference (no value of this run or of
-the caller's, no view and no variable refers to it), it owns its memory (a view whose base
-nothing else holds counts as owning it) and it has the shape and dtype the step made last
-time with inputs of the same shapes; otherwise the step allocates, as without an arena.
+Sharing never rests on the lifetimes computed here, which only choose who shares: a buffer
+is written only when the arena holds its sole reference (no result carved from it is alive:
+no value of this run or of the caller's, no view and no variable refers to one) and it is
+large enough; otherwise the step allocates, as without an arena, and ``remember`` grows the
+buffer for the next run.
 
 Example:
     >>> buffers = plan_arena(plan.steps, plan.fetch_slots)   # sets step.arena_buffers
