@@ -26,6 +26,7 @@ Example:
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -98,9 +99,8 @@ class ThreadPolicy:
 class _BatchPool:
     """Runs ``work(lo, hi)`` over pieces of ``range(n)``, on the calling thread and the pool.
 
-    Whoever runs takes the next piece (work sharing: the calling thread from the front, the
-    workers from the back, see ``_share``), so a worker that the OS has not scheduled yet
-    costs nothing: the calling thread runs every piece no worker took, and waits
+    Whoever runs takes the next piece (work sharing), so a worker that the OS has not
+    scheduled yet costs nothing: the calling thread runs every piece no worker took, and waits
     only for pieces a worker is in the middle of. And the batch is split only while the
     machine has idle cores for the pool's threads: under a CPU load a worker that took a piece
     waits for a time slice, and so does the call (measured: 5-20x slower calls at load 4-19
@@ -204,37 +204,21 @@ class _BatchPool:
 
     def _share(self, work, bounds, keep_spinning: bool) -> None:
         """Run ``work`` over the pieces ``bounds`` cuts, on this thread and the workers
-        (spinning ones spin after it where ``keep_spinning``: the machine had idle cores).
-
-        The calling thread takes pieces from the front, the workers from the back, so on
-        two threads each core runs the same rows of every op (its half of the batch) and
-        finds them in its own cache, written there by the op before: W7 (b)'s 3x3
-        convolution took 2.36 ms in the step when whoever came first took the next piece
-        (1.59 ms alone), as each op's halves changed cores. Who runs a piece never changes
-        its bits; a late worker only leaves the caller more pieces."""
+        (spinning ones spin after it where ``keep_spinning``: the machine had idle cores)."""
         pieces = len(bounds) - 1
-        ends = [0, pieces]  # the next piece from the front; one past the next from the back
-        taking = threading.Lock()
+        taken = itertools.count()  # next() on a count is atomic under the GIL
         finished = threading.Condition()
         state = {"done": 0, "error": None}
         errors = np.geterr()  # the caller's (a Session ignores NaN/Inf): NumPy's is per thread
 
-        def take(from_back: bool):
-            with taking:
-                if ends[0] >= ends[1]:
-                    return None
-                if from_back:
-                    ends[1] -= 1
-                    return ends[1]
-                ends[0] += 1
-                return ends[0] - 1
-
-        def drain(from_back=True):
+        def drain():
             with np.errstate(**errors):
-                take_pieces(from_back)
+                take_pieces()
 
-        def take_pieces(from_back):
-            for k in iter(lambda: take(from_back), None):
+        def take_pieces():
+            for k in iter(lambda: next(taken), None):
+                if k >= pieces:
+                    return
                 try:
                     work(bounds[k], bounds[k + 1])
                 except BaseException as err:  # noqa: BLE001 - re-raised by the caller
@@ -247,7 +231,7 @@ class _BatchPool:
         else:
             for _ in range(min(self.threads, pieces) - 1):
                 self._executor.submit(drain)
-        drain(from_back=False)
+        drain()
         with finished:
             finished.wait_for(lambda: state["done"] == pieces)
         if state["error"] is not None:
