@@ -27,6 +27,7 @@ from .rewriter import Rewriter, on_copy
 
 __all__ = ["run", "edit", "find_pools"]
 
+
 def find_pools(graph: Graph) -> list:
     """``(pool, gradients)``: each max_pool with the max_pool_grad ops of its input, output
     and window (at least one), in topological order."""

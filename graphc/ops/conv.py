@@ -195,9 +195,12 @@ def _pool_errors():
             ErrorSample((rand(1, 6, 6, 3), 2, 2, "FULL"), match="padding")]
 
 
+# a pool's attributes and their defaults (its OpDef's, and its gradients')
+POOL_ATTRS = {"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"}
+
 MAX_POOL = registry.register(OpDef(
     name="max_pool", dtypes=same_dtype_rule("max_pool", NUMERIC), shapes=_pool_shapes("max_pool"),
-    kernel=max_pool_forward, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    kernel=max_pool_forward, attrs=dict(POOL_ATTRS),
     fresh_output=True, takes_out=True,
     distribution=registry.ROWWISE,
     grad=_max_pool_grad,
@@ -205,7 +208,7 @@ MAX_POOL = registry.register(OpDef(
     doc="Maximum over each window; SAME padding never wins the max."))
 AVG_POOL = registry.register(OpDef(
     name="avg_pool", dtypes=same_dtype_rule("avg_pool", FLOAT), shapes=_pool_shapes("avg_pool"),
-    kernel=_avg_pool_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    kernel=_avg_pool_kernel, attrs=dict(POOL_ATTRS),
     distribution=registry.ROWWISE,
     grad=_avg_pool_grad,
     reference=_pool_reference(lambda v: sum(v) / len(v)), samples=_pool_samples,

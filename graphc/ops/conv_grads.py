@@ -12,8 +12,8 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.convert import convert_to_tensor, graph_of
 from graphc.ops.common import apply_op, rand
-from graphc.ops.conv import (_check_padding, _geometry, _padded, _pool_attrs, _spatial,
-                             avg_pool, conv2d)
+from graphc.ops.conv import (POOL_ATTRS, _check_padding, _geometry, _padded, _pool_attrs,
+                             _spatial, avg_pool, conv2d)
 from graphc.ops.conv_kernels import _window, conv_filter_grad, conv_input_grad, window_geometry
 from graphc.ops.pool_kernels import (compiled_pooling, max_pool_forward, max_pool_gather,
                                      max_pool_scatter)
@@ -281,7 +281,7 @@ def _max_pool_grad_grad_samples():
 
 MAX_POOL_GRAD = registry.register(OpDef(
     name="max_pool_grad", dtypes=lambda d, a: [d[2]], shapes=_pool_grad_shapes("max_pool_grad"),
-    kernel=_max_pool_grad_kernel, attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    kernel=_max_pool_grad_kernel, attrs=dict(POOL_ATTRS),
     fresh_output=True, takes_out=True,
     distribution=registry.Split("rowwise", (0, 1, 2)),
     grad=lambda op, ddx: [None, None, max_pool_grad_grad(op.inputs[0], op.inputs[1], ddx,
@@ -294,7 +294,7 @@ MAX_POOL_GRAD_GRAD = registry.register(OpDef(
     name="max_pool_grad_grad", dtypes=lambda d, a: [d[2]],
     shapes=_pool_grad_shapes("max_pool_grad_grad"), kernel=_max_pool_grad_grad_kernel,
     fresh_output=True, takes_out=True,
-    attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    attrs=dict(POOL_ATTRS),
     grad=lambda op, dy: [None, None, max_pool_grad(op.inputs[0], op.inputs[1], dy,
                                                    **_pool_attrs(op))],
     reference=_max_pool_grad_grad_reference, samples=_max_pool_grad_grad_samples,
@@ -332,7 +332,7 @@ AVG_POOL_GRAD = registry.register(OpDef(
     name="avg_pool_grad", dtypes=lambda d, a: [d[1]],
     shapes=lambda ins, a: [_sizes("avg_pool_grad", ins[0])], kernel=_avg_pool_grad_kernel,
     distribution=registry.Split("rowwise", (1,), batch_shape=0),
-    attrs={"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"},
+    attrs=dict(POOL_ATTRS),
     grad=lambda op, ddx: [None, avg_pool(ddx, **_pool_attrs(op))],
     reference=_avg_pool_grad_reference,
     samples=lambda: [Sample((np.array([2, 6, 6, 3], np.int32), rand(2, 3, 3, 3), 2, 2, "VALID")),

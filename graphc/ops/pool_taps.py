@@ -35,7 +35,7 @@ from graphc import dtypes as gdt
 from graphc import registry
 from graphc.ops.batch_split import each_chunk
 from graphc.ops.common import FLOAT, NUMERIC, apply_op, rand, same_dtype_rule
-from graphc.ops.conv import _pool_shapes, pool_window_attrs
+from graphc.ops.conv import POOL_ATTRS, _pool_shapes, pool_window_attrs
 from graphc.ops.conv_buffers import output as _output
 from graphc.ops.conv_grads import _argmax_taps, _sizes, scatter_at_taps
 from graphc.ops.pool_kernels import (_gradient_rows, _lowest, compiled_pooling,
@@ -123,8 +123,6 @@ def _forward_grad(op, dy, _taps_grad):
                      dict(op.attrs))]
 
 
-_POOL_ATTRS = {"ksize": (1, 1), "strides": (1, 1), "padding": "VALID"}
-
 
 def _forward_samples():
     # ties, NaN and infinities: tests/test_pool_taps.py (finite differences need distinct
@@ -138,7 +136,7 @@ def _forward_samples():
 
 MAX_POOL_TAPS = registry.register(OpDef(
     name="max_pool_taps", dtypes=_forward_dtypes, shapes=_forward_shapes, kernel=_forward,
-    attrs=dict(_POOL_ATTRS), fresh_output=True, takes_out=True, grad=_forward_grad,
+    attrs=dict(POOL_ATTRS), fresh_output=True, takes_out=True, grad=_forward_grad,
     reference=_forward_reference, samples=_forward_samples,
     error_samples=lambda: [ErrorSample((rand(6, 6, 3), (2, 2), (2, 2), "VALID"),
                                        match="rank 4")],
@@ -234,7 +232,7 @@ def _grad_samples():
 
 MAX_POOL_GRAD_TAPS = registry.register(OpDef(
     name="max_pool_grad_taps", dtypes=_grad_dtypes, shapes=_grad_shapes, kernel=_grad_kernel,
-    attrs=dict(_POOL_ATTRS), fresh_output=True, takes_out=True,
+    attrs=dict(POOL_ATTRS), fresh_output=True, takes_out=True,
     distribution=registry.Split("rowwise", (0, 1), batch_shape=2),
     # the pass makes it after differentiation, from a max_pool_grad of an unoptimized graph
     grad=registry.NOT_DIFFERENTIABLE,
