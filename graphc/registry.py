@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 import numpy as np
 
 __all__ = ["OpDef", "LoopExpr", "Sample", "ErrorSample", "NOT_DIFFERENTIABLE", "Split", "Blocks",
-           "ELEMENTWISE", "ROWWISE", "SHAPE_ONLY", "batch_reduction", "rowwise_unless_axis0",
+           "ELEMENTWISE", "ROWWISE", "SHAPE_ONLY", "declared_split", "batch_reduction",
+           "rowwise_unless_axis0",
            "finite_if_inputs_finite", "always_finite", "register", "get", "all_ops", "api_for",
            "public", "declare_export"]
 
@@ -124,6 +125,11 @@ class Split:
         accumulate: the dtype partial results of a floating ``"sum"`` (and every ``"mean"``)
             are accumulated in, across the row blocks of a chunk and the tree combine, when
             it is wider than the op's dtype; the result is cast back. ``""``: the op's dtype.
+        sums: the positions of the results of a rowwise op of several results that are
+            sums over the batch instead of rows (``relu_bias_grad``'s bias gradient): its
+            results on the chunks are partial sums, joined as a ``"sum"`` reduction's.
+            The runtime's batch regions (runtime/batch_regions.py) read these declarations
+            too; ``graphc.dask`` chunks ops of one result only.
 
     Example:
         >>> Split("reduction", chunked=(0, 1), combine="sum")  # a^T b over the batch
@@ -134,6 +140,7 @@ class Split:
     combine: str = ""
     batch_shape: Optional[int] = None
     accumulate: str = "float64"
+    sums: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,21 @@ ROWWISE = Split("rowwise")
 SHAPE_ONLY = Split("shape")
 
 
+def declared_split(opdef, op, host_inputs):
+    """The ``Split`` ``opdef`` declares for ``op`` (``host_inputs``: the values of host
+    inputs, None for the chunked ones), ``ELEMENTWISE`` for an elementwise op declaring
+    none, or None.
+
+    Example:
+        >>> declared_split(get("relu"), relu_op, (None,))
+        Split(kind='elementwise', ...)
+    """
+    rule = opdef.distribution
+    if rule is None:
+        return ELEMENTWISE if opdef.elementwise else None
+    return rule(op, host_inputs) if callable(rule) else rule
+
+
 def batch_reduction(combine: Optional[str]):
     """``OpDef.distribution`` of a reduction with ``axis``/``keepdims`` attributes: a batch
     reduction joined by ``combine`` when the batch axis (0) is reduced, else rowwise; None
@@ -179,15 +201,20 @@ def batch_reduction(combine: Optional[str]):
     return split
 
 
-def rowwise_unless_axis0(chunked: tuple = (0,), attr: str = "axis", of_output: bool = False):
+def rowwise_unless_axis0(chunked: Optional[tuple] = (0,), attr: str = "axis",
+                         of_output: bool = False):
     """``OpDef.distribution`` of an op working along ``attrs[attr]`` (an axis of its first
     chunked input, or of its output with ``of_output``): rowwise over the inputs at
-    ``chunked`` unless that axis is the batch axis (then undeclared: an error)."""
+    ``chunked`` (None: every input, as concat joins them) unless that axis is the batch
+    axis (then undeclared: an error)."""
     def split(op, host_inputs) -> Optional[Split]:
-        rank = (op.outputs[0] if of_output else op.inputs[chunked[0]]).shape.rank
+        positions = tuple(range(len(op.inputs))) if chunked is None else chunked
+        if not positions:
+            return None
+        rank = (op.outputs[0] if of_output else op.inputs[positions[0]]).shape.rank
         if rank is None or op.attrs[attr] % max(rank, 1) == 0:
             return None
-        return Split("rowwise", chunked=chunked)
+        return Split("rowwise", chunked=positions)
     return split
 
 

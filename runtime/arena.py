@@ -29,9 +29,7 @@ import heapq
 
 import numpy as np
 
-from graphc import registry
-
-from .memory import allocates_fresh, static_bytes
+from .memory import allocates_fresh, static_bytes, takes_out
 
 __all__ = ["plan_arena", "remember", "ARENA_MIN_BYTES"]
 
@@ -39,13 +37,6 @@ __all__ = ["plan_arena", "remember", "ARENA_MIN_BYTES"]
 # by the thousand per run, make glibc grow and trim its heap every run: W5's gradients
 # (16 KB each, 3 MB per run) cost 780 page faults and 1.6x the time without the arena.
 ARENA_MIN_BYTES = 4 << 10
-
-
-def _takes_out(step) -> bool:
-    opdef = registry.get(step.op.type)
-    if opdef.ufunc and step.fn is opdef.kernel:
-        return True
-    return opdef.takes_out(step.op) if callable(opdef.takes_out) else opdef.takes_out
 
 
 def plan_arena(steps, fetch_slots=()) -> int:
@@ -56,7 +47,7 @@ def plan_arena(steps, fetch_slots=()) -> int:
     for step in steps:
         step.arena, step.arena_buffers = False, ()
         if (step.constant or step.needs_context or step.in_place is not None
-                or all(slot is None for slot in step.outputs) or not _takes_out(step)):
+                or all(slot is None for slot in step.outputs) or not takes_out(step)):
             continue
         results = step.op.outputs
         if not all(result.shape.rank for result in results):

@@ -17,12 +17,39 @@ import numpy as np
 from graphc import registry
 
 __all__ = ["plan_in_place", "estimate_peak_bytes", "fetch_aliases", "owned_copy", "unshared",
-           "writeable", "allocates_fresh", "static_bytes"]
+           "writeable", "allocates_fresh", "static_bytes", "opdef_of", "takes_out",
+           "plan_frees"]
+
+
+def opdef_of(step):
+    """The record the planners ask about a step: its op's OpDef, or the one a step of its
+    own kind carries (a batch region's: runtime/batch_regions.py)."""
+    return getattr(step, "opdef", None) or registry.get(step.op.type)
+
 
 def allocates_fresh(step) -> bool:
     """The step's outputs are new arrays that only its slots refer to."""
-    opdef = registry.get(step.op.type)
+    opdef = opdef_of(step)
     return (opdef.ufunc and opdef.bind is None) or opdef.fresh_output
+
+
+def takes_out(step) -> bool:
+    """Whether the step's kernel accepts ``out=`` (see ``OpDef.takes_out``)."""
+    opdef = opdef_of(step)
+    if opdef.ufunc and step.fn is opdef.kernel:
+        return True
+    return opdef.takes_out(step.op) if callable(opdef.takes_out) else opdef.takes_out
+
+
+def plan_frees(steps, keep=frozenset()) -> None:
+    """Append to each step's ``frees`` the slots it reads last (those in ``keep`` stay)."""
+    last_reader: dict = {}
+    for index, step in enumerate(steps):
+        for slot in step.inputs:
+            last_reader[slot] = index
+    for slot, index in last_reader.items():
+        if slot not in keep:
+            steps[index].frees.append(slot)
 
 
 def plan_in_place(steps, num_feeds: int, fetch_slots, donated=frozenset()) -> None:
@@ -41,7 +68,7 @@ def plan_in_place(steps, num_feeds: int, fetch_slots, donated=frozenset()) -> No
     fetched = set(fetch_slots)
     for step in steps:
         step.in_place = None
-        opdef = registry.get(step.op.type)
+        opdef = opdef_of(step)
         if opdef.updates_input:
             slot = step.inputs[0]
             owned = slot in donated or (slot >= num_feeds and producer.get(slot) is not None
@@ -85,7 +112,7 @@ def fetch_aliases(steps, num_feeds: int, fetch_slots) -> list:
     """
     aliases: dict = {slot: (slot,) for slot in range(num_feeds)}
     for step in steps:
-        opdef = registry.get(step.op.type)
+        opdef = opdef_of(step)
         # a stateful op returns session state, unless its results are new (iterator_get_next)
         source = step.constant or (opdef.stateful and not opdef.fresh_output)
         inherited = () if source or allocates_fresh(step) else tuple(sorted(

@@ -17,10 +17,12 @@ from graphc.errors import (InvalidArgumentError, OpError, describe_op, describe_
 from graphc.graph import Graph, Operation, Tensor, required_ops
 from graphc.shapes import format_shape
 
-from .codegen import compile_plan
+from . import threads as thread_policy
 from .arena import plan_arena
-from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_in_place, unshared,
-                     writeable)
+from .batch_regions import form_regions
+from .codegen import compile_plan
+from .memory import (estimate_peak_bytes, fetch_aliases, owned_copy, plan_frees, plan_in_place,
+                     unshared, writeable)
 
 __all__ = ["Plan", "LONG_PLAN_STEPS", "LOOP_RUNS"]
 
@@ -100,13 +102,16 @@ class Plan:
         self.num_slots = len(slot_of)
         self.num_feeds = len(feed_tensors)
         self.fetch_slots = [slot_of[t] for t in fetch_tensors]
+        # runs of ops that split along the batch run piece by piece on the pool's threads
+        self.steps = form_regions(self.steps, self.fetch_slots, _kernel_error,
+                                  thread_policy.current_policy().pool_threads)
         # fetched arrays are the caller's own: never a feed, variable value or constant
         # (unless the caller is a loop handing them to its next iteration: own_fetches)
         self.output_aliases = fetch_aliases(self.steps, self.num_feeds, self.fetch_slots)
         self.own_fetches = own_fetches
         self.fetch_aliases = self.output_aliases if own_fetches else [()] * len(
             self.fetch_slots)
-        self._plan_frees(set(self.fetch_slots).union(*self.fetch_aliases))
+        plan_frees(self.steps, set(self.fetch_slots).union(*self.fetch_aliases))
         plan_in_place(self.steps, self.num_feeds, self.fetch_slots, frozenset(donated_feeds))
         self.arena_buffers = plan_arena(self.steps, self.fetch_slots)
         self.arena_steps = sum(step.arena for step in self.steps)
@@ -127,15 +132,6 @@ class Plan:
                     passthrough=(OpError,), fetch_aliases=self.fetch_aliases,
                     own_fetches=self.own_fetches)
         return self._compiled
-
-    def _plan_frees(self, keep: set) -> None:
-        last_reader: dict = {}
-        for index, step in enumerate(self.steps):
-            for slot in step.inputs:
-                last_reader[slot] = index
-        for slot, index in last_reader.items():
-            if slot not in keep:
-                self.steps[index].frees.append(slot)
 
     @staticmethod
     def check_feeds(needed, fed, fetch_tensors, targets) -> None:

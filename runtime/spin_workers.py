@@ -265,6 +265,9 @@ class SpinWorkers:
             seq, run = self._python
             if seq == got:
                 run()
+            # the job's closure holds the arrays of its call (a plan's arena buffers, which
+            # are written again only where nothing else refers to them): not while waiting
+            del run
 
     def _next_seq(self) -> int:
         return (self._seq + 1) & _SEQ_MASK
@@ -286,6 +289,11 @@ class SpinWorkers:
         of the cores from its calling thread)."""
         self._python = (self._next_seq(), run)
         self._post(0, python=True, spin=spin)
+
+    def forget_python(self) -> None:
+        """Drop the last job's ``run`` once the caller has seen all its pieces done (a
+        worker that wakes up later finds no job of its sequence number and skips it)."""
+        self._python = (-1, None)
 
     @staticmethod
     def gemm_job(left, right, out, axis: int = 0):

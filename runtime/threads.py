@@ -8,7 +8,9 @@ its quiet time (issue 14). So the runtime decides once per process, never both a
   of ``threads`` workers shares with the calling thread the pieces of each conv and pool
   kernel's batch, of each large concat's and split's copy and ReLU gradient's rows
   (graphc.ops.batch_split), of each large 2-D GEMM's rows (graphc.ops.gemm), and the fused
-  engines' chunks (``run_shares``), while the machine has idle cores. Its workers wait
+  engines' chunks (``run_shares``), while the machine has idle cores; runs of such ops
+  run as batch regions (runtime/batch_regions.py): each piece of the batch through all of
+  them on one thread, its kernels unsplit (``batch_split.unsplit``). Its workers wait
   spinning in compiled code for 2 ms after work handed out on an idle machine, then sleep
   (graphc.runtime.spin_workers; sleeping workers only, where those cannot be built); under
   load a step slows down by its fair share only.
@@ -45,7 +47,7 @@ from .machine_load import process_cpu_seconds as _process_cpu_seconds
 from .spin_workers import SpinWorkers
 
 __all__ = ["ThreadPolicy", "current_policy", "ensure_applied", "kernel_threads", "run_shares",
-           "blas_info", "request_threads", "requested_threads", "applied", "MODES"]
+           "pool", "blas_info", "request_threads", "requested_threads", "applied", "MODES"]
 
 MODES = ("pool", "blas")
 
@@ -181,10 +183,14 @@ class _BatchPool:
         pool under a moderate load (the process then gets its fair share of the cores, two
         threads' worth, not one's: W7 (b) took 2.8x its quiet step run on one thread under a
         2-process load, 2.3x split), but not under a heavy one (``_heavily_loaded``)."""
-        bounds = self.bounds(n, chunks)
+        self.run_pieces(work, self.bounds(n, chunks), long_pieces)
+
+    def run_pieces(self, work, bounds: list, long_pieces: bool = False) -> None:
+        """``work(lo, hi)`` over the pieces ``bounds`` cuts (their first elements, then the
+        end), shared with the pool's threads as ``__call__`` shares them."""
         pieces = len(bounds) - 1
         if pieces == 1:
-            work(0, n)
+            work(bounds[0], bounds[1])
             return
         split = self.idle() or long_pieces and not self._heavily_loaded()
         spin = self._workers() if split else None
@@ -234,6 +240,8 @@ class _BatchPool:
         drain()
         with finished:
             finished.wait_for(lambda: state["done"] == pieces)
+        if self._spin is not None:
+            self._spin.forget_python()
         if state["error"] is not None:
             raise state["error"]
 
@@ -320,6 +328,12 @@ def ensure_applied() -> ThreadPolicy:
     return _APPLIED[0]
 
 
+def pool():
+    """graphc's pool in force (``run_pieces`` over pieces of a batch), None where the
+    policy has none (one thread, the ``blas`` policy) or it is not applied yet."""
+    return _POOL[0]
+
+
 def kernel_threads() -> int:
     """How many threads may share one kernel call's work right now (the fused NumPy engine
     asks before splitting its chunks over its pool): the pool policy's threads while the
@@ -327,12 +341,13 @@ def kernel_threads() -> int:
     pool and BLAS, ever share the cores.
 
     Example:
-        >>> kernel_threads()  # 1 under GRAPHC_THREADS=1, the blas policy or a CPU load
+        >>> kernel_threads()  # 1 under GRAPHC_THREADS=1, the blas policy, a CPU load or
+        ...                   # in a batch region's piece (which is its share already)
         2
     """
     ensure_applied()
     pool = _POOL[0]
-    return pool.threads if pool is not None and pool.idle() else 1
+    return pool.threads if pool is not None and batch_split.splitting() and pool.idle() else 1
 
 
 def run_shares(function, shares: list) -> None:

@@ -38,3 +38,13 @@ def graph():
     g = gc.Graph()
     with g.as_default():
         yield g
+
+
+@pytest.fixture
+def without_batch_regions(monkeypatch):
+    """Plans whose steps are the ops themselves, for tests of what a plan decides for each
+    op's step (its arena buffers, in-place writes): with several threads, runs of ops that
+    split along the batch become one batch region step (runtime/batch_regions.py, tested in
+    tests/test_batch_regions.py), whose pieces plan their own."""
+    from graphc.runtime import plan
+    monkeypatch.setattr(plan, "form_regions", lambda steps, *args, **kwargs: steps)

@@ -97,6 +97,7 @@ def test_sharing_never_changes_a_result_a_held_value_or_a_variable(share):
             np.testing.assert_array_equal(value, want)
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_shared_buffers_are_written_again_from_run_to_run():
     g, x, kept, view, total, assign, init = _chain()
     with gc.Session(graph=g, optimize=False) as sess:

@@ -140,6 +140,7 @@ def test_the_pass_leaves_a_conv_whose_result_is_read_elsewhere():
     _assert_bitwise(_runs(graph, x, fetches, value, optimize=True)[-1], unfused[0])
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_the_pass_leaves_a_group_reading_a_whole_second_tensor():
     """relu(conv + x2) with x2 of the result's shape: not a broadcast over blocks."""
     graph = gc.Graph()

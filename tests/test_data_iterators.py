@@ -191,6 +191,7 @@ def test_fetched_elements_are_the_callers_own(graph):
             value += 1.0  # changing what was fetched changes nothing in the pipeline
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_plans_hand_out_get_next_results_without_another_copy(graph):
     """get_next's results are new arrays (fresh_output): unlike other stateful ops' results,
     which are session state, the plan neither copies them for the caller nor keeps them from

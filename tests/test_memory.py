@@ -1,5 +1,6 @@
 """Memory planning: in-place reuse of dead intermediates, never of anything a user can see."""
 import numpy as np
+import pytest
 
 import graphc as gc
 from graphc import registry
@@ -92,6 +93,7 @@ def test_large_intermediates_keep_their_buffers_across_runs():
                                    rtol=1e-12)
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_fetched_results_are_reused_only_once_the_caller_dropped_them():
     g, x, w, fetched, update, init = _arena_graph()
     batch = np.random.default_rng(1).normal(size=(50, 64))
@@ -113,6 +115,7 @@ def test_fetched_results_are_reused_only_once_the_caller_dropped_them():
         np.testing.assert_array_equal(view, kept)  # a live view keeps its buffer safe
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_a_large_concat_writes_into_its_kept_buffer():
     """concat (W7's Inception branches, 7 MB a step) takes out=: its buffer stays across runs
     instead of fresh pages every run; a buffer of another dtype (strings of another length)
@@ -167,6 +170,7 @@ def test_concurrent_runs_use_arenas_of_their_own():
         assert not failures
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_narrow_split_pieces_keep_their_buffers_and_fetched_pieces_stay_intact():
     """split into narrow channel pieces (W7's concat gradient, ~1,500 page faults a step as
     fresh arrays) writes into buffers kept across runs; pieces the caller holds are never

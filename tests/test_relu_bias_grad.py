@@ -156,6 +156,7 @@ def _plan_types(sess):
     return [step.op.type for step in plan.steps]
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_a_training_step_gives_the_unoptimized_gradients_past_the_hot_threshold():
     g, x, loss, grads, init = _conv_net()
     value = _special((4, 6, 6, 2), 6)
@@ -177,6 +178,7 @@ def test_a_training_step_gives_the_unoptimized_gradients_past_the_hot_threshold(
                 np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6, equal_nan=True)
 
 
+@pytest.mark.usefixtures("without_batch_regions")
 def test_the_arena_keeps_both_results_and_never_overwrites_a_kept_one():
     g, x, loss, grads, init = _conv_net()
     value = np.random.default_rng(7).standard_normal((64, 6, 6, 2)).astype(np.float32)

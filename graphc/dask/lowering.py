@@ -41,13 +41,10 @@ class Deferred:
 
 def split_of(opdef, op, inputs):
     """The op's declared ``Split`` for its attributes, or None when it declares none."""
-    rule = opdef.distribution
-    if rule is None:
-        return registry.ELEMENTWISE if opdef.elementwise else None
-    if not callable(rule):
-        return rule
-    return rule(op, tuple(None if _is_chunked(v) or isinstance(v, RegionValue) else v
-                          for v in inputs))
+    if not callable(opdef.distribution):
+        return registry.declared_split(opdef, op, ())
+    return registry.declared_split(opdef, op, tuple(
+        None if _is_chunked(v) or isinstance(v, RegionValue) else v for v in inputs))
 
 
 def _is_chunked(value) -> bool:

@@ -133,7 +133,7 @@ def _copy_columns(wide, blocks, into_wide: bool) -> None:
 
 CONCAT = registry.register(OpDef(
     name="concat", dtypes=same_dtype_rule("concat"), shapes=_concat_shapes, grad=_concat_grad,
-    fresh_output=True, takes_out=True,
+    fresh_output=True, takes_out=True, distribution=registry.rowwise_unless_axis0(None),
     kernel=_concat_kernel, attrs={"axis": 0},
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda values, axis: np.moveaxis(
@@ -354,7 +354,7 @@ SPLIT = registry.register(OpDef(
     name="split", dtypes=lambda d, attrs: [d[0]] * attrs["num"], shapes=_split_shapes,
     grad=lambda op, *dys: [concat(_fill_missing(op, dys), axis=op.attrs["axis"])],
     kernel=_split_kernel, attrs={"num": None, "sizes": None, "axis": 0},
-    takes_out=_split_takes_out,
+    takes_out=_split_takes_out, distribution=registry.rowwise_unless_axis0(),
     finite_outputs=registry.finite_if_inputs_finite,
     reference=lambda x, parts, axis=0: [x.take(range(start, start + size), axis=axis)
                                         for start, size in _reference_split(x, parts, axis)],

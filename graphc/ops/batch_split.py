@@ -15,6 +15,10 @@ alone, W7 (b)'s 1x1 convolutions ran 5-15% faster unshared, with their operands 
 in the training step, where the operands come from memory, the same calls then took
 0.05-0.14 ms longer each (in-process A/B, 2-vCPU Intel Xeon host).
 
+A thread running one piece of a batch region (runtime/batch_regions.py: several ops over
+one piece of the batch, the pieces on the pool's threads) runs every kernel whole
+(``unsplit``): its piece is already its share of the cores.
+
 Example:
     >>> each_chunk(n, out.size, lambda lo, hi: kernel(x[lo:hi], out[lo:hi]))
 """
@@ -22,7 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["set_batch_splitter", "each_chunk", "summed_by_batch",
+# defined with the GEMM row splits, the lowest op family that splits its work
+from graphc.ops.gemm import splitting, unsplit
+
+__all__ = ["set_batch_splitter", "each_chunk", "summed_by_batch", "unsplit", "splitting",
            "MIN_SPLIT_ELEMENTS", "LONG_PIECE_ELEMENTS"]
 
 # None: every kernel runs on the calling thread (no Session yet, or the ``blas`` policy)
@@ -46,8 +53,8 @@ def set_batch_splitter(splitter) -> None:
 
 def _splitter(n, elements, minimum=None):
     """The pool's splitter when this call is big enough to split (``minimum`` elements,
-    by default MIN_SPLIT_ELEMENTS), else None."""
-    splitter = _SPLITTER[0]
+    by default MIN_SPLIT_ELEMENTS) and this thread may split, else None."""
+    splitter = _SPLITTER[0] if splitting() else None
     minimum = MIN_SPLIT_ELEMENTS if minimum is None else minimum
     return splitter if splitter is not None and n > 1 and elements >= minimum else None
 

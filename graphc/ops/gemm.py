@@ -21,9 +21,13 @@ one pass over the whole result.
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 
-__all__ = ["matmul_2d", "set_row_splitter", "MIN_SPLIT_MACS", "ROW_ALIGN"]
+__all__ = ["matmul_2d", "set_row_splitter", "unsplit", "splitting", "MIN_SPLIT_MACS",
+           "ROW_ALIGN"]
 
 # graphc's pool installs itself here: ``splitter(work, n, chunks)`` runs ``work(lo, hi)``
 # over pieces of ``range(n)`` on its threads (the BLAS call releases the GIL).
@@ -51,9 +55,34 @@ def set_row_splitter(splitter) -> None:
     _SPLITTER[0] = splitter
 
 
+_UNSPLIT = threading.local()  # .depth > 0: this thread runs its kernels whole
+
+
+@contextmanager
+def unsplit():
+    """Within it, this thread runs each kernel call whole: no pieces on the pool, no GEMM
+    row splits, no shares of the fused engines (the runtime's threading policy asks
+    ``splitting``).
+
+    Example:
+        >>> with unsplit():
+        ...     kernel(x[lo:hi], out=y[lo:hi])   # one piece of a batch region
+    """
+    _UNSPLIT.depth = getattr(_UNSPLIT, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _UNSPLIT.depth -= 1
+
+
+def splitting() -> bool:
+    """Whether this thread may split a kernel's work (it is not inside ``unsplit``)."""
+    return not getattr(_UNSPLIT, "depth", 0)
+
+
 def _worth_splitting(left, right) -> bool:
     (m, k), n = left.shape, right.shape[1]
-    return (_SPLITTER[0] is not None and max(m, n) >= 2 * ROW_ALIGN
+    return (_SPLITTER[0] is not None and splitting() and max(m, n) >= 2 * ROW_ALIGN
             and m * k * n >= MIN_SPLIT_MACS and left.dtype in _BLAS_DTYPES
             and right.dtype == left.dtype)
 

@@ -137,6 +137,7 @@ def _forward_samples():
 MAX_POOL_TAPS = registry.register(OpDef(
     name="max_pool_taps", dtypes=_forward_dtypes, shapes=_forward_shapes, kernel=_forward,
     attrs=dict(POOL_ATTRS), fresh_output=True, takes_out=True, grad=_forward_grad,
+    distribution=registry.ROWWISE,
     reference=_forward_reference, samples=_forward_samples,
     error_samples=lambda: [ErrorSample((rand(6, 6, 3), (2, 2), (2, 2), "VALID"),
                                        match="rank 4")],

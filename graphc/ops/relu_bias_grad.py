@@ -143,9 +143,19 @@ def _reference(features, gradients):
     return backprops, backprops.sum(axis=tuple(range(backprops.ndim - 1)))
 
 
+def _distribution(op, host_inputs):
+    """Rowwise over the features and gradients, the bias gradient a sum over the batch,
+    where the features have a batch axis apart from the channels' (a vector's channels
+    are its only axis)."""
+    rank = op.inputs[0].shape.rank
+    if rank is None or rank < 2:
+        return None
+    return registry.Split("rowwise", chunked=tuple(range(len(op.inputs))), sums=(1,))
+
+
 RELU_BIAS_GRAD = registry.register(OpDef(
     name="relu_bias_grad", dtypes=_dtypes, shapes=_shapes, kernel=_kernel, grad=_grad,
-    fresh_output=True, takes_out=True, reference=_reference,
+    fresh_output=True, takes_out=True, reference=_reference, distribution=_distribution,
     samples=lambda: [Sample((rand(4, 3), [rand(4, 3)])),
                      Sample((rand(2, 3, 5), [rand(2, 3, 5), rand(2, 3, 5)])),
                      Sample((rand(2, 2, 2, 3), [rand(2, 2, 2, 3), rand(2, 2, 2, 3),
