@@ -174,7 +174,6 @@ class _Forming:
                                           threads)]
 
 
-
 def form_regions(steps: list, fetch_slots, on_error, threads: int) -> list:
     """``steps`` with each run of at least two steps that split along the batch (see the
     module docstring) replaced by one ``BatchRegion`` step, and the steps moved before it;

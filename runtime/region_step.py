@@ -60,14 +60,12 @@ REGION_OPDEF = registry.OpDef(
     doc="Several ops over pieces of the batch (runtime/batch_regions.py); never in a graph.")
 
 
-
 def row_elements(members) -> int:
     """Elements per batch row of the members' rows results (unknown sizes count as 1)."""
     return sum(math.prod(1 if d is None else d for d in tensor.shape.dims[1:])
                for member in members for tensor, kind in zip(member.step.op.outputs,
                                                              member.results)
                if kind == ROWS and tensor.shape.rank)
-
 
 
 class _RegionOp:
