@@ -130,6 +130,8 @@ class Split:
             results on the chunks are partial sums, joined as a ``"sum"`` reduction's.
             The runtime's batch regions (runtime/batch_regions.py) read these declarations
             too; ``graphc.dask`` chunks ops of one result only.
+        splits_itself: the kernel shares its own work among graphc's threads better than
+            batch pieces would (2-D GEMMs: graphc.ops.gemm); batch regions leave it out.
 
     Example:
         >>> Split("reduction", chunked=(0, 1), combine="sum")  # a^T b over the batch
@@ -141,6 +143,7 @@ class Split:
     batch_shape: Optional[int] = None
     accumulate: str = "float64"
     sums: tuple = ()
+    splits_itself: bool = False
 
 
 @dataclass(frozen=True)

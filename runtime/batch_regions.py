@@ -11,7 +11,8 @@ in-process, cache flushed before each call, medians) the ten ops split one by on
 Which steps form a region (``form_regions``, when a plan is built for several threads):
 consecutive steps whose ops declare how they split along the batch (``OpDef.distribution``:
 rowwise ops, the sums over the batch of ``"reduction"`` ops, rowwise ops with batch-sum
-results at ``Split.sums``), pure ones only; steps between them that need no value of the
+results at ``Split.sums``), pure ones only, save those that share their own work better
+(``Split.splits_itself``: 2-D GEMMs); steps between them that need no value of the
 region and write nothing in place (variable reads, shapes and sizes of earlier values,
 constants) move before it. A region value is only ever read at a position where its op
 takes rows; an input of the region is read the same way by each of its ops.
@@ -62,7 +63,7 @@ def _member(step):
         split = registry.declared_split(opdef, step.op, (None,) * len(step.inputs))
     except Exception:  # noqa: BLE001 - a rule that needs host values: not declared here
         return None
-    if not isinstance(split, registry.Split):
+    if not isinstance(split, registry.Split) or split.splits_itself:
         return None
     if split.kind == "elementwise":
         return _elementwise_member(step)

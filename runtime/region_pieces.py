@@ -125,13 +125,14 @@ class PieceProgram:
 
     def run(self, arena, args, kinds, lo: int, hi: int, results: list, alone: bool) -> list:
         """Rows lo:hi through the members; rows results into ``results``; returns the
-        piece's partial sums (None for rows)."""
+        piece's partial sums (None for rows). ``alone``: the one piece of the batch, whose
+        rows results not written into ``results`` by their kernels are returned too."""
         feeds = piece_inputs(args, kinds, lo, hi) + [results[k][lo:hi] for k in self.into]
         with contextlib.nullcontext() if alone else batch_split.unsplit():
             fetched = self.run_steps(feeds, None, arena[0], arena[1])
         mine: list = [None] * len(results)
         for k, value in zip(self.fetched, fetched):
-            if self.out_kinds[k] == ROWS:
+            if self.out_kinds[k] == ROWS and not alone:
                 np.copyto(results[k][lo:hi], value)
             else:
                 mine[k] = value

@@ -47,6 +47,13 @@ __all__ = ["BatchRegion", "REGION_OPDEF", "LAYOUTS_KEPT", "row_elements", "ROWS"
            "BATCH_SHAPE", "SUM"]
 
 LAYOUTS_KEPT = 16  # input shapes a region remembers its results' layout for
+# pieces pay for sums over the batch: each writes a whole partial sum, and the calling thread
+# adds them after the pieces, where the ops split themselves by their results' rows (a
+# weight gradient's GEMM by the weight's rows) and write each sum once. The pieces run only
+# where the partials are at most 1/SUMS_SHARE of the rows results' elements: W1's MLP step
+# (partials 1.4x its rows results) made 679 steps/s in pieces, 854 with its ops split one by
+# one; W7 (b)'s filter and bias gradients are ~1/1000 of its rows.
+SUMS_SHARE = 8
 
 
 def _whole_call(*arrays, **attrs):  # pragma: no cover - a region's record is never run
@@ -66,6 +73,14 @@ def row_elements(members) -> int:
                for member in members for tensor, kind in zip(member.step.op.outputs,
                                                              member.results)
                if kind == ROWS and tensor.shape.rank)
+
+
+def sum_elements(members) -> int:
+    """Elements of the members' sums over the batch (unknown sizes count as 1)."""
+    return sum(math.prod(1 if d is None else d for d in tensor.shape.dims)
+               for member in members for tensor, kind in zip(member.step.op.outputs,
+                                                             member.results)
+               if kind == SUM and tensor.shape.rank is not None)
 
 
 class _RegionOp:
@@ -89,7 +104,7 @@ class BatchRegion:
     __slots__ = ("op", "fn", "inputs", "outputs", "single", "needs_context", "frees",
                  "constant", "in_place", "arena", "arena_buffers", "opdef", "members",
                  "_kinds", "_out_kinds", "_threads", "_on_error", "_layouts", "_lock",
-                 "_wanted", "_row_elements", "_program", "_arenas")
+                 "_wanted", "_row_elements", "_sum_elements", "_program", "_arenas")
 
     def __init__(self, members: list, outputs: list, kind_of: dict, on_error, threads: int):
         self.members = members
@@ -119,6 +134,7 @@ class BatchRegion:
         self._program = None  # the members compiled for one piece (PieceProgram)
         self._arenas: list = []  # idle per-piece arenas; each run takes one set of its own
         self._row_elements = row_elements(members)
+        self._sum_elements = sum_elements(members)
 
     # -- running ---------------------------------------------------------------------------
     def __call__(self, *args, out=None):
@@ -164,8 +180,27 @@ class BatchRegion:
         finally:
             held.clear()
             arenas.append(arena)
-        self._join(results, partials)
+        if alone:
+            self._hand_over(results, partials[0], args)
+        else:
+            self._join(results, partials)
         return results[0] if self.single else tuple(results)
+
+    def _hand_over(self, results, whole, args) -> None:
+        """One piece's values are the whole batch's: they become the results as they are
+        (no copy into the buffers ``out`` offered; W7 (a)'s step, every region one piece,
+        4.86 ms with the copies, 3.96 without the regions), copied only where one is a view
+        of an input or of another result (the results are new arrays: REGION_OPDEF)."""
+        handed: list = []
+        for k, value in enumerate(whole):
+            if value is None:
+                continue  # written into its buffer by its kernel (PieceProgram.into)
+            if isinstance(value, np.ndarray) and any(
+                    isinstance(a, np.ndarray) and np.may_share_memory(value, a)
+                    for a in list(args) + handed):
+                value = np.array(value, copy=True)
+            results[k] = value
+            handed.append(value)
 
     def _compile(self):
         with self._lock:
@@ -179,9 +214,12 @@ class BatchRegion:
         (each kernel splitting itself, as without the region) where the region's ops give
         fewer than MIN_SPLIT_ELEMENTS elements each on average (W7 (a)'s 64 8x8 images:
         two pieces took 6.5 ms a step, the ops one by one 4.4)."""
-        if batch * self._row_elements < batch_split.MIN_SPLIT_ELEMENTS * len(self.members):
+        rows = batch * self._row_elements
+        if rows < batch_split.MIN_SPLIT_ELEMENTS * len(self.members):
             return [0, batch]
         pieces = min(self._threads, batch)
+        if pieces * self._sum_elements * SUMS_SHARE > rows:
+            return [0, batch]
         return [batch * k // pieces for k in range(pieces + 1)]
 
     def _batch(self, args):
@@ -234,11 +272,18 @@ class BatchRegion:
             parts = [p[k] for p in partials]
             dtype = np.result_type(parts[0])
             wider = self._accumulate_dtype(k, dtype)
+            target = results[k]
+            if wider == dtype and isinstance(target, np.ndarray) and \
+                    target.shape == np.shape(parts[0]) and target.dtype == dtype:
+                np.copyto(target, parts[0])  # added straight into the result's buffer
+                for part in parts[1:]:
+                    target += part
+                continue
             total = np.array(parts[0], dtype=wider, copy=True)
             for part in parts[1:]:
                 total += part
-            if isinstance(results[k], np.ndarray) and results[k].shape == total.shape:
-                np.copyto(results[k], total, casting="unsafe")
+            if isinstance(target, np.ndarray) and target.shape == total.shape:
+                np.copyto(target, total, casting="unsafe")
             else:
                 results[k] = total.astype(dtype, copy=False)
 

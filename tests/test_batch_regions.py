@@ -248,6 +248,8 @@ def test_regions_form_only_for_several_threads_and_only_of_pure_rowwise_ops(monk
             assert registry.declared_split(opdef, member.step.op,
                                           (None,) * len(member.step.inputs)) is not None
             assert not (opdef.stateful or opdef.updates_variable or opdef.random)
+            assert not registry.declared_split(opdef, member.step.op,
+                                              (None,) * len(member.step.inputs)).splits_itself
     # every step is still there, each once, and every value is made before it is read
     inside = [m.step for s in formed for m in s.members]
     assert sorted(map(id, inside + [s for s in steps if s not in formed])) == sorted(
@@ -257,6 +259,50 @@ def test_regions_form_only_for_several_threads_and_only_of_pure_rowwise_ops(monk
         assert set(step.inputs) <= made, step.op.name
         made.update(slot for slot in (step.outputs if step not in formed else [
             slot for m in step.members for slot in m.step.outputs]) if slot is not None)
+
+
+def test_one_piece_regions_hand_over_their_values_as_the_plan_without_regions(monkeypatch,
+                                                                            two_threads):
+    """Where the ops are too small to share (every region one piece here), the piece's
+    values become the region's results as they are: the ops' results, new arrays each."""
+    monkeypatch.setattr(batch_split, "MIN_SPLIT_ELEMENTS", 1 << 30)
+    monkeypatch.setattr(batch_regions, "LARGEST_BATCH", 1 << 40)  # formed all the same
+    batches = [_data(n, seed=k) for k, n in enumerate((8, 8, 3))]
+    with_regions, formed = _steps(monkeypatch, True, batches)
+    assert formed >= 2 and two_threads and all(alone for _, _, alone in two_threads)
+    without, _ = _steps(monkeypatch, False, batches)
+    _compare(with_regions, without)
+    for values, (images, _) in zip(with_regions, batches):
+        arrays = [v for v in values if isinstance(v, np.ndarray)]
+        assert not any(np.shares_memory(a, images) for a in arrays)
+        assert not any(np.shares_memory(a, b) for i, a in enumerate(arrays)
+                       for b in arrays[i + 1:])
+
+
+def test_dense_layers_gemms_stay_steps_of_their_own(monkeypatch, two_threads):
+    """2-D GEMMs split themselves by blocks of their results' rows (graphc.ops.gemm): in a
+    region's pieces a weight gradient would be partial sums. An MLP step still matches
+    NumPy."""
+    rng = np.random.default_rng(3)
+    w1, w2 = (rng.normal(0, 0.2, shape).astype(np.float32) for shape in ((64, 48), (48, 6)))
+    g = gc.Graph()
+    with g.as_default():
+        x = gc.placeholder(F, (None, 64))
+        hidden = gc.nn.relu(gc.matmul(x, gc.Variable(w1)))
+        out = gc.reduce_sum(gc.square(gc.matmul(hidden, gc.Variable(w2))))
+        grads = gc.gradients(out, gc.trainable_variables())
+        init = gc.global_variables_initializer()
+    images = rng.normal(size=(256, 64)).astype(np.float32)
+    with gc.Session(graph=g) as sess:
+        sess.run(init)
+        got = sess.run(grads, {x: images})
+        members = [m.step.op.type for r in _regions(sess) for m in r.members]
+    assert "matmul" not in members
+    h = np.maximum(images @ w1, 0)
+    d_out = 2 * (h @ w2)
+    d_h = (d_out @ w2.T) * (h > 0)
+    np.testing.assert_allclose(got[1], h.T @ d_out, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got[0], images.T @ d_h, rtol=1e-4, atol=1e-4)
 
 
 def _special_images(n, seed):

